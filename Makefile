@@ -1,0 +1,30 @@
+# Makefile for the migrate extension (PGXS)
+
+EXTENSION  = migrate
+MODULE_big = migrate
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA       = migrate--1.0.sql
+DOCS       = doc/migrate.md
+PG_CPPFLAGS = -I$(srcdir)/src
+
+# pg_regress: one concern per file, run in this order against a running
+# server (make installcheck with PGHOST/PGPORT set; see scripts/test.sh)
+REGRESS = setup version checksum header parse register apply revert \
+          repair require errors
+REGRESS_OPTS = --load-extension=plpgsql
+
+# isolation specs live in test/isolation/specs, expected output beside them
+ISOLATION = concurrent-apply three-appliers apply-vs-revert \
+            register-during-apply lock-nowait
+ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso \
+                 --load-extension=migrate
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# pgTAP assertions about catalog shape and privileges
+installcheck-pgtap:
+	pg_prove --ext .sql -v test/pgtap/
+
+.PHONY: installcheck-pgtap

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# scripts/test.sh: run every test of migrate against a throwaway cluster.
+#
+#   1. install missing Debian packages, build with -Werror, make install
+#   2. start a private PostgreSQL 15 cluster (scripts/lib.sh)
+#   3. run, collecting failures instead of stopping at the first:
+#        regress    make installcheck, pg_regress part  (sql/, expected/)
+#        isolation  make installcheck, isolation part   (test/isolation/)
+#        pgtap      make installcheck-pgtap in database migrate_pgtap (test/pgtap/)
+#        scenario   every executable test/scenario/*.sh
+#   4. print a summary; exit status 1 if anything failed
+#
+# Usage: bash scripts/test.sh [--no-setup]
+#   --no-setup   skip apt-get and the build (quick reruns after make install)
+# Environment: MIGRATE_TEST_PORT (default 54329), MIGRATE_SCENARIO_TIMEOUT
+# (seconds per scenario script, default 300), MIGRATE_TEST_VERBOSE=1 (show
+# the output of passing scenario scripts too).
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$here/lib.sh"
+cd "$MIGRATE_ROOT" || exit 1
+
+setup=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-setup) setup=0 ;;
+        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+if [ "$setup" = 1 ]; then
+    migrate_install_deps || { echo "FAIL: could not install dependencies" >&2; exit 1; }
+    migrate_build_install || { echo "FAIL: build (warnings are errors) or install failed" >&2; exit 1; }
+fi
+
+migrate_start_cluster || exit 1
+
+results=()   # "STATUS<TAB>name" lines for the summary
+failures=0
+record() {   # record STATUS NAME
+    results+=("$1"$'\t'"$2")
+    [ "$1" = FAIL ] && failures=$((failures + 1))
+    printf '%s: %s\n' "$1" "$2"
+}
+section() { printf '\n==================== %s ====================\n' "$*"; }
+show_file() {
+    if [ -s "$1" ]; then
+        printf -- '---- %s ----\n' "$1"
+        cat "$1"
+        printf -- '---- end of %s ----\n' "$1"
+    fi
+}
+
+make_vars=(PG_CONFIG="$MIGRATE_PG_CONFIG")
+
+# --- pg_regress -------------------------------------------------------------
+section "pg_regress (sql/, expected/)"
+rm -f regression.diffs regression.out
+if make installcheck "${make_vars[@]}" ISOLATION=; then
+    record PASS "regress"
+else
+    show_file regression.diffs
+    record FAIL "regress (see regression.diffs)"
+fi
+
+# --- isolation tests --------------------------------------------------------
+section "isolation (test/isolation/)"
+rm -f output_iso/regression.diffs output_iso/regression.out
+if make installcheck "${make_vars[@]}" REGRESS=; then
+    record PASS "isolation"
+else
+    show_file output_iso/regression.diffs
+    record FAIL "isolation (see output_iso/regression.diffs)"
+fi
+
+# --- pgTAP ------------------------------------------------------------------
+section "pgTAP (test/pgtap/)"
+if compgen -G "test/pgtap/*.sql" >/dev/null; then
+    if psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+            -c 'DROP DATABASE IF EXISTS migrate_pgtap' \
+            -c 'CREATE DATABASE migrate_pgtap' &&
+       PGDATABASE=migrate_pgtap make installcheck-pgtap "${make_vars[@]}"; then
+        record PASS "pgtap"
+    else
+        record FAIL "pgtap"
+    fi
+else
+    record SKIP "pgtap (no test/pgtap/*.sql)"
+fi
+
+# --- scenario scripts -------------------------------------------------------
+section "scenarios (test/scenario/)"
+timeout_s="${MIGRATE_SCENARIO_TIMEOUT:-300}"
+found=0
+for script in test/scenario/*.sh; do
+    [ -e "$script" ] || continue
+    found=1
+    if [ ! -x "$script" ]; then
+        record FAIL "scenario $script is not executable (chmod +x)"
+        continue
+    fi
+    log="$(mktemp)"
+    start=$(date +%s)
+    PGDATABASE=postgres timeout --kill-after=10 "$timeout_s" "$script" >"$log" 2>&1
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    if [ "$rc" -eq 0 ]; then
+        [ "${MIGRATE_TEST_VERBOSE:-0}" = 1 ] && cat "$log"
+        record PASS "scenario $script (${secs}s)"
+    else
+        cat "$log"
+        if [ "$rc" -eq 124 ]; then
+            record FAIL "scenario $script (timed out after ${timeout_s}s)"
+        else
+            record FAIL "scenario $script (exit $rc)"
+        fi
+    fi
+    rm -f "$log"
+done
+[ "$found" = 1 ] || record SKIP "scenarios (no test/scenario/*.sh)"
+
+# --- summary ----------------------------------------------------------------
+if [ "$failures" -gt 0 ]; then
+    section "server log (warnings and errors)"
+    migrate_cluster_log | tail -n 200
+fi
+section "summary"
+for r in "${results[@]}"; do
+    printf '  %-5s %s\n' "${r%%$'\t'*}" "${r#*$'\t'}"
+done
+if [ "$failures" -gt 0 ]; then
+    printf '\n%d check(s) FAILED\n' "$failures"
+    exit 1
+fi
+printf '\nall checks passed\n'

@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * errors.h
+ *	  SQLSTATEs of migrate's own error conditions.
+ *
+ * Where a standard SQLSTATE fits (unknown migration: 42704, duplicate
+ * version: 42710, checksum mismatch: XX001, lock not available: 55P03,
+ * transaction control in a script: 2D000, non-transactional statement:
+ * 0A000) we use it.  The conditions below have no standard code, so they
+ * get their own in class "MG", which doc/migrate.md lists.
+ *
+ * IDENTIFICATION
+ *	  src/errors.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_ERRORS_H
+#define MIGRATE_ERRORS_H
+
+#include "utils/elog.h"
+
+/* the metadata header of a script is malformed */
+#define ERRCODE_MIGRATE_INVALID_HEADER			MAKE_SQLSTATE('M','G','0','0','1')
+/* a migration depends on a version that is not registered */
+#define ERRCODE_MIGRATE_MISSING_DEPENDENCY		MAKE_SQLSTATE('M','G','0','0','2')
+/* the dependencies form a cycle */
+#define ERRCODE_MIGRATE_DEPENDENCY_CYCLE		MAKE_SQLSTATE('M','G','0','0','3')
+/* reverting would break an applied migration that depends on this one */
+#define ERRCODE_MIGRATE_HAS_DEPENDANTS			MAKE_SQLSTATE('M','G','0','0','4')
+/* revert asked for, but the migration has no down script */
+#define ERRCODE_MIGRATE_NO_DOWN_SCRIPT			MAKE_SQLSTATE('M','G','0','0','5')
+/* require() found the migration not applied */
+#define ERRCODE_MIGRATE_NOT_APPLIED				MAKE_SQLSTATE('M','G','0','0','6')
+/* the script is empty once the parser has split it */
+#define ERRCODE_MIGRATE_EMPTY_SCRIPT			MAKE_SQLSTATE('M','G','0','0','7')
+
+#endif							/* MIGRATE_ERRORS_H */

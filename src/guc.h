@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.h
+ *	  migrate.* configuration parameters.
+ *
+ * IDENTIFICATION
+ *	  src/guc.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_GUC_H
+#define MIGRATE_GUC_H
+
+extern int	migrate_lock_timeout;
+extern int	migrate_progress_level;
+
+extern void migrate_define_gucs(void);
+
+#endif							/* MIGRATE_GUC_H */

@@ -1,0 +1,333 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *	  Which migrations apply and revert run, and in which order.
+ *
+ * Apply runs every migration that is not applied, in a topological order
+ * of their @dependencies with ties broken by natural version order (Kahn's
+ * algorithm with a min-heap over positions in the version-sorted
+ * registry).  A missing dependency or a cycle is reported before anything
+ * runs.  With a target, the plan stops after the target, which by
+ * construction comes after everything it depends on.
+ *
+ * Revert runs applied migrations in reverse order of application
+ * (apply_seq).  The set is the last n applied, everything applied after a
+ * target, one named migration, or all of them; a migration that another
+ * applied migration depends on is refused unless cascade adds the
+ * dependants to the set.
+ *
+ * IDENTIFICATION
+ *	  src/plan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/binaryheap.h"
+#include "lib/stringinfo.h"
+
+#include "errors.h"
+#include "plan.h"
+
+/*
+ * Positions (in the registry) of each migration's dependencies.  With
+ * "strict", a migration that is not applied and depends on an unregistered
+ * version is an error; otherwise unknown versions are ignored.
+ */
+static List **
+resolve_dependencies(MigrationInfo *registry, int count, bool strict)
+{
+	List	  **deps = palloc0(sizeof(List *) * Max(count, 1));
+
+	for (int i = 0; i < count; i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, registry[i].dependencies)
+		{
+			const char *version = lfirst(lc);
+			MigrationInfo *dep = migrate_find_migration(registry, count, version);
+
+			if (dep != NULL)
+				deps[i] = lappend_int(deps[i], dep - registry);
+			else if (strict && !migrate_is_applied(&registry[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_MIGRATE_MISSING_DEPENDENCY),
+						 errmsg("migration \"%s\" depends on \"%s\", which is not registered",
+								registry[i].version, version),
+						 errhint("Register migration \"%s\" first, or correct the @dependencies header of \"%s\".",
+								 version, registry[i].version)));
+		}
+	}
+	return deps;
+}
+
+/* min-heap on registry position, which is natural version order */
+static int
+lowest_position_first(Datum a, Datum b, void *arg)
+{
+	return DatumGetInt32(b) - DatumGetInt32(a);
+}
+
+/*
+ * Report a dependency cycle among the migrations Kahn's algorithm could
+ * not place (indegree still positive).  Every such migration depends on
+ * another such migration, so following those edges must revisit one.
+ */
+pg_attribute_noreturn()
+static void
+report_cycle(MigrationInfo *registry, int count, List **deps, int *indegree)
+{
+	int		   *visit_order = palloc(sizeof(int) * count);
+	int			start = 0;
+	int			step = 0;
+	StringInfoData cycle;
+
+	for (int i = 0; i < count; i++)
+		visit_order[i] = -1;
+	while (indegree[start] == 0)
+		start++;
+
+	/* walk until some migration is seen twice */
+	for (int i = start; visit_order[i] < 0;)
+	{
+		ListCell   *lc;
+
+		visit_order[i] = step++;
+		foreach(lc, deps[i])
+		{
+			if (indegree[lfirst_int(lc)] > 0)
+			{
+				start = i = lfirst_int(lc);
+				break;
+			}
+		}
+	}
+
+	initStringInfo(&cycle);
+	appendStringInfo(&cycle, "\"%s\"", registry[start].version);
+	for (int i = start;;)
+	{
+		ListCell   *lc;
+
+		foreach(lc, deps[i])
+		{
+			if (indegree[lfirst_int(lc)] > 0 && visit_order[lfirst_int(lc)] >= visit_order[start])
+			{
+				i = lfirst_int(lc);
+				break;
+			}
+		}
+		appendStringInfo(&cycle, " -> \"%s\"", registry[i].version);
+		if (i == start)
+			break;
+	}
+
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_DEPENDENCY_CYCLE),
+			 errmsg("migration dependencies form a cycle: %s", cycle.data),
+			 errdetail("Each arrow points from a migration to one it depends on."),
+			 errhint("Remove one of these dependencies from the @dependencies headers.")));
+}
+
+/*
+ * The migrations apply() runs, in order: a List of MigrationInfo pointers.
+ */
+List *
+migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
+{
+	List	  **deps = resolve_dependencies(registry, count, true);
+	List	  **dependants = palloc0(sizeof(List *) * Max(count, 1));
+	int		   *indegree = palloc0(sizeof(int) * Max(count, 1));
+	binaryheap *ready = binaryheap_allocate(Max(count, 1), lowest_position_first, NULL);
+	MigrationInfo *target_m = NULL;
+	List	   *order = NIL;
+	int			unapplied = 0;
+
+	if (target != NULL)
+	{
+		target_m = migrate_find_migration(registry, count, target);
+		if (target_m == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("migration \"%s\" is not registered", target)));
+	}
+
+	for (int i = 0; i < count; i++)
+	{
+		ListCell   *lc;
+
+		if (migrate_is_applied(&registry[i]))
+			continue;
+		unapplied++;
+		foreach(lc, deps[i])
+		{
+			int			dep = lfirst_int(lc);
+
+			if (!migrate_is_applied(&registry[dep]))
+			{
+				indegree[i]++;
+				dependants[dep] = lappend_int(dependants[dep], i);
+			}
+		}
+		if (indegree[i] == 0)
+			binaryheap_add_unordered(ready, Int32GetDatum(i));
+	}
+	binaryheap_build(ready);
+
+	while (!binaryheap_empty(ready))
+	{
+		int			i = DatumGetInt32(binaryheap_remove_first(ready));
+		ListCell   *lc;
+
+		order = lappend(order, &registry[i]);
+		foreach(lc, dependants[i])
+		{
+			if (--indegree[lfirst_int(lc)] == 0)
+				binaryheap_add(ready, Int32GetDatum(lfirst_int(lc)));
+		}
+	}
+	if (list_length(order) < unapplied)
+		report_cycle(registry, count, deps, indegree);
+
+	if (target_m != NULL)
+	{
+		int			keep = list_length(order);
+
+		if (migrate_is_applied(target_m))
+			return NIL;
+		for (int i = 0; i < list_length(order); i++)
+			if (list_nth(order, i) == target_m)
+				keep = i + 1;
+		order = list_truncate(order, keep);
+	}
+	return order;
+}
+
+static int
+latest_applied_first(const void *a, const void *b)
+{
+	int64		sa = (*(MigrationInfo *const *) a)->apply_seq;
+	int64		sb = (*(MigrationInfo *const *) b)->apply_seq;
+
+	return (sa < sb) - (sa > sb);
+}
+
+static MigrationInfo *
+find_applied(MigrationInfo *registry, int count, const char *version)
+{
+	MigrationInfo *m = migrate_find_migration(registry, count, version);
+
+	if (m == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migration \"%s\" is not registered", version)));
+	if (!migrate_is_applied(m))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migration \"%s\" is not applied", version),
+				 errdetail("Its state is \"%s\".", m->state)));
+	return m;
+}
+
+/*
+ * Add to the set every applied migration that depends on a member, or
+ * refuse if cascade is off.
+ */
+static void
+close_over_dependants(MigrationInfo *registry, int count, List **deps,
+					  bool *in_set, bool cascade)
+{
+	bool		changed = true;
+
+	while (changed)
+	{
+		changed = false;
+		for (int i = 0; i < count; i++)
+		{
+			ListCell   *lc;
+
+			if (in_set[i] || !migrate_is_applied(&registry[i]))
+				continue;
+			foreach(lc, deps[i])
+			{
+				int			dep = lfirst_int(lc);
+
+				if (!in_set[dep])
+					continue;
+				if (!cascade)
+					ereport(ERROR,
+							(errcode(ERRCODE_MIGRATE_HAS_DEPENDANTS),
+							 errmsg("cannot revert migration \"%s\" because applied migration \"%s\" depends on it",
+									registry[dep].version, registry[i].version),
+							 errhint("Revert \"%s\" first, or pass cascade => true to revert it too.",
+									 registry[i].version)));
+				in_set[i] = changed = true;
+				break;
+			}
+		}
+	}
+}
+
+static void
+check_down_scripts(List *order)
+{
+	ListCell   *lc;
+
+	foreach(lc, order)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (!m->has_down)
+			ereport(ERROR,
+					(errcode(ERRCODE_MIGRATE_NO_DOWN_SCRIPT),
+					 errmsg("migration \"%s\" has no down script", m->version),
+					 errdetail("Nothing was reverted."),
+					 errhint("Register a down script with migrate.repair('%s', up => ..., down => ...).",
+							 m->version)));
+	}
+}
+
+/*
+ * The migrations revert() runs, latest applied first.
+ */
+List *
+migrate_plan_revert(MigrationInfo *registry, int count, const RevertRequest *request)
+{
+	List	  **deps = resolve_dependencies(registry, count, false);
+	bool	   *in_set = palloc0(sizeof(bool) * Max(count, 1));
+	MigrationInfo **applied = palloc(sizeof(MigrationInfo *) * Max(count, 1));
+	int			napplied = 0;
+	List	   *order = NIL;
+
+	for (int i = 0; i < count; i++)
+		if (migrate_is_applied(&registry[i]))
+			applied[napplied++] = &registry[i];
+	qsort(applied, napplied, sizeof(MigrationInfo *), latest_applied_first);
+
+	if (request->migration != NULL)
+		in_set[find_applied(registry, count, request->migration) - registry] = true;
+	else if (request->target != NULL)
+	{
+		MigrationInfo *target = find_applied(registry, count, request->target);
+
+		for (int i = 0; i < napplied; i++)
+			if (applied[i]->apply_seq > target->apply_seq)
+				in_set[applied[i] - registry] = true;
+	}
+	else
+	{
+		int			n = request->all ? napplied : Min(request->steps, napplied);
+
+		for (int i = 0; i < n; i++)
+			in_set[applied[i] - registry] = true;
+	}
+
+	close_over_dependants(registry, count, deps, in_set, request->cascade);
+
+	for (int i = 0; i < napplied; i++)
+		if (in_set[applied[i] - registry])
+			order = lappend(order, applied[i]);
+	check_down_scripts(order);
+	return order;
+}

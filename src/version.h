@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * version.h
+ *	  Validation and natural ordering of migration versions.
+ *
+ * IDENTIFICATION
+ *	  src/version.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_VERSION_H
+#define MIGRATE_VERSION_H
+
+/* longest version accepted, in bytes */
+#define MIGRATE_VERSION_MAXLEN 128
+
+extern void migrate_check_version(const char *version);
+extern bytea *migrate_make_version_key(const char *version);
+extern int	migrate_compare_version_keys(const bytea *a, const bytea *b);
+
+#endif							/* MIGRATE_VERSION_H */

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# test/bench/apply.sh: how much does migrate.apply() cost over plain psql?
+#
+# Generates N small migrations (CREATE TABLE with 3 columns, CREATE INDEX,
+# COMMENT; a different table each) and measures, 3 times each on fresh
+# databases:
+#   floor    the same SQL concatenated into one file, psql -X -q -1 -f file
+#   migrate  SELECT count(*) FROM migrate.apply() after registering all N
+#            (registration is timed separately and not part of the ratio)
+# and reports the medians and the ratio migrate/floor (target: <= 1.25 at
+# N = 1000).  It reports; it does not fail on the ratio.
+#
+# Usage: test/bench/apply.sh [N] [--no-setup]      (or BENCH_N=N)
+#   With PGHOST set, uses that running cluster (migrate installed already).
+#   Otherwise starts a throwaway cluster via scripts/lib.sh, after installing
+#   dependencies and building unless --no-setup is given.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+N="${BENCH_N:-1000}"
+REPS=3
+setup=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-setup) setup=0 ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        ''|*[!0-9]*) echo "unknown argument: $arg" >&2; exit 2 ;;
+        *) N="$arg" ;;
+    esac
+done
+[ "$N" -ge 1 ] || { echo "N must be at least 1" >&2; exit 2; }
+
+work="$(mktemp -d)"
+bench_cleanup() {
+    local i
+    for i in $(seq 1 "$REPS"); do
+        psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_floor_$i" \
+             -c "DROP DATABASE IF EXISTS bench_migrate_$i" >/dev/null 2>&1 || true
+    done
+    rm -rf -- "$work"
+}
+trap bench_cleanup EXIT   # set before lib.sh's trap, which composes with it
+
+if [ -n "${PGHOST:-}" ]; then
+    echo "using the running cluster at PGHOST=$PGHOST PGPORT=${PGPORT:-5432}"
+    bindir="$(/usr/lib/postgresql/15/bin/pg_config --bindir 2>/dev/null || true)"
+    if [ -n "$bindir" ]; then export PATH="$bindir:$PATH"; fi
+else
+    # shellcheck source=scripts/lib.sh
+    source "$root/scripts/lib.sh"
+    if [ "$setup" = 1 ]; then
+        migrate_install_deps
+        migrate_build_install
+    fi
+    # one transaction takes ~5 relation locks per migration (table, primary
+    # key, toast table and index, second index): size the lock table for it
+    migrate_start_cluster "max_locks_per_transaction = $(( N / 10 + 64 ))"
+fi
+
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+now_ns() { date +%s%N; }
+
+# --- generate the migrations --------------------------------------------------
+# The script controls this text completely, so dollar quoting is safe here.
+echo "generating $N migrations in $work"
+floor_sql="$work/floor.sql"
+register_sql="$work/register.sql"
+: >"$floor_sql"
+{
+    echo "SET client_min_messages = warning;"
+    echo "BEGIN;"
+} >"$register_sql"
+for i in $(seq 1 "$N"); do
+    t=$(printf 'bench_t%05d' "$i")
+    v=$(printf '2025%010d' "$i")
+    up="CREATE TABLE $t (
+    id         bigint PRIMARY KEY,
+    label      text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ${t}_label_idx ON $t (label);
+COMMENT ON TABLE $t IS 'benchmark table $i of $N';
+"
+    printf '%s' "$up" >>"$floor_sql"
+    printf "SELECT migrate.register('%s', 'create_%s', \$mig\$%s\$mig\$, \$mig\$DROP TABLE %s;\n\$mig\$);\n" \
+        "$v" "$t" "$up" "$t" >>"$register_sql"
+done
+echo "COMMIT;" >>"$register_sql"
+
+# --- measure ------------------------------------------------------------------
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
+
+run_floor() {   # (a) the floor: plain psql, one transaction
+    local t0 t1
+    q -d postgres -c CHECKPOINT
+    t0=$(now_ns)
+    psql -X -q -1 -v ON_ERROR_STOP=1 -d "$1" -f "$floor_sql"
+    t1=$(now_ns)
+    floor_ns+=($(( t1 - t0 )))
+}
+
+run_migrate() {   # (b) register (reported only), then apply (compared)
+    local t0 t1 applied
+    t0=$(now_ns)
+    q -d "$1" -f "$register_sql" >/dev/null
+    t1=$(now_ns)
+    register_ns+=($(( t1 - t0 )))
+
+    q -d postgres -c CHECKPOINT
+    t0=$(now_ns)
+    applied=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" \
+                   -c "SET migrate.progress_level = 'debug1'" \
+                   -c 'SELECT count(*) FROM migrate.apply()')
+    t1=$(now_ns)
+    migrate_ns+=($(( t1 - t0 )))
+    if [ "$applied" != "$N" ]; then
+        echo "error: migrate.apply() applied $applied migrations, expected $N" >&2
+        exit 1
+    fi
+}
+
+floor_ns=() migrate_ns=() register_ns=()
+for i in $(seq 1 "$REPS"); do
+    fdb="bench_floor_$i" mdb="bench_migrate_$i"
+    q -d postgres -c "DROP DATABASE IF EXISTS $fdb" -c "DROP DATABASE IF EXISTS $mdb" \
+                  -c "CREATE DATABASE $fdb" -c "CREATE DATABASE $mdb"
+    q -d "$mdb" -c 'CREATE EXTENSION migrate'
+
+    # alternate the order so neither side always runs on a warmer cache
+    if [ $(( i % 2 )) -eq 1 ]; then
+        run_floor "$fdb"; run_migrate "$mdb"
+    else
+        run_migrate "$mdb"; run_floor "$fdb"
+    fi
+
+    printf 'run %d: floor %s ms, register %s ms, apply %s ms\n' "$i" \
+        "$(ms "${floor_ns[-1]}")" "$(ms "${register_ns[-1]}")" "$(ms "${migrate_ns[-1]}")"
+    q -d postgres -c "DROP DATABASE $fdb" -c "DROP DATABASE $mdb"
+done
+
+f=$(median "${floor_ns[@]}")
+m=$(median "${migrate_ns[@]}")
+r=$(median "${register_ns[@]}")
+ratio=$(awk -v m="$m" -v f="$f" 'BEGIN { printf "%.2f", m / f }')
+verdict=$(awk -v m="$m" -v f="$f" 'BEGIN { print (m / f <= 1.25) ? "within target" : "ABOVE target" }')
+
+echo
+echo "PostgreSQL:        $(psql -X -A -t -d postgres -c 'SHOW server_version')"
+echo "migrations (N):    $N  (median of $REPS runs, fresh databases each)"
+echo "floor (psql -1):   $(ms "$f") ms"
+echo "migrate.apply():   $(ms "$m") ms"
+echo "register (all N):  $(ms "$r") ms  (not part of the ratio)"
+echo "ratio apply/floor: $ratio  (target <= 1.25 at N = 1000: $verdict)"
