@@ -52,7 +52,7 @@ typedef void (*HeaderKeyParser) (MigrationHeader *header, const HeaderLine *line
 
 typedef struct HeaderKey
 {
-	const char *name;			/* lower case, without "@" */
+	const char *name;			/* as documented, without "@" */
 	bool		plain;			/* may be written without "@" */
 	HeaderKeyParser parse;
 } HeaderKey;
@@ -68,9 +68,9 @@ static void parse_environments(MigrationHeader *header, const HeaderLine *line);
 static void parse_transaction(MigrationHeader *header, const HeaderLine *line);
 
 static const HeaderKey header_keys[] = {
-	{"description", true, parse_description},
-	{"author", true, parse_author},
-	{"created", true, parse_created},
+	{"Description", true, parse_description},
+	{"Author", true, parse_author},
+	{"Created", true, parse_created},
 	{"dependencies", false, parse_dependencies},
 	{"risk-level", false, parse_risk_level},
 	{"zero-downtime", false, parse_zero_downtime},
@@ -445,8 +445,39 @@ header_bool_json(HeaderBool value)
 	return value == HEADER_UNSET ? "null" : value == HEADER_TRUE ? "true" : "false";
 }
 
+/* ISO date text, whatever the session's DateStyle */
+static char *
+iso_date(DateADT date)
+{
+	int			year,
+				month,
+				day;
+
+	j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	return psprintf("%04d-%02d-%02d", year, month, day);
+}
+
+/* interval text such as "1 day 01:30:00", whatever the IntervalStyle */
+static char *
+plain_interval(const Interval *interval)
+{
+	int64		usecs = interval->time;
+	char	   *hms = psprintf("%02d:%02d:%02d",
+							   (int) (usecs / USECS_PER_HOUR),
+							   (int) (usecs / USECS_PER_MINUTE % 60),
+							   (int) (usecs / USECS_PER_SEC % 60));
+
+	if (usecs % USECS_PER_SEC != 0)
+		hms = psprintf("%s.%06d", hms, (int) (usecs % USECS_PER_SEC));
+	if (interval->day != 0)
+		return psprintf("%d day%s %s", interval->day, interval->day == 1 ? "" : "s", hms);
+	return hms;
+}
+
 /*
  * The header as a JSON object with every key present (null when absent).
+ * Dates and durations are written in a fixed style, so that the JSON does
+ * not depend on the session's DateStyle or IntervalStyle.
  */
 char *
 migrate_header_to_json(const MigrationHeader *header)
@@ -460,13 +491,12 @@ migrate_header_to_json(const MigrationHeader *header)
 	else
 		appendStringInfoString(&buf, "null");
 	append_json_text(&buf, "author", header->author);
-	append_json_text(&buf, "created", header->has_created ?
-					 DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(header->created))) : NULL);
+	append_json_text(&buf, "created", header->has_created ? iso_date(header->created) : NULL);
 	append_json_list(&buf, "dependencies", header->dependencies);
 	append_json_text(&buf, "risk_level", header->risk_level);
 	appendStringInfo(&buf, ", \"zero_downtime\": %s", header_bool_json(header->zero_downtime));
 	append_json_text(&buf, "estimated_duration", header->estimated_duration ?
-					 DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(header->estimated_duration))) : NULL);
+					 plain_interval(header->estimated_duration) : NULL);
 	if (header->environments)
 		append_json_list(&buf, "environments", header->environments);
 	else

@@ -283,7 +283,7 @@ check_down_scripts(List *order)
 					(errcode(ERRCODE_MIGRATE_NO_DOWN_SCRIPT),
 					 errmsg("migration \"%s\" has no down script", m->version),
 					 errdetail("Nothing was reverted."),
-					 errhint("Register a down script with migrate.repair('%s', up => ..., down => ...).",
+					 errhint("Add a down script with migrate.repair('%s', down => ...).",
 							 m->version)));
 	}
 }

@@ -1,0 +1,55 @@
+\set VERBOSITY terse
+-- every key, parsed into typed values
+SELECT jsonb_pretty(migrate.header($$-- Description: Add user preferences
+-- Author: Jane Doe <jane@example.com>
+-- Created: 2025-05-28
+-- @dependencies: 20250101090000, 1.2.3
+-- @risk-level: medium
+-- @zero-downtime: true
+-- @estimated-duration: 1 hour 30 minutes
+-- @environments: development, staging
+-- @transaction: true
+CREATE TABLE prefs (id int);$$));
+
+-- no header at all: every key is null
+SELECT migrate.header('CREATE TABLE t (id int);');
+
+-- free-text comments are allowed; keys are case-insensitive; plain keys
+-- may carry "@"; blank lines and "---" comments are part of the header
+SELECT migrate.header($$
+--- Migration for the shop
+-- This adds a table.  Note: nothing else.
+-- @DESCRIPTION: Upper-case key
+-- @Risk-Level: HIGH
+
+-- @estimated-duration: 90s
+CREATE TABLE t (id int);$$);
+
+-- the header ends at the first SQL line: later comments are not keys
+SELECT migrate.header($$-- @risk-level: low
+CREATE TABLE t (id int);
+-- @risk-level: nonsense
+-- @not-a-key: x$$) ->> 'risk_level' AS risk_level;
+
+-- duration units
+SELECT d, migrate.header('-- @estimated-duration: ' || d || E'\nSELECT 1') ->> 'estimated_duration' AS parsed
+FROM unnest(ARRAY['250 ms', '30 seconds', '30s', '5 min', '2h', '1 day', '1.5 hours', '1 hour, 30 minutes']) AS d;
+
+-- malformed values name the line and the key
+SELECT migrate.header(E'-- Description: x\n-- @risk-level: extreme\nSELECT 1');
+SELECT migrate.header(E'-- @zero-downtime: maybe\nSELECT 1');
+SELECT migrate.header(E'-- @transaction: nope\nSELECT 1');
+SELECT migrate.header(E'-- Created: 2025-02-30\nSELECT 1');
+SELECT migrate.header(E'-- Created: 28/05/2025\nSELECT 1');
+SELECT migrate.header(E'-- @estimated-duration: soon\nSELECT 1');
+SELECT migrate.header(E'-- @estimated-duration: 5 fortnights\nSELECT 1');
+SELECT migrate.header(E'-- @estimated-duration:\nSELECT 1');
+SELECT migrate.header(E'-- @dependencies: 1,,2\nSELECT 1');
+SELECT migrate.header(E'-- @dependencies: 1, bad version\nSELECT 1');
+SELECT migrate.header(E'-- @environments: dev,\nSELECT 1');
+-- unknown "@" keys are errors, so that a typo cannot change behaviour
+SELECT migrate.header(E'-- @risk_level: low\nSELECT 1');
+SELECT migrate.header(E'-- @transactional: false\nSELECT 1');
+-- a key without a value, and a key given twice
+SELECT migrate.header(E'-- @zero-downtime\nSELECT 1');
+SELECT migrate.header(E'-- @risk-level: low\n-- @risk-level: high\nSELECT 1');

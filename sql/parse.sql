@@ -1,0 +1,68 @@
+-- Scripts are split by PostgreSQL's own parser.
+\set VERBOSITY terse
+
+-- dollar quoting, nested comments, E'' strings, function bodies and
+-- BEGIN ATOMIC bodies, with the line each statement starts on
+SELECT statement, line, command, transactional, sql FROM migrate.statements($script$
+/* a /* nested */ comment; with a semicolon */
+CREATE TABLE accounts (id int PRIMARY KEY, note text DEFAULT E'it''s; \' fine');
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    NEW.note := 'changed; really';   -- a semicolon in a comment;
+    RETURN NEW;
+END
+$fn$;
+CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+    SELECT a + b;
+END;
+INSERT INTO accounts VALUES (1, $$a;b$$), (2, $tag$c;d$tag$);
+-- trailing comment after the last statement
+$script$);
+
+-- the last statement needs no semicolon
+SELECT statement, line, sql FROM migrate.statements(E'SELECT 1;\n\n  SELECT 2');
+
+-- one BEGIN ... COMMIT pair around the whole script is ignored
+SELECT statement, line, sql FROM migrate.statements(E'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n');
+SELECT statement, sql FROM migrate.statements(E'START TRANSACTION;\nSELECT 1;\nEND;');
+SELECT statement, sql FROM migrate.statements(E'begin transaction;\nSELECT 1;\ncommit work;');
+
+-- any other transaction control is refused
+SELECT * FROM migrate.statements(E'SELECT 1;\nCOMMIT;\nSELECT 2;');
+SELECT * FROM migrate.statements(E'BEGIN;\nSELECT 1;\nROLLBACK;');
+SELECT * FROM migrate.statements(E'SELECT 1;\nSAVEPOINT s;\nSELECT 2;');
+SELECT * FROM migrate.statements(E'SELECT 1;\nRELEASE SAVEPOINT s;');
+SELECT * FROM migrate.statements(E'BEGIN ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;');
+SELECT * FROM migrate.statements(E'BEGIN;\nSELECT 1;\nCOMMIT AND CHAIN;');
+SELECT * FROM migrate.statements(E'BEGIN;\nSELECT 1;');
+SELECT * FROM migrate.statements(E'PREPARE TRANSACTION \'x\';');
+
+-- COPY from the client cannot work inside the server
+SELECT * FROM migrate.statements(E'COPY accounts FROM STDIN;');
+SELECT * FROM migrate.statements(E'COPY accounts TO STDOUT;');
+
+-- statements that cannot run inside a transaction block are detected
+SELECT command, transactional, sql FROM migrate.statements($$
+CREATE INDEX CONCURRENTLY i1 ON t (a);
+CREATE INDEX i2 ON t (a);
+DROP INDEX CONCURRENTLY i1;
+DROP INDEX i2;
+REINDEX (CONCURRENTLY) INDEX i3;
+REINDEX INDEX CONCURRENTLY i3;
+REINDEX INDEX i3;
+VACUUM t;
+ANALYZE t;
+CLUSTER;
+CLUSTER t USING i3;
+CREATE DATABASE d;
+DROP DATABASE d;
+ALTER SYSTEM SET work_mem = '8MB';
+DISCARD ALL;
+DISCARD PLANS;
+ALTER TYPE mood ADD VALUE 'meh';
+$$);
+
+\set VERBOSITY default
+-- syntax errors name the line of the script, and show the script under the cursor
+SELECT * FROM migrate.statements(E'SELECT 1;\n\nCREATE TABLE (;\nSELECT 3;');

@@ -1,0 +1,69 @@
+-- Registration: checksums, headers, idempotence, replacement.
+\set VERBOSITY terse
+
+SELECT migrate.register(version => '20250101090000', name => 'create_users',
+    up => $$-- Description: Create the users table
+-- Author: Jane Doe
+-- Created: 2025-01-01
+-- @risk-level: low
+-- @zero-downtime: true
+-- @estimated-duration: 2 seconds
+-- @environments: development, staging, production
+CREATE TABLE reg_users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
+CREATE UNIQUE INDEX reg_users_email ON reg_users (email);$$,
+    down => 'DROP TABLE reg_users;');
+
+SELECT s.version, s.name, s.state, s.checksum = migrate.checksum(m.up_script) AS checksum_matches,
+       s.checksum_ok, s.applied_at, s.description, s.author, s.created, s.dependencies,
+       s.risk_level, s.zero_downtime, s.estimated_duration, s.environments, s.transactional,
+       s.statements, s.revertible, s.last_error
+FROM migrate.status s JOIN migrate.migration m USING (version);
+
+-- the same content again changes nothing, even with CRLF line endings
+SELECT migrate.register('20250101090000', 'create_users',
+    replace((SELECT up_script FROM migrate.migration WHERE version = '20250101090000'), E'\n', E'\r\n'),
+    'DROP TABLE reg_users;');
+
+-- a down script is optional
+SELECT migrate.register('20250102100000', 'seed_nothing', $$
+-- @dependencies: 20250101090000
+SELECT 1;$$);
+SELECT version, dependencies, revertible FROM migrate.status ORDER BY version;
+
+-- changed content replaces the old one while the migration is not applied
+SELECT migrate.register('20250102100000', 'seed_nothing', $$
+-- @dependencies: 20250101090000
+SELECT 2;$$, 'SELECT 3;');
+SELECT version, statements, revertible FROM migrate.status WHERE version = '20250102100000';
+SELECT action, version, outcome, role, detail->>'previous_checksum' IS NOT NULL AS replaced
+FROM migrate.history ORDER BY id;
+
+-- a migration that cannot run inside a transaction block is recorded as such
+SELECT migrate.register('20250103000000', 'concurrent_index',
+    'CREATE INDEX CONCURRENTLY reg_users_id ON reg_users (id);', 'DROP INDEX CONCURRENTLY reg_users_id;');
+SELECT migrate.register('20250103000001', 'marked_non_transactional', E'-- @transaction: false\nSELECT 1;');
+SELECT version, transactional FROM migrate.status WHERE version LIKE '20250103%';
+
+-- versions compare naturally, so "1" and "001" are the same version
+SELECT migrate.register('1', 'one', 'SELECT 1;');
+SELECT migrate.register('001', 'one', 'SELECT 1;');
+-- a version is one migration: another name is a duplicate
+SELECT migrate.register('1', 'another', 'SELECT 1;');
+
+-- refused before anything is stored
+SELECT migrate.register(NULL, 'x', 'SELECT 1;');
+SELECT migrate.register('2', NULL, 'SELECT 1;');
+SELECT migrate.register('2', 'x', NULL);
+SELECT migrate.register('2', '  ', 'SELECT 1;');
+SELECT migrate.register('2 0', 'x', 'SELECT 1;');
+SELECT migrate.register('2', 'x', '-- only a comment');
+SELECT migrate.register('2', 'x', E'-- @dependencies: 02\nSELECT 1;');
+SELECT migrate.register('2', 'x', E'-- @transaction: true\nVACUUM;');
+SELECT migrate.register('2', 'x', 'SELECT 1; ROLLBACK;');
+SELECT migrate.register('2', 'x', 'SELECT 1;', 'SELEC 1;');
+SELECT migrate.register('2', 'x', E'-- @risk-level: catastrophic\nSELECT 1;');
+SELECT count(*) FROM migrate.status WHERE version = '2';
+
+-- clean up for the next test
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;
