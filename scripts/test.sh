@@ -80,6 +80,7 @@ fi
 section "pgTAP (test/pgtap/)"
 if compgen -G "test/pgtap/*.sql" >/dev/null; then
     if psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+            -c 'SET client_min_messages = warning' \
             -c 'DROP DATABASE IF EXISTS migrate_pgtap' \
             -c 'CREATE DATABASE migrate_pgtap' &&
        PGDATABASE=migrate_pgtap make installcheck-pgtap "${make_vars[@]}"; then

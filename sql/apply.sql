@@ -75,6 +75,12 @@ SELECT migrate.register('041', 'concurrent', 'CREATE INDEX CONCURRENTLY ap_plain
 SELECT * FROM migrate.apply();
 SELECT to_regclass('ap_plain') AS nothing_ran;
 
+-- a migration cannot change migrations (the lock is re-entrant)
+SELECT migrate.register('038', 'recursive', 'SELECT count(*) FROM migrate.apply();');
+SELECT * FROM migrate.apply(target => '038');
+SELECT version, state, last_error->>'message' AS message FROM migrate.status WHERE version = '038';
+SELECT migrate.register('038', 'recursive', 'SELECT 38;');
+
 -- progress messages: one per migration, at migrate.progress_level
 SELECT migrate.register('039', 'progress', 'SELECT 1;');
 SET migrate.progress_level = 'warning';

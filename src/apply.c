@@ -318,6 +318,7 @@ run_plan(ReturnSetInfo *rsinfo, List *plan, Direction direction)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
+	migrate_set_running(true);
 	PG_TRY();
 	{
 		ListCell   *lc;
@@ -328,12 +329,14 @@ run_plan(ReturnSetInfo *rsinfo, List *plan, Direction direction)
 			run_migration(state, rsinfo, foreach_current_index(lc) + 1, list_length(plan));
 			state->current = NULL;
 		}
+		migrate_set_running(false);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(fncontext);
 		CurrentResourceOwner = oldowner;
 	}
 	PG_CATCH();
 	{
+		migrate_set_running(false);
 		MemoryContextSwitchTo(fncontext);
 		edata = CopyErrorData();
 		FlushErrorState();

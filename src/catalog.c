@@ -261,7 +261,7 @@ migrate_load_registry(int *count)
 MigrationInfo *
 migrate_find_migration(MigrationInfo *registry, int count, const char *version)
 {
-	MigrationInfo probe;
+	MigrationInfo probe = {0};
 
 	probe.key = migrate_make_version_key(version);
 	return bsearch(&probe, registry, count, sizeof(MigrationInfo),

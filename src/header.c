@@ -328,14 +328,10 @@ parse_comment_line(MigrationHeader *header, char *text, int lineno, bool *seen)
 	if (!at && (colon == NULL || strcspn(text, " \t") < (size_t) (colon - text)))
 		return;					/* free text, not "Key: value" */
 	if (colon == NULL)
-	{
-		line.lineno = lineno;
-		line.key = text;
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
 				 errmsg("header key \"%s\" at line %d has no value", text, lineno),
 				 errhint("Write it as \"-- %s: value\".", text)));
-	}
 
 	*colon = '\0';
 	name = text + (at ? 1 : 0);

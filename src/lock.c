@@ -40,6 +40,15 @@
 #include "guc.h"
 #include "lock.h"
 
+/* true while migrations run: their own SQL must not change migrations */
+static bool migrations_running = false;
+
+void
+migrate_set_running(bool running)
+{
+	migrations_running = running;
+}
+
 static void
 set_migrate_locktag(LOCKTAG *tag)
 {
@@ -163,6 +172,13 @@ void
 migrate_lock_acquire(void)
 {
 	LOCKTAG		tag;
+
+	/* the lock is re-entrant, so a migration calling apply() would recurse */
+	if (migrations_running)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot change migrations from inside a migration"),
+				 errdetail("A migration script called register(), apply(), revert() or repair().")));
 
 	set_migrate_locktag(&tag);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)

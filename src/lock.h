@@ -21,5 +21,6 @@
 #define MIGRATE_LOCK_OBJID	 1
 
 extern void migrate_lock_acquire(void);
+extern void migrate_set_running(bool running);
 
 #endif							/* MIGRATE_LOCK_H */

@@ -11,6 +11,7 @@
 # N = 1000).  It reports; it does not fail on the ratio.
 #
 # Usage: test/bench/apply.sh [N] [--no-setup]      (or BENCH_N=N)
+#   BENCH_REPS=K repeats K times instead of 3.
 #   With PGHOST set, uses that running cluster (migrate installed already).
 #   Otherwise starts a throwaway cluster via scripts/lib.sh, after installing
 #   dependencies and building unless --no-setup is given.
@@ -18,12 +19,12 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 N="${BENCH_N:-1000}"
-REPS=3
+REPS="${BENCH_REPS:-3}"
 setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
         ''|*[!0-9]*) echo "unknown argument: $arg" >&2; exit 2 ;;
         *) N="$arg" ;;
     esac
