@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "version.h"
 
 /* statements prepared once per backend */
@@ -68,7 +69,7 @@ migrate_extension_owner(void)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 
-	if (cached_lxid == MyProc->lxid && OidIsValid(cached_owner))
+	if (cached_lxid == migrate_local_xid() && OidIsValid(cached_owner))
 		return cached_owner;
 
 	rel = table_open(ExtensionRelationId, AccessShareLock);
@@ -85,7 +86,7 @@ migrate_extension_owner(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
-	cached_lxid = MyProc->lxid;
+	cached_lxid = migrate_local_xid();
 	return cached_owner;
 }
 

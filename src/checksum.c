@@ -16,12 +16,15 @@
  */
 #include "postgres.h"
 
-#include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 
 #include "checksum.h"
+#include "compat.h"
+#ifdef MIGRATE_HAVE_CRYPTOHASH
+#include "common/cryptohash.h"
+#endif
 
 PG_FUNCTION_INFO_V1(migrate_checksum);
 
@@ -58,9 +61,10 @@ migrate_normalise_script(const char *script)
 char *
 migrate_checksum_of(const char *normalised)
 {
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex = palloc(MIGRATE_CHECKSUM_LEN);
+#ifdef MIGRATE_HAVE_CRYPTOHASH
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 
 	if (pg_cryptohash_init(ctx) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) normalised, strlen(normalised)) < 0 ||
@@ -70,6 +74,13 @@ migrate_checksum_of(const char *normalised)
 		elog(ERROR, "could not compute SHA-256 checksum");
 	}
 	pg_cryptohash_free(ctx);
+#else
+	pg_sha256_ctx ctx;
+
+	pg_sha256_init(&ctx);
+	pg_sha256_update(&ctx, (const uint8 *) normalised, strlen(normalised));
+	pg_sha256_final(&ctx, digest);
+#endif
 
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[MIGRATE_CHECKSUM_LEN - 1] = '\0';

@@ -30,4 +30,21 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 #define migrate_reserve_guc_prefix(p) EmitWarningsOnPlaceholders(p)
 #endif
 
+/* PG17 moved the local transaction id into MyProc->vxid */
+#if PG_VERSION_NUM >= 170000
+#define migrate_local_xid() (MyProc->vxid.lxid)
+#else
+#define migrate_local_xid() (MyProc->lxid)
+#endif
+
+/* PG14 turned REINDEX's options into a list of DefElems */
+#if PG_VERSION_NUM >= 140000
+#define MIGRATE_REINDEX_HAS_PARAMS 1
+#endif
+
+/* PG14 added the cryptohash API; PG13 has only the SHA-2 functions */
+#if PG_VERSION_NUM >= 140000
+#define MIGRATE_HAVE_CRYPTOHASH 1
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

@@ -114,6 +114,7 @@ statement_is_transactional(Node *stmt)
 				if (reindex->kind == REINDEX_OBJECT_SYSTEM ||
 					reindex->kind == REINDEX_OBJECT_DATABASE)
 					return false;
+#ifdef MIGRATE_REINDEX_HAS_PARAMS
 				foreach(lc, reindex->params)
 				{
 					DefElem    *opt = lfirst_node(DefElem, lc);
@@ -122,6 +123,9 @@ statement_is_transactional(Node *stmt)
 						return false;
 				}
 				return true;
+#else
+				return !reindex->concurrent;
+#endif
 			}
 		case T_VacuumStmt:
 			return !((VacuumStmt *) stmt)->is_vacuumcmd;
