@@ -9,7 +9,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 
 # pg_regress: one concern per file, run in this order against a running
 # server (make installcheck with PGHOST/PGPORT set; see scripts/test.sh)
-REGRESS = setup version checksum header parse register apply revert \
+REGRESS = setup version checksum header parse cron register apply revert \
           repair require errors
 REGRESS_OPTS = --load-extension=plpgsql
 
@@ -28,3 +28,7 @@ installcheck-pgtap:
 	pg_prove --ext .sql -v test/pgtap/
 
 .PHONY: installcheck-pgtap
+
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes, so that no object keeps an old struct layout
+$(OBJS): $(wildcard $(srcdir)/src/*.h)

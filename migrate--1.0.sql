@@ -44,7 +44,7 @@ CREATE TABLE migrate.migration (
     applied_checksum   text CHECK (applied_checksum ~ '^[0-9a-f]{64}$'),
     applied_down_checksum text CHECK (applied_down_checksum ~ '^[0-9a-f]{64}$'),
     state              text NOT NULL DEFAULT 'pending'
-                       CHECK (state IN ('pending', 'applied', 'failed', 'rolled_back')),
+                       CHECK (state IN ('pending', 'applied', 'failed', 'rolled_back', 'dirty')),
     statements         integer NOT NULL,
     transactional      boolean NOT NULL,
     down_transactional boolean,
@@ -62,7 +62,14 @@ CREATE TABLE migrate.migration (
     applied_at         timestamptz,
     applied_by         name,
     duration           interval,
-    last_error         jsonb
+    last_error         jsonb,
+    -- non-transactional migrations: the statement that failed or was
+    -- interrupted (state dirty), and where a retry resumes
+    dirty_statement    integer,
+    resume_statement   integer,
+    -- scheduled runs apply only approved migrations (see migrate.approve)
+    approved_at        timestamptz,
+    approved_by        name
 );
 
 COMMENT ON TABLE migrate.migration IS 'registered migrations, one row per version';
@@ -112,7 +119,8 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.apply_seq', '');
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA migrate FROM PUBLIC;
 GRANT SELECT ON migrate.migration TO migrate_admin;
-GRANT USAGE ON SCHEMA migrate TO migrate_reader;
+-- anybody may call the helpers; the tables and views stay closed
+GRANT USAGE ON SCHEMA migrate TO PUBLIC;
 
 /* ---------------------------------------------------------------------
  * Helpers that anybody may call: they read nothing from the catalog.
@@ -148,6 +156,15 @@ AS 'MODULE_PATHNAME', 'migrate_statements'
 LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION migrate.statements(text) IS
     'statements of a script as PostgreSQL''s parser splits them';
+
+CREATE FUNCTION migrate.cron_next(expression text,
+                                  after timestamptz DEFAULT pg_catalog.now(),
+                                  timezone text DEFAULT 'UTC')
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'migrate_cron_next'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION migrate.cron_next(text, timestamptz, text) IS
+    'next time after "after" at which a 5-field cron expression fires, in the given time zone';
 
 /* ---------------------------------------------------------------------
  * Administration: migrate_admin only.
@@ -250,6 +267,6 @@ GRANT SELECT ON migrate.status, migrate.history TO migrate_reader;
 
 CREATE FUNCTION migrate.require(version text) RETURNS void
 AS 'MODULE_PATHNAME', 'migrate_require'
-LANGUAGE C STABLE STRICT;
+LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate.require(text) IS
     'raise an error unless the migration is applied (reads migrate.status as the caller)';

@@ -75,6 +75,15 @@ SELECT migrate.register('041', 'concurrent', 'CREATE INDEX CONCURRENTLY ap_plain
 SELECT * FROM migrate.apply();
 SELECT to_regclass('ap_plain') AS nothing_ran;
 
+-- under REPEATABLE READ the registry read after waiting for the lock would
+-- be stale, so changing migrations needs READ COMMITTED
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM migrate.apply();
+ROLLBACK;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT migrate.register('037', 'serializable', 'SELECT 37;');
+ROLLBACK;
+
 -- a migration cannot change migrations (the lock is re-entrant)
 SELECT migrate.register('038', 'recursive', 'SELECT count(*) FROM migrate.apply();');
 SELECT * FROM migrate.apply(target => '038');

@@ -50,6 +50,10 @@ SELECT migrate.header(E'-- @environments: dev,\nSELECT 1');
 -- unknown "@" keys are errors, so that a typo cannot change behaviour
 SELECT migrate.header(E'-- @risk_level: low\nSELECT 1');
 SELECT migrate.header(E'-- @transactional: false\nSELECT 1');
+-- an "@" key written without "@" would silently be a comment: refused
+SELECT migrate.header(E'-- risk-level: high\nSELECT 1');
+-- a leading byte-order mark is removed before the header is read
+SELECT migrate.header(convert_from('\xefbbbf'::bytea, 'UTF8') || E'-- @risk-level: low\nSELECT 1') ->> 'risk_level' AS after_bom;
 -- a key without a value, and a key given twice
 SELECT migrate.header(E'-- @zero-downtime\nSELECT 1');
 SELECT migrate.header(E'-- @risk-level: low\n-- @risk-level: high\nSELECT 1');

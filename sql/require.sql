@@ -8,6 +8,9 @@ SELECT migrate.require('20250101');
 SELECT migrate.require('20250102');
 SELECT migrate.require('20991231');
 SELECT migrate.require('not a version');
+SELECT migrate.require(NULL);
+-- versions compare naturally here too
+SELECT migrate.require('020250101');
 
 -- it reads migrate.status with the caller's privileges
 CREATE ROLE rq_app;

@@ -35,7 +35,9 @@
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -50,7 +52,8 @@ typedef enum KeptQuery
 	Q_MARK_APPLIED,
 	Q_MARK_REVERTED,
 	Q_INSERT_EVENT,
-	NUM_KEPT_QUERIES
+	NUM_KEPT_QUERIES,
+	NO_KEPT_QUERY = -1
 } KeptQuery;
 
 static SPIPlanPtr kept_plans[NUM_KEPT_QUERIES];
@@ -118,42 +121,46 @@ migrate_interval_datum(int64 usecs)
 	return IntervalPGetDatum(interval);
 }
 
-static SPIPlanPtr
-kept_plan(KeptQuery query, const char *sql, int nargs, Oid *argtypes)
-{
-	if (kept_plans[query] == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		kept_plans[query] = plan;
-	}
-	return kept_plans[query];
-}
-
 /*
- * Run a bookkeeping statement as the extension owner: a kept plan when
- * "plan" is given, otherwise "sql" with parameters.
+ * Run a bookkeeping statement as the extension owner, with search_path
+ * pinned to pg_catalog: otherwise an operator or function that the caller
+ * put earlier on the path would run with the owner's privileges.  The
+ * statement is a kept plan (prepared on first use, under the same pinned
+ * path) when "query" names one, otherwise "sql" run once with parameters.
  */
 static void
-spi_as_owner(SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
+spi_as_owner(int query, const char *sql, int nargs, Oid *argtypes,
 			 Datum *values, const char *nulls, int expected)
 {
 	Oid			save_userid;
 	int			save_sec_context;
+	int			save_nestlevel;
 	int			rc;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(migrate_extension_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	if (plan)
-		rc = SPI_execute_plan(plan, values, nulls, false, 0);
-	else
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	if (query == NO_KEPT_QUERY)
 		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
+	else
+	{
+		if (kept_plans[query] == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				elog(ERROR, "could not prepare \"%s\": %s", sql,
+					 SPI_result_code_string(SPI_result));
+			kept_plans[query] = plan;
+		}
+		rc = SPI_execute_plan(kept_plans[query], values, nulls, false, 0);
+	}
+
+	AtEOXact_GUC(true, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	if (rc != expected)
@@ -165,7 +172,7 @@ void
 migrate_spi_as_owner(const char *sql, int nargs, Oid *argtypes,
 					 Datum *values, const char *nulls, int expected)
 {
-	spi_as_owner(NULL, sql, nargs, argtypes, values, nulls, expected);
+	spi_as_owner(NO_KEPT_QUERY, sql, nargs, argtypes, values, nulls, expected);
 }
 
 /* an SPI text argument, NULL when the string is NULL */
@@ -203,6 +210,15 @@ spi_text_array(HeapTuple tuple, int column)
 }
 
 static int
+spi_int_or_zero(HeapTuple tuple, int column)
+{
+	bool		isnull;
+	Datum		datum = SPI_getbinval(tuple, SPI_tuptable->tupdesc, column, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(datum);
+}
+
+static int
 compare_migration_keys(const void *a, const void *b)
 {
 	return migrate_compare_version_keys(((const MigrationInfo *) a)->key,
@@ -218,11 +234,15 @@ migrate_load_registry(int *count)
 {
 	MigrationInfo *registry;
 
-	spi_as_owner(NULL,
+	spi_as_owner(NO_KEPT_QUERY,
 				 "SELECT version, version_key, name, state, dependencies, transactional,"
 				 " statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum,"
-				 " down_transactional IS NOT FALSE"
-				 " FROM migrate.migration",
+				 " down_transactional IS NOT FALSE,"
+				 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
+				 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
+				 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
+				 " environments, estimated_duration"
+				 " FROM migrate.migration m",
 				 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
 	*count = SPI_processed;
@@ -248,6 +268,13 @@ migrate_load_registry(int *count)
 		m->checksum = spi_text(tuple, 10);
 		m->down_checksum = spi_text(tuple, 11);
 		m->down_transactional = DatumGetBool(SPI_getbinval(tuple, desc, 12, &isnull));
+		m->failures = DatumGetInt32(SPI_getbinval(tuple, desc, 13, &isnull));
+		m->dirty_statement = spi_int_or_zero(tuple, 14);
+		m->resume_statement = spi_int_or_zero(tuple, 15);
+		m->approved = DatumGetBool(SPI_getbinval(tuple, desc, 16, &isnull));
+		m->environments = spi_text_array(tuple, 17);
+		seq = SPI_getbinval(tuple, desc, 18, &isnull);
+		m->estimated_duration = isnull ? NULL : DatumGetIntervalP(datumCopy(seq, false, sizeof(Interval)));
 	}
 	SPI_freetuptable(SPI_tuptable);
 
@@ -275,17 +302,16 @@ migrate_load_script(const char *version, bool down)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
-	SPIPlanPtr	plan;
 	char	   *script;
 
-	plan = down ?
-		kept_plan(Q_LOAD_SCRIPT_DOWN,
-				  "SELECT down_script FROM migrate.migration WHERE version = $1",
-				  1, argtypes) :
-		kept_plan(Q_LOAD_SCRIPT_UP,
-				  "SELECT up_script FROM migrate.migration WHERE version = $1",
-				  1, argtypes);
-	spi_as_owner(plan, NULL, 0, NULL, values, NULL, SPI_OK_SELECT);
+	if (down)
+		spi_as_owner(Q_LOAD_SCRIPT_DOWN,
+					 "SELECT down_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
+	else
+		spi_as_owner(Q_LOAD_SCRIPT_UP,
+					 "SELECT up_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		elog(ERROR, "migration \"%s\" vanished while it was being run", version);
 	script = spi_text(SPI_tuptable->vals[0], 1);
@@ -299,21 +325,19 @@ migrate_mark_applied(const char *version, TimestampTz started_at,
 {
 	Oid			argtypes[4] = {TEXTOID, TIMESTAMPTZOID, INTERVALOID, NAMEOID};
 	Datum		values[4];
-	SPIPlanPtr	plan = kept_plan(Q_MARK_APPLIED,
-								 "UPDATE migrate.migration SET state = 'applied',"
-								 " apply_seq = pg_catalog.nextval('migrate.apply_seq'),"
-								 " applied_checksum = checksum,"
-								 " applied_down_checksum = down_checksum,"
-								 " applied_at = $2, applied_by = $4, duration = $3,"
-								 " last_error = NULL"
-								 " WHERE version = $1",
-								 4, argtypes);
 
 	values[0] = CStringGetTextDatum(version);
 	values[1] = TimestampTzGetDatum(started_at);
 	values[2] = migrate_interval_datum(duration_us);
 	values[3] = DirectFunctionCall1(namein, CStringGetDatum(role));
-	spi_as_owner(plan, NULL, 0, NULL, values, NULL, SPI_OK_UPDATE);
+	spi_as_owner(Q_MARK_APPLIED,
+				 "UPDATE migrate.migration SET state = 'applied',"
+				 " apply_seq = nextval('migrate.apply_seq'),"
+				 " applied_checksum = checksum, applied_down_checksum = down_checksum,"
+				 " applied_at = $2, applied_by = $4, duration = $3,"
+				 " last_error = NULL, dirty_statement = NULL, resume_statement = NULL"
+				 " WHERE version = $1",
+				 4, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -321,15 +345,15 @@ migrate_mark_reverted(const char *version)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
-	SPIPlanPtr	plan = kept_plan(Q_MARK_REVERTED,
-								 "UPDATE migrate.migration SET state = 'rolled_back',"
-								 " apply_seq = NULL, applied_checksum = NULL,"
-								 " applied_down_checksum = NULL, applied_at = NULL,"
-								 " applied_by = NULL, duration = NULL, last_error = NULL"
-								 " WHERE version = $1",
-								 1, argtypes);
 
-	spi_as_owner(plan, NULL, 0, NULL, values, NULL, SPI_OK_UPDATE);
+	spi_as_owner(Q_MARK_REVERTED,
+				 "UPDATE migrate.migration SET state = 'rolled_back',"
+				 " apply_seq = NULL, applied_checksum = NULL,"
+				 " applied_down_checksum = NULL, applied_at = NULL,"
+				 " applied_by = NULL, duration = NULL, last_error = NULL,"
+				 " dirty_statement = NULL, resume_statement = NULL"
+				 " WHERE version = $1",
+				 1, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -339,11 +363,6 @@ migrate_insert_event(const MigrationEvent *event)
 	TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[10];
 	char		nulls[10];
-	SPIPlanPtr	plan = kept_plan(Q_INSERT_EVENT,
-								 "INSERT INTO migrate.event (action, version, name, outcome,"
-								 " role, started_at, duration, checksum, detail, error)"
-								 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
-								 10, argtypes);
 
 	memset(nulls, ' ', sizeof(nulls));
 	migrate_set_text_arg(values, nulls, 0, event->action);
@@ -358,5 +377,9 @@ migrate_insert_event(const MigrationEvent *event)
 	migrate_set_text_arg(values, nulls, 7, event->checksum);
 	migrate_set_text_arg(values, nulls, 8, event->detail);
 	migrate_set_text_arg(values, nulls, 9, event->error);
-	spi_as_owner(plan, NULL, 0, NULL, values, nulls, SPI_OK_INSERT);
+	spi_as_owner(Q_INSERT_EVENT,
+				 "INSERT INTO migrate.event (action, version, name, outcome,"
+				 " role, started_at, duration, checksum, detail, error)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
+				 10, argtypes, values, nulls, SPI_OK_INSERT);
 }

@@ -29,6 +29,12 @@ typedef struct MigrationInfo
 	bool		has_down;
 	char	   *checksum;
 	char	   *down_checksum;	/* NULL without a down script */
+	int			failures;		/* failed attempts so far, for progress */
+	int			dirty_statement;	/* state dirty: where it stopped */
+	int			resume_statement;	/* retry of a dirty one starts here */
+	bool		approved;
+	List	   *environments;	/* of char *; NIL means every environment */
+	Interval   *estimated_duration; /* NULL when not given */
 } MigrationInfo;
 
 /* an event row for migrate.event */

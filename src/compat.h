@@ -30,21 +30,34 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 #define migrate_reserve_guc_prefix(p) EmitWarningsOnPlaceholders(p)
 #endif
 
-/* PG17 moved the local transaction id into MyProc->vxid */
+/* PG17 moved the local transaction id into MyProc->vxid, and numbers procs */
 #if PG_VERSION_NUM >= 170000
 #define migrate_local_xid() (MyProc->vxid.lxid)
+#define migrate_my_procno() (MyProcNumber)
 #else
 #define migrate_local_xid() (MyProc->lxid)
+#define migrate_my_procno() (MyProc->pgprocno)
 #endif
 
-/* PG14 turned REINDEX's options into a list of DefElems */
+/* PG14 turned REINDEX's options into a list of DefElems ... */
 #if PG_VERSION_NUM >= 140000
 #define MIGRATE_REINDEX_HAS_PARAMS 1
+/* ... and added ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY */
+#define MIGRATE_HAVE_DETACH_CONCURRENTLY 1
 #endif
 
 /* PG14 added the cryptohash API; PG13 has only the SHA-2 functions */
 #if PG_VERSION_NUM >= 140000
 #define MIGRATE_HAVE_CRYPTOHASH 1
+#endif
+
+/* PG15 renamed pg_analyze_and_rewrite for fixed parameter types */
+#if PG_VERSION_NUM >= 150000
+#define migrate_analyze_and_rewrite(tree, sql) \
+	pg_analyze_and_rewrite_fixedparams((tree), (sql), NULL, 0, NULL)
+#else
+#define migrate_analyze_and_rewrite(tree, sql) \
+	pg_analyze_and_rewrite((tree), (sql), NULL, 0, NULL)
 #endif
 
 #endif							/* MIGRATE_COMPAT_H */

@@ -170,7 +170,8 @@ mark_failed(FailureRecord *rec)
 	values[2] = CStringGetTextDatum(rec->action);
 	migrate_spi_as_owner("UPDATE migrate.migration m"
 						 " SET last_error = $2::jsonb,"
-						 "     state = CASE WHEN $3 = 'apply' THEN 'failed' ELSE m.state END"
+						 "     state = CASE WHEN $3 = 'apply' AND m.state <> 'applied'"
+						 "                  THEN 'failed' ELSE m.state END"
 						 " WHERE m.version = (SELECT version FROM migrate.migration"
 						 "                    WHERE version = $1 FOR UPDATE SKIP LOCKED)",
 						 3, argtypes, values, NULL, SPI_OK_UPDATE);

@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+#include "postmaster/postmaster.h"
 #include "utils/guc.h"
 
 #include "compat.h"
@@ -23,6 +25,18 @@ int			migrate_lock_timeout = 30000;
 
 /* level of the per-migration progress message */
 int			migrate_progress_level = NOTICE;
+
+/* most per-database schedulers the launcher runs at once */
+int			migrate_max_workers = 8;
+
+/* longest sleep of the launcher and the schedulers, in seconds */
+int			migrate_naptime = 5;
+
+/* databases the launcher serves; empty means all that allow connections */
+char	   *migrate_databases = NULL;
+
+/* role scheduled migrations run as; empty means the extension owner */
+char	   *migrate_worker_role = NULL;
 
 /* the same choices client_min_messages offers, minus the ones above it */
 static const struct config_enum_entry progress_level_options[] = {
@@ -60,6 +74,44 @@ migrate_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	/* a PGC_POSTMASTER setting can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("migrate.max_workers",
+							gettext_noop("Sets the maximum number of per-database migrate schedulers."),
+								gettext_noop("Each database with the extension needs one; they count against max_worker_processes."),
+								&migrate_max_workers,
+								8, 0, MAX_BACKENDS,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.naptime",
+							gettext_noop("Sets the longest time the migrate launcher and schedulers sleep."),
+							gettext_noop("They wake earlier when a schedule is due or the extension is created."),
+							&migrate_naptime,
+							5, 1, 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migrate.databases",
+							   gettext_noop("Lists the databases the migrate launcher serves."),
+							   gettext_noop("Comma-separated names; empty means every database that allows connections."),
+							   &migrate_databases,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migrate.worker_role",
+							   gettext_noop("Sets the role scheduled migrations run as."),
+							   gettext_noop("Empty means the owner of the migrate extension in each database."),
+							   &migrate_worker_role,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
 
 	migrate_reserve_guc_prefix("migrate");
 }

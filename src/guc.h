@@ -13,6 +13,10 @@
 
 extern int	migrate_lock_timeout;
 extern int	migrate_progress_level;
+extern int	migrate_max_workers;
+extern int	migrate_naptime;
+extern char *migrate_databases;
+extern char *migrate_worker_role;
 
 extern void migrate_define_gucs(void);
 

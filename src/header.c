@@ -34,6 +34,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
+#include "checksum.h"
 #include "errors.h"
 #include "header.h"
 #include "version.h"
@@ -350,12 +351,18 @@ parse_comment_line(MigrationHeader *header, char *text, int lineno, bool *seen)
 	line.value = value;
 
 	key = lookup_key(name);
-	if (key == NULL || (!at && !key->plain))
+	if (key == NULL)
 	{
 		if (!at)
 			return;				/* "Note: ..." is just a comment */
 		unknown_key(&line);
 	}
+	if (!at && !key->plain)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
+				 errmsg("header key \"%s\" at line %d must be written \"@%s\"",
+						line.key, lineno, key->name),
+				 errdetail("Without \"@\" the line would be ignored as a comment.")));
 	if (seen[key - header_keys])
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
@@ -505,7 +512,7 @@ migrate_header_to_json(const MigrationHeader *header)
 Datum
 migrate_header(PG_FUNCTION_ARGS)
 {
-	char	   *script = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *script = migrate_normalise_script(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	MigrationHeader *header = migrate_parse_header(script);
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,

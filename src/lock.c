@@ -180,6 +180,19 @@ migrate_lock_acquire(void)
 				 errmsg("cannot change migrations from inside a migration"),
 				 errdetail("A migration script called register(), apply(), revert() or repair().")));
 
+	/*
+	 * With a transaction snapshot, what we read after waiting would be what
+	 * the previous holder saw, not what it committed: a migration could be
+	 * applied twice.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("migrations can only be changed in a READ COMMITTED transaction"),
+				 errdetail("The transaction uses isolation level %s.",
+						   IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errhint("Run it with SET TRANSACTION ISOLATION LEVEL READ COMMITTED.")));
+
 	set_migrate_locktag(&tag);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;

@@ -33,6 +33,7 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 
+#include "checksum.h"
 #include "compat.h"
 #include "errors.h"
 #include "parse.h"
@@ -136,6 +137,20 @@ statement_is_transactional(Node *stmt)
 				if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
 					return false;
 			return true;
+#ifdef MIGRATE_HAVE_DETACH_CONCURRENTLY
+		case T_AlterTableStmt:
+			foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+			{
+				AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+				if (cmd->subtype == AT_DetachPartition &&
+					((PartitionCmd *) cmd->def)->concurrent)
+					return false;
+			}
+			return true;
+#endif
+		case T_AlterSubscriptionStmt:
+			return ((AlterSubscriptionStmt *) stmt)->kind != ALTER_SUBSCRIPTION_REFRESH;
 		case T_DiscardStmt:
 			return ((DiscardStmt *) stmt)->target != DISCARD_ALL;
 		case T_CreatedbStmt:
@@ -305,7 +320,7 @@ Datum
 migrate_statements(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *script = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *script = migrate_normalise_script(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	ParsedScript *parsed;
 
 	migrate_materialize_srf(fcinfo);

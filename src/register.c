@@ -334,9 +334,9 @@ refuse_applied_change(const RegisteredRow *row, const MigrationScripts *s)
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("cannot change migration \"%s\" because it is applied", row->version),
 			 strcmp(row->checksum, s->checksum) != 0 ?
-			 errdetail("The applied up script has checksum %s; the new one has checksum %s.",
+			 errdetail("The registered up script has checksum %s; the new one has checksum %s.",
 					   row->checksum, s->checksum) :
-			 errdetail("The applied down script has checksum %s; the new one has checksum %s.",
+			 errdetail("The registered down script has checksum %s; the new one has checksum %s.",
 					   row->down_checksum ? row->down_checksum : "(none)",
 					   s->down_checksum ? s->down_checksum : "(none)"),
 			 errhint("Register the change as a new migration, or accept the edit with migrate.repair('%s', up => ..., down => ...).",
@@ -483,15 +483,18 @@ migrate_repair(PG_FUNCTION_ARGS)
 Datum
 migrate_require(PG_FUNCTION_ARGS)
 {
-	char	   *version = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(version)};
+	char	   *version;
+	Oid			argtypes[1] = {BYTEAOID};
+	Datum		values[1];
 	char	   *state;
 
-	migrate_check_version(version);
+	check_not_null(fcinfo, 0, "version");
+	version = text_arg(fcinfo, 0);
+	values[0] = PointerGetDatum(migrate_make_version_key(version));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT state FROM migrate.status WHERE version = $1",
+	if (SPI_execute_with_args("SELECT state FROM migrate.status"
+							  " WHERE migrate.version_key(version) OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read migrate.status");
 	if (SPI_processed == 0)
