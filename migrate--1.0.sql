@@ -79,8 +79,9 @@ CREATE SEQUENCE migrate.event_id_seq;
 CREATE TABLE migrate.event (
     id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('migrate.event_id_seq'),
     action      text NOT NULL
-                CHECK (action IN ('register', 'apply', 'revert', 'repair')),
-    version     text NOT NULL,
+                CHECK (action IN ('register', 'apply', 'revert', 'repair', 'resolve',
+                                  'approve', 'run', 'pause', 'resume')),
+    version     text,           -- NULL for scheduler runs, pause and resume
     name        text,
     outcome     text NOT NULL CHECK (outcome IN ('success', 'failure')),
     role        name NOT NULL,
@@ -115,6 +116,44 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.migration', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.event', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.apply_seq', '');
+
+/* ---------------------------------------------------------------------
+ * Schedules for the background worker (needs shared_preload_libraries).
+ * --------------------------------------------------------------------- */
+
+CREATE TABLE migrate.schedule (
+    name             text PRIMARY KEY CHECK (name <> ''),
+    every            interval CHECK (every > interval '0'),
+    cron             text,
+    window_start     time,
+    window_end       time,
+    timezone         text NOT NULL DEFAULT 'UTC',
+    target           text,
+    environment      text,
+    require_approval boolean NOT NULL DEFAULT true,
+    enabled          boolean NOT NULL DEFAULT true,
+    next_run_at      timestamptz NOT NULL,
+    last_run_at      timestamptz,
+    last_outcome     text,
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by       name NOT NULL,
+    CHECK ((every IS NULL) <> (cron IS NULL)),
+    CHECK ((window_start IS NULL) = (window_end IS NULL)),
+    CHECK (window_start IS DISTINCT FROM window_end OR window_start IS NULL)
+);
+COMMENT ON TABLE migrate.schedule IS 'when the background worker applies migrations';
+
+-- one row: whether the scheduler of this database is paused
+CREATE TABLE migrate.scheduler_state (
+    singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    paused     boolean NOT NULL DEFAULT false,
+    changed_at timestamptz,
+    changed_by name
+);
+INSERT INTO migrate.scheduler_state DEFAULT VALUES;
+
+SELECT pg_catalog.pg_extension_config_dump('migrate.schedule', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.scheduler_state', '');
 
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA migrate FROM PUBLIC;
@@ -156,6 +195,28 @@ AS 'MODULE_PATHNAME', 'migrate_statements'
 LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION migrate.statements(text) IS
     'statements of a script as PostgreSQL''s parser splits them';
+
+/*
+ * End of the window that "at" falls in, or NULL when it is outside it;
+ * times are local to the time zone, and a window may span midnight
+ * ('22:00'-'02:00').
+ */
+CREATE FUNCTION migrate.window_end_at(at timestamptz, window_start time,
+                                      window_end time, timezone text)
+RETURNS timestamptz
+LANGUAGE sql STABLE SET search_path = pg_catalog AS
+$$
+    SELECT CASE
+        WHEN window_start IS NULL THEN NULL
+        WHEN window_start < window_end THEN
+            CASE WHEN local.t >= window_start AND local.t < window_end
+                 THEN (local.d + window_end) AT TIME ZONE timezone END
+        WHEN local.t >= window_start THEN ((local.d + 1) + window_end) AT TIME ZONE timezone
+        WHEN local.t < window_end THEN (local.d + window_end) AT TIME ZONE timezone
+    END
+    FROM (SELECT (at AT TIME ZONE timezone)::time AS t,
+                 (at AT TIME ZONE timezone)::date AS d) AS local
+$$;
 
 CREATE FUNCTION migrate.cron_next(expression text,
                                   after timestamptz DEFAULT pg_catalog.now(),
@@ -215,6 +276,208 @@ GRANT EXECUTE ON FUNCTION migrate.revert_all() TO migrate_admin;
 GRANT EXECUTE ON FUNCTION migrate.repair(text, text, text) TO migrate_admin;
 REVOKE ALL ON FUNCTION migrate.event_is_append_only() FROM PUBLIC;
 
+/* internal: the migrate lock, and waking the launcher and scheduler */
+CREATE FUNCTION migrate.acquire_lock() RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_acquire_lock'
+LANGUAGE C VOLATILE;
+CREATE FUNCTION migrate.wake() RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_wake'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.acquire_lock() FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.wake() FROM PUBLIC;
+
+/*
+ * The functions below are SECURITY DEFINER so that migrate_admin can
+ * change the owner's tables through them and only through them.  They run
+ * no user SQL, and pin search_path.
+ */
+
+CREATE FUNCTION migrate.schedule(name text,
+                                 every interval DEFAULT NULL,
+                                 cron text DEFAULT NULL,
+                                 "window" text DEFAULT NULL,
+                                 timezone text DEFAULT 'UTC',
+                                 target text DEFAULT NULL,
+                                 environment text DEFAULT NULL,
+                                 require_approval boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    bounds text[];
+    w_start time;
+    w_end time;
+    first_run timestamptz;
+BEGIN
+    IF (every IS NULL) = (cron IS NULL) THEN
+        RAISE EXCEPTION 'a schedule needs exactly one of every and cron'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use every => ''1 hour'' or cron => ''0 2 * * 0''.';
+    END IF;
+    IF every IS NOT NULL AND every <= interval '0' THEN
+        RAISE EXCEPTION 'every must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM now() AT TIME ZONE timezone;          -- rejects an unknown zone
+    IF "window" IS NOT NULL THEN
+        bounds := regexp_match("window", '^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$');
+        IF bounds IS NULL THEN
+            RAISE EXCEPTION 'invalid window "%"', "window"
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A window is written HH:MM-HH:MM, for example 02:00-04:00.';
+        END IF;
+        w_start := bounds[1]::time;
+        w_end := bounds[2]::time;
+        IF w_start = w_end THEN
+            RAISE EXCEPTION 'window "%" is empty', "window"
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+    first_run := CASE WHEN every IS NOT NULL THEN now()
+                      ELSE migrate.cron_next(cron, now(), timezone) END;
+    IF target IS NOT NULL AND NOT EXISTS (
+            SELECT FROM migrate.migration m
+            WHERE m.version_key = migrate.version_key(target)) THEN
+        RAISE EXCEPTION 'migration "%" is not registered', target
+            USING ERRCODE = 'undefined_object';
+    END IF;
+
+    INSERT INTO migrate.schedule AS s (name, every, cron, window_start, window_end,
+        timezone, target, environment, require_approval, next_run_at, created_by)
+    VALUES (schedule.name, every, cron, w_start, w_end, timezone, target,
+            environment, require_approval, first_run, session_user)
+    ON CONFLICT ON CONSTRAINT schedule_pkey DO UPDATE SET
+        every = EXCLUDED.every, cron = EXCLUDED.cron,
+        window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
+        timezone = EXCLUDED.timezone, target = EXCLUDED.target,
+        environment = EXCLUDED.environment,
+        require_approval = EXCLUDED.require_approval,
+        next_run_at = EXCLUDED.next_run_at, enabled = true;
+    PERFORM migrate.wake();
+END
+$$;
+
+CREATE FUNCTION migrate.unschedule(name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    DELETE FROM migrate.schedule s WHERE s.name = unschedule.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'schedule "%" does not exist', name
+            USING ERRCODE = 'undefined_object';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION migrate.pause() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    UPDATE migrate.scheduler_state SET paused = true, changed_at = now(),
+        changed_by = session_user;
+    INSERT INTO migrate.event (action, outcome, role, started_at)
+    VALUES ('pause', 'success', session_user, now());
+END
+$$;
+
+CREATE FUNCTION migrate.resume() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    UPDATE migrate.scheduler_state SET paused = false, changed_at = now(),
+        changed_by = session_user;
+    INSERT INTO migrate.event (action, outcome, role, started_at)
+    VALUES ('resume', 'success', session_user, now());
+    PERFORM migrate.wake();
+END
+$$;
+
+-- scheduled runs apply a migration only once it is approved (unless the
+-- schedule says require_approval => false)
+CREATE FUNCTION migrate.approve(version text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    found_version text;
+BEGIN
+    PERFORM migrate.acquire_lock();
+    UPDATE migrate.migration m SET approved_at = now(), approved_by = session_user
+    WHERE m.version_key = migrate.version_key(approve.version)
+    RETURNING m.version INTO found_version;
+    IF found_version IS NULL THEN
+        RAISE EXCEPTION 'migration "%" is not registered', version
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO migrate.event (action, version, outcome, role, started_at)
+    VALUES ('approve', found_version, 'success', session_user, now());
+END
+$$;
+
+/*
+ * A dirty migration (non-transactional, stopped part way) blocks apply and
+ * revert until a human decides: retry from the statement it stopped at,
+ * or declare it applied or reverted after finishing or undoing it by hand.
+ */
+CREATE FUNCTION migrate.resolve(version text, action text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    m migrate.migration;
+    direction text;
+BEGIN
+    PERFORM migrate.acquire_lock();
+    SELECT * INTO m FROM migrate.migration mm
+    WHERE mm.version_key = migrate.version_key(resolve.version) FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration "%" is not registered', version
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF m.state <> 'dirty' THEN
+        RAISE EXCEPTION 'migration "%" is not dirty', m.version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its state is "%s".', m.state);
+    END IF;
+    direction := coalesce(m.last_error->>'script', 'up');
+
+    IF action = 'retry' THEN
+        UPDATE migrate.migration SET
+            state = CASE WHEN direction = 'up' THEN 'pending' ELSE 'applied' END,
+            resume_statement = m.dirty_statement, dirty_statement = NULL
+        WHERE migration.version = m.version;
+    ELSIF action = 'mark_applied' THEN
+        UPDATE migrate.migration SET state = 'applied',
+            apply_seq = coalesce(apply_seq, nextval('migrate.apply_seq')),
+            applied_checksum = checksum, applied_down_checksum = down_checksum,
+            applied_at = coalesce(applied_at, now()), applied_by = coalesce(applied_by, session_user),
+            dirty_statement = NULL, resume_statement = NULL
+        WHERE migration.version = m.version;
+    ELSIF action = 'mark_reverted' THEN
+        UPDATE migrate.migration SET state = 'rolled_back', apply_seq = NULL,
+            applied_checksum = NULL, applied_down_checksum = NULL, applied_at = NULL,
+            applied_by = NULL, duration = NULL,
+            dirty_statement = NULL, resume_statement = NULL
+        WHERE migration.version = m.version;
+    ELSE
+        RAISE EXCEPTION 'invalid resolve action "%"', action
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use retry, mark_applied or mark_reverted.';
+    END IF;
+    INSERT INTO migrate.event (action, version, name, outcome, role, started_at, detail)
+    VALUES ('resolve', m.version, m.name, 'success', session_user, now(),
+            jsonb_build_object('action', action, 'statement', m.dirty_statement,
+                               'script', direction));
+    RETURN CASE action WHEN 'retry' THEN 'pending retry'
+                       WHEN 'mark_applied' THEN 'applied' ELSE 'rolled_back' END;
+END
+$$;
+
+REVOKE ALL ON FUNCTION migrate.schedule(text, interval, text, text, text, text, text, boolean),
+    migrate.unschedule(text), migrate.pause(), migrate.resume(), migrate.approve(text),
+    migrate.resolve(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.schedule(text, interval, text, text, text, text, text, boolean),
+    migrate.unschedule(text), migrate.pause(), migrate.resume(), migrate.approve(text),
+    migrate.resolve(text, text) TO migrate_admin;
+
 /* ---------------------------------------------------------------------
  * Views for monitoring and for applications: no script text.
  * --------------------------------------------------------------------- */
@@ -265,8 +528,94 @@ ORDER BY e.id;
 REVOKE ALL ON migrate.status, migrate.history FROM PUBLIC;
 GRANT SELECT ON migrate.status, migrate.history TO migrate_reader;
 
+CREATE VIEW migrate.schedules AS
+SELECT s.name, s.every, s.cron,
+       CASE WHEN s.window_start IS NOT NULL
+            THEN to_char(s.window_start, 'HH24:MI') || '-' || to_char(s.window_end, 'HH24:MI')
+       END AS "window",
+       s.timezone, s.target, s.environment, s.require_approval, s.enabled,
+       st.paused, s.next_run_at, s.last_run_at, s.last_outcome, s.created_by
+FROM migrate.schedule s CROSS JOIN migrate.scheduler_state st
+ORDER BY s.name;
+
+CREATE FUNCTION migrate.progress_slots(
+    OUT pid integer, OUT database oid, OUT role oid, OUT action text,
+    OUT version text, OUT name text, OUT schedule text,
+    OUT migration integer, OUT migrations integer,
+    OUT statement integer, OUT statements integer, OUT statement_text text,
+    OUT migration_started timestamptz, OUT statement_started timestamptz,
+    OUT retries integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_progress_slots'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.progress_slots() FROM PUBLIC;
+
+-- live progress of every session and worker applying or reverting now
+CREATE VIEW migrate.progress AS
+SELECT p.pid, d.datname AS database, r.rolname AS role, p.action, p.version,
+       p.name, p.schedule, p.migration, p.migrations, p.statement, p.statements,
+       p.statement_text, p.migration_started, p.statement_started, p.retries,
+       a.state, a.wait_event_type, a.wait_event,
+       pg_catalog.pg_blocking_pids(p.pid) AS blocked_by
+FROM migrate.progress_slots() p
+LEFT JOIN pg_catalog.pg_database d ON d.oid = p.database
+LEFT JOIN pg_catalog.pg_roles r ON r.oid = p.role
+LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid;
+
+CREATE FUNCTION migrate.scheduler_info(OUT preloaded boolean, OUT launcher_pid integer,
+                                       OUT scheduler_pid integer)
+AS 'MODULE_PATHNAME', 'migrate_scheduler_info'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.scheduler_info() FROM PUBLIC;
+
+-- one row for monitoring; cheap enough to poll every few seconds
+CREATE FUNCTION migrate.health(
+    OUT pending integer, OUT failed integer, OUT dirty integer,
+    OUT last_apply_at timestamptz, OUT last_apply_outcome text,
+    OUT lock_held boolean, OUT lock_holder_pid integer,
+    OUT scheduler text, OUT scheduler_pid integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    info record;
+    is_paused boolean;
+BEGIN
+    SELECT count(*) FILTER (WHERE m.state IN ('pending', 'rolled_back')),
+           count(*) FILTER (WHERE m.state = 'failed'),
+           count(*) FILTER (WHERE m.state = 'dirty')
+      INTO pending, failed, dirty
+      FROM migrate.migration m;
+    SELECT e.started_at, e.outcome INTO last_apply_at, last_apply_outcome
+      FROM migrate.event e WHERE e.action = 'apply' ORDER BY e.id DESC LIMIT 1;
+    SELECT l.pid INTO lock_holder_pid
+      FROM pg_locks l
+     WHERE l.locktype = 'advisory' AND l.granted
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND l.classid = 1835624306 AND l.objid = 1 AND l.objsubid = 2
+     LIMIT 1;
+    lock_held := lock_holder_pid IS NOT NULL;
+    info := migrate.scheduler_info();
+    SELECT st.paused INTO is_paused FROM migrate.scheduler_state st;
+    scheduler_pid := info.scheduler_pid;
+    scheduler := CASE
+        WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'
+        WHEN is_paused THEN 'paused'
+        WHEN info.scheduler_pid IS NOT NULL THEN 'running'
+        WHEN info.launcher_pid IS NOT NULL THEN 'starting'
+        ELSE 'not running' END;
+END
+$$;
+REVOKE ALL ON FUNCTION migrate.health() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.health() TO migrate_reader;
+
 CREATE FUNCTION migrate.require(version text) RETURNS void
 AS 'MODULE_PATHNAME', 'migrate_require'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate.require(text) IS
     'raise an error unless the migration is applied (reads migrate.status as the caller)';
+
+REVOKE ALL ON migrate.schedules, migrate.progress FROM PUBLIC;
+GRANT SELECT ON migrate.schedules, migrate.progress TO migrate_reader;
+
+-- tell the launcher (if preloaded) that this database has the extension now
+SELECT migrate.wake();

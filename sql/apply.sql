@@ -68,12 +68,57 @@ INSERT INTO ap_gadgets VALUES (1);$$, 'DROP TABLE ap_gadgets;');
 SELECT version, state FROM migrate.apply();
 SELECT version, state, last_error FROM migrate.status WHERE version >= '030';
 
--- a migration that must run outside a transaction block is refused for now,
--- before anything runs
+-- a migration that must run outside a transaction block goes, with the
+-- rest of the plan, to a background worker that runs it at top level; inside
+-- a transaction block that is refused before anything runs
 SELECT migrate.register('040', 'plain', 'CREATE TABLE ap_plain (id int);');
-SELECT migrate.register('041', 'concurrent', 'CREATE INDEX CONCURRENTLY ap_plain_id ON ap_plain (id);');
+SELECT migrate.register('041', 'concurrent', 'CREATE INDEX CONCURRENTLY ap_plain_id ON ap_plain (id);',
+                        'DROP INDEX CONCURRENTLY ap_plain_id;');
+SELECT version, transactional FROM migrate.status WHERE version IN ('040', '041');
+BEGIN;
 SELECT * FROM migrate.apply();
+ROLLBACK;
 SELECT to_regclass('ap_plain') AS nothing_ran;
+SELECT version, name, action, state, statements FROM migrate.apply();
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
+SELECT s.version, s.state, s.checksum_ok, m.dirty_statement FROM migrate.status s
+JOIN migrate.migration m USING (version) WHERE s.version IN ('040', '041');
+SELECT action, version, outcome, detail->>'by' AS by FROM migrate.history
+WHERE version IN ('040', '041') AND action = 'apply';
+-- and back, through the worker as well
+SELECT version, action, state FROM migrate.revert();
+SELECT count(*) AS indexes_left FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
+
+-- a failing CREATE INDEX CONCURRENTLY cannot be rolled back: the migration
+-- is left dirty at the statement that failed, the INVALID index it left is
+-- dropped, and nothing runs past it until resolve()
+INSERT INTO ap_plain VALUES (1), (1);
+SELECT migrate.register('042', 'unique_id', $$CREATE INDEX CONCURRENTLY ap_plain_a ON ap_plain (id);
+CREATE UNIQUE INDEX CONCURRENTLY ap_plain_unique ON ap_plain (id);$$,
+    'DROP INDEX CONCURRENTLY ap_plain_unique; DROP INDEX CONCURRENTLY ap_plain_a;');
+SELECT migrate.register('043', 'after_dirty', 'SELECT 43;');
+\set VERBOSITY default
+SET migrate.progress_level = 'debug1';  -- the notices' DETAIL holds timings
+SELECT * FROM migrate.apply();
+RESET migrate.progress_level;
+\set VERBOSITY terse
+SELECT s.version, s.state, m.dirty_statement, s.last_error->>'sqlstate' AS sqlstate,
+       s.last_error->'invalid_indexes' AS invalid_indexes
+FROM migrate.status s JOIN migrate.migration m USING (version) WHERE s.version >= '041';
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
+SELECT * FROM migrate.apply();
+SELECT * FROM migrate.revert();
+-- fix the data, then retry from the statement that failed
+DELETE FROM ap_plain;
+SELECT migrate.resolve('042', 'bogus');
+SELECT migrate.resolve('043', 'retry');
+SELECT migrate.resolve('042', 'retry');
+SELECT version, state, resume_statement FROM migrate.migration WHERE version = '042';
+SELECT version, state FROM migrate.apply();
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index
+WHERE indrelid = 'ap_plain'::regclass ORDER BY 1;
+SELECT action, version, outcome, detail->>'action' AS resolved FROM migrate.history
+WHERE version = '042' ORDER BY id;
 
 -- under REPEATABLE READ the registry read after waiting for the lock would
 -- be stale, so changing migrations needs READ COMMITTED
@@ -98,6 +143,6 @@ RESET migrate.progress_level;
 
 -- clean up for the next test
 DROP VIEW ap_order_view;
-DROP TABLE ap_orders, ap_customers, ap_products, ap_widgets, ap_gadgets, ap_after;
+DROP TABLE ap_orders, ap_customers, ap_products, ap_widgets, ap_gadgets, ap_after, ap_plain;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;

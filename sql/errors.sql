@@ -58,7 +58,9 @@ SELECT * FROM migrate.revert(migration => '1');
 SELECT * FROM migrate.revert();
 SELECT migrate.register('01', 'one', 'CREATE TABLE er_one (id int);', 'DROP TABLE er_one;');
 SELECT migrate.register('3', 'x', E'-- @owner: me\nSELECT 1');
+BEGIN;
 SELECT * FROM migrate.apply();
+ROLLBACK;
 
 DROP TABLE er_one;
 DROP EXTENSION migrate;

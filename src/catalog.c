@@ -52,6 +52,7 @@ typedef enum KeptQuery
 	Q_MARK_APPLIED,
 	Q_MARK_REVERTED,
 	Q_INSERT_EVENT,
+	Q_MARK_DIRTY,
 	NUM_KEPT_QUERIES,
 	NO_KEPT_QUERY = -1
 } KeptQuery;
@@ -382,4 +383,54 @@ migrate_insert_event(const MigrationEvent *event)
 				 " role, started_at, duration, checksum, detail, error)"
 				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
 				 10, argtypes, values, nulls, SPI_OK_INSERT);
+}
+
+/*
+ * A non-transactional migration is about to run statement "statement", or
+ * stopped there: state dirty, so that nothing runs past it until resolved.
+ * "error" (JSON) is NULL while it runs.
+ */
+void
+migrate_mark_dirty(const char *version, int statement, const char *error)
+{
+	Oid			argtypes[3] = {TEXTOID, INT4OID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	values[0] = CStringGetTextDatum(version);
+	values[1] = Int32GetDatum(statement);
+	migrate_set_text_arg(values, nulls, 2, error);
+	spi_as_owner(Q_MARK_DIRTY,
+				 "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
+				 " resume_statement = NULL, last_error = $3::jsonb"
+				 " WHERE version = $1",
+				 3, argtypes, values, nulls, SPI_OK_UPDATE);
+}
+
+static char *
+copy_or_null(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/*
+ * A deep copy of what the runner needs of a migration, in the current
+ * memory context, so that it outlives the transaction it was read in.
+ */
+MigrationInfo *
+migrate_copy_migration(const MigrationInfo *m)
+{
+	MigrationInfo *copy = palloc(sizeof(MigrationInfo));
+
+	*copy = *m;
+	copy->version = pstrdup(m->version);
+	copy->key = (bytea *) pnstrdup((const char *) m->key, VARSIZE_ANY(m->key));
+	copy->name = pstrdup(m->name);
+	copy->state = pstrdup(m->state);
+	copy->checksum = pstrdup(m->checksum);
+	copy->down_checksum = copy_or_null(m->down_checksum);
+	copy->dependencies = NIL;
+	copy->environments = NIL;
+	copy->estimated_duration = NULL;
+	return copy;
 }

@@ -64,6 +64,8 @@ extern char *migrate_load_script(const char *version, bool down);
 extern void migrate_mark_applied(const char *version, TimestampTz started_at,
 								 int64 duration_us, const char *role);
 extern void migrate_mark_reverted(const char *version);
+extern void migrate_mark_dirty(const char *version, int statement, const char *error);
+extern MigrationInfo *migrate_copy_migration(const MigrationInfo *m);
 extern void migrate_insert_event(const MigrationEvent *event);
 
 extern Datum migrate_interval_datum(int64 usecs);

@@ -33,5 +33,7 @@
 #define ERRCODE_MIGRATE_NOT_APPLIED				MAKE_SQLSTATE('M','G','0','0','6')
 /* the script is empty once the parser has split it */
 #define ERRCODE_MIGRATE_EMPTY_SCRIPT			MAKE_SQLSTATE('M','G','0','0','7')
+/* a non-transactional migration stopped part way and must be resolved */
+#define ERRCODE_MIGRATE_DIRTY					MAKE_SQLSTATE('M','G','0','0','8')
 
 #endif							/* MIGRATE_ERRORS_H */

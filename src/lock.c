@@ -37,8 +37,12 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
+#include "fmgr.h"
+
 #include "guc.h"
 #include "lock.h"
+
+PG_FUNCTION_INFO_V1(migrate_acquire_lock);
 
 /* true while migrations run: their own SQL must not change migrations */
 static bool migrations_running = false;
@@ -198,4 +202,37 @@ migrate_lock_acquire(void)
 		return;
 	if (migrate_lock_timeout == 0 || !wait_for_lock(&tag))
 		report_lock_busy();
+}
+
+/*
+ * Background workers hold the lock for a whole run, across the many
+ * transactions it commits: take it at session level, without waiting.
+ * Returns false if somebody else holds it.  An apply worker is in the
+ * lock group of the backend that handed it the run, so the lock that
+ * backend holds does not conflict (see handoff.c).
+ */
+bool
+migrate_lock_session_try(void)
+{
+	LOCKTAG		tag;
+
+	set_migrate_locktag(&tag);
+	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+void
+migrate_lock_session_release(void)
+{
+	LOCKTAG		tag;
+
+	set_migrate_locktag(&tag);
+	LockRelease(&tag, ExclusiveLock, true);
+}
+
+/* migrate.acquire_lock(): for the SQL functions that change migrations */
+Datum
+migrate_acquire_lock(PG_FUNCTION_ARGS)
+{
+	migrate_lock_acquire();
+	PG_RETURN_VOID();
 }

@@ -22,5 +22,7 @@
 
 extern void migrate_lock_acquire(void);
 extern void migrate_set_running(bool running);
+extern bool migrate_lock_session_try(void);
+extern void migrate_lock_session_release(void);
 
 #endif							/* MIGRATE_LOCK_H */

@@ -3,6 +3,11 @@
  * migrate.c
  *	  Module magic and initialisation of the migrate extension.
  *
+ * Loaded on demand, the library gives every SQL function except the
+ * scheduler.  Loaded through shared_preload_libraries, it also reserves
+ * shared memory (live progress, scheduler slots) and registers the
+ * launcher, which starts a scheduler in each database with the extension.
+ *
  * IDENTIFICATION
  *	  src/migrate.c
  *
@@ -11,19 +16,23 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 
 #include "guc.h"
+#include "shmem.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/*
- * Called when the library is loaded, by the first call of any migrate
- * function in a session or by the failure-recording worker.
- */
 void
 _PG_init(void)
 {
 	migrate_define_gucs();
+
+	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
+		return;
+	migrate_shmem_init();
+	migrate_register_launcher();
 }

@@ -62,6 +62,26 @@ resolve_dependencies(MigrationInfo *registry, int count, bool strict)
 	return deps;
 }
 
+/*
+ * A dirty migration stopped part way (it could not be atomic): nothing may
+ * run past it until a human has looked and called resolve().
+ */
+static void
+check_nothing_dirty(MigrationInfo *registry, int count)
+{
+	for (int i = 0; i < count; i++)
+	{
+		if (strcmp(registry[i].state, "dirty") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_MIGRATE_DIRTY),
+					 errmsg("migration \"%s\" is dirty", registry[i].version),
+					 errdetail("It runs outside a transaction block and stopped at statement %d, so it is partly done.",
+							   registry[i].dirty_statement),
+					 errhint("Inspect it, then call migrate.resolve('%s', action => 'retry'), 'mark_applied' or 'mark_reverted'.",
+							 registry[i].version)));
+	}
+}
+
 /* min-heap on registry position, which is natural version order */
 static int
 lowest_position_first(Datum a, Datum b, void *arg)
@@ -136,13 +156,16 @@ report_cycle(MigrationInfo *registry, int count, List **deps, int *indegree)
 List *
 migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
 {
-	List	  **deps = resolve_dependencies(registry, count, true);
+	List	  **deps;
 	List	  **dependants = palloc0(sizeof(List *) * Max(count, 1));
 	int		   *indegree = palloc0(sizeof(int) * Max(count, 1));
 	binaryheap *ready = binaryheap_allocate(Max(count, 1), lowest_position_first, NULL);
 	MigrationInfo *target_m = NULL;
 	List	   *order = NIL;
 	int			unapplied = 0;
+
+	check_nothing_dirty(registry, count);
+	deps = resolve_dependencies(registry, count, true);
 
 	if (target != NULL)
 	{
@@ -294,12 +317,14 @@ check_down_scripts(List *order)
 List *
 migrate_plan_revert(MigrationInfo *registry, int count, const RevertRequest *request)
 {
-	List	  **deps = resolve_dependencies(registry, count, false);
+	List	  **deps;
 	bool	   *in_set = palloc0(sizeof(bool) * Max(count, 1));
 	MigrationInfo **applied = palloc(sizeof(MigrationInfo *) * Max(count, 1));
 	int			napplied = 0;
 	List	   *order = NIL;
 
+	check_nothing_dirty(registry, count);
+	deps = resolve_dependencies(registry, count, false);
 	for (int i = 0; i < count; i++)
 		if (migrate_is_applied(&registry[i]))
 			applied[napplied++] = &registry[i];

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * apply.h
+ *	  The apply and revert engine.
+ *
+ * IDENTIFICATION
+ *	  src/apply.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_APPLY_H
+#define MIGRATE_APPLY_H
+
+#include "funcapi.h"
+#include "nodes/pg_list.h"
+
+typedef enum Direction
+{
+	DIRECTION_UP,
+	DIRECTION_DOWN
+} Direction;
+
+/* how one migration of a run went, for result rows */
+typedef struct MigrateOutcome
+{
+	bool		done;
+	int64		duration_us;
+	int			statements;
+} MigrateOutcome;
+
+/* who runs the plan, for history and progress */
+typedef struct RunContext
+{
+	const char *schedule;		/* schedule name, or NULL */
+	const char *worker;			/* "scheduler", "apply worker", or NULL */
+	int			first;			/* number of the first migration (1-based) */
+	int			total;			/* migrations in the whole run */
+} RunContext;
+
+extern void migrate_run_plan(List *plan, Direction direction, const RunContext *context,
+							 MigrateOutcome *outcomes);
+extern char *migrate_run_detail(const RunContext *context);
+extern void migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version,
+								   const char *name, Direction direction,
+								   const MigrateOutcome *outcome);
+extern bool migrate_plan_is_transactional(List *plan, Direction direction);
+
+#endif							/* MIGRATE_APPLY_H */

@@ -1,0 +1,243 @@
+/*-------------------------------------------------------------------------
+ *
+ * cleanup.c
+ *	  What a failed CREATE INDEX / REINDEX CONCURRENTLY leaves behind.
+ *
+ * A concurrent index build that fails part way leaves an INVALID index:
+ * it costs every write to the table and is never used by queries.  Before
+ * such a statement runs, the runner notes the invalid indexes its table
+ * already has; after a failure, any new one is the statement's.  One left
+ * by CREATE INDEX CONCURRENTLY is dropped (DROP INDEX CONCURRENTLY, at top
+ * level); one left by REINDEX CONCURRENTLY (the _ccnew/_ccold copies) is
+ * reported with the exact command to drop it, since which copy to keep is
+ * the DBA's call.  Either way the failure record lists them.
+ *
+ * Each function runs in a transaction of its own except
+ * migrate_drop_leftovers, which must run outside one.
+ *
+ * IDENTIFICATION
+ *	  src/cleanup.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "cleanup.h"
+#include "topstmt.h"
+
+/*
+ * The table a concurrent index build works on, or InvalidOid when the
+ * statement is not one.  Sets *creates for CREATE INDEX CONCURRENTLY.
+ */
+static Oid
+concurrent_build_table(const char *sql, bool *creates)
+{
+	List	   *parsed = pg_parse_query(sql);
+	Node	   *stmt;
+
+	*creates = false;
+	if (list_length(parsed) != 1)
+		return InvalidOid;
+	stmt = linitial_node(RawStmt, parsed)->stmt;
+
+	if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+	{
+		*creates = true;
+		return RangeVarGetRelid(((IndexStmt *) stmt)->relation, NoLock, true);
+	}
+	if (IsA(stmt, ReindexStmt) && ((ReindexStmt *) stmt)->relation != NULL)
+	{
+		ReindexStmt *reindex = (ReindexStmt *) stmt;
+		Oid			relid = RangeVarGetRelid(reindex->relation, NoLock, true);
+
+		if (OidIsValid(relid) && reindex->kind == REINDEX_OBJECT_INDEX)
+			return IndexGetRelation(relid, true);
+		return relid;
+	}
+	return InvalidOid;
+}
+
+/* OIDs of the invalid indexes of a table (SPI must be connected) */
+static List *
+invalid_indexes_of(Oid table)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(table)};
+	List	   *result = NIL;
+
+	if (SPI_execute_with_args("SELECT indexrelid FROM pg_catalog.pg_index"
+							  " WHERE indrelid OPERATOR(pg_catalog.=) $1 AND NOT indisvalid",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_index");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		result = lappend_oid(result,
+							 DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	return result;
+}
+
+/*
+ * Invalid indexes the statement's table has before it runs; NIL for a
+ * statement that builds no index concurrently.  Call outside a transaction;
+ * the list is allocated in the caller's memory context.
+ */
+List *
+migrate_invalid_indexes_before(const char *sql)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *before = NIL;
+	bool		creates;
+	Oid			table;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	table = concurrent_build_table(sql, &creates);
+	if (OidIsValid(table))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		before = invalid_indexes_of(table);
+		MemoryContextSwitchTo(caller);
+		before = list_copy(before);
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	return before;
+}
+
+/*
+ * The invalid indexes that appeared since migrate_invalid_indexes_before().
+ * Call outside a transaction, after the failed one was aborted.
+ */
+List *
+migrate_leftover_indexes(const char *sql, List *before)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *leftovers = NIL;
+	bool		creates;
+	Oid			table;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	table = concurrent_build_table(sql, &creates);
+	if (OidIsValid(table))
+	{
+		List	   *now;
+		ListCell   *lc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		now = invalid_indexes_of(table);
+		foreach(lc, now)
+		{
+			Oid			index = lfirst_oid(lc);
+			MemoryContext old;
+			LeftoverIndex *leftover;
+			char	   *name;
+
+			if (list_member_oid(before, index))
+				continue;
+			name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(index)),
+											  get_rel_name(index));
+			old = MemoryContextSwitchTo(caller);
+			leftover = palloc0(sizeof(LeftoverIndex));
+			leftover->name = pstrdup(name);
+			leftover->command = psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s;", name);
+			leftovers = lappend(leftovers, leftover);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	return leftovers;
+}
+
+/*
+ * Drop the indexes a failed CREATE INDEX CONCURRENTLY left, each with a
+ * top-level DROP INDEX CONCURRENTLY.  A drop that fails is reported, and
+ * the index stays listed with its command.  Call outside a transaction.
+ */
+void
+migrate_drop_leftovers(const char *sql, List *leftovers)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ListCell   *lc;
+	bool		creates;
+
+	StartTransactionCommand();
+	(void) concurrent_build_table(sql, &creates);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	if (!creates)
+		return;
+
+	foreach(lc, leftovers)
+	{
+		LeftoverIndex *leftover = lfirst(lc);
+
+		PG_TRY();
+		{
+			StartTransactionCommand();
+			migrate_exec_toplevel(leftover->command);
+			CommitTransactionCommand();
+			leftover->dropped = true;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(caller);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(caller);
+	}
+}
+
+/* the leftovers as a JSON array, for the failure record */
+char *
+migrate_leftovers_json(List *leftovers)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "\"invalid_indexes\": [");
+	foreach(lc, leftovers)
+	{
+		LeftoverIndex *leftover = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"index\": ");
+		escape_json(&buf, leftover->name);
+		appendStringInfo(&buf, ", \"dropped\": %s, \"command\": ",
+						 leftover->dropped ? "true" : "false");
+		escape_json(&buf, leftover->command);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}

@@ -1,0 +1,352 @@
+/*-------------------------------------------------------------------------
+ *
+ * handoff.c
+ *	  apply() handing a plan with non-transactional migrations to a
+ *	  background worker, and that worker.
+ *
+ * CREATE INDEX CONCURRENTLY and its kind cannot run inside a function, so
+ * when a plan holds such a migration, migrate.apply() (or revert()) hands
+ * the whole plan to a dynamic background worker, which runs it one
+ * migration per transaction (runner.c), and waits for it.  The worker's
+ * NOTICEs, WARNINGs and final ERROR travel back through a shm_mq, the way
+ * parallel workers report to their leader, and apply() re-raises them, so
+ * psql sees the same messages as for an ordinary apply().  apply() then
+ * returns one row per migration the worker completed.
+ *
+ * Why apply() must not be inside a transaction block for such a plan: the
+ * worker commits each migration on its own, so it cannot see anything the
+ * caller's transaction has not committed, and nothing the caller does
+ * after the call could be rolled back together with it.  So the call is
+ * refused inside BEGIN ... COMMIT, and after any change in the same
+ * transaction.
+ *
+ * Locks.  The caller holds the migrate lock (transaction level), and the
+ * worker needs it too, for a run that outlives single transactions.  The
+ * caller therefore makes itself a lock group leader and the worker joins
+ * its group before connecting, as a parallel worker does: the two hold
+ * the lock together, and if the caller goes away the worker still holds
+ * it until its run ends.  Group membership also matters for CREATE INDEX
+ * CONCURRENTLY: it waits for every transaction whose snapshot is older
+ * than its own, which includes the caller, who is waiting for the worker.
+ * Outside a group that is an undetectable deadlock; inside one the wait on
+ * the caller's virtual transaction is not a conflict.  That is safe here
+ * because the caller reads nothing but migrate's own catalog after the
+ * handoff, and only with fresh snapshots.
+ *
+ * The worker connects as the caller's authenticated user and restores the
+ * caller's session user, role and current user, so migration SQL runs
+ * with the caller's privileges, and with its search_path.
+ *
+ * IDENTIFICATION
+ *	  src/handoff.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+
+#include "catalog.h"
+#include "handoff.h"
+#include "lock.h"
+#include "runner.h"
+
+#define HANDOFF_MAGIC		0x6d696772	/* "migr" */
+#define KEY_REQUEST			1
+#define KEY_STRINGS			2
+#define KEY_OUTCOMES		3
+#define KEY_QUEUE			4
+#define QUEUE_SIZE			(64 * 1024)
+#define SETTING_LEN			64
+
+/* who the caller is, and what to run */
+typedef struct HandoffRequest
+{
+	Oid			database;
+	Oid			authenticated_user;
+	Oid			session_user;
+	bool		session_user_is_superuser;
+	Oid			outer_user;
+	bool		outer_user_is_superuser;
+	Oid			current_user;
+	int			sec_context;
+	PGPROC	   *leader;
+	pid_t		leader_pid;
+	Direction	direction;
+	int			nmigrations;
+	char		progress_level[SETTING_LEN];
+	char		client_min_messages[SETTING_LEN];
+	/* strings: the versions, then search_path, each NUL-terminated */
+} HandoffRequest;
+
+PGDLLEXPORT void migrate_apply_worker_main(Datum main_arg);
+
+/*
+ * Refuse a handoff that could not keep its promises (see the header).
+ */
+static void
+check_can_hand_off(List *plan, Direction direction)
+{
+	MigrationInfo *first = NULL;
+	ListCell   *lc;
+
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
+		{
+			first = m;
+			break;
+		}
+	}
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migration \"%s\" cannot run inside a transaction block", first->version),
+				 errdetail("It contains a statement such as CREATE INDEX CONCURRENTLY, or is marked \"@transaction: false\"; a background worker runs such a plan one migration at a time."),
+				 errhint("Call migrate.%s() on its own, outside BEGIN ... COMMIT.",
+						 direction == DIRECTION_UP ? "apply" : "revert")));
+	if (TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migration \"%s\" cannot run after changes in the same transaction",
+						first->version),
+				 errdetail("A background worker runs it and cannot see changes this transaction has not committed."),
+				 errhint("Commit first, then call migrate.%s() on its own.",
+						 direction == DIRECTION_UP ? "apply" : "revert")));
+}
+
+static Size
+strings_size(List *plan, const char *search_path)
+{
+	Size		size = strlen(search_path) + 1;
+	ListCell   *lc;
+
+	foreach(lc, plan)
+		size += strlen(((MigrationInfo *) lfirst(lc))->version) + 1;
+	return size;
+}
+
+static void
+fill_request(HandoffRequest *req, char *strings, List *plan, Direction direction,
+			 const char *search_path)
+{
+	ListCell   *lc;
+
+	req->database = MyDatabaseId;
+	req->authenticated_user = GetAuthenticatedUserId();
+	req->session_user = GetSessionUserId();
+	req->session_user_is_superuser = superuser_arg(req->session_user);
+	req->outer_user = GetOuterUserId();
+	req->outer_user_is_superuser = superuser_arg(req->outer_user);
+	GetUserIdAndSecContext(&req->current_user, &req->sec_context);
+	req->leader = MyProc;
+	req->leader_pid = MyProcPid;
+	req->direction = direction;
+	req->nmigrations = list_length(plan);
+	strlcpy(req->progress_level, GetConfigOption("migrate.progress_level", false, false),
+			SETTING_LEN);
+	strlcpy(req->client_min_messages, GetConfigOption("client_min_messages", false, false),
+			SETTING_LEN);
+
+	foreach(lc, plan)
+	{
+		const char *version = ((MigrationInfo *) lfirst(lc))->version;
+
+		strcpy(strings, version);
+		strings += strlen(version) + 1;
+	}
+	strcpy(strings, search_path);
+}
+
+/* re-raise a NOTICE, WARNING or ERROR the worker sent */
+static void
+relay_message(const char *data, Size nbytes)
+{
+	StringInfoData msg;
+	char		msgtype;
+
+	initStringInfo(&msg);
+	appendBinaryStringInfo(&msg, data, nbytes);
+	msgtype = pq_getmsgbyte(&msg);
+	if (msgtype == 'E' || msgtype == 'N')
+	{
+		ErrorData	edata;
+
+		pq_parse_errornotice(&msg, &edata);
+		edata.elevel = Min(edata.elevel, ERROR);
+		ThrowErrorData(&edata);
+	}
+	pfree(msg.data);
+}
+
+static BackgroundWorkerHandle *
+start_apply_worker(dsm_segment *seg)
+{
+	BackgroundWorker worker = {0};
+	BackgroundWorkerHandle *handle;
+
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "migrate");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "migrate_apply_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "migrate apply worker for PID %d", MyProcPid);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "migrate apply worker");
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start a background worker for non-transactional migrations"),
+				 errhint("Raise max_worker_processes; nothing was applied.")));
+	return handle;
+}
+
+/*
+ * Run the plan in a background worker and wait for it, relaying its
+ * messages.  Fills "outcomes" for the migrations it completed; raises the
+ * worker's error, if any.
+ */
+void
+migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes)
+{
+	const char *search_path = GetConfigOption("search_path", false, false);
+	shm_toc_estimator estimator;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	HandoffRequest *req;
+	char	   *strings;
+	MigrateOutcome *shared_outcomes;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+	BackgroundWorkerHandle *handle;
+	Size		nbytes;
+	void	   *data;
+
+	check_can_hand_off(plan, direction);
+
+	shm_toc_initialize_estimator(&estimator);
+	shm_toc_estimate_chunk(&estimator, sizeof(HandoffRequest));
+	shm_toc_estimate_chunk(&estimator, strings_size(plan, search_path));
+	shm_toc_estimate_chunk(&estimator, sizeof(MigrateOutcome) * list_length(plan));
+	shm_toc_estimate_chunk(&estimator, QUEUE_SIZE);
+	shm_toc_estimate_keys(&estimator, 4);
+	seg = dsm_create(shm_toc_estimate(&estimator), 0);
+	toc = shm_toc_create(HANDOFF_MAGIC, dsm_segment_address(seg), shm_toc_estimate(&estimator));
+
+	req = shm_toc_allocate(toc, sizeof(HandoffRequest));
+	strings = shm_toc_allocate(toc, strings_size(plan, search_path));
+	fill_request(req, strings, plan, direction, search_path);
+	shared_outcomes = shm_toc_allocate(toc, sizeof(MigrateOutcome) * list_length(plan));
+	memset(shared_outcomes, 0, sizeof(MigrateOutcome) * list_length(plan));
+	mq = shm_mq_create(shm_toc_allocate(toc, QUEUE_SIZE), QUEUE_SIZE);
+	shm_toc_insert(toc, KEY_REQUEST, req);
+	shm_toc_insert(toc, KEY_STRINGS, strings);
+	shm_toc_insert(toc, KEY_OUTCOMES, shared_outcomes);
+	shm_toc_insert(toc, KEY_QUEUE, mq);
+	shm_mq_set_receiver(mq, MyProc);
+
+	BecomeLockGroupLeader();
+	handle = start_apply_worker(seg);
+	mqh = shm_mq_attach(mq, seg, handle);
+
+	/* relay until the worker detaches; its ERROR is raised from here */
+	while (shm_mq_receive(mqh, &nbytes, &data, false) == SHM_MQ_SUCCESS)
+		relay_message(data, nbytes);
+	(void) WaitForBackgroundWorkerShutdown(handle);
+
+	memcpy(outcomes, shared_outcomes, sizeof(MigrateOutcome) * list_length(plan));
+	dsm_detach(seg);
+}
+
+/* the caller's identity and settings, restored in the worker */
+static void
+restore_caller(HandoffRequest *req, const char *search_path)
+{
+	SetClientEncoding(GetDatabaseEncoding());
+	SetSessionAuthorization(req->session_user, req->session_user_is_superuser);
+	SetCurrentRoleId(req->outer_user, req->outer_user_is_superuser);
+	SetUserIdAndSecContext(req->current_user, req->sec_context);
+	SetConfigOption("search_path", search_path, PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("migrate.progress_level", req->progress_level, PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("client_min_messages", req->client_min_messages, PGC_SUSET, PGC_S_SESSION);
+}
+
+/*
+ * Entry point of the apply worker.
+ */
+void
+migrate_apply_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	HandoffRequest *req;
+	char	   *strings;
+	MigrateOutcome *outcomes;
+	shm_mq	   *mq;
+	List	   *versions = NIL;
+	RunContext	context = {NULL, "apply worker", 1, 0};
+	RunnerResult result;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	/* no resource owner yet, so the mapping lasts until exit */
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map the migrate handoff segment")));
+	toc = shm_toc_attach(HANDOFF_MAGIC, dsm_segment_address(seg));
+	req = shm_toc_lookup(toc, KEY_REQUEST, false);
+	strings = shm_toc_lookup(toc, KEY_STRINGS, false);
+	outcomes = shm_toc_lookup(toc, KEY_OUTCOMES, false);
+	mq = shm_toc_lookup(toc, KEY_QUEUE, false);
+
+	/* from here on, every message goes to the waiting caller */
+	shm_mq_set_sender(mq, MyProc);
+	pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
+
+	/* join the caller's lock group before taking any heavyweight lock */
+	if (!BecomeLockGroupMember(req->leader, req->leader_pid))
+		proc_exit(0);				/* the caller is gone already */
+
+	BackgroundWorkerInitializeConnectionByOid(req->database, req->authenticated_user, 0);
+	for (int i = 0; i < req->nmigrations; i++)
+	{
+		versions = lappend(versions, strings);
+		strings += strlen(strings) + 1;
+	}
+	restore_caller(req, strings);
+	pgstat_report_activity(STATE_RUNNING, "running migrations handed over by migrate.apply()");
+
+	StartTransactionCommand();
+	if (!migrate_lock_session_try())
+		elog(ERROR, "the migrate lock is not available to the apply worker");
+	CommitTransactionCommand();
+
+	context.total = req->nmigrations;
+	result = migrate_runner_run(versions, req->direction, &context, outcomes, 0);
+	migrate_lock_session_release();
+
+	if (result.error != NULL)
+		ThrowErrorData(result.error);	/* reaches the caller */
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *	  Shared memory of migrate: the launcher, per-database schedulers and
+ *	  live progress of every migration being applied or reverted.
+ *
+ * IDENTIFICATION
+ *	  src/shmem.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_SHMEM_H
+#define MIGRATE_SHMEM_H
+
+#include "datatype/timestamp.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+
+#include "version.h"
+
+#define MIGRATE_PROGRESS_TEXT_LEN 256
+#define MIGRATE_PROGRESS_NAME_LEN 128
+
+/* what one backend or worker is doing, while it applies or reverts */
+typedef struct MigrateProgress
+{
+	pid_t		pid;			/* 0 when the slot is free */
+	Oid			database;
+	Oid			role;
+	char		action[8];		/* "apply" or "revert" */
+	char		version[MIGRATE_VERSION_MAXLEN + 1];
+	char		name[MIGRATE_PROGRESS_NAME_LEN];
+	char		schedule[NAMEDATALEN];	/* empty unless a scheduled run */
+	int			migration;		/* k of ... */
+	int			migrations;		/* ... n in this run */
+	int			statement;		/* k of ... (0 before the first) */
+	int			statements;		/* ... n in this migration */
+	char		statement_text[MIGRATE_PROGRESS_TEXT_LEN];
+	TimestampTz migration_started;
+	TimestampTz statement_started;
+	int			retries;		/* earlier failed attempts of this migration */
+} MigrateProgress;
+
+/* a per-database scheduler, as the launcher started it */
+typedef struct MigrateSchedulerSlot
+{
+	Oid			database;		/* InvalidOid when free */
+	pid_t		pid;			/* 0 until the worker has started */
+	TimestampTz started_at;
+	bool		no_extension;	/* it exited: extension not installed */
+	TimestampTz checked_at;		/* when no_extension was found */
+} MigrateSchedulerSlot;
+
+typedef struct MigrateShared
+{
+	LWLock	   *lock;			/* protects everything below */
+	pid_t		launcher_pid;
+	Latch	   *launcher_latch;
+	bool		rescan;			/* an extension was created: look again */
+	int			nschedulers;
+	int			nprogress;
+	MigrateSchedulerSlot *schedulers;	/* nschedulers slots */
+	MigrateProgress *progress;	/* nprogress slots, by pgprocno */
+} MigrateShared;
+
+extern MigrateShared *migrate_shared;
+
+extern void migrate_shmem_init(void);
+extern bool migrate_shmem_available(void);
+
+#endif							/* MIGRATE_SHMEM_H */

@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * topstmt.c
+ *	  Running a statement at top level, as a client's simple query would.
+ *
+ * CREATE INDEX CONCURRENTLY, VACUUM and the other statements that call
+ * PreventInTransactionBlock() refuse to run through SPI, because SPI runs
+ * them as part of a function ("cannot be executed from a function").  A
+ * background worker can instead do what the backend does for a client's
+ * simple query: parse, analyse, plan, and run the statement in a portal
+ * with isTopLevel = true.  This is that sequence, after exec_simple_query()
+ * in src/backend/tcop/postgres.c, reduced to one statement string and no
+ * client: results go to DestNone.
+ *
+ * The caller starts the transaction command and commits it afterwards; a
+ * statement such as CREATE INDEX CONCURRENTLY commits and starts
+ * transactions of its own in between.  So the current memory context must
+ * outlive transactions (the caller's loop context, not a transaction's).
+ *
+ * IDENTIFICATION
+ *	  src/topstmt.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "parser/analyze.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/portal.h"
+#include "utils/snapmgr.h"
+
+#include "compat.h"
+#include "topstmt.h"
+
+/*
+ * Run every statement of "sql" at top level, in the current transaction
+ * command.
+ */
+void
+migrate_exec_toplevel(const char *sql)
+{
+	List	   *parsetrees = pg_parse_query(sql);
+	ListCell   *lc;
+
+	foreach(lc, parsetrees)
+	{
+		RawStmt    *parsetree = lfirst_node(RawStmt, lc);
+		CommandTag	tag = CreateCommandTag(parsetree->stmt);
+		bool		snapshot_set = false;
+		List	   *querytrees;
+		List	   *plantrees;
+		Portal		portal;
+		DestReceiver *receiver;
+		QueryCompletion qc;
+
+		if (analyze_requires_snapshot(parsetree))
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			snapshot_set = true;
+		}
+		querytrees = migrate_analyze_and_rewrite(parsetree, sql);
+		plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+		if (snapshot_set)
+			PopActiveSnapshot();
+
+		portal = CreatePortal("", true, true);
+		portal->visible = false;
+		PortalDefineQuery(portal, NULL, sql, tag, plantrees, NULL);
+		PortalStart(portal, NULL, 0, InvalidSnapshot);
+
+		receiver = CreateDestReceiver(DestNone);
+		(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+		receiver->rDestroy(receiver);
+		PortalDrop(portal, false);
+
+		CommandCounterIncrement();
+	}
+}
