@@ -60,4 +60,21 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 	pg_analyze_and_rewrite((tree), (sql), NULL, 0, NULL)
 #endif
 
+/* PG14 added readOnlyTree to ProcessUtility */
+#if PG_VERSION_NUM >= 140000
+#define MIGRATE_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define MIGRATE_UTILITY_ARGS \
+	pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
+#else
+#define MIGRATE_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define MIGRATE_UTILITY_ARGS \
+	pstmt, queryString, context, params, queryEnv, dest, qc
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

@@ -51,6 +51,9 @@
 /* how often databases without the extension are probed anyway */
 #define REPROBE_INTERVAL_MS (10 * 60 * 1000)
 
+/* a scheduler that ended is not started again sooner than this after its start */
+#define RESTART_DELAY_MS (10 * 1000)
+
 PGDLLEXPORT void migrate_launcher_main(Datum main_arg);
 
 /* launcher-local: the handle of each slot's scheduler */
@@ -210,6 +213,13 @@ launch_round(bool reprobe)
 		/* ended: keep "no extension" answers unless probing again */
 		if (slot->no_extension && !reprobe)
 			continue;
+		/* ended otherwise (crash, pg_terminate_backend): restart, but not in a loop */
+		if (!slot->no_extension &&
+			!TimestampDifferenceExceeds(slot->started_at, GetCurrentTimestamp(), RESTART_DELAY_MS))
+			continue;
+		/* kicked out by a database command: wait until it is done */
+		if (GetCurrentTimestamp() < slot->hold_until)
+			continue;
 		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 		slot->database = InvalidOid;
 		slot->pid = 0;
@@ -229,7 +239,8 @@ launch_round(bool reprobe)
 					 errhint("Raise migrate.max_workers.")));
 			break;
 		}
-		if (!OidIsValid(migrate_shared->schedulers[slot].database))
+		if (!OidIsValid(migrate_shared->schedulers[slot].database) &&
+			GetCurrentTimestamp() >= migrate_shared->schedulers[slot].hold_until)
 			start_scheduler(slot, db);
 	}
 }

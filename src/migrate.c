@@ -20,6 +20,7 @@
 
 #include "guc.h"
 #include "shmem.h"
+#include "utility.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -34,5 +35,6 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;
 	migrate_shmem_init();
+	migrate_utility_init();
 	migrate_register_launcher();
 }

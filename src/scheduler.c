@@ -20,9 +20,11 @@
  * (approved, when the schedule requires approval, and meant for the
  * schedule's environment), and hands it to the runner (runner.c), which
  * commits one migration at a time and never starts one whose
- * @estimated-duration would run past the window's end.  Every run that did
- * or tried anything is a 'run' row in the history, naming the schedule;
- * each migration it applied has its own 'apply' row, by the scheduler.
+ * @estimated-duration would run past the window's end.  Every run that
+ * applied something, failed, or stopped at the window's end is a 'run' row
+ * in the history, naming the schedule (a run with nothing it may apply is
+ * not, or an every-minute schedule would fill the history); each migration
+ * it applied has its own 'apply' row, by the scheduler.
  *
  * Migrations run as migrate.worker_role, or as the extension owner when
  * that is empty.
@@ -81,6 +83,20 @@ typedef struct DueSchedule
 } DueSchedule;
 
 static int	my_slot = -1;
+
+/* whether this scheduler holds the migrate lock for a run */
+static bool holding_lock = false;
+
+/* lappend in a given context: SPI calls leave us in SPI's own context */
+static List *
+lappend_in(MemoryContext context, List *list, void *datum)
+{
+	MemoryContext old = MemoryContextSwitchTo(context);
+
+	list = lappend(list, datum);
+	MemoryContextSwitchTo(old);
+	return list;
+}
 
 static void
 begin_work(void)
@@ -160,7 +176,7 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 		s->in_window = no_window || window_end != (Datum) 0;
 		if (!no_window && window_end != (Datum) 0)
 			s->window_end = DatumGetTimestampTz(window_end);
-		due = lappend(due, s);
+		due = lappend_in(keep, due, s);
 		*sleep_ms = 0;
 	}
 	return due;
@@ -221,7 +237,7 @@ plan_run(const DueSchedule *s, MemoryContext keep, char **held_back)
 			*held_back = MemoryContextStrdup(keep, m->version);
 			break;
 		}
-		versions = lappend(versions, MemoryContextStrdup(keep, m->version));
+		versions = lappend_in(keep, versions, MemoryContextStrdup(keep, m->version));
 	}
 	return versions;
 }
@@ -296,14 +312,11 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 
 	/* lock for the whole run, or try again later */
 	StartTransactionCommand();
-	if (!migrate_lock_session_try())
-	{
-		CommitTransactionCommand();
-		MemoryContextSwitchTo(keep);
-		return;
-	}
+	holding_lock = migrate_lock_session_try();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(keep);
+	if (!holding_lock)
+		return;
 
 	pgstat_report_activity(STATE_RUNNING, psprintf("running schedule %s", s->name));
 	PG_TRY();
@@ -341,16 +354,14 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	else if (result.stop == RUNNER_WINDOW_CLOSING)
 		record_run(s, "success", result.done, result.stopped_at,
 				   "its estimated duration would overrun the window", NULL, started);
-	else if (result.done > 0 || held_back)
+	else if (result.done > 0)
 		record_run(s, "success", result.done, held_back,
 				   held_back ? "not approved or not for this environment" : NULL, NULL, started);
 	advance_schedule(s->name, plan_error || result.error ? "failure" : "success");
 	end_work(keep);
 
-	StartTransactionCommand();
 	migrate_lock_session_release();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(keep);
+	holding_lock = false;
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
@@ -415,6 +426,37 @@ exit_without_extension(void)
 }
 
 /*
+ * One round: exit if the extension is gone, run or skip every due
+ * schedule.  Returns how long to sleep.
+ */
+static long
+scheduler_round(MemoryContext keep)
+{
+	List	   *due;
+	long		sleep_ms;
+	ListCell   *lc;
+
+	if (!extension_installed())
+		exit_without_extension();
+	MemoryContextSwitchTo(keep);
+
+	begin_work();
+	due = read_due_schedules(keep, &sleep_ms);
+	end_work(keep);
+
+	foreach(lc, due)
+	{
+		DueSchedule *s = lfirst(lc);
+
+		if (s->in_window)
+			run_schedule(s, keep);
+		else
+			skip_schedule(s, keep);
+	}
+	return sleep_ms;
+}
+
+/*
  * Entry point of a per-database scheduler.
  */
 void
@@ -433,9 +475,7 @@ migrate_scheduler_main(Datum main_arg)
 										 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		List	   *due;
-		long		sleep_ms;
-		ListCell   *lc;
+		long		sleep_ms = migrate_naptime * 1000L;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -446,23 +486,24 @@ migrate_scheduler_main(Datum main_arg)
 		MemoryContextReset(loop_context);
 		MemoryContextSwitchTo(loop_context);
 
-		if (!extension_installed())
-			exit_without_extension();
-		MemoryContextSwitchTo(loop_context);
-
-		begin_work();
-		due = read_due_schedules(loop_context, &sleep_ms);
-		end_work(loop_context);
-
-		foreach(lc, due)
+		/* an error in one round is logged; the scheduler carries on */
+		PG_TRY();
 		{
-			DueSchedule *s = lfirst(lc);
-
-			if (s->in_window)
-				run_schedule(s, loop_context);
-			else
-				skip_schedule(s, loop_context);
+			sleep_ms = scheduler_round(loop_context);
 		}
+		PG_CATCH();
+		{
+			HOLD_INTERRUPTS();
+			EmitErrorReport();
+			AbortOutOfAnyTransaction();
+			FlushErrorState();
+			if (holding_lock)
+				migrate_lock_session_release();
+			holding_lock = false;
+			pgstat_report_activity(STATE_IDLE, NULL);
+			RESUME_INTERRUPTS();
+		}
+		PG_END_TRY();
 
 		if (sleep_ms > 0)
 		{

@@ -49,6 +49,7 @@ typedef struct MigrateSchedulerSlot
 	TimestampTz started_at;
 	bool		no_extension;	/* it exited: extension not installed */
 	TimestampTz checked_at;		/* when no_extension was found */
+	TimestampTz hold_until;		/* do not start one before (DROP DATABASE) */
 } MigrateSchedulerSlot;
 
 typedef struct MigrateShared
