@@ -69,7 +69,13 @@ CREATE TABLE migrate.migration (
     resume_statement   integer,
     -- scheduled runs apply only approved migrations (see migrate.approve)
     approved_at        timestamptz,
-    approved_by        name
+    approved_by        name,
+    -- checks around the up script: the precondition runs before it (fail,
+    -- skip or warn when it does not hold), verify after it (fail)
+    precondition_script text,
+    precondition_mode  text NOT NULL DEFAULT 'fail'
+                       CHECK (precondition_mode IN ('fail', 'skip', 'warn')),
+    verify_script      text
 );
 
 COMMENT ON TABLE migrate.migration IS 'registered migrations, one row per version';
@@ -80,10 +86,10 @@ CREATE TABLE migrate.event (
     id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('migrate.event_id_seq'),
     action      text NOT NULL
                 CHECK (action IN ('register', 'apply', 'revert', 'repair', 'resolve',
-                                  'approve', 'run', 'pause', 'resume')),
+                                  'approve', 'run', 'pause', 'resume', 'dry run')),
     version     text,           -- NULL for scheduler runs, pause and resume
     name        text,
-    outcome     text NOT NULL CHECK (outcome IN ('success', 'failure')),
+    outcome     text NOT NULL CHECK (outcome IN ('success', 'failure', 'skipped')),
     role        name NOT NULL,
     started_at  timestamptz NOT NULL,
     duration    interval,
@@ -228,33 +234,235 @@ COMMENT ON FUNCTION migrate.cron_next(text, timestamptz, text) IS
     'next time after "after" at which a 5-field cron expression fires, in the given time zone';
 
 /* ---------------------------------------------------------------------
+ * Schema fingerprint: the user-visible schema as rows, and their hash.
+ * Objects are named, never identified by OID, and nothing depends on
+ * physical order, so two databases (or two moments) with the same schema
+ * give the same rows.  migrate's own schema, system schemas, temporary
+ * schemas and objects that belong to extensions are left out.
+ * --------------------------------------------------------------------- */
+
+CREATE FUNCTION migrate.schema_objects(
+    OUT kind text, OUT identity text, OUT definition text, OUT hash text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SET search_path = pg_catalog AS
+$fp$
+WITH user_ns AS (
+    SELECT n.oid, n.nspname
+    FROM pg_namespace n
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate')
+      AND n.nspname NOT LIKE 'pg\_toast%'
+      AND n.nspname NOT LIKE 'pg\_temp\_%'
+      AND NOT EXISTS (SELECT FROM pg_depend d
+                      WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
+                        AND d.deptype = 'e')
+),
+ext_member AS (
+    SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
+),
+rels AS (
+    SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.reloptions,
+           c.relrowsecurity, c.relforcerowsecurity, c.relispartition,
+           ns.nspname, quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS ident
+    FROM pg_class c JOIN user_ns ns ON ns.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+      AND NOT EXISTS (SELECT FROM ext_member e
+                      WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+),
+objects(kind, identity, definition) AS (
+    SELECT 'extension', e.extname, 'version ' || e.extversion || ' in schema ' || n.nspname
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname NOT IN ('plpgsql', 'migrate')
+  UNION ALL
+    SELECT 'schema', quote_ident(ns.nspname), 'schema' FROM user_ns ns
+  UNION ALL
+    SELECT CASE r.relkind WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
+           r.ident,
+           concat_ws(' ', CASE r.relkind WHEN 'p' THEN 'partitioned' END,
+                     CASE r.relpersistence WHEN 'u' THEN 'unlogged' END,
+                     CASE WHEN r.relkind = 'p' THEN 'partition by ' || pg_get_partkeydef(r.oid) END,
+                     CASE WHEN r.relispartition
+                          THEN 'partition of ' || (SELECT i.inhparent::regclass::text FROM pg_inherits i WHERE i.inhrelid = r.oid)
+                               || ' ' || pg_get_expr((SELECT c.relpartbound FROM pg_class c WHERE c.oid = r.oid), r.oid) END,
+                     CASE WHEN r.relrowsecurity THEN 'row security' END,
+                     CASE WHEN r.relforcerowsecurity THEN 'forced row security' END,
+                     'with ' || array_to_string(r.reloptions, ','),
+                     (SELECT 'inherits ' || string_agg(i.inhparent::regclass::text, ',' ORDER BY i.inhparent::regclass::text)
+                      FROM pg_inherits i WHERE i.inhrelid = r.oid AND NOT r.relispartition))
+    FROM rels r WHERE r.relkind IN ('r', 'p', 'f')
+  UNION ALL
+    SELECT 'column', r.ident || '.' || quote_ident(a.attname),
+           concat_ws(' ', format_type(a.atttypid, a.atttypmod),
+                     CASE WHEN a.attnotnull THEN 'not null' END,
+                     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+                          THEN 'collate ' || (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = a.attcollation) END,
+                     CASE a.attidentity WHEN 'a' THEN 'generated always as identity'
+                                        WHEN 'd' THEN 'generated by default as identity' END,
+                     CASE WHEN a.attgenerated = 's' THEN 'generated always as (' || pg_get_expr(ad.adbin, ad.adrelid) || ') stored'
+                          WHEN ad.adbin IS NOT NULL THEN 'default ' || pg_get_expr(ad.adbin, ad.adrelid) END)
+    FROM rels r
+    JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    WHERE r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')
+  UNION ALL
+    SELECT 'constraint',
+           coalesce(r.ident, quote_ident(tn.nspname) || '.' || quote_ident(ty.typname)) || '.' || quote_ident(con.conname),
+           pg_get_constraintdef(con.oid) || CASE WHEN con.convalidated THEN '' ELSE ' (not validated)' END
+    FROM pg_constraint con
+    LEFT JOIN rels r ON r.oid = con.conrelid
+    LEFT JOIN pg_type ty ON ty.oid = con.contypid
+    LEFT JOIN pg_namespace tn ON tn.oid = ty.typnamespace
+    WHERE (r.oid IS NOT NULL OR (con.contypid <> 0 AND tn.oid IN (SELECT oid FROM user_ns)))
+  UNION ALL
+    SELECT 'index', quote_ident(ns.nspname) || '.' || quote_ident(ic.relname),
+           pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' (invalid)' END
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN user_ns ns ON ns.oid = ic.relnamespace
+    WHERE NOT EXISTS (SELECT FROM ext_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = i.indrelid)
+  UNION ALL
+    SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, r.ident,
+           pg_get_viewdef(r.oid, true)
+    FROM rels r WHERE r.relkind IN ('v', 'm')
+  UNION ALL
+    SELECT 'sequence', r.ident,
+           format('%s increment %s min %s max %s start %s cache %s%s',
+                  format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax,
+                  s.seqstart, s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END)
+    FROM rels r JOIN pg_sequence s ON s.seqrelid = r.oid
+    WHERE r.relkind = 'S'
+  UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+           quote_ident(ns.nspname) || '.' || quote_ident(p.proname)
+               || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+           CASE WHEN p.prokind = 'a'
+                THEN 'aggregate returning ' || format_type(p.prorettype, NULL)
+                ELSE pg_get_functiondef(p.oid) END
+    FROM pg_proc p JOIN user_ns ns ON ns.oid = p.pronamespace
+    WHERE NOT EXISTS (SELECT FROM ext_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+  UNION ALL
+    SELECT 'trigger', r.ident || '.' || quote_ident(tg.tgname),
+           pg_get_triggerdef(tg.oid) || CASE tg.tgenabled WHEN 'D' THEN ' (disabled)' ELSE '' END
+    FROM pg_trigger tg JOIN rels r ON r.oid = tg.tgrelid
+    WHERE NOT tg.tgisinternal
+  UNION ALL
+    SELECT CASE ty.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range'
+                           ELSE 'type' END,
+           quote_ident(ns.nspname) || '.' || quote_ident(ty.typname),
+           CASE ty.typtype
+               WHEN 'e' THEN (SELECT string_agg(quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder)
+                              FROM pg_enum en WHERE en.enumtypid = ty.oid)
+               WHEN 'd' THEN concat_ws(' ', format_type(ty.typbasetype, ty.typtypmod),
+                                       CASE WHEN ty.typnotnull THEN 'not null' END,
+                                       'default ' || ty.typdefault)
+               WHEN 'r' THEN (SELECT 'range of ' || format_type(rg.rngsubtype, NULL)
+                              FROM pg_range rg WHERE rg.rngtypid = ty.oid)
+               ELSE 'composite'
+           END
+    FROM pg_type ty JOIN user_ns ns ON ns.oid = ty.typnamespace
+    WHERE (ty.typtype IN ('e', 'd', 'r')
+           OR (ty.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = ty.typrelid) = 'c'))
+      AND NOT EXISTS (SELECT FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = ty.oid)
+  UNION ALL
+    SELECT 'policy', r.ident || '.' || quote_ident(pol.polname),
+           concat_ws(' ', CASE WHEN pol.polpermissive THEN 'permissive' ELSE 'restrictive' END,
+                     'for ' || CASE pol.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert'
+                                               WHEN 'w' THEN 'update' WHEN 'd' THEN 'delete' ELSE 'all' END,
+                     'to ' || (SELECT string_agg(CASE WHEN ro = 0 THEN 'public' ELSE quote_ident(ro::regrole::text) END, ', ' ORDER BY ro)
+                               FROM unnest(pol.polroles) AS ro),
+                     'using (' || pg_get_expr(pol.polqual, pol.polrelid) || ')',
+                     'with check (' || pg_get_expr(pol.polwithcheck, pol.polrelid) || ')')
+    FROM pg_policy pol JOIN rels r ON r.oid = pol.polrelid
+  UNION ALL
+    SELECT 'comment', o.type || ' ' || o.identity, d.description
+    FROM pg_description d
+    CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
+    WHERE o.schema IN (SELECT nspname FROM user_ns)
+       OR (d.classoid = 'pg_namespace'::regclass AND d.objoid IN (SELECT oid FROM user_ns))
+)
+SELECT o.kind, o.identity, o.definition,
+       encode(sha256(convert_to(o.kind || E'\n' || o.identity || E'\n' || coalesce(o.definition, ''), 'UTF8')), 'hex')
+FROM objects o
+ORDER BY o.kind, o.identity
+$fp$;
+COMMENT ON FUNCTION migrate.schema_objects() IS
+    'the user-visible schema, one row per object, for diffs and the fingerprint';
+
+CREATE FUNCTION migrate.fingerprint() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog AS
+$$
+    SELECT encode(sha256(convert_to(coalesce(string_agg(o.hash, '' ORDER BY o.kind, o.identity), ''), 'UTF8')), 'hex')
+    FROM migrate.schema_objects() o
+$$;
+/*
+ * Row count and content hash of every user table, for rehearsals with
+ * data => true.  Reads the tables with the caller's privileges.
+ */
+CREATE FUNCTION migrate.table_data(OUT identity text, OUT definition text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
+$$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS ident
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate')
+          AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                          AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 2
+    LOOP
+        identity := t.ident;
+        EXECUTE format('SELECT format(''%%s rows, content %%s'', count(*),'
+                       ' md5(coalesce(string_agg(r::text, E''\n'' ORDER BY r::text), '''')))'
+                       ' FROM ONLY %s AS r', t.oid::regclass)
+            INTO definition;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION migrate.fingerprint() IS
+    'SHA-256 over migrate.schema_objects(): equal schemas give equal fingerprints';
+
+/* ---------------------------------------------------------------------
  * Administration: migrate_admin only.
  * --------------------------------------------------------------------- */
 
 CREATE FUNCTION migrate.register(version text, name text, up text,
-                                 down text DEFAULT NULL)
+                                 down text DEFAULT NULL,
+                                 verify text DEFAULT NULL,
+                                 precondition text DEFAULT NULL,
+                                 precondition_mode text DEFAULT 'fail')
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_register'
 LANGUAGE C VOLATILE;
 
-CREATE FUNCTION migrate.apply(target text DEFAULT NULL)
+CREATE FUNCTION migrate.apply(target text DEFAULT NULL, dry_run boolean DEFAULT false)
 RETURNS TABLE (version text, name text, action text, state text,
-               duration interval, statements integer)
+               duration interval, statements integer, rows_affected bigint,
+               fingerprint_before text, fingerprint_after text, note text)
 AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION migrate.revert(steps integer DEFAULT NULL,
                                target text DEFAULT NULL,
                                migration text DEFAULT NULL,
-                               "cascade" boolean DEFAULT false)
+                               "cascade" boolean DEFAULT false,
+                               dry_run boolean DEFAULT false)
 RETURNS TABLE (version text, name text, action text, state text,
-               duration interval, statements integer)
+               duration interval, statements integer, rows_affected bigint,
+               fingerprint_before text, fingerprint_after text, note text)
 AS 'MODULE_PATHNAME', 'migrate_revert'
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION migrate.revert_all()
 RETURNS TABLE (version text, name text, action text, state text,
-               duration interval, statements integer)
+               duration interval, statements integer, rows_affected bigint,
+               fingerprint_before text, fingerprint_after text, note text)
 AS 'MODULE_PATHNAME', 'migrate_revert_all'
 LANGUAGE C VOLATILE;
 
@@ -264,14 +472,35 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_repair'
 LANGUAGE C VOLATILE;
 
-REVOKE ALL ON FUNCTION migrate.register(text, text, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION migrate.apply(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION migrate.revert(integer, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.register(text, text, text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.apply(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.revert(integer, text, text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.revert_all() FROM PUBLIC;
+
+-- what apply(target) would do, in order, without doing it
+CREATE FUNCTION migrate.plan(target text DEFAULT NULL)
+RETURNS TABLE (ordinal integer, version text, name text, action text, reason text,
+               statements integer, risk_level text, estimated_duration interval,
+               zero_downtime boolean, transactional boolean, runs_in text,
+               approved boolean, checks text[], skip boolean, skip_reason text)
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C VOLATILE;
+
+-- apply, revert, re-apply each pending migration, compare, roll back
+CREATE FUNCTION migrate.rehearse(from_version text DEFAULT NULL,
+                                 to_version text DEFAULT NULL,
+                                 data boolean DEFAULT false)
+RETURNS TABLE (ordinal integer, version text, name text, ok boolean,
+               failed_step text, differences jsonb, error text)
+AS 'MODULE_PATHNAME', 'migrate_rehearse'
+LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION migrate.plan(text), migrate.rehearse(text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.plan(text), migrate.rehearse(text, text, boolean) TO migrate_admin;
 REVOKE ALL ON FUNCTION migrate.repair(text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate.register(text, text, text, text) TO migrate_admin;
-GRANT EXECUTE ON FUNCTION migrate.apply(text) TO migrate_admin;
-GRANT EXECUTE ON FUNCTION migrate.revert(integer, text, text, boolean) TO migrate_admin;
+GRANT EXECUTE ON FUNCTION migrate.register(text, text, text, text, text, text, text) TO migrate_admin;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO migrate_admin;
+GRANT EXECUTE ON FUNCTION migrate.revert(integer, text, text, boolean, boolean) TO migrate_admin;
 GRANT EXECUTE ON FUNCTION migrate.revert_all() TO migrate_admin;
 GRANT EXECUTE ON FUNCTION migrate.repair(text, text, text) TO migrate_admin;
 REVOKE ALL ON FUNCTION migrate.event_is_append_only() FROM PUBLIC;
@@ -283,6 +512,11 @@ LANGUAGE C VOLATILE;
 CREATE FUNCTION migrate.wake() RETURNS void
 AS 'MODULE_PATHNAME', 'migrate_wake'
 LANGUAGE C VOLATILE;
+CREATE FUNCTION migrate.calling_role() RETURNS name
+AS 'MODULE_PATHNAME', 'migrate_calling_role'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.calling_role() IS
+    'the role that called a SECURITY DEFINER function (after SET ROLE), for history';
 REVOKE ALL ON FUNCTION migrate.acquire_lock() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.wake() FROM PUBLIC;
 
@@ -320,7 +554,8 @@ BEGIN
     END IF;
     PERFORM now() AT TIME ZONE timezone;          -- rejects an unknown zone
     IF "window" IS NOT NULL THEN
-        bounds := regexp_match("window", '^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$');
+        bounds := regexp_match("window",
+            '^\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*-\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*$');
         IF bounds IS NULL THEN
             RAISE EXCEPTION 'invalid window "%"', "window"
                 USING ERRCODE = 'invalid_parameter_value',
@@ -345,7 +580,7 @@ BEGIN
     INSERT INTO migrate.schedule AS s (name, every, cron, window_start, window_end,
         timezone, target, environment, require_approval, next_run_at, created_by)
     VALUES (schedule.name, every, cron, w_start, w_end, timezone, target,
-            environment, require_approval, first_run, session_user)
+            environment, require_approval, first_run, migrate.calling_role())
     ON CONFLICT ON CONSTRAINT schedule_pkey DO UPDATE SET
         every = EXCLUDED.every, cron = EXCLUDED.cron,
         window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
@@ -374,9 +609,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
     UPDATE migrate.scheduler_state SET paused = true, changed_at = now(),
-        changed_by = session_user;
+        changed_by = migrate.calling_role();
     INSERT INTO migrate.event (action, outcome, role, started_at)
-    VALUES ('pause', 'success', session_user, now());
+    VALUES ('pause', 'success', migrate.calling_role(), now());
 END
 $$;
 
@@ -385,9 +620,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
     UPDATE migrate.scheduler_state SET paused = false, changed_at = now(),
-        changed_by = session_user;
+        changed_by = migrate.calling_role();
     INSERT INTO migrate.event (action, outcome, role, started_at)
-    VALUES ('resume', 'success', session_user, now());
+    VALUES ('resume', 'success', migrate.calling_role(), now());
     PERFORM migrate.wake();
 END
 $$;
@@ -401,7 +636,7 @@ DECLARE
     found_version text;
 BEGIN
     PERFORM migrate.acquire_lock();
-    UPDATE migrate.migration m SET approved_at = now(), approved_by = session_user
+    UPDATE migrate.migration m SET approved_at = now(), approved_by = migrate.calling_role()
     WHERE m.version_key = migrate.version_key(approve.version)
     RETURNING m.version INTO found_version;
     IF found_version IS NULL THEN
@@ -409,7 +644,7 @@ BEGIN
             USING ERRCODE = 'undefined_object';
     END IF;
     INSERT INTO migrate.event (action, version, outcome, role, started_at)
-    VALUES ('approve', found_version, 'success', session_user, now());
+    VALUES ('approve', found_version, 'success', migrate.calling_role(), now());
 END
 $$;
 
@@ -448,7 +683,7 @@ BEGIN
         UPDATE migrate.migration SET state = 'applied',
             apply_seq = coalesce(apply_seq, nextval('migrate.apply_seq')),
             applied_checksum = checksum, applied_down_checksum = down_checksum,
-            applied_at = coalesce(applied_at, now()), applied_by = coalesce(applied_by, session_user),
+            applied_at = coalesce(applied_at, now()), applied_by = coalesce(applied_by, migrate.calling_role()),
             dirty_statement = NULL, resume_statement = NULL
         WHERE migration.version = m.version;
     ELSIF action = 'mark_reverted' THEN
@@ -463,7 +698,7 @@ BEGIN
                   HINT = 'Use retry, mark_applied or mark_reverted.';
     END IF;
     INSERT INTO migrate.event (action, version, name, outcome, role, started_at, detail)
-    VALUES ('resolve', m.version, m.name, 'success', session_user, now(),
+    VALUES ('resolve', m.version, m.name, 'success', migrate.calling_role(), now(),
             jsonb_build_object('action', action, 'statement', m.dirty_statement,
                                'script', direction));
     RETURN CASE action WHEN 'retry' THEN 'pending retry'
@@ -549,6 +784,8 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'migrate_progress_slots'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION migrate.progress_slots() FROM PUBLIC;
+-- a view checks function privileges as its reader, so readers need this
+GRANT EXECUTE ON FUNCTION migrate.progress_slots() TO migrate_reader;
 
 -- live progress of every session and worker applying or reverting now
 CREATE VIEW migrate.progress AS

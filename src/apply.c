@@ -56,16 +56,50 @@ void
 migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
 					   Direction direction, const MigrateOutcome *outcome)
 {
-	Datum		values[6];
-	bool		nulls[6] = {0};
+	Datum		values[10];
+	bool		nulls[10] = {0};
 
 	values[0] = CStringGetTextDatum(version);
 	values[1] = CStringGetTextDatum(name);
 	values[2] = CStringGetTextDatum(direction == DIRECTION_UP ? "apply" : "revert");
-	values[3] = CStringGetTextDatum(direction == DIRECTION_UP ? "applied" : "rolled_back");
+	values[3] = CStringGetTextDatum(outcome->skipped ? "skipped" :
+									!outcome->done ? "not done" :
+									direction == DIRECTION_UP ? "applied" : "rolled_back");
 	values[4] = migrate_interval_datum(outcome->duration_us);
+	nulls[4] = !outcome->done;
 	values[5] = Int32GetDatum(outcome->statements);
+	nulls[5] = !outcome->done;
+	values[6] = Int64GetDatum(outcome->rows_affected);
+	nulls[6] = outcome->fingerprint_before == NULL;
+	migrate_set_text_arg_bool(values, nulls, 7, outcome->fingerprint_before);
+	migrate_set_text_arg_bool(values, nulls, 8, outcome->fingerprint_after);
+	migrate_set_text_arg_bool(values, nulls, 9, outcome->note);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * A dry run can only rehearse what a transaction can roll back: cut the
+ * plan before the first migration that needs a background worker, and
+ * say so in that migration's row.
+ */
+static List *
+dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
+		{
+			outcomes[foreach_current_index(lc)].attempted = true;
+			outcomes[foreach_current_index(lc)].note =
+				"not run: it cannot run inside a transaction block, so a dry run cannot roll it back";
+			return list_truncate(plan, foreach_current_index(lc));
+		}
+	}
+	return plan;
 }
 
 /*
@@ -75,7 +109,7 @@ migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *n
  */
 static void
 apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
-				const char *target, const RevertRequest *request)
+				const char *target, const RevertRequest *request, bool dry_run)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MigrationInfo *registry;
@@ -104,9 +138,16 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	}
 
 	outcomes = palloc0(sizeof(MigrateOutcome) * list_length(plan));
-	if (migrate_plan_is_transactional(plan, direction))
+	if (dry_run)
 	{
-		RunContext	context = {NULL, NULL, 1, list_length(plan)};
+		RunContext	context = {NULL, NULL, 1, list_length(plan), true};
+
+		migrate_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
+						 direction, &context, outcomes);
+	}
+	else if (migrate_plan_is_transactional(plan, direction))
+	{
+		RunContext	context = {NULL, NULL, 1, list_length(plan), false};
 
 		migrate_run_plan(plan, direction, &context, outcomes);
 	}
@@ -118,7 +159,7 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 		MigrationInfo *m = lfirst(lc);
 		MigrateOutcome *outcome = &outcomes[foreach_current_index(lc)];
 
-		if (outcome->done)
+		if (outcome->done || outcome->attempted)
 			migrate_add_result_row(rsinfo, m->version, m->name, direction, outcome);
 	}
 	SPI_finish();
@@ -134,7 +175,8 @@ text_arg_or_null(FunctionCallInfo fcinfo, int n)
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
 {
-	apply_or_revert(fcinfo, DIRECTION_UP, text_arg_or_null(fcinfo, 0), NULL);
+	apply_or_revert(fcinfo, DIRECTION_UP, text_arg_or_null(fcinfo, 0), NULL,
+					!PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
 	PG_RETURN_VOID();
 }
 
@@ -163,7 +205,8 @@ migrate_revert(PG_FUNCTION_ARGS)
 	if (given == 0)
 		request.steps = 1;
 
-	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request);
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request,
+					!PG_ARGISNULL(4) && PG_GETARG_BOOL(4));
 	PG_RETURN_VOID();
 }
 
@@ -174,6 +217,6 @@ migrate_revert_all(PG_FUNCTION_ARGS)
 	RevertRequest request = {0};
 
 	request.all = true;
-	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request);
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false);
 	PG_RETURN_VOID();
 }

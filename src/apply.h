@@ -23,9 +23,15 @@ typedef enum Direction
 /* how one migration of a run went, for result rows */
 typedef struct MigrateOutcome
 {
-	bool		done;
+	bool		done;			/* it ran to the end */
+	bool		attempted;		/* it started (dry run: also when it failed) */
+	bool		skipped;		/* its precondition did not hold (skip mode) */
 	int64		duration_us;
 	int			statements;
+	int64		rows_affected;	/* dry run: rows the statements processed */
+	char	   *fingerprint_before; /* dry run only */
+	char	   *fingerprint_after;	/* dry run only */
+	char	   *note;			/* dry run or skipped: what happened */
 } MigrateOutcome;
 
 /* who runs the plan, for history and progress */
@@ -35,6 +41,7 @@ typedef struct RunContext
 	const char *worker;			/* "scheduler", "apply worker", or NULL */
 	int			first;			/* number of the first migration (1-based) */
 	int			total;			/* migrations in the whole run */
+	bool		dry_run;		/* roll everything back at the end */
 } RunContext;
 
 extern void migrate_run_plan(List *plan, Direction direction, const RunContext *context,
@@ -43,6 +50,7 @@ extern char *migrate_run_detail(const RunContext *context);
 extern void migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version,
 								   const char *name, Direction direction,
 								   const MigrateOutcome *outcome);
+extern char *migrate_fingerprint(void);
 extern bool migrate_plan_is_transactional(List *plan, Direction direction);
 
 #endif							/* MIGRATE_APPLY_H */

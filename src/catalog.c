@@ -31,6 +31,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/array.h"
@@ -53,6 +54,8 @@ typedef enum KeptQuery
 	Q_MARK_REVERTED,
 	Q_INSERT_EVENT,
 	Q_MARK_DIRTY,
+	Q_LOAD_VERIFY,
+	Q_LOAD_PRECONDITION,
 	NUM_KEPT_QUERIES,
 	NO_KEPT_QUERY = -1
 } KeptQuery;
@@ -104,6 +107,20 @@ bool
 migrate_is_applied(const MigrationInfo *m)
 {
 	return migrate_is_applied_state(m->state);
+}
+
+PG_FUNCTION_INFO_V1(migrate_calling_role);
+
+/*
+ * migrate.calling_role(): in a SECURITY DEFINER function the current user
+ * is the owner, but the outer user is still whoever called it (after any
+ * SET ROLE): that is who history names.
+ */
+Datum
+migrate_calling_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(DirectFunctionCall1(namein,
+										CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
 }
 
 /* name of the current user, for applied_by and history */
@@ -184,6 +201,14 @@ migrate_set_text_arg(Datum *values, char *nulls, int i, const char *str)
 	nulls[i] = str ? ' ' : 'n';
 }
 
+/* the same for a bool-style nulls array (tuplestore_putvalues) */
+void
+migrate_set_text_arg_bool(Datum *values, bool *nulls, int i, const char *str)
+{
+	values[i] = str ? CStringGetTextDatum(str) : (Datum) 0;
+	nulls[i] = (str == NULL);
+}
+
 static char *
 spi_text(HeapTuple tuple, int column)
 {
@@ -242,7 +267,9 @@ migrate_load_registry(int *count)
 				 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
 				 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
 				 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
-				 " environments, estimated_duration"
+				 " environments, estimated_duration, risk_level,"
+				 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
+				 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode"
 				 " FROM migrate.migration m",
 				 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
@@ -276,6 +303,11 @@ migrate_load_registry(int *count)
 		m->environments = spi_text_array(tuple, 17);
 		seq = SPI_getbinval(tuple, desc, 18, &isnull);
 		m->estimated_duration = isnull ? NULL : DatumGetIntervalP(datumCopy(seq, false, sizeof(Interval)));
+		m->risk_level = spi_text(tuple, 19);
+		m->zero_downtime = DatumGetInt32(SPI_getbinval(tuple, desc, 20, &isnull));
+		m->has_verify = DatumGetBool(SPI_getbinval(tuple, desc, 21, &isnull));
+		m->has_precondition = DatumGetBool(SPI_getbinval(tuple, desc, 22, &isnull));
+		m->precondition_mode = spi_text(tuple, 23);
 	}
 	SPI_freetuptable(SPI_tuptable);
 
@@ -316,6 +348,27 @@ migrate_load_script(const char *version, bool down)
 	if (SPI_processed != 1)
 		elog(ERROR, "migration \"%s\" vanished while it was being run", version);
 	script = spi_text(SPI_tuptable->vals[0], 1);
+	SPI_freetuptable(SPI_tuptable);
+	return script;
+}
+
+/* the verify_script or precondition_script of a migration, or NULL */
+char *
+migrate_load_check(const char *version, const char *column)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(version)};
+	char	   *script;
+
+	if (strcmp(column, "verify_script") == 0)
+		spi_as_owner(Q_LOAD_VERIFY,
+					 "SELECT verify_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
+	else
+		spi_as_owner(Q_LOAD_PRECONDITION,
+					 "SELECT precondition_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
+	script = SPI_processed == 1 ? spi_text(SPI_tuptable->vals[0], 1) : NULL;
 	SPI_freetuptable(SPI_tuptable);
 	return script;
 }
@@ -432,5 +485,7 @@ migrate_copy_migration(const MigrationInfo *m)
 	copy->dependencies = NIL;
 	copy->environments = NIL;
 	copy->estimated_duration = NULL;
+	copy->risk_level = copy_or_null(m->risk_level);
+	copy->precondition_mode = copy_or_null(m->precondition_mode);
 	return copy;
 }

@@ -35,6 +35,11 @@ typedef struct MigrationInfo
 	bool		approved;
 	List	   *environments;	/* of char *; NIL means every environment */
 	Interval   *estimated_duration; /* NULL when not given */
+	char	   *risk_level;		/* NULL when not given */
+	int			zero_downtime;	/* -1 unknown, 0 false, 1 true */
+	bool		has_verify;
+	bool		has_precondition;
+	char	   *precondition_mode;	/* fail, skip or warn */
 } MigrationInfo;
 
 /* an event row for migrate.event */
@@ -61,6 +66,7 @@ extern MigrationInfo *migrate_load_registry(int *count);
 extern MigrationInfo *migrate_find_migration(MigrationInfo *registry, int count,
 											 const char *version);
 extern char *migrate_load_script(const char *version, bool down);
+extern char *migrate_load_check(const char *version, const char *column);
 extern void migrate_mark_applied(const char *version, TimestampTz started_at,
 								 int64 duration_us, const char *role);
 extern void migrate_mark_reverted(const char *version);
@@ -70,6 +76,7 @@ extern void migrate_insert_event(const MigrationEvent *event);
 
 extern Datum migrate_interval_datum(int64 usecs);
 extern void migrate_set_text_arg(Datum *values, char *nulls, int i, const char *str);
+extern void migrate_set_text_arg_bool(Datum *values, bool *nulls, int i, const char *str);
 extern void migrate_spi_as_owner(const char *sql, int nargs, Oid *argtypes,
 								 Datum *values, const char *nulls, int expected);
 

@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -44,6 +45,7 @@
 
 #include "durable.h"
 #include "engine.h"
+#include "errors.h"
 #include "guc.h"
 #include "lock.h"
 #include "progress.h"
@@ -66,7 +68,7 @@ migrate_usecs_since(TimestampTz start)
 void
 migrate_run_state_init(RunState *state, Direction direction, const RunContext *context)
 {
-	static const RunContext interactive = {NULL, NULL, 1, 0};
+	static const RunContext interactive = {NULL, NULL, 1, 0, false};
 
 	memset(state, 0, sizeof(RunState));
 	state->direction = direction;
@@ -274,17 +276,169 @@ migrate_failure_event(const RunState *state, const char *error)
 	return event;
 }
 
-static void
+/* run one statement of a migration through SPI; returns the rows it processed */
+static uint64
 execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
 {
 	char	   *text = migrate_statement_text(script, stmt);
+	uint64		processed;
 	int			rc;
 
 	migrate_progress_statement(stmt->number, text);
 	rc = SPI_execute(text, false, 0);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	processed = SPI_processed;
 	SPI_freetuptable(SPI_tuptable);
+	return processed;
+}
+
+/* the schema fingerprint, as the caller sees the catalog */
+char *
+migrate_fingerprint(void)
+{
+	char	   *fingerprint;
+
+	if (SPI_execute("SELECT migrate.fingerprint()", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not compute the schema fingerprint");
+	fingerprint = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	return fingerprint;
+}
+
+/*
+ * Run a verify or precondition script: every statement must run, and a
+ * statement that returns a boolean column must return only true.  Returns
+ * the failing statement's text, or NULL when the check holds.
+ */
+char *
+migrate_run_check(const char *version, const char *column, const char *what)
+{
+	char	   *script = migrate_load_check(version, column);
+	ParsedScript *parsed;
+
+	if (script == NULL)
+		return NULL;
+	parsed = migrate_parse_script(script, psprintf("%s script of migration \"%s\"",
+												   what, version));
+	for (int i = 0; i < parsed->nstatements; i++)
+	{
+		char	   *text = migrate_statement_text(parsed, &parsed->statements[i]);
+		int			rc = SPI_execute(text, false, 0);
+		bool		holds = true;
+
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		if (SPI_tuptable != NULL && SPI_tuptable->tupdesc->natts == 1 &&
+			SPI_gettypeid(SPI_tuptable->tupdesc, 1) == BOOLOID)
+		{
+			for (uint64 row = 0; row < SPI_processed; row++)
+			{
+				bool		isnull;
+				Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
+												  SPI_tuptable->tupdesc, 1, &isnull);
+
+				if (isnull || !DatumGetBool(value))
+					holds = false;
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+		if (!holds)
+			return text;
+	}
+	return NULL;
+}
+
+/* a precondition that did not hold in skip mode: history says so */
+static void
+record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
+{
+	MigrationEvent event = migrate_failure_event(state, NULL);
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"reason\": \"precondition does not hold\", \"statement\": ");
+	escape_json(&detail, statement);
+	appendStringInfoChar(&detail, '}');
+	event.outcome = "skipped";
+	event.detail = detail.data;
+	migrate_insert_event(&event);
+	ereport(migrate_progress_level,
+			(errmsg("skipped migration %s \"%s\": its precondition does not hold",
+					state->current->version, state->current->name)));
+	if (outcome)
+	{
+		outcome->attempted = true;
+		outcome->skipped = true;
+		outcome->note = psprintf("skipped: precondition does not hold");
+	}
+}
+
+/*
+ * The precondition of the current migration (up only).  Returns false
+ * when it does not hold and the migration is to be skipped.
+ */
+static bool
+precondition_allows(RunState *state, MigrateOutcome *outcome)
+{
+	MigrationInfo *m = state->current;
+	char	   *failed;
+
+	if (state->direction != DIRECTION_UP || !m->has_precondition)
+		return true;
+	failed = migrate_run_check(m->version, "precondition_script", "precondition");
+	if (failed == NULL)
+		return true;
+	if (strcmp(m->precondition_mode, "skip") == 0)
+	{
+		record_skipped(state, failed, outcome);
+		return false;
+	}
+	if (strcmp(m->precondition_mode, "warn") == 0)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_MIGRATE_PRECONDITION_FAILED),
+				 errmsg("precondition of migration \"%s\" does not hold", m->version),
+				 errdetail("Check: %s", failed),
+				 errhint("It is applied anyway (precondition_mode warn).")));
+		return true;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_PRECONDITION_FAILED),
+			 errmsg("precondition of migration \"%s\" does not hold", m->version),
+			 errdetail("Check: %s", failed)));
+}
+
+/* the verify script of the current migration (up only) must hold */
+static void
+verify(RunState *state)
+{
+	MigrationInfo *m = state->current;
+	char	   *failed;
+
+	if (state->direction != DIRECTION_UP || !m->has_verify)
+		return;
+	failed = migrate_run_check(m->version, "verify_script", "verify");
+	if (failed != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
+				 errmsg("verification of migration \"%s\" failed", m->version),
+				 errdetail("Check returned false: %s", failed)));
+}
+
+/* run every statement of the current migration; the rows they processed */
+uint64
+migrate_execute_statements(RunState *state)
+{
+	uint64		rows = 0;
+
+	for (int i = 0; i < state->script->nstatements; i++)
+	{
+		state->statement = &state->script->statements[i];
+		rows += execute_statement(state->script, state->statement);
+	}
+	state->statement = NULL;
+	return rows;
 }
 
 /*
@@ -294,30 +448,74 @@ execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
 static void
 run_migration(RunState *state, MigrateOutcome *outcome)
 {
+	bool		dry_run = state->context->dry_run;
+	uint64		rows;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	state->started_at = GetCurrentTimestamp();
+	if (!precondition_allows(state, outcome))
+	{
+		SPI_finish();
+		return;
+	}
+	if (outcome)
+		outcome->attempted = true;
+	if (dry_run && outcome)
+		outcome->fingerprint_before = MemoryContextStrdup(state->memory, migrate_fingerprint());
+
 	state->script = migrate_load_parsed(state);
 	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
 						   state->current, state->number, state->context->total,
 						   state->script->nstatements, state->context->schedule);
+	rows = migrate_execute_statements(state);
+	verify(state);
 
-	for (int i = 0; i < state->script->nstatements; i++)
+	if (dry_run && outcome)
 	{
-		state->statement = &state->script->statements[i];
-		execute_statement(state->script, state->statement);
+		outcome->rows_affected = rows;
+		outcome->fingerprint_after = MemoryContextStrdup(state->memory, migrate_fingerprint());
+		outcome->note = "dry run: rolled back";
 	}
-	state->statement = NULL;
-
 	migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
 	state->script = NULL;
 	SPI_finish();
 }
 
+/* the one history row a dry run leaves */
+static void
+record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
+{
+	MigrationEvent event = {0};
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"direction\": \"%s\", \"migrations\": %d",
+					 migrate_script_name(state->direction), list_length(plan));
+	if (edata)
+	{
+		appendStringInfoString(&detail, ", \"failed_at\": ");
+		escape_json(&detail, state->current ? state->current->version : "");
+		appendStringInfoString(&detail, ", \"error\": ");
+		escape_json(&detail, edata->message ? edata->message : "");
+	}
+	appendStringInfoChar(&detail, '}');
+	event.action = "dry run";
+	event.outcome = edata ? "failure" : "success";
+	event.role = state->role;
+	event.started_at = GetCurrentTransactionStartTimestamp();
+	event.duration_us = -1;
+	event.detail = detail.data;
+	migrate_insert_event(&event);
+}
+
 /*
  * Run a plan of transactional migrations in one subtransaction; on error
  * roll it back, record the failure durably and re-throw.  "outcomes", if
- * not NULL, has one entry per migration of the plan.
+ * not NULL, has one entry per migration of the plan.  A dry run rolls the
+ * subtransaction back even on success, reports an error in the outcome of
+ * the migration that raised it instead of re-throwing it, and leaves one
+ * history row.
  */
 void
 migrate_run_plan(List *plan, Direction direction, const RunContext *context,
@@ -328,9 +526,12 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 	RunState   *state = palloc(sizeof(RunState));
 	ErrorData  *volatile edata = NULL;
 	char	   *volatile failure = NULL;
+	volatile int failed_index = -1;
 	ErrorContextCallback errcallback;
+	bool		dry_run = context && context->dry_run;
 
 	migrate_run_state_init(state, direction, context);
+	state->memory = fncontext;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(fncontext);
@@ -345,12 +546,16 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 		{
 			state->current = lfirst(lc);
 			state->number = state->context->first + foreach_current_index(lc);
+			failed_index = foreach_current_index(lc);
 			run_migration(state, outcomes ? &outcomes[foreach_current_index(lc)] : NULL);
 			state->current = NULL;
 		}
 		migrate_set_running(false);
 		migrate_progress_end();
-		ReleaseCurrentSubTransaction();
+		if (dry_run)
+			RollbackAndReleaseCurrentSubTransaction();
+		else
+			ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(fncontext);
 		CurrentResourceOwner = oldowner;
 	}
@@ -372,6 +577,16 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 
 	error_context_stack = errcallback.previous;
 
+	if (dry_run)
+	{
+		if (edata != NULL && outcomes != NULL && failed_index >= 0)
+		{
+			outcomes[failed_index].attempted = true;
+			outcomes[failed_index].note = psprintf("dry run failed: %s", edata->message);
+		}
+		record_dry_run(state, plan, edata);
+		return;
+	}
 	if (edata != NULL)
 	{
 		if (failure != NULL)

@@ -30,6 +30,7 @@ typedef struct RunState
 	TimestampTz started_at;		/* of the current migration */
 	const ParsedScript *script; /* NULL until parsed */
 	const ScriptStatement *statement;	/* NULL between statements */
+	MemoryContext memory;		/* outlives the run, for outcomes */
 } RunState;
 
 extern const char *migrate_script_name(Direction direction);
@@ -43,5 +44,7 @@ extern char *migrate_error_json(const RunState *state, const ErrorData *edata,
 								const char *extra_json);
 extern MigrationEvent migrate_failure_event(const RunState *state, const char *error);
 extern int64 migrate_usecs_since(TimestampTz start);
+extern uint64 migrate_execute_statements(RunState *state);
+extern char *migrate_run_check(const char *version, const char *column, const char *what);
 
 #endif							/* MIGRATE_ENGINE_H */

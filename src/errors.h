@@ -35,5 +35,9 @@
 #define ERRCODE_MIGRATE_EMPTY_SCRIPT			MAKE_SQLSTATE('M','G','0','0','7')
 /* a non-transactional migration stopped part way and must be resolved */
 #define ERRCODE_MIGRATE_DIRTY					MAKE_SQLSTATE('M','G','0','0','8')
+/* a migration's precondition does not hold (precondition_mode fail) */
+#define ERRCODE_MIGRATE_PRECONDITION_FAILED		MAKE_SQLSTATE('M','G','0','0','9')
+/* a migration's verify script found the result wrong */
+#define ERRCODE_MIGRATE_VERIFY_FAILED			MAKE_SQLSTATE('M','G','0','1','0')
 
 #endif							/* MIGRATE_ERRORS_H */

@@ -301,7 +301,7 @@ migrate_apply_worker_main(Datum main_arg)
 	MigrateOutcome *outcomes;
 	shm_mq	   *mq;
 	List	   *versions = NIL;
-	RunContext	context = {NULL, "apply worker", 1, 0};
+	RunContext	context = {NULL, "apply worker", 1, 0, false};
 	RunnerResult result;
 
 	pqsignal(SIGTERM, die);

@@ -23,11 +23,22 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
 #include "lib/binaryheap.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/resowner.h"
 
+#include "compat.h"
+#include "engine.h"
 #include "errors.h"
 #include "plan.h"
+
+PG_FUNCTION_INFO_V1(migrate_plan);
 
 /*
  * Positions (in the registry) of each migration's dependencies.  With
@@ -355,4 +366,129 @@ migrate_plan_revert(MigrationInfo *registry, int count, const RevertRequest *req
 			order = lappend(order, applied[i]);
 	check_down_scripts(order);
 	return order;
+}
+
+/* why a migration is in the plan, in words */
+static char *
+plan_reason(MigrationInfo *registry, int count, const MigrationInfo *m)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, m->dependencies)
+	{
+		MigrationInfo *dep = migrate_find_migration(registry, count, lfirst(lc));
+
+		if (dep != NULL && !migrate_is_applied(dep))
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "after ", dep->version);
+	}
+	if (m->resume_statement > 0)
+		appendStringInfo(&buf, "%sresumes at statement %d", buf.len ? "; " : "",
+						 m->resume_statement);
+	else if (strcmp(m->state, "failed") == 0)
+		appendStringInfo(&buf, "%sretry after a failure", buf.len ? "; " : "");
+	else if (strcmp(m->state, "rolled_back") == 0)
+		appendStringInfo(&buf, "%sapplied again after a revert", buf.len ? "; " : "");
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "pending");
+	return buf.data;
+}
+
+/*
+ * Whether the precondition holds now, tried in a subtransaction that is
+ * rolled back whatever the check does.  NULL when it holds (or there is
+ * none), else why not.
+ */
+static char *
+precondition_now(const MigrationInfo *m)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *volatile result = NULL;
+
+	if (!m->has_precondition)
+		return NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		char	   *failed = migrate_run_check(m->version, "precondition_script", "precondition");
+
+		if (failed)
+			result = MemoryContextStrdup(oldcontext, failed);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		result = psprintf("error: %s", edata->message);
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return result;
+}
+
+/*
+ * migrate.plan(target): what apply(target) would do, in order, without
+ * doing it.  Later releases add columns (lint findings, lock levels).
+ */
+Datum
+migrate_plan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MigrationInfo *registry;
+	int			count;
+	List	   *plan;
+	ListCell   *lc;
+
+	migrate_materialize_srf(fcinfo);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	registry = migrate_load_registry(&count);
+	plan = migrate_plan_apply(registry, count, target);
+
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+		Datum		values[15];
+		bool		nulls[15] = {0};
+		Datum		checks[2];
+		int			nchecks = 0;
+		char	   *not_holding = precondition_now(m);
+
+		values[0] = Int32GetDatum(foreach_current_index(lc) + 1);
+		values[1] = CStringGetTextDatum(m->version);
+		values[2] = CStringGetTextDatum(m->name);
+		values[3] = CStringGetTextDatum("apply");
+		values[4] = CStringGetTextDatum(plan_reason(registry, count, m));
+		values[5] = Int32GetDatum(m->statements);
+		migrate_set_text_arg_bool(values, nulls, 6, m->risk_level);
+		values[7] = PointerGetDatum(m->estimated_duration);
+		nulls[7] = m->estimated_duration == NULL;
+		values[8] = BoolGetDatum(m->zero_downtime == 1);
+		nulls[8] = m->zero_downtime < 0;
+		values[9] = BoolGetDatum(m->transactional);
+		values[10] = CStringGetTextDatum(m->transactional ? "transaction" : "background worker");
+		values[11] = BoolGetDatum(m->approved);
+		if (m->has_precondition)
+			checks[nchecks++] = CStringGetTextDatum(psprintf("precondition (%s)", m->precondition_mode));
+		if (m->has_verify)
+			checks[nchecks++] = CStringGetTextDatum("verify");
+		values[12] = PointerGetDatum(construct_array(checks, nchecks, TEXTOID, -1, false, TYPALIGN_INT));
+		values[13] = BoolGetDatum(not_holding != NULL && strcmp(m->precondition_mode, "skip") == 0);
+		if (not_holding != NULL)
+			values[14] = CStringGetTextDatum(psprintf("precondition does not hold now (%s): %s",
+													  m->precondition_mode, not_holding));
+		nulls[14] = not_holding == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
 }

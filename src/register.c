@@ -50,6 +50,9 @@ typedef struct MigrationScripts
 	int			statements;
 	bool		transactional;
 	bool		down_transactional;
+	char	   *verify;			/* normalised, or NULL */
+	char	   *precondition;	/* normalised, or NULL */
+	const char *precondition_mode;	/* fail, skip or warn */
 } MigrationScripts;
 
 /* the registered row of a version, as far as register and repair need it */
@@ -64,6 +67,9 @@ typedef struct RegisteredRow
 	char	   *down_checksum;
 	char	   *applied_checksum;
 	char	   *applied_down_checksum;
+	char	   *verify;
+	char	   *precondition;
+	char	   *precondition_mode;
 } RegisteredRow;
 
 static void
@@ -147,6 +153,37 @@ analyse_scripts(const char *version, const char *up, const char *down)
 	return s;
 }
 
+/*
+ * A verify or precondition script: normalised, and split by the parser to
+ * prove it parses and holds no transaction control.
+ */
+static char *
+analyse_check(const char *version, const char *what, const char *script)
+{
+	char	   *normalised;
+
+	if (script == NULL)
+		return NULL;
+	normalised = migrate_normalise_script(script);
+	if (migrate_parse_script(normalised, psprintf("%s script of migration \"%s\"",
+												  what, version))->nstatements == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_EMPTY_SCRIPT),
+				 errmsg("%s script of migration \"%s\" contains no statements", what, version)));
+	return normalised;
+}
+
+static const char *
+check_precondition_mode(const char *mode)
+{
+	if (strcmp(mode, "fail") == 0 || strcmp(mode, "skip") == 0 || strcmp(mode, "warn") == 0)
+		return mode;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid precondition mode \"%s\"", mode),
+			 errhint("Use fail, skip or warn.")));
+}
+
 static Datum
 text_list_datum(List *items)
 {
@@ -166,12 +203,13 @@ static void
 store_migration(const MigrationScripts *s, const char *name)
 {
 	const MigrationHeader *h = s->header;
-	Oid			argtypes[20] = {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID,
+	Oid			argtypes[23] = {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, INT2OID, INT4OID, BOOLOID,
 		BOOLOID, TEXTOID, TEXTOID, DATEOID, TEXTARRAYOID,
-	TEXTOID, BOOLOID, INTERVALOID, TEXTARRAYOID, NAMEOID};
-	Datum		values[20];
-	char		nulls[20];
+		TEXTOID, BOOLOID, INTERVALOID, TEXTARRAYOID, NAMEOID,
+	TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[23];
+	char		nulls[23];
 
 	memset(nulls, ' ', sizeof(nulls));
 	migrate_set_text_arg(values, nulls, 0, s->version);
@@ -199,14 +237,18 @@ store_migration(const MigrationScripts *s, const char *name)
 	values[18] = text_list_datum(h->environments);
 	nulls[18] = h->environments ? ' ' : 'n';
 	values[19] = DirectFunctionCall1(namein, CStringGetDatum(migrate_current_role()));
+	migrate_set_text_arg(values, nulls, 20, s->verify);
+	migrate_set_text_arg(values, nulls, 21, s->precondition);
+	migrate_set_text_arg(values, nulls, 22, s->precondition_mode);
 
 	migrate_spi_as_owner("INSERT INTO migrate.migration AS m (version, version_key, name,"
 						 " up_script, down_script, checksum, down_checksum, checksum_version,"
 						 " statements, transactional, down_transactional, description, author,"
 						 " created, dependencies, risk_level, zero_downtime, estimated_duration,"
-						 " environments, registered_by)"
+						 " environments, registered_by, verify_script, precondition_script,"
+						 " precondition_mode)"
 						 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-						 " $15, $16, $17, $18, $19, $20)"
+						 " $15, $16, $17, $18, $19, $20, $21, $22, $23)"
 						 " ON CONFLICT (version) DO UPDATE SET"
 						 " up_script = EXCLUDED.up_script, down_script = EXCLUDED.down_script,"
 						 " checksum = EXCLUDED.checksum, down_checksum = EXCLUDED.down_checksum,"
@@ -221,8 +263,11 @@ store_migration(const MigrationScripts *s, const char *name)
 						 " estimated_duration = EXCLUDED.estimated_duration,"
 						 " environments = EXCLUDED.environments,"
 						 " registered_at = pg_catalog.now(),"
-						 " registered_by = EXCLUDED.registered_by",
-						 20, argtypes, values, nulls, SPI_OK_INSERT);
+						 " registered_by = EXCLUDED.registered_by,"
+						 " verify_script = EXCLUDED.verify_script,"
+						 " precondition_script = EXCLUDED.precondition_script,"
+						 " precondition_mode = EXCLUDED.precondition_mode",
+						 23, argtypes, values, nulls, SPI_OK_INSERT);
 }
 
 /* the registered migration whose version equals this one naturally */
@@ -236,7 +281,8 @@ find_registered(const char *version)
 	TupleDesc	desc;
 
 	migrate_spi_as_owner("SELECT version, name, state, up_script, down_script, checksum,"
-						 " down_checksum, applied_checksum, applied_down_checksum"
+						 " down_checksum, applied_checksum, applied_down_checksum,"
+						 " verify_script, precondition_script, precondition_mode"
 						 " FROM migrate.migration WHERE version_key = $1",
 						 1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
@@ -254,6 +300,9 @@ find_registered(const char *version)
 	row->down_checksum = SPI_getvalue(tuple, desc, 7);
 	row->applied_checksum = SPI_getvalue(tuple, desc, 8);
 	row->applied_down_checksum = SPI_getvalue(tuple, desc, 9);
+	row->verify = SPI_getvalue(tuple, desc, 10);
+	row->precondition = SPI_getvalue(tuple, desc, 11);
+	row->precondition_mode = SPI_getvalue(tuple, desc, 12);
 	SPI_freetuptable(SPI_tuptable);
 	return row;
 }
@@ -269,6 +318,15 @@ same_content(const RegisteredRow *row, const MigrationScripts *s)
 {
 	return strcmp(row->checksum, s->checksum) == 0 &&
 		strings_equal(row->down_checksum, s->down_checksum);
+}
+
+/* verify and precondition are checks, not content: they may change any time */
+static bool
+same_checks(const RegisteredRow *row, const MigrationScripts *s)
+{
+	return strings_equal(row->verify, s->verify) &&
+		strings_equal(row->precondition, s->precondition) &&
+		strcmp(row->precondition_mode, s->precondition_mode) == 0;
 }
 
 /* true unless the migration is applied with content other than the registered */
@@ -367,6 +425,9 @@ migrate_register(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("migration name must not be empty")));
 	scripts = analyse_scripts(version, text_arg(fcinfo, 2), text_arg(fcinfo, 3));
+	scripts->verify = analyse_check(version, "verify", text_arg(fcinfo, 4));
+	scripts->precondition = analyse_check(version, "precondition", text_arg(fcinfo, 5));
+	scripts->precondition_mode = check_precondition_mode(PG_ARGISNULL(6) ? "fail" : text_arg(fcinfo, 6));
 
 	migrate_lock_acquire();
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -387,11 +448,11 @@ migrate_register(PG_FUNCTION_ARGS)
 						version, row->name),
 				 errhint("Give the new migration a version of its own.")));
 
-	if (row != NULL && same_content(row, scripts))
+	if (row != NULL && same_content(row, scripts) && same_checks(row, scripts))
 		outcome = "unchanged";
 	else
 	{
-		if (row != NULL && migrate_is_applied_state(row->state))
+		if (row != NULL && !same_content(row, scripts) && migrate_is_applied_state(row->state))
 			refuse_applied_change(row, scripts);
 		store_migration(scripts, name);
 		record_change("register", row, version, name, scripts->checksum,
@@ -461,6 +522,9 @@ migrate_repair(PG_FUNCTION_ARGS)
 	else
 	{
 		scripts = analyse_scripts(row->version, up ? up : row->up, down ? down : row->down);
+		scripts->verify = row->verify;
+		scripts->precondition = row->precondition;
+		scripts->precondition_mode = row->precondition_mode;
 		if (same_content(row, scripts) && applied_content_matches(row))
 			outcome = "unchanged";
 		else

@@ -304,7 +304,7 @@ static void
 run_schedule(const DueSchedule *s, MemoryContext keep)
 {
 	TimestampTz started = GetCurrentTimestamp();
-	RunContext	context = {s->name, "scheduler", 1, 0};
+	RunContext	context = {s->name, "scheduler", 1, 0, false};
 	List	   *versions = NIL;
 	char	   *held_back = NULL;
 	ErrorData  *plan_error = NULL;

@@ -36,6 +36,44 @@
 #include "topstmt.h"
 
 /*
+ * Plan and run one raw statement in a portal of its own.  With top_level
+ * false it runs as part of the current command, as a function's would.
+ */
+void
+migrate_exec_raw(RawStmt *parsetree, const char *sql, bool top_level)
+{
+	CommandTag	tag = CreateCommandTag(parsetree->stmt);
+	bool		snapshot_set = false;
+	List	   *querytrees;
+	List	   *plantrees;
+	Portal		portal;
+	DestReceiver *receiver;
+	QueryCompletion qc;
+
+	if (analyze_requires_snapshot(parsetree))
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		snapshot_set = true;
+	}
+	querytrees = migrate_analyze_and_rewrite(parsetree, sql);
+	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+	if (snapshot_set)
+		PopActiveSnapshot();
+
+	portal = CreateNewPortal();
+	portal->visible = false;
+	PortalDefineQuery(portal, NULL, sql, tag, plantrees, NULL);
+	PortalStart(portal, NULL, 0, InvalidSnapshot);
+
+	receiver = CreateDestReceiver(DestNone);
+	(void) PortalRun(portal, FETCH_ALL, top_level, true, receiver, receiver, &qc);
+	receiver->rDestroy(receiver);
+	PortalDrop(portal, false);
+
+	CommandCounterIncrement();
+}
+
+/*
  * Run every statement of "sql" at top level, in the current transaction
  * command.
  */
@@ -46,36 +84,5 @@ migrate_exec_toplevel(const char *sql)
 	ListCell   *lc;
 
 	foreach(lc, parsetrees)
-	{
-		RawStmt    *parsetree = lfirst_node(RawStmt, lc);
-		CommandTag	tag = CreateCommandTag(parsetree->stmt);
-		bool		snapshot_set = false;
-		List	   *querytrees;
-		List	   *plantrees;
-		Portal		portal;
-		DestReceiver *receiver;
-		QueryCompletion qc;
-
-		if (analyze_requires_snapshot(parsetree))
-		{
-			PushActiveSnapshot(GetTransactionSnapshot());
-			snapshot_set = true;
-		}
-		querytrees = migrate_analyze_and_rewrite(parsetree, sql);
-		plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
-		if (snapshot_set)
-			PopActiveSnapshot();
-
-		portal = CreatePortal("", true, true);
-		portal->visible = false;
-		PortalDefineQuery(portal, NULL, sql, tag, plantrees, NULL);
-		PortalStart(portal, NULL, 0, InvalidSnapshot);
-
-		receiver = CreateDestReceiver(DestNone);
-		(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
-		receiver->rDestroy(receiver);
-		PortalDrop(portal, false);
-
-		CommandCounterIncrement();
-	}
+		migrate_exec_raw(lfirst_node(RawStmt, lc), sql, true);
 }

@@ -11,6 +11,9 @@
 #ifndef MIGRATE_TOPSTMT_H
 #define MIGRATE_TOPSTMT_H
 
+#include "nodes/parsenodes.h"
+
+extern void migrate_exec_raw(RawStmt *parsetree, const char *sql, bool top_level);
 extern void migrate_exec_toplevel(const char *sql);
 
 #endif							/* MIGRATE_TOPSTMT_H */
