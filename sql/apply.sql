@@ -82,7 +82,8 @@ SELECT to_regclass('ap_plain') AS nothing_ran;
 SELECT version, name, action, state, statements FROM migrate.apply();
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
 SELECT s.version, s.state, s.checksum_ok, m.dirty_statement FROM migrate.status s
-JOIN migrate.migration m USING (version) WHERE s.version IN ('040', '041');
+JOIN migrate.migration m USING (version) WHERE s.version IN ('040', '041')
+ORDER BY s.version;
 SELECT action, version, outcome, detail->>'by' AS by FROM migrate.history
 WHERE version IN ('040', '041') AND action = 'apply';
 -- and back, through the worker as well
@@ -104,7 +105,8 @@ RESET migrate.progress_level;
 \set VERBOSITY terse
 SELECT s.version, s.state, m.dirty_statement, s.last_error->>'sqlstate' AS sqlstate,
        s.last_error->'invalid_indexes' AS invalid_indexes
-FROM migrate.status s JOIN migrate.migration m USING (version) WHERE s.version >= '041';
+FROM migrate.status s JOIN migrate.migration m USING (version) WHERE s.version >= '041'
+ORDER BY s.version;
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
 SELECT * FROM migrate.apply();
 SELECT * FROM migrate.revert();
