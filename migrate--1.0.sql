@@ -845,6 +845,127 @@ $$;
 REVOKE ALL ON FUNCTION migrate.health() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.health() TO migrate_reader;
 
+
+/*
+ * What is wrong with the database that a migration may have caused:
+ * invalid indexes, constraints never validated (with the rows that break
+ * unvalidated foreign keys), applied migrations whose script changed, and
+ * failed or dirty migrations.  Reads with the caller's privileges; a table
+ * it may not read is reported as not checked.
+ */
+CREATE FUNCTION migrate.verify_integrity(
+    OUT severity text, OUT check_name text, OUT object text,
+    OUT detail text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
+$$
+DECLARE
+    r record;
+    orphans bigint;
+    conditions text;
+BEGIN
+    FOR r IN
+        SELECT i.indexrelid::regclass::text AS idx, i.indrelid::regclass::text AS tbl
+        FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY 1
+    LOOP
+        severity := 'error';
+        check_name := 'invalid index';
+        object := r.idx;
+        detail := format('Index %s on %s is INVALID: every write maintains it, no query uses it.',
+                         r.idx, r.tbl);
+        hint := format('DROP INDEX CONCURRENTLY %s; then build it again.', r.idx);
+        RETURN NEXT;
+    END LOOP;
+
+    FOR r IN
+        SELECT con.conname, con.contype, con.conrelid, con.confrelid, con.conkey, con.confkey,
+               con.conrelid::regclass::text AS tbl
+        FROM pg_constraint con
+        JOIN pg_class c ON c.oid = con.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT con.convalidated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY 7, 1
+    LOOP
+        object := r.tbl || '.' || quote_ident(r.conname);
+        hint := format('ALTER TABLE %s VALIDATE CONSTRAINT %I;', r.tbl, r.conname);
+        IF r.contype = 'f' THEN
+            SELECT string_agg(format('c.%I = p.%I', ca.attname, pa.attname), ' AND ')
+              INTO conditions
+              FROM unnest(r.conkey, r.confkey) AS k(child, parent)
+              JOIN pg_attribute ca ON ca.attrelid = r.conrelid AND ca.attnum = k.child
+              JOIN pg_attribute pa ON pa.attrelid = r.confrelid AND pa.attnum = k.parent;
+            BEGIN
+                EXECUTE format('SELECT count(*) FROM ONLY %s c WHERE NOT EXISTS '
+                               '(SELECT FROM ONLY %s p WHERE %s) AND %s',
+                               r.conrelid::regclass, r.confrelid::regclass, conditions,
+                               (SELECT string_agg(format('c.%I IS NOT NULL', ca.attname), ' AND ')
+                                FROM unnest(r.conkey) AS k(child)
+                                JOIN pg_attribute ca ON ca.attrelid = r.conrelid AND ca.attnum = k.child))
+                    INTO orphans;
+            EXCEPTION WHEN insufficient_privilege THEN
+                severity := 'warning';
+                check_name := 'not checked';
+                detail := format('Foreign key %I was never validated, and this role may not read %s or %s.',
+                                 r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                RETURN NEXT;
+                CONTINUE;
+            END;
+            IF orphans > 0 THEN
+                severity := 'error';
+                check_name := 'orphaned rows';
+                detail := format('%s row(s) of %s break foreign key %I, which was never validated.',
+                                 orphans, r.tbl, r.conname);
+                hint := 'Fix or delete them, then ' || hint;
+            ELSE
+                severity := 'warning';
+                check_name := 'not valid constraint';
+                detail := format('Foreign key %I was added NOT VALID and never validated; no row breaks it.',
+                                 r.conname);
+            END IF;
+        ELSE
+            severity := 'warning';
+            check_name := 'not valid constraint';
+            detail := format('Constraint %I was added NOT VALID and never validated.', r.conname);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    FOR r IN
+        SELECT s.version, s.name, s.state, s.checksum_ok, s.last_error->>'message' AS message
+        FROM migrate.status s
+        WHERE s.checksum_ok = false OR s.state IN ('failed', 'dirty')
+    LOOP
+        object := format('migration %s (%s)', r.version, r.name);
+        IF r.checksum_ok = false THEN
+            severity := 'error';
+            check_name := 'checksum mismatch';
+            detail := 'The registered script is not the one that was applied.';
+            hint := format('If the change is intended, SELECT migrate.repair(%L);', r.version);
+            RETURN NEXT;
+        END IF;
+        IF r.state = 'failed' THEN
+            severity := 'error';
+            check_name := 'failed migration';
+            detail := format('Its last attempt failed: %s', r.message);
+            hint := 'Fix the cause or the script, then apply again.';
+            RETURN NEXT;
+        ELSIF r.state = 'dirty' THEN
+            severity := 'error';
+            check_name := 'dirty migration';
+            detail := format('It stopped part way outside a transaction: %s', coalesce(r.message, 'interrupted'));
+            hint := format('Inspect it, then SELECT migrate.resolve(%L, ''retry'');', r.version);
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION migrate.verify_integrity() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.verify_integrity() TO migrate_reader;
+
 CREATE FUNCTION migrate.require(version text) RETURNS void
 AS 'MODULE_PATHNAME', 'migrate_require'
 LANGUAGE C STABLE;
