@@ -145,6 +145,6 @@ RESET migrate.progress_level;
 
 -- clean up for the next test
 DROP VIEW ap_order_view;
-DROP TABLE ap_orders, ap_customers, ap_products, ap_widgets, ap_gadgets, ap_after, ap_plain;
+DROP TABLE ap_orders, ap_customers, ap_products, ap_widgets, ap_gadgets, ap_after, ap_plain, ap_ghost;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
