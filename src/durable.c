@@ -45,6 +45,7 @@
 
 #include "catalog.h"
 #include "durable.h"
+#include "dynworker.h"
 
 /* what the caller hands to the worker; strings follow the struct */
 typedef struct FailureRecord
@@ -108,20 +109,12 @@ migrate_record_failure(const MigrationEvent *event)
 {
 	dsm_segment *seg = make_failure_segment(event);
 	FailureRecord *rec = dsm_segment_address(seg);
-	BackgroundWorker worker = {0};
 	BackgroundWorkerHandle *handle;
 
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "migrate");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "migrate_failure_recorder_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "migrate failure recorder for PID %d", MyProcPid);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "migrate failure recorder");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	handle = migrate_start_worker("migrate_failure_recorder_main", "migrate failure recorder",
+								  psprintf("migrate failure recorder for PID %d", MyProcPid),
+								  UInt32GetDatum(dsm_segment_handle(seg)));
+	if (handle == NULL)
 		ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not record the failure of migration \"%s\" durably",

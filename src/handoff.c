@@ -60,6 +60,7 @@
 #include "utils/guc.h"
 
 #include "catalog.h"
+#include "dynworker.h"
 #include "handoff.h"
 #include "lock.h"
 #include "runner.h"
@@ -197,20 +198,12 @@ relay_message(const char *data, Size nbytes)
 static BackgroundWorkerHandle *
 start_apply_worker(dsm_segment *seg)
 {
-	BackgroundWorker worker = {0};
 	BackgroundWorkerHandle *handle;
 
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "migrate");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "migrate_apply_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "migrate apply worker for PID %d", MyProcPid);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "migrate apply worker");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	handle = migrate_start_worker("migrate_apply_worker_main", "migrate apply worker",
+								  psprintf("migrate apply worker for PID %d", MyProcPid),
+								  UInt32GetDatum(dsm_segment_handle(seg)));
+	if (handle == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a background worker for non-transactional migrations"),

@@ -44,6 +44,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "dynworker.h"
 #include "guc.h"
 #include "shmem.h"
 #include "worker.h"
@@ -156,24 +157,14 @@ slot_for(Oid database, bool take)
 static void
 start_scheduler(int slot, const DatabaseEntry *db)
 {
-	BackgroundWorker worker = {0};
-
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "migrate");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "migrate_scheduler_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "migrate scheduler for database %s", db->name);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "migrate scheduler");
-	worker.bgw_main_arg = ObjectIdGetDatum(db->oid);
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handles[slot]))
+	handles[slot] = migrate_start_worker("migrate_scheduler_main", "migrate scheduler",
+										 psprintf("migrate scheduler for database %s", db->name),
+										 ObjectIdGetDatum(db->oid));
+	if (handles[slot] == NULL)
 	{
 		ereport(LOG,
 				(errmsg("migrate launcher could not start a scheduler for database \"%s\"", db->name),
 				 errhint("Raise max_worker_processes.")));
-		handles[slot] = NULL;
 		return;
 	}
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);

@@ -44,8 +44,9 @@
 #include "runner.h"
 #include "topstmt.h"
 
-static void
-begin_work(void)
+/* a transaction with a snapshot and SPI, for a worker's bookkeeping */
+void
+migrate_begin_work(void)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -54,8 +55,9 @@ begin_work(void)
 		elog(ERROR, "SPI_connect failed");
 }
 
-static void
-end_work(MemoryContext keep)
+/* commit it and return to a memory context that outlives it */
+void
+migrate_end_work(MemoryContext keep)
 {
 	SPI_finish();
 	PopActiveSnapshot();
@@ -75,7 +77,7 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 	MigrationInfo *copy = NULL;
 	int			count;
 
-	begin_work();
+	migrate_begin_work();
 	registry = migrate_load_registry(&count);
 	m = migrate_find_migration(registry, count, version);
 	if (m != NULL && strcmp(m->state, "dirty") != 0 &&
@@ -91,7 +93,7 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 		}
 		MemoryContextSwitchTo(old);
 	}
-	end_work(keep);
+	migrate_end_work(keep);
 	return copy;
 }
 
@@ -120,9 +122,9 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 
 	PG_TRY();
 	{
-		begin_work();
+		migrate_begin_work();
 		migrate_run_plan(list_make1(m), direction, context, outcome);
-		end_work(keep);
+		migrate_end_work(keep);
 	}
 	PG_CATCH();
 	{
@@ -146,7 +148,7 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 {
 	char	   *script;
 
-	begin_work();
+	migrate_begin_work();
 	MemoryContextSwitchTo(keep);
 	migrate_run_state_init(state, direction, context);
 	state->current = m;
@@ -159,16 +161,16 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 										 psprintf("%s script of migration \"%s\"",
 												  migrate_script_name(direction), m->version));
 	migrate_mark_dirty(m->version, first, NULL);
-	end_work(keep);
+	migrate_end_work(keep);
 }
 
 /* note, durably, which statement a non-transactional migration reached */
 static void
 mark_reached(const char *version, int statement, MemoryContext keep)
 {
-	begin_work();
+	migrate_begin_work();
 	migrate_mark_dirty(version, statement, NULL);
-	end_work(keep);
+	migrate_end_work(keep);
 }
 
 /*
@@ -188,11 +190,11 @@ record_nontransactional_failure(RunState *state, ErrorData *edata, const char *s
 	migrate_drop_leftovers(sql, leftovers);
 	error = migrate_error_json(state, edata, leftovers ? migrate_leftovers_json(leftovers) : NULL);
 
-	begin_work();
+	migrate_begin_work();
 	migrate_mark_dirty(state->current->version, state->statement->number, error);
 	event = migrate_failure_event(state, error);
 	migrate_insert_event(&event);
-	end_work(keep);
+	migrate_end_work(keep);
 
 	foreach(lc, leftovers)
 	{
@@ -269,9 +271,9 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 	if (edata == NULL)
 	{
 		state->statement = NULL;
-		begin_work();
+		migrate_begin_work();
 		migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
-		end_work(keep);
+		migrate_end_work(keep);
 	}
 	migrate_progress_end();
 	return edata;

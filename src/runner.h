@@ -29,6 +29,8 @@ typedef struct RunnerResult
 	const char *stopped_at;		/* version it stopped before or at */
 } RunnerResult;
 
+extern void migrate_begin_work(void);
+extern void migrate_end_work(MemoryContext keep);
 extern RunnerResult migrate_runner_run(List *versions, Direction direction,
 									   const RunContext *context,
 									   MigrateOutcome *outcomes,

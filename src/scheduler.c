@@ -99,25 +99,6 @@ lappend_in(MemoryContext context, List *list, void *datum)
 }
 
 static void
-begin_work(void)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-static void
-end_work(MemoryContext keep)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(keep);
-}
-
-static void
 spi_exec(const char *sql, int nargs, Oid *argtypes, Datum *values, const char *nulls,
 		 int expected)
 {
@@ -321,10 +302,10 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	pgstat_report_activity(STATE_RUNNING, psprintf("running schedule %s", s->name));
 	PG_TRY();
 	{
-		begin_work();
+		migrate_begin_work();
 		become_worker_role();
 		versions = plan_run(s, keep, &held_back);
-		end_work(keep);
+		migrate_end_work(keep);
 	}
 	PG_CATCH();
 	{
@@ -345,7 +326,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 		ereport(LOG,
 				(errmsg("migrate schedule \"%s\" stopped: %s", s->name, result.error->message)));
 
-	begin_work();
+	migrate_begin_work();
 	if (plan_error)
 		record_run(s, "failure", 0, NULL, "could not plan", plan_error, started);
 	else if (result.stop == RUNNER_FAILED)
@@ -358,7 +339,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 		record_run(s, "success", result.done, held_back,
 				   held_back ? "not approved or not for this environment" : NULL, NULL, started);
 	advance_schedule(s->name, plan_error || result.error ? "failure" : "success");
-	end_work(keep);
+	migrate_end_work(keep);
 
 	migrate_lock_session_release();
 	holding_lock = false;
@@ -369,9 +350,9 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 static void
 skip_schedule(const DueSchedule *s, MemoryContext keep)
 {
-	begin_work();
+	migrate_begin_work();
 	advance_schedule(s->name, "outside window");
-	end_work(keep);
+	migrate_end_work(keep);
 }
 
 static bool
@@ -440,9 +421,9 @@ scheduler_round(MemoryContext keep)
 		exit_without_extension();
 	MemoryContextSwitchTo(keep);
 
-	begin_work();
+	migrate_begin_work();
 	due = read_due_schedules(keep, &sleep_ms);
-	end_work(keep);
+	migrate_end_work(keep);
 
 	foreach(lc, due)
 	{

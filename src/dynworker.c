@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * dynworker.c
+ *	  Starting migrate's dynamic background workers.
+ *
+ * The failure recorder, the apply worker and the schedulers are all
+ * dynamic workers of this library with a database connection, never
+ * restarted by the postmaster, and reporting their start and exit to the
+ * process that starts them (so it can wait for them, or restart them).
+ *
+ * IDENTIFICATION
+ *	  src/dynworker.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "dynworker.h"
+
+/*
+ * Register a dynamic worker running "function" of this library; NULL when
+ * no worker slot is free.
+ */
+BackgroundWorkerHandle *
+migrate_start_worker(const char *function, const char *type, const char *name, Datum arg)
+{
+	BackgroundWorker worker = {0};
+	BackgroundWorkerHandle *handle;
+
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "migrate");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", name);
+	worker.bgw_main_arg = arg;
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		return NULL;
+	return handle;
+}
