@@ -149,14 +149,14 @@ CREATE TABLE migrate.schedule (
 );
 COMMENT ON TABLE migrate.schedule IS 'when the background worker applies migrations';
 
--- one row: whether the scheduler of this database is paused
+-- at most one row: whether the scheduler of this database is paused (no
+-- row: not paused; it starts empty so that pg_dump can keep the row)
 CREATE TABLE migrate.scheduler_state (
     singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     paused     boolean NOT NULL DEFAULT false,
     changed_at timestamptz,
     changed_by name
 );
-INSERT INTO migrate.scheduler_state DEFAULT VALUES;
 
 SELECT pg_catalog.pg_extension_config_dump('migrate.schedule', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.scheduler_state', '');
@@ -608,8 +608,10 @@ CREATE FUNCTION migrate.pause() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    UPDATE migrate.scheduler_state SET paused = true, changed_at = now(),
-        changed_by = migrate.calling_role();
+    INSERT INTO migrate.scheduler_state AS st (paused, changed_at, changed_by)
+    VALUES (true, now(), migrate.calling_role())
+    ON CONFLICT (singleton) DO UPDATE SET paused = true, changed_at = EXCLUDED.changed_at,
+        changed_by = EXCLUDED.changed_by;
     INSERT INTO migrate.event (action, outcome, role, started_at)
     VALUES ('pause', 'success', migrate.calling_role(), now());
 END
@@ -619,8 +621,10 @@ CREATE FUNCTION migrate.resume() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    UPDATE migrate.scheduler_state SET paused = false, changed_at = now(),
-        changed_by = migrate.calling_role();
+    INSERT INTO migrate.scheduler_state AS st (paused, changed_at, changed_by)
+    VALUES (false, now(), migrate.calling_role())
+    ON CONFLICT (singleton) DO UPDATE SET paused = false, changed_at = EXCLUDED.changed_at,
+        changed_by = EXCLUDED.changed_by;
     INSERT INTO migrate.event (action, outcome, role, started_at)
     VALUES ('resume', 'success', migrate.calling_role(), now());
     PERFORM migrate.wake();
@@ -769,8 +773,9 @@ SELECT s.name, s.every, s.cron,
             THEN to_char(s.window_start, 'HH24:MI') || '-' || to_char(s.window_end, 'HH24:MI')
        END AS "window",
        s.timezone, s.target, s.environment, s.require_approval, s.enabled,
-       st.paused, s.next_run_at, s.last_run_at, s.last_outcome, s.created_by
-FROM migrate.schedule s CROSS JOIN migrate.scheduler_state st
+       coalesce(st.paused, false) AS paused, s.next_run_at, s.last_run_at, s.last_outcome,
+       s.created_by
+FROM migrate.schedule s LEFT JOIN migrate.scheduler_state st ON true
 ORDER BY s.name;
 
 CREATE FUNCTION migrate.progress_slots(
@@ -832,7 +837,7 @@ BEGIN
      LIMIT 1;
     lock_held := lock_holder_pid IS NOT NULL;
     info := migrate.scheduler_info();
-    SELECT st.paused INTO is_paused FROM migrate.scheduler_state st;
+    SELECT coalesce(bool_or(st.paused), false) INTO is_paused FROM migrate.scheduler_state st;
     scheduler_pid := info.scheduler_pid;
     scheduler := CASE
         WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'

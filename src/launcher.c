@@ -7,11 +7,11 @@
  * worker (and restarts it after a crash).  It connects to no database, so
  * it reads only the shared catalog pg_database, and starts a scheduler
  * (scheduler.c) in each database that allows connections (or each one
- * listed in migrate.databases), up to migrate.max_workers of them.  A
+ * listed in migrate.databases), up to migrate.max_workers at a time.  A
  * scheduler that finds no extension in its database says so in its slot
- * and exits; the launcher does not probe that database again until it is
- * told that an extension was created (CREATE EXTENSION wakes it, see
- * migrate_request_wakeup) or ten minutes have passed.  A scheduler that
+ * and exits; the launcher frees the slot and does not probe that database
+ * again until it is told that an extension was created (CREATE EXTENSION
+ * wakes it, see migrate_request_wakeup) or ten minutes have passed.  A scheduler that
  * exits for any other reason (a crash, pg_terminate_backend) is started
  * again on the next round.
  *
@@ -59,6 +59,12 @@ PGDLLEXPORT void migrate_launcher_main(Datum main_arg);
 
 /* launcher-local: the handle of each slot's scheduler */
 static BackgroundWorkerHandle **handles;
+
+/* databases whose scheduler found no extension, until the next probe */
+static List *without_extension = NIL;
+
+/* "no free slot" was logged since the last probe */
+static bool warned_full = false;
 
 typedef struct DatabaseEntry
 {
@@ -186,8 +192,43 @@ scheduler_alive(int slot)
 }
 
 /*
- * One round: free the slots of schedulers that ended, then start one for
- * every wanted database without a live scheduler.
+ * Free the slot of every scheduler that has ended, remembering databases
+ * without the extension.  A scheduler that ended otherwise (a crash,
+ * pg_terminate_backend) keeps its slot for the restart delay, and one
+ * kicked out by a database command until that is done.
+ */
+static void
+collect_ended_schedulers(void)
+{
+	for (int i = 0; i < migrate_shared->nschedulers; i++)
+	{
+		MigrateSchedulerSlot *slot = &migrate_shared->schedulers[i];
+
+		if (!OidIsValid(slot->database) || scheduler_alive(i))
+			continue;
+		if (slot->no_extension)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			without_extension = lappend_oid(without_extension, slot->database);
+			MemoryContextSwitchTo(old);
+		}
+		else if (!TimestampDifferenceExceeds(slot->started_at, GetCurrentTimestamp(), RESTART_DELAY_MS) ||
+				 GetCurrentTimestamp() < slot->hold_until)
+			continue;
+		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
+		slot->database = InvalidOid;
+		slot->pid = 0;
+		slot->no_extension = false;
+		LWLockRelease(migrate_shared->lock);
+		handles[i] = NULL;
+	}
+}
+
+/*
+ * One round: collect schedulers that ended, then start one for every
+ * wanted database that has neither a scheduler nor a known absence of the
+ * extension.  "reprobe" forgets those absences.
  */
 static void
 launch_round(bool reprobe)
@@ -195,43 +236,32 @@ launch_round(bool reprobe)
 	List	   *databases = candidate_databases();
 	ListCell   *lc;
 
-	for (int i = 0; i < migrate_shared->nschedulers; i++)
+	if (reprobe)
 	{
-		MigrateSchedulerSlot *slot = &migrate_shared->schedulers[i];
-
-		if (!OidIsValid(slot->database) || scheduler_alive(i))
-			continue;
-		/* ended: keep "no extension" answers unless probing again */
-		if (slot->no_extension && !reprobe)
-			continue;
-		/* ended otherwise (crash, pg_terminate_backend): restart, but not in a loop */
-		if (!slot->no_extension &&
-			!TimestampDifferenceExceeds(slot->started_at, GetCurrentTimestamp(), RESTART_DELAY_MS))
-			continue;
-		/* kicked out by a database command: wait until it is done */
-		if (GetCurrentTimestamp() < slot->hold_until)
-			continue;
-		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
-		slot->database = InvalidOid;
-		slot->pid = 0;
-		LWLockRelease(migrate_shared->lock);
-		handles[i] = NULL;
+		list_free(without_extension);
+		without_extension = NIL;
+		warned_full = false;
 	}
+	collect_ended_schedulers();
 
 	foreach(lc, databases)
 	{
 		DatabaseEntry *db = lfirst(lc);
-		int			slot = slot_for(db->oid, true);
+		int			slot;
 
+		if (list_member_oid(without_extension, db->oid) || slot_for(db->oid, false) >= 0)
+			continue;
+		slot = slot_for(db->oid, true);
 		if (slot < 0)
 		{
-			ereport(LOG,
-					(errmsg("migrate launcher has no free scheduler slot for database \"%s\"", db->name),
-					 errhint("Raise migrate.max_workers.")));
+			if (!warned_full)
+				ereport(LOG,
+						(errmsg("migrate launcher has no free scheduler slot for database \"%s\"", db->name),
+						 errhint("Raise migrate.max_workers.")));
+			warned_full = true;
 			break;
 		}
-		if (!OidIsValid(migrate_shared->schedulers[slot].database) &&
-			GetCurrentTimestamp() >= migrate_shared->schedulers[slot].hold_until)
+		if (GetCurrentTimestamp() >= migrate_shared->schedulers[slot].hold_until)
 			start_scheduler(slot, db);
 	}
 }

@@ -131,8 +131,10 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 			 " migrate.window_end_at(now(), s.window_start, s.window_end, s.timezone),"
 			 " s.window_start IS NULL, s.next_run_at <= now(),"
 			 " GREATEST(0, ceil(extract(epoch FROM s.next_run_at - now()) * 1000))::bigint"
-			 " FROM migrate.schedule s, migrate.scheduler_state st"
-			 " WHERE s.enabled AND NOT st.paused ORDER BY s.next_run_at, s.name",
+			 " FROM migrate.schedule s"
+			 " WHERE s.enabled"
+			 " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)"
+			 " ORDER BY s.next_run_at, s.name",
 			 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
 	for (uint64 i = 0; i < SPI_processed; i++)
