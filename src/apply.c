@@ -35,9 +35,12 @@ PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_revert);
 PG_FUNCTION_INFO_V1(migrate_revert_all);
 
-/* whether every migration of the plan can run in the caller's transaction */
-bool
-migrate_plan_is_transactional(List *plan, Direction direction)
+/*
+ * Position in the plan of the first migration that cannot run in a
+ * transaction block in this direction, or -1.
+ */
+int
+migrate_first_nontransactional(List *plan, Direction direction)
 {
 	ListCell   *lc;
 
@@ -46,9 +49,9 @@ migrate_plan_is_transactional(List *plan, Direction direction)
 		MigrationInfo *m = lfirst(lc);
 
 		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
-			return false;
+			return foreach_current_index(lc);
 	}
-	return true;
+	return -1;
 }
 
 /* one result row of apply() or revert() */
@@ -85,21 +88,14 @@ migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *n
 static List *
 dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
 {
-	ListCell   *lc;
+	int			first = migrate_first_nontransactional(plan, direction);
 
-	foreach(lc, plan)
-	{
-		MigrationInfo *m = lfirst(lc);
-
-		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
-		{
-			outcomes[foreach_current_index(lc)].attempted = true;
-			outcomes[foreach_current_index(lc)].note =
-				"not run: it cannot run inside a transaction block, so a dry run cannot roll it back";
-			return list_truncate(plan, foreach_current_index(lc));
-		}
-	}
-	return plan;
+	if (first < 0)
+		return plan;
+	outcomes[first].attempted = true;
+	outcomes[first].note =
+		"not run: it cannot run inside a transaction block, so a dry run cannot roll it back";
+	return list_truncate(plan, first);
 }
 
 /*
@@ -145,7 +141,7 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 		migrate_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
 						 direction, &context, outcomes);
 	}
-	else if (migrate_plan_is_transactional(plan, direction))
+	else if (migrate_first_nontransactional(plan, direction) < 0)
 	{
 		RunContext	context = {NULL, NULL, 1, list_length(plan), false};
 

@@ -51,6 +51,6 @@ extern void migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version,
 								   const char *name, Direction direction,
 								   const MigrateOutcome *outcome);
 extern char *migrate_fingerprint(void);
-extern bool migrate_plan_is_transactional(List *plan, Direction direction);
+extern int	migrate_first_nontransactional(List *plan, Direction direction);
 
 #endif							/* MIGRATE_APPLY_H */

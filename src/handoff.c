@@ -101,19 +101,8 @@ PGDLLEXPORT void migrate_apply_worker_main(Datum main_arg);
 static void
 check_can_hand_off(List *plan, Direction direction)
 {
-	MigrationInfo *first = NULL;
-	ListCell   *lc;
+	MigrationInfo *first = list_nth(plan, migrate_first_nontransactional(plan, direction));
 
-	foreach(lc, plan)
-	{
-		MigrationInfo *m = lfirst(lc);
-
-		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
-		{
-			first = m;
-			break;
-		}
-	}
 	if (IsTransactionBlock())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),

@@ -163,9 +163,14 @@ slot_for(Oid database, bool take)
 static void
 start_scheduler(int slot, const DatabaseEntry *db)
 {
+	char	   *name = psprintf("migrate scheduler for database %s", db->name);
+	MemoryContext old;
+
+	/* the handle must outlive this round's memory */
+	old = MemoryContextSwitchTo(TopMemoryContext);
 	handles[slot] = migrate_start_worker("migrate_scheduler_main", "migrate scheduler",
-										 psprintf("migrate scheduler for database %s", db->name),
-										 ObjectIdGetDatum(db->oid));
+										 name, ObjectIdGetDatum(db->oid));
+	MemoryContextSwitchTo(old);
 	if (handles[slot] == NULL)
 	{
 		ereport(LOG,
@@ -221,6 +226,8 @@ collect_ended_schedulers(void)
 		slot->pid = 0;
 		slot->no_extension = false;
 		LWLockRelease(migrate_shared->lock);
+		if (handles[i])
+			pfree(handles[i]);
 		handles[i] = NULL;
 	}
 }

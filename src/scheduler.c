@@ -400,10 +400,7 @@ exit_without_extension(void)
 {
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 	if (my_slot >= 0)
-	{
 		migrate_shared->schedulers[my_slot].no_extension = true;
-		migrate_shared->schedulers[my_slot].checked_at = GetCurrentTimestamp();
-	}
 	LWLockRelease(migrate_shared->lock);
 	proc_exit(0);
 }

@@ -111,9 +111,3 @@ migrate_shmem_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = migrate_shmem_startup;
 }
-
-bool
-migrate_shmem_available(void)
-{
-	return migrate_shared != NULL;
-}

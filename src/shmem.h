@@ -48,7 +48,6 @@ typedef struct MigrateSchedulerSlot
 	pid_t		pid;			/* 0 until the worker has started */
 	TimestampTz started_at;
 	bool		no_extension;	/* it exited: extension not installed */
-	TimestampTz checked_at;		/* when no_extension was found */
 	TimestampTz hold_until;		/* do not start one before (DROP DATABASE) */
 } MigrateSchedulerSlot;
 
@@ -67,6 +66,5 @@ typedef struct MigrateShared
 extern MigrateShared *migrate_shared;
 
 extern void migrate_shmem_init(void);
-extern bool migrate_shmem_available(void);
 
 #endif							/* MIGRATE_SHMEM_H */
