@@ -94,6 +94,32 @@ parse_error_callback(void *arg)
 }
 
 /*
+ * ALTER SUBSCRIPTION ... REFRESH PUBLICATION, and SET/ADD/DROP PUBLICATION
+ * unless given refresh = false, refresh the subscription, which cannot
+ * happen in a transaction block.
+ */
+static bool
+alter_subscription_is_transactional(AlterSubscriptionStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->kind == ALTER_SUBSCRIPTION_REFRESH)
+		return false;
+	if (stmt->kind != ALTER_SUBSCRIPTION_SET_PUBLICATION &&
+		stmt->kind != ALTER_SUBSCRIPTION_ADD_PUBLICATION &&
+		stmt->kind != ALTER_SUBSCRIPTION_DROP_PUBLICATION)
+		return true;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "refresh") == 0)
+			return !defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*
  * Whether a statement may run inside a transaction block.  These are the
  * statements whose execution calls PreventInTransactionBlock().
  */
@@ -150,7 +176,7 @@ statement_is_transactional(Node *stmt)
 			return true;
 #endif
 		case T_AlterSubscriptionStmt:
-			return ((AlterSubscriptionStmt *) stmt)->kind != ALTER_SUBSCRIPTION_REFRESH;
+			return alter_subscription_is_transactional((AlterSubscriptionStmt *) stmt);
 		case T_DiscardStmt:
 			return ((DiscardStmt *) stmt)->target != DISCARD_ALL;
 		case T_CreatedbStmt:
