@@ -269,7 +269,7 @@ rels AS (
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
 ),
 objects(kind, identity, definition) AS (
-    SELECT 'extension', e.extname, 'version ' || e.extversion || ' in schema ' || n.nspname
+    SELECT 'extension', e.extname::text, 'version ' || e.extversion || ' in schema ' || n.nspname
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
     WHERE e.extname NOT IN ('plpgsql', 'migrate')
   UNION ALL
@@ -383,7 +383,7 @@ objects(kind, identity, definition) AS (
 SELECT o.kind, o.identity, o.definition,
        encode(sha256(convert_to(o.kind || E'\n' || o.identity || E'\n' || coalesce(o.definition, ''), 'UTF8')), 'hex')
 FROM objects o
-ORDER BY o.kind, o.identity
+ORDER BY o.kind COLLATE "C", o.identity COLLATE "C"
 $fp$;
 COMMENT ON FUNCTION migrate.schema_objects() IS
     'the user-visible schema, one row per object, for diffs and the fingerprint';
@@ -391,7 +391,8 @@ COMMENT ON FUNCTION migrate.schema_objects() IS
 CREATE FUNCTION migrate.fingerprint() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog AS
 $$
-    SELECT encode(sha256(convert_to(coalesce(string_agg(o.hash, '' ORDER BY o.kind, o.identity), ''), 'UTF8')), 'hex')
+    SELECT encode(sha256(convert_to(coalesce(string_agg(o.hash, '' ORDER BY o.kind COLLATE "C",
+                                                              o.identity COLLATE "C"), ''), 'UTF8')), 'hex')
     FROM migrate.schema_objects() o
 $$;
 /*

@@ -17,8 +17,12 @@
  *
  * Steps 3-4 run in a nested subtransaction, so a down script that fails
  * outright is reported and the rehearsal goes on from the state after 2.
- * An up script that fails stops the rehearsal: what follows depends on it.
- * One row per migration says ok, or which step failed and which objects
+ * An up script that fails (or its verify script) stops the rehearsal: what
+ * follows depends on it.  A precondition that does not hold skips the
+ * migration (skip mode) or stops the rehearsal (fail mode), as apply()
+ * would.  With from_version, pending migrations before it are applied
+ * without being rehearsed, so that the range starts where it would.  One
+ * row per migration says ok, or which step failed and which objects
  * differ.
  *
  * Statements that cannot run in a transaction block are rehearsed in
@@ -49,6 +53,7 @@
 #include "catalog.h"
 #include "compat.h"
 #include "engine.h"
+#include "errors.h"
 #include "lock.h"
 #include "plan.h"
 #include "topstmt.h"
@@ -88,11 +93,14 @@ take_snapshot(bool data, MemoryContext keep)
 {
 	SchemaSnapshot   *snap;
 	const char *sql = data ?
+		"SELECT * FROM (SELECT kind, identity, definition, hash FROM migrate.schema_objects()"
+		"               UNION ALL"
+		"               SELECT 'data', identity, definition, definition FROM migrate.table_data()) o"
+		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"" :
 		"SELECT kind, identity, definition, hash FROM migrate.schema_objects()"
-		" UNION ALL SELECT 'data', identity, definition, definition FROM migrate.table_data()"
-		" ORDER BY 1, 2" :
-		"SELECT kind, identity, definition, hash FROM migrate.schema_objects() ORDER BY 1, 2";
+		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"";
 
+	/* the C collation orders like strcmp, which diff_snapshots relies on */
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not take a schema snapshot");
 	snap = MemoryContextAllocZero(keep, sizeof(SchemaSnapshot));
@@ -295,13 +303,25 @@ typedef struct StepArgs
 	Finding    *finding;
 } StepArgs;
 
+/* up, with its verify script, as apply() would run it */
 static void
 step_up(void *arg)
 {
 	StepArgs   *args = arg;
+	MigrationInfo *m = args->state->current;
+	char	   *failed;
 
 	args->state->direction = DIRECTION_UP;
 	rehearse_script(args->state);
+	if (m->has_verify &&
+		(failed = migrate_run_check(m->version, "verify_script", "verify")) != NULL)
+	{
+		args->finding->failed_step = "verify";
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
+				 errmsg("verification of migration \"%s\" failed", m->version),
+				 errdetail("Check returned false: %s", failed)));
+	}
 	args->after_up = take_snapshot(args->data, args->keep);
 }
 
@@ -376,7 +396,8 @@ rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 	if (error)
 	{
 		error_context_stack = errcallback.previous;
-		finding->failed_step = "up";
+		if (finding->failed_step == NULL)
+			finding->failed_step = "up";
 		finding->error = error;
 		MemoryContextSwitchTo(context);
 		CurrentResourceOwner = owner;
@@ -417,22 +438,53 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-/* the part of the plan from "from" on (by natural version order) */
-static List *
-plan_from(List *plan, const char *from)
+/*
+ * Run the up script of a migration before the rehearsed range, to bring
+ * the schema to where the range starts.  Returns an error message, or NULL.
+ */
+static char *
+apply_before_range(MigrationInfo *m, MemoryContext keep)
 {
-	bytea	   *key;
-	ListCell   *lc;
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	RunState	state;
+	Finding		finding = {NULL, NULL, NULL};
+	StepArgs	args = {&state, false, keep, NULL, NULL, &finding};
+	char	   *error;
 
-	if (from == NULL)
-		return plan;
-	key = migrate_make_version_key(from);
-	foreach(lc, plan)
-	{
-		if (migrate_compare_version_keys(((MigrationInfo *) lfirst(lc))->key, key) >= 0)
-			return list_copy_tail(plan, foreach_current_index(lc));
-	}
-	return NIL;
+	migrate_run_state_init(&state, DIRECTION_UP, NULL);
+	state.current = m;
+	begin_sub();
+	error = try_step(step_up, &args, keep);
+	if (error == NULL)
+		end_sub(true, context, owner);
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+	return error;
+}
+
+/*
+ * A precondition that does not hold: in skip mode the migration is not
+ * rehearsed (apply() would skip it), in fail mode the rehearsal stops, in
+ * warn mode it goes on.  Returns false when the migration is not to be
+ * rehearsed; *stop says whether to stop altogether.
+ */
+static bool
+precondition_allows(MigrationInfo *m, Finding *finding, bool *stop)
+{
+	char	   *failed;
+
+	*stop = false;
+	if (!m->has_precondition)
+		return true;
+	failed = migrate_run_check(m->version, "precondition_script", "precondition");
+	if (failed == NULL || strcmp(m->precondition_mode, "warn") == 0)
+		return true;
+	finding->failed_step = strcmp(m->precondition_mode, "skip") == 0 ?
+		"skipped: precondition does not hold" : "precondition does not hold";
+	finding->error = psprintf("Check: %s", failed);
+	*stop = strcmp(m->precondition_mode, "fail") == 0;
+	return false;
 }
 
 /*
@@ -450,6 +502,7 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 	MigrationInfo *registry;
 	int			count;
 	List	   *plan;
+	bytea	   *from_key;
 	ListCell   *lc;
 
 	migrate_materialize_srf(fcinfo);
@@ -458,7 +511,8 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	context = CurrentMemoryContext;
 	registry = migrate_load_registry(&count);
-	plan = plan_from(migrate_plan_apply(registry, count, to), from);
+	plan = migrate_plan_apply(registry, count, to);
+	from_key = from ? migrate_make_version_key(from) : NULL;
 
 	/* everything happens in here, and is rolled back at the end */
 	begin_sub();
@@ -469,10 +523,22 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 		{
 			MigrationInfo *m = lfirst(lc);
 			Finding		finding = {NULL, NULL, NULL};
-			bool		go_on = rehearse_one(m, data, context, &finding);
+			bool		stop = false;
+
+			if (from_key && migrate_compare_version_keys(m->key, from_key) < 0)
+			{
+				/* before the range: applied, not rehearsed */
+				finding.error = apply_before_range(m, context);
+				if (finding.error == NULL)
+					continue;
+				finding.failed_step = "up (before the rehearsed range)";
+				stop = true;
+			}
+			else if (precondition_allows(m, &finding, &stop))
+				stop = !rehearse_one(m, data, context, &finding);
 
 			add_row(rsinfo, foreach_current_index(lc) + 1, m, &finding);
-			if (!go_on)
+			if (stop)
 				break;
 		}
 	}
