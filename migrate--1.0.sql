@@ -706,8 +706,9 @@ BEGIN
     VALUES ('resolve', m.version, m.name, 'success', migrate.calling_role(), now(),
             jsonb_build_object('action', action, 'statement', m.dirty_statement,
                                'script', direction));
-    RETURN CASE action WHEN 'retry' THEN 'pending retry'
-                       WHEN 'mark_applied' THEN 'applied' ELSE 'rolled_back' END;
+    RETURN CASE WHEN action = 'retry' AND direction = 'up' THEN 'pending: apply() resumes it'
+                WHEN action = 'retry' THEN 'applied: revert() resumes it'
+                WHEN action = 'mark_applied' THEN 'applied' ELSE 'rolled_back' END;
 END
 $$;
 

@@ -441,23 +441,26 @@ migrate_insert_event(const MigrationEvent *event)
 /*
  * A non-transactional migration is about to run statement "statement", or
  * stopped there: state dirty, so that nothing runs past it until resolved.
- * "error" (JSON) is NULL while it runs.
+ * "error" (JSON) is NULL while it runs; last_error then says only which
+ * script ("up" or "down") it is in, for resolve().
  */
 void
-migrate_mark_dirty(const char *version, int statement, const char *error)
+migrate_mark_dirty(const char *version, const char *script, int statement, const char *error)
 {
-	Oid			argtypes[3] = {TEXTOID, INT4OID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
+	Oid			argtypes[4] = {TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
 
 	values[0] = CStringGetTextDatum(version);
 	values[1] = Int32GetDatum(statement);
 	migrate_set_text_arg(values, nulls, 2, error);
+	values[3] = CStringGetTextDatum(script);
 	spi_as_owner(Q_MARK_DIRTY,
 				 "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
-				 " resume_statement = NULL, last_error = $3::jsonb"
+				 " resume_statement = NULL,"
+				 " last_error = coalesce($3::jsonb, jsonb_build_object('script', $4))"
 				 " WHERE version = $1",
-				 3, argtypes, values, nulls, SPI_OK_UPDATE);
+				 4, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 static char *

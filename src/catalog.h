@@ -70,7 +70,8 @@ extern char *migrate_load_check(const char *version, const char *column);
 extern void migrate_mark_applied(const char *version, TimestampTz started_at,
 								 int64 duration_us, const char *role);
 extern void migrate_mark_reverted(const char *version);
-extern void migrate_mark_dirty(const char *version, int statement, const char *error);
+extern void migrate_mark_dirty(const char *version, const char *script, int statement,
+							   const char *error);
 extern MigrationInfo *migrate_copy_migration(const MigrationInfo *m);
 extern void migrate_insert_event(const MigrationEvent *event);
 

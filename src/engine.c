@@ -370,7 +370,7 @@ record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
 	{
 		outcome->attempted = true;
 		outcome->skipped = true;
-		outcome->note = psprintf("skipped: precondition does not hold");
+		outcome->note = "skipped: precondition does not hold";
 	}
 }
 

@@ -253,7 +253,13 @@ migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes)
 		relay_message(data, nbytes);
 	(void) WaitForBackgroundWorkerShutdown(handle);
 
+	/* pointers in the worker's outcomes point into its memory: drop them */
 	memcpy(outcomes, shared_outcomes, sizeof(MigrateOutcome) * list_length(plan));
+	for (int i = 0; i < list_length(plan); i++)
+	{
+		outcomes[i].fingerprint_before = outcomes[i].fingerprint_after = NULL;
+		outcomes[i].note = outcomes[i].skipped ? "skipped: precondition does not hold" : NULL;
+	}
 	dsm_detach(seg);
 }
 

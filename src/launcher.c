@@ -26,6 +26,8 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -186,14 +188,19 @@ start_scheduler(int slot, const DatabaseEntry *db)
 	LWLockRelease(migrate_shared->lock);
 }
 
-/* is the scheduler started in this slot still there? */
+/*
+ * Is the scheduler of this slot still there?  One started by an earlier
+ * incarnation of the launcher has no handle here: ask its process.
+ */
 static bool
 scheduler_alive(int slot)
 {
 	pid_t		pid;
 
-	return handles[slot] != NULL &&
-		GetBackgroundWorkerPid(handles[slot], &pid) != BGWH_STOPPED;
+	if (handles[slot] != NULL)
+		return GetBackgroundWorkerPid(handles[slot], &pid) != BGWH_STOPPED;
+	pid = migrate_shared->schedulers[slot].pid;
+	return pid != 0 && kill(pid, 0) == 0;
 }
 
 /*
@@ -298,12 +305,10 @@ migrate_launcher_main(Datum main_arg)
 
 	handles = MemoryContextAllocZero(TopMemoryContext,
 									 sizeof(BackgroundWorkerHandle *) * migrate_shared->nschedulers);
+	/* schedulers of an earlier launcher keep their slots while they live */
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 	migrate_shared->launcher_pid = MyProcPid;
 	migrate_shared->launcher_latch = MyLatch;
-	/* schedulers from before a launcher restart are unknown to us now */
-	for (int i = 0; i < migrate_shared->nschedulers; i++)
-		migrate_shared->schedulers[i].database = InvalidOid;
 	LWLockRelease(migrate_shared->lock);
 	before_shmem_exit(forget_launcher, (Datum) 0);
 

@@ -262,6 +262,12 @@ store_migration(const MigrationScripts *s, const char *name)
 						 " zero_downtime = EXCLUDED.zero_downtime,"
 						 " estimated_duration = EXCLUDED.estimated_duration,"
 						 " environments = EXCLUDED.environments,"
+						 " approved_at = CASE WHEN m.checksum = EXCLUDED.checksum"
+						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
+						 "     THEN m.approved_at END,"
+						 " approved_by = CASE WHEN m.checksum = EXCLUDED.checksum"
+						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
+						 "     THEN m.approved_by END,"
 						 " registered_at = pg_catalog.now(),"
 						 " registered_by = EXCLUDED.registered_by,"
 						 " verify_script = EXCLUDED.verify_script,"
@@ -428,6 +434,12 @@ migrate_register(PG_FUNCTION_ARGS)
 	scripts->verify = analyse_check(version, "verify", text_arg(fcinfo, 4));
 	scripts->precondition = analyse_check(version, "precondition", text_arg(fcinfo, 5));
 	scripts->precondition_mode = check_precondition_mode(PG_ARGISNULL(6) ? "fail" : text_arg(fcinfo, 6));
+	if (!scripts->transactional && (scripts->verify || scripts->precondition))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("migration \"%s\" cannot have verify or precondition scripts", version),
+				 errdetail("It runs outside a transaction block, so a failed check could not undo it."),
+				 errhint("Move the statements that need a transaction block into a migration of their own.")));
 
 	migrate_lock_acquire();
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -160,16 +160,17 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 	state->script = migrate_parse_script(pstrdup(script),
 										 psprintf("%s script of migration \"%s\"",
 												  migrate_script_name(direction), m->version));
-	migrate_mark_dirty(m->version, first, NULL);
+	migrate_mark_dirty(m->version, migrate_script_name(direction), first, NULL);
 	migrate_end_work(keep);
 }
 
 /* note, durably, which statement a non-transactional migration reached */
 static void
-mark_reached(const char *version, int statement, MemoryContext keep)
+mark_reached(const RunState *state, MemoryContext keep)
 {
 	migrate_begin_work();
-	migrate_mark_dirty(version, statement, NULL);
+	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
+					   state->statement->number, NULL);
 	migrate_end_work(keep);
 }
 
@@ -191,7 +192,8 @@ record_nontransactional_failure(RunState *state, ErrorData *edata, const char *s
 	error = migrate_error_json(state, edata, leftovers ? migrate_leftovers_json(leftovers) : NULL);
 
 	migrate_begin_work();
-	migrate_mark_dirty(state->current->version, state->statement->number, error);
+	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
+					   state->statement->number, error);
 	event = migrate_failure_event(state, error);
 	migrate_insert_event(&event);
 	migrate_end_work(keep);
@@ -239,7 +241,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		sql = migrate_statement_text(state->script, state->statement);
 		migrate_progress_statement(state->statement->number, sql);
 		if (i > first - 1)
-			mark_reached(m->version, state->statement->number, keep);
+			mark_reached(state, keep);
 		before = migrate_invalid_indexes_before(sql);
 
 		PG_TRY();

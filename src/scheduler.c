@@ -227,8 +227,9 @@ plan_run(const DueSchedule *s, MemoryContext keep, char **held_back)
 
 /* the history row of a scheduled run */
 static void
-record_run(const DueSchedule *s, const char *outcome, int applied, const char *stopped_at,
-		   const char *reason, const ErrorData *error, TimestampTz started)
+record_run(const DueSchedule *s, const char *role, const char *outcome, int applied,
+		   const char *stopped_at, const char *reason, const ErrorData *error,
+		   TimestampTz started)
 {
 	MigrationEvent event = {0};
 	StringInfoData detail;
@@ -252,7 +253,7 @@ record_run(const DueSchedule *s, const char *outcome, int applied, const char *s
 
 	event.action = "run";
 	event.outcome = outcome;
-	event.role = migrate_current_role();
+	event.role = role;
 	event.started_at = started;
 	event.duration_us = GetCurrentTimestamp() - started;
 	event.detail = detail.data;
@@ -269,43 +270,58 @@ record_run(const DueSchedule *s, const char *outcome, int applied, const char *s
 	migrate_insert_event(&event);
 }
 
-/* the role scheduled migrations run as */
-static void
-become_worker_role(void)
+/*
+ * Run migrations as migrate.worker_role (or the extension owner) from now
+ * on, like SET ROLE; returns its name.  Call in a transaction.
+ */
+static char *
+become_worker_role(MemoryContext keep)
 {
 	Oid			role = (migrate_worker_role && migrate_worker_role[0]) ?
 		get_role_oid(migrate_worker_role, false) : migrate_extension_owner();
 
 	SetCurrentRoleId(role, superuser_arg(role));
+	return MemoryContextStrdup(keep, GetUserNameFromId(role, false));
+}
+
+/*
+ * Back to the scheduler's own identity (the bootstrap superuser it
+ * connected as), for its bookkeeping: like RESET ROLE.
+ */
+static void
+leave_worker_role(void)
+{
+	SetCurrentRoleId(InvalidOid, true);
 }
 
 /*
  * Run one due schedule.  Errors in planning (a dirty migration, a cycle)
  * are recorded as a failed run.
  */
-static void
+static bool
 run_schedule(const DueSchedule *s, MemoryContext keep)
 {
 	TimestampTz started = GetCurrentTimestamp();
 	RunContext	context = {s->name, "scheduler", 1, 0, false};
 	List	   *versions = NIL;
 	char	   *held_back = NULL;
+	char	   *role = "";
 	ErrorData  *plan_error = NULL;
 	RunnerResult result = {RUNNER_DONE, 0, NULL, NULL};
 
-	/* lock for the whole run, or try again later */
+	/* lock for the whole run, or try again after naptime */
 	StartTransactionCommand();
 	holding_lock = migrate_lock_session_try();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(keep);
 	if (!holding_lock)
-		return;
+		return false;
 
 	pgstat_report_activity(STATE_RUNNING, psprintf("running schedule %s", s->name));
 	PG_TRY();
 	{
 		migrate_begin_work();
-		become_worker_role();
+		role = become_worker_role(keep);
 		versions = plan_run(s, keep, &held_back);
 		migrate_end_work(keep);
 	}
@@ -324,21 +340,22 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 		context.total = list_length(versions);
 		result = migrate_runner_run(versions, DIRECTION_UP, &context, NULL, s->window_end);
 	}
+	leave_worker_role();
 	if (result.error)
 		ereport(LOG,
 				(errmsg("migrate schedule \"%s\" stopped: %s", s->name, result.error->message)));
 
 	migrate_begin_work();
 	if (plan_error)
-		record_run(s, "failure", 0, NULL, "could not plan", plan_error, started);
+		record_run(s, role, "failure", 0, NULL, "could not plan", plan_error, started);
 	else if (result.stop == RUNNER_FAILED)
-		record_run(s, "failure", result.done, result.stopped_at, "migration failed",
+		record_run(s, role, "failure", result.done, result.stopped_at, "migration failed",
 				   result.error, started);
 	else if (result.stop == RUNNER_WINDOW_CLOSING)
-		record_run(s, "success", result.done, result.stopped_at,
+		record_run(s, role, "success", result.done, result.stopped_at,
 				   "its estimated duration would overrun the window", NULL, started);
 	else if (result.done > 0)
-		record_run(s, "success", result.done, held_back,
+		record_run(s, role, "success", result.done, held_back,
 				   held_back ? "not approved or not for this environment" : NULL, NULL, started);
 	advance_schedule(s->name, plan_error || result.error ? "failure" : "success");
 	migrate_end_work(keep);
@@ -346,6 +363,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	migrate_lock_session_release();
 	holding_lock = false;
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return true;
 }
 
 /* a due schedule outside its window only moves on */
@@ -428,10 +446,10 @@ scheduler_round(MemoryContext keep)
 	{
 		DueSchedule *s = lfirst(lc);
 
-		if (s->in_window)
-			run_schedule(s, keep);
-		else
+		if (!s->in_window)
 			skip_schedule(s, keep);
+		else if (!run_schedule(s, keep))
+			sleep_ms = migrate_naptime * 1000L;	/* someone holds the lock */
 	}
 	return sleep_ms;
 }
@@ -480,6 +498,7 @@ migrate_scheduler_main(Datum main_arg)
 			if (holding_lock)
 				migrate_lock_session_release();
 			holding_lock = false;
+			leave_worker_role();
 			pgstat_report_activity(STATE_IDLE, NULL);
 			RESUME_INTERRUPTS();
 		}
