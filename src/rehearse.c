@@ -301,6 +301,7 @@ typedef struct StepArgs
 	SchemaSnapshot   *before_up;
 	SchemaSnapshot   *after_up;
 	Finding    *finding;
+	char	   *failed_check;	/* precondition: the statement that failed */
 } StepArgs;
 
 /* up, with its verify script, as apply() would run it */
@@ -382,7 +383,7 @@ rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
-	StepArgs	args = {&state, data, keep, NULL, NULL, finding};
+	StepArgs	args = {&state, data, keep, NULL, NULL, finding, NULL};
 	ErrorContextCallback errcallback;
 	char	   *error;
 
@@ -449,7 +450,7 @@ apply_before_range(MigrationInfo *m, MemoryContext keep)
 	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
 	Finding		finding = {NULL, NULL, NULL};
-	StepArgs	args = {&state, false, keep, NULL, NULL, &finding};
+	StepArgs	args = {&state, false, keep, NULL, NULL, &finding, NULL};
 	char	   *error;
 
 	migrate_run_state_init(&state, DIRECTION_UP, NULL);
@@ -469,20 +470,48 @@ apply_before_range(MigrationInfo *m, MemoryContext keep)
  * warn mode it goes on.  Returns false when the migration is not to be
  * rehearsed; *stop says whether to stop altogether.
  */
-static bool
-precondition_allows(MigrationInfo *m, Finding *finding, bool *stop)
+static void
+step_precondition(void *arg)
 {
-	char	   *failed;
+	StepArgs   *args = arg;
+	MigrationInfo *m = args->state->current;
+	char	   *failed = migrate_run_check(m->version, "precondition_script", "precondition");
+
+	args->failed_check = failed ? MemoryContextStrdup(args->keep, failed) : NULL;
+}
+
+static bool
+precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool *stop)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	RunState	state;
+	StepArgs	args = {&state, false, keep, NULL, NULL, finding, NULL};
+	char	   *error;
 
 	*stop = false;
 	if (!m->has_precondition)
 		return true;
-	failed = migrate_run_check(m->version, "precondition_script", "precondition");
-	if (failed == NULL || strcmp(m->precondition_mode, "warn") == 0)
+
+	/* the check runs in a subtransaction of its own, rolled back after */
+	migrate_run_state_init(&state, DIRECTION_UP, NULL);
+	state.current = m;
+	begin_sub();
+	error = try_step(step_precondition, &args, keep);
+	if (error)
+	{
+		finding->failed_step = "precondition";
+		finding->error = error;
+		*stop = true;
+		return false;
+	}
+	end_sub(false, context, owner);
+
+	if (args.failed_check == NULL || strcmp(m->precondition_mode, "warn") == 0)
 		return true;
 	finding->failed_step = strcmp(m->precondition_mode, "skip") == 0 ?
 		"skipped: precondition does not hold" : "precondition does not hold";
-	finding->error = psprintf("Check: %s", failed);
+	finding->error = psprintf("Check: %s", args.failed_check);
 	*stop = strcmp(m->precondition_mode, "fail") == 0;
 	return false;
 }
@@ -534,7 +563,7 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 				finding.failed_step = "up (before the rehearsed range)";
 				stop = true;
 			}
-			else if (precondition_allows(m, &finding, &stop))
+			else if (precondition_allows(m, context, &finding, &stop))
 				stop = !rehearse_one(m, data, context, &finding);
 
 			add_row(rsinfo, foreach_current_index(lc) + 1, m, &finding);

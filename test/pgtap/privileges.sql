@@ -806,7 +806,7 @@ UPDATE migrate.migration
 SET state = 'dirty', dirty_statement = 1, last_error = '{"script": "up"}'
 WHERE version = 'tap-priv-8';
 SET ROLE deployer;
-SELECT is(migrate.resolve('tap-priv-8', 'retry'), 'pending retry',
+SELECT is(migrate.resolve('tap-priv-8', 'retry'), 'pending: apply() resumes it',
           'deployer resolves the dirty tap-priv-8 with retry');
 SELECT results_eq($$SELECT state, dirty_statement, resume_statement
                     FROM migrate.migration WHERE version = 'tap-priv-8'$$,
