@@ -2,7 +2,9 @@
 # scripts/test.sh: run every test of migrate against a throwaway cluster.
 #
 #   1. install missing Debian packages, build with -Werror, make install
-#   2. start a private PostgreSQL 15 cluster (scripts/lib.sh)
+#   2. start a private PostgreSQL 15 cluster (scripts/lib.sh) with migrate
+#      preloaded (shared_preload_libraries = 'migrate', migrate.naptime = 1),
+#      so every suite runs with the launcher and schedulers up
 #   3. run, collecting failures instead of stopping at the first:
 #        regress    make installcheck, pg_regress part  (sql/, expected/)
 #        isolation  make installcheck, isolation part   (test/isolation/)
@@ -26,7 +28,7 @@ setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -36,7 +38,10 @@ if [ "$setup" = 1 ]; then
     migrate_build_install || { echo "FAIL: build (warnings are errors) or install failed" >&2; exit 1; }
 fi
 
-migrate_start_cluster || exit 1
+# preloaded, so the background worker is part of every run; a short naptime
+# keeps the scheduler scenarios quick
+migrate_start_cluster "shared_preload_libraries = 'migrate'" \
+                      "migrate.naptime = 1" || exit 1
 
 results=()   # "STATUS<TAB>name" lines for the summary
 failures=0
