@@ -274,6 +274,14 @@ restore_caller(HandoffRequest *req, const char *search_path)
 	SetConfigOption("search_path", search_path, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("migrate.progress_level", req->progress_level, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("client_min_messages", req->client_min_messages, PGC_SUSET, PGC_S_SESSION);
+
+	/*
+	 * A member of the caller's lock group cannot lead a parallel group of
+	 * its own: its parallel workers would wait for its locks forever (a
+	 * parallel CREATE INDEX CONCURRENTLY hangs).  So no parallel workers.
+	 */
+	SetConfigOption("max_parallel_maintenance_workers", "0", PGC_USERSET, PGC_S_OVERRIDE);
+	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
 }
 
 /*

@@ -184,6 +184,7 @@ start_scheduler(int slot, const DatabaseEntry *db)
 	migrate_shared->schedulers[slot].database = db->oid;
 	migrate_shared->schedulers[slot].pid = 0;
 	migrate_shared->schedulers[slot].no_extension = false;
+	migrate_shared->schedulers[slot].hold_until = 0;
 	migrate_shared->schedulers[slot].started_at = GetCurrentTimestamp();
 	LWLockRelease(migrate_shared->lock);
 }
@@ -209,8 +210,19 @@ scheduler_alive(int slot)
  * pg_terminate_backend) keeps its slot for the restart delay, and one
  * kicked out by a database command until that is done.
  */
+static bool
+database_listed(List *databases, Oid database)
+{
+	ListCell   *lc;
+
+	foreach(lc, databases)
+		if (((DatabaseEntry *) lfirst(lc))->oid == database)
+			return true;
+	return false;
+}
+
 static void
-collect_ended_schedulers(void)
+collect_ended_schedulers(List *databases)
 {
 	for (int i = 0; i < migrate_shared->nschedulers; i++)
 	{
@@ -218,16 +230,18 @@ collect_ended_schedulers(void)
 
 		if (!OidIsValid(slot->database) || scheduler_alive(i))
 			continue;
-		if (slot->no_extension)
+		/* no answer about the extension counts if one was created since */
+		if (slot->no_extension && slot->generation == migrate_shared->wake_generation)
 		{
 			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 			without_extension = lappend_oid(without_extension, slot->database);
 			MemoryContextSwitchTo(old);
 		}
-		else if (!TimestampDifferenceExceeds(slot->started_at, GetCurrentTimestamp(), RESTART_DELAY_MS) ||
-				 GetCurrentTimestamp() < slot->hold_until)
-			continue;
+		else if (database_listed(databases, slot->database) &&
+				 (!TimestampDifferenceExceeds(slot->started_at, GetCurrentTimestamp(), RESTART_DELAY_MS) ||
+				  GetCurrentTimestamp() < slot->hold_until))
+			continue;			/* gone databases free their slot at once */
 		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 		slot->database = InvalidOid;
 		slot->pid = 0;
@@ -256,7 +270,7 @@ launch_round(bool reprobe)
 		without_extension = NIL;
 		warned_full = false;
 	}
-	collect_ended_schedulers();
+	collect_ended_schedulers(databases);
 
 	foreach(lc, databases)
 	{
@@ -275,8 +289,7 @@ launch_round(bool reprobe)
 			warned_full = true;
 			break;
 		}
-		if (GetCurrentTimestamp() >= migrate_shared->schedulers[slot].hold_until)
-			start_scheduler(slot, db);
+		start_scheduler(slot, db);
 	}
 }
 

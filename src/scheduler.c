@@ -21,10 +21,11 @@
  * schedule's environment), and hands it to the runner (runner.c), which
  * commits one migration at a time and never starts one whose
  * @estimated-duration would run past the window's end.  Every run that
- * applied something, failed, or stopped at the window's end is a 'run' row
- * in the history, naming the schedule (a run with nothing it may apply is
- * not, or an every-minute schedule would fill the history); each migration
- * it applied has its own 'apply' row, by the scheduler.
+ * applied something or failed is a 'run' row in the history, naming the
+ * schedule, and so is the first run that stops at the window's end (a run
+ * with nothing it may apply, or that stops where the previous one stopped,
+ * is not, or an every-minute schedule would fill the history); each
+ * migration it applied has its own 'apply' row, by the scheduler.
  *
  * Migrations run as migrate.worker_role, or as the extension owner when
  * that is empty.
@@ -78,6 +79,7 @@ typedef struct DueSchedule
 	char	   *target;			/* NULL: everything */
 	char	   *environment;	/* NULL: any */
 	bool		require_approval;
+	char	   *last_outcome;	/* of the previous run, or NULL */
 	bool		in_window;
 	TimestampTz window_end;		/* 0 without a window */
 } DueSchedule;
@@ -130,7 +132,8 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 	spi_exec("SELECT s.name, s.target, s.environment, s.require_approval,"
 			 " migrate.window_end_at(now(), s.window_start, s.window_end, s.timezone),"
 			 " s.window_start IS NULL, s.next_run_at <= now(),"
-			 " GREATEST(0, ceil(extract(epoch FROM s.next_run_at - now()) * 1000))::bigint"
+			 " GREATEST(0, ceil(extract(epoch FROM s.next_run_at - now()) * 1000))::bigint,"
+			 " s.last_outcome"
 			 " FROM migrate.schedule s"
 			 " WHERE s.enabled"
 			 " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)"
@@ -156,6 +159,7 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 		s->target = spi_text_copy(i, 2, keep);
 		s->environment = spi_text_copy(i, 3, keep);
 		s->require_approval = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
+		s->last_outcome = spi_text_copy(i, 9, keep);
 		s->in_window = no_window || window_end != (Datum) 0;
 		if (!no_window && window_end != (Datum) 0)
 			s->window_end = DatumGetTimestampTz(window_end);
@@ -270,6 +274,16 @@ record_run(const DueSchedule *s, const char *role, const char *outcome, int appl
 	migrate_insert_event(&event);
 }
 
+/* the run outcome that a window too short for the next migration leaves */
+#define WINDOW_CLOSING "waiting for a longer window"
+
+/* a run that stops at the same place as the one before needs no new row */
+static bool
+last_outcome_was(const DueSchedule *s, const char *outcome)
+{
+	return s->last_outcome != NULL && strcmp(s->last_outcome, outcome) == 0;
+}
+
 /*
  * Run migrations as migrate.worker_role (or the extension owner) from now
  * on, like SET ROLE; returns its name.  Call in a transaction.
@@ -351,13 +365,15 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	else if (result.stop == RUNNER_FAILED)
 		record_run(s, role, "failure", result.done, result.stopped_at, "migration failed",
 				   result.error, started);
-	else if (result.stop == RUNNER_WINDOW_CLOSING)
+	else if (result.stop == RUNNER_WINDOW_CLOSING &&
+			 (result.done > 0 || !last_outcome_was(s, WINDOW_CLOSING)))
 		record_run(s, role, "success", result.done, result.stopped_at,
 				   "its estimated duration would overrun the window", NULL, started);
 	else if (result.done > 0)
 		record_run(s, role, "success", result.done, held_back,
 				   held_back ? "not approved or not for this environment" : NULL, NULL, started);
-	advance_schedule(s->name, plan_error || result.error ? "failure" : "success");
+	advance_schedule(s->name, plan_error || result.error ? "failure" :
+					 result.stop == RUNNER_WINDOW_CLOSING ? WINDOW_CLOSING : "success");
 	migrate_end_work(keep);
 
 	migrate_lock_session_release();
@@ -379,6 +395,12 @@ static bool
 extension_installed(void)
 {
 	bool		installed;
+
+	/* a CREATE EXTENSION committed after this check wakes the launcher again */
+	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
+	if (my_slot >= 0)
+		migrate_shared->schedulers[my_slot].generation = migrate_shared->wake_generation;
+	LWLockRelease(migrate_shared->lock);
 
 	StartTransactionCommand();
 	installed = OidIsValid(get_extension_oid("migrate", true));
@@ -529,6 +551,7 @@ wake_at_commit(XactEvent event, void *arg)
 
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 	migrate_shared->rescan = true;
+	migrate_shared->wake_generation++;
 	if (migrate_shared->launcher_latch)
 		SetLatch(migrate_shared->launcher_latch);
 	for (int i = 0; i < migrate_shared->nschedulers; i++)

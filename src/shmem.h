@@ -48,6 +48,7 @@ typedef struct MigrateSchedulerSlot
 	pid_t		pid;			/* 0 until the worker has started */
 	TimestampTz started_at;
 	bool		no_extension;	/* it exited: extension not installed */
+	uint64		generation;		/* wake_generation when it checked */
 	TimestampTz hold_until;		/* do not start one before (DROP DATABASE) */
 } MigrateSchedulerSlot;
 
@@ -57,6 +58,7 @@ typedef struct MigrateShared
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch;
 	bool		rescan;			/* an extension was created: look again */
+	uint64		wake_generation;	/* counts CREATE EXTENSION wake-ups */
 	int			nschedulers;
 	int			nprogress;
 	MigrateSchedulerSlot *schedulers;	/* nschedulers slots */
