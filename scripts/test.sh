@@ -9,7 +9,8 @@
 #        regress    make installcheck, pg_regress part  (sql/, expected/)
 #        isolation  make installcheck, isolation part   (test/isolation/)
 #        pgtap      make installcheck-pgtap in database migrate_pgtap (test/pgtap/)
-#        scenario   every executable test/scenario/*.sh
+#        scenario   every executable test/scenario/*.sh and test/realworld/*.sh
+#                   (the real-world checks skip, saying so, without their corpus)
 #   4. print a summary; exit status 1 if anything failed
 #
 # Usage: bash scripts/test.sh [--no-setup]
@@ -98,10 +99,10 @@ else
 fi
 
 # --- scenario scripts -------------------------------------------------------
-section "scenarios (test/scenario/)"
+section "scenarios (test/scenario/, test/realworld/)"
 timeout_s="${MIGRATE_SCENARIO_TIMEOUT:-300}"
 found=0
-for script in test/scenario/*.sh; do
+for script in test/scenario/*.sh test/realworld/*.sh; do
     [ -e "$script" ] || continue
     found=1
     if [ ! -x "$script" ]; then
@@ -114,7 +115,11 @@ for script in test/scenario/*.sh; do
     rc=$?
     secs=$(( $(date +%s) - start ))
     if [ "$rc" -eq 0 ]; then
-        [ "${MIGRATE_TEST_VERBOSE:-0}" = 1 ] && cat "$log"
+        # the real-world checks' findings are the point: always show them
+        case "$script" in
+            test/realworld/*) cat "$log" ;;
+            *) [ "${MIGRATE_TEST_VERBOSE:-0}" = 1 ] && cat "$log" ;;
+        esac
         record PASS "scenario $script (${secs}s)"
     else
         cat "$log"
