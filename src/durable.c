@@ -179,15 +179,7 @@ migrate_failure_recorder_main(Datum main_arg)
 	dsm_segment *seg;
 	FailureRecord *rec;
 
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-
-	/* no resource owner yet, so the mapping lasts until exit */
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not map the migration failure record")));
+	seg = migrate_worker_attach(main_arg, "migration failure record");
 	rec = dsm_segment_address(seg);
 
 	BackgroundWorkerInitializeConnectionByOid(rec->database, rec->owner, 0);

@@ -16,6 +16,8 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/dsm.h"
+#include "tcop/tcopprot.h"
 
 #include "dynworker.h"
 
@@ -42,4 +44,25 @@ migrate_start_worker(const char *function, const char *type, const char *name, D
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 		return NULL;
 	return handle;
+}
+
+/*
+ * First steps of such a worker: signals, then the DSM segment its starter
+ * passed as the argument ("what" names it in the error).  There is no
+ * resource owner yet, so the mapping lasts until the worker exits.
+ */
+void *
+migrate_worker_attach(Datum main_arg, const char *what)
+{
+	dsm_segment *seg;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map the %s", what)));
+	return seg;
 }

@@ -13,6 +13,7 @@
 
 #include "postmaster/bgworker.h"
 
+extern void *migrate_worker_attach(Datum main_arg, const char *what);
 extern BackgroundWorkerHandle *migrate_start_worker(const char *function, const char *type,
 													const char *name, Datum arg);
 

@@ -300,15 +300,7 @@ migrate_apply_worker_main(Datum main_arg)
 	RunContext	context = {NULL, "apply worker", 1, 0, false};
 	RunnerResult result;
 
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-
-	/* no resource owner yet, so the mapping lasts until exit */
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not map the migrate handoff segment")));
+	seg = migrate_worker_attach(main_arg, "migrate handoff segment");
 	toc = shm_toc_attach(HANDOFF_MAGIC, dsm_segment_address(seg));
 	req = shm_toc_lookup(toc, KEY_REQUEST, false);
 	strings = shm_toc_lookup(toc, KEY_STRINGS, false);
