@@ -207,6 +207,22 @@ migrate_start_cluster() {
 }
 
 # Print the server log of the throwaway cluster (for diagnosing failures).
+# migrate_bench_cluster SETUP [conf lines...]: what every benchmark does
+# first: use the cluster PGHOST points at, or (after installing and building
+# when SETUP is 1) start a throwaway one with the given configuration.
+migrate_bench_cluster() {
+    local setup="$1"; shift
+    if [ -n "${PGHOST:-}" ]; then
+        echo "using the running cluster at PGHOST=$PGHOST PGPORT=${PGPORT:-5432}"
+        return 0
+    fi
+    if [ "$setup" = 1 ]; then
+        migrate_install_deps
+        migrate_build_install
+    fi
+    migrate_start_cluster "$@"
+}
+
 migrate_cluster_log() {
     [ -n "$MIGRATE_CLUSTER_DIR" ] && [ -f "$MIGRATE_CLUSTER_DIR/log" ] &&
         cat "$MIGRATE_CLUSTER_DIR/log"

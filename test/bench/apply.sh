@@ -42,21 +42,11 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT   # set before lib.sh's trap, which composes with it
 
-if [ -n "${PGHOST:-}" ]; then
-    echo "using the running cluster at PGHOST=$PGHOST PGPORT=${PGPORT:-5432}"
-    bindir="$(/usr/lib/postgresql/15/bin/pg_config --bindir 2>/dev/null || true)"
-    if [ -n "$bindir" ]; then export PATH="$bindir:$PATH"; fi
-else
-    # shellcheck source=scripts/lib.sh
-    source "$root/scripts/lib.sh"
-    if [ "$setup" = 1 ]; then
-        migrate_install_deps
-        migrate_build_install
-    fi
-    # one transaction takes ~5 relation locks per migration (table, primary
-    # key, toast table and index, second index): size the lock table for it
-    migrate_start_cluster "max_locks_per_transaction = $(( N / 10 + 64 ))"
-fi
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+# one transaction takes ~5 relation locks per migration (table, primary
+# key, toast table and index, second index): size the lock table for it
+migrate_bench_cluster "$setup" "max_locks_per_transaction = $(( N / 10 + 64 ))"
 
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }

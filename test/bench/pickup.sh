@@ -41,19 +41,9 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT   # set before lib.sh's trap, which composes with it
 
-if [ -n "${PGHOST:-}" ]; then
-    echo "using the running cluster at PGHOST=$PGHOST PGPORT=${PGPORT:-5432}"
-    bindir="$(/usr/lib/postgresql/15/bin/pg_config --bindir 2>/dev/null || true)"
-    if [ -n "$bindir" ]; then export PATH="$bindir:$PATH"; fi
-else
-    # shellcheck source=scripts/lib.sh
-    source "$root/scripts/lib.sh"
-    if [ "$setup" = 1 ]; then
-        migrate_install_deps
-        migrate_build_install
-    fi
-    migrate_start_cluster "shared_preload_libraries = 'migrate'"
-fi
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+migrate_bench_cluster "$setup" "shared_preload_libraries = 'migrate'"
 
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 q() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
