@@ -42,6 +42,7 @@ typedef struct RunContext
 	int			first;			/* number of the first migration (1-based) */
 	int			total;			/* migrations in the whole run */
 	bool		dry_run;		/* roll everything back at the end */
+	bool		as_registrant;	/* run each migration as the role that registered it */
 } RunContext;
 
 extern void migrate_run_plan(List *plan, Direction direction, const RunContext *context,

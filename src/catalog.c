@@ -269,7 +269,8 @@ migrate_load_registry(int *count)
 				 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
 				 " environments, estimated_duration, risk_level,"
 				 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
-				 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode"
+				 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode,"
+				 " registered_by"
 				 " FROM migrate.migration m",
 				 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
@@ -308,6 +309,7 @@ migrate_load_registry(int *count)
 		m->has_verify = DatumGetBool(SPI_getbinval(tuple, desc, 21, &isnull));
 		m->has_precondition = DatumGetBool(SPI_getbinval(tuple, desc, 22, &isnull));
 		m->precondition_mode = spi_text(tuple, 23);
+		m->registered_by = spi_text(tuple, 24);
 	}
 	SPI_freetuptable(SPI_tuptable);
 
@@ -490,5 +492,6 @@ migrate_copy_migration(const MigrationInfo *m)
 	copy->estimated_duration = NULL;
 	copy->risk_level = copy_or_null(m->risk_level);
 	copy->precondition_mode = copy_or_null(m->precondition_mode);
+	copy->registered_by = copy_or_null(m->registered_by);
 	return copy;
 }

@@ -40,6 +40,7 @@ typedef struct MigrationInfo
 	bool		has_verify;
 	bool		has_precondition;
 	char	   *precondition_mode;	/* fail, skip or warn */
+	char	   *registered_by;	/* role that registered (or last replaced) it */
 } MigrationInfo;
 
 /* an event row for migrate.event */

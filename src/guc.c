@@ -35,7 +35,7 @@ int			migrate_naptime = 5;
 /* databases the launcher serves; empty means all that allow connections */
 char	   *migrate_databases = NULL;
 
-/* role scheduled migrations run as; empty means the extension owner */
+/* role scheduled migrations run as; empty means each one's registrant */
 char	   *migrate_worker_role = NULL;
 
 /* the same choices client_min_messages offers, minus the ones above it */
@@ -106,7 +106,7 @@ migrate_define_gucs(void)
 
 	DefineCustomStringVariable("migrate.worker_role",
 							   gettext_noop("Sets the role scheduled migrations run as."),
-							   gettext_noop("Empty means the owner of the migrate extension in each database."),
+							   gettext_noop("Empty means each migration runs as the role that registered it."),
 							   &migrate_worker_role,
 							   "",
 							   PGC_SIGHUP,

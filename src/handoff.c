@@ -297,7 +297,7 @@ migrate_apply_worker_main(Datum main_arg)
 	MigrateOutcome *outcomes;
 	shm_mq	   *mq;
 	List	   *versions = NIL;
-	RunContext	context = {NULL, "apply worker", 1, 0, false};
+	RunContext	context = {NULL, "apply worker", 1, 0, false, false};
 	RunnerResult result;
 
 	seg = migrate_worker_attach(main_arg, "migrate handoff segment");

@@ -268,6 +268,8 @@ store_migration(const MigrationScripts *s, const char *name)
 						 " approved_by = CASE WHEN m.checksum = EXCLUDED.checksum"
 						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
 						 "     THEN m.approved_by END,"
+						 " state = CASE WHEN m.state = 'failed' THEN 'pending' ELSE m.state END,"
+						 " last_error = CASE WHEN m.state = 'failed' THEN NULL ELSE m.last_error END,"
 						 " registered_at = pg_catalog.now(),"
 						 " registered_by = EXCLUDED.registered_by,"
 						 " verify_script = EXCLUDED.verify_script,"

@@ -33,6 +33,8 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -97,6 +99,30 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 	return copy;
 }
 
+/*
+ * For a scheduled run without migrate.worker_role: act as the role that
+ * registered the migration, like SET ROLE, so that its SQL runs with that
+ * role's privileges and not the scheduler's.  Call in a transaction.
+ */
+static void
+become_registrant(const RunContext *context, const MigrationInfo *m)
+{
+	Oid			role;
+
+	if (!context->as_registrant)
+		return;
+	role = get_role_oid(m->registered_by, false);
+	SetCurrentRoleId(role, superuser_arg(role));
+}
+
+/* back to the worker's own identity, like RESET ROLE */
+static void
+leave_registrant(const RunContext *context)
+{
+	if (context->as_registrant)
+		SetCurrentRoleId(InvalidOid, true);
+}
+
 /* would the migration, started now, still run at the window's end? */
 static bool
 would_overrun(const MigrationInfo *m, TimestampTz window_end)
@@ -123,6 +149,7 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 	PG_TRY();
 	{
 		migrate_begin_work();
+		become_registrant(context, m);
 		migrate_run_plan(list_make1(m), direction, context, outcome);
 		migrate_end_work(keep);
 	}
@@ -135,6 +162,7 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 		MemoryContextSwitchTo(keep);
 	}
 	PG_END_TRY();
+	leave_registrant(context);
 	return edata;
 }
 
@@ -150,6 +178,7 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 
 	migrate_begin_work();
 	MemoryContextSwitchTo(keep);
+	become_registrant(context, m);
 	migrate_run_state_init(state, direction, context);
 	state->current = m;
 	state->number = context->first;
@@ -278,6 +307,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		migrate_end_work(keep);
 	}
 	migrate_progress_end();
+	leave_registrant(context);
 	return edata;
 }
 

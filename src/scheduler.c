@@ -27,8 +27,9 @@
  * is not, or an every-minute schedule would fill the history); each
  * migration it applied has its own 'apply' row, by the scheduler.
  *
- * Migrations run as migrate.worker_role, or as the extension owner when
- * that is empty.
+ * Migrations run as migrate.worker_role or, when that is empty, each as the
+ * role that registered it: the scheduler itself is a superuser, and a
+ * member of migrate_admin must not gain privileges by scheduling SQL.
  *
  * IDENTIFICATION
  *	  src/scheduler.c
@@ -183,28 +184,35 @@ advance_schedule(const char *name, const char *outcome)
 			 2, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
-/* whether a schedule may apply this migration */
-static bool
-allowed_by(const DueSchedule *s, const MigrationInfo *m)
+/*
+ * Why a schedule may not apply this migration, or NULL when it may.  A
+ * failed one waits for a human (a new version of it, registered, is
+ * pending again): retrying it on every firing would only fail again.
+ */
+static const char *
+held_back_because(const DueSchedule *s, const MigrationInfo *m)
 {
 	ListCell   *lc;
 
+	if (strcmp(m->state, "failed") == 0)
+		return "failed: waiting for a fix";
 	if (s->require_approval && !m->approved)
-		return false;
+		return "not approved";
 	if (s->environment == NULL || m->environments == NIL)
-		return true;
+		return NULL;
 	foreach(lc, m->environments)
 		if (strcmp(lfirst(lc), s->environment) == 0)
-			return true;
-	return false;
+			return NULL;
+	return "not for this environment";
 }
 
 /*
  * The versions this run applies: the leading part of apply(target)'s plan
- * that the schedule allows.  *held_back names the first one it stops at.
+ * that the schedule allows.  *held_back names the first one it stops at,
+ * and *reason says why.
  */
 static List *
-plan_run(const DueSchedule *s, MemoryContext keep, char **held_back)
+plan_run(const DueSchedule *s, MemoryContext keep, char **held_back, const char **reason)
 {
 	MigrationInfo *registry;
 	int			count;
@@ -219,7 +227,8 @@ plan_run(const DueSchedule *s, MemoryContext keep, char **held_back)
 	{
 		MigrationInfo *m = lfirst(lc);
 
-		if (!allowed_by(s, m))
+		*reason = held_back_because(s, m);
+		if (*reason != NULL)
 		{
 			*held_back = MemoryContextStrdup(keep, m->version);
 			break;
@@ -285,15 +294,23 @@ last_outcome_was(const DueSchedule *s, const char *outcome)
 }
 
 /*
- * Run migrations as migrate.worker_role (or the extension owner) from now
- * on, like SET ROLE; returns its name.  Call in a transaction.
+ * With migrate.worker_role set, run the migrations as that role from now
+ * on, like SET ROLE; without it, each migration runs as the role that
+ * registered it (see runner.c), so that migrate_admin cannot use the
+ * scheduler to run SQL with more privileges than its own.  Returns the
+ * name history shows for the run.  Call in a transaction.
  */
 static char *
-become_worker_role(MemoryContext keep)
+become_worker_role(RunContext *context, MemoryContext keep)
 {
-	Oid			role = (migrate_worker_role && migrate_worker_role[0]) ?
-		get_role_oid(migrate_worker_role, false) : migrate_extension_owner();
+	Oid			role;
 
+	if (migrate_worker_role == NULL || migrate_worker_role[0] == '\0')
+	{
+		context->as_registrant = true;
+		return MemoryContextStrdup(keep, migrate_current_role());
+	}
+	role = get_role_oid(migrate_worker_role, false);
 	SetCurrentRoleId(role, superuser_arg(role));
 	return MemoryContextStrdup(keep, GetUserNameFromId(role, false));
 }
@@ -316,9 +333,10 @@ static bool
 run_schedule(const DueSchedule *s, MemoryContext keep)
 {
 	TimestampTz started = GetCurrentTimestamp();
-	RunContext	context = {s->name, "scheduler", 1, 0, false};
+	RunContext	context = {s->name, "scheduler", 1, 0, false, false};
 	List	   *versions = NIL;
 	char	   *held_back = NULL;
+	const char *held_reason = NULL;
 	char	   *role = "";
 	ErrorData  *plan_error = NULL;
 	RunnerResult result = {RUNNER_DONE, 0, NULL, NULL};
@@ -335,8 +353,8 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	PG_TRY();
 	{
 		migrate_begin_work();
-		role = become_worker_role(keep);
-		versions = plan_run(s, keep, &held_back);
+		role = become_worker_role(&context, keep);
+		versions = plan_run(s, keep, &held_back, &held_reason);
 		migrate_end_work(keep);
 	}
 	PG_CATCH();
@@ -370,8 +388,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 		record_run(s, role, "success", result.done, result.stopped_at,
 				   "its estimated duration would overrun the window", NULL, started);
 	else if (result.done > 0)
-		record_run(s, role, "success", result.done, held_back,
-				   held_back ? "not approved or not for this environment" : NULL, NULL, started);
+		record_run(s, role, "success", result.done, held_back, held_reason, NULL, started);
 	advance_schedule(s->name, plan_error || result.error ? "failure" :
 					 result.stop == RUNNER_WINDOW_CLOSING ? WINDOW_CLOSING : "success");
 	migrate_end_work(keep);
