@@ -206,10 +206,16 @@ migrate_drop_leftovers(const char *sql, List *leftovers)
 		}
 		PG_CATCH();
 		{
+			ErrorData  *edata;
+
+			/* a warning: the migration's own error is what the caller gets */
 			MemoryContextSwitchTo(caller);
-			EmitErrorReport();
+			edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("could not drop index %s: %s", leftover->name, edata->message)));
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(caller);

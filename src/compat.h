@@ -77,4 +77,12 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 	pstmt, queryString, context, params, queryEnv, dest, qc
 #endif
 
+/* PG16 folded the per-catalog ownership checks into object_ownercheck */
+#if PG_VERSION_NUM >= 160000
+#define migrate_database_ownercheck(db, role) \
+	object_ownercheck(DatabaseRelationId, (db), (role))
+#else
+#define migrate_database_ownercheck(db, role) pg_database_ownercheck((db), (role))
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

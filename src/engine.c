@@ -68,7 +68,7 @@ migrate_usecs_since(TimestampTz start)
 void
 migrate_run_state_init(RunState *state, Direction direction, const RunContext *context)
 {
-	static const RunContext interactive = {NULL, NULL, 1, 0, false, false};
+	static const RunContext interactive = {NULL, NULL, 1, 0, false, false, NULL};
 
 	memset(state, 0, sizeof(RunState));
 	state->direction = direction;
@@ -566,9 +566,13 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 		MemoryContextSwitchTo(fncontext);
 		edata = CopyErrorData();
 		FlushErrorState();
-		/* describe the failure while the parsed script still exists */
+		/* describe the failure while the parsed script still exists ... */
 		if (state->current != NULL)
 			failure = migrate_error_json(state, edata, NULL);
+		/* ... which the rollback frees: nothing may look at it afterwards */
+		error_context_stack = errcallback.previous;
+		state->script = NULL;
+		state->statement = NULL;
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(fncontext);
 		CurrentResourceOwner = oldowner;

@@ -248,9 +248,27 @@ migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes)
 	handle = start_apply_worker(seg);
 	mqh = shm_mq_attach(mq, seg, handle);
 
-	/* relay until the worker detaches; its ERROR is raised from here */
-	while (shm_mq_receive(mqh, &nbytes, &data, false) == SHM_MQ_SUCCESS)
-		relay_message(data, nbytes);
+	/*
+	 * Relay until the worker detaches; its ERROR is raised from here.  If
+	 * this call ends for any reason while the worker runs (a cancel, a
+	 * timeout), stop the worker first: otherwise it would go on holding the
+	 * lock with this session's lock group, and a new call in this session
+	 * could run the same migrations beside it.
+	 */
+	PG_TRY();
+	{
+		while (shm_mq_receive(mqh, &nbytes, &data, false) == SHM_MQ_SUCCESS)
+			relay_message(data, nbytes);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		TerminateBackgroundWorker(handle);
+		(void) WaitForBackgroundWorkerShutdown(handle);
+		RESUME_INTERRUPTS();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	(void) WaitForBackgroundWorkerShutdown(handle);
 
 	/* pointers in the worker's outcomes point into its memory: drop them */
@@ -297,7 +315,7 @@ migrate_apply_worker_main(Datum main_arg)
 	MigrateOutcome *outcomes;
 	shm_mq	   *mq;
 	List	   *versions = NIL;
-	RunContext	context = {NULL, "apply worker", 1, 0, false, false};
+	RunContext	context = {NULL, "apply worker", 1, 0, false, false, NULL};
 	RunnerResult result;
 
 	seg = migrate_worker_attach(main_arg, "migrate handoff segment");

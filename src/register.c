@@ -262,13 +262,20 @@ store_migration(const MigrationScripts *s, const char *name)
 						 " zero_downtime = EXCLUDED.zero_downtime,"
 						 " estimated_duration = EXCLUDED.estimated_duration,"
 						 " environments = EXCLUDED.environments,"
-						 " approved_at = CASE WHEN m.checksum = EXCLUDED.checksum"
-						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
+						 " approved_at = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
+						 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
+						 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
+						 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
 						 "     THEN m.approved_at END,"
-						 " approved_by = CASE WHEN m.checksum = EXCLUDED.checksum"
-						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
+						 " approved_by = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
+						 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
+						 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
+						 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
 						 "     THEN m.approved_by END,"
 						 " state = CASE WHEN m.state = 'failed' THEN 'pending' ELSE m.state END,"
+						 " resume_statement = CASE WHEN m.checksum = EXCLUDED.checksum"
+						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
+						 "     THEN m.resume_statement END,"
 						 " last_error = CASE WHEN m.state = 'failed' THEN NULL ELSE m.last_error END,"
 						 " registered_at = pg_catalog.now(),"
 						 " registered_by = EXCLUDED.registered_by,"
@@ -393,6 +400,19 @@ change_detail(const RegisteredRow *row, const char *checksum, const char *down_c
 	return buf.data;
 }
 
+/* a dirty migration is half run: its scripts must not change under it */
+static void
+refuse_dirty_change(const RegisteredRow *row)
+{
+	if (strcmp(row->state, "dirty") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_DIRTY),
+				 errmsg("cannot change migration \"%s\" because it is dirty", row->version),
+				 errdetail("It stopped part way outside a transaction block; its scripts decide what the rest of it does."),
+				 errhint("Resolve it first with migrate.resolve('%s', 'mark_applied') or 'mark_reverted'.",
+						 row->version)));
+}
+
 static void
 refuse_applied_change(const RegisteredRow *row, const MigrationScripts *s)
 {
@@ -466,8 +486,12 @@ migrate_register(PG_FUNCTION_ARGS)
 		outcome = "unchanged";
 	else
 	{
-		if (row != NULL && !same_content(row, scripts) && migrate_is_applied_state(row->state))
-			refuse_applied_change(row, scripts);
+		if (row != NULL && !same_content(row, scripts))
+		{
+			refuse_dirty_change(row);
+			if (migrate_is_applied_state(row->state))
+				refuse_applied_change(row, scripts);
+		}
 		store_migration(scripts, name);
 		record_change("register", row, version, name, scripts->checksum,
 					  change_detail(row, scripts->checksum, scripts->down_checksum));
@@ -535,6 +559,7 @@ migrate_repair(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		refuse_dirty_change(row);
 		scripts = analyse_scripts(row->version, up ? up : row->up, down ? down : row->down);
 		scripts->verify = row->verify;
 		scripts->precondition = row->precondition;

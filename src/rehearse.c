@@ -532,6 +532,7 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 	int			count;
 	List	   *plan;
 	bytea	   *from_key;
+	int			level;
 	ListCell   *lc;
 
 	migrate_materialize_srf(fcinfo);
@@ -544,6 +545,7 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 	from_key = from ? migrate_make_version_key(from) : NULL;
 
 	/* everything happens in here, and is rolled back at the end */
+	level = GetCurrentTransactionNestLevel();
 	begin_sub();
 	migrate_set_running(true);
 	PG_TRY();
@@ -573,8 +575,17 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		migrate_set_running(false);
-		PG_RE_THROW();
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		while (GetCurrentTransactionNestLevel() > level)
+			RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		ReThrowError(edata);
 	}
 	PG_END_TRY();
 	migrate_set_running(false);

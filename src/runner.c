@@ -100,27 +100,38 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 }
 
 /*
- * For a scheduled run without migrate.worker_role: act as the role that
- * registered the migration, like SET ROLE, so that its SQL runs with that
- * role's privileges and not the scheduler's.  Call in a transaction.
+ * A scheduled migration runs as a role of its own (migrate.worker_role, or
+ * the role that registered it), never as the superuser scheduler.  The
+ * switch is SetUserIdAndSecContext with SECURITY_LOCAL_USERID_CHANGE, as
+ * for a SECURITY DEFINER function: the migration's SQL cannot undo it
+ * with SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.  It holds for
+ * one transaction; "saved" restores the worker's own identity.
  */
+typedef struct SavedUser
+{
+	Oid			userid;
+	int			sec_context;
+	bool		switched;
+} SavedUser;
+
 static void
-become_registrant(const RunContext *context, const MigrationInfo *m)
+become_migration_role(const RunContext *context, const MigrationInfo *m, SavedUser *saved)
 {
 	Oid			role;
 
-	if (!context->as_registrant)
+	saved->switched = context->as_registrant;
+	if (!saved->switched)
 		return;
-	role = get_role_oid(m->registered_by, false);
-	SetCurrentRoleId(role, superuser_arg(role));
+	role = get_role_oid(context->run_as ? context->run_as : m->registered_by, false);
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(role, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
-/* back to the worker's own identity, like RESET ROLE */
 static void
-leave_registrant(const RunContext *context)
+leave_migration_role(const SavedUser *saved)
 {
-	if (context->as_registrant)
-		SetCurrentRoleId(InvalidOid, true);
+	if (saved->switched)
+		SetUserIdAndSecContext(saved->userid, saved->sec_context);
 }
 
 /* would the migration, started now, still run at the window's end? */
@@ -133,7 +144,7 @@ would_overrun(const MigrationInfo *m, TimestampTz window_end)
 		return false;
 	estimate = m->estimated_duration->time +
 		(int64) m->estimated_duration->day * USECS_PER_DAY;
-	return GetCurrentTimestamp() + estimate > window_end;
+	return estimate > window_end - GetCurrentTimestamp();
 }
 
 /*
@@ -145,12 +156,14 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 				  MigrateOutcome *outcome, MemoryContext keep)
 {
 	ErrorData  *edata = NULL;
+	SavedUser	saved;
 
 	PG_TRY();
 	{
 		migrate_begin_work();
-		become_registrant(context, m);
+		become_migration_role(context, m, &saved);
 		migrate_run_plan(list_make1(m), direction, context, outcome);
+		leave_migration_role(&saved);
 		migrate_end_work(keep);
 	}
 	PG_CATCH();
@@ -158,11 +171,10 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 		MemoryContextSwitchTo(keep);
 		edata = CopyErrorData();
 		FlushErrorState();
-		AbortCurrentTransaction();
+		AbortCurrentTransaction();	/* also restores the worker's identity */
 		MemoryContextSwitchTo(keep);
 	}
 	PG_END_TRY();
-	leave_registrant(context);
 	return edata;
 }
 
@@ -176,10 +188,13 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 {
 	char	   *script;
 
+	SavedUser	saved;
+
 	migrate_begin_work();
 	MemoryContextSwitchTo(keep);
-	become_registrant(context, m);
-	migrate_run_state_init(state, direction, context);
+	become_migration_role(context, m, &saved);
+	migrate_run_state_init(state, direction, context);	/* history names the role */
+	leave_migration_role(&saved);
 	state->current = m;
 	state->number = context->first;
 	state->started_at = GetCurrentTimestamp();
@@ -254,6 +269,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 													  ALLOCSET_DEFAULT_SIZES);
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
 	ErrorData  *edata = NULL;
+	SavedUser	saved = {InvalidOid, 0, false};
 
 	prepare_nontransactional(state, m, direction, context, first, keep);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
@@ -277,19 +293,24 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		{
 			SetCurrentStatementStartTimestamp();
 			StartTransactionCommand();
+			become_migration_role(context, m, &saved);
 			migrate_push_run_context(state, &errcallback);
 			MemoryContextSwitchTo(stmtcontext);
+			migrate_set_running(true);
 			migrate_exec_toplevel(sql);
+			migrate_set_running(false);
 			error_context_stack = errcallback.previous;
+			leave_migration_role(&saved);
 			CommitTransactionCommand();
 		}
 		PG_CATCH();
 		{
-			error_context_stack = errcallback.previous;
+			migrate_set_running(false);
 			MemoryContextSwitchTo(keep);
 			edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			leave_migration_role(&saved);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(keep);
@@ -307,7 +328,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		migrate_end_work(keep);
 	}
 	migrate_progress_end();
-	leave_registrant(context);
 	return edata;
 }
 

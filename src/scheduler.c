@@ -64,6 +64,7 @@
 #include "guc.h"
 #include "lock.h"
 #include "plan.h"
+#include "progress.h"
 #include "runner.h"
 #include "shmem.h"
 #include "worker.h"
@@ -294,35 +295,20 @@ last_outcome_was(const DueSchedule *s, const char *outcome)
 }
 
 /*
- * With migrate.worker_role set, run the migrations as that role from now
- * on, like SET ROLE; without it, each migration runs as the role that
- * registered it (see runner.c), so that migrate_admin cannot use the
- * scheduler to run SQL with more privileges than its own.  Returns the
- * name history shows for the run.  Call in a transaction.
+ * Scheduled migrations run as migrate.worker_role, or each as the role that
+ * registered it (runner.c switches per migration), so that migrate_admin
+ * cannot use the superuser scheduler to run SQL with more privileges than
+ * its own.  Returns the name history shows for the run.
  */
 static char *
-become_worker_role(RunContext *context, MemoryContext keep)
+worker_role_for(RunContext *context, MemoryContext keep)
 {
-	Oid			role;
-
+	context->as_registrant = true;
 	if (migrate_worker_role == NULL || migrate_worker_role[0] == '\0')
-	{
-		context->as_registrant = true;
 		return MemoryContextStrdup(keep, migrate_current_role());
-	}
-	role = get_role_oid(migrate_worker_role, false);
-	SetCurrentRoleId(role, superuser_arg(role));
-	return MemoryContextStrdup(keep, GetUserNameFromId(role, false));
-}
-
-/*
- * Back to the scheduler's own identity (the bootstrap superuser it
- * connected as), for its bookkeeping: like RESET ROLE.
- */
-static void
-leave_worker_role(void)
-{
-	SetCurrentRoleId(InvalidOid, true);
+	(void) get_role_oid(migrate_worker_role, false);	/* unknown: a failed run */
+	context->run_as = MemoryContextStrdup(keep, migrate_worker_role);
+	return MemoryContextStrdup(keep, migrate_worker_role);
 }
 
 /*
@@ -333,11 +319,11 @@ static bool
 run_schedule(const DueSchedule *s, MemoryContext keep)
 {
 	TimestampTz started = GetCurrentTimestamp();
-	RunContext	context = {s->name, "scheduler", 1, 0, false, false};
+	RunContext	context = {s->name, "scheduler", 1, 0, false, false, NULL};
 	List	   *versions = NIL;
 	char	   *held_back = NULL;
 	const char *held_reason = NULL;
-	char	   *role = "";
+	char	   *volatile role = "";
 	ErrorData  *plan_error = NULL;
 	RunnerResult result = {RUNNER_DONE, 0, NULL, NULL};
 
@@ -353,7 +339,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	PG_TRY();
 	{
 		migrate_begin_work();
-		role = become_worker_role(&context, keep);
+		role = worker_role_for(&context, keep);
 		versions = plan_run(s, keep, &held_back, &held_reason);
 		migrate_end_work(keep);
 	}
@@ -372,7 +358,6 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 		context.total = list_length(versions);
 		result = migrate_runner_run(versions, DIRECTION_UP, &context, NULL, s->window_end);
 	}
-	leave_worker_role();
 	if (result.error)
 		ereport(LOG,
 				(errmsg("migrate schedule \"%s\" stopped: %s", s->name, result.error->message)));
@@ -537,7 +522,7 @@ migrate_scheduler_main(Datum main_arg)
 			if (holding_lock)
 				migrate_lock_session_release();
 			holding_lock = false;
-			leave_worker_role();
+			migrate_progress_end();
 			pgstat_report_activity(STATE_IDLE, NULL);
 			RESUME_INTERRUPTS();
 		}

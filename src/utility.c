@@ -11,7 +11,11 @@
  * database the command names (ALTER DATABASE only when it moves the
  * tablespace) and holds its slot for a few seconds, so that
  * the launcher does not start it again before the command has finished.
- * If the database still exists afterwards, the launcher restarts it.
+ * If the database still exists afterwards, the launcher restarts it.  It
+ * does so only for a role that may run the command (the database's owner,
+ * or for a template one that may create databases) and outside a
+ * transaction block, so that a failing command cannot be used to keep a
+ * scheduler down.
  *
  * IDENTIFICATION
  *	  src/utility.c
@@ -22,10 +26,13 @@
 
 #include <signal.h>
 
+#include "access/xact.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -83,11 +90,14 @@ migrate_utility(MIGRATE_UTILITY_PARAMS)
 {
 	const char *dbname = database_needing_exclusivity(pstmt->utilityStmt);
 
-	if (dbname != NULL && migrate_shared != NULL)
+	if (dbname != NULL && migrate_shared != NULL && !IsTransactionBlock())
 	{
 		Oid			database = get_database_oid(dbname, true);
 
-		if (OidIsValid(database))
+		/* only for whoever may run the command: nobody else kicks it out */
+		if (OidIsValid(database) &&
+			(migrate_database_ownercheck(database, GetUserId()) ||
+			 (IsA(pstmt->utilityStmt, CreatedbStmt) && have_createdb_privilege())))
 			make_scheduler_leave(database);
 	}
 
