@@ -10,7 +10,9 @@
 #   2. a migration trying ALTER ROLE ... SUPERUSER on itself: it fails with
 #      the member's own privileges, the member does not become superuser,
 #      and the failed migration is then held back (not retried every run)
-#      until it is registered again.
+#      until it is registered again;
+#   3. a migration that first tries RESET ROLE (to get back to the
+#      scheduler's superuser identity): refused, and still no superuser.
 #
 # Needs a cluster with migrate preloaded (scripts/test.sh: naptime 1).
 # shellcheck disable=SC2317  # helpers are called through wait_until
@@ -66,5 +68,16 @@ sql "$DB" -c "SET ROLE $ADMIN" \
 wait_value 30 "applied" "$DB" "SELECT state FROM migrate.status WHERE version = '2'" ||
     fail "2 was not applied after it was registered again (state: $WAIT_LAST)"
 pass "a failed migration registered again is pending, and the schedule applies it"
+
+sql "$DB" -c "SET ROLE $ADMIN" \
+    -c "SELECT migrate.register('3', 'reset_role', 'RESET ROLE; ALTER ROLE $ADMIN SUPERUSER;')" \
+    -c "SELECT migrate.approve('3')" >/dev/null
+wait_value 30 "failed" "$DB" "SELECT state FROM migrate.status WHERE version = '3'" ||
+    fail "the RESET ROLE migration did not fail (state: $WAIT_LAST)"
+expect "RESET ROLE inside a scheduled migration is refused" \
+    "$(val "$DB" -c "SELECT last_error->>'statement' || ': ' || (last_error->>'message') FROM migrate.status WHERE version = '3'")" \
+    "1: cannot set parameter \"role\" within security-definer function"
+expect "$ADMIN is still not a superuser" \
+    "$(val postgres -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$ADMIN'")" "f"
 
 scenario_finish
