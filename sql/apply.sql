@@ -110,6 +110,8 @@ ORDER BY s.version;
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
 SELECT * FROM migrate.apply();
 SELECT * FROM migrate.revert();
+-- its scripts cannot change while it is half run
+SELECT migrate.register('042', 'unique_id', 'CREATE INDEX CONCURRENTLY ap_plain_b ON ap_plain (id);');
 -- fix the data, then retry from the statement that failed
 DELETE FROM ap_plain;
 SELECT migrate.resolve('042', 'bogus');
