@@ -227,20 +227,28 @@ collect_ended_schedulers(List *databases)
 	for (int i = 0; i < migrate_shared->nschedulers; i++)
 	{
 		MigrateSchedulerSlot *slot = &migrate_shared->schedulers[i];
+		MigrateSchedulerSlot copy;
+		uint64		wake_generation;
 
 		if (!OidIsValid(slot->database) || scheduler_alive(i))
 			continue;
+		/* schedulers and other backends write these under the lock */
+		LWLockAcquire(migrate_shared->lock, LW_SHARED);
+		copy = *slot;
+		wake_generation = migrate_shared->wake_generation;
+		LWLockRelease(migrate_shared->lock);
+
 		/* no answer about the extension counts if one was created since */
-		if (slot->no_extension && slot->generation == migrate_shared->wake_generation)
+		if (copy.no_extension && copy.generation == wake_generation)
 		{
 			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-			without_extension = lappend_oid(without_extension, slot->database);
+			without_extension = lappend_oid(without_extension, copy.database);
 			MemoryContextSwitchTo(old);
 		}
-		else if (database_listed(databases, slot->database) &&
-				 (!TimestampDifferenceExceeds(slot->started_at, GetCurrentTimestamp(), RESTART_DELAY_MS) ||
-				  GetCurrentTimestamp() < slot->hold_until))
+		else if (database_listed(databases, copy.database) &&
+				 (!TimestampDifferenceExceeds(copy.started_at, GetCurrentTimestamp(), RESTART_DELAY_MS) ||
+				  GetCurrentTimestamp() < copy.hold_until))
 			continue;			/* gone databases free their slot at once */
 		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 		slot->database = InvalidOid;

@@ -432,6 +432,7 @@ claim_slot(Oid database)
 		{
 			my_slot = i;
 			migrate_shared->schedulers[i].pid = MyProcPid;
+			break;
 		}
 	LWLockRelease(migrate_shared->lock);
 	before_shmem_exit(forget_scheduler, (Datum) 0);
