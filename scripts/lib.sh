@@ -178,7 +178,6 @@ migrate_start_cluster() {
         echo "unix_socket_directories = '$dir'"
         echo "port = $port"
         echo "max_connections = 100"
-        echo "max_worker_processes = 16"
         echo "fsync = off"
         echo "synchronous_commit = off"
         echo "full_page_writes = off"

@@ -14,8 +14,9 @@
  *
  * The caller starts the transaction command and commits it afterwards; a
  * statement such as CREATE INDEX CONCURRENTLY commits and starts
- * transactions of its own in between.  So the current memory context must
- * outlive transactions (the caller's loop context, not a transaction's).
+ * transactions of its own in between.  So the trees are kept in a memory
+ * context of this file's that outlives transactions (see below), whatever
+ * context the caller had.
  *
  * IDENTIFICATION
  *	  src/topstmt.c
@@ -29,6 +30,7 @@
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
 
@@ -74,15 +76,44 @@ migrate_exec_raw(RawStmt *parsetree, const char *sql, bool top_level)
 }
 
 /*
+ * Memory for the statement being run at top level.  It must outlive the
+ * transactions that CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY,
+ * REINDEX CONCURRENTLY, VACUUM or a procedure that commits start and end
+ * part way: parse and plan trees kept in a transaction's context would be
+ * freed under the executor (the apply worker crashed that way when it
+ * dropped a failed build's INVALID index).  It lives as long as the
+ * process and is reset at each call, so nothing a caller allocated in its
+ * own context is at risk either.
+ */
+static MemoryContext toplevel_context = NULL;
+
+/*
  * Run every statement of "sql" at top level, in the current transaction
- * command.
+ * command.  On return the current memory context is the statement
+ * context: the caller switches back to its own after committing.
  */
 void
 migrate_exec_toplevel(const char *sql)
 {
-	List	   *parsetrees = pg_parse_query(sql);
+	List	   *parsetrees;
+	char	   *text;
 	ListCell   *lc;
 
+	if (toplevel_context == NULL)
+		toplevel_context = AllocSetContextCreate(TopMemoryContext,
+												 "migrate top-level statement",
+												 ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(toplevel_context);
+	MemoryContextSwitchTo(toplevel_context);
+
+	text = pstrdup(sql);
+	parsetrees = pg_parse_query(text);
 	foreach(lc, parsetrees)
-		migrate_exec_raw(lfirst_node(RawStmt, lc), sql, true);
+	{
+		/* a statement that commits part way leaves another context current */
+		MemoryContextSwitchTo(toplevel_context);
+		migrate_exec_raw(lfirst_node(RawStmt, lc), text, true);
+	}
+	MemoryContextSwitchTo(toplevel_context);
 }
