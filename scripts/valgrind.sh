@@ -160,7 +160,7 @@ listen_addresses = ''
 unix_socket_directories = '$work'
 port = $port
 max_connections = 20
-max_worker_processes = 16
+# max_worker_processes: PostgreSQL's default, as users run it
 fsync = off
 synchronous_commit = off
 full_page_writes = off
