@@ -7,9 +7,12 @@
 --   nobody    no migrate privilege at all: the scheduler and repair
 --             functions, the catalog tables (script text, history);
 --   app       migrate_reader: statement text through status, history and
---             progress; writing, deleting or truncating history;
---   both      signalling migrate's background processes; creating objects
---             in schema migrate (shadowing its functions or operators);
+--             progress (other databases' progress: progress_visibility.sh);
+--   all       signalling migrate's launcher and schedulers (the apply
+--             worker, which needs a committed run, is tried in
+--             test/scenario/progress_visibility.sh); writing, deleting or
+--             truncating history; creating objects in schema migrate
+--             (shadowing its functions or operators);
 --   dep       migrate_admin: a precondition that plan() evaluates for a
 --             superuser runs with dep's rights, never the superuser's
 --             (issue 7, finding 4), and plan() does not run a
