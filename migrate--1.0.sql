@@ -483,7 +483,8 @@ CREATE FUNCTION migrate.plan(target text DEFAULT NULL)
 RETURNS TABLE (ordinal integer, version text, name text, action text, reason text,
                statements integer, risk_level text, estimated_duration interval,
                zero_downtime boolean, transactional boolean, runs_in text,
-               approved boolean, checks text[], skip boolean, skip_reason text)
+               approved boolean, checks text[], skip boolean, skip_reason text,
+               precondition_checked_as name)
 AS 'MODULE_PATHNAME', 'migrate_plan'
 LANGUAGE C VOLATILE;
 
@@ -723,6 +724,52 @@ GRANT EXECUTE ON FUNCTION migrate.schedule(text, interval, text, text, text, tex
  * Views for monitoring and for applications: no script text.
  * --------------------------------------------------------------------- */
 
+/*
+ * Script text is for migrate_admin.  An application role (migrate_reader)
+ * reads the error objects and history details without any key that can
+ * hold script text: the failing statement's text, the DETAIL (a failed
+ * precondition quotes its check there), the cleanup commands of leftover
+ * indexes, and a skipped migration's failing check.  The error object is
+ * filtered by a list of keys it may keep, so that a key added later stays
+ * hidden until it is known to be safe.
+ */
+CREATE FUNCTION migrate.error_for_reader(error jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS
+$$
+SELECT CASE WHEN pg_catalog.jsonb_typeof(error) OPERATOR(pg_catalog.=) 'object' THEN
+    (SELECT pg_catalog.jsonb_object_agg(e.key,
+                CASE WHEN e.key OPERATOR(pg_catalog.=) 'invalid_indexes'
+                          AND pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.=) 'array'
+                     THEN (SELECT pg_catalog.jsonb_agg(i OPERATOR(pg_catalog.-) 'command'::text)
+                           FROM pg_catalog.jsonb_array_elements(e.value) AS i)
+                     ELSE e.value END)
+     FROM pg_catalog.jsonb_each(error) AS e
+     WHERE e.key OPERATOR(pg_catalog.=) ANY
+           (ARRAY['sqlstate', 'message', 'hint', 'script', 'statement', 'line', 'invalid_indexes']))
+END
+$$;
+COMMENT ON FUNCTION migrate.error_for_reader(jsonb) IS
+    'an error object (last_error, history.error) without the keys that can hold script text';
+
+CREATE FUNCTION migrate.detail_for_reader(detail jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS
+$$
+SELECT CASE WHEN pg_catalog.jsonb_typeof(detail) OPERATOR(pg_catalog.<>) 'object' THEN detail
+            WHEN pg_catalog.jsonb_typeof(detail OPERATOR(pg_catalog.->) 'statement')
+                 OPERATOR(pg_catalog.=) 'string'
+            THEN detail OPERATOR(pg_catalog.-) 'statement'::text
+                        OPERATOR(pg_catalog.-) 'statement_text'::text
+            ELSE detail OPERATOR(pg_catalog.-) 'statement_text'::text
+       END
+$$;
+COMMENT ON FUNCTION migrate.detail_for_reader(jsonb) IS
+    'a history detail without the keys that can hold script text';
+
+REVOKE ALL ON FUNCTION migrate.error_for_reader(jsonb), migrate.detail_for_reader(jsonb) FROM PUBLIC;
+-- a view checks function privileges as its reader, so readers need this
+GRANT EXECUTE ON FUNCTION migrate.error_for_reader(jsonb), migrate.detail_for_reader(jsonb)
+    TO migrate_reader;
+
 CREATE VIEW migrate.status AS
 SELECT m.version,
        m.name,
@@ -747,7 +794,10 @@ SELECT m.version,
        m.statements,
        m.down_script IS NOT NULL AS revertible,
        m.registered_at,
-       m.last_error
+       -- the view runs as its owner, but current_user is the reader
+       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN m.last_error
+            ELSE migrate.error_for_reader(m.last_error)
+       END AS last_error
 FROM migrate.migration m
 ORDER BY m.version_key;
 
@@ -760,9 +810,13 @@ SELECT e.id,
        e.started_at AS "time",
        e.duration,
        e.outcome,
-       e.error,
+       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN e.error
+            ELSE migrate.error_for_reader(e.error)
+       END AS error,
        e.checksum,
-       e.detail
+       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN e.detail
+            ELSE migrate.detail_for_reader(e.detail)
+       END AS detail
 FROM migrate.event e
 ORDER BY e.id;
 

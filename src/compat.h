@@ -85,4 +85,13 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 #define migrate_database_ownercheck(db, role) pg_database_ownercheck((db), (role))
 #endif
 
+/* PG16 folded the per-catalog ACL checks into object_aclcheck */
+#if PG_VERSION_NUM >= 160000
+#define migrate_tablespace_aclcheck(ts, role, mode) \
+	object_aclcheck(TableSpaceRelationId, (ts), (role), (mode))
+#else
+#define migrate_tablespace_aclcheck(ts, role, mode) \
+	pg_tablespace_aclcheck((ts), (role), (mode))
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

@@ -482,6 +482,39 @@ run_migration(RunState *state, MigrateOutcome *outcome)
 	SPI_finish();
 }
 
+/*
+ * A dry run or a rehearsal runs each migration's scripts exactly as apply()
+ * would, that is with the caller's privileges: that is what makes it a
+ * faithful rehearsal.  Say so, once per call, when some of those scripts
+ * were registered by another role, so that nobody runs someone else's code
+ * with their own rights without being told.  "what" names the call.
+ */
+void
+migrate_warn_foreign_scripts(List *plan, const char *what)
+{
+	const char *me = migrate_current_role();
+	StringInfoData foreign;
+	ListCell   *lc;
+
+	initStringInfo(&foreign);
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (m->registered_by == NULL || strcmp(m->registered_by, me) == 0)
+			continue;
+		appendStringInfo(&foreign, "%s%s (registered by \"%s\")",
+						 foreign.len > 0 ? ", " : "", m->version, m->registered_by);
+	}
+	if (foreign.len == 0)
+		return;
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("the %s runs scripts registered by other roles, with your privileges", what),
+			 errdetail("Migrations: %s.", foreign.data),
+			 errhint("Read those scripts before running this, or leave it to the roles that registered them.")));
+}
+
 /* the one history row a dry run leaves */
 static void
 record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
@@ -532,6 +565,8 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 
 	migrate_run_state_init(state, direction, context);
 	state->memory = fncontext;
+	if (dry_run)
+		migrate_warn_foreign_scripts(plan, "dry run");
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(fncontext);

@@ -46,5 +46,6 @@ extern MigrationEvent migrate_failure_event(const RunState *state, const char *e
 extern int64 migrate_usecs_since(TimestampTz start);
 extern uint64 migrate_execute_statements(RunState *state);
 extern char *migrate_run_check(const char *version, const char *column, const char *what);
+extern void migrate_warn_foreign_scripts(List *plan, const char *what);
 
 #endif							/* MIGRATE_ENGINE_H */

@@ -29,8 +29,11 @@
 #include "funcapi.h"
 #include "lib/binaryheap.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/resowner.h"
 
 #include "compat.h"
@@ -396,32 +399,92 @@ plan_reason(MigrationInfo *registry, int count, const MigrationInfo *m)
 }
 
 /*
- * Whether the precondition holds now, tried in a subtransaction that is
- * rolled back whatever the check does.  NULL when it holds (or there is
- * none), else why not.
+ * What plan() found when it looked at a migration's precondition.
  */
-static char *
+typedef struct PreconditionLook
+{
+	const char *run_as;			/* role it ran as, or NULL if it did not run */
+	char	   *not_holding;	/* why it does not hold, or NULL */
+	char	   *not_checked;	/* why it was not run, or NULL */
+} PreconditionLook;
+
+/*
+ * The role plan() may run a precondition as: the role that registered it.
+ * InvalidOid, with *why set, when that role is gone or the caller lacks its
+ * privileges.  The second case matters because the precondition would see
+ * the caller's search_path and temporary objects: a caller who could not
+ * act as the registrant could shadow a function or relation the script
+ * uses and have its own code run with the registrant's rights.
+ */
+static Oid
+precondition_role(const MigrationInfo *m, char **why)
+{
+	Oid			role = m->registered_by ? get_role_oid(m->registered_by, true) : InvalidOid;
+
+	if (!OidIsValid(role))
+	{
+		*why = psprintf("precondition not checked: role \"%s\", which registered it, no longer exists",
+						m->registered_by ? m->registered_by : "");
+		return InvalidOid;
+	}
+	if (!has_privs_of_role(GetUserId(), role))
+	{
+		*why = psprintf("precondition not checked: it runs only as role \"%s\", which registered it, and you do not have that role's privileges",
+						m->registered_by);
+		return InvalidOid;
+	}
+	return role;
+}
+
+/*
+ * Whether the precondition holds now.  It runs with the privileges of the
+ * role that registered it, never the caller's: looking must not run
+ * someone else's code with your rights.  As for an index expression that
+ * VACUUM evaluates, the switch is a security-restricted operation (no SET
+ * ROLE, no temporary objects, nothing that outlives it), under a GUC nest
+ * level, in a subtransaction that is rolled back whatever the check does.
+ */
+static PreconditionLook
 precondition_now(const MigrationInfo *m)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	PreconditionLook look = {NULL, NULL, NULL};
 	char	   *volatile result = NULL;
+	Oid			role;
+	Oid			save_userid;
+	int			save_sec_context;
 
 	if (!m->has_precondition)
-		return NULL;
+		return look;
+	role = precondition_role(m, &look.not_checked);
+	if (!OidIsValid(role))
+		return look;
+	look.run_as = m->registered_by;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		char	   *failed = migrate_run_check(m->version, "precondition_script", "precondition");
+		int			save_nestlevel;
+		char	   *failed;
 
+		SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		save_nestlevel = NewGUCNestLevel();
+		failed = migrate_run_check(m->version, "precondition_script", "precondition");
 		if (failed)
 			result = MemoryContextStrdup(oldcontext, failed);
+		AtEOXact_GUC(false, save_nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
+		/* the subtransaction's abort restores user and settings too */
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -431,7 +494,8 @@ precondition_now(const MigrationInfo *m)
 	RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(oldcontext);
 	CurrentResourceOwner = oldowner;
-	return result;
+	look.not_holding = result;
+	return look;
 }
 
 /*
@@ -457,11 +521,13 @@ migrate_plan(PG_FUNCTION_ARGS)
 	foreach(lc, plan)
 	{
 		MigrationInfo *m = lfirst(lc);
-		Datum		values[15];
-		bool		nulls[15] = {0};
+		Datum		values[16];
+		bool		nulls[16] = {0};
 		Datum		checks[2];
 		int			nchecks = 0;
-		char	   *not_holding = precondition_now(m);
+		PreconditionLook look = precondition_now(m);
+		bool		skip_mode = m->has_precondition &&
+			strcmp(m->precondition_mode, "skip") == 0;
 
 		values[0] = Int32GetDatum(foreach_current_index(lc) + 1);
 		values[1] = CStringGetTextDatum(m->version);
@@ -482,11 +548,18 @@ migrate_plan(PG_FUNCTION_ARGS)
 		if (m->has_verify)
 			checks[nchecks++] = CStringGetTextDatum("verify");
 		values[12] = PointerGetDatum(construct_array(checks, nchecks, TEXTOID, -1, false, TYPALIGN_INT));
-		values[13] = BoolGetDatum(not_holding != NULL && strcmp(m->precondition_mode, "skip") == 0);
-		if (not_holding != NULL)
+		/* a skip-mode precondition that was not run: whether it skips is unknown */
+		values[13] = BoolGetDatum(look.not_holding != NULL && skip_mode);
+		nulls[13] = look.not_checked != NULL && skip_mode;
+		if (look.not_holding != NULL)
 			values[14] = CStringGetTextDatum(psprintf("precondition does not hold now (%s): %s",
-													  m->precondition_mode, not_holding));
-		nulls[14] = not_holding == NULL;
+													  m->precondition_mode, look.not_holding));
+		else if (look.not_checked != NULL)
+			values[14] = CStringGetTextDatum(look.not_checked);
+		nulls[14] = look.not_holding == NULL && look.not_checked == NULL;
+		if (look.run_as != NULL)
+			values[15] = DirectFunctionCall1(namein, CStringGetDatum(look.run_as));
+		nulls[15] = look.run_as == NULL;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();

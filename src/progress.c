@@ -7,8 +7,12 @@
  * Every backend or worker that applies or reverts writes its own slot
  * (see shmem.c for the locking protocol): which migration, statement k of
  * n with its text, when the migration and the statement started.  Any
- * session can read all slots, so a DBA can watch a long migration from a
- * second psql and see, through pg_stat_activity, what it waits on.
+ * session allowed to call progress_slots() (migrate_reader) reads all
+ * slots, so a DBA can watch a long migration from a second psql and see,
+ * through pg_stat_activity, what it waits on.  Script text is for
+ * migrate_admin: the statement text of a slot is shown only to a member of
+ * migrate_admin, and only for a migration of the database it is connected
+ * to; everyone else gets NULL there.
  *
  * IDENTIFICATION
  *	  src/progress.c
@@ -22,6 +26,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -120,6 +125,19 @@ migrate_progress_end(void)
 }
 
 /*
+ * Whether the caller may read the statement text of migrations in its own
+ * database: migrate_admin's privileges (superusers have them).  Text of
+ * other databases' migrations is never shown, their scripts are not ours.
+ */
+static bool
+may_read_script_text(void)
+{
+	Oid			admin = get_role_oid("migrate_admin", true);
+
+	return OidIsValid(admin) && has_privs_of_role(GetUserId(), admin);
+}
+
+/*
  * migrate.progress_slots(): one row per backend now applying or reverting.
  * Without shared memory it returns nothing and says why.
  */
@@ -129,6 +147,7 @@ migrate_progress_slots(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MigrateProgress *copy;
 	int			n = 0;
+	bool		admin;
 
 	migrate_materialize_srf(fcinfo);
 	if (migrate_shared == NULL)
@@ -147,6 +166,7 @@ migrate_progress_slots(PG_FUNCTION_ARGS)
 			copy[n++] = migrate_shared->progress[i];
 	LWLockRelease(migrate_shared->lock);
 
+	admin = may_read_script_text();
 	for (int i = 0; i < n; i++)
 	{
 		MigrateProgress *p = &copy[i];
@@ -166,7 +186,7 @@ migrate_progress_slots(PG_FUNCTION_ARGS)
 		values[9] = Int32GetDatum(p->statement);
 		values[10] = Int32GetDatum(p->statements);
 		values[11] = CStringGetTextDatum(p->statement_text);
-		nulls[11] = p->statement == 0;
+		nulls[11] = p->statement == 0 || !admin || p->database != MyDatabaseId;
 		values[12] = TimestampTzGetDatum(p->migration_started);
 		values[13] = TimestampTzGetDatum(p->statement_started);
 		nulls[13] = p->statement == 0;

@@ -543,6 +543,7 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 	registry = migrate_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, to);
 	from_key = from ? migrate_make_version_key(from) : NULL;
+	migrate_warn_foreign_scripts(plan, "rehearsal");
 
 	/* everything happens in here, and is rolled back at the end */
 	level = GetCurrentTransactionNestLevel();

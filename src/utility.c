@@ -12,10 +12,12 @@
  * tablespace) and holds its slot for a few seconds, so that
  * the launcher does not start it again before the command has finished.
  * If the database still exists afterwards, the launcher restarts it.  It
- * does so only for a role that may run the command (the database's owner,
- * or for a template one that may create databases) and outside a
- * transaction block, so that a failing command cannot be used to keep a
- * scheduler down.
+ * does so only outside a transaction block and only when PostgreSQL's own
+ * checks of the command would pass (command_would_run() mirrors them), so
+ * that a role cannot use a command it may not run to stop a scheduler:
+ * CREATE DATABASE ... TEMPLATE t needs CREATEDB and t marked as a template
+ * or owned by the caller; DROP DATABASE and ALTER DATABASE ... SET
+ * TABLESPACE need ownership; RENAME needs ownership and CREATEDB.
  *
  * IDENTIFICATION
  *	  src/utility.c
@@ -26,13 +28,18 @@
 
 #include <signal.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_tablespace.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
-#include "nodes/parsenodes.h"
+#include "commands/tablespace.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -44,25 +51,155 @@
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
-/* the database a command needs to itself, or NULL */
-static const char *
-database_needing_exclusivity(Node *stmt)
+/* an option of a statement, or NULL */
+static DefElem *
+find_option(List *options, const char *name)
 {
 	ListCell   *lc;
 
+	foreach(lc, options)
+		if (strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
+			return lfirst_node(DefElem, lc);
+	return NULL;
+}
+
+/* the value of an option, or NULL when absent or DEFAULT (no argument) */
+static const char *
+option_value(List *options, const char *name)
+{
+	DefElem    *option = find_option(options, name);
+
+	return option != NULL && option->arg != NULL ? defGetString(option) : NULL;
+}
+
+/*
+ * The database a command needs to itself, or NULL.  CREATE DATABASE
+ * without TEMPLATE, or with TEMPLATE DEFAULT, copies template1, which has
+ * no scheduler of ours to make leave.
+ */
+static const char *
+database_needing_exclusivity(Node *stmt)
+{
 	if (IsA(stmt, DropdbStmt))
 		return ((DropdbStmt *) stmt)->dbname;
 	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_DATABASE)
 		return ((RenameStmt *) stmt)->subname;
 	if (IsA(stmt, AlterDatabaseStmt))
-		foreach(lc, ((AlterDatabaseStmt *) stmt)->options)
-			if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
-				return ((AlterDatabaseStmt *) stmt)->dbname;
+		return option_value(((AlterDatabaseStmt *) stmt)->options, "tablespace") ?
+			((AlterDatabaseStmt *) stmt)->dbname : NULL;
 	if (IsA(stmt, CreatedbStmt))
-		foreach(lc, ((CreatedbStmt *) stmt)->options)
-			if (strcmp(lfirst_node(DefElem, lc)->defname, "template") == 0)
-				return defGetString(lfirst_node(DefElem, lc));
+		return option_value(((CreatedbStmt *) stmt)->options, "template");
 	return NULL;
+}
+
+/* whether a database is marked datistemplate */
+static bool
+database_is_template(Oid database)
+{
+	HeapTuple	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(database));
+	bool		istemplate;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	istemplate = ((Form_pg_database) GETSTRUCT(tuple))->datistemplate;
+	ReleaseSysCache(tuple);
+	return istemplate;
+}
+
+/* whether a database's default tablespace is "tablespace" */
+static bool
+database_is_in_tablespace(Oid database, Oid tablespace)
+{
+	HeapTuple	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(database));
+	bool		same;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	same = ((Form_pg_database) GETSTRUCT(tuple))->dattablespace == tablespace;
+	ReleaseSysCache(tuple);
+	return same;
+}
+
+/*
+ * CREATE DATABASE ... TEMPLATE t, as createdb() checks it: CREATEDB, the
+ * right to become the new database's owner, and t either marked
+ * datistemplate or owned by the caller (superusers own everything); and a
+ * name that is free, so that a command certain to fail does not act.
+ */
+static bool
+createdb_would_run(CreatedbStmt *stmt, Oid template)
+{
+	const char *owner = option_value(stmt->options, "owner");
+	Oid			owner_oid = owner ? get_role_oid(owner, true) : InvalidOid;
+
+	if (!have_createdb_privilege())
+		return false;
+	if (owner != NULL &&
+		(!OidIsValid(owner_oid) || !is_member_of_role(GetUserId(), owner_oid)))
+		return false;
+	if (!database_is_template(template) &&
+		!migrate_database_ownercheck(template, GetUserId()))
+		return false;
+	return !OidIsValid(get_database_oid(stmt->dbname, true));
+}
+
+/* DROP DATABASE, as dropdb() checks it: owner, not current, not a template */
+static bool
+dropdb_would_run(Oid database)
+{
+	return migrate_database_ownercheck(database, GetUserId()) &&
+		database != MyDatabaseId &&
+		!database_is_template(database);
+}
+
+/* ALTER DATABASE ... RENAME, as RenameDatabase() checks it */
+static bool
+renamedb_would_run(RenameStmt *stmt, Oid database)
+{
+	return migrate_database_ownercheck(database, GetUserId()) &&
+		have_createdb_privilege() &&
+		database != MyDatabaseId &&
+		!OidIsValid(get_database_oid(stmt->newname, true));
+}
+
+/*
+ * ALTER DATABASE ... SET TABLESPACE, as movedb() checks it: owner, not
+ * the current database, CREATE on a tablespace that is not pg_global; a
+ * move to the tablespace it is already in does nothing and needs no one
+ * to leave.
+ */
+static bool
+movedb_would_run(AlterDatabaseStmt *stmt, Oid database)
+{
+	Oid			tablespace = get_tablespace_oid(option_value(stmt->options, "tablespace"), true);
+
+	return migrate_database_ownercheck(database, GetUserId()) &&
+		database != MyDatabaseId &&
+		OidIsValid(tablespace) &&
+		tablespace != GLOBALTABLESPACE_OID &&
+		migrate_tablespace_aclcheck(tablespace, GetUserId(), ACL_CREATE) == ACLCHECK_OK &&
+		!database_is_in_tablespace(database, tablespace);
+}
+
+/*
+ * Whether PostgreSQL will let the current user run the command on
+ * "database": the scheduler is made to leave only then, so that nobody
+ * can use a command that is refused anyway to stop another database's
+ * scheduler.  The checks mirror those of src/backend/commands/dbcommands.c
+ * that come before the command waits for the database to be free.
+ */
+static bool
+command_would_run(Node *stmt, Oid database)
+{
+	if (IsA(stmt, CreatedbStmt))
+		return createdb_would_run((CreatedbStmt *) stmt, database);
+	if (IsA(stmt, DropdbStmt))
+		return dropdb_would_run(database);
+	if (IsA(stmt, RenameStmt))
+		return renamedb_would_run((RenameStmt *) stmt, database);
+	if (IsA(stmt, AlterDatabaseStmt))
+		return movedb_would_run((AlterDatabaseStmt *) stmt, database);
+	return false;
 }
 
 /* terminate the scheduler of a database and keep it away for a while */
@@ -94,10 +231,8 @@ migrate_utility(MIGRATE_UTILITY_PARAMS)
 	{
 		Oid			database = get_database_oid(dbname, true);
 
-		/* only for whoever may run the command: nobody else kicks it out */
-		if (OidIsValid(database) &&
-			(migrate_database_ownercheck(database, GetUserId()) ||
-			 (IsA(pstmt->utilityStmt, CreatedbStmt) && have_createdb_privilege())))
+		/* only for a command that will run: nobody else kicks it out */
+		if (OidIsValid(database) && command_would_run(pstmt->utilityStmt, database))
 			make_scheduler_leave(database);
 	}
 

@@ -260,9 +260,10 @@ SELECT is(pg_get_function_result('migrate.plan(text)'::regprocedure),
           'TABLE(ordinal integer, version text, name text, action text, reason text, '
           'statements integer, risk_level text, estimated_duration interval, '
           'zero_downtime boolean, transactional boolean, runs_in text, approved boolean, '
-          'checks text[], skip boolean, skip_reason text)',
+          'checks text[], skip boolean, skip_reason text, precondition_checked_as name)',
           'migrate.plan() returns (ordinal, version, name, action, reason, statements, risk_level, '
-          'estimated_duration, zero_downtime, transactional, runs_in, approved, checks, skip, skip_reason)');
+          'estimated_duration, zero_downtime, transactional, runs_in, approved, checks, skip, skip_reason, '
+          'precondition_checked_as)');
 SELECT is(pg_get_function_result('migrate.rehearse(text, text, boolean)'::regprocedure),
           'TABLE(ordinal integer, version text, name text, ok boolean, failed_step text, '
           'differences jsonb, error text)',

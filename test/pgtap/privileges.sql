@@ -592,8 +592,9 @@ SELECT is((SELECT version FROM migrate.plan('tap-priv-5') ORDER BY ordinal DESC 
 SELECT is((SELECT count(*) FROM migrate.plan()
            WHERE version IN ('tap-priv-1', 'tap-priv-2', 'tap-priv-3', 'tap-priv-4')), 0::bigint,
           'plan() leaves out the applied tap-priv-1 to tap-priv-4 (apply(''tap-priv-4'') applied 2 and 3 again)');
--- a precondition that reads what deployer may not: plan() runs it as the
--- caller, so it fails (and in skip mode the migration would be skipped)
+-- a precondition that reads what deployer may not: plan() runs it as its
+-- registrant, deployer, so it fails (and in skip mode the migration would
+-- be skipped); hostile.sql has the superuser look at deployer's checks
 SELECT is(migrate.register('tap-priv-6', 'deployer_checked', 'SELECT 1;',
                            'SELECT 1;', 'SELECT true;',
                            'SELECT count(*) >= 0 FROM migrate.event;', 'skip'),
