@@ -149,7 +149,7 @@ slow="$(val "$DB" -c "SELECT string_agg(format('%s %s ms', fn, round(ms::numeric
 [ -z "$slow" ] || note "inputs that took over a second: $slow"
 
 total="$(val "$DB" -c 'SELECT coalesce(sum(n), 0) FROM migrate_fuzz.tally')"
-[ "$total" -gt 0 ] && pass "$total inputs ran" || fail "no input ran"
+if [ "$total" -gt 0 ]; then pass "$total inputs ran"; else fail "no input ran"; fi
 for fn in header statements version_key version_cmp cron_next; do
     n="$(val "$DB" -c "SELECT coalesce(sum(n), 0) FROM migrate_fuzz.tally WHERE fn = '$fn'")"
     [ "$n" -gt 0 ] || fail "no input ran for $fn"
@@ -171,6 +171,6 @@ if [ -n "$LOG" ]; then
     signals="$(log_since "$log_start" | grep -a -c 'terminated by signal' || true)"
     expect "server log: no process terminated by a signal" "$signals" 0
 fi
-[ "$crashed" = 0 ] && pass "no round lost its connection"
+if [ "$crashed" = 0 ]; then pass "no round lost its connection"; fi
 
 scenario_finish
