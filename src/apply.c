@@ -176,24 +176,32 @@ migrate_apply(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* migrate.revert(steps, target, migration, cascade) */
+/*
+ * migrate.revert(target, steps, migration, cascade, dry_run)
+ *
+ * The first positional argument is a version, as for apply(target): revert
+ * everything applied after it.  A count is taken only by name (steps =>
+ * n), so that revert('003') can never mean "the last three migrations";
+ * revert(3) finds no function, since an integer does not convert to text
+ * implicitly.
+ */
 Datum
 migrate_revert(PG_FUNCTION_ARGS)
 {
 	RevertRequest request = {0};
 	int			given = 0;
 
-	request.steps = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0);
-	request.target = text_arg_or_null(fcinfo, 1);
+	request.target = text_arg_or_null(fcinfo, 0);
+	request.steps = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
 	request.migration = text_arg_or_null(fcinfo, 2);
 	request.cascade = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 
-	given = !PG_ARGISNULL(0) + (request.target != NULL) + (request.migration != NULL);
+	given = !PG_ARGISNULL(1) + (request.target != NULL) + (request.migration != NULL);
 	if (given > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("only one of steps, target and migration may be given")));
-	if (!PG_ARGISNULL(0) && request.steps < 1)
+	if (!PG_ARGISNULL(1) && request.steps < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("steps must be at least 1"),
