@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -99,6 +101,33 @@ dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
 }
 
 /*
+ * Refuse up front in a read-only transaction (default_transaction_read_only
+ * on the database or the role, BEGIN READ ONLY, a standby): no migration
+ * could change the schema and no attempt could be recorded, and the apply
+ * worker would fail on its own bookkeeping.
+ */
+static void
+check_read_write(Direction direction)
+{
+	const char *verb = direction == DIRECTION_UP ? "apply" : "revert";
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s migrations during recovery", verb),
+				 errdetail("This server is a standby; nothing was %s.",
+						   direction == DIRECTION_UP ? "applied" : "reverted"),
+				 errhint("Call migrate.%s() on the primary.", verb)));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s migrations in a read-only transaction", verb),
+				 errdetail("Nothing was %s and nothing was recorded: a read-only transaction can neither change the schema nor write the history.",
+						   direction == DIRECTION_UP ? "applied" : "reverted"),
+				 errhint("Run it in a read-write transaction: SET default_transaction_read_only = off, or BEGIN READ WRITE.")));
+}
+
+/*
  * Shared body of apply and revert: lock, plan, check, run.  A plan that
  * holds a migration which cannot run in a transaction block goes to a
  * background worker (handoff.c); any other runs here, all or nothing.
@@ -115,6 +144,7 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	ListCell   *lc;
 
 	migrate_materialize_srf(fcinfo);
+	check_read_write(direction);
 	migrate_lock_acquire();
 
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -46,6 +46,18 @@
 #include "runner.h"
 #include "topstmt.h"
 
+/*
+ * Called outside a transaction after each migration, to give the session
+ * back its settings (handoff.c sets it); NULL: nothing to do.
+ */
+static void (*session_reset) (void) = NULL;
+
+void
+migrate_runner_set_session_reset(void (*reset) (void))
+{
+	session_reset = reset;
+}
+
 /* a transaction with a snapshot and SPI, for a worker's bookkeeping */
 void
 migrate_begin_work(void)
@@ -368,6 +380,8 @@ migrate_runner_run(List *versions, Direction direction, const RunContext *contex
 			edata = run_transactional(m, direction, one, outcomes ? &outcomes[index] : NULL, keep);
 		else
 			edata = run_nontransactional(m, direction, one, outcomes ? &outcomes[index] : NULL, keep);
+		if (session_reset != NULL)
+			session_reset();
 
 		if (edata != NULL)
 		{
