@@ -74,7 +74,9 @@ SELECT * FROM migrate.statements(E'SELECT 1;\n\nCREATE TABLE (;\nSELECT 3;');
 
 -- a long parse honours statement_timeout and cancel (57014)
 SET statement_timeout = '50ms';
+\set VERBOSITY terse
 SELECT count(*) FROM migrate.statements(repeat(E'/* a comment */ SELECT 1;\n', 300000));
+\set VERBOSITY default
 -- nested comment starts without a space in between would keep PostgreSQL's
 -- scanner busy for quadratic time, beyond any cancel: refused up front
 SELECT count(*) FROM migrate.statements(repeat('/*', 50000));

@@ -5,7 +5,8 @@
 
 SET lock_timeout = '5s';
 -- migration 2 sees what migration 1 SET only if it leaked: with 1's
--- search_path it would try to create its table in pg_catalog
+-- search_path it would try to create its table in pg_catalog; its verify
+-- script SETs too
 SELECT migrate.register('1', 'sets', $$
 SET lock_timeout = '1s';
 SET search_path = pg_catalog;
@@ -17,7 +18,7 @@ $$);
 SELECT migrate.register('2', 'sees', $$
 CREATE TABLE se_two AS
 SELECT current_setting('lock_timeout') AS lock_timeout, current_setting('search_path') AS search_path;
-$$, 'DROP TABLE se_two;');
+$$, 'DROP TABLE se_two;', $$SET lock_timeout = '7s'; SELECT true$$);
 
 SELECT version FROM migrate.apply();
 SHOW lock_timeout;

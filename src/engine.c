@@ -317,12 +317,16 @@ migrate_run_check(const char *version, const char *column, const char *what)
 {
 	char	   *script = migrate_load_check(version, column);
 	ParsedScript *parsed;
+	int			nest_level;
+	char	   *failed = NULL;
 
 	if (script == NULL)
 		return NULL;
 	parsed = migrate_parse_script(script, psprintf("%s script of migration \"%s\"",
 												   what, version));
-	for (int i = 0; i < parsed->nstatements; i++)
+	/* a SET in the check lasts for the check only, as for scripts */
+	nest_level = NewGUCNestLevel();
+	for (int i = 0; i < parsed->nstatements && failed == NULL; i++)
 	{
 		char	   *text = migrate_statement_text(parsed, &parsed->statements[i]);
 		int			rc = SPI_execute(text, false, 0);
@@ -345,9 +349,10 @@ migrate_run_check(const char *version, const char *column, const char *what)
 		}
 		SPI_freetuptable(SPI_tuptable);
 		if (!holds)
-			return text;
+			failed = text;
 	}
-	return NULL;
+	AtEOXact_GUC(false, nest_level);
+	return failed;
 }
 
 /* a precondition that did not hold in skip mode: history says so */
@@ -449,7 +454,8 @@ migrate_execute_statements(RunState *state)
  * reaches neither the next migration nor the caller's session.  The GUC
  * nest level is the one functions with SET clauses use; on error, the
  * rollback of the enclosing subtransaction undoes the settings as well.
- * Verify and precondition scripts run with the caller's settings.
+ * Verify and precondition scripts run with the caller's settings, their
+ * own SETs scoped the same way (migrate_run_check).
  */
 static uint64
 execute_scoped(RunState *state)

@@ -361,7 +361,7 @@ WHERE p.pronamespace = 'migrate'::regnamespace AND p.prosecdef
 SELECT isnt_definer('migrate', f, args, format('migrate.%s() is not SECURITY DEFINER', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['integer', 'text', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'require', ARRAY['text']),
