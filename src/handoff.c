@@ -35,7 +35,12 @@
  *
  * The worker connects as the caller's authenticated user and restores the
  * caller's session user, role and current user, so migration SQL runs
- * with the caller's privileges, and with its search_path.
+ * with the caller's privileges, and with its search_path.  After each
+ * migration it resets its session and restores them again, so that what a
+ * migration SET (a non-transactional one's SETs outlive its statements'
+ * transactions) does not reach the next one.  apply() refuses to start in
+ * a read-only transaction, so the worker runs read-write too, whatever
+ * the database's default_transaction_read_only says.
  *
  * IDENTIFICATION
  *	  src/handoff.c
@@ -346,7 +351,10 @@ static const char *caller_search_path = NULL;
 static void
 reset_to_caller(void)
 {
+	/* in a transaction, so that check hooks may look at the catalog */
+	StartTransactionCommand();
 	ResetAllOptions();
+	CommitTransactionCommand();
 	restore_caller(caller_request, caller_search_path);
 }
 

@@ -75,7 +75,7 @@ UP_MS=$(( t1 - t0 )) DOWN_MS=$(( t2 - t1 ))
 note "undisturbed: apply ${UP_MS} ms, revert ${DOWN_MS} ms (kills aimed within them)"
 
 declare -A seen=()
-kills=0 retries=0 retried_ok=0 finished=0 bad=0
+kills=0 retries=0 retried_ok=0 finished=0 bad=0 rebuilt=0 already=0
 
 # one trial of CALL (apply or revert), killed after a random delay within
 # AIM_MS of the worker's start; then finish it and check WANT_STATE
@@ -121,6 +121,10 @@ kill_trial() {
         fail "$label: $call after the kill (state was $st) failed: $out"
         return
     fi
+    case "$out" in
+        *"left INVALID by the interrupted statement"*) rebuilt=$(( rebuilt + 1 )) ;;
+        *"is valid already"*|*"DROP INDEX CONCURRENTLY had finished"*) already=$(( already + 1 )) ;;
+    esac
     st="$(state)"
     if [ "$st" != "$want_state" ]; then
         bad=$(( bad + 1 ))
@@ -158,6 +162,7 @@ summary=""
 for k in "${!seen[@]}"; do summary+=" $k=${seen[$k]}"; done
 note "trials: $TRIALS (apply and revert each); kills that hit the worker: $kills; states after the kill:$summary"
 note "retries (resolve 'retry'): $retries, of which succeeded: $retried_ok; calls finished: $finished of $(( 2 * TRIALS ))"
+note "retries that dropped a killed build's INVALID index and built again: $rebuilt; found the statement done already: $already"
 expect "every killed apply or revert finished after resolve(retry)" "$finished" "$(( 2 * TRIALS ))"
 expect "every retry succeeded" "$retried_ok" "$retries"
 [ "$kills" -gt 0 ] || fail "no kill hit the apply worker (aim: ${UP_MS} ms / ${DOWN_MS} ms)"
