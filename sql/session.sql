@@ -4,6 +4,7 @@
 \set VERBOSITY terse
 
 SET lock_timeout = '5s';
+CREATE ROLE regress_se_role NOLOGIN;
 -- migration 2 sees what migration 1 SET only if it leaked: with 1's
 -- search_path it would try to create its table in pg_catalog; its verify
 -- script SETs too
@@ -11,18 +12,21 @@ SELECT migrate.register('1', 'sets', $$
 SET lock_timeout = '1s';
 SET search_path = pg_catalog;
 CREATE TABLE public.se_one (t text DEFAULT pg_catalog.current_setting('lock_timeout'));
+SET ROLE regress_se_role;
 $$, $$
 SET lock_timeout = '2s';
 DROP TABLE public.se_one;
 $$);
 SELECT migrate.register('2', 'sees', $$
 CREATE TABLE se_two AS
-SELECT current_setting('lock_timeout') AS lock_timeout, current_setting('search_path') AS search_path;
+SELECT current_setting('lock_timeout') AS lock_timeout, current_setting('search_path') AS search_path,
+       current_user = session_user AS as_caller;
 $$, 'DROP TABLE se_two;', $$SET lock_timeout = '7s'; SELECT true$$);
 
 SELECT version FROM migrate.apply();
 SHOW lock_timeout;
 SHOW search_path;
+SELECT current_user = session_user AS as_caller;
 SELECT * FROM se_two;
 SELECT version FROM migrate.revert_all();
 SHOW lock_timeout;
@@ -40,6 +44,7 @@ SELECT migrate.register('3', 'index', $$
 SET lock_timeout = '3s';
 SET search_path = pg_catalog;
 CREATE INDEX CONCURRENTLY se_one_t ON public.se_one (t);
+SET ROLE regress_se_role;
 $$, $$
 SET lock_timeout = '3s';
 SET search_path = pg_catalog;
@@ -47,7 +52,8 @@ DROP INDEX CONCURRENTLY public.se_one_t;
 $$);
 SELECT migrate.register('4', 'sees too', $$
 CREATE TABLE se_four AS
-SELECT current_setting('lock_timeout') AS lock_timeout, current_setting('search_path') AS search_path;
+SELECT current_setting('lock_timeout') AS lock_timeout, current_setting('search_path') AS search_path,
+       current_user = session_user AS as_caller;
 $$, 'DROP TABLE se_four;');
 SELECT version FROM migrate.apply();
 SELECT * FROM se_two;
@@ -82,5 +88,6 @@ SELECT action, version, outcome FROM migrate.history WHERE outcome <> 'success';
 
 SELECT version FROM migrate.revert_all();
 RESET lock_timeout;
+DROP ROLE regress_se_role;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
