@@ -449,8 +449,8 @@ RETURNS TABLE (version text, name text, action text, state text,
 AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C VOLATILE;
 
-CREATE FUNCTION migrate.revert(steps integer DEFAULT NULL,
-                               target text DEFAULT NULL,
+CREATE FUNCTION migrate.revert(target text DEFAULT NULL,
+                               steps integer DEFAULT NULL,
                                migration text DEFAULT NULL,
                                "cascade" boolean DEFAULT false,
                                dry_run boolean DEFAULT false)
@@ -475,7 +475,7 @@ LANGUAGE C VOLATILE;
 
 REVOKE ALL ON FUNCTION migrate.register(text, text, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.apply(text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION migrate.revert(integer, text, text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.revert(text, integer, text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.revert_all() FROM PUBLIC;
 
 -- what apply(target) would do, in order, without doing it
@@ -502,7 +502,7 @@ GRANT EXECUTE ON FUNCTION migrate.plan(text), migrate.rehearse(text, text, boole
 REVOKE ALL ON FUNCTION migrate.repair(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.register(text, text, text, text, text, text, text) TO migrate_admin;
 GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO migrate_admin;
-GRANT EXECUTE ON FUNCTION migrate.revert(integer, text, text, boolean, boolean) TO migrate_admin;
+GRANT EXECUTE ON FUNCTION migrate.revert(text, integer, text, boolean, boolean) TO migrate_admin;
 GRANT EXECUTE ON FUNCTION migrate.revert_all() TO migrate_admin;
 GRANT EXECUTE ON FUNCTION migrate.repair(text, text, text) TO migrate_admin;
 REVOKE ALL ON FUNCTION migrate.event_is_append_only() FROM PUBLIC;

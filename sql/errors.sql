@@ -19,7 +19,7 @@ SELECT condition, pg_temp.sqlstate_of(sql) AS result FROM (VALUES
     ('invalid version',          $$SELECT migrate.register('a b', 'x', 'SELECT 1')$$),
     ('null argument',            $$SELECT migrate.register('3', 'x', NULL)$$),
     ('empty name',               $$SELECT migrate.register('3', '', 'SELECT 1')$$),
-    ('empty script',             $$SELECT migrate.register('3', 'x', '-- nothing')$$),
+    ('empty verify script',      $$SELECT migrate.register('3', 'three', 'SELECT 3', NULL, '-- nothing')$$),
     ('syntax error',             $$SELECT migrate.register('3', 'x', 'SELEC 1')$$),
     ('transaction control',      $$SELECT migrate.register('3', 'x', 'SELECT 1; COMMIT; SELECT 2')$$),
     ('copy from stdin',          $$SELECT migrate.register('3', 'x', 'COPY er_one FROM STDIN')$$),

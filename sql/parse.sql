@@ -71,3 +71,16 @@ $$);
 \set VERBOSITY default
 -- syntax errors name the line of the script, and show the script under the cursor
 SELECT * FROM migrate.statements(E'SELECT 1;\n\nCREATE TABLE (;\nSELECT 3;');
+
+-- a long parse honours statement_timeout and cancel (57014)
+SET statement_timeout = '50ms';
+\set VERBOSITY terse
+SELECT count(*) FROM migrate.statements(repeat(E'/* a comment */ SELECT 1;\n', 300000));
+\set VERBOSITY default
+-- nested comment starts without a space in between would keep PostgreSQL's
+-- scanner busy for quadratic time, beyond any cancel: refused up front
+SELECT count(*) FROM migrate.statements(repeat('/*', 50000));
+SELECT count(*) FROM migrate.statements('SELECT 1 ' || repeat('/*', 50000) || repeat('*/', 50000));
+RESET statement_timeout;
+-- a long run below the limit is read as usual
+SELECT count(*) FROM migrate.statements('SELECT 1 ' || repeat('/*', 2000) || repeat('*/', 2000));

@@ -56,13 +56,39 @@ SELECT migrate.register('2', NULL, 'SELECT 1;');
 SELECT migrate.register('2', 'x', NULL);
 SELECT migrate.register('2', '  ', 'SELECT 1;');
 SELECT migrate.register('2 0', 'x', 'SELECT 1;');
-SELECT migrate.register('2', 'x', '-- only a comment');
+SELECT migrate.register('2', 'x', 'SELECT 1;', NULL, '-- a verify script that checks nothing');
 SELECT migrate.register('2', 'x', E'-- @dependencies: 02\nSELECT 1;');
 SELECT migrate.register('2', 'x', E'-- @transaction: true\nVACUUM;');
 SELECT migrate.register('2', 'x', 'SELECT 1; ROLLBACK;');
 SELECT migrate.register('2', 'x', 'SELECT 1;', 'SELEC 1;');
 SELECT migrate.register('2', 'x', E'-- @risk-level: catastrophic\nSELECT 1;');
 SELECT count(*) FROM migrate.status WHERE version = '2';
+
+-- clean up for the next test
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;
+
+-- empty up or down scripts, or scripts of comments only, are no-op
+-- migrations (one file per SQL dialect, placeholders that keep the
+-- numbering); an empty down script is a no-op revert, unlike a missing one
+SELECT migrate.register('10', 'placeholder', '');
+SELECT migrate.register('11', 'mysql only', E'-- This change is for MySQL only.\n/* nothing to do here */\n', '-- nothing to undo');
+SELECT migrate.register('12', 'no down script', '-- nothing');
+SELECT migrate.register('13', 'wrapped', E'BEGIN;\n-- nothing\nCOMMIT;\n', '');
+SELECT migrate.register('14', 'outside a transaction', E'-- @transaction: false\n-- nothing yet\n', E'-- @transaction: false\n');
+SELECT version, statements, transactional, down_transactional,
+       down_script IS NOT NULL AS has_down
+FROM migrate.migration ORDER BY version_key;
+SELECT version, action, state, statements FROM migrate.apply();
+SELECT version, state, applied_at IS NOT NULL AS applied_at FROM migrate.status;
+SELECT version, action, state FROM migrate.revert(migration => '14');
+SELECT version, action, state FROM migrate.revert(migration => '13');
+SELECT version, action, state FROM migrate.revert(migration => '11');
+-- a missing down script still cannot be reverted
+SELECT * FROM migrate.revert(migration => '12');
+SELECT version, state FROM migrate.status;
+SELECT action, version, outcome FROM migrate.history
+WHERE action IN ('apply', 'revert') ORDER BY id;
 
 -- clean up for the next test
 DROP EXTENSION migrate;

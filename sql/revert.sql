@@ -30,6 +30,7 @@ SELECT version, state FROM migrate.revert(migration => '1', "cascade" => true);
 SELECT version, state FROM migrate.status;
 SELECT version, state FROM migrate.apply();
 
+
 -- errors before anything runs
 SELECT * FROM migrate.revert(steps => 0);
 SELECT * FROM migrate.revert(steps => 1, target => '2');
@@ -59,6 +60,27 @@ SELECT * FROM migrate.revert_all();
 
 -- the whole story is in the history
 SELECT action, version, outcome FROM migrate.history WHERE action IN ('apply', 'revert') ORDER BY id;
+
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;
+
+-- the first positional argument is a version, as for apply(target):
+-- revert('003') reverts what was applied after 003, never three migrations
+SELECT migrate.register(v, 'table ' || v, format('CREATE TABLE rv_%s (id int);', v),
+                        format('DROP TABLE rv_%s;', v))
+FROM unnest(ARRAY['001', '002', '003', '004', '005']) AS v;
+SELECT version FROM migrate.apply();
+SELECT version, state FROM migrate.revert('003');
+SELECT version, state FROM migrate.status;
+-- apply(target) is the mirror image, and the target may be named
+SELECT version, state FROM migrate.apply('004');
+SELECT version, state FROM migrate.revert(target => '003');
+-- a count only by name: revert(3) matches no function, so it cannot
+-- silently mean three steps
+SELECT * FROM migrate.revert(3);
+SELECT version, state FROM migrate.revert(steps => 2);
+SELECT version, state FROM migrate.status;
+SELECT version FROM migrate.revert_all();
 
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;

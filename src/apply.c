@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -99,6 +101,33 @@ dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
 }
 
 /*
+ * Refuse up front in a read-only transaction (default_transaction_read_only
+ * on the database or the role, BEGIN READ ONLY, a standby): no migration
+ * could change the schema and no attempt could be recorded, and the apply
+ * worker would fail on its own bookkeeping.
+ */
+static void
+check_read_write(Direction direction)
+{
+	const char *verb = direction == DIRECTION_UP ? "apply" : "revert";
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s migrations during recovery", verb),
+				 errdetail("This server is a standby; nothing was %s.",
+						   direction == DIRECTION_UP ? "applied" : "reverted"),
+				 errhint("Call migrate.%s() on the primary.", verb)));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s migrations in a read-only transaction", verb),
+				 errdetail("Nothing was %s and nothing was recorded: a read-only transaction can neither change the schema nor write the history.",
+						   direction == DIRECTION_UP ? "applied" : "reverted"),
+				 errhint("Run it in a read-write transaction: SET default_transaction_read_only = off, or BEGIN READ WRITE.")));
+}
+
+/*
  * Shared body of apply and revert: lock, plan, check, run.  A plan that
  * holds a migration which cannot run in a transaction block goes to a
  * background worker (handoff.c); any other runs here, all or nothing.
@@ -115,6 +144,7 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	ListCell   *lc;
 
 	migrate_materialize_srf(fcinfo);
+	check_read_write(direction);
 	migrate_lock_acquire();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -176,24 +206,32 @@ migrate_apply(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* migrate.revert(steps, target, migration, cascade) */
+/*
+ * migrate.revert(target, steps, migration, cascade, dry_run)
+ *
+ * The first positional argument is a version, as for apply(target): revert
+ * everything applied after it.  A count is taken only by name (steps =>
+ * n), so that revert('003') can never mean "the last three migrations";
+ * revert(3) finds no function, since an integer does not convert to text
+ * implicitly.
+ */
 Datum
 migrate_revert(PG_FUNCTION_ARGS)
 {
 	RevertRequest request = {0};
 	int			given = 0;
 
-	request.steps = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0);
-	request.target = text_arg_or_null(fcinfo, 1);
+	request.target = text_arg_or_null(fcinfo, 0);
+	request.steps = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
 	request.migration = text_arg_or_null(fcinfo, 2);
 	request.cascade = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 
-	given = !PG_ARGISNULL(0) + (request.target != NULL) + (request.migration != NULL);
+	given = !PG_ARGISNULL(1) + (request.target != NULL) + (request.migration != NULL);
 	if (given > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("only one of steps, target and migration may be given")));
-	if (!PG_ARGISNULL(0) && request.steps < 1)
+	if (!PG_ARGISNULL(1) && request.steps < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("steps must be at least 1"),

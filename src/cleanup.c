@@ -12,8 +12,15 @@
  * reported with the exact command to drop it, since which copy to keep is
  * the DBA's call.  Either way the failure record lists them.
  *
+ * A statement resumed after the worker running it was killed is prepared
+ * by migrate_prepare_resumed_statement(): the INVALID index of a killed
+ * CREATE INDEX CONCURRENTLY is dropped before the build runs again, and a
+ * build or DROP INDEX CONCURRENTLY that had in fact finished is not run
+ * again.
+ *
  * Each function runs in a transaction of its own except
- * migrate_drop_leftovers, which must run outside one.
+ * migrate_drop_leftovers and migrate_prepare_resumed_statement, which
+ * must be called outside one (their DROP INDEX CONCURRENTLY commits).
  *
  * IDENTIFICATION
  *	  src/cleanup.c
@@ -25,9 +32,11 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -35,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "cleanup.h"
 #include "topstmt.h"
@@ -220,6 +230,133 @@ migrate_drop_leftovers(const char *sql, List *leftovers)
 		PG_END_TRY();
 		MemoryContextSwitchTo(caller);
 	}
+}
+
+/*
+ * The index a resumed CREATE INDEX CONCURRENTLY names, if it exists on
+ * the statement's table: its OID, with *valid and *qualified (quoted
+ * schema.name) set.  InvalidOid when it does not exist, the statement
+ * names no index, or the name belongs to something else (then the
+ * statement runs and fails as it would have).  In a transaction.
+ */
+static Oid
+named_index_of_build(IndexStmt *stmt, bool *valid, char **qualified)
+{
+	Oid			table;
+	Oid			index;
+	HeapTuple	tuple;
+
+	if (stmt->idxname == NULL)
+		return InvalidOid;
+	table = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(table))
+		return InvalidOid;
+	index = get_relname_relid(stmt->idxname, get_rel_namespace(table));
+	if (!OidIsValid(index))
+		return InvalidOid;
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;		/* not an index */
+	if (((Form_pg_index) GETSTRUCT(tuple))->indrelid != table)
+	{
+		ReleaseSysCache(tuple);
+		return InvalidOid;
+	}
+	*valid = ((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
+	ReleaseSysCache(tuple);
+	*qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
+											stmt->idxname);
+	return index;
+}
+
+/* whether every index a DROP INDEX names is gone already (in a transaction) */
+static bool
+dropped_indexes_gone(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList(lfirst(lc));
+
+		if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Prepare the statement a non-transactional migration is resumed at after
+ * resolve(..., 'retry'), when the worker running it was killed or the
+ * server stopped: it may have left its work half done, or done it all
+ * without its completion being recorded.
+ *
+ *  - CREATE INDEX CONCURRENTLY whose named index exists INVALID: the index
+ *	  is the killed build's; it is dropped (DROP INDEX CONCURRENTLY, at top
+ *	  level) so that the statement can build it again.
+ *  - the same, but the index exists VALID: the build finished; the
+ *	  statement is done.
+ *  - DROP INDEX CONCURRENTLY whose indexes are all gone: done.
+ *  - anything else, REINDEX CONCURRENTLY included, runs again as it is;
+ *	  REINDEX leftovers (_ccnew, _ccold) are reported if it fails.
+ *
+ * Returns true when the statement is done and must not run.  Call outside
+ * a transaction; errors (from the drop) propagate.
+ */
+bool
+migrate_prepare_resumed_statement(const char *sql)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *parsed;
+	Node	   *stmt;
+	char	   *drop = NULL;
+	char	   *index_name = NULL;
+	bool		done = false;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	parsed = pg_parse_query(sql);
+	stmt = list_length(parsed) == 1 ? linitial_node(RawStmt, parsed)->stmt : NULL;
+	if (stmt != NULL && IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+	{
+		bool		valid = false;
+		char	   *qualified = NULL;
+
+		if (OidIsValid(named_index_of_build((IndexStmt *) stmt, &valid, &qualified)))
+		{
+			index_name = MemoryContextStrdup(caller, qualified);
+			if (valid)
+				done = true;
+			else
+				drop = MemoryContextStrdup(caller,
+										   psprintf("DROP INDEX CONCURRENTLY %s", qualified));
+		}
+	}
+	else if (stmt != NULL && IsA(stmt, DropStmt) &&
+			 ((DropStmt *) stmt)->removeType == OBJECT_INDEX &&
+			 ((DropStmt *) stmt)->concurrent && !((DropStmt *) stmt)->missing_ok)
+		done = dropped_indexes_gone((DropStmt *) stmt);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+
+	if (drop != NULL)
+	{
+		StartTransactionCommand();
+		migrate_exec_toplevel(drop);
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(caller);
+		ereport(NOTICE,
+				(errmsg("dropped index %s, left INVALID by the interrupted statement", index_name),
+				 errdetail("The statement builds it again.")));
+	}
+	else if (done && index_name != NULL)
+		ereport(NOTICE,
+				(errmsg("index %s is valid already: the interrupted statement had finished", index_name)));
+	else if (done)
+		ereport(NOTICE,
+				(errmsg("the interrupted DROP INDEX CONCURRENTLY had finished")));
+	return done;
 }
 
 /* the leftovers as a JSON array, for the failure record */

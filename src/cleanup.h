@@ -25,5 +25,6 @@ extern List *migrate_invalid_indexes_before(const char *sql);
 extern List *migrate_leftover_indexes(const char *sql, List *before);
 extern void migrate_drop_leftovers(const char *sql, List *leftovers);
 extern char *migrate_leftovers_json(List *leftovers);
+extern bool migrate_prepare_resumed_statement(const char *sql);
 
 #endif							/* MIGRATE_CLEANUP_H */

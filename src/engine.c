@@ -38,6 +38,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -316,12 +317,16 @@ migrate_run_check(const char *version, const char *column, const char *what)
 {
 	char	   *script = migrate_load_check(version, column);
 	ParsedScript *parsed;
+	int			nest_level;
+	char	   *failed = NULL;
 
 	if (script == NULL)
 		return NULL;
 	parsed = migrate_parse_script(script, psprintf("%s script of migration \"%s\"",
 												   what, version));
-	for (int i = 0; i < parsed->nstatements; i++)
+	/* a SET in the check lasts for the check only, as for scripts */
+	nest_level = NewGUCNestLevel();
+	for (int i = 0; i < parsed->nstatements && failed == NULL; i++)
 	{
 		char	   *text = migrate_statement_text(parsed, &parsed->statements[i]);
 		int			rc = SPI_execute(text, false, 0);
@@ -344,9 +349,10 @@ migrate_run_check(const char *version, const char *column, const char *what)
 		}
 		SPI_freetuptable(SPI_tuptable);
 		if (!holds)
-			return text;
+			failed = text;
 	}
-	return NULL;
+	AtEOXact_GUC(false, nest_level);
+	return failed;
 }
 
 /* a precondition that did not hold in skip mode: history says so */
@@ -442,6 +448,27 @@ migrate_execute_statements(RunState *state)
 }
 
 /*
+ * Run the statements of the current migration with its settings scoped to
+ * it: a SET in the script (lock_timeout, search_path, ...) lasts until the
+ * script ends, as if it had been SET LOCAL in a transaction of its own, and
+ * reaches neither the next migration nor the caller's session.  The GUC
+ * nest level is the one functions with SET clauses use; on error, the
+ * rollback of the enclosing subtransaction undoes the settings as well.
+ * Verify and precondition scripts run with the caller's settings, their
+ * own SETs scoped the same way (migrate_run_check).
+ */
+static uint64
+execute_scoped(RunState *state)
+{
+	int			nest_level = NewGUCNestLevel();
+	uint64		rows;
+
+	rows = migrate_execute_statements(state);
+	AtEOXact_GUC(false, nest_level);
+	return rows;
+}
+
+/*
  * Run one migration inside the plan's subtransaction, in an SPI connection
  * of its own so that its memory goes away with it.
  */
@@ -468,7 +495,7 @@ run_migration(RunState *state, MigrateOutcome *outcome)
 	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
 						   state->current, state->number, state->context->total,
 						   state->script->nstatements, state->context->schedule);
-	rows = migrate_execute_statements(state);
+	rows = execute_scoped(state);
 	verify(state);
 
 	if (dry_run && outcome)

@@ -35,7 +35,12 @@
  *
  * The worker connects as the caller's authenticated user and restores the
  * caller's session user, role and current user, so migration SQL runs
- * with the caller's privileges, and with its search_path.
+ * with the caller's privileges, and with its search_path.  After each
+ * migration it resets its session and restores them again, so that what a
+ * migration SET (a non-transactional one's SETs outlive its statements'
+ * transactions) does not reach the next one.  apply() refuses to start in
+ * a read-only transaction, so the worker runs read-write too, whatever
+ * the database's default_transaction_read_only says.
  *
  * IDENTIFICATION
  *	  src/handoff.c
@@ -281,14 +286,44 @@ migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes)
 	dsm_detach(seg);
 }
 
+/*
+ * The caller's session user and role, restored in the worker through the
+ * GUCs that SET SESSION AUTHORIZATION and SET ROLE use, so that what the
+ * GUCs say and who the worker is agree: a migration's own SET ROLE that is
+ * rolled back (engine.c) then returns to the caller's role, not to the
+ * worker's defaults.  Needs a transaction for the catalog lookups.
+ */
+static void
+restore_caller_identity(HandoffRequest *req)
+{
+	const char *role = "none";
+
+	/* the GUCs below cannot be set within a security-definer context */
+	SetUserIdAndSecContext(GetOuterUserId(), 0);
+	StartTransactionCommand();
+	SetConfigOption("session_authorization", GetUserNameFromId(req->session_user, false),
+					PGC_SUSET, PGC_S_SESSION);
+	if (req->outer_user != req->session_user)
+		role = GetUserNameFromId(req->outer_user, false);
+	SetConfigOption("role", role, PGC_SUSET, PGC_S_SESSION);
+	CommitTransactionCommand();
+	SetUserIdAndSecContext(req->current_user, req->sec_context);
+}
+
 /* the caller's identity and settings, restored in the worker */
 static void
 restore_caller(HandoffRequest *req, const char *search_path)
 {
 	SetClientEncoding(GetDatabaseEncoding());
-	SetSessionAuthorization(req->session_user, req->session_user_is_superuser);
-	SetCurrentRoleId(req->outer_user, req->outer_user_is_superuser);
-	SetUserIdAndSecContext(req->current_user, req->sec_context);
+
+	/*
+	 * apply() refuses to run in a read-only transaction (apply.c), so the
+	 * caller's transaction is read-write, whatever the database's
+	 * default_transaction_read_only says: so are the worker's, or its own
+	 * bookkeeping would fail with nothing recorded.
+	 */
+	SetConfigOption("default_transaction_read_only", "off", PGC_USERSET, PGC_S_SESSION);
+	restore_caller_identity(req);
 	SetConfigOption("search_path", search_path, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("migrate.progress_level", req->progress_level, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("client_min_messages", req->client_min_messages, PGC_SUSET, PGC_S_SESSION);
@@ -300,6 +335,27 @@ restore_caller(HandoffRequest *req, const char *search_path)
 	 */
 	SetConfigOption("max_parallel_maintenance_workers", "0", PGC_USERSET, PGC_S_OVERRIDE);
 	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
+}
+
+/* what reset_to_caller() restores */
+static HandoffRequest *caller_request = NULL;
+static const char *caller_search_path = NULL;
+
+/*
+ * After each migration the runner calls this (runner.c): whatever the
+ * migration SET at session level goes, and the caller's settings and
+ * identity come back.  A non-transactional migration runs one transaction
+ * per statement, so its SETs outlive them and would otherwise reach the
+ * next migration of the run.
+ */
+static void
+reset_to_caller(void)
+{
+	/* in a transaction, so that check hooks may look at the catalog */
+	StartTransactionCommand();
+	ResetAllOptions();
+	CommitTransactionCommand();
+	restore_caller(caller_request, caller_search_path);
 }
 
 /*
@@ -340,6 +396,9 @@ migrate_apply_worker_main(Datum main_arg)
 		strings += strlen(strings) + 1;
 	}
 	restore_caller(req, strings);
+	caller_request = req;
+	caller_search_path = strings;
+	migrate_runner_set_session_reset(reset_to_caller);
 	pgstat_report_activity(STATE_RUNNING, "running migrations handed over by migrate.apply()");
 
 	StartTransactionCommand();

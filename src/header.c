@@ -29,6 +29,7 @@
 #include <math.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
@@ -392,6 +393,7 @@ migrate_parse_header(const char *script)
 		char	   *text = line;
 		char	   *end;
 
+		CHECK_FOR_INTERRUPTS();
 		if (next)
 			*next++ = '\0';
 		lineno++;

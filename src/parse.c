@@ -27,6 +27,7 @@
 #include "common/keywords.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/scanner.h"
 #include "tcop/tcopprot.h"
@@ -39,6 +40,13 @@
 #include "parse.h"
 
 PG_FUNCTION_INFO_V1(migrate_statements);
+
+/*
+ * Longest run of operator characters (see check_operator_runs) a script
+ * may hold.  Far beyond any hand-written script; a run this long costs the
+ * core scanner about 50 million steps, a fraction of a second.
+ */
+#define MAX_OPERATOR_RUN	10000
 
 typedef struct ParseErrorInfo
 {
@@ -237,6 +245,58 @@ check_statement_allowed(const ParsedScript *parsed, const ScriptStatement *stmt,
 				 errhint("Use INSERT statements, or COPY from a file on the server.")));
 }
 
+/* one of the characters the core scanner's op_chars class holds */
+static bool
+is_operator_char(char c)
+{
+	return c != '\0' && strchr("~!@#^&|`?+-*/%<>=", c) != NULL;
+}
+
+/*
+ * Refuse a run of operator characters that holds a comment start and is
+ * longer than MAX_OPERATOR_RUN.  The core scanner (scan.l) matches a
+ * comment start (slash, star) together with every operator character after
+ * it and then puts all but two back, so a run of n such characters that
+ * opens nested comments over and over costs it n squared steps: 100,000
+ * characters take half a minute, inside pg_parse_query(), where no cancel
+ * and no statement_timeout can stop it.  This scan is linear and can be
+ * cancelled.  It does not know about string literals, so such a run inside
+ * a string is refused too; no real script has one.
+ */
+static void
+check_operator_runs(const char *script, const char *what)
+{
+	const char *run = NULL;
+	bool		comment_start = false;
+
+	for (const char *p = script;; p++)
+	{
+		if (((p - script) & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (is_operator_char(*p))
+		{
+			if (run == NULL)
+			{
+				run = p;
+				comment_start = false;
+			}
+			if (p > run && p[-1] == '/' && p[0] == '*')
+				comment_start = true;
+			if (comment_start && p - run >= MAX_OPERATOR_RUN)
+				ereport(ERROR,
+						(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+						 errmsg("%s is too complex to split", what),
+						 errdetail("At line %d it holds a run of more than %d characters such as \"/*\" without a space, which PostgreSQL's scanner takes quadratic time to read.",
+								   migrate_line_at(script, run - script), MAX_OPERATOR_RUN),
+						 errhint("Separate nested comment markers with spaces or newlines.")));
+		}
+		else
+			run = NULL;
+		if (*p == '\0')
+			break;
+	}
+}
+
 /*
  * Advance the scanner to the first token at or after "from"; return its
  * byte offset, or "limit" when there is none before it.
@@ -248,6 +308,8 @@ first_token_at(core_yyscan_t scanner, int *last_token, int from, int limit)
 	{
 		core_YYSTYPE yylval;
 		YYLTYPE		yylloc;
+
+		CHECK_FOR_INTERRUPTS();
 
 		if (core_yylex(&yylval, &yylloc, scanner) == 0)
 		{
@@ -284,8 +346,11 @@ migrate_parse_script(const char *script, const char *what)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
+	check_operator_runs(script, what);
 	raw = pg_parse_query(script);
 	error_context_stack = errcallback.previous;
+	/* the parse may have taken long: honour a cancel or timeout now */
+	CHECK_FOR_INTERRUPTS();
 
 	parsed->script = script;
 	parsed->statements = palloc0(sizeof(ScriptStatement) * Max(list_length(raw), 1));
@@ -309,6 +374,7 @@ migrate_parse_script(const char *script, const char *what)
 		ScriptStatement *stmt;
 		int			end;
 
+		CHECK_FOR_INTERRUPTS();
 		if (index < first || index > last)
 			continue;
 		end = rs->stmt_len > 0 ? rs->stmt_location + rs->stmt_len : strlen(script);
@@ -357,6 +423,8 @@ migrate_statements(PG_FUNCTION_ARGS)
 		const ScriptStatement *stmt = &parsed->statements[i];
 		Datum		values[5];
 		bool		nulls[5] = {0};
+
+		CHECK_FOR_INTERRUPTS();
 
 		values[0] = Int32GetDatum(stmt->number);
 		values[1] = Int32GetDatum(stmt->line);

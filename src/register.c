@@ -123,11 +123,8 @@ analyse_scripts(const char *version, const char *up, const char *down)
 	s->up = migrate_normalise_script(up);
 	s->checksum = migrate_checksum_of(s->up);
 	s->header = migrate_parse_header(s->up);
+	/* an empty up script (or only comments) is a valid no-op migration */
 	parsed = migrate_parse_script(s->up, what);
-	if (parsed->nstatements == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_MIGRATE_EMPTY_SCRIPT),
-				 errmsg("%s contains no statements", what)));
 	s->statements = parsed->nstatements;
 	s->transactional = script_is_transactional(parsed, s->header->transactional, what);
 
@@ -155,7 +152,9 @@ analyse_scripts(const char *version, const char *up, const char *down)
 
 /*
  * A verify or precondition script: normalised, and split by the parser to
- * prove it parses and holds no transaction control.
+ * prove it parses and holds no transaction control.  Unlike an up or down
+ * script it must hold a statement: a check is optional (NULL means none),
+ * and one that checks nothing would be reported as holding.
  */
 static char *
 analyse_check(const char *version, const char *what, const char *script)

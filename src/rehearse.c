@@ -45,6 +45,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -244,10 +245,16 @@ rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 	migrate_exec_raw(raw, text, false);
 }
 
-/* run the up or down script of a migration as the rehearsal does */
+/*
+ * Run the up or down script of a migration as the rehearsal does.  Its
+ * settings last until it ends, as in apply() (engine.c, execute_scoped):
+ * a SET in one script reaches neither the next script nor the caller.
+ */
 static void
 rehearse_script(RunState *state)
 {
+	int			nest_level = NewGUCNestLevel();
+
 	state->script = migrate_load_parsed(state);
 	for (int i = 0; i < state->script->nstatements; i++)
 	{
@@ -255,6 +262,7 @@ rehearse_script(RunState *state)
 		rehearse_statement(state->script, state->statement);
 	}
 	state->statement = NULL;
+	AtEOXact_GUC(false, nest_level);
 }
 
 /*

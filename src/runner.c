@@ -17,7 +17,16 @@
  *	  marked dirty with the statement number; a crash or failure leaves it
  *	  dirty, and apply()/revert() refuse to go past it until resolve().  A
  *	  failed CREATE INDEX CONCURRENTLY has its INVALID index dropped, or
- *	  reported with the command to drop it (cleanup.c).
+ *	  reported with the command to drop it (cleanup.c).  After
+ *	  resolve(..., 'retry') the run resumes at the statement it stopped at,
+ *	  which cleanup.c first checks for what a kill left: the INVALID index
+ *	  of a killed concurrent build is dropped, and a build or drop that had
+ *	  finished is not run again.
+ *
+ * A non-transactional migration's SETs last across its statements, which
+ * commit one by one; after each migration the session gets its settings
+ * back (migrate_runner_set_session_reset; the apply worker restores the
+ * caller's), so they do not reach the next migration.
  *
  * Before starting a migration the runner checks that it is still pending
  * (or still applied, for a revert): another session may have done it in
@@ -45,6 +54,18 @@
 #include "progress.h"
 #include "runner.h"
 #include "topstmt.h"
+
+/*
+ * Called outside a transaction after each migration, to give the session
+ * back its settings (handoff.c sets it); NULL: nothing to do.
+ */
+static void (*session_reset) (void) = NULL;
+
+void
+migrate_runner_set_session_reset(void (*reset) (void))
+{
+	session_reset = reset;
+}
 
 /* a transaction with a snapshot and SPI, for a worker's bookkeeping */
 void
@@ -281,6 +302,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		char	   *sql;
 		List	   *before;
 		ErrorContextCallback errcallback;
+		bool		resumed = i == first - 1 && m->resume_statement > 0;
 
 		state->statement = &state->script->statements[i];
 		sql = migrate_statement_text(state->script, state->statement);
@@ -291,17 +313,23 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 
 		PG_TRY();
 		{
-			SetCurrentStatementStartTimestamp();
-			StartTransactionCommand();
-			become_migration_role(context, m, &saved);
-			migrate_push_run_context(state, &errcallback);
-			MemoryContextSwitchTo(stmtcontext);
-			migrate_set_running(true);
-			migrate_exec_toplevel(sql);
-			migrate_set_running(false);
-			error_context_stack = errcallback.previous;
-			leave_migration_role(&saved);
-			CommitTransactionCommand();
+			/* after a kill, the statement may be half done, or done */
+			if (resumed && migrate_prepare_resumed_statement(sql))
+				;
+			else
+			{
+				SetCurrentStatementStartTimestamp();
+				StartTransactionCommand();
+				become_migration_role(context, m, &saved);
+				migrate_push_run_context(state, &errcallback);
+				MemoryContextSwitchTo(stmtcontext);
+				migrate_set_running(true);
+				migrate_exec_toplevel(sql);
+				migrate_set_running(false);
+				error_context_stack = errcallback.previous;
+				leave_migration_role(&saved);
+				CommitTransactionCommand();
+			}
 		}
 		PG_CATCH();
 		{
@@ -368,6 +396,8 @@ migrate_runner_run(List *versions, Direction direction, const RunContext *contex
 			edata = run_transactional(m, direction, one, outcomes ? &outcomes[index] : NULL, keep);
 		else
 			edata = run_nontransactional(m, direction, one, outcomes ? &outcomes[index] : NULL, keep);
+		if (session_reset != NULL)
+			session_reset();
 
 		if (edata != NULL)
 		{

@@ -29,7 +29,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(252);
+SELECT plan(253);
 
 -- ---------------------------------------------------------------------------
 -- schema, tables, keys
@@ -159,9 +159,11 @@ SELECT function_returns('migrate', 'apply', ARRAY['text', 'boolean'], 'setof rec
                         'migrate.apply() returns a set');
 SELECT hasnt_function('migrate', 'apply', ARRAY['text'],
                       'the one-argument migrate.apply() is gone (no ambiguous overload)');
-SELECT has_function('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean', 'boolean'],
-                    'migrate.revert(integer, text, text, boolean, boolean) exists');
-SELECT function_returns('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean', 'boolean'],
+SELECT has_function('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean'],
+                    'migrate.revert(text, integer, text, boolean, boolean) exists');
+SELECT hasnt_function('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean', 'boolean'],
+                      'migrate.revert() no longer takes a count first (revert(''003'') is a version)');
+SELECT function_returns('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean'],
                         'setof record', 'migrate.revert() returns a set');
 SELECT hasnt_function('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean'],
                       'the four-argument migrate.revert() is gone (no ambiguous overload)');
@@ -288,11 +290,11 @@ SELECT is(pg_get_function_arguments('migrate.register(text, text, text, text, te
 SELECT is(pg_get_function_arguments('migrate.apply(text, boolean)'::regprocedure),
           'target text DEFAULT NULL::text, dry_run boolean DEFAULT false',
           'migrate.apply(target DEFAULT NULL, dry_run DEFAULT false)');
-SELECT is(pg_get_function_arguments('migrate.revert(integer, text, text, boolean, boolean)'::regprocedure),
-          'steps integer DEFAULT NULL::integer, target text DEFAULT NULL::text, '
+SELECT is(pg_get_function_arguments('migrate.revert(text, integer, text, boolean, boolean)'::regprocedure),
+          'target text DEFAULT NULL::text, steps integer DEFAULT NULL::integer, '
           'migration text DEFAULT NULL::text, cascade boolean DEFAULT false, '
           'dry_run boolean DEFAULT false',
-          'migrate.revert(steps, target, migration, cascade, dry_run) all defaulted');
+          'migrate.revert(target, steps, migration, cascade, dry_run) all defaulted');
 SELECT is(pg_get_function_arguments('migrate.plan(text)'::regprocedure),
           'target text DEFAULT NULL::text',
           'migrate.plan(target DEFAULT NULL)');
@@ -360,7 +362,7 @@ WHERE p.pronamespace = 'migrate'::regnamespace AND p.prosecdef
 SELECT isnt_definer('migrate', f, args, format('migrate.%s() is not SECURITY DEFINER', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['integer', 'text', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'require', ARRAY['text']),
