@@ -3,8 +3,9 @@
  * runner.c
  *	  Running migrations from a background worker, one transaction each.
  *
- * Used by the scheduler (scheduler.c) and by the apply worker that runs a
- * plan handed over by migrate.apply() (handoff.c).  It is entered outside
+ * Used by the worker of a scheduled migration (schedworker.c) and by the
+ * apply worker that runs a plan handed over by migrate.apply()
+ * (handoff.c).  It is entered outside
  * any transaction and runs each migration of the list in turn:
  *
  *  - a transactional migration runs in a transaction of its own, through
@@ -34,7 +35,6 @@
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -99,41 +99,6 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 	return copy;
 }
 
-/*
- * A scheduled migration runs as a role of its own (migrate.worker_role, or
- * the role that registered it), never as the superuser scheduler.  The
- * switch is SetUserIdAndSecContext with SECURITY_LOCAL_USERID_CHANGE, as
- * for a SECURITY DEFINER function: the migration's SQL cannot undo it
- * with SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.  It holds for
- * one transaction; "saved" restores the worker's own identity.
- */
-typedef struct SavedUser
-{
-	Oid			userid;
-	int			sec_context;
-	bool		switched;
-} SavedUser;
-
-static void
-become_migration_role(const RunContext *context, const MigrationInfo *m, SavedUser *saved)
-{
-	Oid			role;
-
-	saved->switched = context->as_registrant;
-	if (!saved->switched)
-		return;
-	role = get_role_oid(context->run_as ? context->run_as : m->registered_by, false);
-	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	SetUserIdAndSecContext(role, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-static void
-leave_migration_role(const SavedUser *saved)
-{
-	if (saved->switched)
-		SetUserIdAndSecContext(saved->userid, saved->sec_context);
-}
-
 /* would the migration, started now, still run at the window's end? */
 static bool
 would_overrun(const MigrationInfo *m, TimestampTz window_end)
@@ -156,14 +121,11 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 				  MigrateOutcome *outcome, MemoryContext keep)
 {
 	ErrorData  *edata = NULL;
-	SavedUser	saved;
 
 	PG_TRY();
 	{
 		migrate_begin_work();
-		become_migration_role(context, m, &saved);
 		migrate_run_plan(list_make1(m), direction, context, outcome);
-		leave_migration_role(&saved);
 		migrate_end_work(keep);
 	}
 	PG_CATCH();
@@ -171,7 +133,7 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 		MemoryContextSwitchTo(keep);
 		edata = CopyErrorData();
 		FlushErrorState();
-		AbortCurrentTransaction();	/* also restores the worker's identity */
+		AbortCurrentTransaction();
 		MemoryContextSwitchTo(keep);
 	}
 	PG_END_TRY();
@@ -188,13 +150,9 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 {
 	char	   *script;
 
-	SavedUser	saved;
-
 	migrate_begin_work();
 	MemoryContextSwitchTo(keep);
-	become_migration_role(context, m, &saved);
 	migrate_run_state_init(state, direction, context);	/* history names the role */
-	leave_migration_role(&saved);
 	state->current = m;
 	state->number = context->first;
 	state->started_at = GetCurrentTimestamp();
@@ -269,7 +227,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 													  ALLOCSET_DEFAULT_SIZES);
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
 	ErrorData  *edata = NULL;
-	SavedUser	saved = {InvalidOid, 0, false};
 
 	prepare_nontransactional(state, m, direction, context, first, keep);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
@@ -293,14 +250,12 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		{
 			SetCurrentStatementStartTimestamp();
 			StartTransactionCommand();
-			become_migration_role(context, m, &saved);
 			migrate_push_run_context(state, &errcallback);
 			MemoryContextSwitchTo(stmtcontext);
 			migrate_set_running(true);
 			migrate_exec_toplevel(sql);
 			migrate_set_running(false);
 			error_context_stack = errcallback.previous;
-			leave_migration_role(&saved);
 			CommitTransactionCommand();
 		}
 		PG_CATCH();
@@ -310,7 +265,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 			edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
-			leave_migration_role(&saved);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(keep);
