@@ -33,8 +33,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -113,19 +115,58 @@ would_overrun(const MigrationInfo *m, TimestampTz window_end)
 }
 
 /*
+ * A transactional migration that failed at commit (a deferred constraint
+ * or trigger, a WITH HOLD cursor): the engine saw it succeed, so nothing
+ * recorded the failure.  Record it now, in a transaction of its own, as
+ * the engine would: a history row, and the migration failed (an up
+ * script) with the error, so that a scheduled run does not retry it.
+ */
+static void
+record_commit_failure(MigrationInfo *m, Direction direction, const RunContext *context,
+					  const ErrorData *edata, TimestampTz started, MemoryContext keep)
+{
+	RunState	state;
+	MigrationEvent event;
+	char	   *error;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[3];
+
+	migrate_begin_work();
+	migrate_run_state_init(&state, direction, context);
+	state.current = m;
+	state.started_at = started;
+	error = migrate_error_json(&state, edata, "\"at\": \"commit\"");
+	event = migrate_failure_event(&state, error);
+	migrate_insert_event(&event);
+
+	values[0] = CStringGetTextDatum(m->version);
+	values[1] = CStringGetTextDatum(error);
+	values[2] = BoolGetDatum(direction == DIRECTION_UP);
+	migrate_spi_as_owner("UPDATE migrate.migration SET last_error = $2::pg_catalog.jsonb,"
+						 " state = CASE WHEN $3 THEN 'failed' ELSE state END"
+						 " WHERE version OPERATOR(pg_catalog.=) $1",
+						 3, argtypes, values, NULL, SPI_OK_UPDATE);
+	migrate_end_work(keep);
+}
+
+/*
  * A transactional migration, in a transaction of its own.  Returns the
- * error, or NULL.  The engine has recorded any failure durably already.
+ * error, or NULL.  The engine has recorded a failure of the script
+ * durably already; a failure at commit is recorded here.
  */
 static ErrorData *
 run_transactional(MigrationInfo *m, Direction direction, const RunContext *context,
 				  MigrateOutcome *outcome, MemoryContext keep)
 {
 	ErrorData  *edata = NULL;
+	volatile bool committing = false;
+	TimestampTz started = GetCurrentTimestamp();
 
 	PG_TRY();
 	{
 		migrate_begin_work();
 		migrate_run_plan(list_make1(m), direction, context, outcome);
+		committing = true;
 		migrate_end_work(keep);
 	}
 	PG_CATCH();
@@ -137,6 +178,13 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 		MemoryContextSwitchTo(keep);
 	}
 	PG_END_TRY();
+
+	if (edata != NULL && committing)
+	{
+		if (outcome)
+			outcome->done = false;
+		record_commit_failure(m, direction, context, edata, started, keep);
+	}
 	return edata;
 }
 
