@@ -323,12 +323,12 @@ role_cannot_run(const char *rolename, Oid *roleid)
 	bool		canlogin;
 
 	if (!HeapTupleIsValid(tuple))
-		return psprintf("role \"%s\" does not exist", rolename);
+		return psprintf("role \"%s\", which does not exist", rolename);
 	*roleid = ((Form_pg_authid) GETSTRUCT(tuple))->oid;
 	canlogin = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
 	ReleaseSysCache(tuple);
 	if (!canlogin)
-		return psprintf("role \"%s\" cannot log in", rolename);
+		return psprintf("role \"%s\", which cannot log in", rolename);
 	return NULL;
 }
 

@@ -183,7 +183,7 @@ expect "6 is not approved" \
 # approved while the role could log in, then LOGIN taken away
 sql "$DB" -c "ALTER ROLE $NOLOGIN LOGIN" -c "SELECT migrate.approve('6')" \
     -c "ALTER ROLE $NOLOGIN NOLOGIN" >/dev/null
-reason="migration 6 would run as role \"$NOLOGIN\" cannot log in"
+reason="migration 6 would run as role \"$NOLOGIN\", which cannot log in"
 wait_value 30 "held back: $reason" "$DB" "SELECT last_outcome FROM migrate.schedules WHERE name = 'often'" ||
     fail "last_outcome of a run held back by a NOLOGIN role: '$WAIT_LAST'"
 expect "the history says why 6 is held back" \
