@@ -538,7 +538,7 @@ run_workers(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 		else if (r.status == SCHEDRUN_NO_RESULT)
 		{
 			run->sqlerrcode = ERRCODE_CONNECTION_FAILURE;
-			run->message = psprintf("the worker for migration %s, connecting as role \"%s\", exited without a result; see the server log",
+			run->message = psprintf("the worker for migration %s, connecting as role \"%s\", exited without a result (see the server log)",
 									p->version, p->role);
 		}
 		break;
@@ -582,10 +582,16 @@ finish_run(const DueSchedule *s, const ScheduledRunPlan *run, TimestampTz starte
 			notable = true;
 			break;
 		case SCHEDRUN_FAILED:
-		case SCHEDRUN_NO_RESULT:
 			outcome = "failure";
 			event_outcome = "failure";
 			reason = "migration failed";
+			break;
+		case SCHEDRUN_NO_RESULT:
+			/* it never ran, so it is tried again: record it once */
+			outcome = psprintf("failure: %s", run->message);
+			event_outcome = "failure";
+			reason = "the migration's worker did not run it";
+			notable = true;
 			break;
 		case SCHEDRUN_NO_SLOT:
 			outcome = "waiting for a background worker slot";
@@ -611,7 +617,8 @@ finish_run(const DueSchedule *s, const ScheduledRunPlan *run, TimestampTz starte
 		ereport(LOG,
 				(errmsg("migrate schedule \"%s\" stopped: %s", s->name, run->message)));
 
-	if (run->message != NULL || run->done > 0 || (notable && !last_outcome_was(s, outcome)))
+	if ((run->message != NULL && !notable) || run->done > 0 ||
+		(notable && !last_outcome_was(s, outcome)))
 		record_run(s, event_outcome, run->done,
 				   run->stopped_at ? run->stopped_at : run->held_back, reason,
 				   run->sqlerrcode, run->message, started);

@@ -25,7 +25,12 @@
 #      as it (PostgreSQL 15 refuses the worker's connection), and one
 #      approved while the role could still log in is held back by the
 #      scheduler, with the reason in the history and in last_outcome,
-#      never run as anyone else.
+#      never run as anyone else;
+#   7. migrate.worker_role set (reload): the held-back migration runs as
+#      that role instead;
+#   8. a role that may log in but has no CONNECT on the database: its
+#      worker exits (FATAL) without a result; the run fails once, naming
+#      the role, and the migration runs once CONNECT is granted.
 #
 # Needs a cluster with migrate preloaded (scripts/test.sh: naptime 1).
 # shellcheck disable=SC2317  # helpers are called through wait_until
@@ -37,11 +42,14 @@ DB=migrate_privileges
 ADMIN=migrate_privileges_admin
 DEP=migrate_privileges_dep
 NOLOGIN=migrate_privileges_nologin
+NOCONNECT=migrate_privileges_noconnect
 scenario_init worker_privileges "$DB"
 require_preload
 _drop_roles() {
+    psql -X -q -d postgres -c "ALTER SYSTEM RESET migrate.worker_role" \
+        -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
-        -c "DROP ROLE IF EXISTS $ADMIN, $DEP, $NOLOGIN" >/dev/null 2>&1 || true
+        -c "DROP ROLE IF EXISTS $ADMIN, $DEP, $NOLOGIN, $NOCONNECT" >/dev/null 2>&1 || true
 }
 scenario_on_exit _drop_roles
 
@@ -198,5 +206,44 @@ expect "6 is not applied, by nobody" \
     "pending true"
 expect "the held-back run is recorded once, not every second" \
     "$(val "$DB" -c "SELECT count(*) FROM migrate.history WHERE action = 'run' AND detail->>'stopped_at' = '6'")" "1"
+
+# --- 7. migrate.worker_role: the hint's other way out -------------------------
+sql postgres -c "ALTER SYSTEM SET migrate.worker_role = '$ADMIN'" -c "SELECT pg_reload_conf()" >/dev/null
+if wait_value 30 applied "$DB" "SELECT state FROM migrate.status WHERE version = '6'"; then
+    pass "with migrate.worker_role set, the held-back migration runs"
+else
+    fail "6 not applied with migrate.worker_role = $ADMIN (state: $WAIT_LAST)"
+fi
+expect "... as migrate.worker_role, who owns what it created" \
+    "$(val "$DB" -c "SELECT applied_by || ' ' || (SELECT tableowner FROM pg_tables WHERE tablename = 'nologin_t') FROM migrate.status WHERE version = '6'")" \
+    "$ADMIN $ADMIN"
+sql postgres -c "ALTER SYSTEM RESET migrate.worker_role" -c "SELECT pg_reload_conf()" >/dev/null
+
+# --- 8. a worker that cannot connect: a failed run naming the role ------------
+sql "$DB" >/dev/null <<SQL
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS $NOCONNECT;
+CREATE ROLE $NOCONNECT LOGIN;
+GRANT migrate_admin TO $NOCONNECT;
+REVOKE CONNECT ON DATABASE $DB FROM PUBLIC;
+SET ROLE $NOCONNECT;
+SELECT migrate.register('7', 'no_connect', 'SELECT 7;');
+SELECT migrate.approve('7');
+SQL
+msg="the worker for migration 7, connecting as role \"$NOCONNECT\", exited without a result (see the server log)"
+wait_value 30 "failure: $msg" "$DB" "SELECT last_outcome FROM migrate.schedules WHERE name = 'often'" ||
+    fail "last_outcome of a worker that could not connect: '$WAIT_LAST'"
+sleep 2
+expect "one failed 'run' row names the role, however many rounds fail" \
+    "$(val "$DB" -c "SELECT count(*) || ' ' || min(error->>'message') FROM migrate.history WHERE action = 'run' AND outcome = 'failure' AND detail->>'stopped_at' = '7'")" \
+    "1 $msg"
+expect "7 did not run (it is still pending)" \
+    "$(val "$DB" -c "SELECT state FROM migrate.status WHERE version = '7'")" pending
+sql "$DB" -c "GRANT CONNECT ON DATABASE $DB TO $NOCONNECT" >/dev/null
+if wait_value 30 "applied $NOCONNECT" "$DB" "SELECT state || ' ' || applied_by FROM migrate.status WHERE version = '7'"; then
+    pass "with CONNECT granted, 7 runs as $NOCONNECT"
+else
+    fail "7 after GRANT CONNECT: '$WAIT_LAST'"
+fi
 
 scenario_finish
