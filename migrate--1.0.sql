@@ -212,15 +212,20 @@ COMMENT ON FUNCTION migrate.statements(text) IS
 CREATE FUNCTION migrate.window_end_at(at timestamptz, window_start time,
                                       window_end time, timezone text)
 RETURNS timestamptz
-LANGUAGE sql STABLE SET search_path = pg_catalog AS
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+-- the scheduler calls it as a superuser: every operator is qualified
 $$
     SELECT CASE
         WHEN window_start IS NULL THEN NULL
-        WHEN window_start < window_end THEN
-            CASE WHEN local.t >= window_start AND local.t < window_end
-                 THEN (local.d + window_end) AT TIME ZONE timezone END
-        WHEN local.t >= window_start THEN ((local.d + 1) + window_end) AT TIME ZONE timezone
-        WHEN local.t < window_end THEN (local.d + window_end) AT TIME ZONE timezone
+        WHEN window_start OPERATOR(pg_catalog.<) window_end THEN
+            CASE WHEN local.t OPERATOR(pg_catalog.>=) window_start
+                      AND local.t OPERATOR(pg_catalog.<) window_end
+                 THEN (local.d OPERATOR(pg_catalog.+) window_end) AT TIME ZONE timezone END
+        WHEN local.t OPERATOR(pg_catalog.>=) window_start
+            THEN ((local.d OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.+) window_end)
+                 AT TIME ZONE timezone
+        WHEN local.t OPERATOR(pg_catalog.<) window_end
+            THEN (local.d OPERATOR(pg_catalog.+) window_end) AT TIME ZONE timezone
     END
     FROM (SELECT (at AT TIME ZONE timezone)::time AS t,
                  (at AT TIME ZONE timezone)::date AS d) AS local
