@@ -429,7 +429,9 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 												  psprintf("migration %s would run as %s",
 														   m->version, role_problem));
 				run->waiting_for = MemoryContextStrdup(keep,
-													   psprintf("LOGIN for role \"%s\"", role));
+													   OidIsValid(roleid) ?
+													   psprintf("LOGIN for role \"%s\"", role) :
+													   psprintf("role \"%s\" to exist", role));
 				run->role_held = true;
 			}
 			else
