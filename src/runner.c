@@ -5,8 +5,8 @@
  *
  * Used by the worker of a scheduled migration (schedworker.c) and by the
  * apply worker that runs a plan handed over by migrate.apply()
- * (handoff.c).  It is entered outside
- * any transaction and runs each migration of the list in turn:
+ * (handoff.c).  It is entered outside any transaction and runs each
+ * migration of the list in turn:
  *
  *  - a transactional migration runs in a transaction of its own, through
  *	  the same engine as apply() (engine.c), and is committed before the

@@ -219,10 +219,15 @@ static void
 run_one(ScheduledRun *run)
 {
 	const char *version = run->strings;
-	RunContext	context = {run->strings + run->schedule_off, "scheduler",
-	run->number, run->total, false};
+	RunContext	context = {0};
 	MemoryContext caller = CurrentMemoryContext;
 	RunnerResult result;
+
+	/* history and progress name the schedule, and "k of n" of its run */
+	context.schedule = run->strings + run->schedule_off;
+	context.worker = "scheduler";
+	context.first = run->number;
+	context.total = run->total;
 
 	PG_TRY();
 	{
