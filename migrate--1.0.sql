@@ -143,6 +143,8 @@ CREATE TABLE migrate.schedule (
     last_outcome     text,
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     created_by       name NOT NULL,
+    -- what the last run stopped for ('approval of 001'), NULL if nothing
+    waiting_for      text,
     CHECK ((every IS NULL) <> (cron IS NULL)),
     CHECK ((window_start IS NULL) = (window_end IS NULL)),
     CHECK (window_start IS DISTINCT FROM window_end OR window_start IS NULL)
@@ -210,15 +212,20 @@ COMMENT ON FUNCTION migrate.statements(text) IS
 CREATE FUNCTION migrate.window_end_at(at timestamptz, window_start time,
                                       window_end time, timezone text)
 RETURNS timestamptz
-LANGUAGE sql STABLE SET search_path = pg_catalog AS
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+-- the scheduler calls it as a superuser: every operator is qualified
 $$
     SELECT CASE
         WHEN window_start IS NULL THEN NULL
-        WHEN window_start < window_end THEN
-            CASE WHEN local.t >= window_start AND local.t < window_end
-                 THEN (local.d + window_end) AT TIME ZONE timezone END
-        WHEN local.t >= window_start THEN ((local.d + 1) + window_end) AT TIME ZONE timezone
-        WHEN local.t < window_end THEN (local.d + window_end) AT TIME ZONE timezone
+        WHEN window_start OPERATOR(pg_catalog.<) window_end THEN
+            CASE WHEN local.t OPERATOR(pg_catalog.>=) window_start
+                      AND local.t OPERATOR(pg_catalog.<) window_end
+                 THEN (local.d OPERATOR(pg_catalog.+) window_end) AT TIME ZONE timezone END
+        WHEN local.t OPERATOR(pg_catalog.>=) window_start
+            THEN ((local.d OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.+) window_end)
+                 AT TIME ZONE timezone
+        WHEN local.t OPERATOR(pg_catalog.<) window_end
+            THEN (local.d OPERATOR(pg_catalog.+) window_end) AT TIME ZONE timezone
     END
     FROM (SELECT (at AT TIME ZONE timezone)::time AS t,
                  (at AT TIME ZONE timezone)::date AS d) AS local
@@ -537,7 +544,9 @@ CREATE FUNCTION migrate.schedule(name text,
                                  environment text DEFAULT NULL,
                                  require_approval boolean DEFAULT true)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- the scheduler reads time zones with these abbreviations (scheduler.c)
+SET timezone_abbreviations = 'Default' AS
 $$
 DECLARE
     bounds text[];
@@ -554,7 +563,15 @@ BEGIN
         RAISE EXCEPTION 'every must be a positive interval'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM now() AT TIME ZONE timezone;          -- rejects an unknown zone
+    -- the scheduler adds every to now() after each run: keep that finite
+    IF every IS NOT NULL AND every > interval '100 years' THEN
+        RAISE EXCEPTION 'every must be at most 100 years'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('%s is longer than the scheduler can count.', every);
+    END IF;
+    -- rejects a zone unknown to the scheduler (which uses the Default
+    -- abbreviations, whatever this session's timezone_abbreviations say)
+    PERFORM now() AT TIME ZONE timezone;
     IF "window" IS NOT NULL THEN
         bounds := regexp_match("window",
             '^\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*-\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*$');
@@ -572,6 +589,7 @@ BEGIN
     END IF;
     first_run := CASE WHEN every IS NOT NULL THEN now()
                       ELSE migrate.cron_next(cron, now(), timezone) END;
+    PERFORM migrate.window_end_at(now(), w_start, w_end, timezone);
     IF target IS NOT NULL AND NOT EXISTS (
             SELECT FROM migrate.migration m
             WHERE m.version_key = migrate.version_key(target)) THEN
@@ -589,7 +607,15 @@ BEGIN
         timezone = EXCLUDED.timezone, target = EXCLUDED.target,
         environment = EXCLUDED.environment,
         require_approval = EXCLUDED.require_approval,
-        next_run_at = EXCLUDED.next_run_at, enabled = true;
+        next_run_at = EXCLUDED.next_run_at, enabled = true, waiting_for = NULL;
+    IF require_approval
+       AND EXISTS (SELECT FROM migrate.migration m WHERE m.state IN ('pending', 'rolled_back'))
+       AND NOT EXISTS (SELECT FROM migrate.migration m
+                       WHERE m.state IN ('pending', 'rolled_back') AND m.approved_at IS NOT NULL) THEN
+        RAISE NOTICE 'schedule "%" will apply nothing until a pending migration is approved', name
+            USING DETAIL = 'The schedule requires approval, and no pending migration is approved.',
+                  HINT = 'Approve them with SELECT migrate.approve(version), or schedule with require_approval => false.';
+    END IF;
     PERFORM migrate.wake();
 END
 $$;
@@ -640,8 +666,24 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
     found_version text;
+    run_as name;
+    can_login boolean;
 BEGIN
     PERFORM migrate.acquire_lock();
+    -- a scheduled run connects as this role (scheduler.c), and PostgreSQL 15
+    -- refuses a worker connection without LOGIN: say so now, not at 2 am
+    SELECT coalesce(nullif(current_setting('migrate.worker_role', true), ''), m.registered_by)
+      INTO run_as
+      FROM migrate.migration m WHERE m.version_key = migrate.version_key(approve.version);
+    IF FOUND THEN
+        SELECT r.rolcanlogin INTO can_login FROM pg_roles r WHERE r.rolname = run_as;
+        IF can_login IS NOT TRUE THEN
+            RAISE EXCEPTION 'migration "%" would run as role "%", which cannot log in', version, run_as
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'Scheduled runs connect as the role that registered a migration (or as migrate.worker_role), and PostgreSQL refuses that connection to a role without LOGIN or that does not exist.',
+                      HINT = 'Register the migration as a role with LOGIN, or set migrate.worker_role to one.';
+        END IF;
+    END IF;
     UPDATE migrate.migration m SET approved_at = now(), approved_by = migrate.calling_role()
     WHERE m.version_key = migrate.version_key(approve.version)
     RETURNING m.version INTO found_version;
@@ -830,7 +872,7 @@ SELECT s.name, s.every, s.cron,
        END AS "window",
        s.timezone, s.target, s.environment, s.require_approval, s.enabled,
        coalesce(st.paused, false) AS paused, s.next_run_at, s.last_run_at, s.last_outcome,
-       s.created_by
+       s.waiting_for, s.created_by
 FROM migrate.schedule s LEFT JOIN migrate.scheduler_state st ON true
 ORDER BY s.name;
 
@@ -871,7 +913,7 @@ CREATE FUNCTION migrate.health(
     OUT pending integer, OUT failed integer, OUT dirty integer,
     OUT last_apply_at timestamptz, OUT last_apply_outcome text,
     OUT lock_held boolean, OUT lock_holder_pid integer,
-    OUT scheduler text, OUT scheduler_pid integer)
+    OUT scheduler text, OUT scheduler_pid integer, OUT awaiting_approval integer)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
@@ -901,6 +943,10 @@ BEGIN
         WHEN info.scheduler_pid IS NOT NULL THEN 'running'
         WHEN info.launcher_pid IS NOT NULL THEN 'starting'
         ELSE 'not running' END;
+    -- pending migrations a schedule would apply once they are approved
+    SELECT count(*) INTO awaiting_approval FROM migrate.migration m
+     WHERE m.state IN ('pending', 'rolled_back') AND m.approved_at IS NULL
+       AND EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled AND s.require_approval);
 END
 $$;
 REVOKE ALL ON FUNCTION migrate.health() FROM PUBLIC;

@@ -166,14 +166,14 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	outcomes = palloc0(sizeof(MigrateOutcome) * list_length(plan));
 	if (dry_run)
 	{
-		RunContext	context = {NULL, NULL, 1, list_length(plan), true, false, NULL};
+		RunContext	context = {NULL, NULL, 1, list_length(plan), true};
 
 		migrate_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
 						 direction, &context, outcomes);
 	}
 	else if (migrate_first_nontransactional(plan, direction) < 0)
 	{
-		RunContext	context = {NULL, NULL, 1, list_length(plan), false, false, NULL};
+		RunContext	context = {NULL, NULL, 1, list_length(plan), false};
 
 		migrate_run_plan(plan, direction, &context, outcomes);
 	}

@@ -42,8 +42,6 @@ typedef struct RunContext
 	int			first;			/* number of the first migration (1-based) */
 	int			total;			/* migrations in the whole run */
 	bool		dry_run;		/* roll everything back at the end */
-	bool		as_registrant;	/* scheduled: run each as a role of its own ... */
-	const char *run_as;			/* ... this one, or NULL for its registrant */
 } RunContext;
 
 extern void migrate_run_plan(List *plan, Direction direction, const RunContext *context,

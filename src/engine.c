@@ -69,7 +69,7 @@ migrate_usecs_since(TimestampTz start)
 void
 migrate_run_state_init(RunState *state, Direction direction, const RunContext *context)
 {
-	static const RunContext interactive = {NULL, NULL, 1, 0, false, false, NULL};
+	static const RunContext interactive = {NULL, NULL, 1, 0, false};
 
 	memset(state, 0, sizeof(RunState));
 	state->direction = direction;

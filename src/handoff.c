@@ -371,7 +371,7 @@ migrate_apply_worker_main(Datum main_arg)
 	MigrateOutcome *outcomes;
 	shm_mq	   *mq;
 	List	   *versions = NIL;
-	RunContext	context = {NULL, "apply worker", 1, 0, false, false, NULL};
+	RunContext	context = {NULL, "apply worker", 1, 0, false};
 	RunnerResult result;
 
 	seg = migrate_worker_attach(main_arg, "migrate handoff segment");

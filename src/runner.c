@@ -3,9 +3,10 @@
  * runner.c
  *	  Running migrations from a background worker, one transaction each.
  *
- * Used by the scheduler (scheduler.c) and by the apply worker that runs a
- * plan handed over by migrate.apply() (handoff.c).  It is entered outside
- * any transaction and runs each migration of the list in turn:
+ * Used by the worker of a scheduled migration (schedworker.c) and by the
+ * apply worker that runs a plan handed over by migrate.apply()
+ * (handoff.c).  It is entered outside any transaction and runs each
+ * migration of the list in turn:
  *
  *  - a transactional migration runs in a transaction of its own, through
  *	  the same engine as apply() (engine.c), and is committed before the
@@ -41,9 +42,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -120,41 +122,6 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 	return copy;
 }
 
-/*
- * A scheduled migration runs as a role of its own (migrate.worker_role, or
- * the role that registered it), never as the superuser scheduler.  The
- * switch is SetUserIdAndSecContext with SECURITY_LOCAL_USERID_CHANGE, as
- * for a SECURITY DEFINER function: the migration's SQL cannot undo it
- * with SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.  It holds for
- * one transaction; "saved" restores the worker's own identity.
- */
-typedef struct SavedUser
-{
-	Oid			userid;
-	int			sec_context;
-	bool		switched;
-} SavedUser;
-
-static void
-become_migration_role(const RunContext *context, const MigrationInfo *m, SavedUser *saved)
-{
-	Oid			role;
-
-	saved->switched = context->as_registrant;
-	if (!saved->switched)
-		return;
-	role = get_role_oid(context->run_as ? context->run_as : m->registered_by, false);
-	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	SetUserIdAndSecContext(role, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-static void
-leave_migration_role(const SavedUser *saved)
-{
-	if (saved->switched)
-		SetUserIdAndSecContext(saved->userid, saved->sec_context);
-}
-
 /* would the migration, started now, still run at the window's end? */
 static bool
 would_overrun(const MigrationInfo *m, TimestampTz window_end)
@@ -169,22 +136,58 @@ would_overrun(const MigrationInfo *m, TimestampTz window_end)
 }
 
 /*
+ * A transactional migration that failed at commit (a deferred constraint
+ * or trigger, a WITH HOLD cursor): the engine saw it succeed, so nothing
+ * recorded the failure.  Record it now, in a transaction of its own, as
+ * the engine would: a history row, and the migration failed (an up
+ * script) with the error, so that a scheduled run does not retry it.
+ */
+static void
+record_commit_failure(MigrationInfo *m, Direction direction, const RunContext *context,
+					  const ErrorData *edata, TimestampTz started, MemoryContext keep)
+{
+	RunState	state;
+	MigrationEvent event;
+	char	   *error;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[3];
+
+	migrate_begin_work();
+	migrate_run_state_init(&state, direction, context);
+	state.current = m;
+	state.started_at = started;
+	error = migrate_error_json(&state, edata, "\"at\": \"commit\"");
+	event = migrate_failure_event(&state, error);
+	migrate_insert_event(&event);
+
+	values[0] = CStringGetTextDatum(m->version);
+	values[1] = CStringGetTextDatum(error);
+	values[2] = BoolGetDatum(direction == DIRECTION_UP);
+	migrate_spi_as_owner("UPDATE migrate.migration SET last_error = $2::pg_catalog.jsonb,"
+						 " state = CASE WHEN $3 THEN 'failed' ELSE state END"
+						 " WHERE version OPERATOR(pg_catalog.=) $1",
+						 3, argtypes, values, NULL, SPI_OK_UPDATE);
+	migrate_end_work(keep);
+}
+
+/*
  * A transactional migration, in a transaction of its own.  Returns the
- * error, or NULL.  The engine has recorded any failure durably already.
+ * error, or NULL.  The engine has recorded a failure of the script
+ * durably already; a failure at commit is recorded here.
  */
 static ErrorData *
 run_transactional(MigrationInfo *m, Direction direction, const RunContext *context,
 				  MigrateOutcome *outcome, MemoryContext keep)
 {
 	ErrorData  *edata = NULL;
-	SavedUser	saved;
+	volatile bool committing = false;
+	TimestampTz started = GetCurrentTimestamp();
 
 	PG_TRY();
 	{
 		migrate_begin_work();
-		become_migration_role(context, m, &saved);
 		migrate_run_plan(list_make1(m), direction, context, outcome);
-		leave_migration_role(&saved);
+		committing = true;
 		migrate_end_work(keep);
 	}
 	PG_CATCH();
@@ -192,10 +195,17 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 		MemoryContextSwitchTo(keep);
 		edata = CopyErrorData();
 		FlushErrorState();
-		AbortCurrentTransaction();	/* also restores the worker's identity */
+		AbortCurrentTransaction();
 		MemoryContextSwitchTo(keep);
 	}
 	PG_END_TRY();
+
+	if (edata != NULL && committing)
+	{
+		if (outcome)
+			outcome->done = false;
+		record_commit_failure(m, direction, context, edata, started, keep);
+	}
 	return edata;
 }
 
@@ -209,13 +219,9 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 {
 	char	   *script;
 
-	SavedUser	saved;
-
 	migrate_begin_work();
 	MemoryContextSwitchTo(keep);
-	become_migration_role(context, m, &saved);
 	migrate_run_state_init(state, direction, context);	/* history names the role */
-	leave_migration_role(&saved);
 	state->current = m;
 	state->number = context->first;
 	state->started_at = GetCurrentTimestamp();
@@ -290,7 +296,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 													  ALLOCSET_DEFAULT_SIZES);
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
 	ErrorData  *edata = NULL;
-	SavedUser	saved = {InvalidOid, 0, false};
 
 	prepare_nontransactional(state, m, direction, context, first, keep);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
@@ -314,20 +319,16 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		PG_TRY();
 		{
 			/* after a kill, the statement may be half done, or done */
-			if (resumed && migrate_prepare_resumed_statement(sql))
-				;
-			else
+			if (!(resumed && migrate_prepare_resumed_statement(sql)))
 			{
 				SetCurrentStatementStartTimestamp();
 				StartTransactionCommand();
-				become_migration_role(context, m, &saved);
 				migrate_push_run_context(state, &errcallback);
 				MemoryContextSwitchTo(stmtcontext);
 				migrate_set_running(true);
 				migrate_exec_toplevel(sql);
 				migrate_set_running(false);
 				error_context_stack = errcallback.previous;
-				leave_migration_role(&saved);
 				CommitTransactionCommand();
 			}
 		}
@@ -338,7 +339,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 			edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
-			leave_migration_role(&saved);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(keep);

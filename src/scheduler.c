@@ -11,25 +11,46 @@
  * changes; schedule(), resume() and CREATE EXTENSION wake it at once), and
  * uses no CPU in between.
  *
- * A due schedule (migrate.schedule.next_run_at has passed) runs if the
- * scheduler is not paused and the current time, in the schedule's time
- * zone, is inside its window; otherwise it is just moved to its next time.
- * A run takes the migrate lock for the session (or, if someone holds it,
- * leaves the schedule due and tries again after naptime), builds the same
- * plan apply(target) would, keeps the leading part of it that is allowed
- * (approved, when the schedule requires approval, and meant for the
- * schedule's environment), and hands it to the runner (runner.c), which
- * commits one migration at a time and never starts one whose
- * @estimated-duration would run past the window's end.  Every run that
- * applied something or failed is a 'run' row in the history, naming the
- * schedule, and so is the first run that stops at the window's end (a run
- * with nothing it may apply, or that stops where the previous one stopped,
- * is not, or an every-minute schedule would fill the history); each
- * migration it applied has its own 'apply' row, by the scheduler.
+ * The scheduler only decides what is due; it never runs migration SQL.
+ * Protocol of a round:
  *
- * Migrations run as migrate.worker_role or, when that is empty, each as the
- * role that registered it: the scheduler itself is a superuser, and a
- * member of migrate_admin must not gain privileges by scheduling SQL.
+ *	1. Read the enabled schedules whose next_run_at has passed (none while
+ *	   paused).  Each one is then handled in an error boundary of its own,
+ *	   so that a schedule that cannot be evaluated (a time zone unknown
+ *	   here, an interval that overflows) is reported in the history and in
+ *	   its last_outcome and retried a minute later, while the others run.
+ *	2. Outside its window (in the schedule's time zone), a schedule is only
+ *	   moved to its next time.
+ *	3. Inside it, the scheduler takes the migrate lock at session level
+ *	   (someone holds it: the schedule stays due and is tried again after
+ *	   naptime), and builds the plan apply(target) would run, keeping its
+ *	   leading part that the schedule allows: approved (when the schedule
+ *	   requires it), meant for the schedule's environment, not failed, and
+ *	   whose role can log in.  A database whose new sessions are read-only
+ *	   gets no run at all ("database is read-only").
+ *	4. For each migration of that part, in order, it starts a worker of its
+ *	   own (schedworker.c) connected as the role the migration runs as
+ *	   (migrate.worker_role, or the role that registered it), passes it the
+ *	   migrate lock through its lock group, and waits for it to exit.  The
+ *	   run stops at the first migration that fails, that would overrun the
+ *	   window, or whose worker could not start (no free slot: the schedule
+ *	   stays due) or exited without a result (a failed run naming the
+ *	   role).
+ *	5. It records the run: a 'run' row in the history when it applied
+ *	   something, failed, or stopped for a new reason (a run that stops
+ *	   where the previous one stopped adds none, or an every-minute
+ *	   schedule would fill the history); each applied migration has its own
+ *	   'apply' row, written by its worker as its role.  last_outcome and
+ *	   waiting_for say how it ended and what it waits for.  It releases the
+ *	   lock.
+ *
+ * The scheduler is a superuser session, so it pins its own settings for
+ * its whole life (search_path = pg_catalog, pg_temp; the time zone
+ * abbreviations schedule() validates with; writes allowed) and qualifies
+ * every function and operator in its queries: nothing a user creates in a
+ * schema can run as the scheduler.  No migration runs in its session, so
+ * none can leave settings, temporary objects or commit-time code behind
+ * in it, or act as the superuser.
  *
  * IDENTIFICATION
  *	  src/scheduler.c
@@ -39,6 +60,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -56,8 +78,10 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -66,6 +90,7 @@
 #include "plan.h"
 #include "progress.h"
 #include "runner.h"
+#include "schedworker.h"
 #include "shmem.h"
 #include "worker.h"
 
@@ -73,6 +98,9 @@ PG_FUNCTION_INFO_V1(migrate_wake);
 PG_FUNCTION_INFO_V1(migrate_scheduler_info);
 
 PGDLLEXPORT void migrate_scheduler_main(Datum main_arg);
+
+/* the timezone_abbreviations schedule() validates with (see migrate--1.0.sql) */
+#define MIGRATE_TIMEZONE_ABBREVIATIONS "Default"
 
 /* a due schedule, as read from migrate.schedule */
 typedef struct DueSchedule
@@ -83,8 +111,32 @@ typedef struct DueSchedule
 	bool		require_approval;
 	char	   *last_outcome;	/* of the previous run, or NULL */
 	bool		in_window;
+	bool		gone;			/* unscheduled since it was read */
 	TimestampTz window_end;		/* 0 without a window */
 } DueSchedule;
+
+/* a migration a run will apply, and the role its worker connects as */
+typedef struct PlannedMigration
+{
+	char	   *version;
+	char	   *role;
+	Oid			roleid;
+} PlannedMigration;
+
+/* what a run is to do, and how it went */
+typedef struct ScheduledRunPlan
+{
+	List	   *migrations;		/* of PlannedMigration */
+	char	   *held_back;		/* first migration it may not apply, or NULL */
+	char	   *reason;			/* ... and why */
+	char	   *waiting_for;	/* ... and what would let it go on */
+	bool		role_held;		/* held back: its role cannot connect */
+	MigrateSchedRunStatus result;	/* how the last worker ended */
+	int			done;			/* migrations applied */
+	const char *stopped_at;		/* migration it stopped at, if a worker did */
+	int			sqlerrcode;		/* failure: the error */
+	char	   *message;
+} ScheduledRunPlan;
 
 static int	my_slot = -1;
 
@@ -122,7 +174,10 @@ spi_text_copy(int row, int column, MemoryContext keep)
 
 /*
  * Due schedules, unless the scheduler is paused.  Also returns, through
- * *sleep_ms, how long to sleep until the next one is due.
+ * *sleep_ms, how long to sleep until the next one is due.  Nothing here
+ * depends on a schedule's time zone or interval: a schedule that cannot
+ * be evaluated fails in its own error boundary (see run_due_schedule),
+ * not here for every schedule of the database.
  */
 static List *
 read_due_schedules(MemoryContext keep, long *sleep_ms)
@@ -131,11 +186,12 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 	bool		isnull;
 
 	*sleep_ms = migrate_naptime * 1000L;
-	spi_exec("SELECT s.name, s.target, s.environment, s.require_approval,"
-			 " migrate.window_end_at(now(), s.window_start, s.window_end, s.timezone),"
-			 " s.window_start IS NULL, s.next_run_at <= now(),"
-			 " GREATEST(0, ceil(extract(epoch FROM s.next_run_at - now()) * 1000))::bigint,"
-			 " s.last_outcome"
+	spi_exec("SELECT s.name, s.target, s.environment, s.require_approval, s.last_outcome,"
+			 " s.next_run_at OPERATOR(pg_catalog.<=) pg_catalog.now(),"
+			 " CASE WHEN pg_catalog.isfinite(s.next_run_at) THEN"
+			 "  pg_catalog.ceil(pg_catalog.date_part('epoch',"
+			 "   s.next_run_at OPERATOR(pg_catalog.-) pg_catalog.now())"
+			 "   OPERATOR(pg_catalog.*) 1000::pg_catalog.float8)::pg_catalog.int8 END"
 			 " FROM migrate.schedule s"
 			 " WHERE s.enabled"
 			 " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)"
@@ -146,14 +202,13 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		Datum		window_end = SPI_getbinval(tuple, desc, 5, &isnull);
-		bool		no_window = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
-		int64		wait = DatumGetInt64(SPI_getbinval(tuple, desc, 8, &isnull));
+		Datum		wait = SPI_getbinval(tuple, desc, 7, &isnull);
 		DueSchedule *s;
 
-		if (!DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull)))
+		if (!DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull)))
 		{
-			*sleep_ms = Min(*sleep_ms, (long) Max(wait, 1));
+			if (!isnull)
+				*sleep_ms = Min(*sleep_ms, (long) Max(DatumGetInt64(wait), 1));
 			continue;
 		}
 		s = MemoryContextAllocZero(keep, sizeof(DueSchedule));
@@ -161,89 +216,244 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 		s->target = spi_text_copy(i, 2, keep);
 		s->environment = spi_text_copy(i, 3, keep);
 		s->require_approval = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
-		s->last_outcome = spi_text_copy(i, 9, keep);
-		s->in_window = no_window || window_end != (Datum) 0;
-		if (!no_window && window_end != (Datum) 0)
-			s->window_end = DatumGetTimestampTz(window_end);
+		s->last_outcome = spi_text_copy(i, 5, keep);
 		due = lappend_in(keep, due, s);
 		*sleep_ms = 0;
 	}
 	return due;
 }
 
-/* move a schedule to its next time, noting how this one ended */
+/*
+ * Whether the schedule is inside its window now, and until when (in its
+ * time zone, under the pinned timezone_abbreviations).  Errors (a time
+ * zone that does not exist) are the schedule's own.
+ */
 static void
-advance_schedule(const char *name, const char *outcome)
+read_window(DueSchedule *s)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(s->name)};
+	bool		isnull;
+	bool		no_window;
+	Datum		window_end;
+
+	spi_exec("SELECT migrate.window_end_at(pg_catalog.now(), s.window_start, s.window_end,"
+			 "                            s.timezone),"
+			 " s.window_start IS NULL"
+			 " FROM migrate.schedule s WHERE s.name OPERATOR(pg_catalog.=) $1",
+			 1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+	{
+		s->in_window = false;	/* unscheduled meanwhile */
+		s->gone = true;
+		return;
+	}
+	window_end = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	no_window = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+										   &isnull));
+	s->in_window = no_window || window_end != (Datum) 0;
+	if (!no_window && window_end != (Datum) 0)
+		s->window_end = DatumGetTimestampTz(window_end);
+}
+
+/*
+ * Note how this run of a schedule ended, and move it to its next time
+ * unless "again" says it should be tried on the next round (no lock, no
+ * worker slot).
+ */
+static void
+advance_schedule(const char *name, const char *outcome, const char *waiting_for, bool again)
+{
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(outcome);
+	migrate_set_text_arg(values, nulls, 2, waiting_for);
+	values[3] = BoolGetDatum(again);
+	spi_exec("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
+			 " waiting_for = $3,"
+			 " next_run_at = CASE WHEN $4 THEN next_run_at"
+			 "                    WHEN every IS NOT NULL"
+			 "                    THEN pg_catalog.now() OPERATOR(pg_catalog.+) every"
+			 "                    ELSE migrate.cron_next(cron, pg_catalog.now(), timezone) END"
+			 " WHERE name OPERATOR(pg_catalog.=) $1",
+			 4, argtypes, values, nulls, SPI_OK_UPDATE);
+}
+
+/*
+ * A schedule whose own row cannot be evaluated (see run_due_schedule):
+ * note the error and try it again in a minute, whatever its interval.
+ */
+static void
+park_broken_schedule(const char *name, const char *outcome)
 {
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2] = {CStringGetTextDatum(name), CStringGetTextDatum(outcome)};
 
-	spi_exec("UPDATE migrate.schedule SET last_run_at = now(), last_outcome = $2,"
-			 " next_run_at = CASE WHEN every IS NOT NULL THEN now() + every"
-			 "                    ELSE migrate.cron_next(cron, now(), timezone) END"
-			 " WHERE name = $1",
+	spi_exec("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
+			 " waiting_for = NULL,"
+			 " next_run_at = pg_catalog.now() OPERATOR(pg_catalog.+) '1 minute'::pg_catalog.interval"
+			 " WHERE name OPERATOR(pg_catalog.=) $1",
 			 2, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+/*
+ * The role a migration runs as: migrate.worker_role, or the role that
+ * registered it.
+ */
+static const char *
+run_as_role(const MigrationInfo *m)
+{
+	if (migrate_worker_role != NULL && migrate_worker_role[0] != '\0')
+		return migrate_worker_role;
+	return m->registered_by;
+}
+
+/*
+ * Whether a worker can connect as "rolename"; fills *roleid.  PostgreSQL
+ * 15 refuses a background worker connection as a role without LOGIN, and
+ * the scheduler never falls back to its own superuser identity.
+ */
+static char *
+role_cannot_run(const char *rolename, Oid *roleid)
+{
+	HeapTuple	tuple = SearchSysCache1(AUTHNAME, CStringGetDatum(rolename));
+	bool		canlogin;
+
+	if (!HeapTupleIsValid(tuple))
+		return psprintf("role \"%s\", which does not exist", rolename);
+	*roleid = ((Form_pg_authid) GETSTRUCT(tuple))->oid;
+	canlogin = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
+	ReleaseSysCache(tuple);
+	if (!canlogin)
+		return psprintf("role \"%s\", which cannot log in", rolename);
+	return NULL;
 }
 
 /*
  * Why a schedule may not apply this migration, or NULL when it may.  A
  * failed one waits for a human (a new version of it, registered, is
  * pending again): retrying it on every firing would only fail again.
+ * *waiting_for says what would let it go on.
  */
 static const char *
-held_back_because(const DueSchedule *s, const MigrationInfo *m)
+held_back_because(const DueSchedule *s, const MigrationInfo *m, char **waiting_for)
 {
 	ListCell   *lc;
 
 	if (strcmp(m->state, "failed") == 0)
+	{
+		*waiting_for = psprintf("a fix of failed %s", m->version);
 		return "failed: waiting for a fix";
+	}
 	if (s->require_approval && !m->approved)
+	{
+		*waiting_for = psprintf("approval of %s", m->version);
 		return "not approved";
+	}
 	if (s->environment == NULL || m->environments == NIL)
 		return NULL;
 	foreach(lc, m->environments)
 		if (strcmp(lfirst(lc), s->environment) == 0)
 			return NULL;
+	*waiting_for = psprintf("%s to be meant for environment %s", m->version, s->environment);
 	return "not for this environment";
 }
 
 /*
- * The versions this run applies: the leading part of apply(target)'s plan
- * that the schedule allows.  *held_back names the first one it stops at,
- * and *reason says why.
+ * Is the database read-only for new sessions (ALTER DATABASE ... SET
+ * default_transaction_read_only = on)?  Its workers could not record
+ * anything, so nothing is started; the scheduler's own session has the
+ * setting off.
  */
-static List *
-plan_run(const DueSchedule *s, MemoryContext keep, char **held_back, const char **reason)
+static bool
+database_is_read_only(void)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(MyDatabaseId)};
+	bool		read_only = false;
+
+	spi_exec("SELECT pg_catalog.split_part(c, '=', 2)"
+			 " FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c"
+			 " WHERE s.setdatabase OPERATOR(pg_catalog.=) $1"
+			 " AND s.setrole OPERATOR(pg_catalog.=) 0::pg_catalog.oid"
+			 " AND pg_catalog.split_part(c, '=', 1) OPERATOR(pg_catalog.=)"
+			 "     'default_transaction_read_only'",
+			 1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (value == NULL || !parse_bool(value, &read_only))
+			read_only = false;
+	}
+	return read_only;
+}
+
+/*
+ * The migrations this run applies, in order: the leading part of
+ * apply(target)'s plan that the schedule allows, each with the role its
+ * worker connects as.  run->held_back names the first one it stops at,
+ * with the reason.
+ */
+static void
+plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 {
 	MigrationInfo *registry;
 	int			count;
 	List	   *plan;
-	List	   *versions = NIL;
 	ListCell   *lc;
 
 	registry = migrate_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, s->target);
-	*held_back = NULL;
 	foreach(lc, plan)
 	{
 		MigrationInfo *m = lfirst(lc);
+		const char *role = run_as_role(m);
+		char	   *waiting_for = NULL;
+		const char *reason = held_back_because(s, m, &waiting_for);
+		char	   *role_problem = NULL;
+		PlannedMigration *p;
+		Oid			roleid = InvalidOid;
 
-		*reason = held_back_because(s, m);
-		if (*reason != NULL)
+		if (reason == NULL)
+			role_problem = role_cannot_run(role, &roleid);
+		if (reason != NULL || role_problem != NULL)
 		{
-			*held_back = MemoryContextStrdup(keep, m->version);
+			run->held_back = MemoryContextStrdup(keep, m->version);
+			if (role_problem != NULL)
+			{
+				run->reason = MemoryContextStrdup(keep,
+												  psprintf("migration %s would run as %s",
+														   m->version, role_problem));
+				run->waiting_for = MemoryContextStrdup(keep,
+													   OidIsValid(roleid) ?
+													   psprintf("LOGIN for role \"%s\"", role) :
+													   psprintf("role \"%s\" to exist", role));
+				run->role_held = true;
+			}
+			else
+			{
+				run->reason = MemoryContextStrdup(keep, reason);
+				run->waiting_for = MemoryContextStrdup(keep, waiting_for);
+			}
 			break;
 		}
-		versions = lappend_in(keep, versions, MemoryContextStrdup(keep, m->version));
+		p = MemoryContextAllocZero(keep, sizeof(PlannedMigration));
+		p->version = MemoryContextStrdup(keep, m->version);
+		p->role = MemoryContextStrdup(keep, role);
+		p->roleid = roleid;
+		run->migrations = lappend_in(keep, run->migrations, p);
 	}
-	return versions;
 }
 
 /* the history row of a scheduled run */
 static void
-record_run(const DueSchedule *s, const char *role, const char *outcome, int applied,
-		   const char *stopped_at, const char *reason, const ErrorData *error,
-		   TimestampTz started)
+record_run(const DueSchedule *s, const char *outcome, int applied,
+		   const char *stopped_at, const char *reason, int sqlerrcode,
+		   const char *message, TimestampTz started)
 {
 	MigrationEvent event = {0};
 	StringInfoData detail;
@@ -267,17 +477,17 @@ record_run(const DueSchedule *s, const char *role, const char *outcome, int appl
 
 	event.action = "run";
 	event.outcome = outcome;
-	event.role = role;
+	event.role = migrate_current_role();
 	event.started_at = started;
 	event.duration_us = GetCurrentTimestamp() - started;
 	event.detail = detail.data;
-	if (error)
+	if (message)
 	{
 		initStringInfo(&errjson);
 		appendStringInfoString(&errjson, "{\"sqlstate\": ");
-		escape_json(&errjson, unpack_sql_state(error->sqlerrcode));
+		escape_json(&errjson, unpack_sql_state(sqlerrcode));
 		appendStringInfoString(&errjson, ", \"message\": ");
-		escape_json(&errjson, error->message ? error->message : "");
+		escape_json(&errjson, message);
 		appendStringInfoChar(&errjson, '}');
 		event.error = errjson.data;
 	}
@@ -295,37 +505,142 @@ last_outcome_was(const DueSchedule *s, const char *outcome)
 }
 
 /*
- * Scheduled migrations run as migrate.worker_role, or each as the role that
- * registered it (runner.c switches per migration), so that migrate_admin
- * cannot use the superuser scheduler to run SQL with more privileges than
- * its own.  Returns the name history shows for the run.
+ * Run the planned migrations, each in a worker of its own (schedworker.c),
+ * in order, stopping at the first that does not complete.  Fills in how
+ * the run ended.
  */
-static char *
-worker_role_for(RunContext *context, MemoryContext keep)
+static void
+run_workers(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 {
-	context->as_registrant = true;
-	if (migrate_worker_role == NULL || migrate_worker_role[0] == '\0')
-		return MemoryContextStrdup(keep, migrate_current_role());
-	(void) get_role_oid(migrate_worker_role, false);	/* unknown: a failed run */
-	context->run_as = MemoryContextStrdup(keep, migrate_worker_role);
-	return MemoryContextStrdup(keep, migrate_worker_role);
+	int			total = list_length(run->migrations);
+	ListCell   *lc;
+
+	foreach(lc, run->migrations)
+	{
+		PlannedMigration *p = lfirst(lc);
+		MigrateSchedRunResult r;
+
+		r = migrate_schedworker_run(p->version, p->roleid, s->name,
+									foreach_current_index(lc) + 1, total, s->window_end);
+		MemoryContextSwitchTo(keep);
+		if (r.status == SCHEDRUN_DONE)
+		{
+			run->done++;
+			continue;
+		}
+		if (r.status == SCHEDRUN_SKIPPED)
+			continue;
+		run->stopped_at = p->version;
+		run->result = r.status;
+		if (r.status == SCHEDRUN_FAILED)
+		{
+			run->sqlerrcode = r.sqlerrcode;
+			run->message = r.message;
+		}
+		else if (r.status == SCHEDRUN_NO_RESULT)
+		{
+			run->sqlerrcode = ERRCODE_CONNECTION_FAILURE;
+			run->message = psprintf("the worker for migration %s, connecting as role \"%s\", exited without a result (see the server log)",
+									p->version, p->role);
+		}
+		break;
+	}
 }
 
 /*
- * Run one due schedule.  Errors in planning (a dirty migration, a cycle)
- * are recorded as a failed run.
+ * Record how a run ended (history, last_outcome, waiting_for) and move the
+ * schedule on.  Returns false when the schedule should be tried again on
+ * the next round.
+ */
+static bool
+finish_run(const DueSchedule *s, const ScheduledRunPlan *run, TimestampTz started)
+{
+	const char *outcome = "success";
+	const char *waiting_for = NULL;
+	const char *reason = NULL;
+	const char *event_outcome = "success";
+	bool		again = false;
+	bool		notable = false;
+
+	switch (run->result)
+	{
+		case SCHEDRUN_DONE:
+		case SCHEDRUN_SKIPPED:
+			/* everything ran, or it stopped at a migration it may not apply */
+			waiting_for = run->waiting_for;
+			reason = run->reason;
+			if (run->role_held)
+			{
+				outcome = psprintf("held back: %s", run->reason);
+				notable = true;
+			}
+			else if (run->done == 0 && waiting_for != NULL)
+				outcome = psprintf("waiting for %s", waiting_for);
+			break;
+		case SCHEDRUN_WINDOW_CLOSING:
+			outcome = WINDOW_CLOSING;
+			waiting_for = psprintf("a longer window for %s", run->stopped_at);
+			reason = "its estimated duration would overrun the window";
+			notable = true;
+			break;
+		case SCHEDRUN_FAILED:
+			outcome = "failure";
+			event_outcome = "failure";
+			reason = "migration failed";
+			break;
+		case SCHEDRUN_NO_RESULT:
+			/* it never ran, so it is tried again: record it once */
+			outcome = psprintf("failure: %s", run->message);
+			event_outcome = "failure";
+			reason = "the migration's worker did not run it";
+			notable = true;
+			break;
+		case SCHEDRUN_NO_SLOT:
+			outcome = "waiting for a background worker slot";
+			waiting_for = "a background worker slot";
+			reason = outcome;
+			again = true;
+			break;
+		case SCHEDRUN_LOCK_BUSY:
+			outcome = "waiting for the migrate lock";
+			waiting_for = "the migrate lock";
+			reason = outcome;
+			again = true;
+			break;
+		case SCHEDRUN_READ_ONLY:
+			outcome = "database is read-only";
+			waiting_for = "the database to be writable";
+			reason = outcome;
+			notable = true;
+			break;
+	}
+
+	if (run->message != NULL)
+		ereport(LOG,
+				(errmsg("migrate schedule \"%s\" stopped: %s", s->name, run->message)));
+
+	if ((run->message != NULL && !notable) || run->done > 0 ||
+		(notable && !last_outcome_was(s, outcome)))
+		record_run(s, event_outcome, run->done,
+				   run->stopped_at ? run->stopped_at : run->held_back, reason,
+				   run->sqlerrcode, run->message, started);
+	advance_schedule(s->name, outcome, waiting_for, again && run->done == 0);
+	return !(again && run->done == 0);
+}
+
+/*
+ * Run one due schedule inside its window.  Errors in planning (a dirty
+ * migration, a cycle) are recorded as a failed run.  Returns false when
+ * the schedule stays due (someone holds the lock, no worker slot).
  */
 static bool
 run_schedule(const DueSchedule *s, MemoryContext keep)
 {
 	TimestampTz started = GetCurrentTimestamp();
-	RunContext	context = {s->name, "scheduler", 1, 0, false, false, NULL};
-	List	   *versions = NIL;
-	char	   *held_back = NULL;
-	const char *held_reason = NULL;
-	char	   *volatile role = "";
+	ScheduledRunPlan *run = MemoryContextAllocZero(keep, sizeof(ScheduledRunPlan));
 	ErrorData  *plan_error = NULL;
-	RunnerResult result = {RUNNER_DONE, 0, NULL, NULL};
+	bool		read_only = false;
+	bool		moved_on;
 
 	/* lock for the whole run, or try again after naptime */
 	StartTransactionCommand();
@@ -339,8 +654,9 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	PG_TRY();
 	{
 		migrate_begin_work();
-		role = worker_role_for(&context, keep);
-		versions = plan_run(s, keep, &held_back, &held_reason);
+		read_only = database_is_read_only();
+		if (!read_only)
+			plan_run(s, run, keep);
 		migrate_end_work(keep);
 	}
 	PG_CATCH();
@@ -353,44 +669,114 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	}
 	PG_END_TRY();
 
-	if (plan_error == NULL && versions != NIL)
+	if (plan_error != NULL)
 	{
-		context.total = list_length(versions);
-		result = migrate_runner_run(versions, DIRECTION_UP, &context, NULL, s->window_end);
+		run->result = SCHEDRUN_FAILED;
+		run->sqlerrcode = plan_error->sqlerrcode;
+		run->message = plan_error->message;
+		run->stopped_at = NULL;
 	}
-	if (result.error)
-		ereport(LOG,
-				(errmsg("migrate schedule \"%s\" stopped: %s", s->name, result.error->message)));
+	else if (read_only)
+		run->result = SCHEDRUN_READ_ONLY;
+	else
+	{
+		run->result = SCHEDRUN_DONE;
+		run_workers(s, run, keep);
+	}
 
 	migrate_begin_work();
-	if (plan_error)
-		record_run(s, role, "failure", 0, NULL, "could not plan", plan_error, started);
-	else if (result.stop == RUNNER_FAILED)
-		record_run(s, role, "failure", result.done, result.stopped_at, "migration failed",
-				   result.error, started);
-	else if (result.stop == RUNNER_WINDOW_CLOSING &&
-			 (result.done > 0 || !last_outcome_was(s, WINDOW_CLOSING)))
-		record_run(s, role, "success", result.done, result.stopped_at,
-				   "its estimated duration would overrun the window", NULL, started);
-	else if (result.done > 0)
-		record_run(s, role, "success", result.done, held_back, held_reason, NULL, started);
-	advance_schedule(s->name, plan_error || result.error ? "failure" :
-					 result.stop == RUNNER_WINDOW_CLOSING ? WINDOW_CLOSING : "success");
+	if (plan_error != NULL)
+	{
+		record_run(s, "failure", 0, NULL, "could not plan", plan_error->sqlerrcode,
+				   plan_error->message, started);
+		advance_schedule(s->name, "failure", NULL, false);
+		moved_on = true;
+	}
+	else
+		moved_on = finish_run(s, run, started);
 	migrate_end_work(keep);
 
 	migrate_lock_session_release();
 	holding_lock = false;
 	pgstat_report_activity(STATE_IDLE, NULL);
-	return true;
+	return moved_on;
 }
 
-/* a due schedule outside its window only moves on */
+/*
+ * Report a schedule that failed outside any migration: a 'run' row with
+ * the error (once, while the error stays the same) and last_outcome.
+ * An error here is only logged, so the round goes on.
+ */
 static void
-skip_schedule(const DueSchedule *s, MemoryContext keep)
+record_broken_schedule(const DueSchedule *s, const ErrorData *edata, MemoryContext keep)
 {
-	migrate_begin_work();
-	advance_schedule(s->name, "outside window");
-	migrate_end_work(keep);
+	char	   *outcome = psprintf("failure: %s", edata->message ? edata->message : "");
+
+	PG_TRY();
+	{
+		migrate_begin_work();
+		if (!last_outcome_was(s, outcome))
+			record_run(s, "failure", 0, NULL, "the schedule could not be evaluated",
+					   edata->sqlerrcode, edata->message ? edata->message : "",
+					   GetCurrentTimestamp());
+		park_broken_schedule(s->name, outcome);
+		migrate_end_work(keep);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+		RESUME_INTERRUPTS();
+		MemoryContextSwitchTo(keep);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * One due schedule, in an error boundary of its own: a schedule whose row
+ * cannot be evaluated (a time zone the scheduler does not know, an
+ * interval that overflows) is reported in the history and in its
+ * last_outcome, and the other schedules of the database still run.
+ * Returns false when the schedule stays due.
+ */
+static bool
+run_due_schedule(DueSchedule *s, MemoryContext keep)
+{
+	volatile bool moved_on = true;
+	ErrorData  *edata;
+
+	PG_TRY();
+	{
+		migrate_begin_work();
+		read_window(s);
+		if (!s->gone && !s->in_window)
+			advance_schedule(s->name, "outside window", NULL, false);
+		migrate_end_work(keep);
+		if (!s->gone && s->in_window)
+			moved_on = run_schedule(s, keep);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(keep);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+		if (holding_lock)
+			migrate_lock_session_release();
+		holding_lock = false;
+		RESUME_INTERRUPTS();
+		MemoryContextSwitchTo(keep);
+
+		ereport(LOG,
+				(errmsg("migrate schedule \"%s\" failed: %s", s->name, edata->message)));
+		record_broken_schedule(s, edata, keep);
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_END_TRY();
+	return moved_on;
 }
 
 static bool
@@ -469,14 +855,26 @@ scheduler_round(MemoryContext keep)
 
 	foreach(lc, due)
 	{
-		DueSchedule *s = lfirst(lc);
-
-		if (!s->in_window)
-			skip_schedule(s, keep);
-		else if (!run_schedule(s, keep))
-			sleep_ms = migrate_naptime * 1000L;	/* someone holds the lock */
+		if (!run_due_schedule(lfirst(lc), keep))
+			sleep_ms = migrate_naptime * 1000L;	/* no lock or no worker slot */
 	}
 	return sleep_ms;
+}
+
+/*
+ * The scheduler's own session runs nothing but its bookkeeping, with
+ * settings that no catalog entry can change: a search_path where no
+ * user's function or operator shadows a built-in one, the time zone
+ * abbreviations schedule() validates against, and writes allowed even in
+ * a database whose new sessions are read-only.
+ */
+static void
+pin_session_settings(void)
+{
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("timezone_abbreviations", MIGRATE_TIMEZONE_ABBREVIATIONS, PGC_SUSET,
+					PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /*
@@ -493,6 +891,7 @@ migrate_scheduler_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
 	claim_slot(database);
+	pin_session_settings();
 
 	loop_context = AllocSetContextCreate(TopMemoryContext, "migrate scheduler loop",
 										 ALLOCSET_DEFAULT_SIZES);

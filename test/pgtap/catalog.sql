@@ -76,7 +76,7 @@ SELECT columns_are('migrate', 'schedule',
                    ARRAY['name', 'every', 'cron', 'window_start', 'window_end', 'timezone',
                          'target', 'environment', 'require_approval', 'enabled',
                          'next_run_at', 'last_run_at', 'last_outcome', 'created_at',
-                         'created_by'],
+                         'created_by', 'waiting_for'],
                    'migrate.schedule has exactly the expected columns');
 SELECT has_table('migrate', 'scheduler_state', 'table migrate.scheduler_state exists');
 SELECT col_is_pk('migrate', 'scheduler_state', 'singleton',
@@ -101,7 +101,7 @@ SELECT has_view('migrate', 'progress', 'view migrate.progress exists');
 SELECT columns_are('migrate', 'schedules',
                    ARRAY['name', 'every', 'cron', 'window', 'timezone', 'target', 'environment',
                          'require_approval', 'enabled', 'paused', 'next_run_at', 'last_run_at',
-                         'last_outcome', 'created_by'],
+                         'last_outcome', 'waiting_for', 'created_by'],
                    'migrate.schedules has exactly the expected columns');
 SELECT columns_are('migrate', 'progress',
                    ARRAY['pid', 'database', 'role', 'action', 'version', 'name', 'schedule',
@@ -321,7 +321,7 @@ SELECT is(pg_get_function_arguments('migrate.health()'::regprocedure),
           'OUT pending integer, OUT failed integer, OUT dirty integer, '
           'OUT last_apply_at timestamp with time zone, OUT last_apply_outcome text, '
           'OUT lock_held boolean, OUT lock_holder_pid integer, OUT scheduler text, '
-          'OUT scheduler_pid integer',
+          'OUT scheduler_pid integer, OUT awaiting_approval integer',
           'migrate.health() returns one row of the expected columns');
 
 -- SECURITY DEFINER only for the functions that change the owner's tables

@@ -9,7 +9,8 @@
 #      without it cannot read the view; the row is gone once apply() returns
 #   2. the same for a non-transactional migration: the row belongs to the
 #      "migrate apply worker"
-#   3. the same for a scheduled run: the row belongs to the scheduler and
+#   3. the same for a scheduled run: the row belongs to the worker the
+#      scheduler started for that migration (migrate scheduled migration) and
 #      names the schedule
 #   4. an own cluster WITHOUT shared_preload_libraries: migrate.progress
 #      returns no rows with a NOTICE, and health().scheduler says off
@@ -119,7 +120,7 @@ expect "$V2: no progress row once apply() has returned" \
 
 # --- 3. a scheduled run ------------------------------------------------------------
 sql "$DB" -c "SELECT migrate.schedule('progress_now', every => '1 hour', require_approval => false)" >/dev/null
-watch "$V3" slow_scheduled "migrate scheduler" progress_now
+watch "$V3" slow_scheduled "migrate scheduled migration" progress_now
 if wait_value 30 applied "$DB" "SELECT state FROM migrate.migration WHERE version = '$V3'"; then
     pass "$V3: applied by the scheduler"
 else

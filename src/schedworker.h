@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * schedworker.h
+ *	  Running one scheduled migration in a worker of its own, connected as
+ *	  the role the migration runs as.
+ *
+ * IDENTIFICATION
+ *	  src/schedworker.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_SCHEDWORKER_H
+#define MIGRATE_SCHEDWORKER_H
+
+#include "datatype/timestamp.h"
+
+/* how a scheduled migration's worker ended */
+typedef enum MigrateSchedRunStatus
+{
+	SCHEDRUN_NO_RESULT = 0,		/* exited without a word (e.g. FATAL at connect) */
+	SCHEDRUN_DONE,				/* applied, or found already applied */
+	SCHEDRUN_SKIPPED,			/* nothing to do: someone else applied it */
+	SCHEDRUN_WINDOW_CLOSING,	/* its estimate would overrun the window */
+	SCHEDRUN_FAILED,			/* it failed: sqlstate and message say how */
+	SCHEDRUN_LOCK_BUSY,			/* the worker could not share the migrate lock */
+	SCHEDRUN_READ_ONLY,			/* the database is read-only for new sessions */
+	SCHEDRUN_NO_SLOT			/* no background worker slot was free */
+} MigrateSchedRunStatus;
+
+/* what the scheduler learns from one worker */
+typedef struct MigrateSchedRunResult
+{
+	MigrateSchedRunStatus status;
+	int			sqlerrcode;		/* SCHEDRUN_FAILED */
+	char	   *message;		/* SCHEDRUN_FAILED */
+} MigrateSchedRunResult;
+
+extern MigrateSchedRunResult migrate_schedworker_run(const char *version, Oid role,
+													 const char *schedule, int number,
+													 int total, TimestampTz window_end);
+
+#endif							/* MIGRATE_SCHEDWORKER_H */
