@@ -30,6 +30,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_tablespace.h"
 #include "commands/dbcommands.h"
@@ -126,13 +127,34 @@ database_is_in_tablespace(Oid database, Oid tablespace)
  * datistemplate or owned by the caller (superusers own everything); and a
  * name that is free, so that a command certain to fail does not act.
  */
+/*
+ * Whether the current role has CREATEDB, PostgreSQL's own rule.  Core's
+ * have_createdb_privilege() is static in most PostgreSQL 15 minor releases
+ * (some exported it later), so it cannot be called portably.
+ */
+static bool
+may_create_databases(void)
+{
+	HeapTuple	tuple;
+	bool		result;
+
+	if (superuser())
+		return true;
+	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	result = ((Form_pg_authid) GETSTRUCT(tuple))->rolcreatedb;
+	ReleaseSysCache(tuple);
+	return result;
+}
+
 static bool
 createdb_would_run(CreatedbStmt *stmt, Oid template)
 {
 	const char *owner = option_value(stmt->options, "owner");
 	Oid			owner_oid = owner ? get_role_oid(owner, true) : InvalidOid;
 
-	if (!have_createdb_privilege())
+	if (!may_create_databases())
 		return false;
 	if (owner != NULL &&
 		(!OidIsValid(owner_oid) || !is_member_of_role(GetUserId(), owner_oid)))
@@ -157,7 +179,7 @@ static bool
 renamedb_would_run(RenameStmt *stmt, Oid database)
 {
 	return migrate_database_ownercheck(database, GetUserId()) &&
-		have_createdb_privilege() &&
+		may_create_databases() &&
 		database != MyDatabaseId &&
 		!OidIsValid(get_database_oid(stmt->newname, true));
 }
