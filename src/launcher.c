@@ -99,6 +99,9 @@ static HTAB *database_states = NULL;
 /* "no free slot" was logged at this time (once per reprobe interval) */
 static TimestampTz warned_full_at = 0;
 
+/* "could not start a scheduler" was logged at this time (once a minute) */
+static TimestampTz warned_no_worker_at = 0;
+
 typedef struct DatabaseEntry
 {
 	Oid			oid;
@@ -206,9 +209,16 @@ start_scheduler(int slot, const DatabaseEntry *db)
 	MemoryContextSwitchTo(old);
 	if (handles[slot] == NULL)
 	{
-		ereport(LOG,
-				(errmsg("migrate launcher could not start a scheduler for database \"%s\"", db->name),
-				 errhint("Raise max_worker_processes.")));
+		/* tried again every round: say so once a minute */
+		if (TimestampDifferenceExceeds(warned_no_worker_at, GetCurrentTimestamp(), 60 * 1000))
+		{
+			ereport(LOG,
+					(errmsg("migrate launcher could not start a scheduler for database \"%s\"", db->name),
+					 errdetail("%s", migrate_describe_worker_slots()),
+					 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d).",
+							 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
+			warned_no_worker_at = GetCurrentTimestamp();
+		}
 		return;
 	}
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
