@@ -9,7 +9,7 @@
  * (scheduler.c) in each database that allows connections (or each one
  * listed in migrate.databases) and may need one.  A database costs a
  * worker only while it has an enabled schedule: a scheduler that finds no
- * extension, or no enabled schedule (or its database paused), says so in
+ * extension, or no enabled schedule, says so in
  * its slot ("idle") and exits, and the launcher frees the slot and starts
  * none there again until that database asks for one or the answer is ten
  * minutes old.

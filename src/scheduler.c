@@ -445,8 +445,9 @@ claim_slot(Oid database)
 
 /*
  * Whether this database needs a scheduler beyond this round: a schedule is
- * enabled and the scheduler is not paused.  Says so in the slot, which
- * makes this scheduler count as running rather than as a probe.
+ * enabled (a paused scheduler stays, so that pause() and resume() are
+ * seen within naptime).  Says so in the slot, which makes this scheduler
+ * count as running rather than as a probe.
  */
 static bool
 has_enabled_schedule(void)
@@ -456,8 +457,7 @@ has_enabled_schedule(void)
 	bool		isnull;
 
 	migrate_begin_work();
-	spi_exec("SELECT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)"
-			 " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)",
+	spi_exec("SELECT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)",
 			 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 									   &isnull));
