@@ -17,7 +17,9 @@
 #      failure recorder still records (its own transaction is read write)
 #   6. no worker slot free at all (a parallel query holds every one): the
 #      failing apply() waits 10 s for a slot, spools the record (NOTICE),
-#      and the record reaches status and history once slots are free again
+#      and the record reaches status and history once slots are free again;
+#      apply() of a CREATE INDEX CONCURRENTLY plan fails after 5 s with a
+#      clear error (53400) naming max_worker_processes, nothing applied
 #
 # FIRE_MS (default 5000): from schedule() to the migration applied.  It
 # covers the wake-up (at once), a scheduler's start (a probe slot may be
@@ -44,7 +46,7 @@ own -d postgres -c "CREATE DATABASE many_tmpl"
 own -d many_tmpl -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate"
 own -d postgres -c "ALTER DATABASE many_tmpl IS_TEMPLATE true"
 t0=$(now_ms)
-for i in $(seq -w 1 $N); do
+for i in $(seq -w 1 "$N"); do
     own -d postgres -c "CREATE DATABASE many_$i TEMPLATE many_tmpl"
 done
 pass "created $N databases from a template with the extension in $(( $(now_ms) - t0 )) ms"
@@ -99,7 +101,7 @@ expect "schedule: exactly the scheduled databases have a scheduler" "$(scheduler
 expect "schedule: health() in many_25" "$(own -d many_25 -c "SELECT scheduler FROM migrate.health()")" running
 
 # --- 4. a failing apply() is recorded durably in every database ----------------
-for i in $(seq -w 1 $N); do
+for i in $(seq -w 1 "$N"); do
     own -d "many_$i" -c "SELECT migrate.register('2', 'fails', 'SELECT 1/0;', NULL)" >/dev/null
 done
 t0=$(now_ms)
@@ -113,7 +115,7 @@ for batch in 0 1 2 3 4; do
     done
     for p in "${pids[@]}"; do wait "$p" || true; done
 done
-for i in $(seq -w 1 $N); do
+for i in $(seq -w 1 "$N"); do
     grep -q "division by zero" "$SCENARIO_WORK/apply_$i.out" ||
         fail "failure: apply() in many_$i did not report the error: $(cat "$SCENARIO_WORK/apply_$i.out")"
     if grep -q "spooled" "$SCENARIO_WORK/apply_$i.out"; then spooled=$(( spooled + 1 )); fi
@@ -121,7 +123,7 @@ done
 note "failure: $N failing apply() calls took $(( $(now_ms) - t0 )) ms; $spooled record(s) went through the spool"
 recorded_count() {
     local i n=0
-    for i in $(seq -w 1 $N); do
+    for i in $(seq -w 1 "$N"); do
         if [ "$(own -d "many_$i" -c "SELECT (SELECT state || '/' || (last_error IS NOT NULL)
                                               FROM migrate.migration WHERE version = '2')
                                          || '/' || (SELECT count(*) FROM migrate.event
@@ -163,11 +165,13 @@ own -d many_tmpl -c "CREATE TABLE filler AS SELECT g FROM generate_series(1, 200
     -c "ALTER TABLE filler SET (parallel_workers = 8)" \
     -c "CREATE FUNCTION wait_until_ts(t timestamptz) RETURNS boolean LANGUAGE sql PARALLEL SAFE
         AS \$\$ SELECT pg_sleep(greatest(0, extract(epoch FROM t - clock_timestamp()))) IS NULL \$\$"
-own -d postgres -c "CREATE DATABASE many_spool TEMPLATE many_tmpl"
+own -d postgres -c "CREATE DATABASE many_spool TEMPLATE many_tmpl" -c "CREATE DATABASE many_cic TEMPLATE many_tmpl"
 own -d many_spool -c "SELECT migrate.register('1', 'fails', 'SELECT 1/0;', NULL)" >/dev/null
+own -d many_cic -c "CREATE TABLE t (x int)" \
+    -c "SELECT migrate.register('1', 'cic', 'CREATE INDEX CONCURRENTLY t_x ON t (x);', NULL)" >/dev/null
 own -d many_tmpl -c "SET max_parallel_workers_per_gather = 8" -c "SET parallel_setup_cost = 0" \
     -c "SET parallel_tuple_cost = 0" -c "SET min_parallel_table_scan_size = 0" \
-    -c "SELECT count(*) FROM filler WHERE wait_until_ts(now() + interval '18 seconds')" \
+    -c "SELECT count(*) FROM filler WHERE wait_until_ts(now() + interval '19 seconds')" \
     >"$SCENARIO_WORK/filler.out" 2>&1 &
 filler=$!
 scenario_child "$filler"
@@ -192,6 +196,17 @@ spool_files() {   # how many spooled records the own cluster holds
     done
     echo "$n"
 }
+# the apply worker of a CREATE INDEX CONCURRENTLY plan: a clear error
+t0=$(now_ms)
+out="$(own -d many_cic -c "SELECT * FROM migrate.apply()" 2>&1 || true)"
+ms=$(( $(now_ms) - t0 ))
+case "$out" in
+    *"could not start a background worker for non-transactional migrations"*"max_worker_processes"*)
+        pass "apply worker: no slot for ${ms} ms: a clear error naming max_worker_processes" ;;
+    *) fail "apply worker: with every slot taken apply() said: $out" ;;
+esac
+while IFS= read -r line; do printf '    %s\n' "$line"; done <<<"$out"
+expect "apply worker: nothing applied" "$(own -d many_cic -c "SELECT state FROM migrate.migration")" pending
 n="$(spool_files)"
 if [ "$n" -ge 1 ]; then
     pass "spool: $n record file(s) in pg_migrate_spool"

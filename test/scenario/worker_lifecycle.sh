@@ -15,7 +15,8 @@
 #      once when the old one ran for more than 10 s; not sooner than 10 s
 #      after the start of one that is killed again at once)
 #   4. unschedule() of the last schedule: the scheduler exits within a few
-#      naptimes, and schedule() brings it back; DROP EXTENSION: the
+#      naptimes, and schedule() brings it back, also when it commits while
+#      the scheduler is deciding to leave (6 pairs); DROP EXTENSION: the
 #      scheduler exits within a few naptimes
 #   5. DROP DATABASE (without FORCE) succeeds while a scheduler is connected
 #      (the database has a schedule)
@@ -194,6 +195,21 @@ if wait_until 30 _scheduler_up; then
 else
     fail "schedule again: no scheduler within 30 s of schedule()"
 fi
+# a schedule() that commits while the scheduler is deciding that there is
+# none must win: unschedule and schedule again at different points of its
+# naptime, and the scheduler must be there (and stay) each time
+lost=0
+for pause in 0 0.2 0.4 0.6 0.8 1.0; do
+    sql "$DB" -c "SELECT migrate.unschedule('keep')" >/dev/null
+    sleep "$pause"
+    sql "$DB" -c "SET client_min_messages = warning" -c "SELECT migrate.schedule('keep', every => '1 day')" >/dev/null
+    sleep $(( 2 * NAPTIME + 1 ))
+    if [ -z "$(scheduler_pid "$DB")" ]; then
+        lost=$(( lost + 1 ))
+        note "race: no scheduler $(( 2 * NAPTIME + 1 )) s after schedule() ${pause} s after unschedule()"
+    fi
+done
+expect "race: a scheduler after each of 6 unschedule()/schedule() pairs" "$lost" 0
 t0=$(now_ms)
 sql "$DB" -c "DROP EXTENSION migrate"
 if wait_until 30 _scheduler_gone; then
