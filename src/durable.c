@@ -463,17 +463,36 @@ migrate_spooled_databases(void)
 /*
  * Write this database's spooled failure records into its tables, in a
  * transaction of its own; for the scheduler, which calls it between
- * transactions with the extension installed.
+ * transactions with the extension installed.  An error (a lock wait that
+ * timed out) is logged and leaves the files for the next round: the
+ * scheduler's schedules must not wait for it.
  */
 void
 migrate_replay_spooled_failures(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	List	   *files;
+	List	   *volatile files = NIL;
 
-	start_read_write_transaction();
-	files = write_spooled_records(caller);
-	commit_transaction();
+	PG_TRY();
+	{
+		start_read_write_transaction();
+		files = write_spooled_records(caller);
+		commit_transaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(LOG,
+				(errmsg("migrate could not write the spooled failure records yet: %s",
+						edata->message)));
+		files = NIL;
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(caller);
 	remove_spooled_records(files);
 }
