@@ -158,7 +158,9 @@ spool_failure(const FailureRecord *rec)
 	int			fd;
 	bool		written;
 
-	if (MakePGDirectory(PG_MIGRATE_SPOOL) < 0 && errno != EEXIST)
+	if (MakePGDirectory(PG_MIGRATE_SPOOL) == 0)
+		(void) fsync_fname(".", true);	/* the new directory's entry */
+	else if (errno != EEXIST)
 	{
 		ereport(WARNING,
 				(errcode_for_file_access(),
@@ -189,13 +191,13 @@ spool_failure(const FailureRecord *rec)
 		(void) unlink(tmp);
 		return false;
 	}
-	(void) fsync_fname(PG_MIGRATE_SPOOL, true);
 	return true;
 }
 
 /* no worker recorded it: spool it, and ask for a scheduler to write it */
 static void
-record_without_worker(const FailureRecord *rec, const char *version, const char *why)
+record_without_worker(const FailureRecord *rec, const char *version, const char *why,
+					  const char *hint)
 {
 	if (!spool_failure(rec))
 	{
@@ -203,15 +205,15 @@ record_without_worker(const FailureRecord *rec, const char *version, const char 
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not record the failure of migration \"%s\" durably", version),
 				 errdetail("%s", why),
-				 errhint("Raise max_worker_processes.")));
+				 errhint("%s", hint)));
 		return;
 	}
 	migrate_ask_for_scheduler(rec->database);
 	ereport(NOTICE,
 			(errmsg("the failure of migration \"%s\" was spooled to be recorded later", version),
-			 errdetail("%s migrate.status and migrate.history show it once the scheduler of this database or its next failure recorder has written it.",
+			 errdetail("%s migrate.status and migrate.history show it once the scheduler of this database (with shared_preload_libraries) or its next failure recorder has written it.",
 					   why),
-			 errhint("Make sure max_worker_processes leaves room for migrate's workers.")));
+			 errhint("%s", hint)));
 }
 
 /*
@@ -245,10 +247,13 @@ migrate_record_failure(const MigrationEvent *event)
 	if (handle == NULL)
 		record_without_worker(rec, event->version,
 							  psprintf("No background worker slot was free for %d s.",
-									   SLOT_WAIT_MS / 1000));
+									   SLOT_WAIT_MS / 1000),
+							  psprintf("Raise max_worker_processes (it needs migrate.max_workers + %d).",
+									   MIGRATE_WORKERS_BESIDES_SCHEDULERS));
 	else if (WaitForBackgroundWorkerShutdown(handle) != BGWH_STOPPED || !rec->recorded)
 		record_without_worker(rec, event->version,
-							  "The recording worker did not finish; see the server log.");
+							  "The recording worker did not finish; see the server log.",
+							  "The extension owner must be able to log in.");
 	dsm_detach(seg);
 }
 
