@@ -20,6 +20,8 @@
 #      and the record reaches status and history once slots are free again;
 #      apply() of a CREATE INDEX CONCURRENTLY plan fails after 5 s with a
 #      clear error (53400) naming max_worker_processes, nothing applied
+#   7. a cluster with migrate.max_workers = 6 on max_worker_processes = 8:
+#      the launcher says at startup that it needs 10 slots
 #
 # FIRE_MS (default 5000): from schedule() to the migration applied.  It
 # covers the wake-up (at once), a scheduler's start (a probe slot may be
@@ -230,6 +232,19 @@ fi
 expect "spool: emptied" "$(spool_files)" 0
 
 log="$OWN_DIR/log"
+main_own_dir="$OWN_DIR"
+
+# --- 7. too few worker slots for migrate.max_workers: said at startup -----------
+scenario_own_cluster 3 "shared_preload_libraries = 'migrate'" "migrate.max_workers = 6"
+_budget_logged() { grep -q "max_worker_processes (8) is too small for migrate.max_workers (6)" "$OWN_DIR/log"; }
+if wait_until 10 _budget_logged; then
+    pass "budget: the launcher logs that max_worker_processes is too small for migrate.max_workers = 6"
+    grep -A2 "is too small for migrate.max_workers" "$OWN_DIR/log" | sed -n 1,3p
+else
+    fail "budget: no startup LOG about max_worker_processes with migrate.max_workers = 6"
+fi
+OWN_DIR="$main_own_dir"
+
 if grep -E "terminated by signal|PANIC|TRAP" "$log"; then
     fail "no crash lines in the server log (above)"
 else
