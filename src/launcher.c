@@ -196,33 +196,12 @@ slot_for(Oid database, bool take)
 	return take ? free_slot : -1;
 }
 
+/* fill or empty a slot, under the lock */
 static void
-start_scheduler(int slot, const DatabaseEntry *db)
+set_slot(int slot, Oid database)
 {
-	char	   *name = psprintf("migrate scheduler for database %s", db->name);
-	MemoryContext old;
-
-	/* the handle must outlive this round's memory */
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	handles[slot] = migrate_start_worker("migrate_scheduler_main", "migrate scheduler",
-										 name, ObjectIdGetDatum(db->oid));
-	MemoryContextSwitchTo(old);
-	if (handles[slot] == NULL)
-	{
-		/* tried again every round: say so once a minute */
-		if (TimestampDifferenceExceeds(warned_no_worker_at, GetCurrentTimestamp(), 60 * 1000))
-		{
-			ereport(LOG,
-					(errmsg("migrate launcher could not start a scheduler for database \"%s\"", db->name),
-					 errdetail("%s", migrate_describe_worker_slots()),
-					 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d).",
-							 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
-			warned_no_worker_at = GetCurrentTimestamp();
-		}
-		return;
-	}
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
-	migrate_shared->schedulers[slot].database = db->oid;
+	migrate_shared->schedulers[slot].database = database;
 	migrate_shared->schedulers[slot].pid = 0;
 	migrate_shared->schedulers[slot].active = false;
 	migrate_shared->schedulers[slot].idle = false;
@@ -230,6 +209,34 @@ start_scheduler(int slot, const DatabaseEntry *db)
 	migrate_shared->schedulers[slot].hold_until = 0;
 	migrate_shared->schedulers[slot].started_at = GetCurrentTimestamp();
 	LWLockRelease(migrate_shared->lock);
+}
+
+/* the slot is filled first: the new scheduler looks for it at once */
+static void
+start_scheduler(int slot, const DatabaseEntry *db)
+{
+	char	   *name = psprintf("migrate scheduler for database %s", db->name);
+	MemoryContext old;
+
+	set_slot(slot, db->oid);
+	/* the handle must outlive this round's memory */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	handles[slot] = migrate_start_worker("migrate_scheduler_main", "migrate scheduler",
+										 name, ObjectIdGetDatum(db->oid));
+	MemoryContextSwitchTo(old);
+	if (handles[slot] != NULL)
+		return;
+	set_slot(slot, InvalidOid);
+	/* tried again every round: say so once a minute */
+	if (TimestampDifferenceExceeds(warned_no_worker_at, GetCurrentTimestamp(), 60 * 1000))
+	{
+		ereport(LOG,
+				(errmsg("migrate launcher could not start a scheduler for database \"%s\"", db->name),
+				 errdetail("%s", migrate_describe_worker_slots()),
+				 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d).",
+						 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
+		warned_no_worker_at = GetCurrentTimestamp();
+	}
 }
 
 /*
@@ -362,12 +369,7 @@ collect_ended_schedulers(List *databases)
 				 (!TimestampDifferenceExceeds(copy.started_at, GetCurrentTimestamp(), RESTART_DELAY_MS) ||
 				  GetCurrentTimestamp() < copy.hold_until))
 			continue;			/* gone databases free their slot at once */
-		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
-		slot->database = InvalidOid;
-		slot->pid = 0;
-		slot->idle = false;
-		slot->active = false;
-		LWLockRelease(migrate_shared->lock);
+		set_slot(i, InvalidOid);
 		if (handles[i])
 			pfree(handles[i]);
 		handles[i] = NULL;
