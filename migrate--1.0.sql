@@ -941,6 +941,8 @@ BEGIN
         WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'
         WHEN is_paused THEN 'paused'
         WHEN info.scheduler_pid IS NOT NULL THEN 'running'
+        WHEN NOT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)
+            THEN 'idle (no enabled schedule)'
         WHEN info.launcher_pid IS NOT NULL THEN 'starting'
         ELSE 'not running' END;
     -- pending migrations a schedule would apply once they are approved

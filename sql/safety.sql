@@ -84,7 +84,7 @@ SELECT severity, check_name, object, detail, hint FROM migrate.verify_integrity(
 
 -- health(): one row, cheap to poll
 SELECT pending, failed, dirty, last_apply_outcome, lock_held, lock_holder_pid IS NULL AS no_holder,
-       scheduler IN ('running', 'starting', 'off (migrate is not in shared_preload_libraries)') AS scheduler_known
+       scheduler IN ('running', 'starting', 'idle (no enabled schedule)', 'off (migrate is not in shared_preload_libraries)') AS scheduler_known
 FROM migrate.health();
 
 DROP TABLE sf_orders, sf_child, sf_base;

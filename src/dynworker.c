@@ -16,10 +16,14 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/dsm.h"
+#include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/timestamp.h"
 
 #include "dynworker.h"
+#include "shmem.h"
 
 /*
  * Register a dynamic worker running "function" of this library; NULL when
@@ -44,6 +48,51 @@ migrate_start_worker(const char *function, const char *type, const char *name, D
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 		return NULL;
 	return handle;
+}
+
+/*
+ * As migrate_start_worker, but while no slot is free try again every
+ * 100 ms for up to wait_ms: a slot is often freed within moments (a
+ * scheduler probing a database, another call's worker).  Interruptible.
+ */
+BackgroundWorkerHandle *
+migrate_start_worker_waiting(const char *function, const char *type, const char *name,
+							 Datum arg, int wait_ms)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+
+	for (;;)
+	{
+		BackgroundWorkerHandle *handle = migrate_start_worker(function, type, name, arg);
+
+		if (handle != NULL || GetCurrentTimestamp() >= deadline)
+			return handle;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * What uses the background worker slots, for an error message: migrate's
+ * own schedulers (when preloaded) and the rest.
+ */
+char *
+migrate_describe_worker_slots(void)
+{
+	int			schedulers = 0;
+
+	if (migrate_shared == NULL)
+		return psprintf("All %d max_worker_processes slots are taken, by parallel query, logical replication or other extensions' workers.",
+						max_worker_processes);
+	LWLockAcquire(migrate_shared->lock, LW_SHARED);
+	for (int i = 0; i < migrate_shared->nschedulers; i++)
+		if (OidIsValid(migrate_shared->schedulers[i].database))
+			schedulers++;
+	LWLockRelease(migrate_shared->lock);
+	return psprintf("All %d max_worker_processes slots are taken: migrate's launcher and %d scheduler(s) use %d, parallel query, logical replication and other extensions' workers the rest.",
+					max_worker_processes, schedulers, schedulers + 1);
 }
 
 /*

@@ -26,8 +26,13 @@ int			migrate_lock_timeout = 30000;
 /* level of the per-migration progress message */
 int			migrate_progress_level = NOTICE;
 
-/* most per-database schedulers the launcher runs at once */
-int			migrate_max_workers = 8;
+/*
+ * Most per-database schedulers the launcher runs at once.  Only databases
+ * with an enabled schedule keep one; with PostgreSQL's default
+ * max_worker_processes (8) this leaves room for the launcher, an apply
+ * worker, a failure recorder and the logical replication launcher.
+ */
+int			migrate_max_workers = 4;
 
 /* longest sleep of the launcher and the schedulers, in seconds */
 int			migrate_naptime = 5;
@@ -79,9 +84,9 @@ migrate_define_gucs(void)
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("migrate.max_workers",
 							gettext_noop("Sets the maximum number of per-database migrate schedulers."),
-								gettext_noop("Each database with the extension needs one; they count against max_worker_processes."),
+								gettext_noop("Each database with an enabled schedule needs one; they count against max_worker_processes, which needs room for 4 more."),
 								&migrate_max_workers,
-								8, 0, MAX_BACKENDS,
+								4, 0, MAX_BACKENDS,
 								PGC_POSTMASTER,
 								0,
 								NULL, NULL, NULL);

@@ -194,14 +194,19 @@ start_apply_worker(dsm_segment *seg)
 {
 	BackgroundWorkerHandle *handle;
 
-	handle = migrate_start_worker("migrate_apply_worker_main", "migrate apply worker",
-								  psprintf("migrate apply worker for PID %d", MyProcPid),
-								  UInt32GetDatum(dsm_segment_handle(seg)));
+	/* a slot is often freed within moments: a probing scheduler, a recorder */
+	handle = migrate_start_worker_waiting("migrate_apply_worker_main", "migrate apply worker",
+										  psprintf("migrate apply worker for PID %d", MyProcPid),
+										  UInt32GetDatum(dsm_segment_handle(seg)),
+										  APPLY_WORKER_SLOT_WAIT_MS);
 	if (handle == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a background worker for non-transactional migrations"),
-				 errhint("Raise max_worker_processes; nothing was applied.")));
+				 errdetail("No background worker slot was free for %d s. %s",
+						   APPLY_WORKER_SLOT_WAIT_MS / 1000, migrate_describe_worker_slots()),
+				 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d), or try again when fewer workers run; nothing was applied.",
+						 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
 	return handle;
 }
 

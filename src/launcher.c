@@ -7,16 +7,32 @@
  * worker (and restarts it after a crash).  It connects to no database, so
  * it reads only the shared catalog pg_database, and starts a scheduler
  * (scheduler.c) in each database that allows connections (or each one
- * listed in migrate.databases), up to migrate.max_workers at a time.  A
- * scheduler that finds no extension in its database says so in its slot
- * and exits; the launcher frees the slot and does not probe that database
- * again until it is told that an extension was created (CREATE EXTENSION
- * wakes it, see migrate_request_wakeup) or ten minutes have passed.  A scheduler that
- * exits for any other reason (a crash, pg_terminate_backend) is started
- * again on the next round.
+ * listed in migrate.databases) and may need one.  A database costs a
+ * worker only while it has an enabled schedule: a scheduler that finds no
+ * extension, or no enabled schedule, says so in
+ * its slot ("idle") and exits, and the launcher frees the slot and starts
+ * none there again until that database asks for one or the answer is ten
+ * minutes old.
  *
- * The launcher sleeps on its latch: it is woken by CREATE EXTENSION, by
- * the postmaster when one of its schedulers starts or stops (bgw_notify_pid),
+ * Asking: schedule(), resume() and CREATE EXTENSION put their database in
+ * a small wake set in shared memory as they commit (migrate_request_wakeup
+ * in scheduler.c), so one database's schedule() makes the launcher start
+ * a scheduler in that database only.  Each request carries a generation;
+ * a scheduler records the generation before it looks, and its "idle"
+ * answer does not count when a request of its database is newer: a
+ * CREATE EXTENSION or schedule() committed while it looked wins.
+ *
+ * Probing: a database the launcher knows nothing about (after its own
+ * start, a new database, a restore) or whose idle answer expired gets a
+ * scheduler as a probe.  At most MAX_PROBES schedulers that have not found
+ * an enabled schedule run at once, asked-for databases first, so probing
+ * never takes the worker slots that apply() needs, and the ten-minute
+ * re-probes rotate through the databases.  A scheduler that exits for any
+ * other reason (a crash, pg_terminate_backend) is started again on the
+ * next round, not sooner than RESTART_DELAY_MS after its start.
+ *
+ * The launcher sleeps on its latch: it is woken by those requests, by the
+ * postmaster when one of its schedulers starts or stops (bgw_notify_pid),
  * by SIGHUP, or after migrate.naptime.
  *
  * IDENTIFICATION
@@ -42,31 +58,49 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "durable.h"
 #include "dynworker.h"
 #include "guc.h"
 #include "shmem.h"
 #include "worker.h"
 
-/* how often databases without the extension are probed anyway */
+/* how long an "idle" answer (no extension, no schedule) is trusted */
 #define REPROBE_INTERVAL_MS (10 * 60 * 1000)
 
 /* a scheduler that ended is not started again sooner than this after its start */
 #define RESTART_DELAY_MS (10 * 1000)
+
+/* most schedulers at once that have not yet found an enabled schedule */
+#define MAX_PROBES 2
 
 PGDLLEXPORT void migrate_launcher_main(Datum main_arg);
 
 /* launcher-local: the handle of each slot's scheduler */
 static BackgroundWorkerHandle **handles;
 
-/* databases whose scheduler found no extension, until the next probe */
-static List *without_extension = NIL;
+/* what the launcher knows about each database it has seen */
+typedef struct DatabaseState
+{
+	Oid			oid;			/* hash key */
+	bool		idle;			/* needs no scheduler: do not start one */
+	uint64		answered_generation;	/* wake_generation of that answer */
+	TimestampTz answered_at;
+	uint64		asked_generation;	/* its latest wake-up seen */
+	bool		asked;			/* woken since its last start: served first */
+} DatabaseState;
 
-/* "no free slot" was logged since the last probe */
-static bool warned_full = false;
+static HTAB *database_states = NULL;
+
+/* "no free slot" was logged at this time (once per reprobe interval) */
+static TimestampTz warned_full_at = 0;
+
+/* "could not start a scheduler" was logged at this time (once a minute) */
+static TimestampTz warned_no_worker_at = 0;
 
 typedef struct DatabaseEntry
 {
@@ -162,31 +196,47 @@ slot_for(Oid database, bool take)
 	return take ? free_slot : -1;
 }
 
+/* fill or empty a slot, under the lock */
+static void
+set_slot(int slot, Oid database)
+{
+	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
+	migrate_shared->schedulers[slot].database = database;
+	migrate_shared->schedulers[slot].pid = 0;
+	migrate_shared->schedulers[slot].active = false;
+	migrate_shared->schedulers[slot].idle = false;
+	migrate_shared->schedulers[slot].generation = 0;
+	migrate_shared->schedulers[slot].hold_until = 0;
+	migrate_shared->schedulers[slot].started_at = GetCurrentTimestamp();
+	LWLockRelease(migrate_shared->lock);
+}
+
+/* the slot is filled first: the new scheduler looks for it at once */
 static void
 start_scheduler(int slot, const DatabaseEntry *db)
 {
 	char	   *name = psprintf("migrate scheduler for database %s", db->name);
 	MemoryContext old;
 
+	set_slot(slot, db->oid);
 	/* the handle must outlive this round's memory */
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	handles[slot] = migrate_start_worker("migrate_scheduler_main", "migrate scheduler",
 										 name, ObjectIdGetDatum(db->oid));
 	MemoryContextSwitchTo(old);
-	if (handles[slot] == NULL)
+	if (handles[slot] != NULL)
+		return;
+	set_slot(slot, InvalidOid);
+	/* tried again every round: say so once a minute */
+	if (TimestampDifferenceExceeds(warned_no_worker_at, GetCurrentTimestamp(), 60 * 1000))
 	{
 		ereport(LOG,
 				(errmsg("migrate launcher could not start a scheduler for database \"%s\"", db->name),
-				 errhint("Raise max_worker_processes.")));
-		return;
+				 errdetail("%s", migrate_describe_worker_slots()),
+				 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d).",
+						 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
+		warned_no_worker_at = GetCurrentTimestamp();
 	}
-	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
-	migrate_shared->schedulers[slot].database = db->oid;
-	migrate_shared->schedulers[slot].pid = 0;
-	migrate_shared->schedulers[slot].no_extension = false;
-	migrate_shared->schedulers[slot].hold_until = 0;
-	migrate_shared->schedulers[slot].started_at = GetCurrentTimestamp();
-	LWLockRelease(migrate_shared->lock);
 }
 
 /*
@@ -204,12 +254,6 @@ scheduler_alive(int slot)
 	return pid != 0 && kill(pid, 0) == 0;
 }
 
-/*
- * Free the slot of every scheduler that has ended, remembering databases
- * without the extension.  A scheduler that ended otherwise (a crash,
- * pg_terminate_backend) keeps its slot for the restart delay, and one
- * kicked out by a database command until that is done.
- */
 static bool
 database_listed(List *databases, Oid database)
 {
@@ -221,6 +265,89 @@ database_listed(List *databases, Oid database)
 	return false;
 }
 
+/* the launcher's knowledge of a database; unknown ones are not idle */
+static DatabaseState *
+database_state(Oid database)
+{
+	DatabaseState *state;
+	bool		found;
+
+	state = hash_search(database_states, &database, HASH_ENTER, &found);
+	if (!found)
+	{
+		state->idle = false;
+		state->answered_generation = 0;
+		state->answered_at = 0;
+		state->asked_generation = 0;
+		state->asked = false;
+	}
+	return state;
+}
+
+/*
+ * Empty the wake set: each database named there wants a scheduler (its
+ * request is newer than any "idle" answer given before it).  An overflowed
+ * set makes every database a candidate again.
+ */
+static void
+take_wake_requests(void)
+{
+	MigrateWakeRequest requests[MIGRATE_WAKE_SET_SIZE];
+	int			n;
+	bool		rescan;
+
+	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
+	n = migrate_shared->nwake;
+	memcpy(requests, migrate_shared->wake, sizeof(MigrateWakeRequest) * n);
+	migrate_shared->nwake = 0;
+	rescan = migrate_shared->rescan;
+	migrate_shared->rescan = false;
+	LWLockRelease(migrate_shared->lock);
+
+	if (rescan)
+	{
+		HASH_SEQ_STATUS seq;
+		DatabaseState *state;
+
+		hash_seq_init(&seq, database_states);
+		while ((state = hash_seq_search(&seq)) != NULL)
+			state->idle = false;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		DatabaseState *state = database_state(requests[i].database);
+
+		state->asked_generation = Max(state->asked_generation, requests[i].generation);
+		state->asked = true;
+		if (state->idle && requests[i].generation > state->answered_generation)
+			state->idle = false;
+	}
+}
+
+/*
+ * An "idle" answer (no extension, no enabled schedule) counts unless the
+ * database asked for a scheduler after the scheduler looked: a concurrent
+ * CREATE EXTENSION or schedule() must not lose against it.  A request
+ * that reaches the launcher only later is compared in take_wake_requests.
+ */
+static void
+note_idle_answer(const MigrateSchedulerSlot *copy)
+{
+	DatabaseState *state = database_state(copy->database);
+
+	if (state->asked_generation > copy->generation)
+		return;
+	state->idle = true;
+	state->answered_generation = copy->generation;
+	state->answered_at = GetCurrentTimestamp();
+}
+
+/*
+ * Free the slot of every scheduler that has ended, remembering idle
+ * answers.  A scheduler that ended otherwise (a crash,
+ * pg_terminate_backend) keeps its slot for the restart delay, and one
+ * kicked out by a database command until that is done.
+ */
 static void
 collect_ended_schedulers(List *databases)
 {
@@ -228,33 +355,21 @@ collect_ended_schedulers(List *databases)
 	{
 		MigrateSchedulerSlot *slot = &migrate_shared->schedulers[i];
 		MigrateSchedulerSlot copy;
-		uint64		wake_generation;
 
 		if (!OidIsValid(slot->database) || scheduler_alive(i))
 			continue;
 		/* schedulers and other backends write these under the lock */
 		LWLockAcquire(migrate_shared->lock, LW_SHARED);
 		copy = *slot;
-		wake_generation = migrate_shared->wake_generation;
 		LWLockRelease(migrate_shared->lock);
 
-		/* no answer about the extension counts if one was created since */
-		if (copy.no_extension && copy.generation == wake_generation)
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-			without_extension = lappend_oid(without_extension, copy.database);
-			MemoryContextSwitchTo(old);
-		}
+		if (copy.idle)
+			note_idle_answer(&copy);
 		else if (database_listed(databases, copy.database) &&
 				 (!TimestampDifferenceExceeds(copy.started_at, GetCurrentTimestamp(), RESTART_DELAY_MS) ||
 				  GetCurrentTimestamp() < copy.hold_until))
 			continue;			/* gone databases free their slot at once */
-		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
-		slot->database = InvalidOid;
-		slot->pid = 0;
-		slot->no_extension = false;
-		LWLockRelease(migrate_shared->lock);
+		set_slot(i, InvalidOid);
 		if (handles[i])
 			pfree(handles[i]);
 		handles[i] = NULL;
@@ -262,43 +377,129 @@ collect_ended_schedulers(List *databases)
 }
 
 /*
- * One round: collect schedulers that ended, then start one for every
- * wanted database that has neither a scheduler nor a known absence of the
- * extension.  "reprobe" forgets those absences.
+ * Idle answers expire one by one, each REPROBE_INTERVAL_MS after it was
+ * given, so that after a restart or a restore every database with
+ * schedules is found; at most MAX_PROBES run at once, so the probes
+ * rotate through the databases instead of all starting together.  A
+ * database with a spooled failure record (durable.c) needs a scheduler to
+ * write it into its tables.
  */
 static void
-launch_round(bool reprobe)
+expire_idle_answers(void)
 {
-	List	   *databases = candidate_databases();
+	List	   *spooled = migrate_spooled_databases();
+	HASH_SEQ_STATUS seq;
+	DatabaseState *state;
 	ListCell   *lc;
 
-	if (reprobe)
+	hash_seq_init(&seq, database_states);
+	while ((state = hash_seq_search(&seq)) != NULL)
+		if (state->idle &&
+			TimestampDifferenceExceeds(state->answered_at, GetCurrentTimestamp(), REPROBE_INTERVAL_MS))
+			state->idle = false;
+	foreach(lc, spooled)
 	{
-		list_free(without_extension);
-		without_extension = NIL;
-		warned_full = false;
+		state = database_state(lfirst_oid(lc));
+		state->idle = false;
+		state->asked = true;
 	}
-	collect_ended_schedulers(databases);
+}
 
-	foreach(lc, databases)
+/* schedulers running that have not (yet) found an enabled schedule */
+static int
+probes_running(void)
+{
+	int			n = 0;
+
+	LWLockAcquire(migrate_shared->lock, LW_SHARED);
+	for (int i = 0; i < migrate_shared->nschedulers; i++)
+		if (OidIsValid(migrate_shared->schedulers[i].database) &&
+			!migrate_shared->schedulers[i].active)
+			n++;
+	LWLockRelease(migrate_shared->lock);
+	return n;
+}
+
+/*
+ * Start a scheduler in each database that may need one, asked-for ones
+ * first, as long as slots are free and fewer than MAX_PROBES are probing.
+ */
+static void
+start_schedulers(List *databases)
+{
+	for (int pass = 0; pass < 2; pass++)
 	{
-		DatabaseEntry *db = lfirst(lc);
-		int			slot;
+		ListCell   *lc;
 
-		if (list_member_oid(without_extension, db->oid) || slot_for(db->oid, false) >= 0)
-			continue;
-		slot = slot_for(db->oid, true);
-		if (slot < 0)
+		foreach(lc, databases)
 		{
-			if (!warned_full)
-				ereport(LOG,
-						(errmsg("migrate launcher has no free scheduler slot for database \"%s\"", db->name),
-						 errhint("Raise migrate.max_workers.")));
-			warned_full = true;
-			break;
+			DatabaseEntry *db = lfirst(lc);
+			DatabaseState *state = database_state(db->oid);
+			int			slot;
+
+			if (slot_for(db->oid, false) >= 0)
+			{
+				state->asked = false;	/* its scheduler was woken directly */
+				continue;
+			}
+			if (state->idle || (pass == 0 && !state->asked))
+				continue;
+			if (probes_running() >= MAX_PROBES)
+				return;
+			slot = slot_for(db->oid, true);
+			if (slot < 0)
+			{
+				if (TimestampDifferenceExceeds(warned_full_at, GetCurrentTimestamp(), REPROBE_INTERVAL_MS))
+				{
+					ereport(LOG,
+							(errmsg("migrate launcher has no free scheduler slot for database \"%s\"", db->name),
+							 errdetail("All %d slots are taken by databases with enabled schedules.",
+									   migrate_shared->nschedulers),
+							 errhint("Raise migrate.max_workers (and max_worker_processes with it).")));
+					warned_full_at = GetCurrentTimestamp();
+				}
+				return;
+			}
+			state->asked = false;
+			start_scheduler(slot, db);
 		}
-		start_scheduler(slot, db);
 	}
+}
+
+/*
+ * One round: take the databases' requests, collect schedulers that ended,
+ * then start one for every wanted database that is not known to be idle.
+ */
+static void
+launch_round(void)
+{
+	List	   *databases = candidate_databases();
+
+	take_wake_requests();
+	collect_ended_schedulers(databases);
+	expire_idle_answers();
+	start_schedulers(databases);
+}
+
+/*
+ * Say at startup when max_worker_processes leaves no room for what migrate
+ * needs: the launcher, migrate.max_workers schedulers, an apply worker and
+ * a failure recorder, besides PostgreSQL's logical replication launcher.
+ */
+static void
+check_worker_budget(void)
+{
+	int			needed = migrate_max_workers + MIGRATE_WORKERS_BESIDES_SCHEDULERS;
+
+	if (max_worker_processes < needed)
+		ereport(LOG,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("max_worker_processes (%d) is too small for migrate.max_workers (%d)",
+						max_worker_processes, migrate_max_workers),
+				 errdetail("migrate needs %d background worker slots: one per scheduler, plus the launcher, an apply worker, a failure recorder and the logical replication launcher.",
+						   needed),
+				 errhint("Set max_worker_processes to at least %d, or lower migrate.max_workers.",
+						 needed)));
 }
 
 static void
@@ -317,7 +518,6 @@ void
 migrate_launcher_main(Datum main_arg)
 {
 	MemoryContext loop_context;
-	TimestampTz last_probe = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -333,12 +533,20 @@ migrate_launcher_main(Datum main_arg)
 	LWLockRelease(migrate_shared->lock);
 	before_shmem_exit(forget_launcher, (Datum) 0);
 
+	{
+		HASHCTL		ctl = {0};
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DatabaseState);
+		database_states = hash_create("migrate launcher databases", 64, &ctl,
+									  HASH_ELEM | HASH_BLOBS);
+	}
+	check_worker_budget();
+
 	loop_context = AllocSetContextCreate(TopMemoryContext, "migrate launcher loop",
 										 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		bool		reprobe;
-
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
@@ -346,18 +554,10 @@ migrate_launcher_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
-		reprobe = migrate_shared->rescan ||
-			TimestampDifferenceExceeds(last_probe, GetCurrentTimestamp(), REPROBE_INTERVAL_MS);
-		migrate_shared->rescan = false;
-		LWLockRelease(migrate_shared->lock);
-		if (reprobe)
-			last_probe = GetCurrentTimestamp();
-
 		MemoryContextReset(loop_context);
 		MemoryContextSwitchTo(loop_context);
 		pgstat_report_activity(STATE_RUNNING, "starting schedulers");
-		launch_round(reprobe);
+		launch_round();
 		pgstat_report_activity(STATE_IDLE, NULL);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

@@ -85,6 +85,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "durable.h"
 #include "guc.h"
 #include "lock.h"
 #include "plan.h"
@@ -784,7 +785,11 @@ extension_installed(void)
 {
 	bool		installed;
 
-	/* a CREATE EXTENSION committed after this check wakes the launcher again */
+	/*
+	 * A CREATE EXTENSION, schedule() or resume() committed after this check
+	 * has a later generation: the launcher then ignores our "idle" answer.
+	 * The schedule check below runs later still, so this covers it too.
+	 */
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 	if (my_slot >= 0)
 		migrate_shared->schedulers[my_slot].generation = migrate_shared->wake_generation;
@@ -824,19 +829,52 @@ claim_slot(Oid database)
 	before_shmem_exit(forget_scheduler, (Datum) 0);
 }
 
+/*
+ * Whether this database needs a scheduler beyond this round: a schedule is
+ * enabled (a paused scheduler stays, so that pause() and resume() are
+ * seen within naptime).  Says so in the slot, which makes this scheduler
+ * count as running rather than as a probe.
+ */
+static bool
+has_enabled_schedule(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	bool		found;
+	bool		isnull;
+
+	migrate_begin_work();
+	spi_exec("SELECT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)",
+			 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+									   &isnull));
+	migrate_end_work(caller);
+
+	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
+	if (my_slot >= 0)
+		migrate_shared->schedulers[my_slot].active = found;
+	LWLockRelease(migrate_shared->lock);
+	return found;
+}
+
+/*
+ * Leave with nothing to do (no extension, or no enabled schedule): the
+ * launcher frees the slot and starts no scheduler here again until this
+ * database asks for one (migrate_request_wakeup) or its next probe.
+ */
 static void
 exit_without_extension(void)
 {
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 	if (my_slot >= 0)
-		migrate_shared->schedulers[my_slot].no_extension = true;
+		migrate_shared->schedulers[my_slot].idle = true;
 	LWLockRelease(migrate_shared->lock);
 	proc_exit(0);
 }
 
 /*
- * One round: exit if the extension is gone, run or skip every due
- * schedule.  Returns how long to sleep.
+ * One round: exit if the extension is gone or no schedule is enabled
+ * (after writing failure records spooled by durable.c), run or skip every
+ * due schedule.  Returns how long to sleep.
  */
 static long
 scheduler_round(MemoryContext keep)
@@ -846,6 +884,10 @@ scheduler_round(MemoryContext keep)
 	ListCell   *lc;
 
 	if (!extension_installed())
+		exit_without_extension();
+	MemoryContextSwitchTo(keep);
+	migrate_replay_spooled_failures();
+	if (!has_enabled_schedule())
 		exit_without_extension();
 	MemoryContextSwitchTo(keep);
 
@@ -951,11 +993,8 @@ wake_at_commit(XactEvent event, void *arg)
 		return;
 	wakeup_pending = false;
 
-	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
-	migrate_shared->rescan = true;
-	migrate_shared->wake_generation++;
-	if (migrate_shared->launcher_latch)
-		SetLatch(migrate_shared->launcher_latch);
+	migrate_ask_for_scheduler(MyDatabaseId);
+	LWLockAcquire(migrate_shared->lock, LW_SHARED);
 	for (int i = 0; i < migrate_shared->nschedulers; i++)
 	{
 		MigrateSchedulerSlot *slot = &migrate_shared->schedulers[i];
@@ -971,9 +1010,11 @@ wake_at_commit(XactEvent event, void *arg)
 }
 
 /*
- * Ask the launcher and this database's scheduler to look again once the
- * current transaction commits (a new extension, schedule or resume is not
- * visible to them before).  A no-op without the launcher.
+ * Ask the launcher for a scheduler in this database, and its scheduler (if
+ * running) to look again, once the current transaction commits (a new
+ * extension, schedule or resume is not visible to them before).  The
+ * request names this database only: the launcher probes no other.  A no-op
+ * without the launcher.
  */
 void
 migrate_request_wakeup(void)

@@ -15,9 +15,11 @@
  * microseconds of a copy, once per statement; readers take it shared and
  * copy the slots out before formatting anything.  The scheduler slots are
  * written by the launcher (database, started_at) and by each scheduler
- * (its pid, no_extension), always under the lock.  The launcher's latch is
- * set, under the lock, to wake it: on CREATE EXTENSION, and when a
- * scheduler exits.
+ * (its pid, active, idle, generation), always under the lock.  The wake
+ * set is appended to by any backend whose transaction asks for a
+ * scheduler (schedule(), resume(), CREATE EXTENSION) as it commits, and
+ * emptied by the launcher.  The launcher's latch is set, under the lock,
+ * to wake it: on such a commit, and when a scheduler exits.
  *
  * IDENTIFICATION
  *	  src/shmem.c
@@ -110,4 +112,39 @@ migrate_shmem_init(void)
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = migrate_shmem_startup;
+}
+
+/*
+ * Ask the launcher for a scheduler in this database: add it to the wake
+ * set with a new generation (which also outdates an "idle" answer its
+ * scheduler gave before now) and wake the launcher.  If the set is full
+ * the launcher looks at every database instead.  A no-op without the
+ * launcher's shared memory.
+ */
+void
+migrate_ask_for_scheduler(Oid database)
+{
+	uint64		generation;
+	int			i;
+
+	if (migrate_shared == NULL)
+		return;
+	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
+	generation = ++migrate_shared->wake_generation;
+	for (i = 0; i < migrate_shared->nwake; i++)
+		if (migrate_shared->wake[i].database == database)
+			break;
+	if (i < migrate_shared->nwake)
+		migrate_shared->wake[i].generation = generation;
+	else if (migrate_shared->nwake < MIGRATE_WAKE_SET_SIZE)
+	{
+		migrate_shared->wake[i].database = database;
+		migrate_shared->wake[i].generation = generation;
+		migrate_shared->nwake++;
+	}
+	else
+		migrate_shared->rescan = true;
+	if (migrate_shared->launcher_latch)
+		SetLatch(migrate_shared->launcher_latch);
+	LWLockRelease(migrate_shared->lock);
 }

@@ -47,18 +47,31 @@ typedef struct MigrateSchedulerSlot
 	Oid			database;		/* InvalidOid when free */
 	pid_t		pid;			/* 0 until the worker has started */
 	TimestampTz started_at;
-	bool		no_extension;	/* it exited: extension not installed */
+	bool		active;			/* it found an enabled schedule: no probe */
+	bool		idle;			/* it exited: no extension or no schedule */
 	uint64		generation;		/* wake_generation when it checked */
 	TimestampTz hold_until;		/* do not start one before (DROP DATABASE) */
 } MigrateSchedulerSlot;
+
+/* how many databases may ask for a scheduler between two launcher rounds */
+#define MIGRATE_WAKE_SET_SIZE 64
+
+/* a database that asked for a scheduler (schedule, resume, CREATE EXTENSION) */
+typedef struct MigrateWakeRequest
+{
+	Oid			database;
+	uint64		generation;		/* wake_generation of its latest request */
+} MigrateWakeRequest;
 
 typedef struct MigrateShared
 {
 	LWLock	   *lock;			/* protects everything below */
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch;
-	bool		rescan;			/* an extension was created: look again */
-	uint64		wake_generation;	/* counts CREATE EXTENSION wake-ups */
+	bool		rescan;			/* the wake set overflowed: look at all */
+	uint64		wake_generation;	/* counts wake-ups of any database */
+	int			nwake;			/* requests in wake[] */
+	MigrateWakeRequest wake[MIGRATE_WAKE_SET_SIZE];
 	int			nschedulers;
 	int			nprogress;
 	MigrateSchedulerSlot *schedulers;	/* nschedulers slots */
@@ -68,5 +81,6 @@ typedef struct MigrateShared
 extern MigrateShared *migrate_shared;
 
 extern void migrate_shmem_init(void);
+extern void migrate_ask_for_scheduler(Oid database);
 
 #endif							/* MIGRATE_SHMEM_H */

@@ -71,7 +71,10 @@ BEGIN
     RAISE EXCEPTION 'migration % not applied within 60 s', v;
 END $$;
 SQL
-# the scheduler of the new database, so that its start is not measured
+# the scheduler of the new database, so that its start is not measured (a
+# database keeps a scheduler only while it has an enabled schedule: keep one
+# that is not due for a day)
+q -c "SELECT migrate.schedule('pickup_keep', every => '1 day')" >/dev/null
 for _ in $(seq 1 300); do
     [ "$(v -c "SELECT scheduler FROM migrate.health()")" = running ] && break
     sleep 0.1

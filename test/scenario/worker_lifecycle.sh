@@ -2,9 +2,11 @@
 # test/scenario/worker_lifecycle.sh: the launcher starts, restarts and stops
 # the per-database schedulers, which cost nothing while idle.
 #
-#   1. CREATE EXTENSION in a new database: a "migrate scheduler" for it shows
+#   1. CREATE EXTENSION in a new database: the launcher probes it and, as it
+#      has no enabled schedule, no scheduler stays (health() says "idle (no
+#      enabled schedule)"); schedule(): a "migrate scheduler" for it shows
 #      up in pg_stat_activity within a few seconds, and stays
-#   2. idle CPU: with no schedule, its utime+stime (/proc/<pid>/stat) grows
+#   2. idle CPU: with no schedule due, its utime+stime (/proc/<pid>/stat) grows
 #      by at most IDLE_TICKS_MAX clock ticks over 10 s (it wakes once per
 #      naptime); the exact CPU time (/proc/<pid>/schedstat) is reported.
 #      And with a schedule due while another session holds the migrate lock,
@@ -12,8 +14,12 @@
 #   3. pg_terminate_backend(scheduler): the launcher starts a new one (at
 #      once when the old one ran for more than 10 s; not sooner than 10 s
 #      after the start of one that is killed again at once)
-#   4. DROP EXTENSION: the scheduler exits within a few naptimes
+#   4. unschedule() of the last schedule: the scheduler exits within a few
+#      naptimes, and schedule() brings it back, also when it commits while
+#      the scheduler is deciding to leave (6 pairs); DROP EXTENSION: the
+#      scheduler exits within a few naptimes
 #   5. DROP DATABASE (without FORCE) succeeds while a scheduler is connected
+#      (the database has a schedule)
 #   6. an own preloaded cluster with a scheduler and an apply worker busy in
 #      a non-transactional migration: pg_ctl stop -m fast completes, the
 #      workers are gone, and the server log has no crash
@@ -37,20 +43,26 @@ scenario_init worker_lifecycle "$DB" "$DB2"
 require_preload
 IDLE_TICKS_MAX="${IDLE_TICKS_MAX:-5}"
 
-# --- 1. the scheduler appears -------------------------------------------------
-t0=$(now_ms)
+# --- 1. no scheduler without a schedule; the scheduler appears ---------------
 sql "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate"
+sleep $(( 2 * NAPTIME + 1 ))
+expect "no schedule: no scheduler for $DB" "$(scheduler_pid "$DB")" ""
+expect "no schedule: health() says idle" \
+    "$(val "$DB" -c "SELECT scheduler || '/' || coalesce(scheduler_pid::text, '') FROM migrate.health()")" \
+    "idle (no enabled schedule)/"
+t0=$(now_ms)
+sql "$DB" -c "SET client_min_messages = warning" -c "SELECT migrate.schedule('keep', every => '1 day')" >/dev/null
 _scheduler_up() { pid1="$(scheduler_pid "$DB")"; [ -n "$pid1" ]; }
 pid1=""
 if wait_until 30 _scheduler_up; then
     ms=$(( $(now_ms) - t0 ))
     if [ "$ms" -le $(( 5000 + 1000 * NAPTIME )) ]; then
-        pass "scheduler for $DB (pid $pid1) up ${ms} ms after CREATE EXTENSION"
+        pass "scheduler for $DB (pid $pid1) up ${ms} ms after schedule()"
     else
-        fail "scheduler for $DB took ${ms} ms after CREATE EXTENSION (more than a few seconds)"
+        fail "scheduler for $DB took ${ms} ms after schedule() (more than a few seconds)"
     fi
 else
-    fail "no scheduler for $DB within 30 s of CREATE EXTENSION"
+    fail "no scheduler for $DB within 30 s of schedule()"
     scenario_finish
 fi
 # a scheduler started before the extension was visible exits at once: make
@@ -60,7 +72,7 @@ pid="$(scheduler_pid "$DB")"
 if [ -n "$pid" ] && [ "$pid" = "$pid1" ]; then
     pass "scheduler pid $pid1 still running after $((2 * NAPTIME)) s"
 else
-    note "scheduler pid changed from $pid1 to '$pid' (the first one found no extension)"
+    note "scheduler pid changed from $pid1 to '$pid' (the first one found no schedule)"
     pid1="$pid"
     [ -n "$pid1" ] || { fail "no scheduler for $DB after $((2 * NAPTIME)) s"; scenario_finish; }
 fi
@@ -81,8 +93,8 @@ cpu_us() {   # CPU time of a process in microseconds (schedstat), or '?'
     if read -r ns _ <"/proc/$1/schedstat" 2>/dev/null; then echo $(( ns / 1000 )); else echo '?'; fi
 }
 if [ -r "/proc/$pid1/stat" ]; then
-    n="$(val "$DB" -c "SELECT count(*) FROM migrate.schedule")"
-    expect "idle: no schedule in $DB" "$n" 0
+    n="$(val "$DB" -c "SELECT count(*) FROM migrate.schedule WHERE next_run_at > now() + interval '1 minute'")"
+    expect "idle: only a schedule that is not due in $DB" "$n" 1
     before="$(ticks "$pid1")" us0="$(cpu_us "$pid1")"
     t0=$(now_ms)
     sleep 10
@@ -162,8 +174,42 @@ else
     fail "terminate again: no new scheduler within 30 s"
 fi
 
-# --- 4. DROP EXTENSION: the scheduler leaves ----------------------------------
+# --- 4. unschedule(), then DROP EXTENSION: the scheduler leaves ---------------
 _scheduler_gone() { [ -z "$(scheduler_pid "$DB")" ]; }
+t0=$(now_ms)
+sql "$DB" -c "SELECT migrate.unschedule('keep')" >/dev/null
+if wait_until 30 _scheduler_gone; then
+    ms=$(( $(now_ms) - t0 ))
+    if [ "$ms" -le $(( 3000 * NAPTIME + 2000 )) ]; then
+        pass "unschedule: scheduler gone after ${ms} ms"
+    else
+        fail "unschedule: scheduler took ${ms} ms to exit (naptime ${NAPTIME}s)"
+    fi
+else
+    fail "unschedule: scheduler still there 30 s after unschedule() of the last schedule"
+fi
+t0=$(now_ms)
+sql "$DB" -c "SET client_min_messages = warning" -c "SELECT migrate.schedule('keep', every => '1 day')" >/dev/null
+if wait_until 30 _scheduler_up; then
+    pass "schedule again: scheduler (pid $pid1) back $(( $(now_ms) - t0 )) ms after schedule()"
+else
+    fail "schedule again: no scheduler within 30 s of schedule()"
+fi
+# a schedule() that commits while the scheduler is deciding that there is
+# none must win: unschedule and schedule again at different points of its
+# naptime, and the scheduler must be there (and stay) each time
+lost=0
+for pause in 0 0.2 0.4 0.6 0.8 1.0; do
+    sql "$DB" -c "SELECT migrate.unschedule('keep')" >/dev/null
+    sleep "$pause"
+    sql "$DB" -c "SET client_min_messages = warning" -c "SELECT migrate.schedule('keep', every => '1 day')" >/dev/null
+    sleep $(( 2 * NAPTIME + 1 ))
+    if [ -z "$(scheduler_pid "$DB")" ]; then
+        lost=$(( lost + 1 ))
+        note "race: no scheduler $(( 2 * NAPTIME + 1 )) s after schedule() ${pause} s after unschedule()"
+    fi
+done
+expect "race: a scheduler after each of 6 unschedule()/schedule() pairs" "$lost" 0
 t0=$(now_ms)
 sql "$DB" -c "DROP EXTENSION migrate"
 if wait_until 30 _scheduler_gone; then
@@ -180,7 +226,8 @@ sleep "$NAPTIME"
 expect "drop extension: not restarted in $DB" "$(scheduler_pid "$DB")" ""
 
 # --- 5. DROP DATABASE while a scheduler is connected ---------------------------
-sql "$DB2" -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate"
+sql "$DB2" -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate" \
+    -c "SELECT migrate.schedule('keep', every => '1 day')" >/dev/null
 _scheduler2_up() { [ -n "$(scheduler_pid "$DB2")" ]; }
 if wait_until 30 _scheduler2_up; then
     p="$(scheduler_pid "$DB2")"
@@ -204,7 +251,7 @@ own() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$OWN_HOST" -p "$OWN_PORT" "$@"; 
 own -d postgres -c "CREATE DATABASE shut" >/dev/null
 own -d shut -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate" \
     -c "SELECT migrate.register('1', 'long_nontransactional', '-- @transaction: false
-SELECT pg_sleep(60);', NULL)" >/dev/null
+SELECT pg_sleep(60);', NULL)" -c "SELECT migrate.schedule('keep', every => '1 day')" >/dev/null
 _own_up() {
     own -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'migrate scheduler' AND datname = 'shut'" |
         grep -qx 1
