@@ -37,8 +37,11 @@ ROWS="${KILL_ROWS:-200000}"
 DB=migrate_kill
 V=20250601000001
 
+# synchronous_commit: the throwaway clusters turn it off for speed, and then
+# a kill -9 (a crash restart) loses the commits of the last moments: the
+# state a trial finds would be older than what the worker had recorded
 scenario_own_cluster 7 "shared_preload_libraries = 'migrate'" "migrate.naptime = 1" \
-    "restart_after_crash = on"
+    "restart_after_crash = on" "synchronous_commit = on"
 own() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$OWN_HOST" -p "$OWN_PORT" -d "$DB" "$@"; }
 own_up() { psql -X -q -A -t -h "$OWN_HOST" -p "$OWN_PORT" -d "$DB" -c 'SELECT 1' >/dev/null 2>&1; }
 
