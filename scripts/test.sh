@@ -62,6 +62,18 @@ show_file() {
 
 make_vars=(PG_CONFIG="$MIGRATE_PG_CONFIG")
 
+# wait_for_scheduler DB: up to 15 s for the scheduler of DB to start
+wait_for_scheduler() {
+    local i
+    for i in $(seq 1 150); do
+        [ -n "$(psql -X -A -t -d "$1" -c "SELECT pid FROM pg_stat_activity
+                WHERE backend_type = 'migrate scheduler' AND datname = '$1'")" ] && return 0
+        sleep 0.1
+    done
+    echo "no scheduler started in database $1 within 15 s" >&2
+    return 1
+}
+
 # --- pg_regress -------------------------------------------------------------
 section "pg_regress (sql/, expected/)"
 rm -f regression.diffs regression.out
@@ -88,7 +100,17 @@ if compgen -G "test/pgtap/*.sql" >/dev/null; then
     if psql -X -q -v ON_ERROR_STOP=1 -d postgres \
             -c 'SET client_min_messages = warning' \
             -c 'DROP DATABASE IF EXISTS migrate_pgtap' \
-            -c 'CREATE DATABASE migrate_pgtap' &&
+            -c 'CREATE DATABASE migrate_pgtap' \
+            -c 'DROP DATABASE IF EXISTS migrate_pgtap_scheduled' \
+            -c 'CREATE DATABASE migrate_pgtap_scheduled' &&
+       # a database with an enabled schedule keeps a scheduler running, so
+       # that hostile.sql can try to signal one (a database without
+       # schedules has none)
+       psql -X -q -v ON_ERROR_STOP=1 -d migrate_pgtap_scheduled \
+            -c 'SET client_min_messages = warning' \
+            -c 'CREATE EXTENSION migrate' \
+            -c "SELECT migrate.schedule('keep_a_scheduler', every => '1 day')" &&
+       wait_for_scheduler migrate_pgtap_scheduled &&
        PGDATABASE=migrate_pgtap make installcheck-pgtap "${make_vars[@]}"; then
         record PASS "pgtap"
     else

@@ -268,7 +268,7 @@ SELECT CASE WHEN current_setting('tap.launcher') <> ''
             'the launcher is still the same process')
     ELSE skip('migrate is not preloaded: no launcher', 1) END;
 SELECT CASE WHEN current_setting('tap.scheduler') <> ''
-    THEN is((SELECT count(*) FROM pg_stat_activity WHERE pid = current_setting('tap.scheduler')::int),
+    THEN is((SELECT count(*) FROM pg_stat_activity WHERE pid = nullif(current_setting('tap.scheduler'), '')::int),
             1::bigint, 'the scheduler is still running')
     ELSE skip('no migrate scheduler is running', 1) END;
 
