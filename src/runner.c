@@ -271,6 +271,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 	ErrorData  *edata = NULL;
 	SavedUser	saved = {InvalidOid, 0, false};
 
+	migrate_lock_nontransactional_begin();	/* no waiting for the lock now */
 	prepare_nontransactional(state, m, direction, context, first, keep);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
 						   state->number, context->total,
@@ -328,6 +329,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		migrate_end_work(keep);
 	}
 	migrate_progress_end();
+	migrate_lock_nontransactional_end();
 	return edata;
 }
 
