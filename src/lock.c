@@ -21,7 +21,11 @@
  * the advisory-lock functions build advisory tags, a different lock type.
  * So no role can take the lock, or hold it to block migrations, except by
  * calling migrate's own functions.  (The first release used an advisory
- * key, which pg_advisory_lock() could take.)
+ * key, which pg_advisory_lock() could take.)  The tag belongs to the user
+ * lock method, as advisory locks do, because a run holds the lock at
+ * session level across transactions, some of which fail: an abort
+ * releases the default method's session locks too (that is how CREATE
+ * INDEX CONCURRENTLY's are cleaned up), the user method's only at exit.
  *
  * Waiting.  A second caller waits up to migrate.lock_timeout, in the lock
  * manager's own queue, with lock_timeout set for the duration of the wait
@@ -109,6 +113,8 @@ set_migrate_locktag(LOCKTAG *tag, uint16 objsubid)
 	Oid			extension = get_extension_oid("migrate", false);
 
 	SET_LOCKTAG_OBJECT(*tag, MyDatabaseId, ExtensionRelationId, extension, objsubid);
+	/* session-level holds must survive a failed transaction of their run */
+	tag->locktag_lockmethodid = USER_LOCKMETHOD;
 }
 
 /*
