@@ -75,6 +75,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -132,6 +133,9 @@ describe(const char *query)
 	Oid			argtypes[3] = {OIDOID, OIDOID, OIDOID};
 	Datum		values[3];
 	char	   *volatile description = NULL;
+
+	/* pg_stat_activity as it is now, not as this transaction first read it */
+	pgstat_clear_snapshot();
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
