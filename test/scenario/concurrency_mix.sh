@@ -267,6 +267,8 @@ calls=$(wc -l <"$SCENARIO_WORK/calls.log")
 note "mix: $round rounds, $calls calls in $(( ($(now_ms) - started) / 1000 )) s"
 note "mix: outcomes: $(awk '{print $2}' "$SCENARIO_WORK/calls.log" | sort | uniq -c | awk '{printf "%s %s, ", $2, $1}')"
 note "mix: calls per operation: $(awk '{print $1}' "$SCENARIO_WORK/calls.log" | sort | uniq -c | awk '{printf "%s %s, ", $2, $1}')"
+note "mix: 55P03 because a run was executing statements outside a transaction: $(grep -c '^DETAIL:  The lock is held by a run that executes statements outside a transaction' "$SCENARIO_WORK/errors.log" || true)"
+note "mix: migrations run through the apply worker (CREATE/DROP INDEX CONCURRENTLY): $(val "$DB" -c "SELECT count(*) FROM migrate.event WHERE outcome = 'success' AND action IN ('apply', 'revert') AND version ~ '^[0-9]+$' AND version::int % 3 = 0")"
 note "mix: applied now: $(val "$DB" -c "SELECT count(*) FROM migrate.migration WHERE state = 'applied'") of $(val "$DB" -c "SELECT count(*) FROM migrate.migration"); history rows: $(val "$DB" -c "SELECT count(*) FROM migrate.event")"
 unexpected="$(awk -v allowed=" ok $ALLOWED " 'index(allowed, " " $2 " ") == 0 {print}' "$SCENARIO_WORK/calls.log" | sort | uniq -c)"
 if [ -z "$unexpected" ]; then
