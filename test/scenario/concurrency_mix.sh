@@ -167,6 +167,12 @@ broken() { val "${1:-$DB}" -c "SELECT version || ' ' || state || ': ' || problem
 
 # --- 2. the apply worker's hand-off with a queue (finding 17) ------------------
 handoff_ok=0
+holder_holds_lock() {
+    [ "$(val "$HDB" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                         WHERE a.query LIKE '%handoff_hold_%' AND a.pid <> pg_backend_pid()
+                           AND l.locktype = 'object' AND l.objsubid = 1 AND l.granted
+                           AND l.classid = 'pg_extension'::regclass")" = 1 ]
+}
 for try in $(seq 1 "$HANDOFF_TRIES"); do
     n=$((90 + try))
     sql "$HDB" >/dev/null -c "SELECT migrate.register('h$try', 'handoff_$try',
@@ -174,6 +180,8 @@ for try in $(seq 1 "$HANDOFF_TRIES"); do
     ( call 5s "BEGIN; SELECT migrate.register('h${try}x', 'handoff_hold_$try', 'SELECT $n;'); SELECT pg_sleep(2); COMMIT;" "$HDB" \
         >"$SCENARIO_WORK/h.out" ) &
     h=$!
+    # A starts only once H holds the lock (connecting can be slow under load)
+    wait_until 30 holder_holds_lock || fail "hand-off try $try: the holder did not get the lock"
     sleep 0.1
     ( call 10s "SELECT count(*) FROM migrate.apply()" "$HDB" >"$SCENARIO_WORK/a.out" ) &
     a=$!
