@@ -467,6 +467,20 @@ RETURNS TABLE (version text, name text, action text, state text,
 AS 'MODULE_PATHNAME', 'migrate_revert_all'
 LANGUAGE C VOLATILE;
 
+/*
+ * deploy(): apply() for a session that must wait for the migrate lock:
+ * waits between transactions, holding no snapshot, so that a running
+ * CREATE INDEX CONCURRENTLY does not deadlock with the wait (src/deploy.c).
+ */
+CREATE PROCEDURE migrate.deploy(target text DEFAULT NULL,
+                                max_wait interval DEFAULT '1 hour')
+AS 'MODULE_PATHNAME', 'migrate_deploy'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate.deploy(text, interval) IS
+    'wait (up to max_wait, holding no snapshot) for the migrate lock, then apply what is pending, up to target';
+REVOKE ALL ON PROCEDURE migrate.deploy(text, interval) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE migrate.deploy(text, interval) TO migrate_admin;
+
 CREATE FUNCTION migrate.repair(version text, up text DEFAULT NULL,
                                down text DEFAULT NULL)
 RETURNS text

@@ -234,9 +234,10 @@ describe_running_run(void)
 					" LIMIT 1");
 }
 
+/* waited: how long the caller waited, limit: the setting that said so */
 pg_attribute_noreturn()
 static void
-report_lock_busy(void)
+report_lock_busy(int waited, const char *limit)
 {
 	char	   *holder = describe_lock_holder();
 
@@ -246,10 +247,10 @@ report_lock_busy(void)
 					get_database_name(MyDatabaseId)),
 			 holder ? errdetail("It is held by %s.", holder) :
 			 errdetail("Another session held it."),
-			 migrate_lock_timeout == 0 ?
-			 errhint("Set migrate.lock_timeout to wait for the other session.") :
-			 errhint("Waited %d ms (migrate.lock_timeout). Retry when the other session has finished.",
-					 migrate_lock_timeout)));
+			 waited == 0 ?
+			 errhint("Set %s to wait for the other session.", limit) :
+			 errhint("Waited %d ms (%s). Retry when the other session has finished.",
+					 waited, limit)));
 }
 
 pg_attribute_noreturn()
@@ -391,7 +392,7 @@ migrate_lock_acquire(void)
 	if (nontransactional_run_in_progress())
 		report_run_in_progress();
 	if (migrate_lock_timeout == 0)
-		report_lock_busy();
+		report_lock_busy(0, "migrate.lock_timeout");
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), migrate_lock_timeout);
 	for (;;)
@@ -399,12 +400,34 @@ migrate_lock_acquire(void)
 		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
 
 		if (remaining <= 0)
-			report_lock_busy();
+			report_lock_busy(migrate_lock_timeout, "migrate.lock_timeout");
 		if (wait_for_lock(&tag, false, (int) Min(remaining, wait_slice_ms())))
 			return;
 		if (nontransactional_run_in_progress())
 			report_run_in_progress();
 	}
+}
+
+/*
+ * Take the migrate lock for the rest of the transaction, waiting in the
+ * lock manager's queue for up to timeout_ms, in one piece and whatever
+ * runs meanwhile.  Only for a caller that holds no snapshot (deploy.c):
+ * CREATE INDEX CONCURRENTLY ignores a backend without one, so waiting
+ * cannot deadlock with it.  limit names the setting for the message.
+ */
+void
+migrate_lock_acquire_without_snapshot(int timeout_ms, const char *limit)
+{
+	LOCKTAG		tag;
+
+	check_may_change_migrations();
+	Assert(!ActiveSnapshotSet());
+
+	set_migrate_locktag(&tag, MIGRATE_LOCK_OBJSUBID);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	if (timeout_ms <= 0 || !wait_for_lock(&tag, false, timeout_ms))
+		report_lock_busy(timeout_ms, limit);
 }
 
 /*

@@ -21,6 +21,7 @@
 									 * transaction */
 
 extern void migrate_lock_acquire(void);
+extern void migrate_lock_acquire_without_snapshot(int timeout_ms, const char *limit);
 extern void migrate_set_running(bool running);
 extern bool migrate_lock_session_try(void);
 extern void migrate_lock_session_release(void);

@@ -12,7 +12,7 @@
 --                     session and transaction level, exclusive and shared,
 --                     and keys made of pg_extension's and the extension's
 --                     oids.  In a second session it tries the other ways
---                     in: migrate.acquire_lock(), LOCK TABLE on migrate's
+--                     in: migrate.acquire_lock(), migrate.deploy(), LOCK TABLE on migrate's
 --                     tables, COMMENT ON / ALTER / DROP EXTENSION (all
 --                     refused, and nothing of theirs stays held).
 --   tap_lock_holder   member of migrate_admin: holds the real migrate lock
@@ -91,7 +91,7 @@ $$;
 \if :have_dblink
 
 BEGIN;
-SELECT plan(24 + CASE WHEN :'have_2pc' THEN 4 ELSE 0 END);
+SELECT plan(25 + CASE WHEN :'have_2pc' THEN 4 ELSE 0 END);
 
 -- ---------------------------------------------------------------------------
 -- the hostile role holds every advisory key it could guess
@@ -127,6 +127,8 @@ SELECT cmp_ok((SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pi
 SELECT dblink_connect('hostile2', pg_temp.conninfo('tap_lock_hostile')) = 'OK' AS connected \gset
 SELECT is(pg_temp.remote('hostile2', 'SELECT migrate.acquire_lock()'), '42501',
           'the hostile role cannot call migrate.acquire_lock()');
+SELECT is(pg_temp.remote('hostile2', 'CALL migrate.deploy(max_wait => $$0$$)'), '42501',
+          'the hostile role cannot CALL migrate.deploy()');
 SELECT is(pg_temp.remote('hostile2', 'BEGIN; LOCK TABLE migrate.migration IN ACCESS SHARE MODE'), '42501',
           'the hostile role cannot lock migrate.migration');
 SELECT is(pg_temp.remote('hostile2', 'ROLLBACK'), 'ok', 'rolled back');
