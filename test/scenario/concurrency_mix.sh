@@ -15,8 +15,9 @@
 #   3. the mix: MIX_ROUNDS rounds (default: as many as fit in MIX_SECONDS,
 #      default 35 s) in which 3 to 6 concurrent psql sessions run 1 or 2
 #      random calls each among register, apply, apply(target),
-#      revert(steps), revert(target), revert(migration, cascade) and
-#      revert_all, with migrate.lock_timeout between 0 and 3 s; every
+#      revert(steps), revert(target), revert(migration, cascade),
+#      revert_all and CALL deploy(max_wait => 0-3 s), with
+#      migrate.lock_timeout between 0 and 3 s; every
 #      third migration is a CREATE INDEX CONCURRENTLY (its down script a
 #      DROP INDEX CONCURRENTLY), so those plans go through the apply worker.
 #      After every round: no migration is dirty or failed, each registered
@@ -159,7 +160,8 @@ FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 WHERE NOT i.indisvalid;
 SQL
 }
-setup_db "$DB"
+# one database with the extension at a time: each has a scheduler, which
+# holds a background worker slot, and the apply worker needs one too
 setup_db "$HDB"
 
 # check the invariants; print the broken rows, if any
@@ -202,13 +204,14 @@ for try in $(seq 1 "$HANDOFF_TRIES"); do
 done
 expect "hand-off with sessions queued: the worker got the lock every time (no XX000, no 40P01)" \
     "$handoff_ok" "$HANDOFF_TRIES"
-# its scheduler holds a background worker slot the mix needs
+# its scheduler holds a background worker slot
 PGOPTIONS="-c client_min_messages=warning" \
     sql postgres -c "DROP DATABASE $HDB WITH (FORCE)"
 
 # --- 3. the mix -----------------------------------------------------------------
+setup_db "$DB"
 ops=(register register apply apply apply apply_target apply_target revert_steps revert_steps
-     revert_target revert_migration revert_all)
+     revert_target revert_migration revert_all deploy)
 random_version() { printf '%03d' $(( RANDOM % POOL + 1 )); }
 op_sql() {
     local op="$1"
@@ -224,6 +227,7 @@ op_sql() {
         revert_target)    echo "SELECT count(*) FROM migrate.revert(target => '$(random_version)')" ;;
         revert_migration) echo "SELECT count(*) FROM migrate.revert(migration => '$(random_version)', \"cascade\" => true)" ;;
         revert_all)       echo "SELECT count(*) FROM migrate.revert_all()" ;;
+        deploy)           echo "CALL migrate.deploy(max_wait => '$(( RANDOM % 4 ))s')" ;;
     esac
 }
 # apply(target)/revert(target) of a version not registered yet: a call
