@@ -47,9 +47,11 @@
  * queueing and after every slice, and then fails at once with 55P03
  * naming the running migration.  A slice is at most a quarter of
  * deadlock_timeout, so a run that starts while a waiter is queued sees the
- * waiter leave well before its own deadlock check, which is therefore
- * never reached.  Checking the marker is a conditional ShareLock request,
- * released at once; the run holds the marker in ExclusiveLock.
+ * waiter leave well before its own deadlock check runs, which then finds
+ * no cycle.  Checking the marker is a conditional ShareLock request,
+ * released at once; the run holds the marker in ExclusiveLock.  A caller
+ * that holds no snapshot (CALL migrate.deploy(), deploy.c) is invisible to
+ * those statements and waits in one piece instead.
  *
  * Lock groups.  The apply worker (handoff.c) joins the lock group of the
  * backend that handed it a run and that holds the lock.  A member's
@@ -58,8 +60,9 @@
  * waiting request is granted at once when the group already holds the
  * lock: the lock manager puts a process in front of waiters that conflict
  * with locks its group holds, and grants it there if nothing ahead
- * conflicts (JoinWaitQueue/ProcSleep).  So a group member asks with a
- * short wait, which does not depend on the queue.
+ * conflicts (ProcSleep in PostgreSQL 15, JoinWaitQueue in later
+ * releases).  So a group member asks with a short wait, which does not
+ * depend on the queue.
  *
  * IDENTIFICATION
  *	  src/lock.c
