@@ -356,7 +356,7 @@ migrate_apply_worker_main(Datum main_arg)
 				 errmsg("could not obtain migrate lock on database \"%s\" for the apply worker",
 						get_database_name(MyDatabaseId)),
 				 errdetail("The session that handed over the plan no longer holds it."),
-				 errhint("Nothing was applied; call migrate.apply() again.")));
+				 errhint("Nothing was run; make the call again.")));
 	CommitTransactionCommand();
 
 	context.total = req->nmigrations;
