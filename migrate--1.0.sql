@@ -474,6 +474,20 @@ RETURNS TABLE (version text, name text, action text, state text,
 AS 'MODULE_PATHNAME', 'migrate_revert_all'
 LANGUAGE C VOLATILE;
 
+/*
+ * deploy(): apply() for a session that must wait for the migrate lock:
+ * waits between transactions, holding no snapshot, so that a running
+ * CREATE INDEX CONCURRENTLY does not deadlock with the wait (src/deploy.c).
+ */
+CREATE PROCEDURE migrate.deploy(target text DEFAULT NULL,
+                                max_wait interval DEFAULT '1 hour')
+AS 'MODULE_PATHNAME', 'migrate_deploy'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate.deploy(text, interval) IS
+    'wait (up to max_wait, holding no snapshot) for the migrate lock, then apply what is pending, up to target';
+REVOKE ALL ON PROCEDURE migrate.deploy(text, interval) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE migrate.deploy(text, interval) TO migrate_admin;
+
 CREATE FUNCTION migrate.repair(version text, up text DEFAULT NULL,
                                down text DEFAULT NULL)
 RETURNS text
@@ -927,13 +941,17 @@ BEGIN
       FROM migrate.migration m;
     SELECT e.started_at, e.outcome INTO last_apply_at, last_apply_outcome
       FROM migrate.event e WHERE e.action = 'apply' ORDER BY e.id DESC LIMIT 1;
-    SELECT l.pid INTO lock_holder_pid
+    -- the migrate lock is an object lock on this extension, objsubid 1
+    -- (src/lock.c); a prepared transaction holds it with no pid
+    SELECT true, l.pid INTO lock_held, lock_holder_pid
       FROM pg_locks l
-     WHERE l.locktype = 'advisory' AND l.granted
+     WHERE l.locktype = 'object' AND l.granted
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-       AND l.classid = 1835624306 AND l.objid = 1 AND l.objsubid = 2
-     LIMIT 1;
-    lock_held := lock_holder_pid IS NOT NULL;
+       AND l.classid = 'pg_catalog.pg_extension'::regclass
+       AND l.objid = (SELECT x.oid FROM pg_extension x WHERE x.extname = 'migrate')
+       AND l.objsubid = 1
+     ORDER BY l.pid NULLS LAST LIMIT 1;
+    lock_held := coalesce(lock_held, false);
     info := migrate.scheduler_info();
     SELECT coalesce(bool_or(st.paused), false) INTO is_paused FROM migrate.scheduler_state st;
     scheduler_pid := info.scheduler_pid;

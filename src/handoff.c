@@ -50,6 +50,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "mb/pg_wchar.h"
@@ -406,9 +407,20 @@ migrate_apply_worker_main(Datum main_arg)
 	migrate_runner_set_session_reset(reset_to_caller);
 	pgstat_report_activity(STATE_RUNNING, "running migrations handed over by migrate.apply()");
 
+	/*
+	 * The caller holds the lock and we are in its lock group, so this is
+	 * granted at once, even with other sessions queued for the lock (see
+	 * lock.c).  It can fail only if the caller has gone meanwhile and
+	 * somebody else took the lock.
+	 */
 	StartTransactionCommand();
 	if (!migrate_lock_session_try())
-		elog(ERROR, "the migrate lock is not available to the apply worker");
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not obtain migrate lock on database \"%s\" for the apply worker",
+						get_database_name(MyDatabaseId)),
+				 errdetail("The session that handed over the plan no longer holds it."),
+				 errhint("Nothing was run; make the call again.")));
 	CommitTransactionCommand();
 
 	context.total = req->nmigrations;

@@ -297,6 +297,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
 	ErrorData  *edata = NULL;
 
+	migrate_lock_nontransactional_begin();	/* no waiting for the lock now */
 	prepare_nontransactional(state, m, direction, context, first, keep);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
 						   state->number, context->total,
@@ -356,6 +357,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		migrate_end_work(keep);
 	}
 	migrate_progress_end();
+	migrate_lock_nontransactional_end();
 	return edata;
 }
 
