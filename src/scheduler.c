@@ -25,8 +25,11 @@
  *	   (someone holds it: the schedule stays due and is tried again after
  *	   naptime), and builds the plan apply(target) would run, keeping its
  *	   leading part that the schedule allows: approved (when the schedule
- *	   requires it), meant for the schedule's environment, not failed, and
- *	   whose role can log in.  A database whose new sessions are read-only
+ *	   requires it), meant for the schedule's environment, not failed,
+ *	   whose role can log in, and authorised by a role with that role's
+ *	   privileges (its approver, or without required approval the
+ *	   schedule's creator: nobody gets another role's migration run by
+ *	   approving or scheduling it).  A database whose new sessions are read-only
  *	   gets no run at all ("database is read-only").
  *	4. For each migration of that part, in order, it starts a worker of its
  *	   own (schedworker.c) connected as the role the migration runs as

@@ -25,11 +25,14 @@
  *	   more than that role's own rights, and deferred triggers, WITH HOLD
  *	   cursors and commit-time code run as that role too.
  *	3. It takes the migrate lock at session level (free inside the group),
- *	   runs exactly one migration through the runner (runner.c), which
- *	   refuses to start it if its @estimated-duration would overrun the
- *	   window, and writes the outcome into the segment: done, skipped
- *	   (someone applied it meanwhile), window closing, failed (SQLSTATE and
- *	   message), lock busy, or database read-only.
+ *	   checks that the migration is still what the scheduler planned (its
+ *	   registrant is the role connected as, its up checksum and approval
+ *	   unchanged), runs exactly one migration through the runner
+ *	   (runner.c), which refuses to start it if its @estimated-duration
+ *	   would overrun the window, and writes the outcome into the segment:
+ *	   done, skipped (someone applied it meanwhile), window closing, failed
+ *	   (SQLSTATE and message), lock busy, database read-only, or changed
+ *	   since it was planned.
  *	4. It exits.  Whatever the migration changed in its session (settings,
  *	   temporary objects, prepared statements, LISTEN) ends with it; the
  *	   next migration gets a fresh session, possibly as another role.
