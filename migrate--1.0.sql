@@ -697,6 +697,16 @@ BEGIN
                       DETAIL = 'Scheduled runs connect as the role that registered a migration (or as migrate.worker_role), and PostgreSQL refuses that connection to a role without LOGIN or that does not exist.',
                       HINT = 'Register the migration as a role with LOGIN, or set migrate.worker_role to one.';
         END IF;
+        -- approving has the scheduler run it as that role: only someone
+        -- with its privileges may (migrate.worker_role is a superuser's
+        -- choice, and needs no such check)
+        IF nullif(current_setting('migrate.worker_role', true), '') IS NULL
+           AND NOT pg_has_role(migrate.calling_role(), run_as, 'USAGE') THEN
+            RAISE EXCEPTION 'permission denied to approve migration "%"', version
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = format('Scheduled runs would run it as role %I, its registrant, and role %I does not have the privileges of that role.', run_as, migrate.calling_role()),
+                      HINT = format('Have it approved by role %I or a role with its privileges, or register it again as yourself.', run_as);
+        END IF;
     END IF;
     UPDATE migrate.migration m SET approved_at = now(), approved_by = migrate.calling_role()
     WHERE m.version_key = migrate.version_key(approve.version)

@@ -188,10 +188,20 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 		migrate_begin_work();
 		migrate_run_plan(list_make1(m), direction, context, outcome);
 		committing = true;
+
+		/*
+		 * Deferred triggers and other commit-time code of the migration run
+		 * now: they may not change migrations either (a deferred register()
+		 * could swap the script of a migration planned to run as another
+		 * role).
+		 */
+		migrate_set_running(true);
 		migrate_end_work(keep);
+		migrate_set_running(false);
 	}
 	PG_CATCH();
 	{
+		migrate_set_running(false);
 		MemoryContextSwitchTo(keep);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -328,9 +338,10 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 				MemoryContextSwitchTo(stmtcontext);
 				migrate_set_running(true);
 				migrate_exec_toplevel(sql);
-				migrate_set_running(false);
 				error_context_stack = errcallback.previous;
+				/* its commit-time code may not change migrations either */
 				CommitTransactionCommand();
+				migrate_set_running(false);
 			}
 		}
 		PG_CATCH();

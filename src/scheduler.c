@@ -25,8 +25,11 @@
  *	   (someone holds it: the schedule stays due and is tried again after
  *	   naptime), and builds the plan apply(target) would run, keeping its
  *	   leading part that the schedule allows: approved (when the schedule
- *	   requires it), meant for the schedule's environment, not failed, and
- *	   whose role can log in.  A database whose new sessions are read-only
+ *	   requires it), meant for the schedule's environment, not failed,
+ *	   whose role can log in, and authorised by a role with that role's
+ *	   privileges (its approver, or without required approval the
+ *	   schedule's creator: nobody gets another role's migration run by
+ *	   approving or scheduling it).  A database whose new sessions are read-only
  *	   gets no run at all ("database is read-only").
  *	4. For each migration of that part, in order, it starts a worker of its
  *	   own (schedworker.c) connected as the role the migration runs as
@@ -110,6 +113,7 @@ typedef struct DueSchedule
 	char	   *target;			/* NULL: everything */
 	char	   *environment;	/* NULL: any */
 	bool		require_approval;
+	char	   *created_by;		/* who scheduled it */
 	char	   *last_outcome;	/* of the previous run, or NULL */
 	bool		in_window;
 	bool		gone;			/* unscheduled since it was read */
@@ -122,6 +126,8 @@ typedef struct PlannedMigration
 	char	   *version;
 	char	   *role;
 	Oid			roleid;
+	bool		by_registrant;	/* role is its registrant (no worker_role) */
+	char	   *checksum;		/* of the up script planned */
 } PlannedMigration;
 
 /* what a run is to do, and how it went */
@@ -131,7 +137,8 @@ typedef struct ScheduledRunPlan
 	char	   *held_back;		/* first migration it may not apply, or NULL */
 	char	   *reason;			/* ... and why */
 	char	   *waiting_for;	/* ... and what would let it go on */
-	bool		role_held;		/* held back: its role cannot connect */
+	bool		role_held;		/* held back: its role cannot connect, or
+								 * was not authorised */
 	MigrateSchedRunStatus result;	/* how the last worker ended */
 	int			done;			/* migrations applied */
 	const char *stopped_at;		/* migration it stopped at, if a worker did */
@@ -192,7 +199,8 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 			 " CASE WHEN pg_catalog.isfinite(s.next_run_at) THEN"
 			 "  pg_catalog.ceil(pg_catalog.date_part('epoch',"
 			 "   s.next_run_at OPERATOR(pg_catalog.-) pg_catalog.now())"
-			 "   OPERATOR(pg_catalog.*) 1000::pg_catalog.float8)::pg_catalog.int8 END"
+			 "   OPERATOR(pg_catalog.*) 1000::pg_catalog.float8)::pg_catalog.int8 END,"
+			 " s.created_by"
 			 " FROM migrate.schedule s"
 			 " WHERE s.enabled"
 			 " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)"
@@ -218,6 +226,7 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 		s->environment = spi_text_copy(i, 3, keep);
 		s->require_approval = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
 		s->last_outcome = spi_text_copy(i, 5, keep);
+		s->created_by = spi_text_copy(i, 8, keep);
 		due = lappend_in(keep, due, s);
 		*sleep_ms = 0;
 	}
@@ -333,6 +342,58 @@ role_cannot_run(const char *rolename, Oid *roleid)
 	return NULL;
 }
 
+/* the role that approved a migration, or NULL */
+static char *
+approved_by(const char *version)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(version)};
+
+	spi_exec("SELECT m.approved_by FROM migrate.migration m"
+			 " WHERE m.version OPERATOR(pg_catalog.=) $1",
+			 1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/*
+ * Why the schedule may not run this migration as "roleid", or NULL when it
+ * may: the role that authorised it (approved it when the schedule requires
+ * approval, else scheduled it) must have that role's privileges, or it
+ * would have a superuser's migration run at its word, in an environment
+ * (functions, operators on the registrant's search_path) it may control.
+ * migrate.worker_role, which only a superuser sets, is not checked.
+ */
+static char *
+not_authorised(const DueSchedule *s, const MigrationInfo *m, const char *role, Oid roleid)
+{
+	char	   *authoriser;
+	const char *how;
+	Oid			authoriser_id;
+
+	if (migrate_worker_role != NULL && migrate_worker_role[0] != '\0')
+		return NULL;
+	if (s->require_approval)
+	{
+		authoriser = approved_by(m->version);
+		how = "approved";
+	}
+	else
+	{
+		authoriser = s->created_by;
+		how = "scheduled";
+	}
+	if (authoriser == NULL)
+		return psprintf("migration %s would run as role \"%s\", but no role is recorded as having %s it",
+						m->version, role, how);
+	authoriser_id = get_role_oid(authoriser, true);
+	if (OidIsValid(authoriser_id) && has_privs_of_role(authoriser_id, roleid))
+		return NULL;
+	return psprintf("migration %s would run as role \"%s\", but it was %s by \"%s\", who does not have the privileges of \"%s\"",
+					m->version, role, how, authoriser, role);
+}
+
 /*
  * Why a schedule may not apply this migration, or NULL when it may.  A
  * failed one waits for a human (a new version of it, registered, is
@@ -416,15 +477,28 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 		char	   *waiting_for = NULL;
 		const char *reason = held_back_because(s, m, &waiting_for);
 		char	   *role_problem = NULL;
+		char	   *authorisation = NULL;
 		PlannedMigration *p;
 		Oid			roleid = InvalidOid;
 
 		if (reason == NULL)
 			role_problem = role_cannot_run(role, &roleid);
-		if (reason != NULL || role_problem != NULL)
+		if (reason == NULL && role_problem == NULL)
+			authorisation = not_authorised(s, m, role, roleid);
+		if (reason != NULL || role_problem != NULL || authorisation != NULL)
 		{
 			run->held_back = MemoryContextStrdup(keep, m->version);
-			if (role_problem != NULL)
+			if (authorisation != NULL)
+			{
+				run->reason = MemoryContextStrdup(keep, authorisation);
+				run->waiting_for = MemoryContextStrdup(keep,
+													   psprintf("%s by a role with the privileges of \"%s\"",
+																s->require_approval ?
+																"approval" : "a schedule",
+																role));
+				run->role_held = true;
+			}
+			else if (role_problem != NULL)
 			{
 				run->reason = MemoryContextStrdup(keep,
 												  psprintf("migration %s would run as %s",
@@ -446,6 +520,8 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 		p->version = MemoryContextStrdup(keep, m->version);
 		p->role = MemoryContextStrdup(keep, role);
 		p->roleid = roleid;
+		p->by_registrant = !(migrate_worker_role != NULL && migrate_worker_role[0] != '\0');
+		p->checksum = MemoryContextStrdup(keep, m->checksum);
 		run->migrations = lappend_in(keep, run->migrations, p);
 	}
 }
@@ -519,9 +595,11 @@ run_workers(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 	foreach(lc, run->migrations)
 	{
 		PlannedMigration *p = lfirst(lc);
+		MigrateSchedPlanned planned = {p->version, p->roleid, p->by_registrant, p->checksum,
+		s->require_approval};
 		MigrateSchedRunResult r;
 
-		r = migrate_schedworker_run(p->version, p->roleid, s->name,
+		r = migrate_schedworker_run(&planned, s->name,
 									foreach_current_index(lc) + 1, total, s->window_end);
 		MemoryContextSwitchTo(keep);
 		if (r.status == SCHEDRUN_DONE)
@@ -536,6 +614,11 @@ run_workers(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 		if (r.status == SCHEDRUN_FAILED)
 		{
 			run->sqlerrcode = r.sqlerrcode;
+			run->message = r.message;
+		}
+		else if (r.status == SCHEDRUN_CHANGED)
+		{
+			run->sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 			run->message = r.message;
 		}
 		else if (r.status == SCHEDRUN_NO_RESULT)
@@ -594,6 +677,13 @@ finish_run(const DueSchedule *s, const ScheduledRunPlan *run, TimestampTz starte
 			outcome = psprintf("failure: %s", run->message);
 			event_outcome = "failure";
 			reason = "the migration's worker did not run it";
+			notable = true;
+			break;
+		case SCHEDRUN_CHANGED:
+			/* not run: the next run plans it again, as it is now */
+			outcome = psprintf("held back: %s", run->message);
+			event_outcome = "failure";
+			reason = "the migration changed since the run was planned";
 			notable = true;
 			break;
 		case SCHEDRUN_NO_SLOT:

@@ -25,11 +25,14 @@
  *	   more than that role's own rights, and deferred triggers, WITH HOLD
  *	   cursors and commit-time code run as that role too.
  *	3. It takes the migrate lock at session level (free inside the group),
- *	   runs exactly one migration through the runner (runner.c), which
- *	   refuses to start it if its @estimated-duration would overrun the
- *	   window, and writes the outcome into the segment: done, skipped
- *	   (someone applied it meanwhile), window closing, failed (SQLSTATE and
- *	   message), lock busy, or database read-only.
+ *	   checks that the migration is still what the scheduler planned (its
+ *	   registrant is the role connected as, its up checksum and approval
+ *	   unchanged), runs exactly one migration through the runner
+ *	   (runner.c), which refuses to start it if its @estimated-duration
+ *	   would overrun the window, and writes the outcome into the segment:
+ *	   done, skipped (someone applied it meanwhile), window closing, failed
+ *	   (SQLSTATE and message), lock busy, database read-only, or changed
+ *	   since it was planned.
  *	4. It exits.  Whatever the migration changed in its session (settings,
  *	   temporary objects, prepared statements, LISTEN) ends with it; the
  *	   next migration gets a fresh session, possibly as another role.
@@ -59,6 +62,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "catalog.h"
 #include "dynworker.h"
 #include "lock.h"
 #include "runner.h"
@@ -78,13 +82,16 @@ typedef struct ScheduledRun
 	int			total;
 	TimestampTz window_end;		/* 0 without a window */
 	Size		schedule_off;	/* into strings */
+	Size		checksum_off;	/* into strings: the up checksum planned */
+	bool		by_registrant;	/* role is the migration's registrant */
+	bool		approval_required;	/* the schedule requires approval */
 
 	/* set by the worker before it exits */
 	MigrateSchedRunStatus status;
 	int			sqlerrcode;
 	char		message[RESULT_MESSAGE_LEN];
 
-	char		strings[FLEXIBLE_ARRAY_MEMBER]; /* version, then schedule */
+	char		strings[FLEXIBLE_ARRAY_MEMBER]; /* version, schedule, checksum */
 } ScheduledRun;
 
 PGDLLEXPORT void migrate_schedworker_main(Datum main_arg);
@@ -101,17 +108,22 @@ stop_running_worker(int code, Datum arg)
 }
 
 static dsm_segment *
-make_run_segment(const char *version, Oid role, const char *schedule, int number,
+make_run_segment(const MigrateSchedPlanned *planned, const char *schedule, int number,
 				 int total, TimestampTz window_end)
 {
+	const char *version = planned->version;
 	Size		version_len = strlen(version) + 1;
 	Size		schedule_len = strlen(schedule) + 1;
-	dsm_segment *seg = dsm_create(offsetof(ScheduledRun, strings) + version_len + schedule_len, 0);
+	Size		checksum_len = strlen(planned->checksum) + 1;
+	dsm_segment *seg = dsm_create(offsetof(ScheduledRun, strings) + version_len + schedule_len +
+								  checksum_len, 0);
 	ScheduledRun *run = dsm_segment_address(seg);
 
 	memset(run, 0, offsetof(ScheduledRun, strings));
 	run->database = MyDatabaseId;
-	run->role = role;
+	run->role = planned->role;
+	run->by_registrant = planned->by_registrant;
+	run->approval_required = planned->approval_required;
 	run->leader = MyProc;
 	run->leader_pid = MyProcPid;
 	run->number = number;
@@ -121,18 +133,22 @@ make_run_segment(const char *version, Oid role, const char *schedule, int number
 	memcpy(run->strings, version, version_len);
 	run->schedule_off = version_len;
 	memcpy(run->strings + version_len, schedule, schedule_len);
+	run->checksum_off = version_len + schedule_len;
+	memcpy(run->strings + run->checksum_off, planned->checksum, checksum_len);
 	return seg;
 }
 
 /*
- * Run one migration of a scheduled run in a worker connected as "role",
- * and wait for it.  Call outside a transaction, holding the migrate lock
- * at session level.  The result is allocated in the current context.
+ * Run one planned migration of a scheduled run in a worker connected as
+ * the role planned, and wait for it.  Call outside a transaction, holding
+ * the migrate lock at session level.  The result is allocated in the
+ * current context.
  */
 MigrateSchedRunResult
-migrate_schedworker_run(const char *version, Oid role, const char *schedule, int number,
+migrate_schedworker_run(const MigrateSchedPlanned *planned, const char *schedule, int number,
 						int total, TimestampTz window_end)
 {
+	const char *version = planned->version;
 	static bool exit_callback = false;
 	MigrateSchedRunResult result = {SCHEDRUN_NO_SLOT, 0, NULL};
 	dsm_segment *seg;
@@ -145,7 +161,7 @@ migrate_schedworker_run(const char *version, Oid role, const char *schedule, int
 		exit_callback = true;
 	}
 
-	seg = make_run_segment(version, role, schedule, number, total, window_end);
+	seg = make_run_segment(planned, schedule, number, total, window_end);
 	run = dsm_segment_address(seg);
 
 	/* the worker shares the lock this process holds for the run */
@@ -181,7 +197,7 @@ migrate_schedworker_run(const char *version, Oid role, const char *schedule, int
 	pg_read_barrier();
 	result.status = run->status;
 	result.sqlerrcode = run->sqlerrcode;
-	if (run->status == SCHEDRUN_FAILED)
+	if (run->status == SCHEDRUN_FAILED || run->status == SCHEDRUN_CHANGED)
 		result.message = pstrdup(run->message);
 	dsm_detach(seg);
 	pfree(handle);
@@ -212,6 +228,48 @@ set_session_options(void)
 {
 	SetConfigOption("max_parallel_maintenance_workers", "0", PGC_USERSET, PGC_S_OVERRIDE);
 	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
+}
+
+/*
+ * Why the migration is no longer the one the scheduler planned to run as
+ * this role, or NULL when it still is (or is gone, or done: the runner
+ * skips it).  Read holding the migrate lock, so that nobody can change it
+ * between this check and the run (the run itself may not: see
+ * migrate_set_running).  The scheduler chose the role from the row it
+ * read; a register() since then may have replaced the script, or the
+ * approval, under that role.
+ */
+static char *
+changed_since_planned(const ScheduledRun *run)
+{
+	const char *version = run->strings;
+	MigrationInfo *registry;
+	MigrationInfo *m;
+	int			count;
+	char	   *why = NULL;
+
+	migrate_begin_work();
+	registry = migrate_load_registry(&count);
+	m = migrate_find_migration(registry, count, version);
+	if (m != NULL && !migrate_is_applied(m))
+	{
+		const char *connected = GetUserNameFromId(GetUserId(), false);
+
+		if (run->by_registrant &&
+			(m->registered_by == NULL || strcmp(m->registered_by, connected) != 0))
+			why = psprintf("migration %s changed since it was planned: it was registered again by role \"%s\", and would have run as role \"%s\"",
+						   version, m->registered_by ? m->registered_by : "", connected);
+		else if (strcmp(m->checksum, run->strings + run->checksum_off) != 0)
+			why = psprintf("migration %s changed since it was planned: its script is not the one planned",
+						   version);
+		else if (run->approval_required && !m->approved)
+			why = psprintf("migration %s changed since it was planned: it is no longer approved",
+						   version);
+		if (why != NULL)
+			why = MemoryContextStrdup(TopMemoryContext, why);
+	}
+	migrate_end_work(TopMemoryContext);
+	return why;
 }
 
 /* run the migration; an error in the runner's own bookkeeping is a failure */
@@ -251,6 +309,36 @@ run_one(ScheduledRun *run)
 		report(run, SCHEDRUN_FAILED, edata);
 	}
 	PG_END_TRY();
+}
+
+/* refuse (SCHEDRUN_CHANGED) a migration changed since it was planned */
+static bool
+refuse_if_changed(ScheduledRun *run)
+{
+	char	   *volatile why = NULL;
+	ErrorData  *volatile edata = NULL;
+
+	PG_TRY();
+	{
+		why = changed_since_planned(run);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(TopMemoryContext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+	}
+	PG_END_TRY();
+
+	if (edata != NULL)
+		report(run, SCHEDRUN_FAILED, edata);
+	else if (why != NULL)
+	{
+		strlcpy(run->message, why, RESULT_MESSAGE_LEN);
+		report(run, SCHEDRUN_CHANGED, NULL);
+	}
+	return edata != NULL || why != NULL;
 }
 
 /*
@@ -293,7 +381,8 @@ migrate_schedworker_main(Datum main_arg)
 		proc_exit(0);
 	}
 
-	run_one(run);
+	if (!refuse_if_changed(run))
+		run_one(run);
 	migrate_lock_session_release();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);

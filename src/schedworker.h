@@ -24,7 +24,8 @@ typedef enum MigrateSchedRunStatus
 	SCHEDRUN_FAILED,			/* it failed: sqlstate and message say how */
 	SCHEDRUN_LOCK_BUSY,			/* the worker could not share the migrate lock */
 	SCHEDRUN_READ_ONLY,			/* the database is read-only for new sessions */
-	SCHEDRUN_NO_SLOT			/* no background worker slot was free */
+	SCHEDRUN_NO_SLOT,			/* no background worker slot was free */
+	SCHEDRUN_CHANGED			/* the migration changed since it was planned */
 } MigrateSchedRunStatus;
 
 /* what the scheduler learns from one worker */
@@ -32,10 +33,20 @@ typedef struct MigrateSchedRunResult
 {
 	MigrateSchedRunStatus status;
 	int			sqlerrcode;		/* SCHEDRUN_FAILED */
-	char	   *message;		/* SCHEDRUN_FAILED */
+	char	   *message;		/* SCHEDRUN_FAILED, SCHEDRUN_CHANGED */
 } MigrateSchedRunResult;
 
-extern MigrateSchedRunResult migrate_schedworker_run(const char *version, Oid role,
+/* what the scheduler planned for one migration; the worker checks it */
+typedef struct MigrateSchedPlanned
+{
+	const char *version;
+	Oid			role;			/* the role its worker connects as */
+	bool		by_registrant;	/* ... being its registrant (no worker_role) */
+	const char *checksum;		/* its up script's checksum */
+	bool		approval_required;	/* the schedule requires approval */
+} MigrateSchedPlanned;
+
+extern MigrateSchedRunResult migrate_schedworker_run(const MigrateSchedPlanned *planned,
 													 const char *schedule, int number,
 													 int total, TimestampTz window_end);
 

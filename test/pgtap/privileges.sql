@@ -38,7 +38,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(277);
+SELECT plan(278);
 
 SET LOCAL migrate.progress_level = 'debug1';
 -- the superuser running the tests, whatever its name
@@ -774,11 +774,14 @@ SELECT results_eq($$SELECT paused, changed_by FROM migrate.scheduler_state$$,
 SET ROLE deployer;
 
 -- approve: recorded under the role that approved, like apply and revert
-SELECT lives_ok($$SELECT migrate.approve('tap-priv-8')$$, 'deployer approves tap-priv-8');
-SELECT isnt((SELECT approved_at FROM migrate.migration WHERE version = 'tap-priv-8'), NULL,
-            'tap-priv-8 is approved');
+SELECT throws_ok($$SELECT migrate.approve('tap-priv-8')$$,
+                 '42501', 'permission denied to approve migration "tap-priv-8"',
+                 'deployer cannot approve the superuser''s tap-priv-8: a scheduled run would run it as the superuser');
+SELECT lives_ok($$SELECT migrate.approve('tap-priv-4')$$, 'deployer approves its own tap-priv-4');
+SELECT isnt((SELECT approved_at FROM migrate.migration WHERE version = 'tap-priv-4'), NULL,
+            'tap-priv-4 is approved');
 SELECT is((SELECT array_agg(role) FROM migrate.history
-           WHERE version = 'tap-priv-8' AND action = 'approve' AND outcome = 'success'),
+           WHERE version = 'tap-priv-4' AND action = 'approve' AND outcome = 'success'),
           ARRAY['deployer']::name[],
           'migrate.history records role deployer for the approval (as for apply under SET ROLE)');
 SELECT throws_ok($$SELECT migrate.approve('tap-priv-nonesuch')$$,
@@ -787,14 +790,14 @@ SELECT throws_ok($$SELECT migrate.approve('tap-priv-nonesuch')$$,
 
 RESET ROLE;
 SET SESSION AUTHORIZATION deployer;
-SELECT lives_ok($$SELECT migrate.approve('tap-priv-8')$$,
-                'deployer (logged in as itself) approves tap-priv-8 again');
+SELECT lives_ok($$SELECT migrate.approve('tap-priv-4')$$,
+                'deployer (logged in as itself) approves tap-priv-4 again');
 SELECT is((SELECT role FROM migrate.history
-           WHERE version = 'tap-priv-8' AND action = 'approve' AND outcome = 'success'
+           WHERE version = 'tap-priv-4' AND action = 'approve' AND outcome = 'success'
            ORDER BY id DESC LIMIT 1),
           'deployer'::name,
           'migrate.history records role deployer for the approval by deployer''s own session');
-SELECT is((SELECT approved_by FROM migrate.migration WHERE version = 'tap-priv-8'), 'deployer'::name,
+SELECT is((SELECT approved_by FROM migrate.migration WHERE version = 'tap-priv-4'), 'deployer'::name,
           'migrate.migration records deployer as the approver');
 RESET SESSION AUTHORIZATION;
 
