@@ -14,7 +14,10 @@
 #      3000 fails or succeeds, and a new connection still gets SELECT 1
 #   2. a @transaction: false migration that turns parallel query on (and
 #      resets max_parallel_maintenance_workers, then builds an index)
-#      completes its CREATE TABLE AS SELECT count(*)
+#      completes its CREATE TABLE AS SELECT count(*); while it sleeps after
+#      that, a LOCK TABLE migrate.migration (waiting for the migration's
+#      lock group, so a deadlock check walks the group) returns and the
+#      instance keeps answering
 #   3. the same, and a parallel-enabled CREATE INDEX CONCURRENTLY, through a
 #      scheduled run complete
 #
@@ -59,6 +62,26 @@ expect "setup: 200 is non-transactional" \
     "$(tval -c "SELECT transactional FROM migrate.migration WHERE version = '200'")" f
 alive "setup"
 
+# A session waiting for a lock that the migration's lock group holds: its
+# deadlock check (after deadlock_timeout) walks that group, which looped
+# forever when a member had made itself a leader, holding every lock-partition
+# lock.  Either outcome of the LOCK is fine; a hang is not.
+probe_lock() {   # probe_lock LABEL
+    local rc=0 out
+    out="$(timeout 30 psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" -c "BEGIN" \
+           -c "SET LOCAL lock_timeout = '3s'" \
+           -c "LOCK TABLE migrate.migration IN ACCESS EXCLUSIVE MODE" -c "ROLLBACK" 2>&1)" || rc=$?
+    case "$rc" in
+        0) pass "$1: a lock on migrate.migration was granted" ;;
+        1) pass "$1: a lock on migrate.migration failed ($(printf '%s' "$out" | head -n 1))" ;;
+        *) fail "$1: LOCK TABLE migrate.migration did not return (status $rc)" ;;
+    esac
+    alive "$1"
+}
+_t_exists() {   # _t_exists TABLE: TABLE has been created (and committed)
+    [ "$(timeout 10 psql -X -q -A -t -d "$DB" -c "SELECT to_regclass('$1') IS NOT NULL" 2>/dev/null)" = t ]
+}
+
 # --- 1 and 4. parallel CIC through apply(), a register() waiting meanwhile ------
 timeout 90 psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" \
     -c "SELECT version || ':' || state FROM migrate.apply()" >"$SCENARIO_WORK/apply.out" 2>&1 &
@@ -98,12 +121,22 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 CREATE TABLE t2 AS SELECT count(*) FROM big;
+SELECT pg_catalog.pg_sleep(6);
 RESET max_parallel_maintenance_workers;
 CREATE INDEX big_id ON big (id);
 \$up\$)" >/dev/null
+timeout 90 psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" \
+    -c "SELECT version || ':' || state FROM migrate.apply()" >"$SCENARIO_WORK/apply2.out" 2>&1 &
+applier=$!
+scenario_child "$applier"
+if wait_until 60 _t_exists t2; then
+    probe_lock "ctas: while the worker sleeps after its CREATE TABLE AS"
+else
+    fail "ctas: t2 was not created within 60 s"
+fi
 rc=0
-out="$(timeout 90 psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" \
-       -c "SELECT version || ':' || state FROM migrate.apply()" 2>&1)" || rc=$?
+wait "$applier" || rc=$?
+out="$(cat "$SCENARIO_WORK/apply2.out")"
 alive "after the parallel-query migration"
 if [ "$rc" = 0 ]; then
     expect "ctas: apply() returns the applied migrations" "$(printf '%s\n' "$out" | grep -c ':applied$')" \
@@ -124,6 +157,7 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 CREATE TABLE t3 AS SELECT count(*) FROM big;
+SELECT pg_catalog.pg_sleep(6);
 \$up\$);
 SELECT migrate.register('204', 'scheduled_parallel_cic', \$up\$SET max_parallel_maintenance_workers = 2;
 CREATE INDEX CONCURRENTLY big_x_id ON big (x, id);
@@ -134,6 +168,11 @@ _scheduled_done() {
     [ "$(timeout 10 psql -X -q -A -t -d "$DB" -c "SELECT count(*) FROM migrate.migration
             WHERE version IN ('203', '204') AND state = 'applied'" 2>/dev/null)" = 2 ]
 }
+if wait_until 60 _t_exists t3; then
+    probe_lock "scheduled: while the worker sleeps after its CREATE TABLE AS"
+else
+    fail "scheduled: t3 was not created within 60 s"
+fi
 if wait_until 90 _scheduled_done; then
     pass "scheduled: 203 and 204 applied by the scheduled run"
 else
