@@ -10,7 +10,34 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+#include "utils/guc_tables.h"
+
 #include "compat.h"
+
+/*
+ * The definition of a built-in setting, or NULL: a linear search, for the
+ * rare caller that must change how a setting behaves in its own process
+ * (noparallel.c).  PG16 turned get_guc_variables() into a sorted copy
+ * whose length it returns.
+ */
+struct config_generic *
+migrate_find_guc(const char *name)
+{
+	struct config_generic **vars;
+	int			n;
+
+#if PG_VERSION_NUM >= 160000
+	vars = get_guc_variables(&n);
+#else
+	vars = get_guc_variables();
+	n = GetNumConfigOptions();
+#endif
+	for (int i = 0; i < n; i++)
+		if (vars[i] != NULL && strcmp(vars[i]->name, name) == 0)
+			return vars[i];
+	return NULL;
+}
 
 #if PG_VERSION_NUM < 150000
 #include "miscadmin.h"

@@ -94,4 +94,8 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 	pg_tablespace_aclcheck((ts), (role), (mode))
 #endif
 
+/* PG16 keeps the settings in a hash table and get_guc_variables() changed */
+struct config_generic;
+extern struct config_generic *migrate_find_guc(const char *name);
+
 #endif							/* MIGRATE_COMPAT_H */

@@ -69,6 +69,7 @@
 #include "dynworker.h"
 #include "handoff.h"
 #include "lock.h"
+#include "noparallel.h"
 #include "runner.h"
 
 #define HANDOFF_MAGIC		0x6d696772	/* "migr" */
@@ -337,7 +338,9 @@ restore_caller(HandoffRequest *req, const char *search_path)
 	/*
 	 * A member of the caller's lock group cannot lead a parallel group of
 	 * its own: its parallel workers would wait for its locks forever (a
-	 * parallel CREATE INDEX CONCURRENTLY hangs).  So no parallel workers.
+	 * parallel CREATE INDEX CONCURRENTLY hangs).  So no parallel workers:
+	 * these say so, and migrate_forbid_parallelism() (noparallel.c) makes
+	 * sure whatever the migration sets.
 	 */
 	SetConfigOption("max_parallel_maintenance_workers", "0", PGC_USERSET, PGC_S_OVERRIDE);
 	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
@@ -396,6 +399,8 @@ migrate_apply_worker_main(Datum main_arg)
 		proc_exit(0);				/* the caller is gone already */
 
 	BackgroundWorkerInitializeConnectionByOid(req->database, req->authenticated_user, 0);
+	/* a lock group member must never start parallel workers */
+	migrate_forbid_parallelism();
 	for (int i = 0; i < req->nmigrations; i++)
 	{
 		versions = lappend(versions, strings);

@@ -65,6 +65,7 @@
 #include "catalog.h"
 #include "dynworker.h"
 #include "lock.h"
+#include "noparallel.h"
 #include "runner.h"
 #include "schedworker.h"
 
@@ -221,7 +222,9 @@ report(ScheduledRun *run, MigrateSchedRunStatus status, const ErrorData *edata)
  * Settings of the worker's own session that do not change what the
  * migration's SQL sees.  A member of the scheduler's lock group cannot lead
  * a parallel group of its own (its parallel workers would wait for its
- * locks forever), so no parallel workers.
+ * locks forever), so no parallel workers: these say so, and
+ * migrate_forbid_parallelism() (noparallel.c) makes sure whatever the
+ * migration sets.
  */
 static void
 set_session_options(void)
@@ -360,6 +363,8 @@ migrate_schedworker_main(Datum main_arg)
 
 	/* FATAL here (no LOGIN, no CONNECT) leaves SCHEDRUN_NO_RESULT */
 	BackgroundWorkerInitializeConnectionByOid(run->database, run->role, 0);
+	/* a lock group member must never start parallel workers */
+	migrate_forbid_parallelism();
 	set_session_options();
 	pgstat_report_activity(STATE_RUNNING,
 						   psprintf("running migration %s for schedule %s", run->strings,
