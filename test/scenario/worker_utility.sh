@@ -11,6 +11,8 @@
 #      that does not own appdb, RENAME by its owner without CREATEDB,
 #      RENAME to a name that is taken, CREATE DATABASE with a name that is
 #      taken;
+#      and DROP DATABASE and RENAME by appdb's owner while another session
+#      is connected to appdb (PostgreSQL refuses them after waiting);
 #   3. CREATE DATABASE ... TEMPLATE DEFAULT works with migrate preloaded;
 #   4. the superuser's CREATE DATABASE ... TEMPLATE appdb still succeeds
 #      (the hook makes the scheduler leave), and the scheduler comes back.
@@ -88,6 +90,24 @@ refused "$OWNER" "owner, CREATE DATABASE TEMPLATE $DB with a name that is taken"
     -c "CREATE DATABASE $TAKEN TEMPLATE $DB"
 refused "$OWNER" "owner without CREATE on the tablespace, ALTER DATABASE $DB SET TABLESPACE" \
     -c "ALTER DATABASE $DB SET TABLESPACE pg_default"
+
+# --- 2b. the owner's commands while someone else is connected to the database:
+# PostgreSQL refuses them after waiting ("being accessed by other users"),
+# so the hook must leave the scheduler alone (issue 7: the owner may hold no
+# migrate role, and would otherwise stop the scheduler, and a scheduled
+# non-transactional migration with it)
+PGAPPNAME=mig_utility_other psql -X -q -d "$DB" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+other=$!
+wait_value 10 1 postgres "SELECT count(*) FROM pg_stat_activity
+        WHERE application_name = 'mig_utility_other' AND datname = '$DB'" ||
+    fail "the other session did not connect to $DB"
+refused "$OWNER" "owner, DROP DATABASE $DB while another session is connected" \
+    -c "DROP DATABASE $DB"
+refused "$OWNER" "owner, ALTER DATABASE $DB RENAME while another session is connected" \
+    -c "ALTER DATABASE $DB RENAME TO $COPY"
+psql -X -q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'mig_utility_other'" >/dev/null
+wait "$other" 2>/dev/null || true
 sql postgres -q -c "ALTER ROLE $OWNER NOCREATEDB"
 
 # --- 3. TEMPLATE DEFAULT --------------------------------------------------------
