@@ -989,17 +989,30 @@ GRANT EXECUTE ON FUNCTION migrate.health() TO migrate_reader;
  * unvalidated foreign keys), applied migrations whose script changed, and
  * failed or dirty migrations.  Reads with the caller's privileges; a table
  * it may not read is reported as not checked.
+ *
+ * The orphan check reads tables that any role may have created, and must
+ * run none of their owners' code with the caller's rights: row_security is
+ * off (a table whose policies would apply raises 42501 and is reported as
+ * not checked), the comparison uses the constraint's own equality
+ * operators (pg_constraint.conpfeqop, schema-qualified, as PostgreSQL's
+ * own validation does), and a key whose operator or column types are not
+ * built-in (a user-defined operator, or a type whose comparison or cast
+ * may call user-defined functions) is reported as not checked too.
  */
 CREATE FUNCTION migrate.verify_integrity(
     OUT severity text, OUT check_name text, OUT object text,
     OUT detail text, OUT hint text)
 RETURNS SETOF record
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off AS
 $$
 DECLARE
     r record;
     orphans bigint;
     conditions text;
+    not_null text;
+    user_code boolean;
 BEGIN
     FOR r IN
         SELECT i.indexrelid::regclass::text AS idx, i.indrelid::regclass::text AS tbl
@@ -1020,34 +1033,90 @@ BEGIN
 
     FOR r IN
         SELECT con.conname, con.contype, con.conrelid, con.confrelid, con.conkey, con.confkey,
-               con.conrelid::regclass::text AS tbl
+               con.conpfeqop, con.conrelid::regclass::text AS tbl
         FROM pg_constraint con
         JOIN pg_class c ON c.oid = con.conrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE NOT con.convalidated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        ORDER BY 7, 1
+        ORDER BY 8, 1
     LOOP
         object := r.tbl || '.' || quote_ident(r.conname);
         hint := format('ALTER TABLE %s VALIDATE CONSTRAINT %I;', r.tbl, r.conname);
         IF r.contype = 'f' THEN
-            SELECT string_agg(format('c.%I = p.%I', ca.attname, pa.attname), ' AND ')
-              INTO conditions
-              FROM unnest(r.conkey, r.confkey) AS k(child, parent)
-              JOIN pg_attribute ca ON ca.attrelid = r.conrelid AND ca.attnum = k.child
-              JOIN pg_attribute pa ON pa.attrelid = r.confrelid AND pa.attnum = k.parent;
+            -- "p.key OPERATOR(ns.op) c.key" with the constraint's operator,
+            -- each side cast to the operator's input type where it differs
+            -- (not to a polymorphic one), as RI_Initial_Check writes it; and
+            -- whether the operator or a column type is not built-in (an
+            -- enum, or a domain over a built-in type or an enum, compares
+            -- with built-in code only)
+            SELECT string_agg(format('p.%I%s OPERATOR(%I.%s) c.%I%s',
+                                     pa.attname,
+                                     CASE WHEN pa.atttypid OPERATOR(pg_catalog.=) o.oprleft
+                                               OR lt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
+                                          ELSE '::' || format_type(o.oprleft, NULL) END,
+                                     ons.nspname, o.oprname,
+                                     ca.attname,
+                                     CASE WHEN ca.atttypid OPERATOR(pg_catalog.=) o.oprright
+                                               OR rt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
+                                          ELSE '::' || format_type(o.oprright, NULL) END),
+                              ' AND ' ORDER BY k.n),
+                   string_agg(format('c.%I IS NOT NULL', ca.attname), ' AND ' ORDER BY k.n),
+                   bool_or(o.oid IS NULL OR o.oid OPERATOR(pg_catalog.>=) 16384
+                           OR NOT EXISTS (SELECT FROM pg_type t
+                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
+                                          WHERE t.oid OPERATOR(pg_catalog.=) pa.atttypid
+                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
+                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
+                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
+                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
+                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e'))))
+                           OR NOT EXISTS (SELECT FROM pg_type t
+                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
+                                          WHERE t.oid OPERATOR(pg_catalog.=) ca.atttypid
+                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
+                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
+                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
+                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
+                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e')))))
+              INTO conditions, not_null, user_code
+              FROM unnest(r.conkey, r.confkey, r.conpfeqop) WITH ORDINALITY AS k(child, parent, op, n)
+              JOIN pg_attribute ca ON ca.attrelid OPERATOR(pg_catalog.=) r.conrelid
+                                  AND ca.attnum OPERATOR(pg_catalog.=) k.child
+              JOIN pg_attribute pa ON pa.attrelid OPERATOR(pg_catalog.=) r.confrelid
+                                  AND pa.attnum OPERATOR(pg_catalog.=) k.parent
+              LEFT JOIN pg_operator o ON o.oid OPERATOR(pg_catalog.=) k.op
+              LEFT JOIN pg_namespace ons ON ons.oid OPERATOR(pg_catalog.=) o.oprnamespace
+              LEFT JOIN pg_type lt ON lt.oid OPERATOR(pg_catalog.=) o.oprleft
+              LEFT JOIN pg_type rt ON rt.oid OPERATOR(pg_catalog.=) o.oprright;
+            IF user_code THEN
+                severity := 'warning';
+                check_name := 'not checked';
+                detail := format('Foreign key %I was never validated, and its rows were not checked: '
+                                 'it compares with a user-defined operator or type, whose code this '
+                                 'check does not run with this role''s rights.', r.conname);
+                RETURN NEXT;
+                CONTINUE;
+            END IF;
             BEGIN
                 EXECUTE format('SELECT count(*) FROM ONLY %s c WHERE NOT EXISTS '
                                '(SELECT FROM ONLY %s p WHERE %s) AND %s',
-                               r.conrelid::regclass, r.confrelid::regclass, conditions,
-                               (SELECT string_agg(format('c.%I IS NOT NULL', ca.attname), ' AND ')
-                                FROM unnest(r.conkey) AS k(child)
-                                JOIN pg_attribute ca ON ca.attrelid = r.conrelid AND ca.attnum = k.child))
+                               r.conrelid::regclass, r.confrelid::regclass, conditions, not_null)
                     INTO orphans;
             EXCEPTION WHEN insufficient_privilege THEN
                 severity := 'warning';
                 check_name := 'not checked';
-                detail := format('Foreign key %I was never validated, and this role may not read %s or %s.',
-                                 r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                IF EXISTS (SELECT FROM pg_class t
+                           WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY[r.conrelid, r.confrelid])
+                             AND t.relrowsecurity
+                             AND has_table_privilege(t.oid, 'SELECT')) THEN
+                    detail := format('Foreign key %I was never validated, and its rows were not checked: '
+                                     '%s or %s has row-level security, whose policies this check does '
+                                     'not run with this role''s rights.',
+                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                ELSE
+                    detail := format('Foreign key %I was never validated, and this role may not read %s or %s.',
+                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                END IF;
                 RETURN NEXT;
                 CONTINUE;
             END;

@@ -77,6 +77,17 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 	pstmt, queryString, context, params, queryEnv, dest, qc
 #endif
 
+/*
+ * PG16.1 (and 17) look up the backend status snapshot by index with
+ * pgstat_get_local_beentry_by_index; before, pgstat_fetch_stat_local_beentry
+ * took that index (1-based)
+ */
+#if PG_VERSION_NUM >= 160001
+#define migrate_local_beentry(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define migrate_local_beentry(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
 /* PG16 folded the per-catalog ownership checks into object_ownercheck */
 #if PG_VERSION_NUM >= 160000
 #define migrate_database_ownercheck(db, role) \

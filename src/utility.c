@@ -19,6 +19,13 @@
  * or owned by the caller; DROP DATABASE and ALTER DATABASE ... SET
  * TABLESPACE need ownership; RENAME needs ownership and CREATEDB.
  *
+ * And only when nobody but migrate's scheduler, the scheduled migration's
+ * worker it waits for, and autovacuum workers (which PostgreSQL itself asks
+ * to leave) is connected to that database: otherwise the command fails
+ * anyway ("being accessed by other users"), and the owner of a database,
+ * who may hold no migrate role, could stop its scheduler and leave a
+ * non-transactional scheduled migration dirty with a command that fails.
+ *
  * IDENTIFICATION
  *	  src/utility.c
  *
@@ -38,6 +45,9 @@
 #include "commands/tablespace.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
@@ -224,6 +234,75 @@ command_would_run(Node *stmt, Oid database)
 	return false;
 }
 
+/* the pid of the database's scheduler, or 0 */
+static pid_t
+scheduler_of(Oid database)
+{
+	pid_t		pid = 0;
+
+	LWLockAcquire(migrate_shared->lock, LW_SHARED);
+	for (int i = 0; i < migrate_shared->nschedulers; i++)
+	{
+		if (migrate_shared->schedulers[i].database == database &&
+			migrate_shared->schedulers[i].pid != 0)
+			pid = migrate_shared->schedulers[i].pid;
+	}
+	LWLockRelease(migrate_shared->lock);
+	return pid;
+}
+
+/*
+ * Whether the backend is the scheduler or a member of its lock group (the
+ * worker of the scheduled migration it waits for joins it, see
+ * schedworker.c).  lockGroupLeader is read without its lock: a stale
+ * answer only makes the hook leave the scheduler alone.
+ */
+static bool
+belongs_to_scheduler(pid_t pid, pid_t scheduler)
+{
+	PGPROC	   *proc;
+	PGPROC	   *leader;
+
+	if (scheduler == 0)
+		return false;
+	if (pid == scheduler)
+		return true;
+	proc = BackendPidGetProc(pid);
+	if (proc == NULL)
+		return false;
+	leader = proc->lockGroupLeader;
+	return leader != NULL && leader->pid == scheduler;
+}
+
+/*
+ * Whether anyone but the scheduler, its scheduled migration's worker and
+ * autovacuum workers is connected to the database: then PostgreSQL refuses
+ * the command however the scheduler fares, and it is left alone.
+ */
+static bool
+others_connected(Oid database)
+{
+	pid_t		scheduler = scheduler_of(database);
+	int			n = pgstat_fetch_stat_numbackends();
+
+	for (int i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = migrate_local_beentry(i);
+		PgBackendStatus *status;
+
+		if (local == NULL)
+			continue;
+		status = &local->backendStatus;
+		if (status->st_databaseid != database ||
+			status->st_procpid == MyProcPid ||
+			status->st_backendType == B_AUTOVAC_WORKER)
+			continue;
+		if (!belongs_to_scheduler(status->st_procpid, scheduler))
+			return true;
+	}
+	return false;
+}
+
 /* terminate the scheduler of a database and keep it away for a while */
 static void
 make_scheduler_leave(Oid database)
@@ -253,8 +332,12 @@ migrate_utility(MIGRATE_UTILITY_PARAMS)
 	{
 		Oid			database = get_database_oid(dbname, true);
 
-		/* only for a command that will run: nobody else kicks it out */
-		if (OidIsValid(database) && command_would_run(pstmt->utilityStmt, database))
+		/*
+		 * only for a command that will run, and only when the scheduler is
+		 * all that stands in its way: nobody else kicks it out
+		 */
+		if (OidIsValid(database) && command_would_run(pstmt->utilityStmt, database) &&
+			!others_connected(database))
 			make_scheduler_leave(database);
 	}
 

@@ -11,9 +11,13 @@
 #      that does not own appdb, RENAME by its owner without CREATEDB,
 #      RENAME to a name that is taken, CREATE DATABASE with a name that is
 #      taken;
+#      and DROP DATABASE and RENAME by appdb's owner while another session
+#      is connected to appdb (PostgreSQL refuses them after waiting);
 #   3. CREATE DATABASE ... TEMPLATE DEFAULT works with migrate preloaded;
 #   4. the superuser's CREATE DATABASE ... TEMPLATE appdb still succeeds
-#      (the hook makes the scheduler leave), and the scheduler comes back.
+#      (the hook makes the scheduler leave), and the scheduler comes back;
+#   5. DROP DATABASE of a database whose scheduled migration is running
+#      succeeds: the scheduler and its worker count as nobody else.
 #
 # appdb gets an enabled schedule first, so that it has a scheduler however
 # the launcher decides which databases need one.
@@ -34,6 +38,7 @@ cleanup_roles() {
         -c "DROP DATABASE IF EXISTS $COPY WITH (FORCE)" \
         -c "DROP DATABASE IF EXISTS $DEFAULT_COPY WITH (FORCE)" \
         -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
+        -c "DROP DATABASE IF EXISTS mig_utility_busy WITH (FORCE)" \
         -c "DROP ROLE IF EXISTS $CREATOR" -c "DROP ROLE IF EXISTS $OWNER" >/dev/null 2>&1 || true
 }
 scenario_on_exit cleanup_roles
@@ -88,6 +93,24 @@ refused "$OWNER" "owner, CREATE DATABASE TEMPLATE $DB with a name that is taken"
     -c "CREATE DATABASE $TAKEN TEMPLATE $DB"
 refused "$OWNER" "owner without CREATE on the tablespace, ALTER DATABASE $DB SET TABLESPACE" \
     -c "ALTER DATABASE $DB SET TABLESPACE pg_default"
+
+# --- 2b. the owner's commands while someone else is connected to the database:
+# PostgreSQL refuses them after waiting ("being accessed by other users"),
+# so the hook must leave the scheduler alone (issue 7: the owner may hold no
+# migrate role, and would otherwise stop the scheduler, and a scheduled
+# non-transactional migration with it)
+PGAPPNAME=mig_utility_other psql -X -q -d "$DB" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+other=$!
+wait_value 10 1 postgres "SELECT count(*) FROM pg_stat_activity
+        WHERE application_name = 'mig_utility_other' AND datname = '$DB'" ||
+    fail "the other session did not connect to $DB"
+refused "$OWNER" "owner, DROP DATABASE $DB while another session is connected" \
+    -c "DROP DATABASE $DB"
+refused "$OWNER" "owner, ALTER DATABASE $DB RENAME while another session is connected" \
+    -c "ALTER DATABASE $DB RENAME TO $COPY"
+psql -X -q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'mig_utility_other'" >/dev/null
+wait "$other" 2>/dev/null || true
 sql postgres -q -c "ALTER ROLE $OWNER NOCREATEDB"
 
 # --- 3. TEMPLATE DEFAULT --------------------------------------------------------
@@ -111,5 +134,26 @@ if wait_until 40 sh -c "p=\$(psql -X -A -t -d postgres -c \"SELECT pid FROM pg_s
 else
     fail "the scheduler of $DB did not come back within 40 s"
 fi
+
+# --- 5. ... also while a scheduled migration's worker runs: the scheduler and
+# the worker it waits for do not count as other users -------------------------
+BUSY=mig_utility_busy
+PGOPTIONS="-c client_min_messages=warning" sql postgres -q -c "DROP DATABASE IF EXISTS $BUSY WITH (FORCE)" \
+    -c "CREATE DATABASE $BUSY"
+sql "$BUSY" -q -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate" \
+    -c "SELECT migrate.register('1', 'sleepy', 'SELECT pg_sleep(60);')" \
+    -c "SELECT migrate.schedule('now', every => '1 second', require_approval => false)" >/dev/null
+if wait_value 40 1 postgres "SELECT count(*) FROM pg_stat_activity
+        WHERE backend_type = 'migrate scheduled migration' AND datname = '$BUSY'"; then
+    t0=$(now_ms)
+    if out="$(sql postgres -c "DROP DATABASE $BUSY" 2>&1)"; then
+        pass "DROP DATABASE $BUSY while its scheduled migration runs succeeds ($(( $(now_ms) - t0 )) ms)"
+    else
+        fail "DROP DATABASE $BUSY while its scheduled migration runs: ${out//$'\n'/ }"
+    fi
+else
+    fail "no scheduled migration started in $BUSY within 40 s"
+fi
+PGOPTIONS="-c client_min_messages=warning" sql postgres -q -c "DROP DATABASE IF EXISTS $BUSY WITH (FORCE)"
 
 scenario_finish
