@@ -171,6 +171,17 @@ own -d postgres -c "CREATE DATABASE many_spool TEMPLATE many_tmpl" -c "CREATE DA
 own -d many_spool -c "SELECT migrate.register('1', 'fails', 'SELECT 1/0;', NULL)" >/dev/null
 own -d many_cic -c "CREATE TABLE t (x int)" \
     -c "SELECT migrate.register('1', 'cic', 'CREATE INDEX CONCURRENTLY t_x ON t (x);', NULL)" >/dev/null
+# the launcher probes new databases with a short-lived scheduler: let those
+# probes come and go first, or one would free its slot while the filler
+# below holds all the others, and the "no slot" checks would find one
+scheduled_list="$(for i in $SCHEDULED; do printf "'many_%s'," "$i"; done)"
+_no_probes() {
+    [ "$(own -d postgres -c "SELECT count(*) FROM pg_stat_activity
+            WHERE backend_type = 'migrate scheduler'
+              AND datname NOT IN (${scheduled_list%,})")" = 0 ]
+}
+sleep 3
+wait_until 20 _no_probes || fail "spool: probes of the new databases did not end"
 own -d many_tmpl -c "SET max_parallel_workers_per_gather = 8" -c "SET parallel_setup_cost = 0" \
     -c "SET parallel_tuple_cost = 0" -c "SET min_parallel_table_scan_size = 0" \
     -c "SELECT count(*) FROM filler WHERE wait_until_ts(now() + interval '19 seconds')" \
