@@ -86,9 +86,7 @@ typedef struct HandoffRequest
 	Oid			database;
 	Oid			authenticated_user;
 	Oid			session_user;
-	bool		session_user_is_superuser;
 	Oid			outer_user;
-	bool		outer_user_is_superuser;
 	Oid			current_user;
 	int			sec_context;
 	PGPROC	   *leader;
@@ -147,9 +145,7 @@ fill_request(HandoffRequest *req, char *strings, List *plan, Direction direction
 	req->database = MyDatabaseId;
 	req->authenticated_user = GetAuthenticatedUserId();
 	req->session_user = GetSessionUserId();
-	req->session_user_is_superuser = superuser_arg(req->session_user);
 	req->outer_user = GetOuterUserId();
-	req->outer_user_is_superuser = superuser_arg(req->outer_user);
 	GetUserIdAndSecContext(&req->current_user, &req->sec_context);
 	req->leader = MyProc;
 	req->leader_pid = MyProcPid;
@@ -334,16 +330,7 @@ restore_caller(HandoffRequest *req, const char *search_path)
 	SetConfigOption("search_path", search_path, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("migrate.progress_level", req->progress_level, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("client_min_messages", req->client_min_messages, PGC_SUSET, PGC_S_SESSION);
-
-	/*
-	 * A member of the caller's lock group cannot lead a parallel group of
-	 * its own: its parallel workers would wait for its locks forever (a
-	 * parallel CREATE INDEX CONCURRENTLY hangs).  So no parallel workers:
-	 * these say so, and migrate_forbid_parallelism() (noparallel.c) makes
-	 * sure whatever the migration sets.
-	 */
-	SetConfigOption("max_parallel_maintenance_workers", "0", PGC_USERSET, PGC_S_OVERRIDE);
-	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
+	/* no parallel workers in a lock group member: see noparallel.c */
 }
 
 /* what reset_to_caller() restores */

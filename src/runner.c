@@ -302,8 +302,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 					 MigrateOutcome *outcome, MemoryContext keep)
 {
 	RunState   *state = palloc0(sizeof(RunState));
-	MemoryContext stmtcontext = AllocSetContextCreate(keep, "migrate statement",
-													  ALLOCSET_DEFAULT_SIZES);
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
 	ErrorData  *edata = NULL;
 
@@ -335,7 +333,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 				SetCurrentStatementStartTimestamp();
 				StartTransactionCommand();
 				migrate_push_run_context(state, &errcallback);
-				MemoryContextSwitchTo(stmtcontext);
 				migrate_set_running(true);
 				migrate_exec_toplevel(sql);
 				error_context_stack = errcallback.previous;
@@ -354,7 +351,6 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(keep);
-		MemoryContextReset(stmtcontext);
 
 		if (edata != NULL)
 			record_nontransactional_failure(state, edata, sql, before, keep);

@@ -219,21 +219,6 @@ report(ScheduledRun *run, MigrateSchedRunStatus status, const ErrorData *edata)
 }
 
 /*
- * Settings of the worker's own session that do not change what the
- * migration's SQL sees.  A member of the scheduler's lock group cannot lead
- * a parallel group of its own (its parallel workers would wait for its
- * locks forever), so no parallel workers: these say so, and
- * migrate_forbid_parallelism() (noparallel.c) makes sure whatever the
- * migration sets.
- */
-static void
-set_session_options(void)
-{
-	SetConfigOption("max_parallel_maintenance_workers", "0", PGC_USERSET, PGC_S_OVERRIDE);
-	SetConfigOption("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_OVERRIDE);
-}
-
-/*
  * Why the migration is no longer the one the scheduler planned to run as
  * this role, or NULL when it still is (or is gone, or done: the runner
  * skips it).  Read holding the migrate lock, so that nobody can change it
@@ -365,7 +350,6 @@ migrate_schedworker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(run->database, run->role, 0);
 	/* a lock group member must never start parallel workers */
 	migrate_forbid_parallelism();
-	set_session_options();
 	pgstat_report_activity(STATE_RUNNING,
 						   psprintf("running migration %s for schedule %s", run->strings,
 									run->strings + run->schedule_off));
