@@ -2,7 +2,9 @@
 
 EXTENSION  = migrate
 MODULE_big = migrate
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# src/ is split by layer (see the README's architecture section); every
+# layer's files are compiled into the one module
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 DATA       = migrate--1.0.sql
 DOCS       = doc/migrate.md
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -31,4 +33,4 @@ installcheck-pgtap:
 
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes, so that no object keeps an old struct layout
-$(OBJS): $(wildcard $(srcdir)/src/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)

@@ -6,6 +6,7 @@
 #      preloaded (shared_preload_libraries = 'migrate', migrate.naptime = 1),
 #      so every suite runs with the launcher and schedulers up
 #   3. run, collecting failures instead of stopping at the first:
+#        structure  test/check_layers.sh: no upward include between layers
 #        regress    make installcheck, pg_regress part  (sql/, expected/)
 #        isolation  make installcheck, isolation part   (test/isolation/)
 #        pgtap      make installcheck-pgtap in database migrate_pgtap (test/pgtap/)
@@ -73,6 +74,14 @@ wait_for_scheduler() {
     echo "no scheduler started in database $1 within 15 s" >&2
     return 1
 }
+
+# --- structure --------------------------------------------------------------
+section "structure (test/check_layers.sh)"
+if bash test/check_layers.sh; then
+    record PASS "layering of src/ (no upward include)"
+else
+    record FAIL "layering of src/ (test/check_layers.sh)"
+fi
 
 # --- pg_regress -------------------------------------------------------------
 section "pg_regress (sql/, expected/)"

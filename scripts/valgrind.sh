@@ -296,7 +296,7 @@ report="$(awk -v all="${MIGRATE_VALGRIND_ALL:-0}" '
 function flush(   key, is_mig, f) {
     if (nb > 0 && blk ~ /\n +(at|by) 0x/ && blk !~ /^Process terminating/) {
         total++
-        is_mig = (blk ~ /migrate\.so|src\/[A-Za-z0-9_]+\.[ch]:[0-9]/)
+        is_mig = (blk ~ /migrate\.so|src\/([A-Za-z0-9_]+\/)?[A-Za-z0-9_]+\.[ch]:[0-9]/)
         if (is_mig) mig++
         if (is_mig || all == 1) {
             key = blk

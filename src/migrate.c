@@ -19,9 +19,9 @@
 #include "miscadmin.h"
 
 #include "guc.h"
-#include "shmem.h"
-#include "utility.h"
-#include "worker.h"
+#include "ipc/shmem.h"
+#include "bgw/utility.h"
+#include "bgw/launcher.h"
 
 PG_MODULE_MAGIC;
 

@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ *
+ * launcher.h
+ *	  The launcher and the per-database schedulers.
+ *
+ * IDENTIFICATION
+ *	  src/bgw/launcher.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_LAUNCHER_H
+#define MIGRATE_LAUNCHER_H
+
+extern void migrate_register_launcher(void);
+extern void migrate_request_wakeup(void);
+
+#endif							/* MIGRATE_LAUNCHER_H */

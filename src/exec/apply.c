@@ -1,0 +1,256 @@
+/*-------------------------------------------------------------------------
+ *
+ * apply.c
+ *	  migrate.apply(), migrate.revert() and migrate.revert_all().
+ *
+ * The engine itself is in engine.c (transactional migrations, run in the
+ * caller's transaction) and runner.c with handoff.c (migrations that must
+ * run outside a transaction block, run by a background worker).  What
+ * follows is the dispatch between them.
+ *
+ * Before anything runs, the migrate lock is taken (lock.c), the registry
+ * loaded and the plan built and checked (plan.c): dependencies, dirty
+ * migrations, down scripts.  Nothing runs if any check fails.
+ *
+ * IDENTIFICATION
+ *	  src/exec/apply.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "exec/run.h"
+#include "store/catalog.h"
+#include "compat.h"
+#include "guc.h"
+#include "exec/handoff.h"
+#include "store/lock.h"
+#include "exec/plan.h"
+
+PG_FUNCTION_INFO_V1(migrate_apply);
+PG_FUNCTION_INFO_V1(migrate_revert);
+PG_FUNCTION_INFO_V1(migrate_revert_all);
+
+/*
+ * Position in the plan of the first migration that cannot run in a
+ * transaction block in this direction, or -1.
+ */
+int
+migrate_first_nontransactional(List *plan, Direction direction)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
+			return foreach_current_index(lc);
+	}
+	return -1;
+}
+
+/* one result row of apply() or revert() */
+void
+migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
+					   Direction direction, const MigrateOutcome *outcome)
+{
+	Datum		values[10];
+	bool		nulls[10] = {0};
+
+	values[0] = CStringGetTextDatum(version);
+	values[1] = CStringGetTextDatum(name);
+	values[2] = CStringGetTextDatum(direction == DIRECTION_UP ? "apply" : "revert");
+	values[3] = CStringGetTextDatum(outcome->skipped ? "skipped" :
+									!outcome->done ? "not done" :
+									direction == DIRECTION_UP ? "applied" : "rolled_back");
+	values[4] = migrate_interval_datum(outcome->duration_us);
+	nulls[4] = !outcome->done;
+	values[5] = Int32GetDatum(outcome->statements);
+	nulls[5] = !outcome->done;
+	values[6] = Int64GetDatum(outcome->rows_affected);
+	nulls[6] = outcome->fingerprint_before == NULL;
+	migrate_set_text_arg_bool(values, nulls, 7, outcome->fingerprint_before);
+	migrate_set_text_arg_bool(values, nulls, 8, outcome->fingerprint_after);
+	migrate_set_text_arg_bool(values, nulls, 9, outcome->note);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * A dry run can only rehearse what a transaction can roll back: cut the
+ * plan before the first migration that needs a background worker, and
+ * say so in that migration's row.
+ */
+static List *
+dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
+{
+	int			first = migrate_first_nontransactional(plan, direction);
+
+	if (first < 0)
+		return plan;
+	outcomes[first].attempted = true;
+	outcomes[first].note =
+		"not run: it cannot run inside a transaction block, so a dry run cannot roll it back";
+	return list_truncate(plan, first);
+}
+
+/*
+ * Refuse up front in a read-only transaction (default_transaction_read_only
+ * on the database or the role, BEGIN READ ONLY, a standby): no migration
+ * could change the schema and no attempt could be recorded, and the apply
+ * worker would fail on its own bookkeeping.
+ */
+static void
+check_read_write(Direction direction)
+{
+	const char *verb = direction == DIRECTION_UP ? "apply" : "revert";
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s migrations during recovery", verb),
+				 errdetail("This server is a standby; nothing was %s.",
+						   direction == DIRECTION_UP ? "applied" : "reverted"),
+				 errhint("Call migrate.%s() on the primary.", verb)));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s migrations in a read-only transaction", verb),
+				 errdetail("Nothing was %s and nothing was recorded: a read-only transaction can neither change the schema nor write the history.",
+						   direction == DIRECTION_UP ? "applied" : "reverted"),
+				 errhint("Run it in a read-write transaction: SET default_transaction_read_only = off, or BEGIN READ WRITE.")));
+}
+
+/*
+ * Shared body of apply and revert: lock, plan, check, run.  A plan that
+ * holds a migration which cannot run in a transaction block goes to a
+ * background worker (handoff.c); any other runs here, all or nothing.
+ */
+static void
+apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
+				const char *target, const RevertRequest *request, bool dry_run)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MigrationInfo *registry;
+	int			count;
+	List	   *plan;
+	MigrateOutcome *outcomes;
+	ListCell   *lc;
+
+	migrate_materialize_srf(fcinfo);
+	check_read_write(direction);
+	migrate_lock_acquire();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	registry = migrate_load_registry(&count);
+	if (direction == DIRECTION_UP)
+		plan = migrate_plan_apply(registry, count, target);
+	else
+		plan = migrate_plan_revert(registry, count, request);
+
+	if (plan == NIL)
+	{
+		ereport(migrate_progress_level,
+				(errmsg("no migrations to %s", direction == DIRECTION_UP ? "apply" : "revert")));
+		SPI_finish();
+		return;
+	}
+
+	outcomes = palloc0(sizeof(MigrateOutcome) * list_length(plan));
+	if (dry_run)
+	{
+		RunContext	context = {NULL, NULL, 1, list_length(plan), true};
+
+		migrate_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
+						 direction, &context, outcomes);
+	}
+	else if (migrate_first_nontransactional(plan, direction) < 0)
+	{
+		RunContext	context = {NULL, NULL, 1, list_length(plan), false};
+
+		migrate_run_plan(plan, direction, &context, outcomes);
+	}
+	else
+		migrate_handoff(plan, direction, outcomes);
+
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+		MigrateOutcome *outcome = &outcomes[foreach_current_index(lc)];
+
+		if (outcome->done || outcome->attempted)
+			migrate_add_result_row(rsinfo, m->version, m->name, direction, outcome);
+	}
+	SPI_finish();
+}
+
+static char *
+text_arg_or_null(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/* migrate.apply(target text DEFAULT NULL) */
+Datum
+migrate_apply(PG_FUNCTION_ARGS)
+{
+	apply_or_revert(fcinfo, DIRECTION_UP, text_arg_or_null(fcinfo, 0), NULL,
+					!PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+	PG_RETURN_VOID();
+}
+
+/*
+ * migrate.revert(target, steps, migration, cascade, dry_run)
+ *
+ * The first positional argument is a version, as for apply(target): revert
+ * everything applied after it.  A count is taken only by name (steps =>
+ * n), so that revert('003') can never mean "the last three migrations";
+ * revert(3) finds no function, since an integer does not convert to text
+ * implicitly.
+ */
+Datum
+migrate_revert(PG_FUNCTION_ARGS)
+{
+	RevertRequest request = {0};
+	int			given = 0;
+
+	request.target = text_arg_or_null(fcinfo, 0);
+	request.steps = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+	request.migration = text_arg_or_null(fcinfo, 2);
+	request.cascade = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+
+	given = !PG_ARGISNULL(1) + (request.target != NULL) + (request.migration != NULL);
+	if (given > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("only one of steps, target and migration may be given")));
+	if (!PG_ARGISNULL(1) && request.steps < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("steps must be at least 1"),
+				 errhint("To revert every applied migration, call migrate.revert_all().")));
+	if (given == 0)
+		request.steps = 1;
+
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request,
+					!PG_ARGISNULL(4) && PG_GETARG_BOOL(4));
+	PG_RETURN_VOID();
+}
+
+/* migrate.revert_all() */
+Datum
+migrate_revert_all(PG_FUNCTION_ARGS)
+{
+	RevertRequest request = {0};
+
+	request.all = true;
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,386 @@
+/*-------------------------------------------------------------------------
+ *
+ * cleanup.c
+ *	  What a failed CREATE INDEX / REINDEX CONCURRENTLY leaves behind.
+ *
+ * A concurrent index build that fails part way leaves an INVALID index:
+ * it costs every write to the table and is never used by queries.  Before
+ * such a statement runs, the runner notes the invalid indexes its table
+ * already has; after a failure, any new one is the statement's.  One left
+ * by CREATE INDEX CONCURRENTLY is dropped (DROP INDEX CONCURRENTLY, at top
+ * level); one left by REINDEX CONCURRENTLY (the _ccnew/_ccold copies) is
+ * reported with the exact command to drop it, since which copy to keep is
+ * the DBA's call.  Either way the failure record lists them.
+ *
+ * A statement resumed after the worker running it was killed is prepared
+ * by migrate_prepare_resumed_statement(): the INVALID index of a killed
+ * CREATE INDEX CONCURRENTLY is dropped before the build runs again, and a
+ * build or DROP INDEX CONCURRENTLY that had in fact finished is not run
+ * again.
+ *
+ * Each function runs in a transaction of its own except
+ * migrate_drop_leftovers and migrate_prepare_resumed_statement, which
+ * must be called outside one (their DROP INDEX CONCURRENTLY commits).
+ *
+ * IDENTIFICATION
+ *	  src/exec/cleanup.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "exec/cleanup.h"
+#include "exec/topstmt.h"
+
+/*
+ * The table a concurrent index build works on, or InvalidOid when the
+ * statement is not one.  Sets *creates for CREATE INDEX CONCURRENTLY.
+ */
+static Oid
+concurrent_build_table(const char *sql, bool *creates)
+{
+	List	   *parsed = pg_parse_query(sql);
+	Node	   *stmt;
+
+	*creates = false;
+	if (list_length(parsed) != 1)
+		return InvalidOid;
+	stmt = linitial_node(RawStmt, parsed)->stmt;
+
+	if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+	{
+		*creates = true;
+		return RangeVarGetRelid(((IndexStmt *) stmt)->relation, NoLock, true);
+	}
+	if (IsA(stmt, ReindexStmt) && ((ReindexStmt *) stmt)->relation != NULL)
+	{
+		ReindexStmt *reindex = (ReindexStmt *) stmt;
+		Oid			relid = RangeVarGetRelid(reindex->relation, NoLock, true);
+
+		if (OidIsValid(relid) && reindex->kind == REINDEX_OBJECT_INDEX)
+			return IndexGetRelation(relid, true);
+		return relid;
+	}
+	return InvalidOid;
+}
+
+/* OIDs of the invalid indexes of a table (SPI must be connected) */
+static List *
+invalid_indexes_of(Oid table)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(table)};
+	List	   *result = NIL;
+
+	if (SPI_execute_with_args("SELECT indexrelid FROM pg_catalog.pg_index"
+							  " WHERE indrelid OPERATOR(pg_catalog.=) $1 AND NOT indisvalid",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_index");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		result = lappend_oid(result,
+							 DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	return result;
+}
+
+/*
+ * Invalid indexes the statement's table has before it runs; NIL for a
+ * statement that builds no index concurrently.  Call outside a transaction;
+ * the list is allocated in the caller's memory context.
+ */
+List *
+migrate_invalid_indexes_before(const char *sql)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *before = NIL;
+	bool		creates;
+	Oid			table;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	table = concurrent_build_table(sql, &creates);
+	if (OidIsValid(table))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		before = invalid_indexes_of(table);
+		MemoryContextSwitchTo(caller);
+		before = list_copy(before);
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	return before;
+}
+
+/*
+ * The invalid indexes that appeared since migrate_invalid_indexes_before().
+ * Call outside a transaction, after the failed one was aborted.
+ */
+List *
+migrate_leftover_indexes(const char *sql, List *before)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *leftovers = NIL;
+	bool		creates;
+	Oid			table;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	table = concurrent_build_table(sql, &creates);
+	if (OidIsValid(table))
+	{
+		List	   *now;
+		ListCell   *lc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		now = invalid_indexes_of(table);
+		foreach(lc, now)
+		{
+			Oid			index = lfirst_oid(lc);
+			MemoryContext old;
+			LeftoverIndex *leftover;
+			char	   *name;
+
+			if (list_member_oid(before, index))
+				continue;
+			name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(index)),
+											  get_rel_name(index));
+			old = MemoryContextSwitchTo(caller);
+			leftover = palloc0(sizeof(LeftoverIndex));
+			leftover->name = pstrdup(name);
+			leftover->command = psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s;", name);
+			leftovers = lappend(leftovers, leftover);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	return leftovers;
+}
+
+/*
+ * Drop the indexes a failed CREATE INDEX CONCURRENTLY left, each with a
+ * top-level DROP INDEX CONCURRENTLY.  A drop that fails is reported, and
+ * the index stays listed with its command.  Call outside a transaction.
+ */
+void
+migrate_drop_leftovers(const char *sql, List *leftovers)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ListCell   *lc;
+	bool		creates;
+
+	StartTransactionCommand();
+	(void) concurrent_build_table(sql, &creates);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	if (!creates)
+		return;
+
+	foreach(lc, leftovers)
+	{
+		LeftoverIndex *leftover = lfirst(lc);
+
+		PG_TRY();
+		{
+			StartTransactionCommand();
+			migrate_exec_toplevel(leftover->command);
+			CommitTransactionCommand();
+			leftover->dropped = true;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			/* a warning: the migration's own error is what the caller gets */
+			MemoryContextSwitchTo(caller);
+			edata = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("could not drop index %s: %s", leftover->name, edata->message)));
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(caller);
+	}
+}
+
+/*
+ * The index a resumed CREATE INDEX CONCURRENTLY names, if it exists on
+ * the statement's table: its OID, with *valid and *qualified (quoted
+ * schema.name) set.  InvalidOid when it does not exist, the statement
+ * names no index, or the name belongs to something else (then the
+ * statement runs and fails as it would have).  In a transaction.
+ */
+static Oid
+named_index_of_build(IndexStmt *stmt, bool *valid, char **qualified)
+{
+	Oid			table;
+	Oid			index;
+	HeapTuple	tuple;
+
+	if (stmt->idxname == NULL)
+		return InvalidOid;
+	table = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(table))
+		return InvalidOid;
+	index = get_relname_relid(stmt->idxname, get_rel_namespace(table));
+	if (!OidIsValid(index))
+		return InvalidOid;
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;		/* not an index */
+	if (((Form_pg_index) GETSTRUCT(tuple))->indrelid != table)
+	{
+		ReleaseSysCache(tuple);
+		return InvalidOid;
+	}
+	*valid = ((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
+	ReleaseSysCache(tuple);
+	*qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
+											stmt->idxname);
+	return index;
+}
+
+/* whether every index a DROP INDEX names is gone already (in a transaction) */
+static bool
+dropped_indexes_gone(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList(lfirst(lc));
+
+		if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Prepare the statement a non-transactional migration is resumed at after
+ * resolve(..., 'retry'), when the worker running it was killed or the
+ * server stopped: it may have left its work half done, or done it all
+ * without its completion being recorded.
+ *
+ *  - CREATE INDEX CONCURRENTLY whose named index exists INVALID: the index
+ *	  is the killed build's; it is dropped (DROP INDEX CONCURRENTLY, at top
+ *	  level) so that the statement can build it again.
+ *  - the same, but the index exists VALID: the build finished; the
+ *	  statement is done.
+ *  - DROP INDEX CONCURRENTLY whose indexes are all gone: done.
+ *  - anything else, REINDEX CONCURRENTLY included, runs again as it is;
+ *	  REINDEX leftovers (_ccnew, _ccold) are reported if it fails.
+ *
+ * Returns true when the statement is done and must not run.  Call outside
+ * a transaction; errors (from the drop) propagate.
+ */
+bool
+migrate_prepare_resumed_statement(const char *sql)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *parsed;
+	Node	   *stmt;
+	char	   *drop = NULL;
+	char	   *index_name = NULL;
+	bool		done = false;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	parsed = pg_parse_query(sql);
+	stmt = list_length(parsed) == 1 ? linitial_node(RawStmt, parsed)->stmt : NULL;
+	if (stmt != NULL && IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+	{
+		bool		valid = false;
+		char	   *qualified = NULL;
+
+		if (OidIsValid(named_index_of_build((IndexStmt *) stmt, &valid, &qualified)))
+		{
+			index_name = MemoryContextStrdup(caller, qualified);
+			if (valid)
+				done = true;
+			else
+				drop = MemoryContextStrdup(caller,
+										   psprintf("DROP INDEX CONCURRENTLY %s", qualified));
+		}
+	}
+	else if (stmt != NULL && IsA(stmt, DropStmt) &&
+			 ((DropStmt *) stmt)->removeType == OBJECT_INDEX &&
+			 ((DropStmt *) stmt)->concurrent && !((DropStmt *) stmt)->missing_ok)
+		done = dropped_indexes_gone((DropStmt *) stmt);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+
+	if (drop != NULL)
+	{
+		StartTransactionCommand();
+		migrate_exec_toplevel(drop);
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(caller);
+		ereport(NOTICE,
+				(errmsg("dropped index %s, left INVALID by the interrupted statement", index_name),
+				 errdetail("The statement builds it again.")));
+	}
+	else if (done && index_name != NULL)
+		ereport(NOTICE,
+				(errmsg("index %s is valid already: the interrupted statement had finished", index_name)));
+	else if (done)
+		ereport(NOTICE,
+				(errmsg("the interrupted DROP INDEX CONCURRENTLY had finished")));
+	return done;
+}
+
+/* the leftovers as a JSON array, for the failure record */
+char *
+migrate_leftovers_json(List *leftovers)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "\"invalid_indexes\": [");
+	foreach(lc, leftovers)
+	{
+		LeftoverIndex *leftover = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"index\": ");
+		escape_json(&buf, leftover->name);
+		appendStringInfo(&buf, ", \"dropped\": %s, \"command\": ",
+						 leftover->dropped ? "true" : "false");
+		escape_json(&buf, leftover->command);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}

@@ -1,0 +1,666 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.c
+ *	  Running transactional migrations, all or nothing.
+ *
+ * migrate_run_plan() runs a plan (see plan.c) of migrations in the current
+ * transaction:
+ *
+ *	 1. it opens one subtransaction for the whole plan;
+ *	 2. for each migration it splits the script with PostgreSQL's parser,
+ *		executes each statement through SPI as the current user (never as
+ *		the owner), then updates the migration's row and adds a history row
+ *		(as the owner, see catalog.c);
+ *	 3. on success it releases the subtransaction: the caller's COMMIT
+ *		makes everything durable at once.
+ *
+ * On failure the subtransaction is rolled back, which undoes every
+ * migration of the plan and cleans up after the error; then the failure is
+ * recorded by a worker that commits on its own (durable.c), and the
+ * original error is re-thrown so that the caller's transaction aborts and
+ * psql with ON_ERROR_STOP stops.  An error context callback names the
+ * migration, the statement and its line on every error raised while a
+ * statement runs.
+ *
+ * Each migration runs in its own SPI connection, whose memory is freed
+ * when it finishes, so a long run does not accumulate memory.
+ *
+ * IDENTIFICATION
+ *	  src/exec/engine.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "store/durable.h"
+#include "exec/engine.h"
+#include "errors.h"
+#include "guc.h"
+#include "store/lock.h"
+#include "ipc/progress.h"
+
+/* longest statement text shown in a CONTEXT line */
+#define CONTEXT_TEXT_LEN 80
+
+const char *
+migrate_script_name(Direction direction)
+{
+	return direction == DIRECTION_UP ? "up" : "down";
+}
+
+int64
+migrate_usecs_since(TimestampTz start)
+{
+	return GetCurrentTimestamp() - start;
+}
+
+void
+migrate_run_state_init(RunState *state, Direction direction, const RunContext *context)
+{
+	static const RunContext interactive = {NULL, NULL, 1, 0, false};
+
+	memset(state, 0, sizeof(RunState));
+	state->direction = direction;
+	state->context = context ? context : &interactive;
+	state->role = migrate_current_role();
+}
+
+/* line of an error position inside the current statement, or its first line */
+static int
+error_line(const RunState *state, int internalpos)
+{
+	const ScriptStatement *stmt = state->statement;
+	const char *text = state->script->script + stmt->start;
+	int			offset = 0;
+
+	if (internalpos <= 0)
+		return stmt->line;
+	for (int i = 1; i < internalpos && offset < stmt->end - stmt->start; i++)
+		offset += pg_mblen(text + offset);
+	return stmt->line + migrate_line_at(text, offset) - 1;
+}
+
+/* the statement on one line, shortened for a CONTEXT line */
+static char *
+short_statement_text(const RunState *state)
+{
+	char	   *text = migrate_statement_text(state->script, state->statement);
+	int			len;
+
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	len = strlen(text);
+	if (len > CONTEXT_TEXT_LEN)
+	{
+		len = pg_mbcliplen(text, len, CONTEXT_TEXT_LEN);
+		text[len] = '\0';
+		return psprintf("%s...", text);
+	}
+	return text;
+}
+
+static void
+run_error_callback(void *arg)
+{
+	RunState   *state = (RunState *) arg;
+
+	if (state->current == NULL)
+		return;
+	if (state->statement == NULL)
+		errcontext("%s script of migration \"%s\" (\"%s\")",
+				   migrate_script_name(state->direction), state->current->version,
+				   state->current->name);
+	else
+		errcontext("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
+				   migrate_script_name(state->direction), state->current->version,
+				   state->current->name, state->statement->number,
+				   error_line(state, getinternalerrposition()),
+				   short_statement_text(state));
+}
+
+/* push the CONTEXT callback; the caller pops it (error_context_stack) */
+void
+migrate_push_run_context(RunState *state, ErrorContextCallback *callback)
+{
+	callback->callback = run_error_callback;
+	callback->arg = state;
+	callback->previous = error_context_stack;
+	error_context_stack = callback;
+}
+
+/* load and split the current migration's script for this direction */
+ParsedScript *
+migrate_load_parsed(RunState *state)
+{
+	MigrationInfo *m = state->current;
+	char	   *script = migrate_load_script(m->version, state->direction == DIRECTION_DOWN);
+
+	return migrate_parse_script(script,
+								psprintf("%s script of migration \"%s\"",
+										 migrate_script_name(state->direction), m->version));
+}
+
+/* what history says about who ran it, or NULL for a plain call */
+char *
+migrate_run_detail(const RunContext *context)
+{
+	StringInfoData buf;
+
+	if (context == NULL || (context->schedule == NULL && context->worker == NULL))
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"by\": ");
+	escape_json(&buf, context->worker ? context->worker : "scheduler");
+	if (context->schedule)
+	{
+		appendStringInfoString(&buf, ", \"schedule\": ");
+		escape_json(&buf, context->schedule);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+static void
+report_progress(const RunState *state, int64 duration_us)
+{
+	ereport(migrate_progress_level,
+			(errmsg("%s migration %s \"%s\" (%d of %d)",
+					state->direction == DIRECTION_UP ? "applied" : "reverted",
+					state->current->version, state->current->name,
+					state->number, state->context->total),
+			 errdetail("Took %.3f ms.", duration_us / 1000.0)));
+}
+
+/*
+ * Record a successful step: the migration's row, a history row, the
+ * progress message and the outcome for the result row.
+ */
+void
+migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outcome)
+{
+	MigrationInfo *m = state->current;
+	MigrationEvent event = {0};
+
+	if (state->direction == DIRECTION_UP)
+		migrate_mark_applied(m->version, state->started_at, duration_us, state->role);
+	else
+		migrate_mark_reverted(m->version);
+
+	event.action = state->direction == DIRECTION_UP ? "apply" : "revert";
+	event.version = m->version;
+	event.name = m->name;
+	event.outcome = "success";
+	event.role = state->role;
+	event.started_at = state->started_at;
+	event.duration_us = duration_us;
+	event.checksum = state->direction == DIRECTION_UP ? m->checksum : m->down_checksum;
+	event.detail = migrate_run_detail(state->context);
+	migrate_insert_event(&event);
+
+	report_progress(state, duration_us);
+	if (outcome)
+	{
+		outcome->done = true;
+		outcome->duration_us = duration_us;
+		outcome->statements = state->script ? state->script->nstatements : m->statements;
+	}
+}
+
+/*
+ * The failed attempt as JSON, for migrate.event.error and last_error.
+ * "extra_json" is more "key": value pairs to add, or NULL.
+ */
+char *
+migrate_error_json(const RunState *state, const ErrorData *edata, const char *extra_json)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"sqlstate\": ");
+	escape_json(&buf, unpack_sql_state(edata->sqlerrcode));
+	appendStringInfoString(&buf, ", \"message\": ");
+	escape_json(&buf, edata->message ? edata->message : "");
+	if (edata->detail)
+	{
+		appendStringInfoString(&buf, ", \"detail\": ");
+		escape_json(&buf, edata->detail);
+	}
+	if (edata->hint)
+	{
+		appendStringInfoString(&buf, ", \"hint\": ");
+		escape_json(&buf, edata->hint);
+	}
+	appendStringInfo(&buf, ", \"script\": \"%s\"", migrate_script_name(state->direction));
+	if (state->statement)
+	{
+		appendStringInfo(&buf, ", \"statement\": %d, \"line\": %d, \"statement_text\": ",
+						 state->statement->number,
+						 error_line(state, edata->internalpos));
+		escape_json(&buf, migrate_statement_text(state->script, state->statement));
+	}
+	if (extra_json)
+		appendStringInfo(&buf, ", %s", extra_json);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* the history row of a failed attempt */
+MigrationEvent
+migrate_failure_event(const RunState *state, const char *error)
+{
+	MigrationEvent event = {0};
+
+	event.action = state->direction == DIRECTION_UP ? "apply" : "revert";
+	event.version = state->current->version;
+	event.name = state->current->name;
+	event.outcome = "failure";
+	event.role = state->role;
+	event.started_at = state->started_at;
+	event.duration_us = migrate_usecs_since(state->started_at);
+	event.checksum = state->direction == DIRECTION_UP ?
+		state->current->checksum : state->current->down_checksum;
+	event.detail = migrate_run_detail(state->context);
+	event.error = error;
+	return event;
+}
+
+/* run one statement of a migration through SPI; returns the rows it processed */
+static uint64
+execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
+{
+	char	   *text = migrate_statement_text(script, stmt);
+	uint64		processed;
+	int			rc;
+
+	migrate_progress_statement(stmt->number, text);
+	rc = SPI_execute(text, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	processed = SPI_processed;
+	SPI_freetuptable(SPI_tuptable);
+	return processed;
+}
+
+/* the schema fingerprint, as the caller sees the catalog */
+char *
+migrate_fingerprint(void)
+{
+	char	   *fingerprint;
+
+	if (SPI_execute("SELECT migrate.fingerprint()", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not compute the schema fingerprint");
+	fingerprint = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	return fingerprint;
+}
+
+/*
+ * Run a verify or precondition script: every statement must run, and a
+ * statement that returns a boolean column must return only true.  Returns
+ * the failing statement's text, or NULL when the check holds.
+ */
+char *
+migrate_run_check(const char *version, const char *column, const char *what)
+{
+	char	   *script = migrate_load_check(version, column);
+	ParsedScript *parsed;
+	int			nest_level;
+	char	   *failed = NULL;
+
+	if (script == NULL)
+		return NULL;
+	parsed = migrate_parse_script(script, psprintf("%s script of migration \"%s\"",
+												   what, version));
+	/* a SET in the check lasts for the check only, as for scripts */
+	nest_level = NewGUCNestLevel();
+	for (int i = 0; i < parsed->nstatements && failed == NULL; i++)
+	{
+		char	   *text = migrate_statement_text(parsed, &parsed->statements[i]);
+		int			rc = SPI_execute(text, false, 0);
+		bool		holds = true;
+
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		if (SPI_tuptable != NULL && SPI_tuptable->tupdesc->natts == 1 &&
+			SPI_gettypeid(SPI_tuptable->tupdesc, 1) == BOOLOID)
+		{
+			for (uint64 row = 0; row < SPI_processed; row++)
+			{
+				bool		isnull;
+				Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
+												  SPI_tuptable->tupdesc, 1, &isnull);
+
+				if (isnull || !DatumGetBool(value))
+					holds = false;
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+		if (!holds)
+			failed = text;
+	}
+	AtEOXact_GUC(false, nest_level);
+	return failed;
+}
+
+/* a precondition that did not hold in skip mode: history says so */
+static void
+record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
+{
+	MigrationEvent event = migrate_failure_event(state, NULL);
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"reason\": \"precondition does not hold\", \"statement\": ");
+	escape_json(&detail, statement);
+	appendStringInfoChar(&detail, '}');
+	event.outcome = "skipped";
+	event.detail = detail.data;
+	migrate_insert_event(&event);
+	ereport(migrate_progress_level,
+			(errmsg("skipped migration %s \"%s\": its precondition does not hold",
+					state->current->version, state->current->name)));
+	if (outcome)
+	{
+		outcome->attempted = true;
+		outcome->skipped = true;
+		outcome->note = "skipped: precondition does not hold";
+	}
+}
+
+/*
+ * The precondition of the current migration (up only).  Returns false
+ * when it does not hold and the migration is to be skipped.
+ */
+static bool
+precondition_allows(RunState *state, MigrateOutcome *outcome)
+{
+	MigrationInfo *m = state->current;
+	char	   *failed;
+
+	if (state->direction != DIRECTION_UP || !m->has_precondition)
+		return true;
+	failed = migrate_run_check(m->version, "precondition_script", "precondition");
+	if (failed == NULL)
+		return true;
+	if (strcmp(m->precondition_mode, "skip") == 0)
+	{
+		record_skipped(state, failed, outcome);
+		return false;
+	}
+	if (strcmp(m->precondition_mode, "warn") == 0)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_MIGRATE_PRECONDITION_FAILED),
+				 errmsg("precondition of migration \"%s\" does not hold", m->version),
+				 errdetail("Check: %s", failed),
+				 errhint("It is applied anyway (precondition_mode warn).")));
+		return true;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_PRECONDITION_FAILED),
+			 errmsg("precondition of migration \"%s\" does not hold", m->version),
+			 errdetail("Check: %s", failed)));
+}
+
+/* the verify script of the current migration (up only) must hold */
+static void
+verify(RunState *state)
+{
+	MigrationInfo *m = state->current;
+	char	   *failed;
+
+	if (state->direction != DIRECTION_UP || !m->has_verify)
+		return;
+	failed = migrate_run_check(m->version, "verify_script", "verify");
+	if (failed != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
+				 errmsg("verification of migration \"%s\" failed", m->version),
+				 errdetail("Check returned false: %s", failed)));
+}
+
+/* run every statement of the current migration; the rows they processed */
+uint64
+migrate_execute_statements(RunState *state)
+{
+	uint64		rows = 0;
+
+	for (int i = 0; i < state->script->nstatements; i++)
+	{
+		state->statement = &state->script->statements[i];
+		rows += execute_statement(state->script, state->statement);
+	}
+	state->statement = NULL;
+	return rows;
+}
+
+/*
+ * Run the statements of the current migration with its settings scoped to
+ * it: a SET in the script (lock_timeout, search_path, ...) lasts until the
+ * script ends, as if it had been SET LOCAL in a transaction of its own, and
+ * reaches neither the next migration nor the caller's session.  The GUC
+ * nest level is the one functions with SET clauses use; on error, the
+ * rollback of the enclosing subtransaction undoes the settings as well.
+ * Verify and precondition scripts run with the caller's settings, their
+ * own SETs scoped the same way (migrate_run_check).
+ */
+static uint64
+execute_scoped(RunState *state)
+{
+	int			nest_level = NewGUCNestLevel();
+	uint64		rows;
+
+	rows = migrate_execute_statements(state);
+	AtEOXact_GUC(false, nest_level);
+	return rows;
+}
+
+/*
+ * Run one migration inside the plan's subtransaction, in an SPI connection
+ * of its own so that its memory goes away with it.
+ */
+static void
+run_migration(RunState *state, MigrateOutcome *outcome)
+{
+	bool		dry_run = state->context->dry_run;
+	uint64		rows;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	state->started_at = GetCurrentTimestamp();
+	if (!precondition_allows(state, outcome))
+	{
+		SPI_finish();
+		return;
+	}
+	if (outcome)
+		outcome->attempted = true;
+	if (dry_run && outcome)
+		outcome->fingerprint_before = MemoryContextStrdup(state->memory, migrate_fingerprint());
+
+	state->script = migrate_load_parsed(state);
+	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
+						   state->current, state->number, state->context->total,
+						   state->script->nstatements, state->context->schedule);
+	rows = execute_scoped(state);
+	verify(state);
+
+	if (dry_run && outcome)
+	{
+		outcome->rows_affected = rows;
+		outcome->fingerprint_after = MemoryContextStrdup(state->memory, migrate_fingerprint());
+		outcome->note = "dry run: rolled back";
+	}
+	migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
+	state->script = NULL;
+	SPI_finish();
+}
+
+/*
+ * A dry run or a rehearsal runs each migration's scripts exactly as apply()
+ * would, that is with the caller's privileges: that is what makes it a
+ * faithful rehearsal.  Say so, once per call, when some of those scripts
+ * were registered by another role, so that nobody runs someone else's code
+ * with their own rights without being told.  "what" names the call.
+ */
+void
+migrate_warn_foreign_scripts(List *plan, const char *what)
+{
+	const char *me = migrate_current_role();
+	StringInfoData foreign;
+	ListCell   *lc;
+
+	initStringInfo(&foreign);
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (m->registered_by == NULL || strcmp(m->registered_by, me) == 0)
+			continue;
+		appendStringInfo(&foreign, "%s%s (registered by \"%s\")",
+						 foreign.len > 0 ? ", " : "", m->version, m->registered_by);
+	}
+	if (foreign.len == 0)
+		return;
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("the %s runs scripts registered by other roles, with your privileges", what),
+			 errdetail("Migrations: %s.", foreign.data),
+			 errhint("Read those scripts before running this, or leave it to the roles that registered them.")));
+}
+
+/* the one history row a dry run leaves */
+static void
+record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
+{
+	MigrationEvent event = {0};
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"direction\": \"%s\", \"migrations\": %d",
+					 migrate_script_name(state->direction), list_length(plan));
+	if (edata)
+	{
+		appendStringInfoString(&detail, ", \"failed_at\": ");
+		escape_json(&detail, state->current ? state->current->version : "");
+		appendStringInfoString(&detail, ", \"error\": ");
+		escape_json(&detail, edata->message ? edata->message : "");
+	}
+	appendStringInfoChar(&detail, '}');
+	event.action = "dry run";
+	event.outcome = edata ? "failure" : "success";
+	event.role = state->role;
+	event.started_at = GetCurrentTransactionStartTimestamp();
+	event.duration_us = -1;
+	event.detail = detail.data;
+	migrate_insert_event(&event);
+}
+
+/*
+ * Run a plan of transactional migrations in one subtransaction; on error
+ * roll it back, record the failure durably and re-throw.  "outcomes", if
+ * not NULL, has one entry per migration of the plan.  A dry run rolls the
+ * subtransaction back even on success, reports an error in the outcome of
+ * the migration that raised it instead of re-throwing it, and leaves one
+ * history row.
+ */
+void
+migrate_run_plan(List *plan, Direction direction, const RunContext *context,
+				 MigrateOutcome *outcomes)
+{
+	MemoryContext fncontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	RunState   *state = palloc(sizeof(RunState));
+	ErrorData  *volatile edata = NULL;
+	char	   *volatile failure = NULL;
+	volatile int failed_index = -1;
+	ErrorContextCallback errcallback;
+	bool		dry_run = context && context->dry_run;
+
+	migrate_run_state_init(state, direction, context);
+	state->memory = fncontext;
+	if (dry_run)
+		migrate_warn_foreign_scripts(plan, "dry run");
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(fncontext);
+	migrate_push_run_context(state, &errcallback);
+
+	migrate_set_running(true);
+	PG_TRY();
+	{
+		ListCell   *lc;
+
+		foreach(lc, plan)
+		{
+			state->current = lfirst(lc);
+			state->number = state->context->first + foreach_current_index(lc);
+			failed_index = foreach_current_index(lc);
+			run_migration(state, outcomes ? &outcomes[foreach_current_index(lc)] : NULL);
+			state->current = NULL;
+		}
+		migrate_set_running(false);
+		migrate_progress_end();
+		if (dry_run)
+			RollbackAndReleaseCurrentSubTransaction();
+		else
+			ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(fncontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		migrate_set_running(false);
+		migrate_progress_end();
+		MemoryContextSwitchTo(fncontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		/* describe the failure while the parsed script still exists ... */
+		if (state->current != NULL)
+			failure = migrate_error_json(state, edata, NULL);
+		/* ... which the rollback frees: nothing may look at it afterwards */
+		error_context_stack = errcallback.previous;
+		state->script = NULL;
+		state->statement = NULL;
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(fncontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+
+	error_context_stack = errcallback.previous;
+
+	if (dry_run)
+	{
+		if (edata != NULL && outcomes != NULL && failed_index >= 0)
+		{
+			outcomes[failed_index].attempted = true;
+			outcomes[failed_index].note = psprintf("dry run failed: %s", edata->message);
+		}
+		record_dry_run(state, plan, edata);
+		return;
+	}
+	if (edata != NULL)
+	{
+		if (failure != NULL)
+		{
+			MigrationEvent event = migrate_failure_event(state, failure);
+
+			migrate_record_failure(&event);
+		}
+		ReThrowError(edata);
+	}
+}

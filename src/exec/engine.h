@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.h
+ *	  Running migrations: the pieces shared by the transactional path
+ *	  (engine.c) and the top-level path of the workers (runner.c).
+ *
+ * IDENTIFICATION
+ *	  src/exec/engine.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_ENGINE_H
+#define MIGRATE_ENGINE_H
+
+#include "exec/run.h"
+#include "store/catalog.h"
+#include "model/parse.h"
+
+/*
+ * Where a run is, for the error context callback, progress and the failure
+ * record.  Lives outside any subtransaction the run opens.
+ */
+typedef struct RunState
+{
+	Direction	direction;
+	const RunContext *context;
+	const char *role;			/* who runs it, for history */
+	MigrationInfo *current;		/* NULL between migrations */
+	int			number;			/* of current, 1-based within the run */
+	TimestampTz started_at;		/* of the current migration */
+	const ParsedScript *script; /* NULL until parsed */
+	const ScriptStatement *statement;	/* NULL between statements */
+	MemoryContext memory;		/* outlives the run, for outcomes */
+} RunState;
+
+extern const char *migrate_script_name(Direction direction);
+extern void migrate_run_state_init(RunState *state, Direction direction,
+								   const RunContext *context);
+extern void migrate_push_run_context(RunState *state, ErrorContextCallback *callback);
+extern ParsedScript *migrate_load_parsed(RunState *state);
+extern void migrate_record_success(RunState *state, int64 duration_us,
+								   MigrateOutcome *outcome);
+extern char *migrate_error_json(const RunState *state, const ErrorData *edata,
+								const char *extra_json);
+extern MigrationEvent migrate_failure_event(const RunState *state, const char *error);
+extern int64 migrate_usecs_since(TimestampTz start);
+extern uint64 migrate_execute_statements(RunState *state);
+extern char *migrate_run_check(const char *version, const char *column, const char *what);
+extern void migrate_warn_foreign_scripts(List *plan, const char *what);
+
+#endif							/* MIGRATE_ENGINE_H */

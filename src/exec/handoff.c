@@ -1,0 +1,426 @@
+/*-------------------------------------------------------------------------
+ *
+ * handoff.c
+ *	  apply() handing a plan with non-transactional migrations to a
+ *	  background worker, and that worker.
+ *
+ * CREATE INDEX CONCURRENTLY and its kind cannot run inside a function, so
+ * when a plan holds such a migration, migrate.apply() (or revert()) hands
+ * the whole plan to a dynamic background worker, which runs it one
+ * migration per transaction (runner.c), and waits for it.  The worker's
+ * NOTICEs, WARNINGs and final ERROR travel back through a shm_mq, the way
+ * parallel workers report to their leader, and apply() re-raises them, so
+ * psql sees the same messages as for an ordinary apply().  apply() then
+ * returns one row per migration the worker completed.
+ *
+ * Why apply() must not be inside a transaction block for such a plan: the
+ * worker commits each migration on its own, so it cannot see anything the
+ * caller's transaction has not committed, and nothing the caller does
+ * after the call could be rolled back together with it.  So the call is
+ * refused inside BEGIN ... COMMIT, and after any change in the same
+ * transaction.
+ *
+ * Locks.  The caller holds the migrate lock (transaction level), and the
+ * worker needs it too, for a run that outlives single transactions.  The
+ * caller therefore makes itself a lock group leader and the worker joins
+ * its group before connecting, as a parallel worker does: the two hold
+ * the lock together, and if the caller goes away the worker still holds
+ * it until its run ends.  Group membership also matters for CREATE INDEX
+ * CONCURRENTLY: it waits for every transaction whose snapshot is older
+ * than its own, which includes the caller, who is waiting for the worker.
+ * Outside a group that is an undetectable deadlock; inside one the wait on
+ * the caller's virtual transaction is not a conflict.  That is safe here
+ * because the caller reads nothing but migrate's own catalog after the
+ * handoff, and only with fresh snapshots.
+ *
+ * The worker connects as the caller's authenticated user and restores the
+ * caller's session user, role and current user, so migration SQL runs
+ * with the caller's privileges, and with its search_path.  After each
+ * migration it resets its session and restores them again, so that what a
+ * migration SET (a non-transactional one's SETs outlive its statements'
+ * transactions) does not reach the next one.  apply() refuses to start in
+ * a read-only transaction, so the worker runs read-write too, whatever
+ * the database's default_transaction_read_only says.
+ *
+ * IDENTIFICATION
+ *	  src/exec/handoff.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+
+#include "store/catalog.h"
+#include "ipc/dynworker.h"
+#include "exec/handoff.h"
+#include "store/lock.h"
+#include "exec/noparallel.h"
+#include "exec/runner.h"
+
+#define HANDOFF_MAGIC		0x6d696772	/* "migr" */
+#define KEY_REQUEST			1
+#define KEY_STRINGS			2
+#define KEY_OUTCOMES		3
+#define KEY_QUEUE			4
+#define QUEUE_SIZE			(64 * 1024)
+#define SETTING_LEN			64
+
+/* who the caller is, and what to run */
+typedef struct HandoffRequest
+{
+	Oid			database;
+	Oid			authenticated_user;
+	Oid			session_user;
+	Oid			outer_user;
+	Oid			current_user;
+	int			sec_context;
+	PGPROC	   *leader;
+	pid_t		leader_pid;
+	Direction	direction;
+	int			nmigrations;
+	char		progress_level[SETTING_LEN];
+	char		client_min_messages[SETTING_LEN];
+	/* strings: the versions, then search_path, each NUL-terminated */
+} HandoffRequest;
+
+PGDLLEXPORT void migrate_apply_worker_main(Datum main_arg);
+
+/*
+ * Refuse a handoff that could not keep its promises (see the header).
+ */
+static void
+check_can_hand_off(List *plan, Direction direction)
+{
+	MigrationInfo *first = list_nth(plan, migrate_first_nontransactional(plan, direction));
+
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migration \"%s\" cannot run inside a transaction block", first->version),
+				 errdetail("It contains a statement such as CREATE INDEX CONCURRENTLY, or is marked \"@transaction: false\"; a background worker runs such a plan one migration at a time."),
+				 errhint("Call migrate.%s() on its own, outside BEGIN ... COMMIT.",
+						 direction == DIRECTION_UP ? "apply" : "revert")));
+	if (TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migration \"%s\" cannot run after changes in the same transaction",
+						first->version),
+				 errdetail("A background worker runs it and cannot see changes this transaction has not committed."),
+				 errhint("Commit first, then call migrate.%s() on its own.",
+						 direction == DIRECTION_UP ? "apply" : "revert")));
+}
+
+static Size
+strings_size(List *plan, const char *search_path)
+{
+	Size		size = strlen(search_path) + 1;
+	ListCell   *lc;
+
+	foreach(lc, plan)
+		size += strlen(((MigrationInfo *) lfirst(lc))->version) + 1;
+	return size;
+}
+
+static void
+fill_request(HandoffRequest *req, char *strings, List *plan, Direction direction,
+			 const char *search_path)
+{
+	ListCell   *lc;
+
+	req->database = MyDatabaseId;
+	req->authenticated_user = GetAuthenticatedUserId();
+	req->session_user = GetSessionUserId();
+	req->outer_user = GetOuterUserId();
+	GetUserIdAndSecContext(&req->current_user, &req->sec_context);
+	req->leader = MyProc;
+	req->leader_pid = MyProcPid;
+	req->direction = direction;
+	req->nmigrations = list_length(plan);
+	strlcpy(req->progress_level, GetConfigOption("migrate.progress_level", false, false),
+			SETTING_LEN);
+	strlcpy(req->client_min_messages, GetConfigOption("client_min_messages", false, false),
+			SETTING_LEN);
+
+	foreach(lc, plan)
+	{
+		const char *version = ((MigrationInfo *) lfirst(lc))->version;
+
+		strcpy(strings, version);
+		strings += strlen(version) + 1;
+	}
+	strcpy(strings, search_path);
+}
+
+/* re-raise a NOTICE, WARNING or ERROR the worker sent */
+static void
+relay_message(const char *data, Size nbytes)
+{
+	StringInfoData msg;
+	char		msgtype;
+
+	initStringInfo(&msg);
+	appendBinaryStringInfo(&msg, data, nbytes);
+	msgtype = pq_getmsgbyte(&msg);
+	if (msgtype == 'E' || msgtype == 'N')
+	{
+		ErrorData	edata;
+
+		pq_parse_errornotice(&msg, &edata);
+		edata.elevel = Min(edata.elevel, ERROR);
+		ThrowErrorData(&edata);
+	}
+	pfree(msg.data);
+}
+
+static BackgroundWorkerHandle *
+start_apply_worker(dsm_segment *seg)
+{
+	BackgroundWorkerHandle *handle;
+
+	/* a slot is often freed within moments: a probing scheduler, a recorder */
+	handle = migrate_start_worker_waiting("migrate_apply_worker_main", "migrate apply worker",
+										  psprintf("migrate apply worker for PID %d", MyProcPid),
+										  UInt32GetDatum(dsm_segment_handle(seg)),
+										  APPLY_WORKER_SLOT_WAIT_MS);
+	if (handle == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start a background worker for non-transactional migrations"),
+				 errdetail("No background worker slot was free for %d s. %s",
+						   APPLY_WORKER_SLOT_WAIT_MS / 1000, migrate_describe_worker_slots()),
+				 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d), or try again when fewer workers run; nothing was applied.",
+						 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
+	return handle;
+}
+
+/*
+ * Run the plan in a background worker and wait for it, relaying its
+ * messages.  Fills "outcomes" for the migrations it completed; raises the
+ * worker's error, if any.
+ */
+void
+migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes)
+{
+	const char *search_path = GetConfigOption("search_path", false, false);
+	shm_toc_estimator estimator;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	HandoffRequest *req;
+	char	   *strings;
+	MigrateOutcome *shared_outcomes;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+	BackgroundWorkerHandle *handle;
+	Size		nbytes;
+	void	   *data;
+
+	check_can_hand_off(plan, direction);
+
+	shm_toc_initialize_estimator(&estimator);
+	shm_toc_estimate_chunk(&estimator, sizeof(HandoffRequest));
+	shm_toc_estimate_chunk(&estimator, strings_size(plan, search_path));
+	shm_toc_estimate_chunk(&estimator, sizeof(MigrateOutcome) * list_length(plan));
+	shm_toc_estimate_chunk(&estimator, QUEUE_SIZE);
+	shm_toc_estimate_keys(&estimator, 4);
+	seg = dsm_create(shm_toc_estimate(&estimator), 0);
+	toc = shm_toc_create(HANDOFF_MAGIC, dsm_segment_address(seg), shm_toc_estimate(&estimator));
+
+	req = shm_toc_allocate(toc, sizeof(HandoffRequest));
+	strings = shm_toc_allocate(toc, strings_size(plan, search_path));
+	fill_request(req, strings, plan, direction, search_path);
+	shared_outcomes = shm_toc_allocate(toc, sizeof(MigrateOutcome) * list_length(plan));
+	memset(shared_outcomes, 0, sizeof(MigrateOutcome) * list_length(plan));
+	mq = shm_mq_create(shm_toc_allocate(toc, QUEUE_SIZE), QUEUE_SIZE);
+	shm_toc_insert(toc, KEY_REQUEST, req);
+	shm_toc_insert(toc, KEY_STRINGS, strings);
+	shm_toc_insert(toc, KEY_OUTCOMES, shared_outcomes);
+	shm_toc_insert(toc, KEY_QUEUE, mq);
+	shm_mq_set_receiver(mq, MyProc);
+
+	BecomeLockGroupLeader();
+	handle = start_apply_worker(seg);
+	mqh = shm_mq_attach(mq, seg, handle);
+
+	/*
+	 * Relay until the worker detaches; its ERROR is raised from here.  If
+	 * this call ends for any reason while the worker runs (a cancel, a
+	 * timeout), stop the worker first: otherwise it would go on holding the
+	 * lock with this session's lock group, and a new call in this session
+	 * could run the same migrations beside it.
+	 */
+	PG_TRY();
+	{
+		while (shm_mq_receive(mqh, &nbytes, &data, false) == SHM_MQ_SUCCESS)
+			relay_message(data, nbytes);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		TerminateBackgroundWorker(handle);
+		(void) WaitForBackgroundWorkerShutdown(handle);
+		RESUME_INTERRUPTS();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	(void) WaitForBackgroundWorkerShutdown(handle);
+
+	/* pointers in the worker's outcomes point into its memory: drop them */
+	memcpy(outcomes, shared_outcomes, sizeof(MigrateOutcome) * list_length(plan));
+	for (int i = 0; i < list_length(plan); i++)
+	{
+		outcomes[i].fingerprint_before = outcomes[i].fingerprint_after = NULL;
+		outcomes[i].note = outcomes[i].skipped ? "skipped: precondition does not hold" : NULL;
+	}
+	dsm_detach(seg);
+}
+
+/*
+ * The caller's session user and role, restored in the worker through the
+ * GUCs that SET SESSION AUTHORIZATION and SET ROLE use, so that what the
+ * GUCs say and who the worker is agree: a migration's own SET ROLE that is
+ * rolled back (engine.c) then returns to the caller's role, not to the
+ * worker's defaults.  Needs a transaction for the catalog lookups.
+ */
+static void
+restore_caller_identity(HandoffRequest *req)
+{
+	const char *role = "none";
+
+	/* the GUCs below cannot be set within a security-definer context */
+	SetUserIdAndSecContext(GetOuterUserId(), 0);
+	StartTransactionCommand();
+	SetConfigOption("session_authorization", GetUserNameFromId(req->session_user, false),
+					PGC_SUSET, PGC_S_SESSION);
+	if (req->outer_user != req->session_user)
+		role = GetUserNameFromId(req->outer_user, false);
+	SetConfigOption("role", role, PGC_SUSET, PGC_S_SESSION);
+	CommitTransactionCommand();
+	SetUserIdAndSecContext(req->current_user, req->sec_context);
+}
+
+/* the caller's identity and settings, restored in the worker */
+static void
+restore_caller(HandoffRequest *req, const char *search_path)
+{
+	SetClientEncoding(GetDatabaseEncoding());
+
+	/*
+	 * apply() refuses to run in a read-only transaction (apply.c), so the
+	 * caller's transaction is read-write, whatever the database's
+	 * default_transaction_read_only says: so are the worker's, or its own
+	 * bookkeeping would fail with nothing recorded.
+	 */
+	SetConfigOption("default_transaction_read_only", "off", PGC_USERSET, PGC_S_SESSION);
+	restore_caller_identity(req);
+	SetConfigOption("search_path", search_path, PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("migrate.progress_level", req->progress_level, PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("client_min_messages", req->client_min_messages, PGC_SUSET, PGC_S_SESSION);
+	/* no parallel workers in a lock group member: see noparallel.c */
+}
+
+/* what reset_to_caller() restores */
+static HandoffRequest *caller_request = NULL;
+static const char *caller_search_path = NULL;
+
+/*
+ * After each migration the runner calls this (runner.c): whatever the
+ * migration SET at session level goes, and the caller's settings and
+ * identity come back.  A non-transactional migration runs one transaction
+ * per statement, so its SETs outlive them and would otherwise reach the
+ * next migration of the run.
+ */
+static void
+reset_to_caller(void)
+{
+	/* in a transaction, so that check hooks may look at the catalog */
+	StartTransactionCommand();
+	ResetAllOptions();
+	CommitTransactionCommand();
+	restore_caller(caller_request, caller_search_path);
+}
+
+/*
+ * Entry point of the apply worker.
+ */
+void
+migrate_apply_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	HandoffRequest *req;
+	char	   *strings;
+	MigrateOutcome *outcomes;
+	shm_mq	   *mq;
+	List	   *versions = NIL;
+	RunContext	context = {NULL, "apply worker", 1, 0, false};
+	RunnerResult result;
+
+	seg = migrate_worker_attach(main_arg, "migrate handoff segment");
+	toc = shm_toc_attach(HANDOFF_MAGIC, dsm_segment_address(seg));
+	req = shm_toc_lookup(toc, KEY_REQUEST, false);
+	strings = shm_toc_lookup(toc, KEY_STRINGS, false);
+	outcomes = shm_toc_lookup(toc, KEY_OUTCOMES, false);
+	mq = shm_toc_lookup(toc, KEY_QUEUE, false);
+
+	/* from here on, every message goes to the waiting caller */
+	shm_mq_set_sender(mq, MyProc);
+	pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
+
+	/* join the caller's lock group before taking any heavyweight lock */
+	if (!BecomeLockGroupMember(req->leader, req->leader_pid))
+		proc_exit(0);				/* the caller is gone already */
+
+	BackgroundWorkerInitializeConnectionByOid(req->database, req->authenticated_user, 0);
+	/* a lock group member must never start parallel workers */
+	migrate_forbid_parallelism();
+	for (int i = 0; i < req->nmigrations; i++)
+	{
+		versions = lappend(versions, strings);
+		strings += strlen(strings) + 1;
+	}
+	restore_caller(req, strings);
+	caller_request = req;
+	caller_search_path = strings;
+	migrate_runner_set_session_reset(reset_to_caller);
+	pgstat_report_activity(STATE_RUNNING, "running migrations handed over by migrate.apply()");
+
+	/*
+	 * The caller holds the lock and we are in its lock group, so this is
+	 * granted at once, even with other sessions queued for the lock (see
+	 * lock.c).  It can fail only if the caller has gone meanwhile and
+	 * somebody else took the lock.
+	 */
+	StartTransactionCommand();
+	if (!migrate_lock_session_try())
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not obtain migrate lock on database \"%s\" for the apply worker",
+						get_database_name(MyDatabaseId)),
+				 errdetail("The session that handed over the plan no longer holds it."),
+				 errhint("Nothing was run; make the call again.")));
+	CommitTransactionCommand();
+
+	context.total = req->nmigrations;
+	result = migrate_runner_run(versions, req->direction, &context, outcomes, 0);
+	migrate_lock_session_release();
+
+	if (result.error != NULL)
+		ThrowErrorData(result.error);	/* reaches the caller */
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}

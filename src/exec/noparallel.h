@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ *
+ * noparallel.h
+ *	  No parallel workers in a process that is a member of another's lock
+ *	  group.
+ *
+ * IDENTIFICATION
+ *	  src/exec/noparallel.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_NOPARALLEL_H
+#define MIGRATE_NOPARALLEL_H
+
+extern void migrate_forbid_parallelism(void);
+
+#endif							/* MIGRATE_NOPARALLEL_H */

@@ -1,0 +1,567 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *	  Which migrations apply and revert run, and in which order.
+ *
+ * Apply runs every migration that is not applied, in a topological order
+ * of their @dependencies with ties broken by natural version order (Kahn's
+ * algorithm with a min-heap over positions in the version-sorted
+ * registry).  A missing dependency or a cycle is reported before anything
+ * runs.  With a target, the plan stops after the target, which by
+ * construction comes after everything it depends on.
+ *
+ * Revert runs applied migrations in reverse order of application
+ * (apply_seq).  The set is the last n applied, everything applied after a
+ * target, one named migration, or all of them; a migration that another
+ * applied migration depends on is refused unless cascade adds the
+ * dependants to the set.
+ *
+ * IDENTIFICATION
+ *	  src/exec/plan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/binaryheap.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/resowner.h"
+
+#include "compat.h"
+#include "exec/engine.h"
+#include "errors.h"
+#include "exec/plan.h"
+
+PG_FUNCTION_INFO_V1(migrate_plan);
+
+/*
+ * Positions (in the registry) of each migration's dependencies.  With
+ * "strict", a migration that is not applied and depends on an unregistered
+ * version is an error; otherwise unknown versions are ignored.
+ */
+static List **
+resolve_dependencies(MigrationInfo *registry, int count, bool strict)
+{
+	List	  **deps = palloc0(sizeof(List *) * Max(count, 1));
+
+	for (int i = 0; i < count; i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, registry[i].dependencies)
+		{
+			const char *version = lfirst(lc);
+			MigrationInfo *dep = migrate_find_migration(registry, count, version);
+
+			if (dep != NULL)
+				deps[i] = lappend_int(deps[i], dep - registry);
+			else if (strict && !migrate_is_applied(&registry[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_MIGRATE_MISSING_DEPENDENCY),
+						 errmsg("migration \"%s\" depends on \"%s\", which is not registered",
+								registry[i].version, version),
+						 errhint("Register migration \"%s\" first, or correct the @dependencies header of \"%s\".",
+								 version, registry[i].version)));
+		}
+	}
+	return deps;
+}
+
+/*
+ * A dirty migration stopped part way (it could not be atomic): nothing may
+ * run past it until a human has looked and called resolve().
+ */
+static void
+check_nothing_dirty(MigrationInfo *registry, int count)
+{
+	for (int i = 0; i < count; i++)
+	{
+		if (strcmp(registry[i].state, "dirty") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_MIGRATE_DIRTY),
+					 errmsg("migration \"%s\" is dirty", registry[i].version),
+					 errdetail("It runs outside a transaction block and stopped at statement %d, so it is partly done.",
+							   registry[i].dirty_statement),
+					 errhint("Inspect it, then call migrate.resolve('%s', action => 'retry'), 'mark_applied' or 'mark_reverted'.",
+							 registry[i].version)));
+	}
+}
+
+/* min-heap on registry position, which is natural version order */
+static int
+lowest_position_first(Datum a, Datum b, void *arg)
+{
+	return DatumGetInt32(b) - DatumGetInt32(a);
+}
+
+/*
+ * Report a dependency cycle among the migrations Kahn's algorithm could
+ * not place (indegree still positive).  Every such migration depends on
+ * another such migration, so following those edges must revisit one.
+ */
+pg_attribute_noreturn()
+static void
+report_cycle(MigrationInfo *registry, int count, List **deps, int *indegree)
+{
+	int		   *visit_order = palloc(sizeof(int) * count);
+	int			start = 0;
+	int			step = 0;
+	StringInfoData cycle;
+
+	for (int i = 0; i < count; i++)
+		visit_order[i] = -1;
+	while (indegree[start] == 0)
+		start++;
+
+	/* walk until some migration is seen twice */
+	for (int i = start; visit_order[i] < 0;)
+	{
+		ListCell   *lc;
+
+		visit_order[i] = step++;
+		foreach(lc, deps[i])
+		{
+			if (indegree[lfirst_int(lc)] > 0)
+			{
+				start = i = lfirst_int(lc);
+				break;
+			}
+		}
+	}
+
+	initStringInfo(&cycle);
+	appendStringInfo(&cycle, "\"%s\"", registry[start].version);
+	for (int i = start;;)
+	{
+		ListCell   *lc;
+
+		foreach(lc, deps[i])
+		{
+			if (indegree[lfirst_int(lc)] > 0 && visit_order[lfirst_int(lc)] >= visit_order[start])
+			{
+				i = lfirst_int(lc);
+				break;
+			}
+		}
+		appendStringInfo(&cycle, " -> \"%s\"", registry[i].version);
+		if (i == start)
+			break;
+	}
+
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_DEPENDENCY_CYCLE),
+			 errmsg("migration dependencies form a cycle: %s", cycle.data),
+			 errdetail("Each arrow points from a migration to one it depends on."),
+			 errhint("Remove one of these dependencies from the @dependencies headers.")));
+}
+
+/*
+ * The migrations apply() runs, in order: a List of MigrationInfo pointers.
+ */
+List *
+migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
+{
+	List	  **deps;
+	List	  **dependants = palloc0(sizeof(List *) * Max(count, 1));
+	int		   *indegree = palloc0(sizeof(int) * Max(count, 1));
+	binaryheap *ready = binaryheap_allocate(Max(count, 1), lowest_position_first, NULL);
+	MigrationInfo *target_m = NULL;
+	List	   *order = NIL;
+	int			unapplied = 0;
+
+	check_nothing_dirty(registry, count);
+	deps = resolve_dependencies(registry, count, true);
+
+	if (target != NULL)
+	{
+		target_m = migrate_find_migration(registry, count, target);
+		if (target_m == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("migration \"%s\" is not registered", target)));
+	}
+
+	for (int i = 0; i < count; i++)
+	{
+		ListCell   *lc;
+
+		if (migrate_is_applied(&registry[i]))
+			continue;
+		unapplied++;
+		foreach(lc, deps[i])
+		{
+			int			dep = lfirst_int(lc);
+
+			if (!migrate_is_applied(&registry[dep]))
+			{
+				indegree[i]++;
+				dependants[dep] = lappend_int(dependants[dep], i);
+			}
+		}
+		if (indegree[i] == 0)
+			binaryheap_add_unordered(ready, Int32GetDatum(i));
+	}
+	binaryheap_build(ready);
+
+	while (!binaryheap_empty(ready))
+	{
+		int			i = DatumGetInt32(binaryheap_remove_first(ready));
+		ListCell   *lc;
+
+		order = lappend(order, &registry[i]);
+		foreach(lc, dependants[i])
+		{
+			if (--indegree[lfirst_int(lc)] == 0)
+				binaryheap_add(ready, Int32GetDatum(lfirst_int(lc)));
+		}
+	}
+	if (list_length(order) < unapplied)
+		report_cycle(registry, count, deps, indegree);
+
+	if (target_m != NULL)
+	{
+		int			keep = list_length(order);
+
+		if (migrate_is_applied(target_m))
+			return NIL;
+		for (int i = 0; i < list_length(order); i++)
+			if (list_nth(order, i) == target_m)
+				keep = i + 1;
+		order = list_truncate(order, keep);
+	}
+	return order;
+}
+
+static int
+latest_applied_first(const void *a, const void *b)
+{
+	int64		sa = (*(MigrationInfo *const *) a)->apply_seq;
+	int64		sb = (*(MigrationInfo *const *) b)->apply_seq;
+
+	return (sa < sb) - (sa > sb);
+}
+
+static MigrationInfo *
+find_applied(MigrationInfo *registry, int count, const char *version)
+{
+	MigrationInfo *m = migrate_find_migration(registry, count, version);
+
+	if (m == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migration \"%s\" is not registered", version)));
+	if (!migrate_is_applied(m))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migration \"%s\" is not applied", version),
+				 errdetail("Its state is \"%s\".", m->state)));
+	return m;
+}
+
+/*
+ * Add to the set every applied migration that depends on a member, or
+ * refuse if cascade is off.
+ */
+static void
+close_over_dependants(MigrationInfo *registry, int count, List **deps,
+					  bool *in_set, bool cascade)
+{
+	bool		changed = true;
+
+	while (changed)
+	{
+		changed = false;
+		for (int i = 0; i < count; i++)
+		{
+			ListCell   *lc;
+
+			if (in_set[i] || !migrate_is_applied(&registry[i]))
+				continue;
+			foreach(lc, deps[i])
+			{
+				int			dep = lfirst_int(lc);
+
+				if (!in_set[dep])
+					continue;
+				if (!cascade)
+					ereport(ERROR,
+							(errcode(ERRCODE_MIGRATE_HAS_DEPENDANTS),
+							 errmsg("cannot revert migration \"%s\" because applied migration \"%s\" depends on it",
+									registry[dep].version, registry[i].version),
+							 errhint("Revert \"%s\" first, or pass cascade => true to revert it too.",
+									 registry[i].version)));
+				in_set[i] = changed = true;
+				break;
+			}
+		}
+	}
+}
+
+static void
+check_down_scripts(List *order)
+{
+	ListCell   *lc;
+
+	foreach(lc, order)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (!m->has_down)
+			ereport(ERROR,
+					(errcode(ERRCODE_MIGRATE_NO_DOWN_SCRIPT),
+					 errmsg("migration \"%s\" has no down script", m->version),
+					 errdetail("Nothing was reverted."),
+					 errhint("Add a down script with migrate.repair('%s', down => ...).",
+							 m->version)));
+	}
+}
+
+/*
+ * The migrations revert() runs, latest applied first.
+ */
+List *
+migrate_plan_revert(MigrationInfo *registry, int count, const RevertRequest *request)
+{
+	List	  **deps;
+	bool	   *in_set = palloc0(sizeof(bool) * Max(count, 1));
+	MigrationInfo **applied = palloc(sizeof(MigrationInfo *) * Max(count, 1));
+	int			napplied = 0;
+	List	   *order = NIL;
+
+	check_nothing_dirty(registry, count);
+	deps = resolve_dependencies(registry, count, false);
+	for (int i = 0; i < count; i++)
+		if (migrate_is_applied(&registry[i]))
+			applied[napplied++] = &registry[i];
+	qsort(applied, napplied, sizeof(MigrationInfo *), latest_applied_first);
+
+	if (request->migration != NULL)
+		in_set[find_applied(registry, count, request->migration) - registry] = true;
+	else if (request->target != NULL)
+	{
+		MigrationInfo *target = find_applied(registry, count, request->target);
+
+		for (int i = 0; i < napplied; i++)
+			if (applied[i]->apply_seq > target->apply_seq)
+				in_set[applied[i] - registry] = true;
+	}
+	else
+	{
+		int			n = request->all ? napplied : Min(request->steps, napplied);
+
+		for (int i = 0; i < n; i++)
+			in_set[applied[i] - registry] = true;
+	}
+
+	close_over_dependants(registry, count, deps, in_set, request->cascade);
+
+	for (int i = 0; i < napplied; i++)
+		if (in_set[applied[i] - registry])
+			order = lappend(order, applied[i]);
+	check_down_scripts(order);
+	return order;
+}
+
+/* why a migration is in the plan, in words */
+static char *
+plan_reason(MigrationInfo *registry, int count, const MigrationInfo *m)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, m->dependencies)
+	{
+		MigrationInfo *dep = migrate_find_migration(registry, count, lfirst(lc));
+
+		if (dep != NULL && !migrate_is_applied(dep))
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "after ", dep->version);
+	}
+	if (m->resume_statement > 0)
+		appendStringInfo(&buf, "%sresumes at statement %d", buf.len ? "; " : "",
+						 m->resume_statement);
+	else if (strcmp(m->state, "failed") == 0)
+		appendStringInfo(&buf, "%sretry after a failure", buf.len ? "; " : "");
+	else if (strcmp(m->state, "rolled_back") == 0)
+		appendStringInfo(&buf, "%sapplied again after a revert", buf.len ? "; " : "");
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "pending");
+	return buf.data;
+}
+
+/*
+ * What plan() found when it looked at a migration's precondition.
+ */
+typedef struct PreconditionLook
+{
+	const char *run_as;			/* role it ran as, or NULL if it did not run */
+	char	   *not_holding;	/* why it does not hold, or NULL */
+	char	   *not_checked;	/* why it was not run, or NULL */
+} PreconditionLook;
+
+/*
+ * The role plan() may run a precondition as: the role that registered it.
+ * InvalidOid, with *why set, when that role is gone or the caller lacks its
+ * privileges.  The second case matters because the precondition would see
+ * the caller's search_path and temporary objects: a caller who could not
+ * act as the registrant could shadow a function or relation the script
+ * uses and have its own code run with the registrant's rights.
+ */
+static Oid
+precondition_role(const MigrationInfo *m, char **why)
+{
+	Oid			role = m->registered_by ? get_role_oid(m->registered_by, true) : InvalidOid;
+
+	if (!OidIsValid(role))
+	{
+		*why = psprintf("precondition not checked: role \"%s\", which registered it, no longer exists",
+						m->registered_by ? m->registered_by : "");
+		return InvalidOid;
+	}
+	if (!has_privs_of_role(GetUserId(), role))
+	{
+		*why = psprintf("precondition not checked: it runs only as role \"%s\", which registered it, and you do not have that role's privileges",
+						m->registered_by);
+		return InvalidOid;
+	}
+	return role;
+}
+
+/*
+ * Whether the precondition holds now.  It runs with the privileges of the
+ * role that registered it, never the caller's: looking must not run
+ * someone else's code with your rights.  As for an index expression that
+ * VACUUM evaluates, the switch is a security-restricted operation (no SET
+ * ROLE, no temporary objects, nothing that outlives it), under a GUC nest
+ * level, in a subtransaction that is rolled back whatever the check does.
+ */
+static PreconditionLook
+precondition_now(const MigrationInfo *m)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	PreconditionLook look = {NULL, NULL, NULL};
+	char	   *volatile result = NULL;
+	Oid			role;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (!m->has_precondition)
+		return look;
+	role = precondition_role(m, &look.not_checked);
+	if (!OidIsValid(role))
+		return look;
+	look.run_as = m->registered_by;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			save_nestlevel;
+		char	   *failed;
+
+		SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		save_nestlevel = NewGUCNestLevel();
+		failed = migrate_run_check(m->version, "precondition_script", "precondition");
+		if (failed)
+			result = MemoryContextStrdup(oldcontext, failed);
+		AtEOXact_GUC(false, save_nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/* the subtransaction's abort restores user and settings too */
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		result = psprintf("error: %s", edata->message);
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	look.not_holding = result;
+	return look;
+}
+
+/*
+ * migrate.plan(target): what apply(target) would do, in order, without
+ * doing it.  Later releases add columns (lint findings, lock levels).
+ */
+Datum
+migrate_plan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MigrationInfo *registry;
+	int			count;
+	List	   *plan;
+	ListCell   *lc;
+
+	migrate_materialize_srf(fcinfo);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	registry = migrate_load_registry(&count);
+	plan = migrate_plan_apply(registry, count, target);
+
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+		Datum		values[16];
+		bool		nulls[16] = {0};
+		Datum		checks[2];
+		int			nchecks = 0;
+		PreconditionLook look = precondition_now(m);
+		bool		skip_mode = m->has_precondition &&
+			strcmp(m->precondition_mode, "skip") == 0;
+
+		values[0] = Int32GetDatum(foreach_current_index(lc) + 1);
+		values[1] = CStringGetTextDatum(m->version);
+		values[2] = CStringGetTextDatum(m->name);
+		values[3] = CStringGetTextDatum("apply");
+		values[4] = CStringGetTextDatum(plan_reason(registry, count, m));
+		values[5] = Int32GetDatum(m->statements);
+		migrate_set_text_arg_bool(values, nulls, 6, m->risk_level);
+		values[7] = PointerGetDatum(m->estimated_duration);
+		nulls[7] = m->estimated_duration == NULL;
+		values[8] = BoolGetDatum(m->zero_downtime == 1);
+		nulls[8] = m->zero_downtime < 0;
+		values[9] = BoolGetDatum(m->transactional);
+		values[10] = CStringGetTextDatum(m->transactional ? "transaction" : "background worker");
+		values[11] = BoolGetDatum(m->approved);
+		if (m->has_precondition)
+			checks[nchecks++] = CStringGetTextDatum(psprintf("precondition (%s)", m->precondition_mode));
+		if (m->has_verify)
+			checks[nchecks++] = CStringGetTextDatum("verify");
+		values[12] = PointerGetDatum(construct_array(checks, nchecks, TEXTOID, -1, false, TYPALIGN_INT));
+		/* a skip-mode precondition that was not run: whether it skips is unknown */
+		values[13] = BoolGetDatum(look.not_holding != NULL && skip_mode);
+		nulls[13] = look.not_checked != NULL && skip_mode;
+		if (look.not_holding != NULL)
+			values[14] = CStringGetTextDatum(psprintf("precondition does not hold now (%s): %s",
+													  m->precondition_mode, look.not_holding));
+		else if (look.not_checked != NULL)
+			values[14] = CStringGetTextDatum(look.not_checked);
+		nulls[14] = look.not_holding == NULL && look.not_checked == NULL;
+		if (look.run_as != NULL)
+			values[15] = DirectFunctionCall1(namein, CStringGetDatum(look.run_as));
+		nulls[15] = look.run_as == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.h
+ *	  Which migrations apply and revert run, and in which order.
+ *
+ * IDENTIFICATION
+ *	  src/exec/plan.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_PLAN_H
+#define MIGRATE_PLAN_H
+
+#include "store/catalog.h"
+
+/* what revert was asked to do; exactly one of the three is set */
+typedef struct RevertRequest
+{
+	int			steps;			/* 0 when not given */
+	const char *target;			/* revert everything applied after it */
+	const char *migration;		/* revert just this one (and dependants) */
+	bool		all;			/* revert everything applied */
+	bool		cascade;		/* also revert applied dependants */
+} RevertRequest;
+
+extern List *migrate_plan_apply(MigrationInfo *registry, int count,
+								const char *target);
+extern List *migrate_plan_revert(MigrationInfo *registry, int count,
+								 const RevertRequest *request);
+
+#endif							/* MIGRATE_PLAN_H */

@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * dynworker.h
+ *	  Starting migrate's dynamic background workers.
+ *
+ * IDENTIFICATION
+ *	  src/ipc/dynworker.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_DYNWORKER_H
+#define MIGRATE_DYNWORKER_H
+
+#include "postmaster/bgworker.h"
+
+/*
+ * Background worker slots migrate needs besides its schedulers: the
+ * launcher, an apply worker, a failure recorder, and PostgreSQL's own
+ * logical replication launcher, which takes one by default.
+ */
+#define MIGRATE_WORKERS_BESIDES_SCHEDULERS 4
+
+/* how long apply() waits for a free slot for its worker, in ms */
+#define APPLY_WORKER_SLOT_WAIT_MS (5 * 1000)
+
+extern void *migrate_worker_attach(Datum main_arg, const char *what);
+extern BackgroundWorkerHandle *migrate_start_worker(const char *function, const char *type,
+													const char *name, Datum arg);
+extern BackgroundWorkerHandle *migrate_start_worker_waiting(const char *function,
+															const char *type,
+															const char *name, Datum arg,
+															int wait_ms);
+extern char *migrate_describe_worker_slots(void);
+
+#endif							/* MIGRATE_DYNWORKER_H */

@@ -1,0 +1,522 @@
+/*-------------------------------------------------------------------------
+ *
+ * header.c
+ *	  Parser of the metadata header at the top of a migration's up script.
+ *
+ * This is the one hand-written parser in migrate (SQL itself is always
+ * split by PostgreSQL's parser).  The header is the run of comment lines at
+ * the top of the script, before the first line that is neither blank nor a
+ * "--" comment.  Inside it:
+ *
+ *	 -- Description: text          -- Author: text
+ *	 -- Created: YYYY-MM-DD
+ *	 -- @dependencies: v1, v2      -- @risk-level: low|medium|high
+ *	 -- @zero-downtime: true|false -- @estimated-duration: 30 seconds
+ *	 -- @environments: a, b        -- @transaction: true|false
+ *
+ * Keys are case-insensitive, and the three plain keys may also be written
+ * with "@".  Any other comment line is free text, except that a line whose
+ * text starts with "@" must be a known key: a typo in a key must not
+ * silently change behaviour.  Every error names the line and the key.
+ *
+ * IDENTIFICATION
+ *	  src/model/header.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "model/checksum.h"
+#include "errors.h"
+#include "model/header.h"
+#include "model/version.h"
+
+PG_FUNCTION_INFO_V1(migrate_header);
+
+/* where we are, for error messages */
+typedef struct HeaderLine
+{
+	int			lineno;
+	const char *key;			/* as written, e.g. "@risk-level" */
+	const char *value;
+} HeaderLine;
+
+typedef void (*HeaderKeyParser) (MigrationHeader *header, const HeaderLine *line);
+
+typedef struct HeaderKey
+{
+	const char *name;			/* as documented, without "@" */
+	bool		plain;			/* may be written without "@" */
+	HeaderKeyParser parse;
+} HeaderKey;
+
+static void parse_description(MigrationHeader *header, const HeaderLine *line);
+static void parse_author(MigrationHeader *header, const HeaderLine *line);
+static void parse_created(MigrationHeader *header, const HeaderLine *line);
+static void parse_dependencies(MigrationHeader *header, const HeaderLine *line);
+static void parse_risk_level(MigrationHeader *header, const HeaderLine *line);
+static void parse_zero_downtime(MigrationHeader *header, const HeaderLine *line);
+static void parse_estimated_duration(MigrationHeader *header, const HeaderLine *line);
+static void parse_environments(MigrationHeader *header, const HeaderLine *line);
+static void parse_transaction(MigrationHeader *header, const HeaderLine *line);
+
+static const HeaderKey header_keys[] = {
+	{"Description", true, parse_description},
+	{"Author", true, parse_author},
+	{"Created", true, parse_created},
+	{"dependencies", false, parse_dependencies},
+	{"risk-level", false, parse_risk_level},
+	{"zero-downtime", false, parse_zero_downtime},
+	{"estimated-duration", false, parse_estimated_duration},
+	{"environments", false, parse_environments},
+	{"transaction", false, parse_transaction},
+};
+
+#define NUM_HEADER_KEYS lengthof(header_keys)
+
+pg_attribute_noreturn()
+static void
+invalid_value(const HeaderLine *line, const char *expected)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
+			 errmsg("invalid value \"%s\" for header key \"%s\" at line %d",
+					line->value, line->key, line->lineno),
+			 errdetail("%s", expected)));
+}
+
+static void
+parse_description(MigrationHeader *header, const HeaderLine *line)
+{
+	header->description = pstrdup(line->value);
+}
+
+static void
+parse_author(MigrationHeader *header, const HeaderLine *line)
+{
+	header->author = pstrdup(line->value);
+}
+
+/* Created: an ISO date, YYYY-MM-DD, and a real one */
+static void
+parse_created(MigrationHeader *header, const HeaderLine *line)
+{
+	int			year,
+				month,
+				day;
+	char		tail;
+
+	if (sscanf(line->value, "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3 ||
+		strlen(line->value) != 10 ||
+		month < 1 || month > 12 || day < 1 ||
+		day > day_tab[isleap(year)][month - 1])
+		invalid_value(line, "Expected a date in the form YYYY-MM-DD.");
+
+	header->has_created = true;
+	header->created = date2j(year, month, day) - POSTGRES_EPOCH_JDATE;
+}
+
+/*
+ * Split a comma-separated list into trimmed, non-empty items.
+ */
+static List *
+split_list(const HeaderLine *line, const char *expected)
+{
+	List	   *items = NIL;
+	char	   *copy = pstrdup(line->value);
+	char	   *item;
+	char	   *saveptr = NULL;
+
+	if (strchr(copy, ',') == NULL && *copy == '\0')
+		invalid_value(line, expected);
+
+	for (item = strtok_r(copy, ",", &saveptr); item != NULL;
+		 item = strtok_r(NULL, ",", &saveptr))
+	{
+		char	   *end = item + strlen(item);
+
+		while (isspace((unsigned char) *item))
+			item++;
+		while (end > item && isspace((unsigned char) end[-1]))
+			*--end = '\0';
+		if (*item == '\0')
+			invalid_value(line, expected);
+		items = lappend(items, item);
+	}
+	/* strtok_r skips empty fields, so "a,,b" needs its own check */
+	if (strstr(line->value, ",,") != NULL || line->value[strlen(line->value) - 1] == ',' ||
+		line->value[0] == ',')
+		invalid_value(line, expected);
+	return items;
+}
+
+static void
+parse_dependencies(MigrationHeader *header, const HeaderLine *line)
+{
+	const char *expected = "Expected a comma-separated list of migration versions.";
+	ListCell   *lc;
+
+	header->dependencies = split_list(line, expected);
+	foreach(lc, header->dependencies)
+	{
+		const char *dep = lfirst(lc);
+
+		if (strlen(dep) > MIGRATE_VERSION_MAXLEN || !isalnum((unsigned char) dep[0]) ||
+			strspn(dep, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") != strlen(dep))
+			invalid_value(line, expected);
+	}
+}
+
+static void
+parse_environments(MigrationHeader *header, const HeaderLine *line)
+{
+	header->environments = split_list(line, "Expected a comma-separated list of environment names.");
+}
+
+static void
+parse_risk_level(MigrationHeader *header, const HeaderLine *line)
+{
+	if (pg_strcasecmp(line->value, "low") == 0)
+		header->risk_level = "low";
+	else if (pg_strcasecmp(line->value, "medium") == 0)
+		header->risk_level = "medium";
+	else if (pg_strcasecmp(line->value, "high") == 0)
+		header->risk_level = "high";
+	else
+		invalid_value(line, "Expected low, medium or high.");
+}
+
+static HeaderBool
+parse_header_bool(const HeaderLine *line)
+{
+	bool		value;
+
+	if (!parse_bool(line->value, &value))
+		invalid_value(line, "Expected true or false.");
+	return value ? HEADER_TRUE : HEADER_FALSE;
+}
+
+static void
+parse_zero_downtime(MigrationHeader *header, const HeaderLine *line)
+{
+	header->zero_downtime = parse_header_bool(line);
+}
+
+static void
+parse_transaction(MigrationHeader *header, const HeaderLine *line)
+{
+	header->transactional = parse_header_bool(line);
+}
+
+/*
+ * Length of a duration unit in microseconds, or 0 if the word is not one.
+ */
+static double
+duration_unit_usecs(const char *unit, size_t len)
+{
+	static const struct
+	{
+		const char *name;
+		double		usecs;
+	}			units[] = {
+		{"ms", 1e3}, {"msec", 1e3}, {"msecs", 1e3}, {"millisecond", 1e3}, {"milliseconds", 1e3},
+		{"s", 1e6}, {"sec", 1e6}, {"secs", 1e6}, {"second", 1e6}, {"seconds", 1e6},
+		{"m", 60e6}, {"min", 60e6}, {"mins", 60e6}, {"minute", 60e6}, {"minutes", 60e6},
+		{"h", 3600e6}, {"hr", 3600e6}, {"hrs", 3600e6}, {"hour", 3600e6}, {"hours", 3600e6},
+		{"d", 86400e6}, {"day", 86400e6}, {"days", 86400e6},
+	};
+
+	for (int i = 0; i < lengthof(units); i++)
+		if (strlen(units[i].name) == len && pg_strncasecmp(units[i].name, unit, len) == 0)
+			return units[i].usecs;
+	return 0;
+}
+
+/*
+ * @estimated-duration: one or more "<number> <unit>" pairs, such as
+ * "30 seconds", "2h" or "1 hour 30 minutes".
+ */
+static void
+parse_estimated_duration(MigrationHeader *header, const HeaderLine *line)
+{
+	const char *expected = "Expected a duration such as \"30 seconds\", \"5 min\" or \"1 hour 30 minutes\".";
+	const char *p = line->value;
+	double		total = 0;
+	Interval   *result;
+
+	if (*p == '\0')
+		invalid_value(line, expected);
+	while (*p)
+	{
+		char	   *end;
+		double		amount;
+		const char *unit;
+		double		usecs;
+
+		if (!isdigit((unsigned char) *p))
+			invalid_value(line, expected);
+		amount = strtod(p, &end);
+		p = end;
+		while (isspace((unsigned char) *p))
+			p++;
+		unit = p;
+		while (isalpha((unsigned char) *p))
+			p++;
+		usecs = duration_unit_usecs(unit, p - unit);
+		if (usecs == 0)
+			invalid_value(line, expected);
+		total += amount * usecs;
+		while (isspace((unsigned char) *p) || *p == ',')
+			p++;
+	}
+	if (total >= (double) PG_INT64_MAX)
+		invalid_value(line, expected);
+
+	result = palloc0(sizeof(Interval));
+	result->day = (int32) (total / USECS_PER_DAY);
+	result->time = (TimeOffset) rint(total - (double) result->day * USECS_PER_DAY);
+	header->estimated_duration = result;
+}
+
+static const HeaderKey *
+lookup_key(const char *name)
+{
+	for (int i = 0; i < NUM_HEADER_KEYS; i++)
+		if (pg_strcasecmp(header_keys[i].name, name) == 0)
+			return &header_keys[i];
+	return NULL;
+}
+
+static void
+unknown_key(const HeaderLine *line)
+{
+	StringInfoData known;
+
+	initStringInfo(&known);
+	for (int i = 0; i < NUM_HEADER_KEYS; i++)
+		appendStringInfo(&known, "%s%s%s", i > 0 ? ", " : "",
+						 header_keys[i].plain ? "" : "@", header_keys[i].name);
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
+			 errmsg("unknown header key \"%s\" at line %d", line->key, line->lineno),
+			 errhint("Known keys are %s.", known.data)));
+}
+
+/*
+ * Handle the text of one comment line (after "--").  "seen" tracks which
+ * keys were already given.
+ */
+static void
+parse_comment_line(MigrationHeader *header, char *text, int lineno, bool *seen)
+{
+	char	   *colon;
+	char	   *name;
+	char	   *value;
+	char	   *end;
+	bool		at = (*text == '@');
+	const HeaderKey *key;
+	HeaderLine	line;
+
+	colon = strchr(text, ':');
+	if (!at && (colon == NULL || strcspn(text, " \t") < (size_t) (colon - text)))
+		return;					/* free text, not "Key: value" */
+	if (colon == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
+				 errmsg("header key \"%s\" at line %d has no value", text, lineno),
+				 errhint("Write it as \"-- %s: value\".", text)));
+
+	*colon = '\0';
+	name = text + (at ? 1 : 0);
+	end = colon;
+	while (end > name && isspace((unsigned char) end[-1]))
+		*--end = '\0';
+	value = colon + 1;
+	while (isspace((unsigned char) *value))
+		value++;
+	end = value + strlen(value);
+	while (end > value && isspace((unsigned char) end[-1]))
+		*--end = '\0';
+
+	line.lineno = lineno;
+	line.key = text;
+	line.value = value;
+
+	key = lookup_key(name);
+	if (key == NULL)
+	{
+		if (!at)
+			return;				/* "Note: ..." is just a comment */
+		unknown_key(&line);
+	}
+	if (!at && !key->plain)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
+				 errmsg("header key \"%s\" at line %d must be written \"@%s\"",
+						line.key, lineno, key->name),
+				 errdetail("Without \"@\" the line would be ignored as a comment.")));
+	if (seen[key - header_keys])
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
+				 errmsg("duplicate header key \"%s\" at line %d", line.key, lineno)));
+	seen[key - header_keys] = true;
+	key->parse(header, &line);
+}
+
+/*
+ * Parse the header of a script.  Absent keys are left unset.
+ */
+MigrationHeader *
+migrate_parse_header(const char *script)
+{
+	MigrationHeader *header = palloc0(sizeof(MigrationHeader));
+	bool		seen[NUM_HEADER_KEYS] = {0};
+	char	   *copy = pstrdup(script);
+	char	   *line = copy;
+	int			lineno = 0;
+
+	header->zero_downtime = HEADER_UNSET;
+	header->transactional = HEADER_UNSET;
+
+	while (line != NULL)
+	{
+		char	   *next = strchr(line, '\n');
+		char	   *text = line;
+		char	   *end;
+
+		CHECK_FOR_INTERRUPTS();
+		if (next)
+			*next++ = '\0';
+		lineno++;
+
+		while (isspace((unsigned char) *text))
+			text++;
+		if (*text != '\0')
+		{
+			if (strncmp(text, "--", 2) != 0)
+				break;			/* the header ends at the first SQL line */
+			text += 2;
+			while (*text == '-')
+				text++;
+			while (isspace((unsigned char) *text))
+				text++;
+			end = text + strlen(text);
+			while (end > text && isspace((unsigned char) end[-1]))
+				*--end = '\0';
+			parse_comment_line(header, text, lineno, seen);
+		}
+		line = next;
+	}
+	return header;
+}
+
+static void
+append_json_list(StringInfo buf, const char *key, List *items)
+{
+	ListCell   *lc;
+
+	appendStringInfo(buf, ", \"%s\": [", key);
+	foreach(lc, items)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, lfirst(lc));
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+static void
+append_json_text(StringInfo buf, const char *key, const char *value)
+{
+	appendStringInfo(buf, ", \"%s\": ", key);
+	if (value)
+		escape_json(buf, value);
+	else
+		appendStringInfoString(buf, "null");
+}
+
+static const char *
+header_bool_json(HeaderBool value)
+{
+	return value == HEADER_UNSET ? "null" : value == HEADER_TRUE ? "true" : "false";
+}
+
+/* ISO date text, whatever the session's DateStyle */
+static char *
+iso_date(DateADT date)
+{
+	int			year,
+				month,
+				day;
+
+	j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	return psprintf("%04d-%02d-%02d", year, month, day);
+}
+
+/* interval text such as "1 day 01:30:00", whatever the IntervalStyle */
+static char *
+plain_interval(const Interval *interval)
+{
+	int64		usecs = interval->time;
+	char	   *hms = psprintf("%02d:%02d:%02d",
+							   (int) (usecs / USECS_PER_HOUR),
+							   (int) (usecs / USECS_PER_MINUTE % 60),
+							   (int) (usecs / USECS_PER_SEC % 60));
+
+	if (usecs % USECS_PER_SEC != 0)
+		hms = psprintf("%s.%06d", hms, (int) (usecs % USECS_PER_SEC));
+	if (interval->day != 0)
+		return psprintf("%d day%s %s", interval->day, interval->day == 1 ? "" : "s", hms);
+	return hms;
+}
+
+/*
+ * The header as a JSON object with every key present (null when absent).
+ * Dates and durations are written in a fixed style, so that the JSON does
+ * not depend on the session's DateStyle or IntervalStyle.
+ */
+char *
+migrate_header_to_json(const MigrationHeader *header)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"description\": ");
+	if (header->description)
+		escape_json(&buf, header->description);
+	else
+		appendStringInfoString(&buf, "null");
+	append_json_text(&buf, "author", header->author);
+	append_json_text(&buf, "created", header->has_created ? iso_date(header->created) : NULL);
+	append_json_list(&buf, "dependencies", header->dependencies);
+	append_json_text(&buf, "risk_level", header->risk_level);
+	appendStringInfo(&buf, ", \"zero_downtime\": %s", header_bool_json(header->zero_downtime));
+	append_json_text(&buf, "estimated_duration", header->estimated_duration ?
+					 plain_interval(header->estimated_duration) : NULL);
+	if (header->environments)
+		append_json_list(&buf, "environments", header->environments);
+	else
+		appendStringInfoString(&buf, ", \"environments\": null");
+	appendStringInfo(&buf, ", \"transaction\": %s}", header_bool_json(header->transactional));
+	return buf.data;
+}
+
+/* migrate.header(script text) returns jsonb */
+Datum
+migrate_header(PG_FUNCTION_ARGS)
+{
+	char	   *script = migrate_normalise_script(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	MigrationHeader *header = migrate_parse_header(script);
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(migrate_header_to_json(header))));
+}

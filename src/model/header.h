@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * header.h
+ *	  The metadata header at the top of a migration's up script.
+ *
+ * IDENTIFICATION
+ *	  src/model/header.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_HEADER_H
+#define MIGRATE_HEADER_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/date.h"
+
+/* a tri-state for optional booleans */
+typedef enum HeaderBool
+{
+	HEADER_UNSET = -1,
+	HEADER_FALSE = 0,
+	HEADER_TRUE = 1
+} HeaderBool;
+
+typedef struct MigrationHeader
+{
+	char	   *description;	/* NULL when absent */
+	char	   *author;
+	bool		has_created;
+	DateADT		created;
+	List	   *dependencies;	/* of char *, versions */
+	char	   *risk_level;		/* "low", "medium", "high" or NULL */
+	HeaderBool	zero_downtime;
+	Interval   *estimated_duration; /* NULL when absent */
+	List	   *environments;	/* of char * */
+	HeaderBool	transactional;
+} MigrationHeader;
+
+extern MigrationHeader *migrate_parse_header(const char *script);
+extern char *migrate_header_to_json(const MigrationHeader *header);
+
+#endif							/* MIGRATE_HEADER_H */

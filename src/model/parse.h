@@ -1,0 +1,41 @@
+/*-------------------------------------------------------------------------
+ *
+ * parse.h
+ *	  Splitting and classifying migration scripts with PostgreSQL's parser.
+ *
+ * IDENTIFICATION
+ *	  src/model/parse.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_PARSE_H
+#define MIGRATE_PARSE_H
+
+#include "nodes/nodes.h"
+
+typedef struct ScriptStatement
+{
+	int			number;			/* 1-based, after any BEGIN/COMMIT wrapper */
+	int			start;			/* byte offset of the first token */
+	int			end;			/* byte offset just past the statement */
+	int			line;			/* 1-based line of the first token */
+	const char *command;		/* command tag, e.g. "CREATE TABLE" */
+	bool		transactional;	/* may run inside a transaction block */
+	Node	   *parsetree;		/* raw parse tree */
+} ScriptStatement;
+
+typedef struct ParsedScript
+{
+	const char *script;			/* the text that was parsed */
+	int			nstatements;
+	ScriptStatement *statements;
+	/* the first statement that cannot run in a transaction block, if any */
+	const ScriptStatement *first_nontransactional;
+} ParsedScript;
+
+extern ParsedScript *migrate_parse_script(const char *script, const char *what);
+extern char *migrate_statement_text(const ParsedScript *parsed,
+									const ScriptStatement *stmt);
+extern int	migrate_line_at(const char *script, int offset);
+
+#endif							/* MIGRATE_PARSE_H */

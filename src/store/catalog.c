@@ -1,0 +1,497 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Reading and writing migrate's own tables.
+ *
+ * Only the extension owner has privileges on migrate.migration and
+ * migrate.event.  Callers (members of migrate_admin) reach them through the
+ * SQL functions, which run their bookkeeping statements here as the owner,
+ * with SetUserIdAndSecContext(SECURITY_LOCAL_USERID_CHANGE) around each
+ * SPI call and the caller's identity restored right after.  Users'
+ * migration SQL never runs inside that window (see apply.c).  An error
+ * inside the window is safe: transaction and subtransaction abort restore
+ * the user id.
+ *
+ * The statements run once per migration during apply are prepared once per
+ * backend and kept (SPI_keepplan); the plan cache replans them if the
+ * tables change.
+ *
+ * IDENTIFICATION
+ *	  src/store/catalog.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "store/catalog.h"
+#include "compat.h"
+#include "model/version.h"
+
+/* statements prepared once per backend */
+typedef enum KeptQuery
+{
+	Q_LOAD_SCRIPT_UP,
+	Q_LOAD_SCRIPT_DOWN,
+	Q_MARK_APPLIED,
+	Q_MARK_REVERTED,
+	Q_INSERT_EVENT,
+	Q_MARK_DIRTY,
+	Q_LOAD_VERIFY,
+	Q_LOAD_PRECONDITION,
+	NUM_KEPT_QUERIES,
+	NO_KEPT_QUERY = -1
+} KeptQuery;
+
+static SPIPlanPtr kept_plans[NUM_KEPT_QUERIES];
+
+/*
+ * Owner of the migrate extension.  Cached for the current local
+ * transaction, since apply asks for it several times per migration.
+ */
+Oid
+migrate_extension_owner(void)
+{
+	static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
+	static Oid	cached_owner = InvalidOid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (cached_lxid == migrate_local_xid() && OidIsValid(cached_owner))
+		return cached_owner;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("migrate"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"migrate\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION migrate.")));
+	cached_owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	cached_lxid = migrate_local_xid();
+	return cached_owner;
+}
+
+bool
+migrate_is_applied_state(const char *state)
+{
+	return strcmp(state, "applied") == 0;
+}
+
+bool
+migrate_is_applied(const MigrationInfo *m)
+{
+	return migrate_is_applied_state(m->state);
+}
+
+PG_FUNCTION_INFO_V1(migrate_calling_role);
+
+/*
+ * migrate.calling_role(): in a SECURITY DEFINER function the current user
+ * is the owner, but the outer user is still whoever called it (after any
+ * SET ROLE): that is who history names.
+ */
+Datum
+migrate_calling_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(DirectFunctionCall1(namein,
+										CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
+}
+
+/* name of the current user, for applied_by and history */
+char *
+migrate_current_role(void)
+{
+	return GetUserNameFromId(GetUserId(), false);
+}
+
+Datum
+migrate_interval_datum(int64 usecs)
+{
+	Interval   *interval = palloc0(sizeof(Interval));
+
+	interval->time = usecs;
+	return IntervalPGetDatum(interval);
+}
+
+/*
+ * Run a bookkeeping statement as the extension owner, with search_path
+ * pinned to pg_catalog: otherwise an operator or function that the caller
+ * put earlier on the path would run with the owner's privileges.  The
+ * statement is a kept plan (prepared on first use, under the same pinned
+ * path) when "query" names one, otherwise "sql" run once with parameters.
+ */
+static void
+spi_as_owner(int query, const char *sql, int nargs, Oid *argtypes,
+			 Datum *values, const char *nulls, int expected)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	int			rc;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(migrate_extension_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	if (query == NO_KEPT_QUERY)
+		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
+	else
+	{
+		if (kept_plans[query] == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				elog(ERROR, "could not prepare \"%s\": %s", sql,
+					 SPI_result_code_string(SPI_result));
+			kept_plans[query] = plan;
+		}
+		rc = SPI_execute_plan(kept_plans[query], values, nulls, false, 0);
+	}
+
+	AtEOXact_GUC(true, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	if (rc != expected)
+		elog(ERROR, "unexpected SPI result %s for migrate bookkeeping",
+			 SPI_result_code_string(rc));
+}
+
+void
+migrate_spi_as_owner(const char *sql, int nargs, Oid *argtypes,
+					 Datum *values, const char *nulls, int expected)
+{
+	spi_as_owner(NO_KEPT_QUERY, sql, nargs, argtypes, values, nulls, expected);
+}
+
+/* an SPI text argument, NULL when the string is NULL */
+void
+migrate_set_text_arg(Datum *values, char *nulls, int i, const char *str)
+{
+	values[i] = str ? CStringGetTextDatum(str) : (Datum) 0;
+	nulls[i] = str ? ' ' : 'n';
+}
+
+/* the same for a bool-style nulls array (tuplestore_putvalues) */
+void
+migrate_set_text_arg_bool(Datum *values, bool *nulls, int i, const char *str)
+{
+	values[i] = str ? CStringGetTextDatum(str) : (Datum) 0;
+	nulls[i] = (str == NULL);
+}
+
+static char *
+spi_text(HeapTuple tuple, int column)
+{
+	return SPI_getvalue(tuple, SPI_tuptable->tupdesc, column);
+}
+
+/* a text[] column as a List of C strings (empty list for NULL) */
+static List *
+spi_text_array(HeapTuple tuple, int column)
+{
+	bool		isnull;
+	Datum		datum = SPI_getbinval(tuple, SPI_tuptable->tupdesc, column, &isnull);
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nelems;
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	deconstruct_array(DatumGetArrayTypeP(datum), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elem_nulls, &nelems);
+	for (int i = 0; i < nelems; i++)
+		result = lappend(result, TextDatumGetCString(elems[i]));
+	return result;
+}
+
+static int
+spi_int_or_zero(HeapTuple tuple, int column)
+{
+	bool		isnull;
+	Datum		datum = SPI_getbinval(tuple, SPI_tuptable->tupdesc, column, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(datum);
+}
+
+static int
+compare_migration_keys(const void *a, const void *b)
+{
+	return migrate_compare_version_keys(((const MigrationInfo *) a)->key,
+										((const MigrationInfo *) b)->key);
+}
+
+/*
+ * Every registered migration, in natural version order, allocated in the
+ * current memory context.
+ */
+MigrationInfo *
+migrate_load_registry(int *count)
+{
+	MigrationInfo *registry;
+
+	spi_as_owner(NO_KEPT_QUERY,
+				 "SELECT version, version_key, name, state, dependencies, transactional,"
+				 " statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum,"
+				 " down_transactional IS NOT FALSE,"
+				 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
+				 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
+				 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
+				 " environments, estimated_duration, risk_level,"
+				 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
+				 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode,"
+				 " registered_by"
+				 " FROM migrate.migration m",
+				 0, NULL, NULL, NULL, SPI_OK_SELECT);
+
+	*count = SPI_processed;
+	registry = palloc0(sizeof(MigrationInfo) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MigrationInfo *m = &registry[i];
+		bool		isnull;
+		Datum		seq;
+
+		m->version = spi_text(tuple, 1);
+		m->key = DatumGetByteaPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
+		m->name = spi_text(tuple, 3);
+		m->state = spi_text(tuple, 4);
+		m->dependencies = spi_text_array(tuple, 5);
+		m->transactional = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
+		m->statements = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
+		seq = SPI_getbinval(tuple, desc, 8, &isnull);
+		m->apply_seq = isnull ? 0 : DatumGetInt64(seq);
+		m->has_down = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
+		m->checksum = spi_text(tuple, 10);
+		m->down_checksum = spi_text(tuple, 11);
+		m->down_transactional = DatumGetBool(SPI_getbinval(tuple, desc, 12, &isnull));
+		m->failures = DatumGetInt32(SPI_getbinval(tuple, desc, 13, &isnull));
+		m->dirty_statement = spi_int_or_zero(tuple, 14);
+		m->resume_statement = spi_int_or_zero(tuple, 15);
+		m->approved = DatumGetBool(SPI_getbinval(tuple, desc, 16, &isnull));
+		m->environments = spi_text_array(tuple, 17);
+		seq = SPI_getbinval(tuple, desc, 18, &isnull);
+		m->estimated_duration = isnull ? NULL : DatumGetIntervalP(datumCopy(seq, false, sizeof(Interval)));
+		m->risk_level = spi_text(tuple, 19);
+		m->zero_downtime = DatumGetInt32(SPI_getbinval(tuple, desc, 20, &isnull));
+		m->has_verify = DatumGetBool(SPI_getbinval(tuple, desc, 21, &isnull));
+		m->has_precondition = DatumGetBool(SPI_getbinval(tuple, desc, 22, &isnull));
+		m->precondition_mode = spi_text(tuple, 23);
+		m->registered_by = spi_text(tuple, 24);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	qsort(registry, *count, sizeof(MigrationInfo), compare_migration_keys);
+	return registry;
+}
+
+/*
+ * Find a migration by version (compared naturally, so "001" finds "1");
+ * NULL if it is not registered.
+ */
+MigrationInfo *
+migrate_find_migration(MigrationInfo *registry, int count, const char *version)
+{
+	MigrationInfo probe = {0};
+
+	probe.key = migrate_make_version_key(version);
+	return bsearch(&probe, registry, count, sizeof(MigrationInfo),
+				   compare_migration_keys);
+}
+
+/* the up or down script of a migration, copied into the current context */
+char *
+migrate_load_script(const char *version, bool down)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(version)};
+	char	   *script;
+
+	if (down)
+		spi_as_owner(Q_LOAD_SCRIPT_DOWN,
+					 "SELECT down_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
+	else
+		spi_as_owner(Q_LOAD_SCRIPT_UP,
+					 "SELECT up_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		elog(ERROR, "migration \"%s\" vanished while it was being run", version);
+	script = spi_text(SPI_tuptable->vals[0], 1);
+	SPI_freetuptable(SPI_tuptable);
+	return script;
+}
+
+/* the verify_script or precondition_script of a migration, or NULL */
+char *
+migrate_load_check(const char *version, const char *column)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(version)};
+	char	   *script;
+
+	if (strcmp(column, "verify_script") == 0)
+		spi_as_owner(Q_LOAD_VERIFY,
+					 "SELECT verify_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
+	else
+		spi_as_owner(Q_LOAD_PRECONDITION,
+					 "SELECT precondition_script FROM migrate.migration WHERE version = $1",
+					 1, argtypes, values, NULL, SPI_OK_SELECT);
+	script = SPI_processed == 1 ? spi_text(SPI_tuptable->vals[0], 1) : NULL;
+	SPI_freetuptable(SPI_tuptable);
+	return script;
+}
+
+void
+migrate_mark_applied(const char *version, TimestampTz started_at,
+					 int64 duration_us, const char *role)
+{
+	Oid			argtypes[4] = {TEXTOID, TIMESTAMPTZOID, INTERVALOID, NAMEOID};
+	Datum		values[4];
+
+	values[0] = CStringGetTextDatum(version);
+	values[1] = TimestampTzGetDatum(started_at);
+	values[2] = migrate_interval_datum(duration_us);
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	spi_as_owner(Q_MARK_APPLIED,
+				 "UPDATE migrate.migration SET state = 'applied',"
+				 " apply_seq = nextval('migrate.apply_seq'),"
+				 " applied_checksum = checksum, applied_down_checksum = down_checksum,"
+				 " applied_at = $2, applied_by = $4, duration = $3,"
+				 " last_error = NULL, dirty_statement = NULL, resume_statement = NULL"
+				 " WHERE version = $1",
+				 4, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+void
+migrate_mark_reverted(const char *version)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(version)};
+
+	spi_as_owner(Q_MARK_REVERTED,
+				 "UPDATE migrate.migration SET state = 'rolled_back',"
+				 " apply_seq = NULL, applied_checksum = NULL,"
+				 " applied_down_checksum = NULL, applied_at = NULL,"
+				 " applied_by = NULL, duration = NULL, last_error = NULL,"
+				 " dirty_statement = NULL, resume_statement = NULL"
+				 " WHERE version = $1",
+				 1, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+void
+migrate_insert_event(const MigrationEvent *event)
+{
+	Oid			argtypes[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID,
+	TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10];
+
+	memset(nulls, ' ', sizeof(nulls));
+	migrate_set_text_arg(values, nulls, 0, event->action);
+	migrate_set_text_arg(values, nulls, 1, event->version);
+	migrate_set_text_arg(values, nulls, 2, event->name);
+	migrate_set_text_arg(values, nulls, 3, event->outcome);
+	values[4] = DirectFunctionCall1(namein, CStringGetDatum(event->role));
+	values[5] = TimestampTzGetDatum(event->started_at);
+	values[6] = migrate_interval_datum(event->duration_us);
+	if (event->duration_us < 0)
+		nulls[6] = 'n';
+	migrate_set_text_arg(values, nulls, 7, event->checksum);
+	migrate_set_text_arg(values, nulls, 8, event->detail);
+	migrate_set_text_arg(values, nulls, 9, event->error);
+	spi_as_owner(Q_INSERT_EVENT,
+				 "INSERT INTO migrate.event (action, version, name, outcome,"
+				 " role, started_at, duration, checksum, detail, error)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
+				 10, argtypes, values, nulls, SPI_OK_INSERT);
+}
+
+/*
+ * A non-transactional migration is about to run statement "statement", or
+ * stopped there: state dirty, so that nothing runs past it until resolved.
+ * "error" (JSON) is NULL while it runs; last_error then says only which
+ * script ("up" or "down") it is in, for resolve().
+ */
+void
+migrate_mark_dirty(const char *version, const char *script, int statement, const char *error)
+{
+	Oid			argtypes[4] = {TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	values[0] = CStringGetTextDatum(version);
+	values[1] = Int32GetDatum(statement);
+	migrate_set_text_arg(values, nulls, 2, error);
+	values[3] = CStringGetTextDatum(script);
+	spi_as_owner(Q_MARK_DIRTY,
+				 "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
+				 " resume_statement = NULL,"
+				 " last_error = coalesce($3::jsonb, jsonb_build_object('script', $4))"
+				 " WHERE version = $1",
+				 4, argtypes, values, nulls, SPI_OK_UPDATE);
+}
+
+static char *
+copy_or_null(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/*
+ * A deep copy of what the runner needs of a migration, in the current
+ * memory context, so that it outlives the transaction it was read in.
+ */
+MigrationInfo *
+migrate_copy_migration(const MigrationInfo *m)
+{
+	MigrationInfo *copy = palloc(sizeof(MigrationInfo));
+
+	*copy = *m;
+	copy->version = pstrdup(m->version);
+	copy->key = (bytea *) pnstrdup((const char *) m->key, VARSIZE_ANY(m->key));
+	copy->name = pstrdup(m->name);
+	copy->state = pstrdup(m->state);
+	copy->checksum = pstrdup(m->checksum);
+	copy->down_checksum = copy_or_null(m->down_checksum);
+	copy->dependencies = NIL;
+	copy->environments = NIL;
+	copy->estimated_duration = NULL;
+	copy->risk_level = copy_or_null(m->risk_level);
+	copy->precondition_mode = copy_or_null(m->precondition_mode);
+	copy->registered_by = copy_or_null(m->registered_by);
+	return copy;
+}

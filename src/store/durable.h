@@ -1,0 +1,23 @@
+/*-------------------------------------------------------------------------
+ *
+ * durable.h
+ *	  Recording a failed migration so that the record survives the abort.
+ *
+ * IDENTIFICATION
+ *	  src/store/durable.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_DURABLE_H
+#define MIGRATE_DURABLE_H
+
+#include "store/catalog.h"
+
+/* the spool of failure records no worker could take, under the data directory */
+#define PG_MIGRATE_SPOOL "pg_migrate_spool"
+
+extern void migrate_record_failure(const MigrationEvent *event);
+extern List *migrate_spooled_databases(void);
+extern void migrate_replay_spooled_failures(void);
+
+#endif							/* MIGRATE_DURABLE_H */

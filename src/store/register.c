@@ -1,0 +1,616 @@
+/*-------------------------------------------------------------------------
+ *
+ * register.c
+ *	  migrate.register(), migrate.repair() and migrate.require().
+ *
+ * Registration validates everything it can before storing anything: the
+ * version, the metadata header, and both scripts, which must parse and
+ * must not contain transaction control.  Scripts are stored normalised
+ * (checksum.c) with their SHA-256 checksums.  Registering identical content
+ * again changes nothing; new content replaces the old while the migration
+ * is not applied; once applied, a change is refused (XX001) until
+ * migrate.repair() accepts it, and the repair is recorded in history.
+ *
+ * IDENTIFICATION
+ *	  src/store/register.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
+
+#include "store/catalog.h"
+#include "model/checksum.h"
+#include "errors.h"
+#include "model/header.h"
+#include "store/lock.h"
+#include "model/parse.h"
+#include "model/version.h"
+
+PG_FUNCTION_INFO_V1(migrate_register);
+PG_FUNCTION_INFO_V1(migrate_repair);
+PG_FUNCTION_INFO_V1(migrate_require);
+
+/* a migration's scripts after validation, ready to store */
+typedef struct MigrationScripts
+{
+	const char *version;
+	char	   *up;				/* normalised */
+	char	   *down;			/* normalised, or NULL */
+	char	   *checksum;
+	char	   *down_checksum;	/* NULL without down */
+	MigrationHeader *header;
+	int			statements;
+	bool		transactional;
+	bool		down_transactional;
+	char	   *verify;			/* normalised, or NULL */
+	char	   *precondition;	/* normalised, or NULL */
+	const char *precondition_mode;	/* fail, skip or warn */
+} MigrationScripts;
+
+/* the registered row of a version, as far as register and repair need it */
+typedef struct RegisteredRow
+{
+	char	   *version;
+	char	   *name;
+	char	   *state;
+	char	   *up;
+	char	   *down;
+	char	   *checksum;
+	char	   *down_checksum;
+	char	   *applied_checksum;
+	char	   *applied_down_checksum;
+	char	   *verify;
+	char	   *precondition;
+	char	   *precondition_mode;
+} RegisteredRow;
+
+static void
+check_not_null(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", argname)));
+}
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * Whether a parsed script may run in a transaction block, given what its
+ * header says.  A header that insists on a transaction for a statement
+ * that cannot have one is an error.
+ */
+static bool
+script_is_transactional(const ParsedScript *parsed, HeaderBool header_says,
+						const char *what)
+{
+	const ScriptStatement *stmt = parsed->first_nontransactional;
+
+	if (stmt != NULL && header_says == HEADER_TRUE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is marked \"@transaction: true\" but statement %d cannot run inside a transaction block",
+						what, stmt->number),
+				 errdetail("Statement %d at line %d is %s.", stmt->number, stmt->line, stmt->command),
+				 errhint("Remove the \"@transaction\" header; such migrations run outside a transaction block.")));
+	return stmt == NULL && header_says != HEADER_FALSE;
+}
+
+/*
+ * Validate and normalise a migration's scripts.
+ */
+static MigrationScripts *
+analyse_scripts(const char *version, const char *up, const char *down)
+{
+	MigrationScripts *s = palloc0(sizeof(MigrationScripts));
+	char	   *what = psprintf("up script of migration \"%s\"", version);
+	ParsedScript *parsed;
+	ListCell   *lc;
+
+	s->version = version;
+	s->up = migrate_normalise_script(up);
+	s->checksum = migrate_checksum_of(s->up);
+	s->header = migrate_parse_header(s->up);
+	/* an empty up script (or only comments) is a valid no-op migration */
+	parsed = migrate_parse_script(s->up, what);
+	s->statements = parsed->nstatements;
+	s->transactional = script_is_transactional(parsed, s->header->transactional, what);
+
+	foreach(lc, s->header->dependencies)
+	{
+		if (migrate_compare_version_keys(migrate_make_version_key(lfirst(lc)),
+										 migrate_make_version_key(version)) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_MIGRATE_DEPENDENCY_CYCLE),
+					 errmsg("migration \"%s\" depends on itself", version)));
+	}
+
+	if (down != NULL)
+	{
+		what = psprintf("down script of migration \"%s\"", version);
+		s->down = migrate_normalise_script(down);
+		s->down_checksum = migrate_checksum_of(s->down);
+		parsed = migrate_parse_script(s->down, what);
+		s->down_transactional = script_is_transactional(parsed,
+														migrate_parse_header(s->down)->transactional,
+														what);
+	}
+	return s;
+}
+
+/*
+ * A verify or precondition script: normalised, and split by the parser to
+ * prove it parses and holds no transaction control.  Unlike an up or down
+ * script it must hold a statement: a check is optional (NULL means none),
+ * and one that checks nothing would be reported as holding.
+ */
+static char *
+analyse_check(const char *version, const char *what, const char *script)
+{
+	char	   *normalised;
+
+	if (script == NULL)
+		return NULL;
+	normalised = migrate_normalise_script(script);
+	if (migrate_parse_script(normalised, psprintf("%s script of migration \"%s\"",
+												  what, version))->nstatements == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_EMPTY_SCRIPT),
+				 errmsg("%s script of migration \"%s\" contains no statements", what, version)));
+	return normalised;
+}
+
+static const char *
+check_precondition_mode(const char *mode)
+{
+	if (strcmp(mode, "fail") == 0 || strcmp(mode, "skip") == 0 || strcmp(mode, "warn") == 0)
+		return mode;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid precondition mode \"%s\"", mode),
+			 errhint("Use fail, skip or warn.")));
+}
+
+static Datum
+text_list_datum(List *items)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(items), 1));
+	ListCell   *lc;
+
+	foreach(lc, items)
+		elems[foreach_current_index(lc)] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, list_length(items), TEXTOID,
+										   -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Insert the migration, or replace the content of the registered one.
+ */
+static void
+store_migration(const MigrationScripts *s, const char *name)
+{
+	const MigrationHeader *h = s->header;
+	Oid			argtypes[23] = {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, INT2OID, INT4OID, BOOLOID,
+		BOOLOID, TEXTOID, TEXTOID, DATEOID, TEXTARRAYOID,
+		TEXTOID, BOOLOID, INTERVALOID, TEXTARRAYOID, NAMEOID,
+	TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[23];
+	char		nulls[23];
+
+	memset(nulls, ' ', sizeof(nulls));
+	migrate_set_text_arg(values, nulls, 0, s->version);
+	values[1] = PointerGetDatum(migrate_make_version_key(s->version));
+	migrate_set_text_arg(values, nulls, 2, name);
+	migrate_set_text_arg(values, nulls, 3, s->up);
+	migrate_set_text_arg(values, nulls, 4, s->down);
+	migrate_set_text_arg(values, nulls, 5, s->checksum);
+	migrate_set_text_arg(values, nulls, 6, s->down_checksum);
+	values[7] = Int16GetDatum(MIGRATE_CHECKSUM_VERSION);
+	values[8] = Int32GetDatum(s->statements);
+	values[9] = BoolGetDatum(s->transactional);
+	values[10] = BoolGetDatum(s->down_transactional);
+	nulls[10] = s->down ? ' ' : 'n';
+	migrate_set_text_arg(values, nulls, 11, h->description);
+	migrate_set_text_arg(values, nulls, 12, h->author);
+	values[13] = DateADTGetDatum(h->created);
+	nulls[13] = h->has_created ? ' ' : 'n';
+	values[14] = text_list_datum(h->dependencies);
+	migrate_set_text_arg(values, nulls, 15, h->risk_level);
+	values[16] = BoolGetDatum(h->zero_downtime == HEADER_TRUE);
+	nulls[16] = h->zero_downtime == HEADER_UNSET ? 'n' : ' ';
+	values[17] = PointerGetDatum(h->estimated_duration);
+	nulls[17] = h->estimated_duration ? ' ' : 'n';
+	values[18] = text_list_datum(h->environments);
+	nulls[18] = h->environments ? ' ' : 'n';
+	values[19] = DirectFunctionCall1(namein, CStringGetDatum(migrate_current_role()));
+	migrate_set_text_arg(values, nulls, 20, s->verify);
+	migrate_set_text_arg(values, nulls, 21, s->precondition);
+	migrate_set_text_arg(values, nulls, 22, s->precondition_mode);
+
+	migrate_spi_as_owner("INSERT INTO migrate.migration AS m (version, version_key, name,"
+						 " up_script, down_script, checksum, down_checksum, checksum_version,"
+						 " statements, transactional, down_transactional, description, author,"
+						 " created, dependencies, risk_level, zero_downtime, estimated_duration,"
+						 " environments, registered_by, verify_script, precondition_script,"
+						 " precondition_mode)"
+						 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+						 " $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+						 " ON CONFLICT (version) DO UPDATE SET"
+						 " up_script = EXCLUDED.up_script, down_script = EXCLUDED.down_script,"
+						 " checksum = EXCLUDED.checksum, down_checksum = EXCLUDED.down_checksum,"
+						 " checksum_version = EXCLUDED.checksum_version,"
+						 " statements = EXCLUDED.statements,"
+						 " transactional = EXCLUDED.transactional,"
+						 " down_transactional = EXCLUDED.down_transactional,"
+						 " description = EXCLUDED.description, author = EXCLUDED.author,"
+						 " created = EXCLUDED.created, dependencies = EXCLUDED.dependencies,"
+						 " risk_level = EXCLUDED.risk_level,"
+						 " zero_downtime = EXCLUDED.zero_downtime,"
+						 " estimated_duration = EXCLUDED.estimated_duration,"
+						 " environments = EXCLUDED.environments,"
+						 " approved_at = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
+						 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
+						 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
+						 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
+						 "     THEN m.approved_at END,"
+						 " approved_by = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
+						 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
+						 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
+						 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
+						 "     THEN m.approved_by END,"
+						 " state = CASE WHEN m.state = 'failed' THEN 'pending' ELSE m.state END,"
+						 " resume_statement = CASE WHEN m.checksum = EXCLUDED.checksum"
+						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
+						 "     THEN m.resume_statement END,"
+						 " last_error = CASE WHEN m.state = 'failed' THEN NULL ELSE m.last_error END,"
+						 " registered_at = pg_catalog.now(),"
+						 " registered_by = EXCLUDED.registered_by,"
+						 " verify_script = EXCLUDED.verify_script,"
+						 " precondition_script = EXCLUDED.precondition_script,"
+						 " precondition_mode = EXCLUDED.precondition_mode",
+						 23, argtypes, values, nulls, SPI_OK_INSERT);
+}
+
+/* the registered migration whose version equals this one naturally */
+static RegisteredRow *
+find_registered(const char *version)
+{
+	Oid			argtypes[1] = {BYTEAOID};
+	Datum		values[1] = {PointerGetDatum(migrate_make_version_key(version))};
+	RegisteredRow *row;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+
+	migrate_spi_as_owner("SELECT version, name, state, up_script, down_script, checksum,"
+						 " down_checksum, applied_checksum, applied_down_checksum,"
+						 " verify_script, precondition_script, precondition_mode"
+						 " FROM migrate.migration WHERE version_key = $1",
+						 1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return NULL;
+
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	row = palloc0(sizeof(RegisteredRow));
+	row->version = SPI_getvalue(tuple, desc, 1);
+	row->name = SPI_getvalue(tuple, desc, 2);
+	row->state = SPI_getvalue(tuple, desc, 3);
+	row->up = SPI_getvalue(tuple, desc, 4);
+	row->down = SPI_getvalue(tuple, desc, 5);
+	row->checksum = SPI_getvalue(tuple, desc, 6);
+	row->down_checksum = SPI_getvalue(tuple, desc, 7);
+	row->applied_checksum = SPI_getvalue(tuple, desc, 8);
+	row->applied_down_checksum = SPI_getvalue(tuple, desc, 9);
+	row->verify = SPI_getvalue(tuple, desc, 10);
+	row->precondition = SPI_getvalue(tuple, desc, 11);
+	row->precondition_mode = SPI_getvalue(tuple, desc, 12);
+	SPI_freetuptable(SPI_tuptable);
+	return row;
+}
+
+static bool
+strings_equal(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+same_content(const RegisteredRow *row, const MigrationScripts *s)
+{
+	return strcmp(row->checksum, s->checksum) == 0 &&
+		strings_equal(row->down_checksum, s->down_checksum);
+}
+
+/* verify and precondition are checks, not content: they may change any time */
+static bool
+same_checks(const RegisteredRow *row, const MigrationScripts *s)
+{
+	return strings_equal(row->verify, s->verify) &&
+		strings_equal(row->precondition, s->precondition) &&
+		strcmp(row->precondition_mode, s->precondition_mode) == 0;
+}
+
+/* true unless the migration is applied with content other than the registered */
+static bool
+applied_content_matches(const RegisteredRow *row)
+{
+	return !migrate_is_applied_state(row->state) ||
+		(strings_equal(row->applied_checksum, row->checksum) &&
+		 strings_equal(row->applied_down_checksum, row->down_checksum));
+}
+
+static void
+add_json_field(StringInfo buf, const char *key, const char *value)
+{
+	appendStringInfo(buf, "%s\"%s\": ", buf->len > 1 ? ", " : "", key);
+	if (value)
+		escape_json(buf, value);
+	else
+		appendStringInfoString(buf, "null");
+}
+
+/* record a successful register or repair in history */
+static void
+record_change(const char *action, const RegisteredRow *row, const char *version,
+			  const char *name, const char *checksum, const char *detail)
+{
+	MigrationEvent event = {0};
+
+	event.action = action;
+	event.version = version;
+	event.name = name;
+	event.outcome = "success";
+	event.role = migrate_current_role();
+	event.started_at = GetCurrentTimestamp();
+	event.duration_us = -1;
+	event.checksum = checksum;
+	event.detail = detail;
+	migrate_insert_event(&event);
+}
+
+/* JSON detail of a content change: the checksums before and after */
+static char *
+change_detail(const RegisteredRow *row, const char *checksum, const char *down_checksum)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	add_json_field(&buf, "previous_checksum", row ? row->checksum : NULL);
+	add_json_field(&buf, "previous_down_checksum", row ? row->down_checksum : NULL);
+	if (row && row->applied_checksum)
+		add_json_field(&buf, "previous_applied_checksum", row->applied_checksum);
+	add_json_field(&buf, "checksum", checksum);
+	add_json_field(&buf, "down_checksum", down_checksum);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* a dirty migration is half run: its scripts must not change under it */
+static void
+refuse_dirty_change(const RegisteredRow *row)
+{
+	if (strcmp(row->state, "dirty") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_DIRTY),
+				 errmsg("cannot change migration \"%s\" because it is dirty", row->version),
+				 errdetail("It stopped part way outside a transaction block; its scripts decide what the rest of it does."),
+				 errhint("Resolve it first with migrate.resolve('%s', 'mark_applied') or 'mark_reverted'.",
+						 row->version)));
+}
+
+static void
+refuse_applied_change(const RegisteredRow *row, const MigrationScripts *s)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("cannot change migration \"%s\" because it is applied", row->version),
+			 strcmp(row->checksum, s->checksum) != 0 ?
+			 errdetail("The registered up script has checksum %s; the new one has checksum %s.",
+					   row->checksum, s->checksum) :
+			 errdetail("The registered down script has checksum %s; the new one has checksum %s.",
+					   row->down_checksum ? row->down_checksum : "(none)",
+					   s->down_checksum ? s->down_checksum : "(none)"),
+			 errhint("Register the change as a new migration, or accept the edit with migrate.repair('%s', up => ..., down => ...).",
+					 row->version)));
+}
+
+/*
+ * migrate.register(version, name, up, down) returns text: "registered",
+ * "updated" or "unchanged".
+ */
+Datum
+migrate_register(PG_FUNCTION_ARGS)
+{
+	char	   *version;
+	char	   *name;
+	MigrationScripts *scripts;
+	RegisteredRow *row;
+	const char *outcome;
+
+	check_not_null(fcinfo, 0, "version");
+	check_not_null(fcinfo, 1, "name");
+	check_not_null(fcinfo, 2, "up");
+	version = text_arg(fcinfo, 0);
+	name = text_arg(fcinfo, 1);
+	migrate_check_version(version);
+	if (name[strspn(name, " \t\r\n")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("migration name must not be empty")));
+	scripts = analyse_scripts(version, text_arg(fcinfo, 2), text_arg(fcinfo, 3));
+	scripts->verify = analyse_check(version, "verify", text_arg(fcinfo, 4));
+	scripts->precondition = analyse_check(version, "precondition", text_arg(fcinfo, 5));
+	scripts->precondition_mode = check_precondition_mode(PG_ARGISNULL(6) ? "fail" : text_arg(fcinfo, 6));
+	if (!scripts->transactional && (scripts->verify || scripts->precondition))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("migration \"%s\" cannot have verify or precondition scripts", version),
+				 errdetail("It runs outside a transaction block, so a failed check could not undo it."),
+				 errhint("Move the statements that need a transaction block into a migration of their own.")));
+
+	migrate_lock_acquire();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	row = find_registered(version);
+	if (row != NULL && strcmp(row->version, version) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("migration version \"%s\" is already registered as \"%s\"",
+						version, row->version),
+				 errdetail("Versions compare naturally, so \"%s\" and \"%s\" are the same version.",
+						   version, row->version)));
+	if (row != NULL && strcmp(row->name, name) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("migration version \"%s\" is already registered with name \"%s\"",
+						version, row->name),
+				 errhint("Give the new migration a version of its own.")));
+
+	if (row != NULL && same_content(row, scripts) && same_checks(row, scripts))
+		outcome = "unchanged";
+	else
+	{
+		if (row != NULL && !same_content(row, scripts))
+		{
+			refuse_dirty_change(row);
+			if (migrate_is_applied_state(row->state))
+				refuse_applied_change(row, scripts);
+		}
+		store_migration(scripts, name);
+		record_change("register", row, version, name, scripts->checksum,
+					  change_detail(row, scripts->checksum, scripts->down_checksum));
+		outcome = row ? "updated" : "registered";
+	}
+
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(outcome));
+}
+
+/* accept the registered content of an applied migration as applied */
+static void
+acknowledge_checksums(const char *version)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(version)};
+
+	migrate_spi_as_owner("UPDATE migrate.migration SET applied_checksum = checksum,"
+						 " applied_down_checksum = down_checksum"
+						 " WHERE version = $1 AND state = 'applied'",
+						 1, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+/*
+ * migrate.repair(version, up, down) returns text: "repaired" or
+ * "unchanged".  Without scripts it accepts the registered content of an
+ * applied migration (after an out-of-band edit or a restore); with scripts
+ * it replaces the content, applied or not.  Either way history records the
+ * checksums before and after.
+ */
+Datum
+migrate_repair(PG_FUNCTION_ARGS)
+{
+	char	   *version;
+	char	   *up = text_arg(fcinfo, 1);
+	char	   *down = text_arg(fcinfo, 2);
+	RegisteredRow *row;
+	MigrationScripts *scripts;
+	const char *outcome = "repaired";
+
+	check_not_null(fcinfo, 0, "version");
+	version = text_arg(fcinfo, 0);
+	migrate_check_version(version);
+
+	migrate_lock_acquire();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	row = find_registered(version);
+	if (row == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migration \"%s\" is not registered", version)));
+
+	if (up == NULL && down == NULL)
+	{
+		if (applied_content_matches(row))
+			outcome = "unchanged";
+		else
+		{
+			acknowledge_checksums(row->version);
+			record_change("repair", row, row->version, row->name, row->checksum,
+						  change_detail(row, row->checksum, row->down_checksum));
+		}
+	}
+	else
+	{
+		refuse_dirty_change(row);
+		scripts = analyse_scripts(row->version, up ? up : row->up, down ? down : row->down);
+		scripts->verify = row->verify;
+		scripts->precondition = row->precondition;
+		scripts->precondition_mode = row->precondition_mode;
+		if (same_content(row, scripts) && applied_content_matches(row))
+			outcome = "unchanged";
+		else
+		{
+			store_migration(scripts, row->name);
+			acknowledge_checksums(row->version);
+			record_change("repair", row, row->version, row->name, scripts->checksum,
+						  change_detail(row, scripts->checksum, scripts->down_checksum));
+		}
+	}
+
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(outcome));
+}
+
+/*
+ * migrate.require(version): raise an error unless the migration is
+ * applied.  Reads migrate.status with the caller's own privileges.
+ */
+Datum
+migrate_require(PG_FUNCTION_ARGS)
+{
+	char	   *version;
+	Oid			argtypes[1] = {BYTEAOID};
+	Datum		values[1];
+	char	   *state;
+
+	check_not_null(fcinfo, 0, "version");
+	version = text_arg(fcinfo, 0);
+	values[0] = PointerGetDatum(migrate_make_version_key(version));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT state FROM migrate.status"
+							  " WHERE migrate.version_key(version) OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read migrate.status");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migration \"%s\" is not registered", version),
+				 errhint("The application needs a migration this database does not know about.")));
+	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (!migrate_is_applied_state(state))
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_NOT_APPLIED),
+				 errmsg("migration \"%s\" is not applied", version),
+				 errdetail("Its state is \"%s\".", state),
+				 errhint("Apply it with migrate.apply() before starting the application.")));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
