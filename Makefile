@@ -5,7 +5,7 @@ MODULE_big = migrate
 # src/ is split by layer (see the README's architecture section); every
 # layer's files are compiled into the one module
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
-DATA       = migrate--1.0.sql
+DATA       = migrate--1.0.sql migrate--1.0--1.1.sql
 DOCS       = doc/migrate.md
 PG_CPPFLAGS = -I$(srcdir)/src
 
