@@ -7,11 +7,14 @@ MODULE_big = migrate
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 DATA       = migrate--1.0.sql migrate--1.0--1.1.sql
 DOCS       = doc/migrate.md
-PG_CPPFLAGS = -I$(srcdir)/src
+# migrate.control is the one place that names the version: migrate.version()
+# returns it, compiled in
+MIGRATE_VERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(srcdir)/migrate.control)
+PG_CPPFLAGS = -I$(srcdir)/src -DMIGRATE_VERSION="\"$(MIGRATE_VERSION)\""
 
 # pg_regress: one concern per file, run in this order against a running
 # server (make installcheck with PGHOST/PGPORT set; see scripts/test.sh)
-REGRESS = setup version checksum header parse cron register apply revert \
+REGRESS = setup extversion version checksum header parse cron register apply revert \
           repair require safety errors rehearse session resume
 REGRESS_OPTS = --load-extension=plpgsql
 
@@ -34,3 +37,6 @@ installcheck-pgtap:
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes, so that no object keeps an old struct layout
 $(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
+
+# migrate.version() compiles the control file's version in
+src/migrate.o: $(srcdir)/migrate.control

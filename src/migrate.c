@@ -7,6 +7,7 @@
  * scheduler.  Loaded through shared_preload_libraries, it also reserves
  * shared memory (live progress, scheduler slots) and registers the
  * launcher, which starts a scheduler in each database with the extension.
+ * migrate.version() lives here too: it describes the module, not a layer.
  *
  * IDENTIFICATION
  *	  src/migrate.c
@@ -17,6 +18,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 
 #include "guc.h"
 #include "ipc/shmem.h"
@@ -25,7 +27,14 @@
 
 PG_MODULE_MAGIC;
 
+/* the Makefile passes default_version of migrate.control */
+#ifndef MIGRATE_VERSION
+#error "MIGRATE_VERSION must be defined (see the Makefile)"
+#endif
+
 void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(migrate_version);
 
 void
 _PG_init(void)
@@ -37,4 +46,16 @@ _PG_init(void)
 	migrate_shmem_init();
 	migrate_utility_init();
 	migrate_register_launcher();
+}
+
+/*
+ * migrate.version(): the version of the extension this library was built
+ * for (default_version of migrate.control, compiled in).  After an upgrade
+ * of the library it tells whether ALTER EXTENSION migrate UPDATE is still
+ * due: it then differs from pg_extension.extversion.
+ */
+Datum
+migrate_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(MIGRATE_VERSION));
 }
