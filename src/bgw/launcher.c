@@ -240,8 +240,13 @@ start_scheduler(int slot, const DatabaseEntry *db)
 }
 
 /*
- * Is the scheduler of this slot still there?  One started by an earlier
- * incarnation of the launcher has no handle here: ask its process.
+ * Is the scheduler of this slot still there?  The postmaster knows, through
+ * the handle start_scheduler() kept.  A scheduler started by an earlier
+ * incarnation of the launcher has no handle here (a handle cannot be had
+ * for a worker one did not register): its slot's pid says, because the
+ * scheduler clears it in a before_shmem_exit callback on every exit, and a
+ * crash, which skips that, makes the postmaster reinitialise shared memory.
+ * No signal probe: a pid may be reused.
  */
 static bool
 scheduler_alive(int slot)
@@ -250,8 +255,10 @@ scheduler_alive(int slot)
 
 	if (handles[slot] != NULL)
 		return GetBackgroundWorkerPid(handles[slot], &pid) != BGWH_STOPPED;
+	LWLockAcquire(migrate_shared->lock, LW_SHARED);
 	pid = migrate_shared->schedulers[slot].pid;
-	return pid != 0 && kill(pid, 0) == 0;
+	LWLockRelease(migrate_shared->lock);
+	return pid != 0;
 }
 
 static bool

@@ -1060,6 +1060,14 @@ migrate_scheduler_main(Datum main_arg)
 		}
 		PG_END_TRY();
 
+		/*
+		 * Report the table statistics of the round's transactions, so that
+		 * autovacuum sees what the scheduler changed: a background worker
+		 * has no idle loop that does it.  Forced before sleeping, at most
+		 * once a second while rounds follow each other.
+		 */
+		(void) pgstat_report_stat(sleep_ms > 0);
+
 		if (sleep_ms > 0)
 		{
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
