@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# test/scenario/upgrade.sh: the upgrade chain from the released 1.0.
+#
+#   0. migrate--1.0.sql (in the working tree and installed) is the released
+#      1.0, byte for byte (its SHA-256 is recorded below: 1.0 was frozen at
+#      commit cf7c21e); META.json's version is the control file's
+#   1. in migrate_upg_old: CREATE EXTENSION migrate VERSION '1.0' (with the
+#      current library), register four migrations with down scripts (one
+#      depending on another, one CREATE INDEX CONCURRENTLY, which goes
+#      through the apply worker), apply them, revert the latest
+#   2. ALTER EXTENSION migrate UPDATE: extversion and migrate.version() are
+#      the control file's default_version; the rows of migrate.migration
+#      and migrate.event, and of the status and history views, are the same
+#      as before the update (the columns 1.0 had); no event was added
+#   3. the updated database goes on working: revert (the concurrent index
+#      too), apply, register and apply a new migration
+#   4. in migrate_upg_new a fresh CREATE EXTENSION migrate: the catalog
+#      shape of both databases (every member of the extension: functions
+#      with signature, result, volatility, security, settings, body and
+#      ACL; tables with columns, defaults, constraints, indexes, triggers,
+#      ACL and policies; views with their definition; sequences; comments;
+#      pg_dump registration; the schema and the roles) is identical
+#
+# Needs a cluster with migrate preloaded (scripts/test.sh): the concurrent
+# index build runs in the apply worker.
+set -euo pipefail
+
+# shellcheck source=test/scenario/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+OLD=migrate_upg_old
+NEW=migrate_upg_new
+scenario_init upgrade "$OLD" "$NEW"
+require_preload
+
+# sha256sum of migrate--1.0.sql as released (git show cf7c21e:migrate--1.0.sql)
+RELEASED_1_0_SHA256=d909e9f03bab2a6525be7d2e9153c3f401240c7720188e6ff0f927a4393bcba7
+CURRENT="$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" \
+               "$SCENARIO_ROOT/migrate.control")"
+
+# --- 0. the released 1.0 -----------------------------------------------------
+expect "migrate--1.0.sql in the working tree is the released 1.0" \
+    "$(sha256sum <"$SCENARIO_ROOT/migrate--1.0.sql" | cut -d' ' -f1)" "$RELEASED_1_0_SHA256"
+sharedir="$(val postgres -c "SELECT setting FROM pg_catalog.pg_config WHERE name = 'SHAREDIR'")"
+expect "the installed migrate--1.0.sql is the released 1.0" \
+    "$(sha256sum <"$sharedir/extension/migrate--1.0.sql" | cut -d' ' -f1)" "$RELEASED_1_0_SHA256"
+expect "META.json's version is the control file's default_version ($CURRENT)" \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' \
+           "$SCENARIO_ROOT/META.json")" "$CURRENT.0"
+
+# --- 1. a 1.0 database with a history ----------------------------------------
+V1=20250901000001 V2=20250901000002 V3=20250901000003 V4=20250901000004 V5=20250901000005
+sql "$OLD" >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION migrate VERSION '1.0';
+SELECT migrate.register('$V1', 'create_upg_a',
+    'CREATE TABLE upg_a (id int PRIMARY KEY, note text);', 'DROP TABLE upg_a;');
+SELECT migrate.register('$V2', 'create_upg_b',
+\$up\$-- Description: upg_b refers to upg_a
+-- @dependencies: $V1
+CREATE TABLE upg_b (id int PRIMARY KEY, a_id int REFERENCES upg_a);
+\$up\$, 'DROP TABLE upg_b;');
+SELECT migrate.register('$V3', 'upg_b_a_idx',
+    'CREATE INDEX CONCURRENTLY upg_b_a_idx ON upg_b (a_id);',
+    'DROP INDEX CONCURRENTLY upg_b_a_idx;');
+SELECT migrate.register('$V4', 'upg_a_extra',
+    'ALTER TABLE upg_a ADD COLUMN extra int;', 'ALTER TABLE upg_a DROP COLUMN extra;');
+SQL
+expect "1.0: extversion" "$(val "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" 1.0
+expect "1.0: the concurrent index migration is non-transactional" \
+    "$(val "$OLD" -c "SELECT transactional FROM migrate.migration WHERE version = '$V3'")" f
+expect "1.0: apply() applies all four (the index through the apply worker)" \
+    "$(val "$OLD" -c "SET client_min_messages = warning" \
+                  -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY version) FROM migrate.apply()")" \
+    "$V1 applied,$V2 applied,$V3 applied,$V4 applied"
+expect "1.0: revert() reverts the latest" \
+    "$(val "$OLD" -c "SET client_min_messages = warning" \
+                  -c "SELECT string_agg(version || ' ' || state, ',') FROM migrate.revert()")" \
+    "$V4 rolled_back"
+
+# the columns 1.0 has: a later version may add columns, never change these
+columns() {   # columns DB RELATION
+    val "$1" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                 WHERE attrelid = '$2'::regclass AND attnum > 0 AND NOT attisdropped"
+}
+snapshot() {   # snapshot FILE: the rows of the catalog and of the views, as text
+    {
+        echo "-- migrate.migration"; val "$OLD" -c "SELECT $mig_cols FROM migrate.migration ORDER BY version"
+        echo "-- migrate.event"; val "$OLD" -c "SELECT $ev_cols FROM migrate.event ORDER BY id"
+        echo "-- migrate.status"; val "$OLD" -c "SELECT $st_cols FROM migrate.status"
+        echo "-- migrate.history"; val "$OLD" -c "SELECT $hi_cols FROM migrate.history"
+        echo "-- sequences"; val "$OLD" -c "SELECT last_value, is_called FROM migrate.event_id_seq" \
+                                        -c "SELECT last_value, is_called FROM migrate.apply_seq"
+    } >"$1"
+}
+mig_cols="$(columns "$OLD" migrate.migration)"
+ev_cols="$(columns "$OLD" migrate.event)"
+st_cols="$(columns "$OLD" migrate.status)"
+hi_cols="$(columns "$OLD" migrate.history)"
+snapshot "$SCENARIO_WORK/before"
+events_before="$(val "$OLD" -c "SELECT count(*) FROM migrate.event")"
+
+# --- 2. ALTER EXTENSION migrate UPDATE ---------------------------------------
+if sql "$OLD" -c "ALTER EXTENSION migrate UPDATE" >"$SCENARIO_WORK/update.out" 2>&1; then
+    pass "ALTER EXTENSION migrate UPDATE"
+else
+    cat "$SCENARIO_WORK/update.out"
+    fail "ALTER EXTENSION migrate UPDATE"
+    scenario_finish
+fi
+expect "updated: extversion is $CURRENT" \
+    "$(val "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
+expect "updated: migrate.version() is $CURRENT" "$(val "$OLD" -c "SELECT migrate.version()")" "$CURRENT"
+snapshot "$SCENARIO_WORK/after"
+if [ "$(grep -c . "$SCENARIO_WORK/before")" -gt 20 ] &&
+        diff -u "$SCENARIO_WORK/before" "$SCENARIO_WORK/after" >"$SCENARIO_WORK/rows.diff"; then
+    pass "updated: catalog rows, status and history are as before ($(grep -c . "$SCENARIO_WORK/before") lines)"
+else
+    fail "updated: catalog rows, status or history changed"
+    cat "$SCENARIO_WORK/rows.diff"
+fi
+expect "updated: the update wrote no event" \
+    "$(val "$OLD" -c "SELECT count(*) FROM migrate.event")" "$events_before"
+
+# --- 3. it goes on working ---------------------------------------------------
+expect "updated: apply() applies the reverted migration" \
+    "$(val "$OLD" -c "SET client_min_messages = warning" \
+                  -c "SELECT string_agg(version || ' ' || state, ',') FROM migrate.apply()")" \
+    "$V4 applied"
+expect "updated: revert(steps => 2) reverts it and the concurrent index (apply worker)" \
+    "$(val "$OLD" -c "SET client_min_messages = warning" \
+                  -c "SELECT string_agg(version || ' ' || state, ',') FROM migrate.revert(steps => 2)")" \
+    "$V4 rolled_back,$V3 rolled_back"
+expect "updated: the index is gone" \
+    "$(val "$OLD" -c "SELECT count(*) FROM pg_class WHERE relname = 'upg_b_a_idx'")" 0
+sql "$OLD" >/dev/null <<SQL
+SET client_min_messages = warning;
+SELECT migrate.register('$V5', 'create_upg_c',
+\$up\$-- @dependencies: $V2
+CREATE TABLE upg_c (id int PRIMARY KEY, b_id int REFERENCES upg_b);
+\$up\$, 'DROP TABLE upg_c;');
+SQL
+expect "updated: apply() applies the rest and a newly registered one" \
+    "$(val "$OLD" -c "SET client_min_messages = warning" \
+                  -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY version) FROM migrate.apply()")" \
+    "$V3 applied,$V4 applied,$V5 applied"
+expect "updated: the concurrent index is valid again" \
+    "$(val "$OLD" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'upg_b_a_idx'::regclass")" t
+expect "updated: status" \
+    "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status")" \
+    "$V1 applied true,$V2 applied true,$V3 applied true,$V4 applied true,$V5 applied true"
+expect "updated: history recorded the new actions (register, 1 + 2 + 3 runs)" \
+    "$(val "$OLD" -c "SELECT count(*) FROM migrate.event WHERE id > (SELECT max(id) - 7 FROM migrate.event)
+                                                           AND action IN ('register', 'apply', 'revert')
+                                                           AND outcome = 'success'")" 7
+
+# --- 4. the same catalog as a fresh install -----------------------------------
+sql "$NEW" -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate" >/dev/null
+expect "fresh: extversion is $CURRENT" \
+    "$(val "$NEW" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
+
+# One line per property of every object of the extension, sorted; OIDs
+# never appear (objects are named), the rows of the tables never either.
+cat >"$SCENARIO_WORK/shape.sql" <<'SQL'
+SET search_path = pg_catalog;
+WITH ext AS (
+    SELECT e.oid, e.extname, e.extversion, e.extrelocatable, e.extowner::regrole::text AS owner,
+           e.extnamespace::regnamespace::text AS nsp, e.extconfig, e.extcondition
+    FROM pg_extension e WHERE e.extname = 'migrate'
+),
+members AS (
+    SELECT d.classid, d.objid
+    FROM pg_depend d, ext
+    WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'
+),
+rels AS (
+    SELECT c.* FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
+),
+lines(line) AS (
+    SELECT format('extension %s version %s relocatable %s owner %s schema %s', extname, extversion,
+                  extrelocatable, owner, nsp) FROM ext
+  UNION ALL
+    SELECT format('extension config %s condition %L', c::regclass, cond)
+    FROM ext, unnest(ext.extconfig, ext.extcondition) AS x(c, cond)
+  UNION ALL
+    SELECT 'member ' || pg_describe_object(m.classid, m.objid, 0) FROM members m
+  UNION ALL
+    SELECT format('function %s: kind %s, args (%s), returns %s%s, language %s, volatility %s, strict %s, '
+                  'security definer %s, leakproof %s, parallel %s, cost %s, rows %s, config %s, '
+                  'owner %s, acl %s, bin %s, src %s',
+                  p.oid::regprocedure, p.prokind, pg_get_function_arguments(p.oid),
+                  CASE WHEN p.proretset THEN 'setof ' ELSE '' END, p.prorettype::regtype,
+                  l.lanname, p.provolatile, p.proisstrict, p.prosecdef, p.proleakproof, p.proparallel,
+                  p.procost, p.prorows, p.proconfig, p.proowner::regrole, p.proacl, p.probin,
+                  replace(replace(p.prosrc, E'\\', E'\\\\'), E'\n', E'\\n'))
+    FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+    JOIN pg_language l ON l.oid = p.prolang
+  UNION ALL
+    SELECT format('function %s: result %s', p.oid::regprocedure, pg_get_function_result(p.oid))
+    FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+  UNION ALL
+    SELECT format('relation %s: kind %s, persistence %s, owner %s, acl %s, row security %s, forced %s, '
+                  'options %s, replica identity %s, has triggers %s',
+                  c.oid::regclass, c.relkind, c.relpersistence, c.relowner::regrole, c.relacl,
+                  c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relreplident, c.relhastriggers)
+    FROM rels c
+  UNION ALL
+    SELECT format('column %s.%s #%s: %s, not null %s, default %s, identity %s, generated %s, '
+                  'collation %s, dropped %s, acl %s',
+                  c.oid::regclass, quote_ident(a.attname), a.attnum, format_type(a.atttypid, a.atttypmod),
+                  a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
+                  a.attcollation::regcollation, a.attisdropped, a.attacl)
+    FROM rels c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+  UNION ALL
+    SELECT format('constraint %s.%s: %s, deferrable %s, deferred %s, validated %s',
+                  c.oid::regclass, quote_ident(con.conname), pg_get_constraintdef(con.oid),
+                  con.condeferrable, con.condeferred, con.convalidated)
+    FROM rels c JOIN pg_constraint con ON con.conrelid = c.oid
+  UNION ALL
+    SELECT format('index %s: %s, valid %s, clustered %s', i.indexrelid::regclass,
+                  pg_get_indexdef(i.indexrelid), i.indisvalid, i.indisclustered)
+    FROM rels c JOIN pg_index i ON i.indrelid = c.oid
+  UNION ALL
+    SELECT format('trigger %s.%s: %s, enabled %s', c.oid::regclass, quote_ident(t.tgname),
+                  pg_get_triggerdef(t.oid), t.tgenabled)
+    FROM rels c JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
+  UNION ALL
+    SELECT format('policy %s.%s: cmd %s, permissive %s, roles %s, using %s, check %s',
+                  c.oid::regclass, quote_ident(pol.polname), pol.polcmd, pol.polpermissive,
+                  (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END, ',' ORDER BY 1)
+                   FROM unnest(pol.polroles) AS r),
+                  pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid))
+    FROM rels c JOIN pg_policy pol ON pol.polrelid = c.oid
+  UNION ALL
+    SELECT format('view %s: %s', c.oid::regclass,
+                  replace(pg_get_viewdef(c.oid, true), E'\n', E'\\n'))
+    FROM rels c WHERE c.relkind IN ('v', 'm')
+  UNION ALL
+    SELECT format('sequence %s: %s start %s increment %s min %s max %s cache %s cycle %s, owned by %s',
+                  c.oid::regclass, s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
+                  s.seqcache, s.seqcycle,
+                  (SELECT d.refobjid::regclass || '.' || quote_ident(a.attname)
+                   FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a'))
+    FROM rels c JOIN pg_sequence s ON s.seqrelid = c.oid
+  UNION ALL
+    -- comments on the members, their columns and the schema
+    SELECT format('comment on %s: %s', pg_describe_object(ds.classoid, ds.objoid, ds.objsubid),
+                  replace(ds.description, E'\n', E'\\n'))
+    FROM pg_description ds
+    WHERE EXISTS (SELECT FROM members m WHERE m.classid = ds.classoid AND m.objid = ds.objoid)
+       OR (ds.classoid = 'pg_namespace'::regclass AND ds.objoid = (SELECT extnamespace FROM pg_extension
+                                                                   WHERE extname = 'migrate'))
+       OR (ds.classoid = 'pg_trigger'::regclass
+           AND ds.objoid IN (SELECT t.oid FROM pg_trigger t JOIN rels c ON c.oid = t.tgrelid))
+       OR (ds.classoid = 'pg_constraint'::regclass
+           AND ds.objoid IN (SELECT con.oid FROM pg_constraint con JOIN rels c ON c.oid = con.conrelid))
+  UNION ALL
+    SELECT format('schema %s: owner %s, acl %s', n.nspname, n.nspowner::regrole, n.nspacl)
+    FROM pg_namespace n WHERE n.oid = (SELECT extnamespace FROM pg_extension WHERE extname = 'migrate')
+  UNION ALL
+    SELECT format('default acl in schema %s for %s: %s %s', d.defaclnamespace::regnamespace,
+                  d.defaclrole::regrole, d.defaclobjtype, d.defaclacl)
+    FROM pg_default_acl d
+    WHERE d.defaclnamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'migrate')
+  UNION ALL
+    SELECT format('role %s: login %s, inherit %s, superuser %s, createrole %s, createdb %s',
+                  r.rolname, r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolcreaterole, r.rolcreatedb)
+    FROM pg_roles r WHERE r.rolname IN ('migrate_admin', 'migrate_reader')
+  UNION ALL
+    SELECT format('role %s is a member of %s, admin option %s', m.member::regrole, m.roleid::regrole,
+                  m.admin_option)
+    FROM pg_auth_members m
+    WHERE m.roleid IN (SELECT oid FROM pg_roles WHERE rolname IN ('migrate_admin', 'migrate_reader'))
+       OR m.member IN (SELECT oid FROM pg_roles WHERE rolname IN ('migrate_admin', 'migrate_reader'))
+)
+SELECT line FROM lines ORDER BY line COLLATE "C";
+SQL
+val "$OLD" -f "$SCENARIO_WORK/shape.sql" >"$SCENARIO_WORK/shape.old"
+val "$NEW" -f "$SCENARIO_WORK/shape.sql" >"$SCENARIO_WORK/shape.new"
+lines="$(grep -c . "$SCENARIO_WORK/shape.new" || true)"
+if [ "$lines" -lt 200 ]; then
+    fail "catalog shape: only $lines lines from the fresh install"
+elif diff -u --label "$OLD (1.0, updated)" --label "$NEW (fresh)" \
+        "$SCENARIO_WORK/shape.old" "$SCENARIO_WORK/shape.new" >"$SCENARIO_WORK/shape.diff"; then
+    pass "catalog shape of the updated and the fresh install is identical ($lines lines)"
+else
+    fail "catalog shape of the updated and the fresh install differs"
+    cat "$SCENARIO_WORK/shape.diff"
+fi
+
+scenario_finish
