@@ -91,3 +91,647 @@ COMMENT ON FUNCTION migrate.health() IS
     'one row for monitoring: pending, failed and dirty migrations, last apply, lock holder, scheduler state';
 COMMENT ON FUNCTION migrate.verify_integrity() IS
     'what is wrong that a migration may have caused: invalid indexes, unvalidated constraints, changed scripts, failed or dirty migrations';
+
+/*
+ * Builtins schema-qualified in the bodies of the SQL and PL/pgSQL
+ * functions (same signatures, settings, security and behaviour: CREATE OR
+ * REPLACE keeps their ACLs and comments).  Every one of them pins its
+ * search_path, under which no function or operator of pg_temp is ever
+ * found, so an unqualified operator there is safe and stays as it is; the
+ * functions are qualified all the same, so that a body reads the same
+ * wherever it is copied to.  schema_objects(), fingerprint() and
+ * table_data() pin search_path = pg_catalog only, which leaves pg_temp
+ * implicitly FIRST for relations, types and collations: there the catalog
+ * relations, the regclass literals, the casts and the "C" collation are
+ * qualified too, so that a caller's temporary table named pg_class (or a
+ * temporary type named text) cannot change the fingerprint.
+ * window_end_at(), error_for_reader() and detail_for_reader() were written
+ * qualified in 1.0; event_is_append_only() and unschedule() call no
+ * builtin.  The views are not redefined: a view stores its query with the
+ * functions and operators resolved when it was created (by this script,
+ * under the extension's search_path), so a reader's search_path never
+ * reaches them, and a redefinition with qualified names stores the same
+ * query.
+ */
+
+CREATE OR REPLACE FUNCTION migrate.schema_objects(
+    OUT kind text, OUT identity text, OUT definition text, OUT hash text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SET search_path = pg_catalog AS
+$fp$
+
+WITH user_ns AS (
+    SELECT n.oid, n.nspname
+    FROM pg_catalog.pg_namespace n
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate')
+      AND n.nspname NOT LIKE 'pg\_toast%'
+      AND n.nspname NOT LIKE 'pg\_temp\_%'
+      AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                      WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objid = n.oid
+                        AND d.deptype = 'e')
+),
+ext_member AS (
+    SELECT d.classid, d.objid FROM pg_catalog.pg_depend d WHERE d.deptype = 'e'
+),
+rels AS (
+    SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.reloptions,
+           c.relrowsecurity, c.relforcerowsecurity, c.relispartition,
+           ns.nspname, pg_catalog.quote_ident(ns.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS ident
+    FROM pg_catalog.pg_class c JOIN user_ns ns ON ns.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+      AND NOT EXISTS (SELECT FROM ext_member e
+                      WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid)
+),
+objects(kind, identity, definition) AS (
+    SELECT 'extension', e.extname::pg_catalog.text, 'version ' || e.extversion || ' in schema ' || n.nspname
+    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname NOT IN ('plpgsql', 'migrate')
+  UNION ALL
+    SELECT 'schema', pg_catalog.quote_ident(ns.nspname), 'schema' FROM user_ns ns
+  UNION ALL
+    SELECT CASE r.relkind WHEN 'p' THEN 'table' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
+           r.ident,
+           pg_catalog.concat_ws(' ', CASE r.relkind WHEN 'p' THEN 'partitioned' END,
+                     CASE r.relpersistence WHEN 'u' THEN 'unlogged' END,
+                     CASE WHEN r.relkind = 'p' THEN 'partition by ' || pg_catalog.pg_get_partkeydef(r.oid) END,
+                     CASE WHEN r.relispartition
+                          THEN 'partition of ' || (SELECT i.inhparent::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.oid)
+                               || ' ' || pg_catalog.pg_get_expr((SELECT c.relpartbound FROM pg_catalog.pg_class c WHERE c.oid = r.oid), r.oid) END,
+                     CASE WHEN r.relrowsecurity THEN 'row security' END,
+                     CASE WHEN r.relforcerowsecurity THEN 'forced row security' END,
+                     'with ' || pg_catalog.array_to_string(r.reloptions, ','),
+                     (SELECT 'inherits ' || pg_catalog.string_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text, ',' ORDER BY i.inhparent::pg_catalog.regclass::pg_catalog.text)
+                      FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.oid AND NOT r.relispartition))
+    FROM rels r WHERE r.relkind IN ('r', 'p', 'f')
+  UNION ALL
+    SELECT 'column', r.ident || '.' || pg_catalog.quote_ident(a.attname),
+           pg_catalog.concat_ws(' ', pg_catalog.format_type(a.atttypid, a.atttypmod),
+                     CASE WHEN a.attnotnull THEN 'not null' END,
+                     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+                          THEN 'collate ' || (SELECT pg_catalog.quote_ident(co.collname) FROM pg_catalog.pg_collation co WHERE co.oid = a.attcollation) END,
+                     CASE a.attidentity WHEN 'a' THEN 'generated always as identity'
+                                        WHEN 'd' THEN 'generated by default as identity' END,
+                     CASE WHEN a.attgenerated = 's' THEN 'generated always as (' || pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) || ') stored'
+                          WHEN ad.adbin IS NOT NULL THEN 'default ' || pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END)
+    FROM rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    WHERE r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')
+  UNION ALL
+    SELECT 'constraint',
+           coalesce(r.ident, pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(ty.typname)) || '.' || pg_catalog.quote_ident(con.conname),
+           pg_catalog.pg_get_constraintdef(con.oid) || CASE WHEN con.convalidated THEN '' ELSE ' (not validated)' END
+    FROM pg_catalog.pg_constraint con
+    LEFT JOIN rels r ON r.oid = con.conrelid
+    LEFT JOIN pg_catalog.pg_type ty ON ty.oid = con.contypid
+    LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
+    WHERE (r.oid IS NOT NULL OR (con.contypid <> 0 AND tn.oid IN (SELECT oid FROM user_ns)))
+  UNION ALL
+    SELECT 'index', pg_catalog.quote_ident(ns.nspname) || '.' || pg_catalog.quote_ident(ic.relname),
+           pg_catalog.pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' (invalid)' END
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    JOIN user_ns ns ON ns.oid = ic.relnamespace
+    WHERE NOT EXISTS (SELECT FROM ext_member e WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = i.indrelid)
+  UNION ALL
+    SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, r.ident,
+           pg_catalog.pg_get_viewdef(r.oid, true)
+    FROM rels r WHERE r.relkind IN ('v', 'm')
+  UNION ALL
+    SELECT 'sequence', r.ident,
+           pg_catalog.format('%s increment %s min %s max %s start %s cache %s%s',
+                  pg_catalog.format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax,
+                  s.seqstart, s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END)
+    FROM rels r JOIN pg_catalog.pg_sequence s ON s.seqrelid = r.oid
+    WHERE r.relkind = 'S'
+  UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+           pg_catalog.quote_ident(ns.nspname) || '.' || pg_catalog.quote_ident(p.proname)
+               || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
+           CASE WHEN p.prokind = 'a'
+                THEN 'aggregate returning ' || pg_catalog.format_type(p.prorettype, NULL)
+                ELSE pg_catalog.pg_get_functiondef(p.oid) END
+    FROM pg_catalog.pg_proc p JOIN user_ns ns ON ns.oid = p.pronamespace
+    WHERE NOT EXISTS (SELECT FROM ext_member e WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid)
+  UNION ALL
+    SELECT 'trigger', r.ident || '.' || pg_catalog.quote_ident(tg.tgname),
+           pg_catalog.pg_get_triggerdef(tg.oid) || CASE tg.tgenabled WHEN 'D' THEN ' (disabled)' ELSE '' END
+    FROM pg_catalog.pg_trigger tg JOIN rels r ON r.oid = tg.tgrelid
+    WHERE NOT tg.tgisinternal
+  UNION ALL
+    SELECT CASE ty.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range'
+                           ELSE 'type' END,
+           pg_catalog.quote_ident(ns.nspname) || '.' || pg_catalog.quote_ident(ty.typname),
+           CASE ty.typtype
+               WHEN 'e' THEN (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder)
+                              FROM pg_catalog.pg_enum en WHERE en.enumtypid = ty.oid)
+               WHEN 'd' THEN pg_catalog.concat_ws(' ', pg_catalog.format_type(ty.typbasetype, ty.typtypmod),
+                                       CASE WHEN ty.typnotnull THEN 'not null' END,
+                                       'default ' || ty.typdefault)
+               WHEN 'r' THEN (SELECT 'range of ' || pg_catalog.format_type(rg.rngsubtype, NULL)
+                              FROM pg_catalog.pg_range rg WHERE rg.rngtypid = ty.oid)
+               ELSE 'composite'
+           END
+    FROM pg_catalog.pg_type ty JOIN user_ns ns ON ns.oid = ty.typnamespace
+    WHERE (ty.typtype IN ('e', 'd', 'r')
+           OR (ty.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = ty.typrelid) = 'c'))
+      AND NOT EXISTS (SELECT FROM ext_member e WHERE e.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND e.objid = ty.oid)
+  UNION ALL
+    SELECT 'policy', r.ident || '.' || pg_catalog.quote_ident(pol.polname),
+           pg_catalog.concat_ws(' ', CASE WHEN pol.polpermissive THEN 'permissive' ELSE 'restrictive' END,
+                     'for ' || CASE pol.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert'
+                                               WHEN 'w' THEN 'update' WHEN 'd' THEN 'delete' ELSE 'all' END,
+                     'to ' || (SELECT pg_catalog.string_agg(CASE WHEN ro = 0 THEN 'public' ELSE pg_catalog.quote_ident(ro::pg_catalog.regrole::pg_catalog.text) END, ', ' ORDER BY ro)
+                               FROM pg_catalog.unnest(pol.polroles) AS ro),
+                     'using (' || pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) || ')',
+                     'with check (' || pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) || ')')
+    FROM pg_catalog.pg_policy pol JOIN rels r ON r.oid = pol.polrelid
+  UNION ALL
+    SELECT 'comment', o.type || ' ' || o.identity, d.description
+    FROM pg_catalog.pg_description d
+    CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classoid, d.objoid, d.objsubid) o
+    WHERE o.schema IN (SELECT nspname FROM user_ns)
+       OR (d.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objoid IN (SELECT oid FROM user_ns))
+)
+SELECT o.kind, o.identity, o.definition,
+       pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(o.kind || E'\n' || o.identity || E'\n' || coalesce(o.definition, ''), 'UTF8')), 'hex')
+FROM objects o
+ORDER BY o.kind COLLATE pg_catalog."C", o.identity COLLATE pg_catalog."C"
+$fp$;
+
+CREATE OR REPLACE FUNCTION migrate.fingerprint() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog AS
+$$
+
+    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg(o.hash, '' ORDER BY o.kind COLLATE pg_catalog."C",
+                                                              o.identity COLLATE pg_catalog."C"), ''), 'UTF8')), 'hex')
+    FROM migrate.schema_objects() o
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.table_data(OUT identity text, OUT definition text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
+$$
+
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS ident
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate')
+          AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+          AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                          AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 2
+    LOOP
+        identity := t.ident;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.format(''%%s rows, content %%s'', pg_catalog.count(*),'
+                       ' pg_catalog.md5(coalesce(pg_catalog.string_agg(r::pg_catalog.text, E''\n'' ORDER BY r::pg_catalog.text), '''')))'
+                       ' FROM ONLY %s AS r', t.oid::pg_catalog.regclass)
+            INTO definition;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.schedule(name text,
+                                 every interval DEFAULT NULL,
+                                 cron text DEFAULT NULL,
+                                 "window" text DEFAULT NULL,
+                                 timezone text DEFAULT 'UTC',
+                                 target text DEFAULT NULL,
+                                 environment text DEFAULT NULL,
+                                 require_approval boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- the scheduler reads time zones with these abbreviations (scheduler.c)
+SET timezone_abbreviations = 'Default' AS
+$$
+
+DECLARE
+    bounds text[];
+    w_start time;
+    w_end time;
+    first_run timestamptz;
+BEGIN
+    IF (every IS NULL) = (cron IS NULL) THEN
+        RAISE EXCEPTION 'a schedule needs exactly one of every and cron'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use every => ''1 hour'' or cron => ''0 2 * * 0''.';
+    END IF;
+    IF every IS NOT NULL AND every <= interval '0' THEN
+        RAISE EXCEPTION 'every must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- the scheduler adds every to now() after each run: keep that finite
+    IF every IS NOT NULL AND every > interval '100 years' THEN
+        RAISE EXCEPTION 'every must be at most 100 years'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('%s is longer than the scheduler can count.', every);
+    END IF;
+    -- rejects a zone unknown to the scheduler (which uses the Default
+    -- abbreviations, whatever this session's timezone_abbreviations say)
+    PERFORM pg_catalog.now() AT TIME ZONE timezone;
+    IF "window" IS NOT NULL THEN
+        bounds := pg_catalog.regexp_match("window",
+            '^\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*-\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*$');
+        IF bounds IS NULL THEN
+            RAISE EXCEPTION 'invalid window "%"', "window"
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A window is written HH:MM-HH:MM, for example 02:00-04:00.';
+        END IF;
+        w_start := bounds[1]::time;
+        w_end := bounds[2]::time;
+        IF w_start = w_end THEN
+            RAISE EXCEPTION 'window "%" is empty', "window"
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+    first_run := CASE WHEN every IS NOT NULL THEN pg_catalog.now()
+                      ELSE migrate.cron_next(cron, pg_catalog.now(), timezone) END;
+    PERFORM migrate.window_end_at(pg_catalog.now(), w_start, w_end, timezone);
+    IF target IS NOT NULL AND NOT EXISTS (
+            SELECT FROM migrate.migration m
+            WHERE m.version_key = migrate.version_key(target)) THEN
+        RAISE EXCEPTION 'migration "%" is not registered', target
+            USING ERRCODE = 'undefined_object';
+    END IF;
+
+    INSERT INTO migrate.schedule AS s (name, every, cron, window_start, window_end,
+        timezone, target, environment, require_approval, next_run_at, created_by)
+    VALUES (schedule.name, every, cron, w_start, w_end, timezone, target,
+            environment, require_approval, first_run, migrate.calling_role())
+    ON CONFLICT ON CONSTRAINT schedule_pkey DO UPDATE SET
+        every = EXCLUDED.every, cron = EXCLUDED.cron,
+        window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
+        timezone = EXCLUDED.timezone, target = EXCLUDED.target,
+        environment = EXCLUDED.environment,
+        require_approval = EXCLUDED.require_approval,
+        next_run_at = EXCLUDED.next_run_at, enabled = true, waiting_for = NULL;
+    IF require_approval
+       AND EXISTS (SELECT FROM migrate.migration m WHERE m.state IN ('pending', 'rolled_back'))
+       AND NOT EXISTS (SELECT FROM migrate.migration m
+                       WHERE m.state IN ('pending', 'rolled_back') AND m.approved_at IS NOT NULL) THEN
+        RAISE NOTICE 'schedule "%" will apply nothing until a pending migration is approved', name
+            USING DETAIL = 'The schedule requires approval, and no pending migration is approved.',
+                  HINT = 'Approve them with SELECT migrate.approve(version), or schedule with require_approval => false.';
+    END IF;
+    PERFORM migrate.wake();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.pause() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+BEGIN
+    INSERT INTO migrate.scheduler_state AS st (paused, changed_at, changed_by)
+    VALUES (true, pg_catalog.now(), migrate.calling_role())
+    ON CONFLICT (singleton) DO UPDATE SET paused = true, changed_at = EXCLUDED.changed_at,
+        changed_by = EXCLUDED.changed_by;
+    INSERT INTO migrate.event (action, outcome, role, started_at)
+    VALUES ('pause', 'success', migrate.calling_role(), pg_catalog.now());
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.resume() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+BEGIN
+    INSERT INTO migrate.scheduler_state AS st (paused, changed_at, changed_by)
+    VALUES (false, pg_catalog.now(), migrate.calling_role())
+    ON CONFLICT (singleton) DO UPDATE SET paused = false, changed_at = EXCLUDED.changed_at,
+        changed_by = EXCLUDED.changed_by;
+    INSERT INTO migrate.event (action, outcome, role, started_at)
+    VALUES ('resume', 'success', migrate.calling_role(), pg_catalog.now());
+    PERFORM migrate.wake();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.approve(version text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+DECLARE
+    found_version text;
+    run_as name;
+    can_login boolean;
+BEGIN
+    PERFORM migrate.acquire_lock();
+    -- a scheduled run connects as this role (scheduler.c), and PostgreSQL 15
+    -- refuses a worker connection without LOGIN: say so now, not at 2 am
+    SELECT coalesce(nullif(pg_catalog.current_setting('migrate.worker_role', true), ''), m.registered_by)
+      INTO run_as
+      FROM migrate.migration m WHERE m.version_key = migrate.version_key(approve.version);
+    IF FOUND THEN
+        SELECT r.rolcanlogin INTO can_login FROM pg_roles r WHERE r.rolname = run_as;
+        IF can_login IS NOT TRUE THEN
+            RAISE EXCEPTION 'migration "%" would run as role "%", which cannot log in', version, run_as
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'Scheduled runs connect as the role that registered a migration (or as migrate.worker_role), and PostgreSQL refuses that connection to a role without LOGIN or that does not exist.',
+                      HINT = 'Register the migration as a role with LOGIN, or set migrate.worker_role to one.';
+        END IF;
+        -- approving has the scheduler run it as that role: only someone
+        -- with its privileges may (migrate.worker_role is a superuser's
+        -- choice, and needs no such check)
+        IF nullif(pg_catalog.current_setting('migrate.worker_role', true), '') IS NULL
+           AND NOT pg_catalog.pg_has_role(migrate.calling_role(), run_as, 'USAGE') THEN
+            RAISE EXCEPTION 'permission denied to approve migration "%"', version
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('Scheduled runs would run it as role %I, its registrant, and role %I does not have the privileges of that role.', run_as, migrate.calling_role()),
+                      HINT = pg_catalog.format('Have it approved by role %I or a role with its privileges, or register it again as yourself.', run_as);
+        END IF;
+    END IF;
+    UPDATE migrate.migration m SET approved_at = pg_catalog.now(), approved_by = migrate.calling_role()
+    WHERE m.version_key = migrate.version_key(approve.version)
+    RETURNING m.version INTO found_version;
+    IF found_version IS NULL THEN
+        RAISE EXCEPTION 'migration "%" is not registered', version
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO migrate.event (action, version, outcome, role, started_at)
+    VALUES ('approve', found_version, 'success', migrate.calling_role(), pg_catalog.now());
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.resolve(version text, action text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+DECLARE
+    m migrate.migration;
+    direction text;
+BEGIN
+    PERFORM migrate.acquire_lock();
+    SELECT * INTO m FROM migrate.migration mm
+    WHERE mm.version_key = migrate.version_key(resolve.version) FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration "%" is not registered', version
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF m.state <> 'dirty' THEN
+        RAISE EXCEPTION 'migration "%" is not dirty', m.version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Its state is "%s".', m.state);
+    END IF;
+    direction := coalesce(m.last_error->>'script', 'up');
+
+    IF action = 'retry' THEN
+        UPDATE migrate.migration SET
+            state = CASE WHEN direction = 'up' THEN 'pending' ELSE 'applied' END,
+            resume_statement = m.dirty_statement, dirty_statement = NULL
+        WHERE migration.version = m.version;
+    ELSIF action = 'mark_applied' THEN
+        UPDATE migrate.migration SET state = 'applied',
+            apply_seq = coalesce(apply_seq, pg_catalog.nextval('migrate.apply_seq')),
+            applied_checksum = checksum, applied_down_checksum = down_checksum,
+            applied_at = coalesce(applied_at, pg_catalog.now()), applied_by = coalesce(applied_by, migrate.calling_role()),
+            dirty_statement = NULL, resume_statement = NULL
+        WHERE migration.version = m.version;
+    ELSIF action = 'mark_reverted' THEN
+        UPDATE migrate.migration SET state = 'rolled_back', apply_seq = NULL,
+            applied_checksum = NULL, applied_down_checksum = NULL, applied_at = NULL,
+            applied_by = NULL, duration = NULL,
+            dirty_statement = NULL, resume_statement = NULL
+        WHERE migration.version = m.version;
+    ELSE
+        RAISE EXCEPTION 'invalid resolve action "%"', action
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use retry, mark_applied or mark_reverted.';
+    END IF;
+    INSERT INTO migrate.event (action, version, name, outcome, role, started_at, detail)
+    VALUES ('resolve', m.version, m.name, 'success', migrate.calling_role(), pg_catalog.now(),
+            pg_catalog.jsonb_build_object('action', action, 'statement', m.dirty_statement,
+                               'script', direction));
+    RETURN CASE WHEN action = 'retry' AND direction = 'up' THEN 'pending: apply() resumes it'
+                WHEN action = 'retry' THEN 'applied: revert() resumes it'
+                WHEN action = 'mark_applied' THEN 'applied' ELSE 'rolled_back' END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.health(
+    OUT pending integer, OUT failed integer, OUT dirty integer,
+    OUT last_apply_at timestamptz, OUT last_apply_outcome text,
+    OUT lock_held boolean, OUT lock_holder_pid integer,
+    OUT scheduler text, OUT scheduler_pid integer, OUT awaiting_approval integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+DECLARE
+    info record;
+    is_paused boolean;
+BEGIN
+    SELECT pg_catalog.count(*) FILTER (WHERE m.state IN ('pending', 'rolled_back')),
+           pg_catalog.count(*) FILTER (WHERE m.state = 'failed'),
+           pg_catalog.count(*) FILTER (WHERE m.state = 'dirty')
+      INTO pending, failed, dirty
+      FROM migrate.migration m;
+    SELECT e.started_at, e.outcome INTO last_apply_at, last_apply_outcome
+      FROM migrate.event e WHERE e.action = 'apply' ORDER BY e.id DESC LIMIT 1;
+    -- the migrate lock is an object lock on this extension, objsubid 1
+    -- (src/lock.c); a prepared transaction holds it with no pid
+    SELECT true, l.pid INTO lock_held, lock_holder_pid
+      FROM pg_locks l
+     WHERE l.locktype = 'object' AND l.granted
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())
+       AND l.classid = 'pg_catalog.pg_extension'::regclass
+       AND l.objid = (SELECT x.oid FROM pg_extension x WHERE x.extname = 'migrate')
+       AND l.objsubid = 1
+     ORDER BY l.pid NULLS LAST LIMIT 1;
+    lock_held := coalesce(lock_held, false);
+    info := migrate.scheduler_info();
+    SELECT coalesce(pg_catalog.bool_or(st.paused), false) INTO is_paused FROM migrate.scheduler_state st;
+    scheduler_pid := info.scheduler_pid;
+    scheduler := CASE
+        WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'
+        WHEN is_paused THEN 'paused'
+        WHEN info.scheduler_pid IS NOT NULL THEN 'running'
+        WHEN NOT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)
+            THEN 'idle (no enabled schedule)'
+        WHEN info.launcher_pid IS NOT NULL THEN 'starting'
+        ELSE 'not running' END;
+    -- pending migrations a schedule would apply once they are approved
+    SELECT pg_catalog.count(*) INTO awaiting_approval FROM migrate.migration m
+     WHERE m.state IN ('pending', 'rolled_back') AND m.approved_at IS NULL
+       AND EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled AND s.require_approval);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.verify_integrity(
+    OUT severity text, OUT check_name text, OUT object text,
+    OUT detail text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off AS
+$$
+
+DECLARE
+    r record;
+    orphans bigint;
+    conditions text;
+    not_null text;
+    user_code boolean;
+BEGIN
+    FOR r IN
+        SELECT i.indexrelid::regclass::text AS idx, i.indrelid::regclass::text AS tbl
+        FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY 1
+    LOOP
+        severity := 'error';
+        check_name := 'invalid index';
+        object := r.idx;
+        detail := pg_catalog.format('Index %s on %s is INVALID: every write maintains it, no query uses it.',
+                         r.idx, r.tbl);
+        hint := pg_catalog.format('DROP INDEX CONCURRENTLY %s; then build it again.', r.idx);
+        RETURN NEXT;
+    END LOOP;
+
+    FOR r IN
+        SELECT con.conname, con.contype, con.conrelid, con.confrelid, con.conkey, con.confkey,
+               con.conpfeqop, con.conrelid::regclass::text AS tbl
+        FROM pg_constraint con
+        JOIN pg_class c ON c.oid = con.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT con.convalidated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY 8, 1
+    LOOP
+        object := r.tbl || '.' || pg_catalog.quote_ident(r.conname);
+        hint := pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I;', r.tbl, r.conname);
+        IF r.contype = 'f' THEN
+            -- "p.key OPERATOR(ns.op) c.key" with the constraint's operator,
+            -- each side cast to the operator's input type where it differs
+            -- (not to a polymorphic one), as RI_Initial_Check writes it; and
+            -- whether the operator or a column type is not built-in (an
+            -- enum, or a domain over a built-in type or an enum, compares
+            -- with built-in code only)
+            SELECT pg_catalog.string_agg(pg_catalog.format('p.%I%s OPERATOR(%I.%s) c.%I%s',
+                                     pa.attname,
+                                     CASE WHEN pa.atttypid OPERATOR(pg_catalog.=) o.oprleft
+                                               OR lt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
+                                          ELSE '::' || pg_catalog.format_type(o.oprleft, NULL) END,
+                                     ons.nspname, o.oprname,
+                                     ca.attname,
+                                     CASE WHEN ca.atttypid OPERATOR(pg_catalog.=) o.oprright
+                                               OR rt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
+                                          ELSE '::' || pg_catalog.format_type(o.oprright, NULL) END),
+                              ' AND ' ORDER BY k.n),
+                   pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', ca.attname), ' AND ' ORDER BY k.n),
+                   pg_catalog.bool_or(o.oid IS NULL OR o.oid OPERATOR(pg_catalog.>=) 16384
+                           OR NOT EXISTS (SELECT FROM pg_type t
+                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
+                                          WHERE t.oid OPERATOR(pg_catalog.=) pa.atttypid
+                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
+                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
+                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
+                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
+                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e'))))
+                           OR NOT EXISTS (SELECT FROM pg_type t
+                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
+                                          WHERE t.oid OPERATOR(pg_catalog.=) ca.atttypid
+                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
+                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
+                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
+                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
+                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e')))))
+              INTO conditions, not_null, user_code
+              -- unnest(a, b, c) is ROWS FROM (unnest(a), unnest(b), unnest(c)),
+              -- which is what can be qualified
+              FROM ROWS FROM (pg_catalog.unnest(r.conkey), pg_catalog.unnest(r.confkey),
+                              pg_catalog.unnest(r.conpfeqop)) WITH ORDINALITY AS k(child, parent, op, n)
+              JOIN pg_attribute ca ON ca.attrelid OPERATOR(pg_catalog.=) r.conrelid
+                                  AND ca.attnum OPERATOR(pg_catalog.=) k.child
+              JOIN pg_attribute pa ON pa.attrelid OPERATOR(pg_catalog.=) r.confrelid
+                                  AND pa.attnum OPERATOR(pg_catalog.=) k.parent
+              LEFT JOIN pg_operator o ON o.oid OPERATOR(pg_catalog.=) k.op
+              LEFT JOIN pg_namespace ons ON ons.oid OPERATOR(pg_catalog.=) o.oprnamespace
+              LEFT JOIN pg_type lt ON lt.oid OPERATOR(pg_catalog.=) o.oprleft
+              LEFT JOIN pg_type rt ON rt.oid OPERATOR(pg_catalog.=) o.oprright;
+            IF user_code THEN
+                severity := 'warning';
+                check_name := 'not checked';
+                detail := pg_catalog.format('Foreign key %I was never validated, and its rows were not checked: '
+                                 'it compares with a user-defined operator or type, whose code this '
+                                 'check does not run with this role''s rights.', r.conname);
+                RETURN NEXT;
+                CONTINUE;
+            END IF;
+            BEGIN
+                EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM ONLY %s c WHERE NOT EXISTS '
+                               '(SELECT FROM ONLY %s p WHERE %s) AND %s',
+                               r.conrelid::regclass, r.confrelid::regclass, conditions, not_null)
+                    INTO orphans;
+            EXCEPTION WHEN insufficient_privilege THEN
+                severity := 'warning';
+                check_name := 'not checked';
+                IF EXISTS (SELECT FROM pg_class t
+                           WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY[r.conrelid, r.confrelid])
+                             AND t.relrowsecurity
+                             AND pg_catalog.has_table_privilege(t.oid, 'SELECT')) THEN
+                    detail := pg_catalog.format('Foreign key %I was never validated, and its rows were not checked: '
+                                     '%s or %s has row-level security, whose policies this check does '
+                                     'not run with this role''s rights.',
+                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                ELSE
+                    detail := pg_catalog.format('Foreign key %I was never validated, and this role may not read %s or %s.',
+                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                END IF;
+                RETURN NEXT;
+                CONTINUE;
+            END;
+            IF orphans > 0 THEN
+                severity := 'error';
+                check_name := 'orphaned rows';
+                detail := pg_catalog.format('%s row(s) of %s break foreign key %I, which was never validated.',
+                                 orphans, r.tbl, r.conname);
+                hint := 'Fix or delete them, then ' || hint;
+            ELSE
+                severity := 'warning';
+                check_name := 'not valid constraint';
+                detail := pg_catalog.format('Foreign key %I was added NOT VALID and never validated; no row breaks it.',
+                                 r.conname);
+            END IF;
+        ELSE
+            severity := 'warning';
+            check_name := 'not valid constraint';
+            detail := pg_catalog.format('Constraint %I was added NOT VALID and never validated.', r.conname);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    FOR r IN
+        SELECT s.version, s.name, s.state, s.checksum_ok, s.last_error->>'message' AS message
+        FROM migrate.status s
+        WHERE s.checksum_ok = false OR s.state IN ('failed', 'dirty')
+    LOOP
+        object := pg_catalog.format('migration %s (%s)', r.version, r.name);
+        IF r.checksum_ok = false THEN
+            severity := 'error';
+            check_name := 'checksum mismatch';
+            detail := 'The registered script is not the one that was applied.';
+            hint := pg_catalog.format('If the change is intended, SELECT migrate.repair(%L);', r.version);
+            RETURN NEXT;
+        END IF;
+        IF r.state = 'failed' THEN
+            severity := 'error';
+            check_name := 'failed migration';
+            detail := pg_catalog.format('Its last attempt failed: %s', r.message);
+            hint := 'Fix the cause or the script, then apply again.';
+            RETURN NEXT;
+        ELSIF r.state = 'dirty' THEN
+            severity := 'error';
+            check_name := 'dirty migration';
+            detail := pg_catalog.format('It stopped part way outside a transaction: %s', coalesce(r.message, 'interrupted'));
+            hint := pg_catalog.format('Inspect it, then SELECT migrate.resolve(%L, ''retry'');', r.version);
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$;

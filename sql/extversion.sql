@@ -29,3 +29,22 @@ WHERE d.refclassid = 'pg_extension'::regclass
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'migrate')
   AND d.deptype = 'e'
 ORDER BY 1;
+
+-- schema_objects(), fingerprint() and table_data() pin search_path =
+-- pg_catalog, which still looks up relations and types in pg_temp first:
+-- they name the catalogs and types with their schema, so that a caller's
+-- temporary tables cannot change what they report
+CREATE TABLE extversion_t (id int PRIMARY KEY);
+CREATE TEMP TABLE extversion_before AS
+    SELECT migrate.fingerprint() AS fingerprint,
+           (SELECT count(*) FROM migrate.schema_objects()) AS objects,
+           (SELECT count(*) FROM migrate.table_data()) AS tables;
+CREATE TEMP TABLE pg_namespace (oid oid, nspname name);
+CREATE TEMP TABLE pg_class (oid oid, relname name, relnamespace oid, relkind "char");
+CREATE TEMP TABLE text (t int);
+SELECT migrate.fingerprint() = b.fingerprint AS same_fingerprint,
+       (SELECT count(*) FROM migrate.schema_objects()) = b.objects AS same_objects,
+       (SELECT count(*) FROM migrate.table_data()) = b.tables AS same_tables
+FROM extversion_before b;
+DROP TABLE pg_temp.pg_namespace, pg_temp.pg_class, pg_temp.text, extversion_before;
+DROP TABLE extversion_t;

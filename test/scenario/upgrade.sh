@@ -11,7 +11,9 @@
 #   2. ALTER EXTENSION migrate UPDATE: extversion and migrate.version() are
 #      the control file's default_version; the rows of migrate.migration
 #      and migrate.event, and of the status and history views, are the same
-#      as before the update (the columns 1.0 had); no event was added
+#      as before the update (the columns 1.0 had); no event was added;
+#      schema_objects(), fingerprint() and table_data() of a schema with
+#      every kind of object they describe give what they gave under 1.0
 #   3. the updated database goes on working: revert (the concurrent index
 #      too), apply, register and apply a new migration
 #   4. in migrate_upg_new a fresh CREATE EXTENSION migrate: the catalog
@@ -97,6 +99,40 @@ ev_cols="$(columns "$OLD" migrate.event)"
 st_cols="$(columns "$OLD" migrate.status)"
 hi_cols="$(columns "$OLD" migrate.history)"
 snapshot "$SCENARIO_WORK/before"
+# user objects of every kind the fingerprint describes: the update redefines
+# schema_objects(), fingerprint() and table_data() (qualified names), and
+# fingerprints recorded before it must stay comparable with later ones
+sql "$OLD" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE SCHEMA upg_s;
+CREATE TYPE upg_s.mood AS ENUM ('sad', 'ok');
+CREATE DOMAIN upg_s.pos AS int NOT NULL DEFAULT 1 CHECK (VALUE > 0);
+CREATE TYPE upg_s.span AS RANGE (subtype = int4);
+CREATE TYPE upg_s.pair AS (a int, b text);
+CREATE SEQUENCE upg_s.seq INCREMENT 5 CACHE 2;
+CREATE TABLE upg_s.parent (id int GENERATED ALWAYS AS IDENTITY, k text COLLATE "C", m upg_s.mood,
+                           twice int GENERATED ALWAYS AS (id * 2) STORED, p upg_s.pos)
+    PARTITION BY LIST (m);
+CREATE TABLE upg_s.part_ok PARTITION OF upg_s.parent FOR VALUES IN ('ok');
+CREATE UNLOGGED TABLE upg_s.base (id int PRIMARY KEY) WITH (fillfactor = 70);
+CREATE TABLE upg_s.child (extra text) INHERITS (upg_s.base);
+ALTER TABLE upg_s.child ADD CONSTRAINT child_fk FOREIGN KEY (id) REFERENCES upg_a NOT VALID;
+ALTER TABLE upg_s.base ENABLE ROW LEVEL SECURITY;
+CREATE POLICY base_read ON upg_s.base FOR SELECT TO migrate_reader USING (id > 0);
+CREATE VIEW upg_s.v AS SELECT id, id + 1 AS next FROM upg_s.base;
+CREATE MATERIALIZED VIEW upg_s.mv AS SELECT count(*) AS n FROM upg_s.base;
+CREATE FUNCTION upg_s.touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER base_touch BEFORE INSERT ON upg_s.base FOR EACH ROW EXECUTE FUNCTION upg_s.touch();
+CREATE INDEX base_brin ON upg_s.base USING brin (id);
+COMMENT ON TABLE upg_s.base IS 'fingerprinted';
+COMMENT ON COLUMN upg_s.child.extra IS 'also';
+INSERT INTO upg_s.base VALUES (1), (2);
+INSERT INTO upg_a VALUES (1, 'one');
+SQL
+fingerprint_queries=(-c "SELECT kind, identity, definition, hash FROM migrate.schema_objects()"
+                     -c "SELECT migrate.fingerprint()"
+                     -c "SELECT identity, definition FROM migrate.table_data()")
+val "$OLD" "${fingerprint_queries[@]}" >"$SCENARIO_WORK/fingerprint.before"
 events_before="$(val "$OLD" -c "SELECT count(*) FROM migrate.event")"
 
 # --- 2. ALTER EXTENSION migrate UPDATE ---------------------------------------
@@ -117,6 +153,15 @@ if [ "$(grep -c . "$SCENARIO_WORK/before")" -gt 20 ] &&
 else
     fail "updated: catalog rows, status or history changed"
     cat "$SCENARIO_WORK/rows.diff"
+fi
+val "$OLD" "${fingerprint_queries[@]}" >"$SCENARIO_WORK/fingerprint.after"
+if [ "$(grep -c . "$SCENARIO_WORK/fingerprint.before")" -gt 40 ] &&
+        diff -u "$SCENARIO_WORK/fingerprint.before" "$SCENARIO_WORK/fingerprint.after" \
+            >"$SCENARIO_WORK/fingerprint.diff"; then
+    pass "updated: schema_objects(), fingerprint() and table_data() give what 1.0 gave ($(grep -c . "$SCENARIO_WORK/fingerprint.before") lines)"
+else
+    fail "updated: schema_objects(), fingerprint() or table_data() changed"
+    cat "$SCENARIO_WORK/fingerprint.diff"
 fi
 expect "updated: the update wrote no event" \
     "$(val "$OLD" -c "SELECT count(*) FROM migrate.event")" "$events_before"
