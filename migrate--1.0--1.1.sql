@@ -18,10 +18,11 @@
  * --------------------------------------------------------------------- */
 
 -- default_version of migrate.control, compiled into the library: equal to
--- pg_extension.extversion unless ALTER EXTENSION migrate UPDATE is due
+-- pg_extension.extversion unless ALTER EXTENSION migrate UPDATE is due.
+-- STABLE, like pg_catalog.version(): installing another library changes it
 CREATE FUNCTION migrate.version() RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_version'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION migrate.version() IS
     'version of migrate the installed library was built for (default_version of migrate.control)';
 -- like the other helpers it reads nothing from the catalog: anybody may
