@@ -50,6 +50,12 @@ expect "META.json's version is the control file's default_version ($CURRENT)" \
            "$SCENARIO_ROOT/META.json")" "$CURRENT.0"
 
 # --- 1. a 1.0 database with a history ----------------------------------------
+# run CALL (apply(...) or revert(...)) in $OLD: "version state" of each row
+run() {
+    val "$OLD" -c "SET client_min_messages = warning" \
+        -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY ordinality)
+            FROM migrate.$1 WITH ORDINALITY"
+}
 V1=20250901000001 V2=20250901000002 V3=20250901000003 V4=20250901000004 V5=20250901000005
 sql "$OLD" >/dev/null <<SQL
 SET client_min_messages = warning;
@@ -71,12 +77,10 @@ expect "1.0: extversion" "$(val "$OLD" -c "SELECT extversion FROM pg_extension W
 expect "1.0: the concurrent index migration is non-transactional" \
     "$(val "$OLD" -c "SELECT transactional FROM migrate.migration WHERE version = '$V3'")" f
 expect "1.0: apply() applies all four (the index through the apply worker)" \
-    "$(val "$OLD" -c "SET client_min_messages = warning" \
-                  -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY version) FROM migrate.apply()")" \
+    "$(run "apply()")" \
     "$V1 applied,$V2 applied,$V3 applied,$V4 applied"
 expect "1.0: revert() reverts the latest" \
-    "$(val "$OLD" -c "SET client_min_messages = warning" \
-                  -c "SELECT string_agg(version || ' ' || state, ',') FROM migrate.revert()")" \
+    "$(run "revert()")" \
     "$V4 rolled_back"
 
 # the columns 1.0 has: a later version may add columns, never change these
@@ -168,12 +172,10 @@ expect "updated: the update wrote no event" \
 
 # --- 3. it goes on working ---------------------------------------------------
 expect "updated: apply() applies the reverted migration" \
-    "$(val "$OLD" -c "SET client_min_messages = warning" \
-                  -c "SELECT string_agg(version || ' ' || state, ',') FROM migrate.apply()")" \
+    "$(run "apply()")" \
     "$V4 applied"
 expect "updated: revert(steps => 2) reverts it and the concurrent index (apply worker)" \
-    "$(val "$OLD" -c "SET client_min_messages = warning" \
-                  -c "SELECT string_agg(version || ' ' || state, ',') FROM migrate.revert(steps => 2)")" \
+    "$(run "revert(steps => 2)")" \
     "$V4 rolled_back,$V3 rolled_back"
 expect "updated: the index is gone" \
     "$(val "$OLD" -c "SELECT count(*) FROM pg_class WHERE relname = 'upg_b_a_idx'")" 0
@@ -185,8 +187,7 @@ CREATE TABLE upg_c (id int PRIMARY KEY, b_id int REFERENCES upg_b);
 \$up\$, 'DROP TABLE upg_c;');
 SQL
 expect "updated: apply() applies the rest and a newly registered one" \
-    "$(val "$OLD" -c "SET client_min_messages = warning" \
-                  -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY version) FROM migrate.apply()")" \
+    "$(run "apply()")" \
     "$V3 applied,$V4 applied,$V5 applied"
 expect "updated: the concurrent index is valid again" \
     "$(val "$OLD" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'upg_b_a_idx'::regclass")" t
