@@ -35,6 +35,22 @@
 #include "compat.h"
 #include "model/classify.h"
 
+/* the option of that name in a list of DefElems, or NULL */
+static DefElem *
+find_option(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return opt;
+	}
+	return NULL;
+}
+
 /*
  * Whether ALTER SUBSCRIPTION refreshes the subscription, which cannot
  * happen in a transaction block: REFRESH PUBLICATION, and SET/ADD/DROP
@@ -43,7 +59,7 @@
 static bool
 alter_subscription_refreshes(AlterSubscriptionStmt *stmt)
 {
-	ListCell   *lc;
+	DefElem    *refresh;
 
 	if (stmt->kind == ALTER_SUBSCRIPTION_REFRESH)
 		return true;
@@ -51,14 +67,8 @@ alter_subscription_refreshes(AlterSubscriptionStmt *stmt)
 		stmt->kind != ALTER_SUBSCRIPTION_ADD_PUBLICATION &&
 		stmt->kind != ALTER_SUBSCRIPTION_DROP_PUBLICATION)
 		return false;
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "refresh") == 0)
-			return defGetBoolean(opt);
-	}
-	return true;
+	refresh = find_option(stmt->options, "refresh");
+	return refresh == NULL || defGetBoolean(refresh);
 }
 
 /* whether REINDEX was given CONCURRENTLY (an option since PostgreSQL 14) */
@@ -66,16 +76,9 @@ static bool
 reindex_is_concurrent(ReindexStmt *stmt)
 {
 #ifdef MIGRATE_REINDEX_HAS_PARAMS
-	ListCell   *lc;
+	DefElem    *concurrently = find_option(stmt->params, "concurrently");
 
-	foreach(lc, stmt->params)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "concurrently") == 0 && defGetBoolean(opt))
-			return true;
-	}
-	return false;
+	return concurrently != NULL && defGetBoolean(concurrently);
 #else
 	return stmt->concurrent;
 #endif
@@ -104,12 +107,7 @@ alter_table_detaches_concurrently(AlterTableStmt *stmt)
 static bool
 alter_database_moves(AlterDatabaseStmt *stmt)
 {
-	ListCell   *lc;
-
-	foreach(lc, stmt->options)
-		if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
-			return true;
-	return false;
+	return find_option(stmt->options, "tablespace") != NULL;
 }
 
 /*
