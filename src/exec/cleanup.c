@@ -77,18 +77,19 @@ classify_single_statement(const char *sql, Node **tree, MigrateStatementClass *r
 static Oid
 concurrent_build_table(const char *sql, bool *creates)
 {
-	MigrateStatementClass class;
+	MigrateStatementClass classified;
 	Node	   *tree;
 	Oid			relid;
 
 	*creates = false;
-	if (!classify_single_statement(sql, &tree, &class) || class.relation == NULL ||
-		(class.concurrent_index != MIGRATE_CONCURRENT_CREATE &&
-		 class.concurrent_index != MIGRATE_CONCURRENT_REINDEX))
+	if (!classify_single_statement(sql, &tree, &classified) ||
+		classified.relation == NULL ||
+		(classified.concurrent_index != MIGRATE_CONCURRENT_CREATE &&
+		 classified.concurrent_index != MIGRATE_CONCURRENT_REINDEX))
 		return InvalidOid;
-	*creates = class.concurrent_index == MIGRATE_CONCURRENT_CREATE;
-	relid = RangeVarGetRelid(class.relation, NoLock, true);
-	if (OidIsValid(relid) && class.relation_is_index)
+	*creates = classified.concurrent_index == MIGRATE_CONCURRENT_CREATE;
+	relid = RangeVarGetRelid(classified.relation, NoLock, true);
+	if (OidIsValid(relid) && classified.relation_is_index)
 		return IndexGetRelation(relid, true);
 	return relid;
 }
@@ -319,7 +320,7 @@ bool
 migrate_prepare_resumed_statement(const char *sql)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	MigrateStatementClass class;
+	MigrateStatementClass classified;
 	Node	   *stmt = NULL;
 	char	   *drop = NULL;
 	char	   *index_name = NULL;
@@ -327,9 +328,9 @@ migrate_prepare_resumed_statement(const char *sql)
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (!classify_single_statement(sql, &stmt, &class))
-		class.concurrent_index = MIGRATE_CONCURRENT_NONE;
-	if (class.concurrent_index == MIGRATE_CONCURRENT_CREATE)
+	if (!classify_single_statement(sql, &stmt, &classified))
+		classified.concurrent_index = MIGRATE_CONCURRENT_NONE;
+	if (classified.concurrent_index == MIGRATE_CONCURRENT_CREATE)
 	{
 		bool		valid = false;
 		char	   *qualified = NULL;
@@ -344,7 +345,7 @@ migrate_prepare_resumed_statement(const char *sql)
 										   psprintf("DROP INDEX CONCURRENTLY %s", qualified));
 		}
 	}
-	else if (class.concurrent_index == MIGRATE_CONCURRENT_DROP &&
+	else if (classified.concurrent_index == MIGRATE_CONCURRENT_DROP &&
 			 !castNode(DropStmt, stmt)->missing_ok)
 		done = dropped_indexes_gone(castNode(DropStmt, stmt));
 	PopActiveSnapshot();

@@ -6,8 +6,8 @@
  * Apply runs every migration that is not applied, in a topological order
  * of their @dependencies with ties broken by natural version order (the
  * sort itself is model/order.c).  A missing dependency or a cycle is
- * reported before anything runs.  With a target, the plan stops after the target, which by
- * construction comes after everything it depends on.
+ * reported before anything runs.  With a target, the plan stops after the
+ * target, which by construction comes after everything it depends on.
  *
  * Revert runs applied migrations in reverse order of application
  * (apply_seq).  The set is the last n applied, everything applied after a
