@@ -57,3 +57,21 @@ SELECT migrate.header(convert_from('\xefbbbf'::bytea, 'UTF8') || E'-- @risk-leve
 -- a key without a value, and a key given twice
 SELECT migrate.header(E'-- @zero-downtime\nSELECT 1');
 SELECT migrate.header(E'-- @risk-level: low\n-- @risk-level: high\nSELECT 1');
+-- values are read by PostgreSQL's own parsers (date_in, interval_in,
+-- SplitGUCList): a leap day is a date only in a leap year; a duration is
+-- kept as days and time whatever its form, and one in months, or a
+-- negative one, is refused; list items keep their case and may be
+-- double-quoted; the date form does not depend on DateStyle
+SELECT migrate.header(E'-- Created: 2024-02-29\nSELECT 1') ->> 'created' AS leap_day;
+SELECT migrate.header(E'-- Created: 2023-02-29\nSELECT 1');
+SELECT d, migrate.header('-- @estimated-duration: ' || d || E'\nSELECT 1') ->> 'estimated_duration' AS parsed
+FROM unnest(ARRAY['36 hours', '1 day 2 hours', '01:30', 'P1DT2H', '2 hrs 15 mins']) AS d;
+SELECT migrate.header(E'-- @estimated-duration: 1 month\nSELECT 1');
+SELECT migrate.header(E'-- @estimated-duration: -5 min\nSELECT 1');
+SELECT migrate.header(E'-- @environments: Staging, "eu, west", prod\n-- @dependencies: "001", 1.2\nSELECT 1') -> 'environments' AS environments;
+SELECT migrate.header(E'-- @dependencies: "001", 1.2\nSELECT 1') -> 'dependencies' AS dependencies;
+SELECT migrate.header(E'-- @dependencies: "bad version"\nSELECT 1');
+SET DateStyle = 'SQL, DMY';
+SELECT migrate.header(E'-- Created: 2025-05-28\nSELECT 1') ->> 'created' AS created_dmy;
+SELECT migrate.header(E'-- Created: 28/05/2025\nSELECT 1');
+RESET DateStyle;

@@ -67,6 +67,29 @@ ALTER SUBSCRIPTION sub DISABLE;
 ALTER TABLE parted DETACH PARTITION part CONCURRENTLY;
 ALTER TABLE parted DETACH PARTITION part;
 $$);
+-- the other kinds, one each (REINDEX SCHEMA cannot run in a transaction
+-- block either: 1.0 took it for transactional, and apply() failed on it)
+SELECT command, transactional, sql FROM migrate.statements($$
+REINDEX SCHEMA s;
+REINDEX SCHEMA CONCURRENTLY s;
+REINDEX TABLE CONCURRENTLY t;
+REINDEX TABLE t;
+REINDEX SYSTEM d;
+REINDEX DATABASE d;
+ALTER DATABASE d SET TABLESPACE ts;
+ALTER DATABASE d SET work_mem = '8MB';
+CREATE TABLESPACE ts LOCATION '/nowhere';
+DROP TABLESPACE ts;
+CREATE SUBSCRIPTION sub CONNECTION 'dbname=d' PUBLICATION pub;
+DROP SUBSCRIPTION sub;
+ALTER SUBSCRIPTION sub REFRESH PUBLICATION;
+ALTER SUBSCRIPTION sub ADD PUBLICATION pub2;
+ALTER SUBSCRIPTION sub DROP PUBLICATION pub2 WITH (refresh = false);
+VACUUM (ANALYZE) t;
+VACUUM (ANALYZE);
+ANALYZE;
+CLUSTER t;
+$$);
 
 \set VERBOSITY default
 -- syntax errors name the line of the script, and show the script under the cursor

@@ -12,8 +12,64 @@
 
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
+#include "utils/memutils.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
 
 #include "compat.h"
+
+/*
+ * Call a type's input function (interval_in, date_in ...) on "text" and
+ * say whether the text was valid input, setting *result if so.  The
+ * header parser uses it to turn an invalid value into its own error,
+ * which names the header line.
+ *
+ * PG16 and later: the soft-error protocol, no error is raised at all.
+ *
+ * Before PG16 the error is caught.  That is safe without a subtransaction
+ * because of what these input functions are: they raise their errors with
+ * ereport(ERROR) while holding no lock, buffer pin, file, snapshot or
+ * other resource and without changing any transaction state, and all they
+ * leave behind is memory in the caller's context.  So once the error
+ * state is flushed there is nothing a subtransaction abort would have had
+ * to clean up.  Only data exceptions (SQLSTATE class 22, which is what
+ * bad input raises) are taken as "invalid"; anything else, such as out of
+ * memory or a cancel, is thrown on unchanged.
+ */
+bool
+migrate_compat_call_input(PGFunction func, const char *text, Datum *result)
+{
+#if PG_VERSION_NUM >= 160000
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+
+	return DirectInputFunctionCallSafe(func, (char *) text, InvalidOid, -1,
+									   (Node *) &escontext, result);
+#else
+	MemoryContext caller = CurrentMemoryContext;
+	volatile bool valid = true;
+
+	PG_TRY();
+	{
+		*result = DirectFunctionCall3(func, CStringGetDatum(text),
+									  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(edata);
+		valid = false;
+	}
+	PG_END_TRY();
+	return valid;
+#endif
+}
 
 /*
  * The definition of a built-in setting, or NULL: a linear search, for the

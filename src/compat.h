@@ -109,4 +109,12 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 struct config_generic;
 extern struct config_generic *migrate_find_guc(const char *name);
 
+/*
+ * A type input function called so that invalid input is an answer, not an
+ * error: PG16 has soft input errors (DirectInputFunctionCallSafe); before,
+ * compat.c catches the function's data exception.  False when "text" is
+ * not valid input; *result is set otherwise.
+ */
+extern bool migrate_compat_call_input(PGFunction func, const char *text, Datum *result);
+
 #endif							/* MIGRATE_COMPAT_H */

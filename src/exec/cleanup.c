@@ -48,37 +48,50 @@
 
 #include "exec/cleanup.h"
 #include "exec/topstmt.h"
+#include "model/classify.h"
 
 /*
- * The table a concurrent index build works on, or InvalidOid when the
- * statement is not one.  Sets *creates for CREATE INDEX CONCURRENTLY.
+ * The one statement of "sql", classified; false when "sql" does not hold
+ * exactly one statement.  *tree is set to its raw parse tree.
+ */
+static bool
+classify_single_statement(const char *sql, Node **tree, MigrateStatementClass *result)
+{
+	List	   *parsed = pg_parse_query(sql);
+
+	if (list_length(parsed) != 1)
+		return false;
+	*tree = linitial_node(RawStmt, parsed)->stmt;
+	migrate_classify_statement(*tree, result);
+	return true;
+}
+
+/*
+ * The table a concurrent index build (CREATE INDEX CONCURRENTLY, REINDEX
+ * CONCURRENTLY of a table or an index) works on, or InvalidOid when the
+ * statement is not one, as the classifier says.  Sets *creates for CREATE
+ * INDEX CONCURRENTLY.  A REINDEX without CONCURRENTLY is not one: it runs
+ * in one transaction, and when it fails that rolls back and leaves no
+ * INVALID index behind.
  */
 static Oid
 concurrent_build_table(const char *sql, bool *creates)
 {
-	List	   *parsed = pg_parse_query(sql);
-	Node	   *stmt;
+	MigrateStatementClass classified;
+	Node	   *tree;
+	Oid			relid;
 
 	*creates = false;
-	if (list_length(parsed) != 1)
+	if (!classify_single_statement(sql, &tree, &classified) ||
+		classified.relation == NULL ||
+		(classified.concurrent_index != MIGRATE_CONCURRENT_CREATE &&
+		 classified.concurrent_index != MIGRATE_CONCURRENT_REINDEX))
 		return InvalidOid;
-	stmt = linitial_node(RawStmt, parsed)->stmt;
-
-	if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
-	{
-		*creates = true;
-		return RangeVarGetRelid(((IndexStmt *) stmt)->relation, NoLock, true);
-	}
-	if (IsA(stmt, ReindexStmt) && ((ReindexStmt *) stmt)->relation != NULL)
-	{
-		ReindexStmt *reindex = (ReindexStmt *) stmt;
-		Oid			relid = RangeVarGetRelid(reindex->relation, NoLock, true);
-
-		if (OidIsValid(relid) && reindex->kind == REINDEX_OBJECT_INDEX)
-			return IndexGetRelation(relid, true);
-		return relid;
-	}
-	return InvalidOid;
+	*creates = classified.concurrent_index == MIGRATE_CONCURRENT_CREATE;
+	relid = RangeVarGetRelid(classified.relation, NoLock, true);
+	if (OidIsValid(relid) && classified.relation_is_index)
+		return IndexGetRelation(relid, true);
+	return relid;
 }
 
 /* OIDs of the invalid indexes of a table (SPI must be connected) */
@@ -307,22 +320,22 @@ bool
 migrate_prepare_resumed_statement(const char *sql)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	List	   *parsed;
-	Node	   *stmt;
+	MigrateStatementClass classified;
+	Node	   *stmt = NULL;
 	char	   *drop = NULL;
 	char	   *index_name = NULL;
 	bool		done = false;
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	parsed = pg_parse_query(sql);
-	stmt = list_length(parsed) == 1 ? linitial_node(RawStmt, parsed)->stmt : NULL;
-	if (stmt != NULL && IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+	if (!classify_single_statement(sql, &stmt, &classified))
+		classified.concurrent_index = MIGRATE_CONCURRENT_NONE;
+	if (classified.concurrent_index == MIGRATE_CONCURRENT_CREATE)
 	{
 		bool		valid = false;
 		char	   *qualified = NULL;
 
-		if (OidIsValid(named_index_of_build((IndexStmt *) stmt, &valid, &qualified)))
+		if (OidIsValid(named_index_of_build(castNode(IndexStmt, stmt), &valid, &qualified)))
 		{
 			index_name = MemoryContextStrdup(caller, qualified);
 			if (valid)
@@ -332,10 +345,9 @@ migrate_prepare_resumed_statement(const char *sql)
 										   psprintf("DROP INDEX CONCURRENTLY %s", qualified));
 		}
 	}
-	else if (stmt != NULL && IsA(stmt, DropStmt) &&
-			 ((DropStmt *) stmt)->removeType == OBJECT_INDEX &&
-			 ((DropStmt *) stmt)->concurrent && !((DropStmt *) stmt)->missing_ok)
-		done = dropped_indexes_gone((DropStmt *) stmt);
+	else if (classified.concurrent_index == MIGRATE_CONCURRENT_DROP &&
+			 !castNode(DropStmt, stmt)->missing_ok)
+		done = dropped_indexes_gone(castNode(DropStmt, stmt));
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller);

@@ -4,11 +4,10 @@
  *	  Which migrations apply and revert run, and in which order.
  *
  * Apply runs every migration that is not applied, in a topological order
- * of their @dependencies with ties broken by natural version order (Kahn's
- * algorithm with a min-heap over positions in the version-sorted
- * registry).  A missing dependency or a cycle is reported before anything
- * runs.  With a target, the plan stops after the target, which by
- * construction comes after everything it depends on.
+ * of their @dependencies with ties broken by natural version order (the
+ * sort itself is model/order.c).  A missing dependency or a cycle is
+ * reported before anything runs.  With a target, the plan stops after the
+ * target, which by construction comes after everything it depends on.
  *
  * Revert runs applied migrations in reverse order of application
  * (apply_seq).  The set is the last n applied, everything applied after a
@@ -27,7 +26,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "lib/binaryheap.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -40,6 +38,7 @@
 #include "exec/engine.h"
 #include "errors.h"
 #include "exec/plan.h"
+#include "model/order.h"
 
 PG_FUNCTION_INFO_V1(migrate_plan);
 
@@ -96,74 +95,6 @@ check_nothing_dirty(MigrationInfo *registry, int count)
 	}
 }
 
-/* min-heap on registry position, which is natural version order */
-static int
-lowest_position_first(Datum a, Datum b, void *arg)
-{
-	return DatumGetInt32(b) - DatumGetInt32(a);
-}
-
-/*
- * Report a dependency cycle among the migrations Kahn's algorithm could
- * not place (indegree still positive).  Every such migration depends on
- * another such migration, so following those edges must revisit one.
- */
-pg_attribute_noreturn()
-static void
-report_cycle(MigrationInfo *registry, int count, List **deps, int *indegree)
-{
-	int		   *visit_order = palloc(sizeof(int) * count);
-	int			start = 0;
-	int			step = 0;
-	StringInfoData cycle;
-
-	for (int i = 0; i < count; i++)
-		visit_order[i] = -1;
-	while (indegree[start] == 0)
-		start++;
-
-	/* walk until some migration is seen twice */
-	for (int i = start; visit_order[i] < 0;)
-	{
-		ListCell   *lc;
-
-		visit_order[i] = step++;
-		foreach(lc, deps[i])
-		{
-			if (indegree[lfirst_int(lc)] > 0)
-			{
-				start = i = lfirst_int(lc);
-				break;
-			}
-		}
-	}
-
-	initStringInfo(&cycle);
-	appendStringInfo(&cycle, "\"%s\"", registry[start].version);
-	for (int i = start;;)
-	{
-		ListCell   *lc;
-
-		foreach(lc, deps[i])
-		{
-			if (indegree[lfirst_int(lc)] > 0 && visit_order[lfirst_int(lc)] >= visit_order[start])
-			{
-				i = lfirst_int(lc);
-				break;
-			}
-		}
-		appendStringInfo(&cycle, " -> \"%s\"", registry[i].version);
-		if (i == start)
-			break;
-	}
-
-	ereport(ERROR,
-			(errcode(ERRCODE_MIGRATE_DEPENDENCY_CYCLE),
-			 errmsg("migration dependencies form a cycle: %s", cycle.data),
-			 errdetail("Each arrow points from a migration to one it depends on."),
-			 errhint("Remove one of these dependencies from the @dependencies headers.")));
-}
-
 /*
  * The migrations apply() runs, in order: a List of MigrationInfo pointers.
  */
@@ -171,12 +102,9 @@ List *
 migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
 {
 	List	  **deps;
-	List	  **dependants = palloc0(sizeof(List *) * Max(count, 1));
-	int		   *indegree = palloc0(sizeof(int) * Max(count, 1));
-	binaryheap *ready = binaryheap_allocate(Max(count, 1), lowest_position_first, NULL);
+	bool	   *applied = palloc0(sizeof(bool) * Max(count, 1));
 	MigrationInfo *target_m = NULL;
-	List	   *order = NIL;
-	int			unapplied = 0;
+	List	   *order;
 
 	check_nothing_dirty(registry, count);
 	deps = resolve_dependencies(registry, count, true);
@@ -191,41 +119,8 @@ migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
 	}
 
 	for (int i = 0; i < count; i++)
-	{
-		ListCell   *lc;
-
-		if (migrate_is_applied(&registry[i]))
-			continue;
-		unapplied++;
-		foreach(lc, deps[i])
-		{
-			int			dep = lfirst_int(lc);
-
-			if (!migrate_is_applied(&registry[dep]))
-			{
-				indegree[i]++;
-				dependants[dep] = lappend_int(dependants[dep], i);
-			}
-		}
-		if (indegree[i] == 0)
-			binaryheap_add_unordered(ready, Int32GetDatum(i));
-	}
-	binaryheap_build(ready);
-
-	while (!binaryheap_empty(ready))
-	{
-		int			i = DatumGetInt32(binaryheap_remove_first(ready));
-		ListCell   *lc;
-
-		order = lappend(order, &registry[i]);
-		foreach(lc, dependants[i])
-		{
-			if (--indegree[lfirst_int(lc)] == 0)
-				binaryheap_add(ready, Int32GetDatum(lfirst_int(lc)));
-		}
-	}
-	if (list_length(order) < unapplied)
-		report_cycle(registry, count, deps, indegree);
+		applied[i] = migrate_is_applied(&registry[i]);
+	order = migrate_order_dependencies_first(registry, count, deps, applied);
 
 	if (target_m != NULL)
 	{

@@ -26,11 +26,13 @@
  * differ.
  *
  * Statements that cannot run in a transaction block are rehearsed in
- * their transactional form: CREATE INDEX CONCURRENTLY as CREATE INDEX,
- * DROP INDEX CONCURRENTLY as DROP INDEX, DETACH PARTITION CONCURRENTLY as
- * DETACH PARTITION; the schema they leave is the same.  Maintenance
- * statements without a schema effect (VACUUM, REINDEX, CLUSTER ...) are
- * skipped.
+ * their transactional form (classify.c): CREATE INDEX CONCURRENTLY as
+ * CREATE INDEX, DROP INDEX CONCURRENTLY as DROP INDEX, DETACH PARTITION
+ * CONCURRENTLY as DETACH PARTITION; the schema they leave is the same.
+ * The others (VACUUM, REINDEX, CREATE DATABASE, ALTER SYSTEM ...) cannot
+ * be run here at all: 1.1's rehearse() lists each in its not_rehearsed
+ * column with the reason and whether it changes the schema, so that a
+ * rehearsal that proved less than it seems says so.
  *
  * IDENTIFICATION
  *	  src/exec/rehearse.c
@@ -49,6 +51,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/resowner.h"
 
 #include "store/catalog.h"
@@ -58,9 +61,11 @@
 #include "store/lock.h"
 #include "exec/plan.h"
 #include "exec/topstmt.h"
+#include "model/classify.h"
 #include "model/version.h"
 
 PG_FUNCTION_INFO_V1(migrate_rehearse);
+PG_FUNCTION_INFO_V1(migrate_rehearse_1_1);
 
 /* one object of a schema snapshot */
 typedef struct SnapObject
@@ -77,12 +82,25 @@ typedef struct SchemaSnapshot
 	SnapObject *objects;		/* sorted by kind, identity */
 } SchemaSnapshot;
 
+/* a statement the rehearsal could not run */
+typedef struct NotRehearsed
+{
+	const char *script;			/* "up" or "down" */
+	int			statement;		/* its number in the script */
+	int			line;
+	char	   *command;		/* command tag */
+	char	   *reason;			/* why it cannot run in a transaction */
+	bool		changes_schema; /* so the comparison misses its effect */
+} NotRehearsed;
+
 /* what one migration's rehearsal found */
 typedef struct Finding
 {
 	const char *failed_step;	/* NULL when ok */
 	char	   *differences;	/* JSON array, or NULL */
 	char	   *error;			/* message of a failed step, or NULL */
+	List	   *not_rehearsed;	/* of NotRehearsed, in the order met */
+	bool		noted[2];		/* up, down: its statements were noted */
 } Finding;
 
 /*
@@ -199,59 +217,69 @@ diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 /*
  * Run one statement as the rehearsal does: through SPI, or, for a
  * statement that cannot run in a transaction block, in its transactional
- * form (or not at all, for maintenance without a schema effect).
+ * form (classify.c).  Returns false when the statement has no such form
+ * and was not run: the caller reports it as not rehearsed.
  */
-static void
+static bool
 rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 {
 	Node	   *tree;
 	RawStmt    *raw;
 	char	   *text = migrate_statement_text(script, stmt);
 
-	if (stmt->transactional)
+	if (stmt->classified.transactional)
 	{
 		if (SPI_execute(text, false, 0) < 0)
 			elog(ERROR, "SPI_execute failed");
 		SPI_freetuptable(SPI_tuptable);
-		return;
+		return true;
 	}
 
-	tree = copyObject(stmt->parsetree);
-	if (IsA(tree, IndexStmt))
-		((IndexStmt *) tree)->concurrent = false;
-	else if (IsA(tree, DropStmt))
-		((DropStmt *) tree)->concurrent = false;
-#ifdef MIGRATE_HAVE_DETACH_CONCURRENTLY
-	else if (IsA(tree, AlterTableStmt))
-	{
-		ListCell   *lc;
-
-		foreach(lc, ((AlterTableStmt *) tree)->cmds)
-		{
-			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-			if (cmd->subtype == AT_DetachPartition)
-				((PartitionCmd *) cmd->def)->concurrent = false;
-		}
-	}
-#endif
-	else
-		return;					/* VACUUM, REINDEX, CLUSTER ...: no schema effect */
-
+	tree = migrate_classify_transactional_form(stmt->parsetree);
+	if (tree == NULL)
+		return false;
 	raw = makeNode(RawStmt);
 	raw->stmt = tree;
 	raw->stmt_location = -1;
 	raw->stmt_len = 0;
 	migrate_exec_raw(raw, text, false);
+	return true;
+}
+
+/*
+ * Note, in the finding, a statement the rehearsal could not run, once per
+ * script (the up script runs twice).  Kept in "keep", which outlives the
+ * subtransactions.
+ */
+static void
+note_not_rehearsed(Finding *finding, const RunState *state,
+				   const ScriptStatement *stmt, MemoryContext keep)
+{
+	MemoryContext old;
+	NotRehearsed *entry;
+
+	if (finding->noted[state->direction == DIRECTION_DOWN])
+		return;
+	old = MemoryContextSwitchTo(keep);
+	entry = palloc(sizeof(NotRehearsed));
+	entry->script = migrate_script_name(state->direction);
+	entry->statement = stmt->number;
+	entry->line = stmt->line;
+	entry->command = pstrdup(stmt->classified.command);
+	entry->reason = pstrdup(stmt->classified.nontransactional_reason);
+	entry->changes_schema = stmt->classified.changes_schema;
+	finding->not_rehearsed = lappend(finding->not_rehearsed, entry);
+	MemoryContextSwitchTo(old);
 }
 
 /*
  * Run the up or down script of a migration as the rehearsal does.  Its
  * settings last until it ends, as in apply() (engine.c, execute_scoped):
  * a SET in one script reaches neither the next script nor the caller.
+ * Statements it could not run are noted in the finding.
  */
 static void
-rehearse_script(RunState *state)
+rehearse_script(RunState *state, Finding *finding, MemoryContext keep)
 {
 	int			nest_level = NewGUCNestLevel();
 
@@ -259,8 +287,10 @@ rehearse_script(RunState *state)
 	for (int i = 0; i < state->script->nstatements; i++)
 	{
 		state->statement = &state->script->statements[i];
-		rehearse_statement(state->script, state->statement);
+		if (!rehearse_statement(state->script, state->statement))
+			note_not_rehearsed(finding, state, state->statement, keep);
 	}
+	finding->noted[state->direction == DIRECTION_DOWN] = true;
 	state->statement = NULL;
 	AtEOXact_GUC(false, nest_level);
 }
@@ -321,7 +351,7 @@ step_up(void *arg)
 	char	   *failed;
 
 	args->state->direction = DIRECTION_UP;
-	rehearse_script(args->state);
+	rehearse_script(args->state, args->finding, args->keep);
 	if (m->has_verify &&
 		(failed = migrate_run_check(m->version, "verify_script", "verify")) != NULL)
 	{
@@ -343,7 +373,7 @@ step_down_and_up(void *arg)
 
 	args->finding->failed_step = "down";
 	args->state->direction = DIRECTION_DOWN;
-	rehearse_script(args->state);
+	rehearse_script(args->state, args->finding, args->keep);
 	snap = take_snapshot(args->data, args->keep);
 	args->finding->differences = diff_snapshots(args->before_up, snap);
 	if (args->finding->differences)
@@ -354,7 +384,7 @@ step_down_and_up(void *arg)
 
 	args->finding->failed_step = "up after down";
 	args->state->direction = DIRECTION_UP;
-	rehearse_script(args->state);
+	rehearse_script(args->state, args->finding, args->keep);
 	snap = take_snapshot(args->data, args->keep);
 	args->finding->differences = diff_snapshots(args->after_up, snap);
 	args->finding->failed_step = args->finding->differences ?
@@ -429,11 +459,83 @@ rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 	return true;
 }
 
+/* add "key": text to the jsonb being built */
 static void
-add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Finding *f)
+push_text_pair(JsonbParseState **state, const char *key, const char *value)
 {
-	Datum		values[7];
-	bool		nulls[7] = {0};
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/* add "key": integer to the jsonb being built */
+static void
+push_int_pair(JsonbParseState **state, const char *key, int value)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int4_numeric, Int32GetDatum(value)));
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/*
+ * The statements a rehearsal could not run, as the jsonb array of the
+ * not_rehearsed column: [{"script", "statement", "line", "command",
+ * "reason", "changes_schema"}, ...], built with the jsonb builder.
+ */
+static Datum
+not_rehearsed_jsonb(List *entries)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+	ListCell   *lc;
+
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	foreach(lc, entries)
+	{
+		NotRehearsed *entry = lfirst(lc);
+		JsonbValue	v;
+
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		push_text_pair(&state, "script", entry->script);
+		push_int_pair(&state, "statement", entry->statement);
+		push_int_pair(&state, "line", entry->line);
+		push_text_pair(&state, "command", entry->command);
+		push_text_pair(&state, "reason", entry->reason);
+		v.type = jbvString;
+		v.val.string.val = "changes_schema";
+		v.val.string.len = strlen("changes_schema");
+		pushJsonbValue(&state, WJB_KEY, &v);
+		v.type = jbvBool;
+		v.val.boolean = entry->changes_schema;
+		pushJsonbValue(&state, WJB_VALUE, &v);
+		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	}
+	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(result));
+}
+
+/*
+ * One result row.  "with_not_rehearsed" adds the eighth column of 1.1's
+ * rehearse(); 1.0's has seven.
+ */
+static void
+add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Finding *f,
+		bool with_not_rehearsed)
+{
+	Datum		values[8];
+	bool		nulls[8] = {0};
 
 	values[0] = Int32GetDatum(position);
 	values[1] = CStringGetTextDatum(m->version);
@@ -444,6 +546,11 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 		DirectFunctionCall1(jsonb_in, CStringGetDatum(f->differences)) : (Datum) 0;
 	nulls[5] = f->differences == NULL;
 	migrate_set_text_arg_bool(values, nulls, 6, f->error);
+	if (with_not_rehearsed)
+	{
+		values[7] = f->not_rehearsed ? not_rehearsed_jsonb(f->not_rehearsed) : (Datum) 0;
+		nulls[7] = f->not_rehearsed == NIL;
+	}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -525,10 +632,12 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 }
 
 /*
- * migrate.rehearse(from_version, to_version, data)
+ * migrate.rehearse(from_version, to_version, data), for both SQL
+ * signatures: "with_not_rehearsed" for 1.1's, which has the
+ * not_rehearsed column.
  */
-Datum
-migrate_rehearse(PG_FUNCTION_ARGS)
+static Datum
+rehearse(FunctionCallInfo fcinfo, bool with_not_rehearsed)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *from = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -577,7 +686,8 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 			else if (precondition_allows(m, context, &finding, &stop))
 				stop = !rehearse_one(m, data, context, &finding);
 
-			add_row(rsinfo, foreach_current_index(lc) + 1, m, &finding);
+			add_row(rsinfo, foreach_current_index(lc) + 1, m, &finding,
+					with_not_rehearsed);
 			if (stop)
 				break;
 		}
@@ -602,4 +712,24 @@ migrate_rehearse(PG_FUNCTION_ARGS)
 
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * 1.0's migrate.rehearse(): seven columns; what could not be rehearsed is
+ * not reported.  Kept for a 1.0 catalog running this library.
+ */
+Datum
+migrate_rehearse(PG_FUNCTION_ARGS)
+{
+	return rehearse(fcinfo, false);
+}
+
+/*
+ * 1.1's migrate.rehearse(): the 1.0 columns and not_rehearsed, the
+ * statements it could not run and why.
+ */
+Datum
+migrate_rehearse_1_1(PG_FUNCTION_ARGS)
+{
+	return rehearse(fcinfo, true);
 }

@@ -4,7 +4,9 @@
  *	  Parser of the metadata header at the top of a migration's up script.
  *
  * This is the one hand-written parser in migrate (SQL itself is always
- * split by PostgreSQL's parser).  The header is the run of comment lines at
+ * split by PostgreSQL's parser), and only for the lines and keys: the
+ * values are read by PostgreSQL's own parsers where it has one (date_in,
+ * interval_in, SplitGUCList) and versions by version.c's validator.  The header is the run of comment lines at
  * the top of the script, before the first line that is neither blank nor a
  * "--" comment.  Inside it:
  *
@@ -26,16 +28,19 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
+#include "common/int.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
 #include "model/checksum.h"
+#include "compat.h"
 #include "errors.h"
 #include "model/header.h"
 #include "model/version.h"
@@ -106,59 +111,44 @@ parse_author(MigrationHeader *header, const HeaderLine *line)
 	header->author = pstrdup(line->value);
 }
 
-/* Created: an ISO date, YYYY-MM-DD, and a real one */
+/*
+ * Created: an ISO date, YYYY-MM-DD, and a real one.  The form is checked
+ * here, since date_in() would also take other forms, some of them read
+ * according to the session's DateStyle; date_in() then checks the date.
+ */
 static void
 parse_created(MigrationHeader *header, const HeaderLine *line)
 {
-	int			year,
-				month,
-				day;
-	char		tail;
+	const char *v = line->value;
+	Datum		date;
 
-	if (sscanf(line->value, "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3 ||
-		strlen(line->value) != 10 ||
-		month < 1 || month > 12 || day < 1 ||
-		day > day_tab[isleap(year)][month - 1])
+	if (strlen(v) != 10 || strspn(v, "0123456789") != 4 || v[4] != '-' ||
+		strspn(v + 5, "0123456789") != 2 || v[7] != '-' ||
+		strspn(v + 8, "0123456789") != 2 ||
+		!migrate_compat_call_input(date_in, v, &date))
 		invalid_value(line, "Expected a date in the form YYYY-MM-DD.");
 
 	header->has_created = true;
-	header->created = date2j(year, month, day) - POSTGRES_EPOCH_JDATE;
+	header->created = DatumGetDateADT(date);
 }
 
 /*
- * Split a comma-separated list into trimmed, non-empty items.
+ * Split a comma-separated list with SplitGUCList(), the parser of list
+ * settings such as search_path: items are trimmed and keep their case, an
+ * item may be double-quoted (to hold a comma or a blank), and an empty
+ * item is refused.  An empty list is refused too.
  */
 static List *
 split_list(const HeaderLine *line, const char *expected)
 {
 	List	   *items = NIL;
-	char	   *copy = pstrdup(line->value);
-	char	   *item;
-	char	   *saveptr = NULL;
 
-	if (strchr(copy, ',') == NULL && *copy == '\0')
-		invalid_value(line, expected);
-
-	for (item = strtok_r(copy, ",", &saveptr); item != NULL;
-		 item = strtok_r(NULL, ",", &saveptr))
-	{
-		char	   *end = item + strlen(item);
-
-		while (isspace((unsigned char) *item))
-			item++;
-		while (end > item && isspace((unsigned char) end[-1]))
-			*--end = '\0';
-		if (*item == '\0')
-			invalid_value(line, expected);
-		items = lappend(items, item);
-	}
-	/* strtok_r skips empty fields, so "a,,b" needs its own check */
-	if (strstr(line->value, ",,") != NULL || line->value[strlen(line->value) - 1] == ',' ||
-		line->value[0] == ',')
+	if (line->value[0] == '\0' || !SplitGUCList(pstrdup(line->value), ',', &items))
 		invalid_value(line, expected);
 	return items;
 }
 
+/* @dependencies: versions, each valid as register() would check it */
 static void
 parse_dependencies(MigrationHeader *header, const HeaderLine *line)
 {
@@ -168,10 +158,7 @@ parse_dependencies(MigrationHeader *header, const HeaderLine *line)
 	header->dependencies = split_list(line, expected);
 	foreach(lc, header->dependencies)
 	{
-		const char *dep = lfirst(lc);
-
-		if (strlen(dep) > MIGRATE_VERSION_MAXLEN || !isalnum((unsigned char) dep[0]) ||
-			strspn(dep, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") != strlen(dep))
+		if (migrate_version_validate(lfirst(lc)) != NULL)
 			invalid_value(line, expected);
 	}
 }
@@ -218,72 +205,32 @@ parse_transaction(MigrationHeader *header, const HeaderLine *line)
 }
 
 /*
- * Length of a duration unit in microseconds, or 0 if the word is not one.
- */
-static double
-duration_unit_usecs(const char *unit, size_t len)
-{
-	static const struct
-	{
-		const char *name;
-		double		usecs;
-	}			units[] = {
-		{"ms", 1e3}, {"msec", 1e3}, {"msecs", 1e3}, {"millisecond", 1e3}, {"milliseconds", 1e3},
-		{"s", 1e6}, {"sec", 1e6}, {"secs", 1e6}, {"second", 1e6}, {"seconds", 1e6},
-		{"m", 60e6}, {"min", 60e6}, {"mins", 60e6}, {"minute", 60e6}, {"minutes", 60e6},
-		{"h", 3600e6}, {"hr", 3600e6}, {"hrs", 3600e6}, {"hour", 3600e6}, {"hours", 3600e6},
-		{"d", 86400e6}, {"day", 86400e6}, {"days", 86400e6},
-	};
-
-	for (int i = 0; i < lengthof(units); i++)
-		if (strlen(units[i].name) == len && pg_strncasecmp(units[i].name, unit, len) == 0)
-			return units[i].usecs;
-	return 0;
-}
-
-/*
- * @estimated-duration: one or more "<number> <unit>" pairs, such as
- * "30 seconds", "2h" or "1 hour 30 minutes".
+ * @estimated-duration: an interval as interval_in() reads it, such as
+ * "30 seconds", "2h", "1.5 hours" or "1 hour 30 minutes", kept as days
+ * and time (24-hour days).  Months and years, whose length varies, and
+ * negative durations are refused.
  */
 static void
 parse_estimated_duration(MigrationHeader *header, const HeaderLine *line)
 {
 	const char *expected = "Expected a duration such as \"30 seconds\", \"5 min\" or \"1 hour 30 minutes\".";
-	const char *p = line->value;
-	double		total = 0;
+	Datum		datum;
+	Interval   *parsed;
 	Interval   *result;
+	int64		total;
 
-	if (*p == '\0')
+	if (!migrate_compat_call_input(interval_in, line->value, &datum))
 		invalid_value(line, expected);
-	while (*p)
-	{
-		char	   *end;
-		double		amount;
-		const char *unit;
-		double		usecs;
-
-		if (!isdigit((unsigned char) *p))
-			invalid_value(line, expected);
-		amount = strtod(p, &end);
-		p = end;
-		while (isspace((unsigned char) *p))
-			p++;
-		unit = p;
-		while (isalpha((unsigned char) *p))
-			p++;
-		usecs = duration_unit_usecs(unit, p - unit);
-		if (usecs == 0)
-			invalid_value(line, expected);
-		total += amount * usecs;
-		while (isspace((unsigned char) *p) || *p == ',')
-			p++;
-	}
-	if (total >= (double) PG_INT64_MAX)
+	parsed = DatumGetIntervalP(datum);
+	if (parsed->month != 0 ||
+		pg_mul_s64_overflow((int64) parsed->day, USECS_PER_DAY, &total) ||
+		pg_add_s64_overflow(total, parsed->time, &total) ||
+		total < 0)
 		invalid_value(line, expected);
 
 	result = palloc0(sizeof(Interval));
 	result->day = (int32) (total / USECS_PER_DAY);
-	result->time = (TimeOffset) rint(total - (double) result->day * USECS_PER_DAY);
+	result->time = total % USECS_PER_DAY;
 	header->estimated_duration = result;
 }
 

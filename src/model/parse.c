@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * parse.c
- *	  Splitting and classifying migration scripts with PostgreSQL's parser.
+ *	  Splitting migration scripts with PostgreSQL's parser.
  *
  * A script is split by pg_parse_query(), so dollar quoting, nested
  * comments, E'' strings, function bodies and BEGIN ATOMIC bodies are
@@ -9,6 +9,7 @@
  * text starts and ends; the start includes the whitespace and comments
  * after the previous semicolon, so one pass of the core scanner over the
  * script finds each statement's first token, for line numbers and display.
+ * Each statement is classified by classify.c as it is split.
  *
  * Transaction control: a script wrapped in one plain BEGIN ... COMMIT pair
  * (as Sqitch templates write them) is accepted and the pair ignored, since
@@ -23,7 +24,6 @@
  */
 #include "postgres.h"
 
-#include "commands/defrem.h"
 #include "common/keywords.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -37,6 +37,7 @@
 #include "model/checksum.h"
 #include "compat.h"
 #include "errors.h"
+#include "model/classify.h"
 #include "model/parse.h"
 
 PG_FUNCTION_INFO_V1(migrate_statements);
@@ -101,105 +102,6 @@ parse_error_callback(void *arg)
 		errcontext("%s", info->what);
 }
 
-/*
- * ALTER SUBSCRIPTION ... REFRESH PUBLICATION, and SET/ADD/DROP PUBLICATION
- * unless given refresh = false, refresh the subscription, which cannot
- * happen in a transaction block.
- */
-static bool
-alter_subscription_is_transactional(AlterSubscriptionStmt *stmt)
-{
-	ListCell   *lc;
-
-	if (stmt->kind == ALTER_SUBSCRIPTION_REFRESH)
-		return false;
-	if (stmt->kind != ALTER_SUBSCRIPTION_SET_PUBLICATION &&
-		stmt->kind != ALTER_SUBSCRIPTION_ADD_PUBLICATION &&
-		stmt->kind != ALTER_SUBSCRIPTION_DROP_PUBLICATION)
-		return true;
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "refresh") == 0)
-			return !defGetBoolean(opt);
-	}
-	return false;
-}
-
-/*
- * Whether a statement may run inside a transaction block.  These are the
- * statements whose execution calls PreventInTransactionBlock().
- */
-static bool
-statement_is_transactional(Node *stmt)
-{
-	ListCell   *lc;
-
-	switch (nodeTag(stmt))
-	{
-		case T_IndexStmt:
-			return !((IndexStmt *) stmt)->concurrent;
-		case T_DropStmt:
-			return !((DropStmt *) stmt)->concurrent;
-		case T_ReindexStmt:
-			{
-				ReindexStmt *reindex = (ReindexStmt *) stmt;
-
-				if (reindex->kind == REINDEX_OBJECT_SYSTEM ||
-					reindex->kind == REINDEX_OBJECT_DATABASE)
-					return false;
-#ifdef MIGRATE_REINDEX_HAS_PARAMS
-				foreach(lc, reindex->params)
-				{
-					DefElem    *opt = lfirst_node(DefElem, lc);
-
-					if (strcmp(opt->defname, "concurrently") == 0 && defGetBoolean(opt))
-						return false;
-				}
-				return true;
-#else
-				return !reindex->concurrent;
-#endif
-			}
-		case T_VacuumStmt:
-			return !((VacuumStmt *) stmt)->is_vacuumcmd;
-		case T_ClusterStmt:
-			return ((ClusterStmt *) stmt)->relation != NULL;
-		case T_AlterDatabaseStmt:
-			foreach(lc, ((AlterDatabaseStmt *) stmt)->options)
-				if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
-					return false;
-			return true;
-#ifdef MIGRATE_HAVE_DETACH_CONCURRENTLY
-		case T_AlterTableStmt:
-			foreach(lc, ((AlterTableStmt *) stmt)->cmds)
-			{
-				AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-				if (cmd->subtype == AT_DetachPartition &&
-					((PartitionCmd *) cmd->def)->concurrent)
-					return false;
-			}
-			return true;
-#endif
-		case T_AlterSubscriptionStmt:
-			return alter_subscription_is_transactional((AlterSubscriptionStmt *) stmt);
-		case T_DiscardStmt:
-			return ((DiscardStmt *) stmt)->target != DISCARD_ALL;
-		case T_CreatedbStmt:
-		case T_DropdbStmt:
-		case T_CreateTableSpaceStmt:
-		case T_DropTableSpaceStmt:
-		case T_AlterSystemStmt:
-		case T_CreateSubscriptionStmt:
-		case T_DropSubscriptionStmt:
-			return false;
-		default:
-			return true;
-	}
-}
-
 static bool
 is_plain_begin(Node *stmt)
 {
@@ -230,7 +132,7 @@ check_statement_allowed(const ParsedScript *parsed, const ScriptStatement *stmt,
 	if (IsA(tree, TransactionStmt))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("%s must not contain %s", what, stmt->command),
+				 errmsg("%s must not contain %s", what, stmt->classified.command),
 				 errdetail("Statement %d at line %d controls the transaction.",
 						   stmt->number, stmt->line),
 				 errhint("Each migration runs in a transaction of its own. A script may be wrapped in one BEGIN ... COMMIT pair, which is ignored; any other transaction control is refused.")));
@@ -387,11 +289,10 @@ migrate_parse_script(const char *script, const char *what)
 		line_offset = stmt->start;
 		stmt->line = line;
 		stmt->parsetree = rs->stmt;
-		stmt->command = CreateCommandName(rs->stmt);
-		stmt->transactional = statement_is_transactional(rs->stmt);
+		migrate_classify_statement(rs->stmt, &stmt->classified);
 
 		check_statement_allowed(parsed, stmt, what);
-		if (!stmt->transactional && parsed->first_nontransactional == NULL)
+		if (!stmt->classified.transactional && parsed->first_nontransactional == NULL)
 			parsed->first_nontransactional = stmt;
 	}
 	scanner_finish(scanner);
@@ -428,8 +329,8 @@ migrate_statements(PG_FUNCTION_ARGS)
 
 		values[0] = Int32GetDatum(stmt->number);
 		values[1] = Int32GetDatum(stmt->line);
-		values[2] = CStringGetTextDatum(stmt->command);
-		values[3] = BoolGetDatum(stmt->transactional);
+		values[2] = CStringGetTextDatum(stmt->classified.command);
+		values[3] = BoolGetDatum(stmt->classified.transactional);
 		values[4] = CStringGetTextDatum(migrate_statement_text(parsed, stmt));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * parse.h
- *	  Splitting and classifying migration scripts with PostgreSQL's parser.
+ *	  Splitting migration scripts with PostgreSQL's parser.
  *
  * IDENTIFICATION
  *	  src/model/parse.h
@@ -13,14 +13,15 @@
 
 #include "nodes/nodes.h"
 
+#include "model/classify.h"
+
 typedef struct ScriptStatement
 {
 	int			number;			/* 1-based, after any BEGIN/COMMIT wrapper */
 	int			start;			/* byte offset of the first token */
 	int			end;			/* byte offset just past the statement */
 	int			line;			/* 1-based line of the first token */
-	const char *command;		/* command tag, e.g. "CREATE TABLE" */
-	bool		transactional;	/* may run inside a transaction block */
+	MigrateStatementClass classified;	/* kind, transaction block, ... */
 	Node	   *parsetree;		/* raw parse tree */
 } ScriptStatement;
 

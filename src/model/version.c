@@ -42,30 +42,40 @@ is_version_char(char c)
 }
 
 /*
- * Raise an error unless the string is a usable version: 1 to 128
- * characters from [A-Za-z0-9._-], starting with a letter or digit.
+ * Why a string is not a usable version (1 to 128 characters from
+ * [A-Za-z0-9._-], starting with a letter or digit), as a sentence; NULL
+ * when it is one.  The one validator of versions: register() and the
+ * header's @dependencies both use it.
+ */
+const char *
+migrate_version_validate(const char *version)
+{
+	size_t		len = strlen(version);
+
+	if (len == 0 || len > MIGRATE_VERSION_MAXLEN)
+		return psprintf("A version must have between 1 and %d characters.",
+						MIGRATE_VERSION_MAXLEN);
+	for (const char *p = version; *p; p++)
+	{
+		if (!is_version_char(*p) || (p == version && !isalnum((unsigned char) *p)))
+			return "A version may contain only letters, digits, \".\", \"_\" and \"-\", and must start with a letter or digit.";
+	}
+	return NULL;
+}
+
+/*
+ * Raise an error unless the string is a usable version.
  */
 void
 migrate_check_version(const char *version)
 {
-	size_t		len = strlen(version);
-	const char *p;
+	const char *problem = migrate_version_validate(version);
 
-	if (len == 0 || len > MIGRATE_VERSION_MAXLEN)
+	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid migration version \"%s\"", version),
-				 errdetail("A version must have between 1 and %d characters.",
-						   MIGRATE_VERSION_MAXLEN)));
-
-	for (p = version; *p; p++)
-	{
-		if (!is_version_char(*p) || (p == version && !isalnum((unsigned char) *p)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid migration version \"%s\"", version),
-					 errdetail("A version may contain only letters, digits, \".\", \"_\" and \"-\", and must start with a letter or digit.")));
-	}
+				 errdetail("%s", problem)));
 }
 
 /*

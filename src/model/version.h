@@ -14,6 +14,7 @@
 /* longest version accepted, in bytes */
 #define MIGRATE_VERSION_MAXLEN 128
 
+extern const char *migrate_version_validate(const char *version);
 extern void migrate_check_version(const char *version);
 extern bytea *migrate_make_version_key(const char *version);
 extern int	migrate_compare_version_keys(const bytea *a, const bytea *b);

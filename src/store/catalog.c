@@ -482,7 +482,8 @@ migrate_copy_migration(const MigrationInfo *m)
 
 	*copy = *m;
 	copy->version = pstrdup(m->version);
-	copy->key = (bytea *) pnstrdup((const char *) m->key, VARSIZE_ANY(m->key));
+	/* the key is binary (its length word holds zero bytes): copy it whole */
+	copy->key = DatumGetByteaPCopy(PointerGetDatum(m->key));
 	copy->name = pstrdup(m->name);
 	copy->state = pstrdup(m->state);
 	copy->checksum = pstrdup(m->checksum);

@@ -103,7 +103,7 @@ script_is_transactional(const ParsedScript *parsed, HeaderBool header_says,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s is marked \"@transaction: true\" but statement %d cannot run inside a transaction block",
 						what, stmt->number),
-				 errdetail("Statement %d at line %d is %s.", stmt->number, stmt->line, stmt->command),
+				 errdetail("Statement %d at line %d is %s.", stmt->number, stmt->line, stmt->classified.command),
 				 errhint("Remove the \"@transaction\" header; such migrations run outside a transaction block.")));
 	return stmt == NULL && header_says != HEADER_FALSE;
 }

@@ -268,8 +268,8 @@ SELECT is(pg_get_function_result('migrate.plan(text)'::regprocedure),
           'precondition_checked_as)');
 SELECT is(pg_get_function_result('migrate.rehearse(text, text, boolean)'::regprocedure),
           'TABLE(ordinal integer, version text, name text, ok boolean, failed_step text, '
-          'differences jsonb, error text)',
-          'migrate.rehearse() returns (ordinal, version, name, ok, failed_step, differences, error)');
+          'differences jsonb, error text, not_rehearsed jsonb)',
+          'migrate.rehearse() returns (ordinal, version, name, ok, failed_step, differences, error, not_rehearsed)');
 -- the OUT columns of the fingerprint and integrity functions
 SELECT is(pg_get_function_arguments('migrate.schema_objects()'::regprocedure),
           'OUT kind text, OUT identity text, OUT definition text, OUT hash text',

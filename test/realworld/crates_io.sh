@@ -186,7 +186,7 @@ data=false
 fp_before=$(val -c "SELECT migrate.fingerprint()")
 : >"$work/rehearsal.copy"
 t0=$(now_ns)
-if ! sql -c "CREATE TEMP TABLE rehearsal AS SELECT * FROM migrate.rehearse(data => $data)" \
+if ! sql -c "CREATE TEMP TABLE rehearsal AS SELECT ordinal, version, name, ok, failed_step, differences, error FROM migrate.rehearse(data => $data)" \
          -c "\\copy rehearsal TO '$work/rehearsal.copy'" 2>"$work/rehearse.err"; then
     cat "$work/rehearse.err"
     fail "migrate.rehearse() raised an error"
