@@ -40,7 +40,6 @@
 #include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -48,6 +47,9 @@
 
 #include "exec/cleanup.h"
 #include "exec/topstmt.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
+#include "store/spi.h"
 
 /*
  * The table a concurrent index build works on, or InvalidOid when the
@@ -89,10 +91,9 @@ invalid_indexes_of(Oid table)
 	Datum		values[1] = {ObjectIdGetDatum(table)};
 	List	   *result = NIL;
 
-	if (SPI_execute_with_args("SELECT indexrelid FROM pg_catalog.pg_index"
-							  " WHERE indrelid OPERATOR(pg_catalog.=) $1 AND NOT indisvalid",
-							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_index");
+	migrate_spi_run_pinned("SELECT indexrelid FROM pg_catalog.pg_index"
+						   " WHERE indrelid OPERATOR(pg_catalog.=) $1 AND NOT indisvalid",
+						   1, argtypes, values, NULL, true, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -122,8 +123,7 @@ migrate_invalid_indexes_before(const char *sql)
 	table = concurrent_build_table(sql, &creates);
 	if (OidIsValid(table))
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		migrate_spi_connect();
 		before = invalid_indexes_of(table);
 		MemoryContextSwitchTo(caller);
 		before = list_copy(before);
@@ -155,8 +155,7 @@ migrate_leftover_indexes(const char *sql, List *before)
 		List	   *now;
 		ListCell   *lc;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		migrate_spi_connect();
 		now = invalid_indexes_of(table);
 		foreach(lc, now)
 		{
@@ -359,28 +358,29 @@ migrate_prepare_resumed_statement(const char *sql)
 	return done;
 }
 
-/* the leftovers as a JSON array, for the failure record */
-char *
+/*
+ * The leftovers for the failure record: {"invalid_indexes": [{"index",
+ * "dropped", "command"}, ...]}, whose key the record takes over.
+ */
+Jsonb *
 migrate_leftovers_json(List *leftovers)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 	ListCell   *lc;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "\"invalid_indexes\": [");
+	migrate_json_begin_object(&b, NULL);
+	migrate_json_begin_array(&b, "invalid_indexes");
 	foreach(lc, leftovers)
 	{
 		LeftoverIndex *leftover = lfirst(lc);
 
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"index\": ");
-		escape_json(&buf, leftover->name);
-		appendStringInfo(&buf, ", \"dropped\": %s, \"command\": ",
-						 leftover->dropped ? "true" : "false");
-		escape_json(&buf, leftover->command);
-		appendStringInfoChar(&buf, '}');
+		migrate_json_begin_object(&b, NULL);
+		migrate_json_add_text(&b, "index", leftover->name);
+		migrate_json_add_bool(&b, "dropped", leftover->dropped);
+		migrate_json_add_text(&b, "command", leftover->command);
+		migrate_json_end_object(&b);
 	}
-	appendStringInfoChar(&buf, ']');
-	return buf.data;
+	migrate_json_end_array(&b);
+	migrate_json_end_object(&b);
+	return migrate_json_finish(&b);
 }

@@ -71,6 +71,7 @@
 #include "store/lock.h"
 #include "exec/noparallel.h"
 #include "exec/runner.h"
+#include "ipc/xact.h"
 
 #define HANDOFF_MAGIC		0x6d696772	/* "migr" */
 #define KEY_REQUEST			1
@@ -405,7 +406,7 @@ migrate_apply_worker_main(Datum main_arg)
 	 * lock.c).  It can fail only if the caller has gone meanwhile and
 	 * somebody else took the lock.
 	 */
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	if (!migrate_lock_session_try())
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -413,7 +414,7 @@ migrate_apply_worker_main(Datum main_arg)
 						get_database_name(MyDatabaseId)),
 				 errdetail("The session that handed over the plan no longer holds it."),
 				 errhint("Nothing was run; make the call again.")));
-	CommitTransactionCommand();
+	migrate_work_end(TopMemoryContext);
 
 	context.total = req->nmigrations;
 	result = migrate_runner_run(versions, req->direction, &context, outcomes, 0);

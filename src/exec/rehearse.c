@@ -42,14 +42,11 @@
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "store/catalog.h"
 #include "compat.h"
@@ -59,6 +56,8 @@
 #include "exec/plan.h"
 #include "exec/topstmt.h"
 #include "model/version.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
 
 PG_FUNCTION_INFO_V1(migrate_rehearse);
 
@@ -81,7 +80,7 @@ typedef struct SchemaSnapshot
 typedef struct Finding
 {
 	const char *failed_step;	/* NULL when ok */
-	char	   *differences;	/* JSON array, or NULL */
+	Jsonb	   *differences;	/* array of differences, or NULL */
 	char	   *error;			/* message of a failed step, or NULL */
 } Finding;
 
@@ -131,40 +130,33 @@ compare_objects(const SnapObject *a, const SnapObject *b)
 	return cmp != 0 ? cmp : strcmp(a->identity, b->identity);
 }
 
+/* one element of the differences array */
 static void
-append_difference(StringInfo buf, const char *change, const SnapObject *o,
-				  const char *before, const char *after)
+add_difference(MigrateJsonBuilder *b, const char *change, const SnapObject *o,
+			   const char *before, const char *after)
 {
-	appendStringInfo(buf, "%s{\"change\": \"%s\", \"kind\": ", buf->len > 1 ? ", " : "", change);
-	escape_json(buf, o->kind);
-	appendStringInfoString(buf, ", \"identity\": ");
-	escape_json(buf, o->identity);
-	appendStringInfoString(buf, ", \"expected\": ");
-	if (before)
-		escape_json(buf, before);
-	else
-		appendStringInfoString(buf, "null");
-	appendStringInfoString(buf, ", \"found\": ");
-	if (after)
-		escape_json(buf, after);
-	else
-		appendStringInfoString(buf, "null");
-	appendStringInfoChar(buf, '}');
+	migrate_json_begin_object(b, NULL);
+	migrate_json_add_text(b, "change", change);
+	migrate_json_add_text(b, "kind", o->kind);
+	migrate_json_add_text(b, "identity", o->identity);
+	migrate_json_add_text(b, "expected", before);
+	migrate_json_add_text(b, "found", after);
+	migrate_json_end_object(b);
 }
 
 /*
- * What differs between the expected snapshot and the one found, as a JSON
+ * What differs between the expected snapshot and the one found, as a jsonb
  * array; NULL when they are the same.  Both are sorted, so one merge pass.
  */
-static char *
+static Jsonb *
 diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 	int			i = 0,
 				j = 0;
+	bool		differ = false;
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
+	migrate_json_begin_array(&b, NULL);
 	while (i < expected->count || j < found->count)
 	{
 		int			cmp = i >= expected->count ? 1 : j >= found->count ? -1 :
@@ -172,28 +164,33 @@ diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 
 		if (cmp < 0)
 		{
-			append_difference(&buf, "missing", &expected->objects[i],
-							  expected->objects[i].definition, NULL);
+			add_difference(&b, "missing", &expected->objects[i],
+						   expected->objects[i].definition, NULL);
+			differ = true;
 			i++;
 		}
 		else if (cmp > 0)
 		{
-			append_difference(&buf, "extra", &found->objects[j], NULL,
-							  found->objects[j].definition);
+			add_difference(&b, "extra", &found->objects[j], NULL,
+						   found->objects[j].definition);
+			differ = true;
 			j++;
 		}
 		else
 		{
 			if (strcmp(expected->objects[i].hash, found->objects[j].hash) != 0)
-				append_difference(&buf, "changed", &expected->objects[i],
-								  expected->objects[i].definition,
-								  found->objects[j].definition);
+			{
+				add_difference(&b, "changed", &expected->objects[i],
+							   expected->objects[i].definition,
+							   found->objects[j].definition);
+				differ = true;
+			}
 			i++;
 			j++;
 		}
 	}
-	appendStringInfoChar(&buf, ']');
-	return buf.len > 2 ? buf.data : NULL;
+	migrate_json_end_array(&b);
+	return differ ? migrate_json_finish(&b) : NULL;
 }
 
 /*
@@ -266,38 +263,20 @@ rehearse_script(RunState *state)
 }
 
 /*
- * Run one step in the current subtransaction; on error, roll the
- * subtransaction back and return the message (else NULL, subtransaction
- * still open).
+ * Run one step in a subtransaction of its own (migrate_subxact_run): when
+ * it succeeds its work is kept ("keep") or rolled back; when it fails it is
+ * rolled back, and the message (with where it happened) is returned, in
+ * the caller's memory context.  NULL when it succeeded.
  */
-typedef void (*StepFunction) (void *arg);
-
 static char *
-try_step(StepFunction step, void *arg, MemoryContext keep)
+try_step(MigrateSubxactBody step, void *arg, bool keep)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile message = NULL;
+	ErrorData  *edata = migrate_subxact_run(step, arg, keep, NULL);
 
-	PG_TRY();
-	{
-		step(arg);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(keep);
-		edata = CopyErrorData();
-		FlushErrorState();
-		message = edata->context ?
-			psprintf("%s (%s)", edata->message, edata->context) : pstrdup(edata->message);
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return message;
+	if (edata == NULL)
+		return NULL;
+	return edata->context ?
+		psprintf("%s (%s)", edata->message, edata->context) : pstrdup(edata->message);
 }
 
 /* arguments of a rehearsal step */
@@ -361,24 +340,26 @@ step_down_and_up(void *arg)
 		"up after down gives a different state" : NULL;
 }
 
+/*
+ * Up, kept; then, in a nested subtransaction that is always rolled back,
+ * down and up again.  A failure of down or of up again is the finding; a
+ * failure of the first up is an error of the whole step.
+ */
 static void
-begin_sub(void)
+step_up_down_up(void *arg)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
+	StepArgs   *args = arg;
+	char	   *error;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-}
-
-static void
-end_sub(bool commit, MemoryContext context, ResourceOwner owner)
-{
-	if (commit)
-		ReleaseCurrentSubTransaction();
-	else
-		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(context);
-	CurrentResourceOwner = owner;
+	step_up(args);
+	if (!args->state->current->has_down)
+	{
+		args->finding->failed_step = "no down script";
+		return;
+	}
+	error = try_step(step_down_and_up, args, false);
+	if (error)
+		args->finding->error = error;
 }
 
 /*
@@ -388,8 +369,6 @@ end_sub(bool commit, MemoryContext context, ResourceOwner owner)
 static bool
 rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
 	StepArgs	args = {&state, data, keep, NULL, NULL, finding, NULL};
 	ErrorContextCallback errcallback;
@@ -400,32 +379,15 @@ rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 	migrate_push_run_context(&state, &errcallback);
 	args.before_up = take_snapshot(data, keep);
 
-	begin_sub();
-	error = try_step(step_up, &args, keep);
+	error = try_step(step_up_down_up, &args, true);
+	error_context_stack = errcallback.previous;
 	if (error)
 	{
-		error_context_stack = errcallback.previous;
 		if (finding->failed_step == NULL)
 			finding->failed_step = "up";
 		finding->error = error;
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
 		return false;
 	}
-
-	if (!m->has_down)
-		finding->failed_step = "no down script";
-	else
-	{
-		begin_sub();
-		error = try_step(step_down_and_up, &args, keep);
-		if (error)
-			finding->error = error;
-		else
-			end_sub(false, context, owner);
-	}
-	error_context_stack = errcallback.previous;
-	end_sub(true, context, owner);
 	return true;
 }
 
@@ -440,8 +402,7 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 	values[2] = CStringGetTextDatum(m->name);
 	values[3] = BoolGetDatum(f->failed_step == NULL);
 	migrate_set_text_arg_bool(values, nulls, 4, f->failed_step);
-	values[5] = f->differences ?
-		DirectFunctionCall1(jsonb_in, CStringGetDatum(f->differences)) : (Datum) 0;
+	values[5] = f->differences ? JsonbPGetDatum(f->differences) : (Datum) 0;
 	nulls[5] = f->differences == NULL;
 	migrate_set_text_arg_bool(values, nulls, 6, f->error);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -454,22 +415,13 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 static char *
 apply_before_range(MigrationInfo *m, MemoryContext keep)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
 	Finding		finding = {NULL, NULL, NULL};
 	StepArgs	args = {&state, false, keep, NULL, NULL, &finding, NULL};
-	char	   *error;
 
 	migrate_run_state_init(&state, DIRECTION_UP, NULL);
 	state.current = m;
-	begin_sub();
-	error = try_step(step_up, &args, keep);
-	if (error == NULL)
-		end_sub(true, context, owner);
-	MemoryContextSwitchTo(context);
-	CurrentResourceOwner = owner;
-	return error;
+	return try_step(step_up, &args, true);
 }
 
 /*
@@ -491,8 +443,6 @@ step_precondition(void *arg)
 static bool
 precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool *stop)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
 	StepArgs	args = {&state, false, keep, NULL, NULL, finding, NULL};
 	char	   *error;
@@ -504,8 +454,7 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 	/* the check runs in a subtransaction of its own, rolled back after */
 	migrate_run_state_init(&state, DIRECTION_UP, NULL);
 	state.current = m;
-	begin_sub();
-	error = try_step(step_precondition, &args, keep);
+	error = try_step(step_precondition, &args, false);
 	if (error)
 	{
 		finding->failed_step = "precondition";
@@ -513,7 +462,6 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 		*stop = true;
 		return false;
 	}
-	end_sub(false, context, owner);
 
 	if (args.failed_check == NULL || strcmp(m->precondition_mode, "warn") == 0)
 		return true;
@@ -524,81 +472,77 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 	return false;
 }
 
+/* a whole rehearsal: the plan, and where its rows go */
+typedef struct Rehearsal
+{
+	ReturnSetInfo *rsinfo;
+	List	   *plan;
+	bytea	   *from_key;		/* NULL: rehearse the whole plan */
+	bool		data;
+	MemoryContext keep;
+} Rehearsal;
+
+/* rehearse every migration of the plan, a row for each, until one stops it */
+static void
+rehearse_plan(void *arg)
+{
+	Rehearsal  *r = arg;
+	ListCell   *lc;
+
+	foreach(lc, r->plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+		Finding		finding = {NULL, NULL, NULL};
+		bool		stop = false;
+
+		if (r->from_key && migrate_compare_version_keys(m->key, r->from_key) < 0)
+		{
+			/* before the range: applied, not rehearsed */
+			finding.error = apply_before_range(m, r->keep);
+			if (finding.error == NULL)
+				continue;
+			finding.failed_step = "up (before the rehearsed range)";
+			stop = true;
+		}
+		else if (precondition_allows(m, r->keep, &finding, &stop))
+			stop = !rehearse_one(m, r->data, r->keep, &finding);
+
+		add_row(r->rsinfo, foreach_current_index(lc) + 1, m, &finding);
+		if (stop)
+			break;
+	}
+}
+
 /*
  * migrate.rehearse(from_version, to_version, data)
  */
 Datum
 migrate_rehearse(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *from = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *to = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		data = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-	MemoryContext context;
-	ResourceOwner owner = CurrentResourceOwner;
+	Rehearsal	r;
 	MigrationInfo *registry;
 	int			count;
-	List	   *plan;
-	bytea	   *from_key;
-	int			level;
-	ListCell   *lc;
+	ErrorData  *edata;
 
 	migrate_materialize_srf(fcinfo);
 	migrate_lock_acquire();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	context = CurrentMemoryContext;
+	migrate_spi_connect();
+	r.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	r.data = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	r.keep = CurrentMemoryContext;
 	registry = migrate_load_registry(&count);
-	plan = migrate_plan_apply(registry, count, to);
-	from_key = from ? migrate_make_version_key(from) : NULL;
-	migrate_warn_foreign_scripts(plan, "rehearsal");
+	r.plan = migrate_plan_apply(registry, count, to);
+	r.from_key = from ? migrate_make_version_key(from) : NULL;
+	migrate_warn_foreign_scripts(r.plan, "rehearsal");
 
 	/* everything happens in here, and is rolled back at the end */
-	level = GetCurrentTransactionNestLevel();
-	begin_sub();
 	migrate_set_running(true);
-	PG_TRY();
-	{
-		foreach(lc, plan)
-		{
-			MigrationInfo *m = lfirst(lc);
-			Finding		finding = {NULL, NULL, NULL};
-			bool		stop = false;
-
-			if (from_key && migrate_compare_version_keys(m->key, from_key) < 0)
-			{
-				/* before the range: applied, not rehearsed */
-				finding.error = apply_before_range(m, context);
-				if (finding.error == NULL)
-					continue;
-				finding.failed_step = "up (before the rehearsed range)";
-				stop = true;
-			}
-			else if (precondition_allows(m, context, &finding, &stop))
-				stop = !rehearse_one(m, data, context, &finding);
-
-			add_row(rsinfo, foreach_current_index(lc) + 1, m, &finding);
-			if (stop)
-				break;
-		}
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		migrate_set_running(false);
-		MemoryContextSwitchTo(context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		while (GetCurrentTransactionNestLevel() > level)
-			RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
+	edata = migrate_subxact_run(rehearse_plan, &r, false, NULL);
 	migrate_set_running(false);
-	end_sub(false, context, owner);
+	if (edata != NULL)
+		ReThrowError(edata);
 
 	SPI_finish();
 	PG_RETURN_VOID();
