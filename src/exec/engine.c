@@ -40,7 +40,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "store/durable.h"
@@ -552,6 +551,54 @@ record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
 	migrate_insert_event(&event);
 }
 
+/* a plan run in one subtransaction (migrate_run_plan), and how it failed */
+typedef struct PlanRun
+{
+	List	   *plan;
+	RunState   *state;
+	MigrateOutcome *outcomes;	/* or NULL */
+	ErrorContextCallback *errcallback;
+	int			failed_index;	/* the migration running when it failed */
+	Jsonb	   *failure;		/* its failure record, or NULL */
+} PlanRun;
+
+/* run every migration of the plan, in the plan's subtransaction */
+static void
+run_plan_migrations(void *arg)
+{
+	PlanRun    *run = arg;
+	RunState   *state = run->state;
+	ListCell   *lc;
+
+	foreach(lc, run->plan)
+	{
+		state->current = lfirst(lc);
+		state->number = state->context->first + foreach_current_index(lc);
+		run->failed_index = foreach_current_index(lc);
+		run_migration(state, run->outcomes ? &run->outcomes[foreach_current_index(lc)] : NULL);
+		state->current = NULL;
+	}
+	migrate_set_running(false);
+	migrate_progress_end();
+}
+
+/* on error, before the subtransaction's rollback frees the parsed script */
+static void
+describe_plan_failure(void *arg, ErrorData *edata)
+{
+	PlanRun    *run = arg;
+
+	migrate_set_running(false);
+	migrate_progress_end();
+	/* describe the failure while the parsed script still exists ... */
+	if (run->state->current != NULL)
+		run->failure = migrate_error_json(run->state, edata, NULL);
+	/* ... which the rollback frees: nothing may look at it afterwards */
+	error_context_stack = run->errcallback->previous;
+	run->state->script = NULL;
+	run->state->statement = NULL;
+}
+
 /*
  * Run a plan of transactional migrations in one subtransaction; on error
  * roll it back, record the failure durably and re-throw.  "outcomes", if
@@ -565,82 +612,37 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 				 MigrateOutcome *outcomes)
 {
 	MemoryContext fncontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	RunState   *state = palloc(sizeof(RunState));
-	ErrorData  *volatile edata = NULL;
-	Jsonb	   *volatile failure = NULL;
-	volatile int failed_index = -1;
+	ErrorData  *edata;
 	ErrorContextCallback errcallback;
 	bool		dry_run = context && context->dry_run;
+	PlanRun		run = {plan, state, outcomes, &errcallback, -1, NULL};
 
 	migrate_run_state_init(state, direction, context);
 	state->memory = fncontext;
 	if (dry_run)
 		migrate_warn_foreign_scripts(plan, "dry run");
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(fncontext);
 	migrate_push_run_context(state, &errcallback);
-
 	migrate_set_running(true);
-	PG_TRY();
-	{
-		ListCell   *lc;
-
-		foreach(lc, plan)
-		{
-			state->current = lfirst(lc);
-			state->number = state->context->first + foreach_current_index(lc);
-			failed_index = foreach_current_index(lc);
-			run_migration(state, outcomes ? &outcomes[foreach_current_index(lc)] : NULL);
-			state->current = NULL;
-		}
-		migrate_set_running(false);
-		migrate_progress_end();
-		if (dry_run)
-			RollbackAndReleaseCurrentSubTransaction();
-		else
-			ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(fncontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		migrate_set_running(false);
-		migrate_progress_end();
-		MemoryContextSwitchTo(fncontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		/* describe the failure while the parsed script still exists ... */
-		if (state->current != NULL)
-			failure = migrate_error_json(state, edata, NULL);
-		/* ... which the rollback frees: nothing may look at it afterwards */
-		error_context_stack = errcallback.previous;
-		state->script = NULL;
-		state->statement = NULL;
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(fncontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-
+	edata = migrate_subxact_run(run_plan_migrations, &run, !dry_run, describe_plan_failure);
 	error_context_stack = errcallback.previous;
 
 	if (dry_run)
 	{
-		if (edata != NULL && outcomes != NULL && failed_index >= 0)
+		if (edata != NULL && outcomes != NULL && run.failed_index >= 0)
 		{
-			outcomes[failed_index].attempted = true;
-			outcomes[failed_index].note = psprintf("dry run failed: %s", edata->message);
+			outcomes[run.failed_index].attempted = true;
+			outcomes[run.failed_index].note = psprintf("dry run failed: %s", edata->message);
 		}
 		record_dry_run(state, plan, edata);
 		return;
 	}
 	if (edata != NULL)
 	{
-		if (failure != NULL)
+		if (run.failure != NULL)
 		{
-			MigrationEvent event = migrate_failure_event(state, failure);
+			MigrationEvent event = migrate_failure_event(state, run.failure);
 
 			migrate_record_failure(&event);
 		}
