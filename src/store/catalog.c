@@ -212,17 +212,17 @@ migrate_load_registry(int *count)
 	MigrationInfo *registry;
 
 	migrate_spi_run_as_owner("SELECT version, version_key, name, state, dependencies, transactional,"
-				 " statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum,"
-				 " down_transactional IS NOT FALSE,"
-				 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
-				 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
-				 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
-				 " environments, estimated_duration, risk_level,"
-				 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
-				 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode,"
-				 " registered_by"
-				 " FROM migrate.migration m",
-				 0, NULL, NULL, NULL, SPI_OK_SELECT);
+							 " statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum,"
+							 " down_transactional IS NOT FALSE,"
+							 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
+							 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
+							 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
+							 " environments, estimated_duration, risk_level,"
+							 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
+							 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode,"
+							 " registered_by"
+							 " FROM migrate.migration m",
+							 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
 	*count = SPI_processed;
 	registry = palloc0(sizeof(MigrationInfo) * Max(SPI_processed, 1));
@@ -291,12 +291,12 @@ migrate_load_script(const char *version, bool down)
 
 	if (down)
 		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_SCRIPT_DOWN],
-					 "SELECT down_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+									  "SELECT down_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	else
 		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_SCRIPT_UP],
-					 "SELECT up_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+									  "SELECT up_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		elog(ERROR, "migration \"%s\" vanished while it was being run", version);
 	script = spi_text(SPI_tuptable->vals[0], 1);
@@ -314,12 +314,12 @@ migrate_load_check(const char *version, const char *column)
 
 	if (strcmp(column, "verify_script") == 0)
 		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_VERIFY],
-					 "SELECT verify_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+									  "SELECT verify_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	else
 		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_PRECONDITION],
-					 "SELECT precondition_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+									  "SELECT precondition_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	script = SPI_processed == 1 ? spi_text(SPI_tuptable->vals[0], 1) : NULL;
 	SPI_freetuptable(SPI_tuptable);
 	return script;
@@ -337,13 +337,13 @@ migrate_mark_applied(const char *version, TimestampTz started_at,
 	values[2] = migrate_interval_datum(duration_us);
 	values[3] = DirectFunctionCall1(namein, CStringGetDatum(role));
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_APPLIED],
-				 "UPDATE migrate.migration SET state = 'applied',"
-				 " apply_seq = nextval('migrate.apply_seq'),"
-				 " applied_checksum = checksum, applied_down_checksum = down_checksum,"
-				 " applied_at = $2, applied_by = $4, duration = $3,"
-				 " last_error = NULL, dirty_statement = NULL, resume_statement = NULL"
-				 " WHERE version = $1",
-				 4, argtypes, values, NULL, SPI_OK_UPDATE);
+								  "UPDATE migrate.migration SET state = 'applied',"
+								  " apply_seq = nextval('migrate.apply_seq'),"
+								  " applied_checksum = checksum, applied_down_checksum = down_checksum,"
+								  " applied_at = $2, applied_by = $4, duration = $3,"
+								  " last_error = NULL, dirty_statement = NULL, resume_statement = NULL"
+								  " WHERE version = $1",
+								  4, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -353,13 +353,13 @@ migrate_mark_reverted(const char *version)
 	Datum		values[1] = {CStringGetTextDatum(version)};
 
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_REVERTED],
-				 "UPDATE migrate.migration SET state = 'rolled_back',"
-				 " apply_seq = NULL, applied_checksum = NULL,"
-				 " applied_down_checksum = NULL, applied_at = NULL,"
-				 " applied_by = NULL, duration = NULL, last_error = NULL,"
-				 " dirty_statement = NULL, resume_statement = NULL"
-				 " WHERE version = $1",
-				 1, argtypes, values, NULL, SPI_OK_UPDATE);
+								  "UPDATE migrate.migration SET state = 'rolled_back',"
+								  " apply_seq = NULL, applied_checksum = NULL,"
+								  " applied_down_checksum = NULL, applied_at = NULL,"
+								  " applied_by = NULL, duration = NULL, last_error = NULL,"
+								  " dirty_statement = NULL, resume_statement = NULL"
+								  " WHERE version = $1",
+								  1, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -384,10 +384,10 @@ migrate_insert_event(const MigrationEvent *event)
 	migrate_set_jsonb_arg(values, nulls, 8, event->detail);
 	migrate_set_jsonb_arg(values, nulls, 9, event->error);
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_INSERT_EVENT],
-				 "INSERT INTO migrate.event (action, version, name, outcome,"
-				 " role, started_at, duration, checksum, detail, error)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-				 10, argtypes, values, nulls, SPI_OK_INSERT);
+								  "INSERT INTO migrate.event (action, version, name, outcome,"
+								  " role, started_at, duration, checksum, detail, error)"
+								  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+								  10, argtypes, values, nulls, SPI_OK_INSERT);
 }
 
 /*
@@ -408,11 +408,11 @@ migrate_mark_dirty(const char *version, const char *script, int statement, Jsonb
 	migrate_set_jsonb_arg(values, nulls, 2, error);
 	values[3] = CStringGetTextDatum(script);
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_DIRTY],
-				 "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
-				 " resume_statement = NULL,"
-				 " last_error = coalesce($3, jsonb_build_object('script', $4))"
-				 " WHERE version = $1",
-				 4, argtypes, values, nulls, SPI_OK_UPDATE);
+								  "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
+								  " resume_statement = NULL,"
+								  " last_error = coalesce($3, jsonb_build_object('script', $4))"
+								  " WHERE version = $1",
+								  4, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 static char *

@@ -298,13 +298,13 @@ mark_failed(FailureRecord *rec, bool wait)
 	values[1] = CStringGetTextDatum(rec->strings + rec->error_off);
 	values[2] = CStringGetTextDatum(rec->action);
 	migrate_spi_run_as_owner(psprintf("UPDATE migrate.migration m"
-								  " SET last_error = $2::jsonb,"
-								  "     state = CASE WHEN $3 = 'apply' AND m.state <> 'applied'"
-								  "                  THEN 'failed' ELSE m.state END"
-								  " WHERE m.version = (SELECT version FROM migrate.migration"
-								  "                    WHERE version = $1 FOR UPDATE%s)",
-								  wait ? "" : " SKIP LOCKED"),
-						 3, argtypes, values, NULL, SPI_OK_UPDATE);
+									  " SET last_error = $2::jsonb,"
+									  "     state = CASE WHEN $3 = 'apply' AND m.state <> 'applied'"
+									  "                  THEN 'failed' ELSE m.state END"
+									  " WHERE m.version = (SELECT version FROM migrate.migration"
+									  "                    WHERE version = $1 FOR UPDATE%s)",
+									  wait ? "" : " SKIP LOCKED"),
+							 3, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 /* whether a spooled record's history row is there already (see above) */
@@ -318,9 +318,9 @@ already_recorded(FailureRecord *rec)
 	values[1] = CStringGetTextDatum(rec->action);
 	values[2] = TimestampTzGetDatum(rec->started_at);
 	migrate_spi_run_as_owner("SELECT FROM migrate.event e"
-						 " WHERE e.version = $1 AND e.action = $2 AND e.started_at = $3"
-						 " AND e.outcome = 'failure'",
-						 3, argtypes, values, NULL, SPI_OK_SELECT);
+							 " WHERE e.version = $1 AND e.action = $2 AND e.started_at = $3"
+							 " AND e.outcome = 'failure'",
+							 3, argtypes, values, NULL, SPI_OK_SELECT);
 	return SPI_processed > 0;
 }
 
