@@ -535,7 +535,7 @@ record_run(const DueSchedule *s, const char *outcome, int applied,
 		migrate_json_add_text(&detail, "stopped_at", stopped_at);
 	if (reason)
 		migrate_json_add_text(&detail, "reason", reason);
-	migrate_json_end_object(&detail);
+	migrate_json_end(&detail);
 
 	event.action = "run";
 	event.outcome = outcome;

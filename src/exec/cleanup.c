@@ -118,8 +118,7 @@ migrate_invalid_indexes_before(const char *sql)
 	bool		creates;
 	Oid			table;
 
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
 	table = concurrent_build_table(sql, &creates);
 	if (OidIsValid(table))
 	{
@@ -129,9 +128,7 @@ migrate_invalid_indexes_before(const char *sql)
 		before = list_copy(before);
 		SPI_finish();
 	}
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 	return before;
 }
 
@@ -147,8 +144,7 @@ migrate_leftover_indexes(const char *sql, List *before)
 	bool		creates;
 	Oid			table;
 
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
 	table = concurrent_build_table(sql, &creates);
 	if (OidIsValid(table))
 	{
@@ -177,9 +173,7 @@ migrate_leftover_indexes(const char *sql, List *before)
 		}
 		SPI_finish();
 	}
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 	return leftovers;
 }
 
@@ -195,10 +189,9 @@ migrate_drop_leftovers(const char *sql, List *leftovers)
 	ListCell   *lc;
 	bool		creates;
 
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	(void) concurrent_build_table(sql, &creates);
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 	if (!creates)
 		return;
 
@@ -312,8 +305,7 @@ migrate_prepare_resumed_statement(const char *sql)
 	char	   *index_name = NULL;
 	bool		done = false;
 
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
 	parsed = pg_parse_query(sql);
 	stmt = list_length(parsed) == 1 ? linitial_node(RawStmt, parsed)->stmt : NULL;
 	if (stmt != NULL && IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
@@ -335,9 +327,7 @@ migrate_prepare_resumed_statement(const char *sql)
 			 ((DropStmt *) stmt)->removeType == OBJECT_INDEX &&
 			 ((DropStmt *) stmt)->concurrent && !((DropStmt *) stmt)->missing_ok)
 		done = dropped_indexes_gone((DropStmt *) stmt);
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 
 	if (drop != NULL)
 	{
@@ -378,9 +368,9 @@ migrate_leftovers_json(List *leftovers)
 		migrate_json_add_text(&b, "index", leftover->name);
 		migrate_json_add_bool(&b, "dropped", leftover->dropped);
 		migrate_json_add_text(&b, "command", leftover->command);
-		migrate_json_end_object(&b);
+		migrate_json_end(&b);
 	}
-	migrate_json_end_array(&b);
-	migrate_json_end_object(&b);
+	migrate_json_end(&b);
+	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }

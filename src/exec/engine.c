@@ -165,7 +165,7 @@ migrate_run_detail(const RunContext *context)
 	migrate_json_add_text(&b, "by", context->worker ? context->worker : "scheduler");
 	if (context->schedule)
 		migrate_json_add_text(&b, "schedule", context->schedule);
-	migrate_json_end_object(&b);
+	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }
 
@@ -237,7 +237,7 @@ migrate_error_json(const RunState *state, const ErrorData *edata, const Jsonb *e
 	}
 	if (extra)
 		migrate_json_add_fields(&b, extra);
-	migrate_json_end_object(&b);
+	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }
 
@@ -349,7 +349,7 @@ record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
 	migrate_json_begin_object(&detail, NULL);
 	migrate_json_add_text(&detail, "reason", "precondition does not hold");
 	migrate_json_add_text(&detail, "statement", statement);
-	migrate_json_end_object(&detail);
+	migrate_json_end(&detail);
 	event.outcome = "skipped";
 	event.detail = migrate_json_finish(&detail);
 	migrate_insert_event(&event);
@@ -541,7 +541,7 @@ record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
 							  state->current ? state->current->version : "");
 		migrate_json_add_text(&detail, "error", edata->message ? edata->message : "");
 	}
-	migrate_json_end_object(&detail);
+	migrate_json_end(&detail);
 	event.action = "dry run";
 	event.outcome = edata ? "failure" : "success";
 	event.role = state->role;

@@ -304,13 +304,13 @@ restore_caller_identity(HandoffRequest *req)
 
 	/* the GUCs below cannot be set within a security-definer context */
 	SetUserIdAndSecContext(GetOuterUserId(), 0);
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	SetConfigOption("session_authorization", GetUserNameFromId(req->session_user, false),
 					PGC_SUSET, PGC_S_SESSION);
 	if (req->outer_user != req->session_user)
 		role = GetUserNameFromId(req->outer_user, false);
 	SetConfigOption("role", role, PGC_SUSET, PGC_S_SESSION);
-	CommitTransactionCommand();
+	migrate_work_end(TopMemoryContext);
 	SetUserIdAndSecContext(req->current_user, req->sec_context);
 }
 
@@ -349,9 +349,9 @@ static void
 reset_to_caller(void)
 {
 	/* in a transaction, so that check hooks may look at the catalog */
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	ResetAllOptions();
-	CommitTransactionCommand();
+	migrate_work_end(TopMemoryContext);
 	restore_caller(caller_request, caller_search_path);
 }
 

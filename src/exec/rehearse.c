@@ -141,7 +141,7 @@ add_difference(MigrateJsonBuilder *b, const char *change, const SnapObject *o,
 	migrate_json_add_text(b, "identity", o->identity);
 	migrate_json_add_text(b, "expected", before);
 	migrate_json_add_text(b, "found", after);
-	migrate_json_end_object(b);
+	migrate_json_end(b);
 }
 
 /*
@@ -189,7 +189,7 @@ diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 			j++;
 		}
 	}
-	migrate_json_end_array(&b);
+	migrate_json_end(&b);
 	return differ ? migrate_json_finish(&b) : NULL;
 }
 

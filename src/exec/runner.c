@@ -136,7 +136,7 @@ record_commit_failure(MigrationInfo *m, Direction direction, const RunContext *c
 	state.started_at = started;
 	migrate_json_begin_object(&at, NULL);
 	migrate_json_add_text(&at, "at", "commit");
-	migrate_json_end_object(&at);
+	migrate_json_end(&at);
 	error = migrate_error_json(&state, edata, migrate_json_finish(&at));
 	event = migrate_failure_event(&state, error);
 	migrate_insert_event(&event);

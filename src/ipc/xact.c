@@ -14,11 +14,11 @@
  *
  *  - migrate_work_begin() / migrate_work_end(): the unit of work of a
  *	  background worker (the launcher, the schedulers, the scheduled and
- *	  apply workers, the failure recorder), as worker_spi does it: the
- *	  statement start time, a transaction, and when asked for (flags) a
- *	  snapshot and an SPI connection for queries; then SPI_finish,
- *	  PopActiveSnapshot and commit, back in a memory context that outlives
- *	  the transaction.  MIGRATE_WORK_READ_WRITE makes the transaction
+ *	  apply workers, the failure recorder, and the apply worker's cleanup
+ *	  of leftover indexes), as worker_spi does it: the statement start
+ *	  time, a transaction, and when asked for (flags) an active snapshot,
+ *	  and SPI connected for queries; then SPI_finish, PopActiveSnapshot and
+ *	  commit, back in a memory context that outlives the transaction.  MIGRATE_WORK_READ_WRITE makes the transaction
  *	  writable before its first snapshot, where the database defaults to
  *	  read only: migrate's own bookkeeping must not fail where a migration
  *	  did.  Units do not nest.  An error between the two is the caller's to
@@ -79,7 +79,8 @@ migrate_spi_connect_ext(int options)
 
 /*
  * Begin a worker's unit of work: a transaction, writable if the flags say
- * so, with a snapshot and SPI connected if they ask for SPI.
+ * so, with an active snapshot if they ask for one, and SPI connected if
+ * they ask for SPI.
  */
 void
 migrate_work_begin(int flags)
@@ -91,11 +92,10 @@ migrate_work_begin(int flags)
 	if (flags & MIGRATE_WORK_READ_WRITE)
 		(void) set_config_option("transaction_read_only", "off", PGC_USERSET,
 								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-	if (flags & MIGRATE_WORK_SPI)
-	{
+	if (flags & MIGRATE_WORK_SNAPSHOT)
 		PushActiveSnapshot(GetTransactionSnapshot());
+	if ((flags & MIGRATE_WORK_SPI) == MIGRATE_WORK_SPI)
 		migrate_spi_connect();
-	}
 }
 
 /*
@@ -105,11 +105,10 @@ migrate_work_begin(int flags)
 void
 migrate_work_end(MemoryContext keep)
 {
-	if (work_flags & MIGRATE_WORK_SPI)
-	{
+	if ((work_flags & MIGRATE_WORK_SPI) == MIGRATE_WORK_SPI)
 		SPI_finish();
+	if (work_flags & MIGRATE_WORK_SNAPSHOT)
 		PopActiveSnapshot();
-	}
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(keep);
 	work_flags = MIGRATE_WORK_PLAIN;

@@ -19,8 +19,11 @@
 typedef enum MigrateWorkFlags
 {
 	MIGRATE_WORK_PLAIN = 0,		/* a transaction only: catalog lookups */
-	MIGRATE_WORK_SPI = 1 << 0,	/* a snapshot and an SPI connection */
-	MIGRATE_WORK_READ_WRITE = 1 << 1	/* writable even where the database
+	MIGRATE_WORK_SNAPSHOT = 1 << 0, /* an active snapshot: parsing, lookups
+									 * by name */
+	MIGRATE_WORK_SPI = (1 << 1) | MIGRATE_WORK_SNAPSHOT,	/* a snapshot and
+															 * SPI: queries */
+	MIGRATE_WORK_READ_WRITE = 1 << 2	/* writable even where the database
 										 * defaults to read only */
 } MigrateWorkFlags;
 

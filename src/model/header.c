@@ -433,7 +433,7 @@ add_json_list(MigrateJsonBuilder *b, const char *key, List *items, bool nil_is_n
 	migrate_json_begin_array(b, key);
 	foreach(lc, items)
 		migrate_json_add_text(b, NULL, lfirst(lc));
-	migrate_json_end_array(b);
+	migrate_json_end(b);
 }
 
 /* a header flag: true, false, or null when the header does not say */
@@ -496,7 +496,7 @@ migrate_header_to_json(const MigrationHeader *header)
 						  plain_interval(header->estimated_duration) : NULL);
 	add_json_list(&b, "environments", header->environments, true);
 	add_json_header_bool(&b, "transaction", header->transactional);
-	migrate_json_end_object(&b);
+	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }
 

@@ -14,8 +14,9 @@
  *
  * Use: a MigrateJsonBuilder starts zeroed; begin the outermost object (or
  * array) with a NULL key, add keys, nest objects and arrays (each with the
- * key it goes under, or a NULL key for an element of an array), end them,
- * then migrate_json_finish() returns the Jsonb.  Inside an array every
+ * key it goes under, or a NULL key for an element of an array), end each
+ * (migrate_json_end closes the innermost), then migrate_json_finish()
+ * returns the Jsonb.  Inside an array every
  * "key" argument must be NULL: the value becomes an element.  Strings are
  * copied as they are added, so the caller's may go away before the end.
  *
@@ -66,6 +67,15 @@ push_scalar(MigrateJsonBuilder *b, const char *key, JsonbValue *value)
 	(void) pushJsonbValue(&b->state, token, value);
 }
 
+/* open an object or array ("token") under "key", or as the outermost */
+static void
+open_container(MigrateJsonBuilder *b, const char *key, JsonbIteratorToken token)
+{
+	if (b->state != NULL)
+		(void) push_key(b, key);
+	(void) pushJsonbValue(&b->state, token, NULL);
+}
+
 /*
  * Open an object under "key" (NULL: the outermost object, or an element
  * of the enclosing array).
@@ -73,32 +83,27 @@ push_scalar(MigrateJsonBuilder *b, const char *key, JsonbValue *value)
 void
 migrate_json_begin_object(MigrateJsonBuilder *b, const char *key)
 {
-	if (b->state != NULL)
-		(void) push_key(b, key);
-	(void) pushJsonbValue(&b->state, WJB_BEGIN_OBJECT, NULL);
-}
-
-/* close the innermost object; closing the outermost completes the document */
-void
-migrate_json_end_object(MigrateJsonBuilder *b)
-{
-	b->result = pushJsonbValue(&b->state, WJB_END_OBJECT, NULL);
+	open_container(b, key, WJB_BEGIN_OBJECT);
 }
 
 /* open an array under "key", as migrate_json_begin_object() does an object */
 void
 migrate_json_begin_array(MigrateJsonBuilder *b, const char *key)
 {
-	if (b->state != NULL)
-		(void) push_key(b, key);
-	(void) pushJsonbValue(&b->state, WJB_BEGIN_ARRAY, NULL);
+	open_container(b, key, WJB_BEGIN_ARRAY);
 }
 
-/* close the innermost array */
+/*
+ * Close the innermost object or array; closing the outermost completes the
+ * document.
+ */
 void
-migrate_json_end_array(MigrateJsonBuilder *b)
+migrate_json_end(MigrateJsonBuilder *b)
 {
-	b->result = pushJsonbValue(&b->state, WJB_END_ARRAY, NULL);
+	JsonbIteratorToken token = b->state->contVal.type == jbvObject ?
+		WJB_END_OBJECT : WJB_END_ARRAY;
+
+	b->result = pushJsonbValue(&b->state, token, NULL);
 }
 
 /* a string, or JSON null when "value" is NULL */
@@ -229,6 +234,6 @@ migrate_json_error_object(int sqlerrcode, const char *message)
 
 	migrate_json_begin_object(&b, NULL);
 	migrate_json_add_error(&b, sqlerrcode, message, NULL, NULL);
-	migrate_json_end_object(&b);
+	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }

@@ -24,9 +24,8 @@ typedef struct MigrateJsonBuilder
 #define MIGRATE_JSON_BUILDER {NULL, NULL}
 
 extern void migrate_json_begin_object(MigrateJsonBuilder *b, const char *key);
-extern void migrate_json_end_object(MigrateJsonBuilder *b);
 extern void migrate_json_begin_array(MigrateJsonBuilder *b, const char *key);
-extern void migrate_json_end_array(MigrateJsonBuilder *b);
+extern void migrate_json_end(MigrateJsonBuilder *b);
 extern void migrate_json_add_text(MigrateJsonBuilder *b, const char *key, const char *value);
 extern void migrate_json_add_int(MigrateJsonBuilder *b, const char *key, int64 value);
 extern void migrate_json_add_bool(MigrateJsonBuilder *b, const char *key, bool value);

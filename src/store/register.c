@@ -385,7 +385,7 @@ change_detail(const RegisteredRow *row, const char *checksum, const char *down_c
 		migrate_json_add_text(&b, "previous_applied_checksum", row->applied_checksum);
 	migrate_json_add_text(&b, "checksum", checksum);
 	migrate_json_add_text(&b, "down_checksum", down_checksum);
-	migrate_json_end_object(&b);
+	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }
 
