@@ -544,7 +544,7 @@ record_run(const DueSchedule *s, const char *outcome, int applied,
 	event.duration_us = GetCurrentTimestamp() - started;
 	event.detail = migrate_json_finish(&detail);
 	if (message)
-		event.error = migrate_json_error_object(sqlerrcode, message);
+		event.error = migrate_json_build_error(sqlerrcode, message);
 	migrate_insert_event(&event);
 }
 

@@ -228,7 +228,7 @@ migrate_json_finish(MigrateJsonBuilder *b)
 
 /* {"sqlstate": ..., "message": ...}: an error with nothing more to say */
 Jsonb *
-migrate_json_error_object(int sqlerrcode, const char *message)
+migrate_json_build_error(int sqlerrcode, const char *message)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 

@@ -36,6 +36,6 @@ extern void migrate_json_add_error(MigrateJsonBuilder *b, int sqlerrcode,
 								   const char *message, const char *detail,
 								   const char *hint);
 extern Jsonb *migrate_json_finish(MigrateJsonBuilder *b);
-extern Jsonb *migrate_json_error_object(int sqlerrcode, const char *message);
+extern Jsonb *migrate_json_build_error(int sqlerrcode, const char *message);
 
 #endif							/* MIGRATE_JSONBUILD_H */
