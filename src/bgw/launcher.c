@@ -67,6 +67,7 @@
 #include "ipc/dynworker.h"
 #include "guc.h"
 #include "ipc/shmem.h"
+#include "ipc/xact.h"
 #include "bgw/launcher.h"
 
 /* how long an "idle" answer (no extension, no schedule) is trusted */
@@ -155,7 +156,7 @@ candidate_databases(void)
 	TableScanDesc scan;
 	HeapTuple	tuple;
 
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	rel = table_open(DatabaseRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -175,8 +176,7 @@ candidate_databases(void)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 	return result;
 }
 

@@ -80,7 +80,6 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -91,11 +90,14 @@
 #include "store/durable.h"
 #include "guc.h"
 #include "store/lock.h"
+#include "store/spi.h"
 #include "exec/plan.h"
 #include "ipc/progress.h"
 #include "exec/runner.h"
 #include "bgw/schedworker.h"
 #include "ipc/shmem.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
 #include "bgw/launcher.h"
 
 PG_FUNCTION_INFO_V1(migrate_wake);
@@ -162,16 +164,6 @@ lappend_in(MemoryContext context, List *list, void *datum)
 	return list;
 }
 
-static void
-spi_exec(const char *sql, int nargs, Oid *argtypes, Datum *values, const char *nulls,
-		 int expected)
-{
-	int			rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "scheduler query failed: %s", SPI_result_code_string(rc));
-}
-
 static char *
 spi_text_copy(int row, int column, MemoryContext keep)
 {
@@ -194,7 +186,7 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 	bool		isnull;
 
 	*sleep_ms = migrate_naptime * 1000L;
-	spi_exec("SELECT s.name, s.target, s.environment, s.require_approval, s.last_outcome,"
+	migrate_spi_run_pinned("SELECT s.name, s.target, s.environment, s.require_approval, s.last_outcome,"
 			 " s.next_run_at OPERATOR(pg_catalog.<=) pg_catalog.now(),"
 			 " CASE WHEN pg_catalog.isfinite(s.next_run_at) THEN"
 			 "  pg_catalog.ceil(pg_catalog.date_part('epoch',"
@@ -205,7 +197,7 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 			 " WHERE s.enabled"
 			 " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)"
 			 " ORDER BY s.next_run_at, s.name",
-			 0, NULL, NULL, NULL, SPI_OK_SELECT);
+			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -247,11 +239,11 @@ read_window(DueSchedule *s)
 	bool		no_window;
 	Datum		window_end;
 
-	spi_exec("SELECT migrate.window_end_at(pg_catalog.now(), s.window_start, s.window_end,"
+	migrate_spi_run_pinned("SELECT migrate.window_end_at(pg_catalog.now(), s.window_start, s.window_end,"
 			 "                            s.timezone),"
 			 " s.window_start IS NULL"
 			 " FROM migrate.schedule s WHERE s.name OPERATOR(pg_catalog.=) $1",
-			 1, argtypes, values, NULL, SPI_OK_SELECT);
+			 1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 	{
 		s->in_window = false;	/* unscheduled meanwhile */
@@ -282,14 +274,14 @@ advance_schedule(const char *name, const char *outcome, const char *waiting_for,
 	values[1] = CStringGetTextDatum(outcome);
 	migrate_set_text_arg(values, nulls, 2, waiting_for);
 	values[3] = BoolGetDatum(again);
-	spi_exec("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
+	migrate_spi_run_pinned("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
 			 " waiting_for = $3,"
 			 " next_run_at = CASE WHEN $4 THEN next_run_at"
 			 "                    WHEN every IS NOT NULL"
 			 "                    THEN pg_catalog.now() OPERATOR(pg_catalog.+) every"
 			 "                    ELSE migrate.cron_next(cron, pg_catalog.now(), timezone) END"
 			 " WHERE name OPERATOR(pg_catalog.=) $1",
-			 4, argtypes, values, nulls, SPI_OK_UPDATE);
+			 4, argtypes, values, nulls, false, SPI_OK_UPDATE);
 }
 
 /*
@@ -302,11 +294,11 @@ park_broken_schedule(const char *name, const char *outcome)
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2] = {CStringGetTextDatum(name), CStringGetTextDatum(outcome)};
 
-	spi_exec("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
+	migrate_spi_run_pinned("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
 			 " waiting_for = NULL,"
 			 " next_run_at = pg_catalog.now() OPERATOR(pg_catalog.+) '1 minute'::pg_catalog.interval"
 			 " WHERE name OPERATOR(pg_catalog.=) $1",
-			 2, argtypes, values, NULL, SPI_OK_UPDATE);
+			 2, argtypes, values, NULL, false, SPI_OK_UPDATE);
 }
 
 /*
@@ -349,9 +341,9 @@ approved_by(const char *version)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
 
-	spi_exec("SELECT m.approved_by FROM migrate.migration m"
+	migrate_spi_run_pinned("SELECT m.approved_by FROM migrate.migration m"
 			 " WHERE m.version OPERATOR(pg_catalog.=) $1",
-			 1, argtypes, values, NULL, SPI_OK_SELECT);
+			 1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -437,13 +429,13 @@ database_is_read_only(void)
 	Datum		values[1] = {ObjectIdGetDatum(MyDatabaseId)};
 	bool		read_only = false;
 
-	spi_exec("SELECT pg_catalog.split_part(c, '=', 2)"
+	migrate_spi_run_pinned("SELECT pg_catalog.split_part(c, '=', 2)"
 			 " FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c"
 			 " WHERE s.setdatabase OPERATOR(pg_catalog.=) $1"
 			 " AND s.setrole OPERATOR(pg_catalog.=) 0::pg_catalog.oid"
 			 " AND pg_catalog.split_part(c, '=', 1) OPERATOR(pg_catalog.=)"
 			 "     'default_transaction_read_only'",
-			 1, argtypes, values, NULL, SPI_OK_SELECT);
+			 1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 1)
 	{
 		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -533,41 +525,26 @@ record_run(const DueSchedule *s, const char *outcome, int applied,
 		   const char *message, TimestampTz started)
 {
 	MigrationEvent event = {0};
-	StringInfoData detail;
-	StringInfoData errjson;
+	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"by\": \"scheduler\", \"schedule\": ");
-	escape_json(&detail, s->name);
-	appendStringInfo(&detail, ", \"applied\": %d", applied);
+	migrate_json_begin_object(&detail, NULL);
+	migrate_json_add_text(&detail, "by", "scheduler");
+	migrate_json_add_text(&detail, "schedule", s->name);
+	migrate_json_add_int(&detail, "applied", applied);
 	if (stopped_at)
-	{
-		appendStringInfoString(&detail, ", \"stopped_at\": ");
-		escape_json(&detail, stopped_at);
-	}
+		migrate_json_add_text(&detail, "stopped_at", stopped_at);
 	if (reason)
-	{
-		appendStringInfoString(&detail, ", \"reason\": ");
-		escape_json(&detail, reason);
-	}
-	appendStringInfoChar(&detail, '}');
+		migrate_json_add_text(&detail, "reason", reason);
+	migrate_json_end(&detail);
 
 	event.action = "run";
 	event.outcome = outcome;
 	event.role = migrate_current_role();
 	event.started_at = started;
 	event.duration_us = GetCurrentTimestamp() - started;
-	event.detail = detail.data;
+	event.detail = migrate_json_finish(&detail);
 	if (message)
-	{
-		initStringInfo(&errjson);
-		appendStringInfoString(&errjson, "{\"sqlstate\": ");
-		escape_json(&errjson, unpack_sql_state(sqlerrcode));
-		appendStringInfoString(&errjson, ", \"message\": ");
-		escape_json(&errjson, message);
-		appendStringInfoChar(&errjson, '}');
-		event.error = errjson.data;
-	}
+		event.error = migrate_json_build_error(sqlerrcode, message);
 	migrate_insert_event(&event);
 }
 
@@ -734,21 +711,20 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	bool		moved_on;
 
 	/* lock for the whole run, or try again after naptime */
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	holding_lock = migrate_lock_session_try();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(keep);
+	migrate_work_end(keep);
 	if (!holding_lock)
 		return false;
 
 	pgstat_report_activity(STATE_RUNNING, psprintf("running schedule %s", s->name));
 	PG_TRY();
 	{
-		migrate_begin_work();
+		migrate_work_begin(MIGRATE_WORK_SPI);
 		read_only = database_is_read_only();
 		if (!read_only)
 			plan_run(s, run, keep);
-		migrate_end_work(keep);
+		migrate_work_end(keep);
 	}
 	PG_CATCH();
 	{
@@ -775,7 +751,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 		run_workers(s, run, keep);
 	}
 
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	if (plan_error != NULL)
 	{
 		record_run(s, "failure", 0, NULL, "could not plan", plan_error->sqlerrcode,
@@ -785,7 +761,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	}
 	else
 		moved_on = finish_run(s, run, started);
-	migrate_end_work(keep);
+	migrate_work_end(keep);
 
 	migrate_lock_session_release();
 	holding_lock = false;
@@ -805,13 +781,13 @@ record_broken_schedule(const DueSchedule *s, const ErrorData *edata, MemoryConte
 
 	PG_TRY();
 	{
-		migrate_begin_work();
+		migrate_work_begin(MIGRATE_WORK_SPI);
 		if (!last_outcome_was(s, outcome))
 			record_run(s, "failure", 0, NULL, "the schedule could not be evaluated",
 					   edata->sqlerrcode, edata->message ? edata->message : "",
 					   GetCurrentTimestamp());
 		park_broken_schedule(s->name, outcome);
-		migrate_end_work(keep);
+		migrate_work_end(keep);
 	}
 	PG_CATCH();
 	{
@@ -840,11 +816,11 @@ run_due_schedule(DueSchedule *s, MemoryContext keep)
 
 	PG_TRY();
 	{
-		migrate_begin_work();
+		migrate_work_begin(MIGRATE_WORK_SPI);
 		read_window(s);
 		if (!s->gone && !s->in_window)
 			advance_schedule(s->name, "outside window", NULL, false);
-		migrate_end_work(keep);
+		migrate_work_end(keep);
 		if (!s->gone && s->in_window)
 			moved_on = run_schedule(s, keep);
 	}
@@ -873,6 +849,7 @@ run_due_schedule(DueSchedule *s, MemoryContext keep)
 static bool
 extension_installed(void)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	bool		installed;
 
 	/*
@@ -885,9 +862,9 @@ extension_installed(void)
 		migrate_shared->schedulers[my_slot].generation = migrate_shared->wake_generation;
 	LWLockRelease(migrate_shared->lock);
 
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	installed = OidIsValid(get_extension_oid("migrate", true));
-	CommitTransactionCommand();
+	migrate_work_end(caller);
 	return installed;
 }
 
@@ -932,12 +909,12 @@ has_enabled_schedule(void)
 	bool		found;
 	bool		isnull;
 
-	migrate_begin_work();
-	spi_exec("SELECT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)",
-			 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_spi_run_pinned("SELECT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)",
+			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 									   &isnull));
-	migrate_end_work(caller);
+	migrate_work_end(caller);
 
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 	if (my_slot >= 0)
@@ -981,9 +958,9 @@ scheduler_round(MemoryContext keep)
 		exit_without_extension();
 	MemoryContextSwitchTo(keep);
 
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	due = read_due_schedules(keep, &sleep_ms);
-	migrate_end_work(keep);
+	migrate_work_end(keep);
 
 	foreach(lc, due)
 	{

@@ -67,6 +67,7 @@
 #include "store/lock.h"
 #include "exec/noparallel.h"
 #include "exec/runner.h"
+#include "ipc/xact.h"
 #include "bgw/schedworker.h"
 
 #define RESULT_MESSAGE_LEN 1024
@@ -236,7 +237,7 @@ changed_since_planned(const ScheduledRun *run)
 	int			count;
 	char	   *why = NULL;
 
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	registry = migrate_load_registry(&count);
 	m = migrate_find_migration(registry, count, version);
 	if (m != NULL && !migrate_is_applied(m))
@@ -256,7 +257,7 @@ changed_since_planned(const ScheduledRun *run)
 		if (why != NULL)
 			why = MemoryContextStrdup(TopMemoryContext, why);
 	}
-	migrate_end_work(TopMemoryContext);
+	migrate_work_end(TopMemoryContext);
 	return why;
 }
 
@@ -361,9 +362,9 @@ migrate_schedworker_main(Datum main_arg)
 		proc_exit(0);
 	}
 
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	locked = migrate_lock_session_try();
-	CommitTransactionCommand();
+	migrate_work_end(TopMemoryContext);
 	if (!locked)
 	{
 		report(run, SCHEDRUN_LOCK_BUSY, NULL);

@@ -32,6 +32,7 @@
 #include "exec/handoff.h"
 #include "store/lock.h"
 #include "exec/plan.h"
+#include "ipc/xact.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_revert);
@@ -147,8 +148,7 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	check_read_write(direction);
 	migrate_lock_acquire();
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	migrate_spi_connect();
 	registry = migrate_load_registry(&count);
 	if (direction == DIRECTION_UP)
 		plan = migrate_plan_apply(registry, count, target);

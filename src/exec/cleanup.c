@@ -40,7 +40,6 @@
 #include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -49,6 +48,9 @@
 #include "exec/cleanup.h"
 #include "exec/topstmt.h"
 #include "model/classify.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
+#include "store/spi.h"
 
 /*
  * The one statement of "sql", classified; false when "sql" does not hold
@@ -102,10 +104,9 @@ invalid_indexes_of(Oid table)
 	Datum		values[1] = {ObjectIdGetDatum(table)};
 	List	   *result = NIL;
 
-	if (SPI_execute_with_args("SELECT indexrelid FROM pg_catalog.pg_index"
-							  " WHERE indrelid OPERATOR(pg_catalog.=) $1 AND NOT indisvalid",
-							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_index");
+	migrate_spi_run_pinned("SELECT indexrelid FROM pg_catalog.pg_index"
+						   " WHERE indrelid OPERATOR(pg_catalog.=) $1 AND NOT indisvalid",
+						   1, argtypes, values, NULL, true, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -130,21 +131,17 @@ migrate_invalid_indexes_before(const char *sql)
 	bool		creates;
 	Oid			table;
 
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
 	table = concurrent_build_table(sql, &creates);
 	if (OidIsValid(table))
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		migrate_spi_connect();
 		before = invalid_indexes_of(table);
 		MemoryContextSwitchTo(caller);
 		before = list_copy(before);
 		SPI_finish();
 	}
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 	return before;
 }
 
@@ -160,16 +157,14 @@ migrate_leftover_indexes(const char *sql, List *before)
 	bool		creates;
 	Oid			table;
 
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
 	table = concurrent_build_table(sql, &creates);
 	if (OidIsValid(table))
 	{
 		List	   *now;
 		ListCell   *lc;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		migrate_spi_connect();
 		now = invalid_indexes_of(table);
 		foreach(lc, now)
 		{
@@ -191,9 +186,7 @@ migrate_leftover_indexes(const char *sql, List *before)
 		}
 		SPI_finish();
 	}
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 	return leftovers;
 }
 
@@ -209,10 +202,9 @@ migrate_drop_leftovers(const char *sql, List *leftovers)
 	ListCell   *lc;
 	bool		creates;
 
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	(void) concurrent_build_table(sql, &creates);
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 	if (!creates)
 		return;
 
@@ -326,8 +318,7 @@ migrate_prepare_resumed_statement(const char *sql)
 	char	   *index_name = NULL;
 	bool		done = false;
 
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
 	if (!classify_single_statement(sql, &stmt, &classified))
 		classified.concurrent_index = MIGRATE_CONCURRENT_NONE;
 	if (classified.concurrent_index == MIGRATE_CONCURRENT_CREATE)
@@ -348,9 +339,7 @@ migrate_prepare_resumed_statement(const char *sql)
 	else if (classified.concurrent_index == MIGRATE_CONCURRENT_DROP &&
 			 !castNode(DropStmt, stmt)->missing_ok)
 		done = dropped_indexes_gone(castNode(DropStmt, stmt));
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(caller);
+	migrate_work_end(caller);
 
 	if (drop != NULL)
 	{
@@ -371,28 +360,29 @@ migrate_prepare_resumed_statement(const char *sql)
 	return done;
 }
 
-/* the leftovers as a JSON array, for the failure record */
-char *
+/*
+ * The leftovers for the failure record: {"invalid_indexes": [{"index",
+ * "dropped", "command"}, ...]}, whose key the record takes over.
+ */
+Jsonb *
 migrate_leftovers_json(List *leftovers)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 	ListCell   *lc;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "\"invalid_indexes\": [");
+	migrate_json_begin_object(&b, NULL);
+	migrate_json_begin_array(&b, "invalid_indexes");
 	foreach(lc, leftovers)
 	{
 		LeftoverIndex *leftover = lfirst(lc);
 
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"index\": ");
-		escape_json(&buf, leftover->name);
-		appendStringInfo(&buf, ", \"dropped\": %s, \"command\": ",
-						 leftover->dropped ? "true" : "false");
-		escape_json(&buf, leftover->command);
-		appendStringInfoChar(&buf, '}');
+		migrate_json_begin_object(&b, NULL);
+		migrate_json_add_text(&b, "index", leftover->name);
+		migrate_json_add_bool(&b, "dropped", leftover->dropped);
+		migrate_json_add_text(&b, "command", leftover->command);
+		migrate_json_end(&b);
 	}
-	appendStringInfoChar(&buf, ']');
-	return buf.data;
+	migrate_json_end(&b);
+	migrate_json_end(&b);
+	return migrate_json_finish(&b);
 }

@@ -12,6 +12,7 @@
 #define MIGRATE_CLEANUP_H
 
 #include "nodes/pg_list.h"
+#include "utils/jsonb.h"
 
 /* an INVALID index left by a failed statement */
 typedef struct LeftoverIndex
@@ -24,7 +25,7 @@ typedef struct LeftoverIndex
 extern List *migrate_invalid_indexes_before(const char *sql);
 extern List *migrate_leftover_indexes(const char *sql, List *before);
 extern void migrate_drop_leftovers(const char *sql, List *leftovers);
-extern char *migrate_leftovers_json(List *leftovers);
+extern Jsonb *migrate_leftovers_json(List *leftovers);
 extern bool migrate_prepare_resumed_statement(const char *sql);
 
 #endif							/* MIGRATE_CLEANUP_H */

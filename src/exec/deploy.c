@@ -35,6 +35,7 @@
 #include "utils/timestamp.h"
 
 #include "store/lock.h"
+#include "ipc/xact.h"
 
 PG_FUNCTION_INFO_V1(migrate_deploy);
 
@@ -73,8 +74,7 @@ migrate_deploy(PG_FUNCTION_ARGS)
 				 errdetail("It waits for the migrate lock between transactions, holding no snapshot."),
 				 errhint("Run CALL migrate.deploy() on its own, outside BEGIN ... COMMIT and outside functions.")));
 
-	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	migrate_spi_connect_ext(SPI_OPT_NONATOMIC);
 
 	/* end CALL's transaction: from here on this backend holds no snapshot */
 	SPI_commit();

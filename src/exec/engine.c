@@ -39,9 +39,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/json.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "store/durable.h"
@@ -50,6 +48,8 @@
 #include "guc.h"
 #include "store/lock.h"
 #include "ipc/progress.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
 
 /* longest statement text shown in a CONTEXT line */
 #define CONTEXT_TEXT_LEN 80
@@ -154,23 +154,19 @@ migrate_load_parsed(RunState *state)
 }
 
 /* what history says about who ran it, or NULL for a plain call */
-char *
+Jsonb *
 migrate_run_detail(const RunContext *context)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
 	if (context == NULL || (context->schedule == NULL && context->worker == NULL))
 		return NULL;
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"by\": ");
-	escape_json(&buf, context->worker ? context->worker : "scheduler");
+	migrate_json_begin_object(&b, NULL);
+	migrate_json_add_text(&b, "by", context->worker ? context->worker : "scheduler");
 	if (context->schedule)
-	{
-		appendStringInfoString(&buf, ", \"schedule\": ");
-		escape_json(&buf, context->schedule);
-	}
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
+		migrate_json_add_text(&b, "schedule", context->schedule);
+	migrate_json_end(&b);
+	return migrate_json_finish(&b);
 }
 
 static void
@@ -220,46 +216,34 @@ migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outco
 }
 
 /*
- * The failed attempt as JSON, for migrate.event.error and last_error.
- * "extra_json" is more "key": value pairs to add, or NULL.
+ * The failed attempt, for migrate.event.error and last_error: the error
+ * and where in the script it happened.  "extra" is an object whose keys
+ * are added, or NULL.
  */
-char *
-migrate_error_json(const RunState *state, const ErrorData *edata, const char *extra_json)
+Jsonb *
+migrate_error_json(const RunState *state, const ErrorData *edata, const Jsonb *extra)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"sqlstate\": ");
-	escape_json(&buf, unpack_sql_state(edata->sqlerrcode));
-	appendStringInfoString(&buf, ", \"message\": ");
-	escape_json(&buf, edata->message ? edata->message : "");
-	if (edata->detail)
-	{
-		appendStringInfoString(&buf, ", \"detail\": ");
-		escape_json(&buf, edata->detail);
-	}
-	if (edata->hint)
-	{
-		appendStringInfoString(&buf, ", \"hint\": ");
-		escape_json(&buf, edata->hint);
-	}
-	appendStringInfo(&buf, ", \"script\": \"%s\"", migrate_script_name(state->direction));
+	migrate_json_begin_object(&b, NULL);
+	migrate_json_add_error(&b, edata->sqlerrcode, edata->message, edata->detail, edata->hint);
+	migrate_json_add_text(&b, "script", migrate_script_name(state->direction));
 	if (state->statement)
 	{
-		appendStringInfo(&buf, ", \"statement\": %d, \"line\": %d, \"statement_text\": ",
-						 state->statement->number,
-						 error_line(state, edata->internalpos));
-		escape_json(&buf, migrate_statement_text(state->script, state->statement));
+		migrate_json_add_int(&b, "statement", state->statement->number);
+		migrate_json_add_int(&b, "line", error_line(state, edata->internalpos));
+		migrate_json_add_text(&b, "statement_text",
+							  migrate_statement_text(state->script, state->statement));
 	}
-	if (extra_json)
-		appendStringInfo(&buf, ", %s", extra_json);
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
+	if (extra)
+		migrate_json_add_fields(&b, extra);
+	migrate_json_end(&b);
+	return migrate_json_finish(&b);
 }
 
 /* the history row of a failed attempt */
 MigrationEvent
-migrate_failure_event(const RunState *state, const char *error)
+migrate_failure_event(const RunState *state, Jsonb *error)
 {
 	MigrationEvent event = {0};
 
@@ -360,14 +344,14 @@ static void
 record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
 {
 	MigrationEvent event = migrate_failure_event(state, NULL);
-	StringInfoData detail;
+	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"reason\": \"precondition does not hold\", \"statement\": ");
-	escape_json(&detail, statement);
-	appendStringInfoChar(&detail, '}');
+	migrate_json_begin_object(&detail, NULL);
+	migrate_json_add_text(&detail, "reason", "precondition does not hold");
+	migrate_json_add_text(&detail, "statement", statement);
+	migrate_json_end(&detail);
 	event.outcome = "skipped";
-	event.detail = detail.data;
+	event.detail = migrate_json_finish(&detail);
 	migrate_insert_event(&event);
 	ereport(migrate_progress_level,
 			(errmsg("skipped migration %s \"%s\": its precondition does not hold",
@@ -478,8 +462,7 @@ run_migration(RunState *state, MigrateOutcome *outcome)
 	bool		dry_run = state->context->dry_run;
 	uint64		rows;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	migrate_spi_connect();
 	state->started_at = GetCurrentTimestamp();
 	if (!precondition_allows(state, outcome))
 	{
@@ -547,26 +530,73 @@ static void
 record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
 {
 	MigrationEvent event = {0};
-	StringInfoData detail;
+	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 
-	initStringInfo(&detail);
-	appendStringInfo(&detail, "{\"direction\": \"%s\", \"migrations\": %d",
-					 migrate_script_name(state->direction), list_length(plan));
+	migrate_json_begin_object(&detail, NULL);
+	migrate_json_add_text(&detail, "direction", migrate_script_name(state->direction));
+	migrate_json_add_int(&detail, "migrations", list_length(plan));
 	if (edata)
 	{
-		appendStringInfoString(&detail, ", \"failed_at\": ");
-		escape_json(&detail, state->current ? state->current->version : "");
-		appendStringInfoString(&detail, ", \"error\": ");
-		escape_json(&detail, edata->message ? edata->message : "");
+		migrate_json_add_text(&detail, "failed_at",
+							  state->current ? state->current->version : "");
+		migrate_json_add_text(&detail, "error", edata->message ? edata->message : "");
 	}
-	appendStringInfoChar(&detail, '}');
+	migrate_json_end(&detail);
 	event.action = "dry run";
 	event.outcome = edata ? "failure" : "success";
 	event.role = state->role;
 	event.started_at = GetCurrentTransactionStartTimestamp();
 	event.duration_us = -1;
-	event.detail = detail.data;
+	event.detail = migrate_json_finish(&detail);
 	migrate_insert_event(&event);
+}
+
+/* a plan run in one subtransaction (migrate_run_plan), and how it failed */
+typedef struct PlanRun
+{
+	List	   *plan;
+	RunState   *state;
+	MigrateOutcome *outcomes;	/* or NULL */
+	ErrorContextCallback *errcallback;
+	int			failed_index;	/* the migration running when it failed */
+	Jsonb	   *failure;		/* its failure record, or NULL */
+} PlanRun;
+
+/* run every migration of the plan, in the plan's subtransaction */
+static void
+run_plan_migrations(void *arg)
+{
+	PlanRun    *run = arg;
+	RunState   *state = run->state;
+	ListCell   *lc;
+
+	foreach(lc, run->plan)
+	{
+		state->current = lfirst(lc);
+		state->number = state->context->first + foreach_current_index(lc);
+		run->failed_index = foreach_current_index(lc);
+		run_migration(state, run->outcomes ? &run->outcomes[foreach_current_index(lc)] : NULL);
+		state->current = NULL;
+	}
+	migrate_set_running(false);
+	migrate_progress_end();
+}
+
+/* on error, before the subtransaction's rollback frees the parsed script */
+static void
+describe_plan_failure(void *arg, ErrorData *edata)
+{
+	PlanRun    *run = arg;
+
+	migrate_set_running(false);
+	migrate_progress_end();
+	/* describe the failure while the parsed script still exists ... */
+	if (run->state->current != NULL)
+		run->failure = migrate_error_json(run->state, edata, NULL);
+	/* ... which the rollback frees: nothing may look at it afterwards */
+	error_context_stack = run->errcallback->previous;
+	run->state->script = NULL;
+	run->state->statement = NULL;
 }
 
 /*
@@ -582,82 +612,37 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 				 MigrateOutcome *outcomes)
 {
 	MemoryContext fncontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	RunState   *state = palloc(sizeof(RunState));
-	ErrorData  *volatile edata = NULL;
-	char	   *volatile failure = NULL;
-	volatile int failed_index = -1;
+	ErrorData  *edata;
 	ErrorContextCallback errcallback;
 	bool		dry_run = context && context->dry_run;
+	PlanRun		run = {plan, state, outcomes, &errcallback, -1, NULL};
 
 	migrate_run_state_init(state, direction, context);
 	state->memory = fncontext;
 	if (dry_run)
 		migrate_warn_foreign_scripts(plan, "dry run");
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(fncontext);
 	migrate_push_run_context(state, &errcallback);
-
 	migrate_set_running(true);
-	PG_TRY();
-	{
-		ListCell   *lc;
-
-		foreach(lc, plan)
-		{
-			state->current = lfirst(lc);
-			state->number = state->context->first + foreach_current_index(lc);
-			failed_index = foreach_current_index(lc);
-			run_migration(state, outcomes ? &outcomes[foreach_current_index(lc)] : NULL);
-			state->current = NULL;
-		}
-		migrate_set_running(false);
-		migrate_progress_end();
-		if (dry_run)
-			RollbackAndReleaseCurrentSubTransaction();
-		else
-			ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(fncontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		migrate_set_running(false);
-		migrate_progress_end();
-		MemoryContextSwitchTo(fncontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		/* describe the failure while the parsed script still exists ... */
-		if (state->current != NULL)
-			failure = migrate_error_json(state, edata, NULL);
-		/* ... which the rollback frees: nothing may look at it afterwards */
-		error_context_stack = errcallback.previous;
-		state->script = NULL;
-		state->statement = NULL;
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(fncontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-
+	edata = migrate_subxact_run(run_plan_migrations, &run, !dry_run, describe_plan_failure);
 	error_context_stack = errcallback.previous;
 
 	if (dry_run)
 	{
-		if (edata != NULL && outcomes != NULL && failed_index >= 0)
+		if (edata != NULL && outcomes != NULL && run.failed_index >= 0)
 		{
-			outcomes[failed_index].attempted = true;
-			outcomes[failed_index].note = psprintf("dry run failed: %s", edata->message);
+			outcomes[run.failed_index].attempted = true;
+			outcomes[run.failed_index].note = psprintf("dry run failed: %s", edata->message);
 		}
 		record_dry_run(state, plan, edata);
 		return;
 	}
 	if (edata != NULL)
 	{
-		if (failure != NULL)
+		if (run.failure != NULL)
 		{
-			MigrationEvent event = migrate_failure_event(state, failure);
+			MigrationEvent event = migrate_failure_event(state, run.failure);
 
 			migrate_record_failure(&event);
 		}

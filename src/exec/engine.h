@@ -40,9 +40,9 @@ extern void migrate_push_run_context(RunState *state, ErrorContextCallback *call
 extern ParsedScript *migrate_load_parsed(RunState *state);
 extern void migrate_record_success(RunState *state, int64 duration_us,
 								   MigrateOutcome *outcome);
-extern char *migrate_error_json(const RunState *state, const ErrorData *edata,
-								const char *extra_json);
-extern MigrationEvent migrate_failure_event(const RunState *state, const char *error);
+extern Jsonb *migrate_error_json(const RunState *state, const ErrorData *edata,
+								 const Jsonb *extra);
+extern MigrationEvent migrate_failure_event(const RunState *state, Jsonb *error);
 extern int64 migrate_usecs_since(TimestampTz start);
 extern uint64 migrate_execute_statements(RunState *state);
 extern char *migrate_run_check(const char *version, const char *column, const char *what);

@@ -71,6 +71,7 @@
 #include "store/lock.h"
 #include "exec/noparallel.h"
 #include "exec/runner.h"
+#include "ipc/xact.h"
 
 #define HANDOFF_MAGIC		0x6d696772	/* "migr" */
 #define KEY_REQUEST			1
@@ -303,13 +304,13 @@ restore_caller_identity(HandoffRequest *req)
 
 	/* the GUCs below cannot be set within a security-definer context */
 	SetUserIdAndSecContext(GetOuterUserId(), 0);
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	SetConfigOption("session_authorization", GetUserNameFromId(req->session_user, false),
 					PGC_SUSET, PGC_S_SESSION);
 	if (req->outer_user != req->session_user)
 		role = GetUserNameFromId(req->outer_user, false);
 	SetConfigOption("role", role, PGC_SUSET, PGC_S_SESSION);
-	CommitTransactionCommand();
+	migrate_work_end(TopMemoryContext);
 	SetUserIdAndSecContext(req->current_user, req->sec_context);
 }
 
@@ -348,9 +349,9 @@ static void
 reset_to_caller(void)
 {
 	/* in a transaction, so that check hooks may look at the catalog */
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	ResetAllOptions();
-	CommitTransactionCommand();
+	migrate_work_end(TopMemoryContext);
 	restore_caller(caller_request, caller_search_path);
 }
 
@@ -405,7 +406,7 @@ migrate_apply_worker_main(Datum main_arg)
 	 * lock.c).  It can fail only if the caller has gone meanwhile and
 	 * somebody else took the lock.
 	 */
-	StartTransactionCommand();
+	migrate_work_begin(MIGRATE_WORK_PLAIN);
 	if (!migrate_lock_session_try())
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -413,7 +414,7 @@ migrate_apply_worker_main(Datum main_arg)
 						get_database_name(MyDatabaseId)),
 				 errdetail("The session that handed over the plan no longer holds it."),
 				 errhint("Nothing was run; make the call again.")));
-	CommitTransactionCommand();
+	migrate_work_end(TopMemoryContext);
 
 	context.total = req->nmigrations;
 	result = migrate_runner_run(versions, req->direction, &context, outcomes, 0);

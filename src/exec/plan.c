@@ -39,6 +39,7 @@
 #include "errors.h"
 #include "exec/plan.h"
 #include "model/order.h"
+#include "ipc/xact.h"
 
 PG_FUNCTION_INFO_V1(migrate_plan);
 
@@ -331,65 +332,61 @@ precondition_role(const MigrationInfo *m, char **why)
 	return role;
 }
 
+/* a precondition to run as its registrant, and what it said */
+typedef struct PreconditionRun
+{
+	const MigrationInfo *m;
+	Oid			role;
+	MemoryContext keep;
+	char	   *failed;			/* the statement that did not hold, or NULL */
+} PreconditionRun;
+
+/* run it as the role, security-restricted, its settings scoped to it */
+static void
+run_precondition_as_registrant(void *arg)
+{
+	PreconditionRun *run = arg;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	char	   *failed;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(run->role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
+	failed = migrate_run_check(run->m->version, "precondition_script", "precondition");
+	if (failed)
+		run->failed = MemoryContextStrdup(run->keep, failed);
+	AtEOXact_GUC(false, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
 /*
  * Whether the precondition holds now.  It runs with the privileges of the
  * role that registered it, never the caller's: looking must not run
  * someone else's code with your rights.  As for an index expression that
  * VACUUM evaluates, the switch is a security-restricted operation (no SET
  * ROLE, no temporary objects, nothing that outlives it), under a GUC nest
- * level, in a subtransaction that is rolled back whatever the check does.
+ * level, in a subtransaction that is rolled back whatever the check does
+ * (its abort restores the user and the settings after an error too).
  */
 static PreconditionLook
 precondition_now(const MigrationInfo *m)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	PreconditionLook look = {NULL, NULL, NULL};
-	char	   *volatile result = NULL;
-	Oid			role;
-	Oid			save_userid;
-	int			save_sec_context;
+	PreconditionRun run = {m, InvalidOid, CurrentMemoryContext, NULL};
+	ErrorData  *edata;
 
 	if (!m->has_precondition)
 		return look;
-	role = precondition_role(m, &look.not_checked);
-	if (!OidIsValid(role))
+	run.role = precondition_role(m, &look.not_checked);
+	if (!OidIsValid(run.role))
 		return look;
 	look.run_as = m->registered_by;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int			save_nestlevel;
-		char	   *failed;
-
-		SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
-		save_nestlevel = NewGUCNestLevel();
-		failed = migrate_run_check(m->version, "precondition_script", "precondition");
-		if (failed)
-			result = MemoryContextStrdup(oldcontext, failed);
-		AtEOXact_GUC(false, save_nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		/* the subtransaction's abort restores user and settings too */
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		result = psprintf("error: %s", edata->message);
-	}
-	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcontext);
-	CurrentResourceOwner = oldowner;
-	look.not_holding = result;
+	edata = migrate_subxact_run(run_precondition_as_registrant, &run, false, NULL);
+	look.not_holding = edata ? psprintf("error: %s", edata->message) : run.failed;
 	return look;
 }
 
@@ -408,8 +405,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	migrate_materialize_srf(fcinfo);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	migrate_spi_connect();
 	registry = migrate_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, target);
 

@@ -44,11 +44,9 @@
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -63,6 +61,8 @@
 #include "exec/topstmt.h"
 #include "model/classify.h"
 #include "model/version.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
 
 PG_FUNCTION_INFO_V1(migrate_rehearse);
 PG_FUNCTION_INFO_V1(migrate_rehearse_1_1);
@@ -97,7 +97,7 @@ typedef struct NotRehearsed
 typedef struct Finding
 {
 	const char *failed_step;	/* NULL when ok */
-	char	   *differences;	/* JSON array, or NULL */
+	Jsonb	   *differences;	/* array of differences, or NULL */
 	char	   *error;			/* message of a failed step, or NULL */
 	List	   *not_rehearsed;	/* of NotRehearsed, in the order met */
 	bool		noted[2];		/* up, down: its statements were noted */
@@ -149,40 +149,33 @@ compare_objects(const SnapObject *a, const SnapObject *b)
 	return cmp != 0 ? cmp : strcmp(a->identity, b->identity);
 }
 
+/* one element of the differences array */
 static void
-append_difference(StringInfo buf, const char *change, const SnapObject *o,
-				  const char *before, const char *after)
+add_difference(MigrateJsonBuilder *b, const char *change, const SnapObject *o,
+			   const char *before, const char *after)
 {
-	appendStringInfo(buf, "%s{\"change\": \"%s\", \"kind\": ", buf->len > 1 ? ", " : "", change);
-	escape_json(buf, o->kind);
-	appendStringInfoString(buf, ", \"identity\": ");
-	escape_json(buf, o->identity);
-	appendStringInfoString(buf, ", \"expected\": ");
-	if (before)
-		escape_json(buf, before);
-	else
-		appendStringInfoString(buf, "null");
-	appendStringInfoString(buf, ", \"found\": ");
-	if (after)
-		escape_json(buf, after);
-	else
-		appendStringInfoString(buf, "null");
-	appendStringInfoChar(buf, '}');
+	migrate_json_begin_object(b, NULL);
+	migrate_json_add_text(b, "change", change);
+	migrate_json_add_text(b, "kind", o->kind);
+	migrate_json_add_text(b, "identity", o->identity);
+	migrate_json_add_text(b, "expected", before);
+	migrate_json_add_text(b, "found", after);
+	migrate_json_end(b);
 }
 
 /*
- * What differs between the expected snapshot and the one found, as a JSON
+ * What differs between the expected snapshot and the one found, as a jsonb
  * array; NULL when they are the same.  Both are sorted, so one merge pass.
  */
-static char *
+static Jsonb *
 diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 	int			i = 0,
 				j = 0;
+	bool		differ = false;
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
+	migrate_json_begin_array(&b, NULL);
 	while (i < expected->count || j < found->count)
 	{
 		int			cmp = i >= expected->count ? 1 : j >= found->count ? -1 :
@@ -190,28 +183,33 @@ diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 
 		if (cmp < 0)
 		{
-			append_difference(&buf, "missing", &expected->objects[i],
-							  expected->objects[i].definition, NULL);
+			add_difference(&b, "missing", &expected->objects[i],
+						   expected->objects[i].definition, NULL);
+			differ = true;
 			i++;
 		}
 		else if (cmp > 0)
 		{
-			append_difference(&buf, "extra", &found->objects[j], NULL,
-							  found->objects[j].definition);
+			add_difference(&b, "extra", &found->objects[j], NULL,
+						   found->objects[j].definition);
+			differ = true;
 			j++;
 		}
 		else
 		{
 			if (strcmp(expected->objects[i].hash, found->objects[j].hash) != 0)
-				append_difference(&buf, "changed", &expected->objects[i],
-								  expected->objects[i].definition,
-								  found->objects[j].definition);
+			{
+				add_difference(&b, "changed", &expected->objects[i],
+							   expected->objects[i].definition,
+							   found->objects[j].definition);
+				differ = true;
+			}
 			i++;
 			j++;
 		}
 	}
-	appendStringInfoChar(&buf, ']');
-	return buf.len > 2 ? buf.data : NULL;
+	migrate_json_end(&b);
+	return differ ? migrate_json_finish(&b) : NULL;
 }
 
 /*
@@ -296,38 +294,20 @@ rehearse_script(RunState *state, Finding *finding, MemoryContext keep)
 }
 
 /*
- * Run one step in the current subtransaction; on error, roll the
- * subtransaction back and return the message (else NULL, subtransaction
- * still open).
+ * Run one step in a subtransaction of its own (migrate_subxact_run): when
+ * it succeeds its work is kept ("keep") or rolled back; when it fails it is
+ * rolled back, and the message (with where it happened) is returned, in
+ * the caller's memory context.  NULL when it succeeded.
  */
-typedef void (*StepFunction) (void *arg);
-
 static char *
-try_step(StepFunction step, void *arg, MemoryContext keep)
+try_step(MigrateSubxactBody step, void *arg, bool keep)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile message = NULL;
+	ErrorData  *edata = migrate_subxact_run(step, arg, keep, NULL);
 
-	PG_TRY();
-	{
-		step(arg);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(keep);
-		edata = CopyErrorData();
-		FlushErrorState();
-		message = edata->context ?
-			psprintf("%s (%s)", edata->message, edata->context) : pstrdup(edata->message);
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return message;
+	if (edata == NULL)
+		return NULL;
+	return edata->context ?
+		psprintf("%s (%s)", edata->message, edata->context) : pstrdup(edata->message);
 }
 
 /* arguments of a rehearsal step */
@@ -391,24 +371,26 @@ step_down_and_up(void *arg)
 		"up after down gives a different state" : NULL;
 }
 
+/*
+ * Up, kept; then, in a nested subtransaction that is always rolled back,
+ * down and up again.  A failure of down or of up again is the finding; a
+ * failure of the first up is an error of the whole step.
+ */
 static void
-begin_sub(void)
+step_up_down_up(void *arg)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
+	StepArgs   *args = arg;
+	char	   *error;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-}
-
-static void
-end_sub(bool commit, MemoryContext context, ResourceOwner owner)
-{
-	if (commit)
-		ReleaseCurrentSubTransaction();
-	else
-		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(context);
-	CurrentResourceOwner = owner;
+	step_up(args);
+	if (!args->state->current->has_down)
+	{
+		args->finding->failed_step = "no down script";
+		return;
+	}
+	error = try_step(step_down_and_up, args, false);
+	if (error)
+		args->finding->error = error;
 }
 
 /*
@@ -418,8 +400,6 @@ end_sub(bool commit, MemoryContext context, ResourceOwner owner)
 static bool
 rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
 	StepArgs	args = {&state, data, keep, NULL, NULL, finding, NULL};
 	ErrorContextCallback errcallback;
@@ -430,100 +410,45 @@ rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 	migrate_push_run_context(&state, &errcallback);
 	args.before_up = take_snapshot(data, keep);
 
-	begin_sub();
-	error = try_step(step_up, &args, keep);
+	error = try_step(step_up_down_up, &args, true);
+	error_context_stack = errcallback.previous;
 	if (error)
 	{
-		error_context_stack = errcallback.previous;
 		if (finding->failed_step == NULL)
 			finding->failed_step = "up";
 		finding->error = error;
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
 		return false;
 	}
-
-	if (!m->has_down)
-		finding->failed_step = "no down script";
-	else
-	{
-		begin_sub();
-		error = try_step(step_down_and_up, &args, keep);
-		if (error)
-			finding->error = error;
-		else
-			end_sub(false, context, owner);
-	}
-	error_context_stack = errcallback.previous;
-	end_sub(true, context, owner);
 	return true;
-}
-
-/* add "key": text to the jsonb being built */
-static void
-push_text_pair(JsonbParseState **state, const char *key, const char *value)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	pushJsonbValue(state, WJB_KEY, &v);
-	v.val.string.val = (char *) value;
-	v.val.string.len = strlen(value);
-	pushJsonbValue(state, WJB_VALUE, &v);
-}
-
-/* add "key": integer to the jsonb being built */
-static void
-push_int_pair(JsonbParseState **state, const char *key, int value)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	pushJsonbValue(state, WJB_KEY, &v);
-	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int4_numeric, Int32GetDatum(value)));
-	pushJsonbValue(state, WJB_VALUE, &v);
 }
 
 /*
  * The statements a rehearsal could not run, as the jsonb array of the
  * not_rehearsed column: [{"script", "statement", "line", "command",
- * "reason", "changes_schema"}, ...], built with the jsonb builder.
+ * "reason", "changes_schema"}, ...].
  */
 static Datum
 not_rehearsed_jsonb(List *entries)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 	ListCell   *lc;
 
-	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	migrate_json_begin_array(&b, NULL);
 	foreach(lc, entries)
 	{
 		NotRehearsed *entry = lfirst(lc);
-		JsonbValue	v;
 
-		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		push_text_pair(&state, "script", entry->script);
-		push_int_pair(&state, "statement", entry->statement);
-		push_int_pair(&state, "line", entry->line);
-		push_text_pair(&state, "command", entry->command);
-		push_text_pair(&state, "reason", entry->reason);
-		v.type = jbvString;
-		v.val.string.val = "changes_schema";
-		v.val.string.len = strlen("changes_schema");
-		pushJsonbValue(&state, WJB_KEY, &v);
-		v.type = jbvBool;
-		v.val.boolean = entry->changes_schema;
-		pushJsonbValue(&state, WJB_VALUE, &v);
-		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+		migrate_json_begin_object(&b, NULL);
+		migrate_json_add_text(&b, "script", entry->script);
+		migrate_json_add_int(&b, "statement", entry->statement);
+		migrate_json_add_int(&b, "line", entry->line);
+		migrate_json_add_text(&b, "command", entry->command);
+		migrate_json_add_text(&b, "reason", entry->reason);
+		migrate_json_add_bool(&b, "changes_schema", entry->changes_schema);
+		migrate_json_end(&b);
 	}
-	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	return JsonbPGetDatum(JsonbValueToJsonb(result));
+	migrate_json_end(&b);
+	return JsonbPGetDatum(migrate_json_finish(&b));
 }
 
 /*
@@ -542,8 +467,7 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 	values[2] = CStringGetTextDatum(m->name);
 	values[3] = BoolGetDatum(f->failed_step == NULL);
 	migrate_set_text_arg_bool(values, nulls, 4, f->failed_step);
-	values[5] = f->differences ?
-		DirectFunctionCall1(jsonb_in, CStringGetDatum(f->differences)) : (Datum) 0;
+	values[5] = f->differences ? JsonbPGetDatum(f->differences) : (Datum) 0;
 	nulls[5] = f->differences == NULL;
 	migrate_set_text_arg_bool(values, nulls, 6, f->error);
 	if (with_not_rehearsed)
@@ -561,22 +485,13 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 static char *
 apply_before_range(MigrationInfo *m, MemoryContext keep)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
 	Finding		finding = {NULL, NULL, NULL};
 	StepArgs	args = {&state, false, keep, NULL, NULL, &finding, NULL};
-	char	   *error;
 
 	migrate_run_state_init(&state, DIRECTION_UP, NULL);
 	state.current = m;
-	begin_sub();
-	error = try_step(step_up, &args, keep);
-	if (error == NULL)
-		end_sub(true, context, owner);
-	MemoryContextSwitchTo(context);
-	CurrentResourceOwner = owner;
-	return error;
+	return try_step(step_up, &args, true);
 }
 
 /*
@@ -598,8 +513,6 @@ step_precondition(void *arg)
 static bool
 precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool *stop)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	RunState	state;
 	StepArgs	args = {&state, false, keep, NULL, NULL, finding, NULL};
 	char	   *error;
@@ -611,8 +524,7 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 	/* the check runs in a subtransaction of its own, rolled back after */
 	migrate_run_state_init(&state, DIRECTION_UP, NULL);
 	state.current = m;
-	begin_sub();
-	error = try_step(step_precondition, &args, keep);
+	error = try_step(step_precondition, &args, false);
 	if (error)
 	{
 		finding->failed_step = "precondition";
@@ -620,7 +532,6 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 		*stop = true;
 		return false;
 	}
-	end_sub(false, context, owner);
 
 	if (args.failed_check == NULL || strcmp(m->precondition_mode, "warn") == 0)
 		return true;
@@ -631,6 +542,49 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 	return false;
 }
 
+/* a whole rehearsal: the plan, and where its rows go */
+typedef struct Rehearsal
+{
+	ReturnSetInfo *rsinfo;
+	List	   *plan;
+	bytea	   *from_key;		/* NULL: rehearse the whole plan */
+	bool		data;
+	bool		with_not_rehearsed; /* 1.1's result row, see add_row() */
+	MemoryContext keep;
+} Rehearsal;
+
+/* rehearse every migration of the plan, a row for each, until one stops it */
+static void
+rehearse_plan(void *arg)
+{
+	Rehearsal  *r = arg;
+	ListCell   *lc;
+
+	foreach(lc, r->plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+		Finding		finding = {NULL, NULL, NULL};
+		bool		stop = false;
+
+		if (r->from_key && migrate_compare_version_keys(m->key, r->from_key) < 0)
+		{
+			/* before the range: applied, not rehearsed */
+			finding.error = apply_before_range(m, r->keep);
+			if (finding.error == NULL)
+				continue;
+			finding.failed_step = "up (before the rehearsed range)";
+			stop = true;
+		}
+		else if (precondition_allows(m, r->keep, &finding, &stop))
+			stop = !rehearse_one(m, r->data, r->keep, &finding);
+
+		add_row(r->rsinfo, foreach_current_index(lc) + 1, m, &finding,
+				r->with_not_rehearsed);
+		if (stop)
+			break;
+	}
+}
+
 /*
  * migrate.rehearse(from_version, to_version, data), for both SQL
  * signatures: "with_not_rehearsed" for 1.1's, which has the
@@ -639,76 +593,31 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 static Datum
 rehearse(FunctionCallInfo fcinfo, bool with_not_rehearsed)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *from = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *to = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		data = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-	MemoryContext context;
-	ResourceOwner owner = CurrentResourceOwner;
+	Rehearsal	r;
 	MigrationInfo *registry;
 	int			count;
-	List	   *plan;
-	bytea	   *from_key;
-	int			level;
-	ListCell   *lc;
+	ErrorData  *edata;
 
 	migrate_materialize_srf(fcinfo);
 	migrate_lock_acquire();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	context = CurrentMemoryContext;
+	migrate_spi_connect();
+	r.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	r.data = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	r.with_not_rehearsed = with_not_rehearsed;
+	r.keep = CurrentMemoryContext;
 	registry = migrate_load_registry(&count);
-	plan = migrate_plan_apply(registry, count, to);
-	from_key = from ? migrate_make_version_key(from) : NULL;
-	migrate_warn_foreign_scripts(plan, "rehearsal");
+	r.plan = migrate_plan_apply(registry, count, to);
+	r.from_key = from ? migrate_make_version_key(from) : NULL;
+	migrate_warn_foreign_scripts(r.plan, "rehearsal");
 
 	/* everything happens in here, and is rolled back at the end */
-	level = GetCurrentTransactionNestLevel();
-	begin_sub();
 	migrate_set_running(true);
-	PG_TRY();
-	{
-		foreach(lc, plan)
-		{
-			MigrationInfo *m = lfirst(lc);
-			Finding		finding = {NULL, NULL, NULL};
-			bool		stop = false;
-
-			if (from_key && migrate_compare_version_keys(m->key, from_key) < 0)
-			{
-				/* before the range: applied, not rehearsed */
-				finding.error = apply_before_range(m, context);
-				if (finding.error == NULL)
-					continue;
-				finding.failed_step = "up (before the rehearsed range)";
-				stop = true;
-			}
-			else if (precondition_allows(m, context, &finding, &stop))
-				stop = !rehearse_one(m, data, context, &finding);
-
-			add_row(rsinfo, foreach_current_index(lc) + 1, m, &finding,
-					with_not_rehearsed);
-			if (stop)
-				break;
-		}
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		migrate_set_running(false);
-		MemoryContextSwitchTo(context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		while (GetCurrentTransactionNestLevel() > level)
-			RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
+	edata = migrate_subxact_run(rehearse_plan, &r, false, NULL);
 	migrate_set_running(false);
-	end_sub(false, context, owner);
+	if (edata != NULL)
+		ReThrowError(edata);
 
 	SPI_finish();
 	PG_RETURN_VOID();

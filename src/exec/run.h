@@ -13,6 +13,7 @@
 
 #include "funcapi.h"
 #include "nodes/pg_list.h"
+#include "utils/jsonb.h"
 
 typedef enum Direction
 {
@@ -46,7 +47,7 @@ typedef struct RunContext
 
 extern void migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 							 MigrateOutcome *outcomes);
-extern char *migrate_run_detail(const RunContext *context);
+extern Jsonb *migrate_run_detail(const RunContext *context);
 extern void migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version,
 								   const char *name, Direction direction,
 								   const MigrateOutcome *outcome);

@@ -53,7 +53,10 @@
 #include "exec/cleanup.h"
 #include "exec/engine.h"
 #include "store/lock.h"
+#include "store/spi.h"
 #include "ipc/progress.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
 #include "exec/runner.h"
 #include "exec/topstmt.h"
 
@@ -69,27 +72,6 @@ migrate_runner_set_session_reset(void (*reset) (void))
 	session_reset = reset;
 }
 
-/* a transaction with a snapshot and SPI, for a worker's bookkeeping */
-void
-migrate_begin_work(void)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-/* commit it and return to a memory context that outlives it */
-void
-migrate_end_work(MemoryContext keep)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(keep);
-}
-
 /*
  * The migration, copied into "keep", if it still needs to run in this
  * direction; NULL if somebody else has done it meanwhile.
@@ -102,7 +84,7 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 	MigrationInfo *copy = NULL;
 	int			count;
 
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	registry = migrate_load_registry(&count);
 	m = migrate_find_migration(registry, count, version);
 	if (m != NULL && strcmp(m->state, "dirty") != 0 &&
@@ -111,14 +93,9 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 		MemoryContext old = MemoryContextSwitchTo(keep);
 
 		copy = migrate_copy_migration(m);
-		if (m->estimated_duration)
-		{
-			copy->estimated_duration = palloc(sizeof(Interval));
-			*copy->estimated_duration = *m->estimated_duration;
-		}
 		MemoryContextSwitchTo(old);
 	}
-	migrate_end_work(keep);
+	migrate_work_end(keep);
 	return copy;
 }
 
@@ -148,26 +125,30 @@ record_commit_failure(MigrationInfo *m, Direction direction, const RunContext *c
 {
 	RunState	state;
 	MigrationEvent event;
-	char	   *error;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, BOOLOID};
+	MigrateJsonBuilder at = MIGRATE_JSON_BUILDER;
+	Jsonb	   *error;
+	Oid			argtypes[3] = {TEXTOID, JSONBOID, BOOLOID};
 	Datum		values[3];
 
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	migrate_run_state_init(&state, direction, context);
 	state.current = m;
 	state.started_at = started;
-	error = migrate_error_json(&state, edata, "\"at\": \"commit\"");
+	migrate_json_begin_object(&at, NULL);
+	migrate_json_add_text(&at, "at", "commit");
+	migrate_json_end(&at);
+	error = migrate_error_json(&state, edata, migrate_json_finish(&at));
 	event = migrate_failure_event(&state, error);
 	migrate_insert_event(&event);
 
 	values[0] = CStringGetTextDatum(m->version);
-	values[1] = CStringGetTextDatum(error);
+	values[1] = JsonbPGetDatum(error);
 	values[2] = BoolGetDatum(direction == DIRECTION_UP);
-	migrate_spi_as_owner("UPDATE migrate.migration SET last_error = $2::pg_catalog.jsonb,"
+	migrate_spi_run_as_owner("UPDATE migrate.migration SET last_error = $2,"
 						 " state = CASE WHEN $3 THEN 'failed' ELSE state END"
 						 " WHERE version OPERATOR(pg_catalog.=) $1",
 						 3, argtypes, values, NULL, SPI_OK_UPDATE);
-	migrate_end_work(keep);
+	migrate_work_end(keep);
 }
 
 /*
@@ -185,7 +166,7 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 
 	PG_TRY();
 	{
-		migrate_begin_work();
+		migrate_work_begin(MIGRATE_WORK_SPI);
 		migrate_run_plan(list_make1(m), direction, context, outcome);
 		committing = true;
 
@@ -196,7 +177,7 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 		 * role).
 		 */
 		migrate_set_running(true);
-		migrate_end_work(keep);
+		migrate_work_end(keep);
 		migrate_set_running(false);
 	}
 	PG_CATCH();
@@ -229,7 +210,7 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 {
 	char	   *script;
 
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	MemoryContextSwitchTo(keep);
 	migrate_run_state_init(state, direction, context);	/* history names the role */
 	state->current = m;
@@ -242,17 +223,17 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 										 psprintf("%s script of migration \"%s\"",
 												  migrate_script_name(direction), m->version));
 	migrate_mark_dirty(m->version, migrate_script_name(direction), first, NULL);
-	migrate_end_work(keep);
+	migrate_work_end(keep);
 }
 
 /* note, durably, which statement a non-transactional migration reached */
 static void
 mark_reached(const RunState *state, MemoryContext keep)
 {
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
 					   state->statement->number, NULL);
-	migrate_end_work(keep);
+	migrate_work_end(keep);
 }
 
 /*
@@ -265,19 +246,19 @@ record_nontransactional_failure(RunState *state, ErrorData *edata, const char *s
 								List *before, MemoryContext keep)
 {
 	List	   *leftovers = migrate_leftover_indexes(sql, before);
-	char	   *error;
+	Jsonb	   *error;
 	MigrationEvent event;
 	ListCell   *lc;
 
 	migrate_drop_leftovers(sql, leftovers);
 	error = migrate_error_json(state, edata, leftovers ? migrate_leftovers_json(leftovers) : NULL);
 
-	migrate_begin_work();
+	migrate_work_begin(MIGRATE_WORK_SPI);
 	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
 					   state->statement->number, error);
 	event = migrate_failure_event(state, error);
 	migrate_insert_event(&event);
-	migrate_end_work(keep);
+	migrate_work_end(keep);
 
 	foreach(lc, leftovers)
 	{
@@ -359,9 +340,9 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 	if (edata == NULL)
 	{
 		state->statement = NULL;
-		migrate_begin_work();
+		migrate_work_begin(MIGRATE_WORK_SPI);
 		migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
-		migrate_end_work(keep);
+		migrate_work_end(keep);
 	}
 	migrate_progress_end();
 	migrate_lock_nontransactional_end();

@@ -29,8 +29,6 @@ typedef struct RunnerResult
 	const char *stopped_at;		/* version it stopped before or at */
 } RunnerResult;
 
-extern void migrate_begin_work(void);
-extern void migrate_end_work(MemoryContext keep);
 extern void migrate_runner_set_session_reset(void (*reset) (void));
 extern RunnerResult migrate_runner_run(List *versions, Direction direction,
 									   const RunContext *context,

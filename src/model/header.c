@@ -43,6 +43,7 @@
 #include "compat.h"
 #include "errors.h"
 #include "model/header.h"
+#include "model/jsonbuild.h"
 #include "model/version.h"
 
 PG_FUNCTION_INFO_V1(migrate_header);
@@ -366,35 +367,31 @@ migrate_parse_header(const char *script)
 	return header;
 }
 
+/* a list of strings as an array under "key"; null for NIL when "nil_is_null" */
 static void
-append_json_list(StringInfo buf, const char *key, List *items)
+add_json_list(MigrateJsonBuilder *b, const char *key, List *items, bool nil_is_null)
 {
 	ListCell   *lc;
 
-	appendStringInfo(buf, ", \"%s\": [", key);
-	foreach(lc, items)
+	if (items == NIL && nil_is_null)
 	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(buf, ", ");
-		escape_json(buf, lfirst(lc));
+		migrate_json_add_null(b, key);
+		return;
 	}
-	appendStringInfoChar(buf, ']');
+	migrate_json_begin_array(b, key);
+	foreach(lc, items)
+		migrate_json_add_text(b, NULL, lfirst(lc));
+	migrate_json_end(b);
 }
 
+/* a header flag: true, false, or null when the header does not say */
 static void
-append_json_text(StringInfo buf, const char *key, const char *value)
+add_json_header_bool(MigrateJsonBuilder *b, const char *key, HeaderBool value)
 {
-	appendStringInfo(buf, ", \"%s\": ", key);
-	if (value)
-		escape_json(buf, value);
+	if (value == HEADER_UNSET)
+		migrate_json_add_null(b, key);
 	else
-		appendStringInfoString(buf, "null");
-}
-
-static const char *
-header_bool_json(HeaderBool value)
-{
-	return value == HEADER_UNSET ? "null" : value == HEADER_TRUE ? "true" : "false";
+		migrate_json_add_bool(b, key, value == HEADER_TRUE);
 }
 
 /* ISO date text, whatever the session's DateStyle */
@@ -427,34 +424,28 @@ plain_interval(const Interval *interval)
 }
 
 /*
- * The header as a JSON object with every key present (null when absent).
- * Dates and durations are written in a fixed style, so that the JSON does
- * not depend on the session's DateStyle or IntervalStyle.
+ * The header as a jsonb object with every key present (null when absent).
+ * Dates and durations are written in a fixed style, so that the document
+ * does not depend on the session's DateStyle or IntervalStyle.
  */
-char *
+Jsonb *
 migrate_header_to_json(const MigrationHeader *header)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"description\": ");
-	if (header->description)
-		escape_json(&buf, header->description);
-	else
-		appendStringInfoString(&buf, "null");
-	append_json_text(&buf, "author", header->author);
-	append_json_text(&buf, "created", header->has_created ? iso_date(header->created) : NULL);
-	append_json_list(&buf, "dependencies", header->dependencies);
-	append_json_text(&buf, "risk_level", header->risk_level);
-	appendStringInfo(&buf, ", \"zero_downtime\": %s", header_bool_json(header->zero_downtime));
-	append_json_text(&buf, "estimated_duration", header->estimated_duration ?
-					 plain_interval(header->estimated_duration) : NULL);
-	if (header->environments)
-		append_json_list(&buf, "environments", header->environments);
-	else
-		appendStringInfoString(&buf, ", \"environments\": null");
-	appendStringInfo(&buf, ", \"transaction\": %s}", header_bool_json(header->transactional));
-	return buf.data;
+	migrate_json_begin_object(&b, NULL);
+	migrate_json_add_text(&b, "description", header->description);
+	migrate_json_add_text(&b, "author", header->author);
+	migrate_json_add_text(&b, "created", header->has_created ? iso_date(header->created) : NULL);
+	add_json_list(&b, "dependencies", header->dependencies, false);
+	migrate_json_add_text(&b, "risk_level", header->risk_level);
+	add_json_header_bool(&b, "zero_downtime", header->zero_downtime);
+	migrate_json_add_text(&b, "estimated_duration", header->estimated_duration ?
+						  plain_interval(header->estimated_duration) : NULL);
+	add_json_list(&b, "environments", header->environments, true);
+	add_json_header_bool(&b, "transaction", header->transactional);
+	migrate_json_end(&b);
+	return migrate_json_finish(&b);
 }
 
 /* migrate.header(script text) returns jsonb */
@@ -464,6 +455,5 @@ migrate_header(PG_FUNCTION_ARGS)
 	char	   *script = migrate_normalise_script(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	MigrationHeader *header = migrate_parse_header(script);
 
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(migrate_header_to_json(header))));
+	PG_RETURN_JSONB_P(migrate_header_to_json(header));
 }

@@ -14,6 +14,7 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 #include "utils/date.h"
+#include "utils/jsonb.h"
 
 /* a tri-state for optional booleans */
 typedef enum HeaderBool
@@ -38,6 +39,6 @@ typedef struct MigrationHeader
 } MigrationHeader;
 
 extern MigrationHeader *migrate_parse_header(const char *script);
-extern char *migrate_header_to_json(const MigrationHeader *header);
+extern Jsonb *migrate_header_to_json(const MigrationHeader *header);
 
 #endif							/* MIGRATE_HEADER_H */

@@ -18,6 +18,7 @@
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+#include "utils/jsonb.h"
 
 /* what the engine needs to know about each registered migration */
 typedef struct MigrationInfo
@@ -59,8 +60,8 @@ typedef struct MigrationEvent
 	TimestampTz started_at;
 	int64		duration_us;	/* negative: unknown */
 	const char *checksum;
-	const char *detail;			/* JSON text or NULL */
-	const char *error;			/* JSON text or NULL */
+	Jsonb	   *detail;			/* or NULL (model/jsonbuild.c builds them) */
+	Jsonb	   *error;			/* or NULL */
 } MigrationEvent;
 
 #endif							/* MIGRATE_MIGRATION_H */

@@ -6,11 +6,8 @@
  * Only the extension owner has privileges on migrate.migration and
  * migrate.event.  Callers (members of migrate_admin) reach them through the
  * SQL functions, which run their bookkeeping statements here as the owner,
- * with SetUserIdAndSecContext(SECURITY_LOCAL_USERID_CHANGE) around each
- * SPI call and the caller's identity restored right after.  Users'
- * migration SQL never runs inside that window (see apply.c).  An error
- * inside the window is safe: transaction and subtransaction abort restore
- * the user id.
+ * with search_path pinned (store/spi.c).  Users' migration SQL never runs
+ * as the owner.
  *
  * The statements run once per migration during apply are prepared once per
  * backend and kept (SPI_keepplan); the plan cache replans them if the
@@ -42,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "store/catalog.h"
+#include "store/spi.h"
 #include "compat.h"
 #include "model/version.h"
 
@@ -56,8 +54,7 @@ typedef enum KeptQuery
 	Q_MARK_DIRTY,
 	Q_LOAD_VERIFY,
 	Q_LOAD_PRECONDITION,
-	NUM_KEPT_QUERIES,
-	NO_KEPT_QUERY = -1
+	NUM_KEPT_QUERIES
 } KeptQuery;
 
 static SPIPlanPtr kept_plans[NUM_KEPT_QUERIES];
@@ -139,60 +136,6 @@ migrate_interval_datum(int64 usecs)
 	return IntervalPGetDatum(interval);
 }
 
-/*
- * Run a bookkeeping statement as the extension owner, with search_path
- * pinned to pg_catalog: otherwise an operator or function that the caller
- * put earlier on the path would run with the owner's privileges.  The
- * statement is a kept plan (prepared on first use, under the same pinned
- * path) when "query" names one, otherwise "sql" run once with parameters.
- */
-static void
-spi_as_owner(int query, const char *sql, int nargs, Oid *argtypes,
-			 Datum *values, const char *nulls, int expected)
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-	int			rc;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(migrate_extension_owner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-
-	if (query == NO_KEPT_QUERY)
-		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
-	else
-	{
-		if (kept_plans[query] == NULL)
-		{
-			SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-			if (plan == NULL || SPI_keepplan(plan) != 0)
-				elog(ERROR, "could not prepare \"%s\": %s", sql,
-					 SPI_result_code_string(SPI_result));
-			kept_plans[query] = plan;
-		}
-		rc = SPI_execute_plan(kept_plans[query], values, nulls, false, 0);
-	}
-
-	AtEOXact_GUC(true, save_nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-
-	if (rc != expected)
-		elog(ERROR, "unexpected SPI result %s for migrate bookkeeping",
-			 SPI_result_code_string(rc));
-}
-
-void
-migrate_spi_as_owner(const char *sql, int nargs, Oid *argtypes,
-					 Datum *values, const char *nulls, int expected)
-{
-	spi_as_owner(NO_KEPT_QUERY, sql, nargs, argtypes, values, nulls, expected);
-}
-
 /* an SPI text argument, NULL when the string is NULL */
 void
 migrate_set_text_arg(Datum *values, char *nulls, int i, const char *str)
@@ -207,6 +150,14 @@ migrate_set_text_arg_bool(Datum *values, bool *nulls, int i, const char *str)
 {
 	values[i] = str ? CStringGetTextDatum(str) : (Datum) 0;
 	nulls[i] = (str == NULL);
+}
+
+/* an SPI jsonb argument, NULL when the document is NULL */
+void
+migrate_set_jsonb_arg(Datum *values, char *nulls, int i, Jsonb *document)
+{
+	values[i] = document ? JsonbPGetDatum(document) : (Datum) 0;
+	nulls[i] = document ? ' ' : 'n';
 }
 
 static char *
@@ -260,19 +211,18 @@ migrate_load_registry(int *count)
 {
 	MigrationInfo *registry;
 
-	spi_as_owner(NO_KEPT_QUERY,
-				 "SELECT version, version_key, name, state, dependencies, transactional,"
-				 " statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum,"
-				 " down_transactional IS NOT FALSE,"
-				 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
-				 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
-				 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
-				 " environments, estimated_duration, risk_level,"
-				 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
-				 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode,"
-				 " registered_by"
-				 " FROM migrate.migration m",
-				 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	migrate_spi_run_as_owner("SELECT version, version_key, name, state, dependencies, transactional,"
+							 " statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum,"
+							 " down_transactional IS NOT FALSE,"
+							 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
+							 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
+							 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
+							 " environments, estimated_duration, risk_level,"
+							 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
+							 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode,"
+							 " registered_by"
+							 " FROM migrate.migration m",
+							 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
 	*count = SPI_processed;
 	registry = palloc0(sizeof(MigrationInfo) * Max(SPI_processed, 1));
@@ -340,13 +290,13 @@ migrate_load_script(const char *version, bool down)
 	char	   *script;
 
 	if (down)
-		spi_as_owner(Q_LOAD_SCRIPT_DOWN,
-					 "SELECT down_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_SCRIPT_DOWN],
+									  "SELECT down_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	else
-		spi_as_owner(Q_LOAD_SCRIPT_UP,
-					 "SELECT up_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_SCRIPT_UP],
+									  "SELECT up_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		elog(ERROR, "migration \"%s\" vanished while it was being run", version);
 	script = spi_text(SPI_tuptable->vals[0], 1);
@@ -363,13 +313,13 @@ migrate_load_check(const char *version, const char *column)
 	char	   *script;
 
 	if (strcmp(column, "verify_script") == 0)
-		spi_as_owner(Q_LOAD_VERIFY,
-					 "SELECT verify_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_VERIFY],
+									  "SELECT verify_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	else
-		spi_as_owner(Q_LOAD_PRECONDITION,
-					 "SELECT precondition_script FROM migrate.migration WHERE version = $1",
-					 1, argtypes, values, NULL, SPI_OK_SELECT);
+		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_PRECONDITION],
+									  "SELECT precondition_script FROM migrate.migration WHERE version = $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	script = SPI_processed == 1 ? spi_text(SPI_tuptable->vals[0], 1) : NULL;
 	SPI_freetuptable(SPI_tuptable);
 	return script;
@@ -386,14 +336,14 @@ migrate_mark_applied(const char *version, TimestampTz started_at,
 	values[1] = TimestampTzGetDatum(started_at);
 	values[2] = migrate_interval_datum(duration_us);
 	values[3] = DirectFunctionCall1(namein, CStringGetDatum(role));
-	spi_as_owner(Q_MARK_APPLIED,
-				 "UPDATE migrate.migration SET state = 'applied',"
-				 " apply_seq = nextval('migrate.apply_seq'),"
-				 " applied_checksum = checksum, applied_down_checksum = down_checksum,"
-				 " applied_at = $2, applied_by = $4, duration = $3,"
-				 " last_error = NULL, dirty_statement = NULL, resume_statement = NULL"
-				 " WHERE version = $1",
-				 4, argtypes, values, NULL, SPI_OK_UPDATE);
+	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_APPLIED],
+								  "UPDATE migrate.migration SET state = 'applied',"
+								  " apply_seq = nextval('migrate.apply_seq'),"
+								  " applied_checksum = checksum, applied_down_checksum = down_checksum,"
+								  " applied_at = $2, applied_by = $4, duration = $3,"
+								  " last_error = NULL, dirty_statement = NULL, resume_statement = NULL"
+								  " WHERE version = $1",
+								  4, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -402,21 +352,21 @@ migrate_mark_reverted(const char *version)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
 
-	spi_as_owner(Q_MARK_REVERTED,
-				 "UPDATE migrate.migration SET state = 'rolled_back',"
-				 " apply_seq = NULL, applied_checksum = NULL,"
-				 " applied_down_checksum = NULL, applied_at = NULL,"
-				 " applied_by = NULL, duration = NULL, last_error = NULL,"
-				 " dirty_statement = NULL, resume_statement = NULL"
-				 " WHERE version = $1",
-				 1, argtypes, values, NULL, SPI_OK_UPDATE);
+	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_REVERTED],
+								  "UPDATE migrate.migration SET state = 'rolled_back',"
+								  " apply_seq = NULL, applied_checksum = NULL,"
+								  " applied_down_checksum = NULL, applied_at = NULL,"
+								  " applied_by = NULL, duration = NULL, last_error = NULL,"
+								  " dirty_statement = NULL, resume_statement = NULL"
+								  " WHERE version = $1",
+								  1, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 void
 migrate_insert_event(const MigrationEvent *event)
 {
 	Oid			argtypes[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID,
-	TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID, TEXTOID};
+	TIMESTAMPTZOID, INTERVALOID, TEXTOID, JSONBOID, JSONBOID};
 	Datum		values[10];
 	char		nulls[10];
 
@@ -431,38 +381,38 @@ migrate_insert_event(const MigrationEvent *event)
 	if (event->duration_us < 0)
 		nulls[6] = 'n';
 	migrate_set_text_arg(values, nulls, 7, event->checksum);
-	migrate_set_text_arg(values, nulls, 8, event->detail);
-	migrate_set_text_arg(values, nulls, 9, event->error);
-	spi_as_owner(Q_INSERT_EVENT,
-				 "INSERT INTO migrate.event (action, version, name, outcome,"
-				 " role, started_at, duration, checksum, detail, error)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
-				 10, argtypes, values, nulls, SPI_OK_INSERT);
+	migrate_set_jsonb_arg(values, nulls, 8, event->detail);
+	migrate_set_jsonb_arg(values, nulls, 9, event->error);
+	migrate_spi_run_kept_as_owner(&kept_plans[Q_INSERT_EVENT],
+								  "INSERT INTO migrate.event (action, version, name, outcome,"
+								  " role, started_at, duration, checksum, detail, error)"
+								  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+								  10, argtypes, values, nulls, SPI_OK_INSERT);
 }
 
 /*
  * A non-transactional migration is about to run statement "statement", or
  * stopped there: state dirty, so that nothing runs past it until resolved.
- * "error" (JSON) is NULL while it runs; last_error then says only which
- * script ("up" or "down") it is in, for resolve().
+ * "error" is NULL while it runs; last_error then says only which script
+ * ("up" or "down") it is in, for resolve().
  */
 void
-migrate_mark_dirty(const char *version, const char *script, int statement, const char *error)
+migrate_mark_dirty(const char *version, const char *script, int statement, Jsonb *error)
 {
-	Oid			argtypes[4] = {TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Oid			argtypes[4] = {TEXTOID, INT4OID, JSONBOID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 
 	values[0] = CStringGetTextDatum(version);
 	values[1] = Int32GetDatum(statement);
-	migrate_set_text_arg(values, nulls, 2, error);
+	migrate_set_jsonb_arg(values, nulls, 2, error);
 	values[3] = CStringGetTextDatum(script);
-	spi_as_owner(Q_MARK_DIRTY,
-				 "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
-				 " resume_statement = NULL,"
-				 " last_error = coalesce($3::jsonb, jsonb_build_object('script', $4))"
-				 " WHERE version = $1",
-				 4, argtypes, values, nulls, SPI_OK_UPDATE);
+	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_DIRTY],
+								  "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
+								  " resume_statement = NULL,"
+								  " last_error = coalesce($3, jsonb_build_object('script', $4))"
+								  " WHERE version = $1",
+								  4, argtypes, values, nulls, SPI_OK_UPDATE);
 }
 
 static char *
@@ -471,9 +421,23 @@ copy_or_null(const char *s)
 	return s ? pstrdup(s) : NULL;
 }
 
+/* a List of C strings, each string copied */
+static List *
+copy_strings(const List *strings)
+{
+	List	   *copy = NIL;
+	ListCell   *lc;
+
+	foreach(lc, strings)
+		copy = lappend(copy, pstrdup(lfirst(lc)));
+	return copy;
+}
+
 /*
- * A deep copy of what the runner needs of a migration, in the current
- * memory context, so that it outlives the transaction it was read in.
+ * A deep copy of a migration: every string, list and value it points to
+ * is copied into the current memory context, so that the copy outlives
+ * the transaction (and SPI connection) it was read in.  The version key
+ * is binary (see version.c): copied as bytes, whatever they contain.
  */
 MigrationInfo *
 migrate_copy_migration(const MigrationInfo *m)
@@ -486,11 +450,15 @@ migrate_copy_migration(const MigrationInfo *m)
 	copy->key = DatumGetByteaPCopy(PointerGetDatum(m->key));
 	copy->name = pstrdup(m->name);
 	copy->state = pstrdup(m->state);
+	copy->dependencies = copy_strings(m->dependencies);
 	copy->checksum = pstrdup(m->checksum);
 	copy->down_checksum = copy_or_null(m->down_checksum);
-	copy->dependencies = NIL;
-	copy->environments = NIL;
-	copy->estimated_duration = NULL;
+	copy->environments = copy_strings(m->environments);
+	if (m->estimated_duration)
+	{
+		copy->estimated_duration = palloc(sizeof(Interval));
+		*copy->estimated_duration = *m->estimated_duration;
+	}
 	copy->risk_level = copy_or_null(m->risk_level);
 	copy->precondition_mode = copy_or_null(m->precondition_mode);
 	copy->registered_by = copy_or_null(m->registered_by);

@@ -31,14 +31,13 @@ extern void migrate_mark_applied(const char *version, TimestampTz started_at,
 								 int64 duration_us, const char *role);
 extern void migrate_mark_reverted(const char *version);
 extern void migrate_mark_dirty(const char *version, const char *script, int statement,
-							   const char *error);
+							   Jsonb *error);
 extern MigrationInfo *migrate_copy_migration(const MigrationInfo *m);
 extern void migrate_insert_event(const MigrationEvent *event);
 
 extern Datum migrate_interval_datum(int64 usecs);
 extern void migrate_set_text_arg(Datum *values, char *nulls, int i, const char *str);
 extern void migrate_set_text_arg_bool(Datum *values, bool *nulls, int i, const char *str);
-extern void migrate_spi_as_owner(const char *sql, int nargs, Oid *argtypes,
-								 Datum *values, const char *nulls, int expected);
+extern void migrate_set_jsonb_arg(Datum *values, char *nulls, int i, Jsonb *document);
 
 #endif							/* MIGRATE_CATALOG_H */

@@ -65,10 +65,16 @@
 
 #include "store/catalog.h"
 #include "store/durable.h"
+#include "store/spi.h"
 #include "ipc/dynworker.h"
 #include "ipc/shmem.h"
+#include "ipc/xact.h"
 
-/* what the caller hands to the worker; strings follow the struct */
+/*
+ * What the caller hands to the worker; strings follow the struct.  The
+ * error (jsonb) travels as its text form, the form spool files written by
+ * earlier versions hold too.
+ */
 typedef struct FailureRecord
 {
 	Oid			database;
@@ -104,8 +110,9 @@ append_string(char *strings, Size *used, const char *s)
 static dsm_segment *
 make_failure_segment(const MigrationEvent *event)
 {
+	char	   *error = JsonbToCString(NULL, &event->error->root, VARSIZE(event->error));
 	Size		strings_len = strlen(event->version) + strlen(event->name) +
-		strlen(event->checksum ? event->checksum : "") + strlen(event->error) + 4;
+		strlen(event->checksum ? event->checksum : "") + strlen(error) + 4;
 	dsm_segment *seg = dsm_create(offsetof(FailureRecord, strings) + strings_len, 0);
 	FailureRecord *rec = dsm_segment_address(seg);
 	Size		used = 0;
@@ -120,7 +127,7 @@ make_failure_segment(const MigrationEvent *event)
 	rec->version_off = append_string(rec->strings, &used, event->version);
 	rec->name_off = append_string(rec->strings, &used, event->name);
 	rec->checksum_off = append_string(rec->strings, &used, event->checksum);
-	rec->error_off = append_string(rec->strings, &used, event->error);
+	rec->error_off = append_string(rec->strings, &used, error);
 	return seg;
 }
 
@@ -270,7 +277,8 @@ insert_failure_event(FailureRecord *rec)
 	event.started_at = rec->started_at;
 	event.duration_us = rec->duration_us;
 	event.checksum = rec->strings[rec->checksum_off] ? rec->strings + rec->checksum_off : NULL;
-	event.error = rec->strings + rec->error_off;
+	event.error = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+													 CStringGetDatum(rec->strings + rec->error_off)));
 	migrate_insert_event(&event);
 }
 
@@ -289,14 +297,14 @@ mark_failed(FailureRecord *rec, bool wait)
 	values[0] = CStringGetTextDatum(rec->strings + rec->version_off);
 	values[1] = CStringGetTextDatum(rec->strings + rec->error_off);
 	values[2] = CStringGetTextDatum(rec->action);
-	migrate_spi_as_owner(psprintf("UPDATE migrate.migration m"
-								  " SET last_error = $2::jsonb,"
-								  "     state = CASE WHEN $3 = 'apply' AND m.state <> 'applied'"
-								  "                  THEN 'failed' ELSE m.state END"
-								  " WHERE m.version = (SELECT version FROM migrate.migration"
-								  "                    WHERE version = $1 FOR UPDATE%s)",
-								  wait ? "" : " SKIP LOCKED"),
-						 3, argtypes, values, NULL, SPI_OK_UPDATE);
+	migrate_spi_run_as_owner(psprintf("UPDATE migrate.migration m"
+									  " SET last_error = $2::jsonb,"
+									  "     state = CASE WHEN $3 = 'apply' AND m.state <> 'applied'"
+									  "                  THEN 'failed' ELSE m.state END"
+									  " WHERE m.version = (SELECT version FROM migrate.migration"
+									  "                    WHERE version = $1 FOR UPDATE%s)",
+									  wait ? "" : " SKIP LOCKED"),
+							 3, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 /* whether a spooled record's history row is there already (see above) */
@@ -309,10 +317,10 @@ already_recorded(FailureRecord *rec)
 	values[0] = CStringGetTextDatum(rec->strings + rec->version_off);
 	values[1] = CStringGetTextDatum(rec->action);
 	values[2] = TimestampTzGetDatum(rec->started_at);
-	migrate_spi_as_owner("SELECT FROM migrate.event e"
-						 " WHERE e.version = $1 AND e.action = $2 AND e.started_at = $3"
-						 " AND e.outcome = 'failure'",
-						 3, argtypes, values, NULL, SPI_OK_SELECT);
+	migrate_spi_run_as_owner("SELECT FROM migrate.event e"
+							 " WHERE e.version = $1 AND e.action = $2 AND e.started_at = $3"
+							 " AND e.outcome = 'failure'",
+							 3, argtypes, values, NULL, SPI_OK_SELECT);
 	return SPI_processed > 0;
 }
 
@@ -417,27 +425,16 @@ remove_spooled_records(List *files)
 		(void) fsync_fname(PG_MIGRATE_SPOOL, true);
 }
 
-/* our own bookkeeping writes even where the database defaults to read only */
+/*
+ * Our own bookkeeping writes even where the database defaults to read
+ * only, and waits for no lock for long.
+ */
 static void
 start_read_write_transaction(void)
 {
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	(void) set_config_option("transaction_read_only", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_LOCAL, true, 0, false);
+	migrate_work_begin(MIGRATE_WORK_SPI | MIGRATE_WORK_READ_WRITE);
 	(void) set_config_option("lock_timeout", "5s", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-}
-
-static void
-commit_transaction(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
 }
 
 /*
@@ -482,7 +479,7 @@ migrate_replay_spooled_failures(void)
 	{
 		start_read_write_transaction();
 		files = write_spooled_records(caller);
-		commit_transaction();
+		migrate_work_end(caller);
 	}
 	PG_CATCH();
 	{
@@ -522,7 +519,7 @@ migrate_failure_recorder_main(Datum main_arg)
 	spooled = write_spooled_records(TopMemoryContext);
 	insert_failure_event(rec);
 	mark_failed(rec, false);
-	commit_transaction();
+	migrate_work_end(TopMemoryContext);
 	remove_spooled_records(spooled);
 	pgstat_report_activity(STATE_IDLE, NULL);
 

@@ -92,6 +92,8 @@
 
 #include "guc.h"
 #include "store/lock.h"
+#include "ipc/xact.h"
+#include "store/spi.h"
 
 PG_FUNCTION_INFO_V1(migrate_acquire_lock);
 
@@ -121,6 +123,37 @@ set_migrate_locktag(LOCKTAG *tag, uint16 objsubid)
 	tag->locktag_lockmethodid = USER_LOCKMETHOD;
 }
 
+/* a query that describes the lock holder, and what it found */
+typedef struct Description
+{
+	const char *query;
+	MemoryContext keep;
+	char	   *text;			/* NULL: nothing to say */
+} Description;
+
+/* run the query (as the caller, who may see only what it may see) */
+static void
+run_description(void *arg)
+{
+	Description *d = arg;
+	Oid			argtypes[3] = {OIDOID, OIDOID, OIDOID};
+	Datum		values[3];
+
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
+	values[1] = ObjectIdGetDatum(ExtensionRelationId);
+	values[2] = ObjectIdGetDatum(get_extension_oid("migrate", false));
+	migrate_spi_connect();
+	migrate_spi_run_pinned(d->query, 3, argtypes, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (text)
+			d->text = MemoryContextStrdup(d->keep, text);
+	}
+	SPI_finish();
+}
+
 /*
  * Run a query that describes a lock holder, as text, in a subtransaction:
  * a description is a courtesy, and whatever goes wrong while building it
@@ -131,48 +164,14 @@ set_migrate_locktag(LOCKTAG *tag, uint16 objsubid)
 static char *
 describe(const char *query)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	Oid			argtypes[3] = {OIDOID, OIDOID, OIDOID};
-	Datum		values[3];
-	char	   *volatile description = NULL;
+	Description d = {query, CurrentMemoryContext, NULL};
 
 	/* pg_stat_activity as it is now, not as this transaction first read it */
 	pgstat_clear_snapshot();
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int			rc;
-
-		values[0] = ObjectIdGetDatum(MyDatabaseId);
-		values[1] = ObjectIdGetDatum(ExtensionRelationId);
-		values[2] = ObjectIdGetDatum(get_extension_oid("migrate", false));
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		rc = SPI_execute_with_args(query, 3, argtypes, values, NULL, false, 1);
-		if (rc == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-			if (text)
-				description = MemoryContextStrdup(oldcontext, text);
-		}
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		description = NULL;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(oldcontext);
-	CurrentResourceOwner = oldowner;
-	return description;
+	if (migrate_subxact_run(run_description, &d, true, NULL) != NULL)
+		return NULL;
+	return d.text;
 }
 
 /*
@@ -303,53 +302,46 @@ wait_slice_ms(void)
  * Returns false on timeout; any other error (a cancel, a deadlock) goes
  * on up.
  */
+/* one slice of a wait for the lock: what wait_for_lock() asks for */
+typedef struct LockWait
+{
+	LOCKTAG    *tag;
+	bool		session_lock;
+	int			timeout_ms;
+} LockWait;
+
+/* wait in the lock manager's queue, with lock_timeout set for this wait */
+static void
+wait_in_queue(void *arg)
+{
+	LockWait   *wait = arg;
+	int			nestlevel = NewGUCNestLevel();
+	char		timeout[32];
+
+	snprintf(timeout, sizeof(timeout), "%d", wait->timeout_ms);
+	(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) LockAcquire(wait->tag, ExclusiveLock, wait->session_lock, false);
+	AtEOXact_GUC(true, nestlevel);
+}
+
 static bool
 wait_for_lock(LOCKTAG *tag, bool session_lock, int timeout_ms)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool acquired = true;
+	LockWait	wait = {tag, session_lock, timeout_ms};
+	ErrorData  *edata;
 
 	/* a catalog snapshot would hold back CREATE INDEX CONCURRENTLY too */
 	InvalidateCatalogSnapshot();
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-
-	PG_TRY();
-	{
-		int			nestlevel = NewGUCNestLevel();
-		char		timeout[32];
-
-		snprintf(timeout, sizeof(timeout), "%d", timeout_ms);
-		(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) LockAcquire(tag, ExclusiveLock, session_lock, false);
-		AtEOXact_GUC(true, nestlevel);
-
-		/* committing the subtransaction hands a transaction lock to the parent */
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		acquired = false;
-	}
-	PG_END_TRY();
-
-	return acquired;
+	/* committing the subtransaction hands a transaction lock to the parent */
+	edata = migrate_subxact_run(wait_in_queue, &wait, true, NULL);
+	if (edata == NULL)
+		return true;
+	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	return false;
 }
 
 static void

@@ -20,10 +20,8 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/timestamp.h"
 
 #include "store/catalog.h"
@@ -33,6 +31,9 @@
 #include "store/lock.h"
 #include "model/parse.h"
 #include "model/version.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
+#include "store/spi.h"
 
 PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_repair);
@@ -240,7 +241,7 @@ store_migration(const MigrationScripts *s, const char *name)
 	migrate_set_text_arg(values, nulls, 21, s->precondition);
 	migrate_set_text_arg(values, nulls, 22, s->precondition_mode);
 
-	migrate_spi_as_owner("INSERT INTO migrate.migration AS m (version, version_key, name,"
+	migrate_spi_run_as_owner("INSERT INTO migrate.migration AS m (version, version_key, name,"
 						 " up_script, down_script, checksum, down_checksum, checksum_version,"
 						 " statements, transactional, down_transactional, description, author,"
 						 " created, dependencies, risk_level, zero_downtime, estimated_duration,"
@@ -294,7 +295,7 @@ find_registered(const char *version)
 	HeapTuple	tuple;
 	TupleDesc	desc;
 
-	migrate_spi_as_owner("SELECT version, name, state, up_script, down_script, checksum,"
+	migrate_spi_run_as_owner("SELECT version, name, state, up_script, down_script, checksum,"
 						 " down_checksum, applied_checksum, applied_down_checksum,"
 						 " verify_script, precondition_script, precondition_mode"
 						 " FROM migrate.migration WHERE version_key = $1",
@@ -352,20 +353,10 @@ applied_content_matches(const RegisteredRow *row)
 		 strings_equal(row->applied_down_checksum, row->down_checksum));
 }
 
-static void
-add_json_field(StringInfo buf, const char *key, const char *value)
-{
-	appendStringInfo(buf, "%s\"%s\": ", buf->len > 1 ? ", " : "", key);
-	if (value)
-		escape_json(buf, value);
-	else
-		appendStringInfoString(buf, "null");
-}
-
 /* record a successful register or repair in history */
 static void
 record_change(const char *action, const RegisteredRow *row, const char *version,
-			  const char *name, const char *checksum, const char *detail)
+			  const char *name, const char *checksum, Jsonb *detail)
 {
 	MigrationEvent event = {0};
 
@@ -381,22 +372,21 @@ record_change(const char *action, const RegisteredRow *row, const char *version,
 	migrate_insert_event(&event);
 }
 
-/* JSON detail of a content change: the checksums before and after */
-static char *
+/* the history detail of a content change: the checksums before and after */
+static Jsonb *
 change_detail(const RegisteredRow *row, const char *checksum, const char *down_checksum)
 {
-	StringInfoData buf;
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	add_json_field(&buf, "previous_checksum", row ? row->checksum : NULL);
-	add_json_field(&buf, "previous_down_checksum", row ? row->down_checksum : NULL);
+	migrate_json_begin_object(&b, NULL);
+	migrate_json_add_text(&b, "previous_checksum", row ? row->checksum : NULL);
+	migrate_json_add_text(&b, "previous_down_checksum", row ? row->down_checksum : NULL);
 	if (row && row->applied_checksum)
-		add_json_field(&buf, "previous_applied_checksum", row->applied_checksum);
-	add_json_field(&buf, "checksum", checksum);
-	add_json_field(&buf, "down_checksum", down_checksum);
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
+		migrate_json_add_text(&b, "previous_applied_checksum", row->applied_checksum);
+	migrate_json_add_text(&b, "checksum", checksum);
+	migrate_json_add_text(&b, "down_checksum", down_checksum);
+	migrate_json_end(&b);
+	return migrate_json_finish(&b);
 }
 
 /* a dirty migration is half run: its scripts must not change under it */
@@ -463,8 +453,7 @@ migrate_register(PG_FUNCTION_ARGS)
 				 errhint("Move the statements that need a transaction block into a migration of their own.")));
 
 	migrate_lock_acquire();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	migrate_spi_connect();
 
 	row = find_registered(version);
 	if (row != NULL && strcmp(row->version, version) != 0)
@@ -508,7 +497,7 @@ acknowledge_checksums(const char *version)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
 
-	migrate_spi_as_owner("UPDATE migrate.migration SET applied_checksum = checksum,"
+	migrate_spi_run_as_owner("UPDATE migrate.migration SET applied_checksum = checksum,"
 						 " applied_down_checksum = down_checksum"
 						 " WHERE version = $1 AND state = 'applied'",
 						 1, argtypes, values, NULL, SPI_OK_UPDATE);
@@ -536,8 +525,7 @@ migrate_repair(PG_FUNCTION_ARGS)
 	migrate_check_version(version);
 
 	migrate_lock_acquire();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	migrate_spi_connect();
 
 	row = find_registered(version);
 	if (row == NULL)
@@ -593,12 +581,10 @@ migrate_require(PG_FUNCTION_ARGS)
 	check_not_null(fcinfo, 0, "version");
 	version = text_arg(fcinfo, 0);
 	values[0] = PointerGetDatum(migrate_make_version_key(version));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT state FROM migrate.status"
-							  " WHERE migrate.version_key(version) OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read migrate.status");
+	migrate_spi_connect();
+	migrate_spi_run_pinned("SELECT state FROM migrate.status"
+						   " WHERE migrate.version_key(version) OPERATOR(pg_catalog.=) $1",
+						   1, argtypes, values, NULL, true, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -529,8 +529,8 @@ SELECT is((SELECT role FROM migrate.history
 -- Those statements must not resolve anything through the caller's
 -- search_path: an operator deployer puts ahead of pg_catalog would
 -- otherwise run with the owner's (superuser's) rights (the CVE-2018-1058
--- pattern).  The trap below only records who runs it; spi_as_owner in
--- src/catalog.c pins search_path to pg_catalog, pg_temp to prevent this.
+-- pattern).  The trap below only records who runs it; run_pinned in
+-- src/store/spi.c pins search_path to pg_catalog, pg_temp to prevent this.
 SELECT is(migrate.register('tap-priv-3', 'deployer_escalate', 'SELECT 1;'),
           'updated', 'deployer makes tap-priv-3 harmless');
 -- the trap: operators for text = text and bytea = bytea in app_schema,
