@@ -8,10 +8,22 @@
 #   migrate  SELECT count(*) FROM migrate.apply() after registering all N
 #            (registration is timed separately and not part of the ratio)
 # and reports the medians and the ratio migrate/floor (target: <= 1.25 at
-# N = 1000).  It reports; it does not fail on the ratio.
+# N = 1000).
+#
+# A second case measures the worker path (a plan with a non-transactional
+# migration goes to the apply worker, which commits each migration on its
+# own): W one-statement migrations (CREATE TABLE) plus one CREATE INDEX
+# CONCURRENTLY migration, against
+#   floor    psql running the same scripts in one session, each wrapped in
+#            BEGIN; ... COMMIT; (the concurrent build on its own)
+#   migrate  SELECT count(*) FROM migrate.apply()
+# and reports the ratio (target: <= 1.3 at W = 300).  It reports; it does
+# not fail on either ratio.
 #
 # Usage: test/bench/apply.sh [N] [--no-setup]      (or BENCH_N=N)
 #   BENCH_REPS=K repeats K times instead of 3.
+#   BENCH_WORKER_N=W one-statement migrations in the worker case (300).
+#   BENCH_CASES="bulk worker" chooses the cases (default both).
 #   With PGHOST set, uses that running cluster (migrate installed already).
 #   Otherwise starts a throwaway cluster via scripts/lib.sh, after installing
 #   dependencies and building unless --no-setup is given.
@@ -20,11 +32,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 N="${BENCH_N:-1000}"
 REPS="${BENCH_REPS:-3}"
+W="${BENCH_WORKER_N:-300}"
+CASES="${BENCH_CASES:-bulk worker}"
 setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
         ''|*[!0-9]*) echo "unknown argument: $arg" >&2; exit 2 ;;
         *) N="$arg" ;;
     esac
@@ -36,7 +50,9 @@ bench_cleanup() {
     local i
     for i in $(seq 1 "$REPS"); do
         psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_floor_$i" \
-             -c "DROP DATABASE IF EXISTS bench_migrate_$i" >/dev/null 2>&1 || true
+             -c "DROP DATABASE IF EXISTS bench_migrate_$i" \
+             -c "DROP DATABASE IF EXISTS bench_wfloor_$i" \
+             -c "DROP DATABASE IF EXISTS bench_wmigrate_$i" >/dev/null 2>&1 || true
     done
     rm -rf -- "$work"
 }
@@ -112,35 +128,129 @@ run_migrate() {   # (b) register (reported only), then apply (compared)
     fi
 }
 
-floor_ns=() migrate_ns=() register_ns=()
-for i in $(seq 1 "$REPS"); do
-    fdb="bench_floor_$i" mdb="bench_migrate_$i"
-    q -d postgres -c "DROP DATABASE IF EXISTS $fdb" -c "DROP DATABASE IF EXISTS $mdb" \
-                  -c "CREATE DATABASE $fdb" -c "CREATE DATABASE $mdb"
-    q -d "$mdb" -c 'CREATE EXTENSION migrate'
+bulk_case() {
+    floor_ns=() migrate_ns=() register_ns=()
+    for i in $(seq 1 "$REPS"); do
+        fdb="bench_floor_$i" mdb="bench_migrate_$i"
+        q -d postgres -c "DROP DATABASE IF EXISTS $fdb" -c "DROP DATABASE IF EXISTS $mdb" \
+                      -c "CREATE DATABASE $fdb" -c "CREATE DATABASE $mdb"
+        q -d "$mdb" -c 'CREATE EXTENSION migrate'
 
-    # alternate the order so neither side always runs on a warmer cache
-    if [ $(( i % 2 )) -eq 1 ]; then
-        run_floor "$fdb"; run_migrate "$mdb"
-    else
-        run_migrate "$mdb"; run_floor "$fdb"
+        # alternate the order so neither side always runs on a warmer cache
+        if [ $(( i % 2 )) -eq 1 ]; then
+            run_floor "$fdb"; run_migrate "$mdb"
+        else
+            run_migrate "$mdb"; run_floor "$fdb"
+        fi
+
+        printf 'run %d: floor %s ms, register %s ms, apply %s ms\n' "$i" \
+            "$(ms "${floor_ns[-1]}")" "$(ms "${register_ns[-1]}")" "$(ms "${migrate_ns[-1]}")"
+        q -d postgres -c "DROP DATABASE $fdb" -c "DROP DATABASE $mdb"
+    done
+
+    local f m r ratio verdict
+    f=$(median "${floor_ns[@]}")
+    m=$(median "${migrate_ns[@]}")
+    r=$(median "${register_ns[@]}")
+    ratio=$(awk -v m="$m" -v f="$f" 'BEGIN { printf "%.2f", m / f }')
+    verdict=$(awk -v m="$m" -v f="$f" 'BEGIN { print (m / f <= 1.25) ? "within target" : "ABOVE target" }')
+
+    echo
+    echo "PostgreSQL:        $(psql -X -A -t -d postgres -c 'SHOW server_version')"
+    echo "migrations (N):    $N  (median of $REPS runs, fresh databases each)"
+    echo "floor (psql -1):   $(ms "$f") ms"
+    echo "migrate.apply():   $(ms "$m") ms"
+    echo "register (all N):  $(ms "$r") ms  (not part of the ratio)"
+    echo "ratio apply/floor: $ratio  (target <= 1.25 at N = 1000: $verdict)"
+}
+
+# --- the worker path ------------------------------------------------------------
+# W one-statement migrations and one concurrent index build, which sends the
+# whole plan to the apply worker; the floor is psql running the same scripts
+# one transaction each, in one session.
+worker_dir="$work/worker"
+worker_floor_sql="$worker_dir/floor.sql"
+worker_register_sql="$worker_dir/register.sql"
+generate_worker_case() {
+    local i t v
+    mkdir -p "$worker_dir"
+    : >"$worker_floor_sql"
+    {
+        echo "SET client_min_messages = warning;"
+        echo "BEGIN;"
+    } >"$worker_register_sql"
+    for i in $(seq 1 "$W"); do
+        t=$(printf 'bench_w%05d' "$i")
+        v=$(printf '2025%010d' "$i")
+        printf 'BEGIN;\nCREATE TABLE %s (id bigint, label text);\nCOMMIT;\n' "$t" >>"$worker_floor_sql"
+        printf "SELECT migrate.register('%s', 'create_%s', \$mig\$CREATE TABLE %s (id bigint, label text);\$mig\$, \$mig\$DROP TABLE %s;\$mig\$);\n" \
+            "$v" "$t" "$t" "$t" >>"$worker_register_sql"
+    done
+    v=$(printf '2025%010d' $(( W + 1 )))
+    printf 'CREATE INDEX CONCURRENTLY bench_w00001_label_idx ON bench_w00001 (label);\n' >>"$worker_floor_sql"
+    printf "SELECT migrate.register('%s', 'index_bench_w00001', \$mig\$CREATE INDEX CONCURRENTLY bench_w00001_label_idx ON bench_w00001 (label);\$mig\$, \$mig\$DROP INDEX CONCURRENTLY bench_w00001_label_idx;\$mig\$);\n" \
+        "$v" >>"$worker_register_sql"
+    echo "COMMIT;" >>"$worker_register_sql"
+}
+
+run_worker_floor() {
+    local t0 t1
+    q -d postgres -c CHECKPOINT
+    t0=$(now_ns)
+    q -d "$1" -f "$worker_floor_sql"
+    t1=$(now_ns)
+    wfloor_ns+=($(( t1 - t0 )))
+}
+
+run_worker_migrate() {
+    local t0 t1 applied
+    q -d "$1" -f "$worker_register_sql" >/dev/null
+    q -d postgres -c CHECKPOINT
+    t0=$(now_ns)
+    applied=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" \
+                   -c "SET migrate.progress_level = 'debug1'" \
+                   -c 'SELECT count(*) FROM migrate.apply()')
+    t1=$(now_ns)
+    wmigrate_ns+=($(( t1 - t0 )))
+    if [ "$applied" != "$(( W + 1 ))" ]; then
+        echo "error: migrate.apply() applied $applied migrations, expected $(( W + 1 ))" >&2
+        exit 1
     fi
+}
 
-    printf 'run %d: floor %s ms, register %s ms, apply %s ms\n' "$i" \
-        "$(ms "${floor_ns[-1]}")" "$(ms "${register_ns[-1]}")" "$(ms "${migrate_ns[-1]}")"
-    q -d postgres -c "DROP DATABASE $fdb" -c "DROP DATABASE $mdb"
+worker_case() {
+    local i fdb mdb f m ratio verdict
+    generate_worker_case
+    wfloor_ns=() wmigrate_ns=()
+    for i in $(seq 1 "$REPS"); do
+        fdb="bench_wfloor_$i" mdb="bench_wmigrate_$i"
+        q -d postgres -c "DROP DATABASE IF EXISTS $fdb" -c "DROP DATABASE IF EXISTS $mdb" \
+                      -c "CREATE DATABASE $fdb" -c "CREATE DATABASE $mdb"
+        q -d "$mdb" -c 'CREATE EXTENSION migrate'
+        if [ $(( i % 2 )) -eq 1 ]; then
+            run_worker_floor "$fdb"; run_worker_migrate "$mdb"
+        else
+            run_worker_migrate "$mdb"; run_worker_floor "$fdb"
+        fi
+        printf 'worker run %d: floor %s ms, apply %s ms\n' "$i" \
+            "$(ms "${wfloor_ns[-1]}")" "$(ms "${wmigrate_ns[-1]}")"
+        q -d postgres -c "DROP DATABASE $fdb" -c "DROP DATABASE $mdb"
+    done
+    f=$(median "${wfloor_ns[@]}")
+    m=$(median "${wmigrate_ns[@]}")
+    ratio=$(awk -v m="$m" -v f="$f" 'BEGIN { printf "%.2f", m / f }')
+    verdict=$(awk -v m="$m" -v f="$f" 'BEGIN { print (m / f <= 1.3) ? "within target" : "ABOVE target" }')
+    echo
+    echo "worker path:       $W one-statement migrations + 1 CREATE INDEX CONCURRENTLY"
+    echo "floor (psql, BEGIN/COMMIT each, one session): $(ms "$f") ms"
+    echo "migrate.apply() via the apply worker:         $(ms "$m") ms"
+    echo "ratio apply/floor: $ratio  (target <= 1.3 at W = 300: $verdict)"
+}
+
+for c in $CASES; do
+    case "$c" in
+        bulk) bulk_case ;;
+        worker) worker_case ;;
+        *) echo "unknown case: $c" >&2; exit 2 ;;
+    esac
 done
-
-f=$(median "${floor_ns[@]}")
-m=$(median "${migrate_ns[@]}")
-r=$(median "${register_ns[@]}")
-ratio=$(awk -v m="$m" -v f="$f" 'BEGIN { printf "%.2f", m / f }')
-verdict=$(awk -v m="$m" -v f="$f" 'BEGIN { print (m / f <= 1.25) ? "within target" : "ABOVE target" }')
-
-echo
-echo "PostgreSQL:        $(psql -X -A -t -d postgres -c 'SHOW server_version')"
-echo "migrations (N):    $N  (median of $REPS runs, fresh databases each)"
-echo "floor (psql -1):   $(ms "$f") ms"
-echo "migrate.apply():   $(ms "$m") ms"
-echo "register (all N):  $(ms "$r") ms  (not part of the ratio)"
-echo "ratio apply/floor: $ratio  (target <= 1.25 at N = 1000: $verdict)"
