@@ -18,7 +18,7 @@
  * migration of the plan and cleans up after the error; then the failure is
  * recorded by a worker that commits on its own (durable.c), and the
  * original error is re-thrown so that the caller's transaction aborts and
- * psql with ON_ERROR_STOP stops.  An error context callback names the
+ * psql with ON_ERROR_STOP stops.  An error callback (errcallback) names the
  * migration, the statement and its line on every error raised while a
  * statement runs.
  *
@@ -66,14 +66,18 @@ migrate_usecs_since(TimestampTz start)
 	return GetCurrentTimestamp() - start;
 }
 
+/*
+ * Start the state of a run: who runs it ("info", or a plain interactive
+ * call when NULL) and the role that history names.
+ */
 void
-migrate_run_state_init(RunState *state, Direction direction, const RunContext *context)
+migrate_run_state_init(RunState *state, Direction direction, const MigrateRunInfo *info)
 {
-	static const RunContext interactive = {NULL, NULL, 1, 0, false};
+	static const MigrateRunInfo interactive = {NULL, NULL, 1, 0, false};
 
 	memset(state, 0, sizeof(RunState));
 	state->direction = direction;
-	state->context = context ? context : &interactive;
+	state->info = info ? info : &interactive;
 	state->role = migrate_current_role();
 }
 
@@ -131,14 +135,18 @@ run_error_callback(void *arg)
 				   short_statement_text(state));
 }
 
-/* push the CONTEXT callback; the caller pops it (error_context_stack) */
+/*
+ * Push the error callback that adds the CONTEXT line naming the migration
+ * and statement; the caller pops it (error_context_stack =
+ * errcallback->previous).
+ */
 void
-migrate_push_run_context(RunState *state, ErrorContextCallback *callback)
+migrate_push_run_errcallback(RunState *state, ErrorContextCallback *errcallback)
 {
-	callback->callback = run_error_callback;
-	callback->arg = state;
-	callback->previous = error_context_stack;
-	error_context_stack = callback;
+	errcallback->callback = run_error_callback;
+	errcallback->arg = state;
+	errcallback->previous = error_context_stack;
+	error_context_stack = errcallback;
 }
 
 /* load and split the current migration's script for this direction */
@@ -154,20 +162,20 @@ migrate_load_parsed(RunState *state)
 }
 
 /* what history says about who ran it, or NULL for a plain call */
-char *
-migrate_run_detail(const RunContext *context)
+static char *
+run_detail(const MigrateRunInfo *info)
 {
 	StringInfoData buf;
 
-	if (context == NULL || (context->schedule == NULL && context->worker == NULL))
+	if (info == NULL || (info->schedule == NULL && info->worker == NULL))
 		return NULL;
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"by\": ");
-	escape_json(&buf, context->worker ? context->worker : "scheduler");
-	if (context->schedule)
+	escape_json(&buf, info->worker ? info->worker : "scheduler");
+	if (info->schedule)
 	{
 		appendStringInfoString(&buf, ", \"schedule\": ");
-		escape_json(&buf, context->schedule);
+		escape_json(&buf, info->schedule);
 	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
@@ -180,7 +188,7 @@ report_progress(const RunState *state, int64 duration_us)
 			(errmsg("%s migration %s \"%s\" (%d of %d)",
 					state->direction == DIRECTION_UP ? "applied" : "reverted",
 					state->current->version, state->current->name,
-					state->number, state->context->total),
+					state->number, state->info->total),
 			 errdetail("Took %.3f ms.", duration_us / 1000.0)));
 }
 
@@ -207,7 +215,7 @@ migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outco
 	event.started_at = state->started_at;
 	event.duration_us = duration_us;
 	event.checksum = state->direction == DIRECTION_UP ? m->checksum : m->down_checksum;
-	event.detail = migrate_run_detail(state->context);
+	event.detail = run_detail(state->info);
 	migrate_insert_event(&event);
 
 	report_progress(state, duration_us);
@@ -272,7 +280,7 @@ migrate_failure_event(const RunState *state, const char *error)
 	event.duration_us = migrate_usecs_since(state->started_at);
 	event.checksum = state->direction == DIRECTION_UP ?
 		state->current->checksum : state->current->down_checksum;
-	event.detail = migrate_run_detail(state->context);
+	event.detail = run_detail(state->info);
 	event.error = error;
 	return event;
 }
@@ -295,8 +303,8 @@ execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
 }
 
 /* the schema fingerprint, as the caller sees the catalog */
-char *
-migrate_fingerprint(void)
+static char *
+fingerprint(void)
 {
 	char	   *fingerprint;
 
@@ -475,7 +483,7 @@ execute_scoped(RunState *state)
 static void
 run_migration(RunState *state, MigrateOutcome *outcome)
 {
-	bool		dry_run = state->context->dry_run;
+	bool		dry_run = state->info->dry_run;
 	uint64		rows;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -489,19 +497,19 @@ run_migration(RunState *state, MigrateOutcome *outcome)
 	if (outcome)
 		outcome->attempted = true;
 	if (dry_run && outcome)
-		outcome->fingerprint_before = MemoryContextStrdup(state->memory, migrate_fingerprint());
+		outcome->fingerprint_before = MemoryContextStrdup(state->memory, fingerprint());
 
 	state->script = migrate_load_parsed(state);
 	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
-						   state->current, state->number, state->context->total,
-						   state->script->nstatements, state->context->schedule);
+						   state->current, state->number, state->info->total,
+						   state->script->nstatements, state->info->schedule);
 	rows = execute_scoped(state);
 	verify(state);
 
 	if (dry_run && outcome)
 	{
 		outcome->rows_affected = rows;
-		outcome->fingerprint_after = MemoryContextStrdup(state->memory, migrate_fingerprint());
+		outcome->fingerprint_after = MemoryContextStrdup(state->memory, fingerprint());
 		outcome->note = "dry run: rolled back";
 	}
 	migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
@@ -578,7 +586,7 @@ record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
  * history row.
  */
 void
-migrate_run_plan(List *plan, Direction direction, const RunContext *context,
+migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
 				 MigrateOutcome *outcomes)
 {
 	MemoryContext fncontext = CurrentMemoryContext;
@@ -588,16 +596,16 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 	char	   *volatile failure = NULL;
 	volatile int failed_index = -1;
 	ErrorContextCallback errcallback;
-	bool		dry_run = context && context->dry_run;
+	bool		dry_run = info && info->dry_run;
 
-	migrate_run_state_init(state, direction, context);
+	migrate_run_state_init(state, direction, info);
 	state->memory = fncontext;
 	if (dry_run)
 		migrate_warn_foreign_scripts(plan, "dry run");
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(fncontext);
-	migrate_push_run_context(state, &errcallback);
+	migrate_push_run_errcallback(state, &errcallback);
 
 	migrate_set_running(true);
 	PG_TRY();
@@ -607,7 +615,7 @@ migrate_run_plan(List *plan, Direction direction, const RunContext *context,
 		foreach(lc, plan)
 		{
 			state->current = lfirst(lc);
-			state->number = state->context->first + foreach_current_index(lc);
+			state->number = state->info->first + foreach_current_index(lc);
 			failed_index = foreach_current_index(lc);
 			run_migration(state, outcomes ? &outcomes[foreach_current_index(lc)] : NULL);
 			state->current = NULL;

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * engine.h
- *	  Running migrations: the pieces shared by the transactional path
- *	  (engine.c) and the top-level path of the workers (runner.c).
+ *	  The in-transaction path (migrate_run_plan) and the pieces of a run
+ *	  that the worker path (worker_run.c) and rehearsals share with it.
  *
  * IDENTIFICATION
  *	  src/exec/engine.h
@@ -23,7 +23,7 @@
 typedef struct RunState
 {
 	Direction	direction;
-	const RunContext *context;
+	const MigrateRunInfo *info;	/* who runs it */
 	const char *role;			/* who runs it, for history */
 	MigrationInfo *current;		/* NULL between migrations */
 	int			number;			/* of current, 1-based within the run */
@@ -34,9 +34,11 @@ typedef struct RunState
 } RunState;
 
 extern const char *migrate_script_name(Direction direction);
+extern void migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
+							 MigrateOutcome *outcomes);
 extern void migrate_run_state_init(RunState *state, Direction direction,
-								   const RunContext *context);
-extern void migrate_push_run_context(RunState *state, ErrorContextCallback *callback);
+								   const MigrateRunInfo *info);
+extern void migrate_push_run_errcallback(RunState *state, ErrorContextCallback *errcallback);
 extern ParsedScript *migrate_load_parsed(RunState *state);
 extern void migrate_record_success(RunState *state, int64 duration_us,
 								   MigrateOutcome *outcome);

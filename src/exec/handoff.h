@@ -13,7 +13,8 @@
 #define MIGRATE_HANDOFF_H
 
 #include "exec/run.h"
+#include "nodes/pg_list.h"
 
-extern void migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes);
+extern void migrate_handoff_run_plan(List *plan, Direction direction, MigrateOutcome *outcomes);
 
 #endif							/* MIGRATE_HANDOFF_H */

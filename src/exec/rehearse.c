@@ -397,7 +397,7 @@ rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 
 	migrate_run_state_init(&state, DIRECTION_UP, NULL);
 	state.current = m;
-	migrate_push_run_context(&state, &errcallback);
+	migrate_push_run_errcallback(&state, &errcallback);
 	args.before_up = take_snapshot(data, keep);
 
 	begin_sub();

@@ -1,41 +1,51 @@
 /*-------------------------------------------------------------------------
  *
- * runner.c
- *	  Running migrations from a background worker, one transaction each.
+ * worker_run.c
+ *	  The worker path: running migrations from a background worker, outside
+ *	  any transaction block, one transaction per migration.
  *
- * Used by the worker of a scheduled migration (schedworker.c) and by the
- * apply worker that runs a plan handed over by migrate.apply()
- * (handoff.c).  It is entered outside any transaction and runs each
- * migration of the list in turn:
+ * Used by the worker of a scheduled migration (bgw/schedworker.c) and by
+ * the apply worker that runs a plan handed over by migrate.apply()
+ * (handoff.c).  The in-transaction path, where apply() runs a whole plan
+ * in the caller's transaction, is engine.c; this file reuses its pieces.
+ * It is entered outside any transaction and runs each migration of the
+ * list in turn:
  *
- *  - a transactional migration runs in a transaction of its own, through
- *	  the same engine as apply() (engine.c), and is committed before the
- *	  next one starts, so a failure stops the run with everything before it
- *	  kept;
+ *  - a transactional migration runs in ONE transaction of its own: the
+ *	  re-read of its row (is it still pending?), its statements through
+ *	  the same engine as apply() (engine.c), its bookkeeping (row marked
+ *	  applied, history row, progress) and its commit.  That transaction is
+ *	  the migration: it commits with its bookkeeping or not at all, so a
+ *	  failure stops the run with everything before it kept;
  *  - a migration that cannot run in a transaction block runs statement by
  *	  statement at top level (topstmt.c), each in its own transaction
- *	  command.  It cannot be atomic, so before each statement its row is
- *	  marked dirty with the statement number; a crash or failure leaves it
- *	  dirty, and apply()/revert() refuse to go past it until resolve().  A
- *	  failed CREATE INDEX CONCURRENTLY has its INVALID index dropped, or
- *	  reported with the command to drop it (cleanup.c).  After
- *	  resolve(..., 'retry') the run resumes at the statement it stopped at,
- *	  which cleanup.c first checks for what a kill left: the INVALID index
- *	  of a killed concurrent build is dropped, and a build or drop that had
- *	  finished is not run again.
+ *	  command.  It cannot be atomic, so its row is marked dirty with the
+ *	  statement number before each statement (the first mark in the
+ *	  transaction that re-read it); a crash or failure leaves it dirty, and
+ *	  apply()/revert() refuse to go past it until resolve().  A failed
+ *	  CREATE INDEX CONCURRENTLY has its INVALID index dropped, or reported
+ *	  with the command to drop it (cleanup.c).  After resolve(..., 'retry')
+ *	  the run resumes at the statement it stopped at, which cleanup.c first
+ *	  checks for what a kill left: the INVALID index of a killed concurrent
+ *	  build is dropped, and a build or drop that had finished is not run
+ *	  again.
  *
  * A non-transactional migration's SETs last across its statements, which
- * commit one by one; after each migration the session gets its settings
- * back (migrate_runner_set_session_reset; the apply worker restores the
- * caller's), so they do not reach the next migration.
+ * commit one by one; after such a migration the session gets its settings
+ * back (the "session_reset" callback; the apply worker restores the
+ * caller's), so they do not reach the next migration.  A transactional
+ * migration needs no reset: the engine scopes its SETs to its script
+ * (engine.c, execute_scoped), and the whole transaction rolls back on
+ * failure.
  *
- * Before starting a migration the runner checks that it is still pending
- * (or still applied, for a revert): another session may have done it in
- * the meantime.  With a window end, it never starts a migration whose
- * @estimated-duration would run past it.
+ * Before starting a migration the worker path checks, in the migration's
+ * own transaction, that it is still pending (or still applied, for a
+ * revert): another session may have done it in the meantime.  With a
+ * window end, it never starts a migration whose @estimated-duration would
+ * run past it.
  *
  * IDENTIFICATION
- *	  src/exec/runner.c
+ *	  src/exec/worker_run.c
  *
  *-------------------------------------------------------------------------
  */
@@ -54,20 +64,8 @@
 #include "exec/engine.h"
 #include "store/lock.h"
 #include "ipc/progress.h"
-#include "exec/runner.h"
 #include "exec/topstmt.h"
-
-/*
- * Called outside a transaction after each migration, to give the session
- * back its settings (handoff.c sets it); NULL: nothing to do.
- */
-static void (*session_reset) (void) = NULL;
-
-void
-migrate_runner_set_session_reset(void (*reset) (void))
-{
-	session_reset = reset;
-}
+#include "exec/worker_run.h"
 
 /* a transaction with a snapshot and SPI, for a worker's bookkeeping */
 void
@@ -92,19 +90,16 @@ migrate_end_work(MemoryContext keep)
 
 /*
  * The migration, copied into "keep", if it still needs to run in this
- * direction; NULL if somebody else has done it meanwhile.
+ * direction; NULL if somebody else has done it meanwhile (or it is dirty).
+ * Runs in the migration's own transaction, which the caller has begun
+ * (migrate_begin_work), so the check and the run see the same row.
  */
 static MigrationInfo *
 load_if_still_needed(const char *version, Direction direction, MemoryContext keep)
 {
-	MigrationInfo *registry;
-	MigrationInfo *m;
+	MigrationInfo *m = migrate_load_migration(version);
 	MigrationInfo *copy = NULL;
-	int			count;
 
-	migrate_begin_work();
-	registry = migrate_load_registry(&count);
-	m = migrate_find_migration(registry, count, version);
 	if (m != NULL && strcmp(m->state, "dirty") != 0 &&
 		migrate_is_applied(m) == (direction == DIRECTION_DOWN))
 	{
@@ -118,7 +113,6 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 		}
 		MemoryContextSwitchTo(old);
 	}
-	migrate_end_work(keep);
 	return copy;
 }
 
@@ -143,7 +137,7 @@ would_overrun(const MigrationInfo *m, TimestampTz window_end)
  * script) with the error, so that a scheduled run does not retry it.
  */
 static void
-record_commit_failure(MigrationInfo *m, Direction direction, const RunContext *context,
+record_commit_failure(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
 					  const ErrorData *edata, TimestampTz started, MemoryContext keep)
 {
 	RunState	state;
@@ -153,7 +147,7 @@ record_commit_failure(MigrationInfo *m, Direction direction, const RunContext *c
 	Datum		values[3];
 
 	migrate_begin_work();
-	migrate_run_state_init(&state, direction, context);
+	migrate_run_state_init(&state, direction, info);
 	state.current = m;
 	state.started_at = started;
 	error = migrate_error_json(&state, edata, "\"at\": \"commit\"");
@@ -171,12 +165,15 @@ record_commit_failure(MigrationInfo *m, Direction direction, const RunContext *c
 }
 
 /*
- * A transactional migration, in a transaction of its own.  Returns the
- * error, or NULL.  The engine has recorded a failure of the script
- * durably already; a failure at commit is recorded here.
+ * A transactional migration, in the transaction of its own that the
+ * caller has begun: its statements and its bookkeeping (engine.c) and the
+ * commit, so that one commit makes the migration and its record durable
+ * together.  Returns the error, or NULL.  The engine has recorded a
+ * failure of the script durably already; a failure at commit is recorded
+ * here.
  */
 static ErrorData *
-run_transactional(MigrationInfo *m, Direction direction, const RunContext *context,
+run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
 				  MigrateOutcome *outcome, MemoryContext keep)
 {
 	ErrorData  *edata = NULL;
@@ -185,8 +182,7 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 
 	PG_TRY();
 	{
-		migrate_begin_work();
-		migrate_run_plan(list_make1(m), direction, context, outcome);
+		migrate_run_plan(list_make1(m), direction, info, outcome);
 		committing = true;
 
 		/*
@@ -214,7 +210,7 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 	{
 		if (outcome)
 			outcome->done = false;
-		record_commit_failure(m, direction, context, edata, started, keep);
+		record_commit_failure(m, direction, info, edata, started, keep);
 	}
 	return edata;
 }
@@ -222,18 +218,18 @@ run_transactional(MigrationInfo *m, Direction direction, const RunContext *conte
 /*
  * Set up the run state of a non-transactional migration in "keep": load
  * and split its script, and mark it dirty at the first statement it runs.
+ * Runs in the transaction that re-read the migration, and commits it.
  */
 static void
 prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
-						 const RunContext *context, int first, MemoryContext keep)
+						 const MigrateRunInfo *info, int first, MemoryContext keep)
 {
 	char	   *script;
 
-	migrate_begin_work();
 	MemoryContextSwitchTo(keep);
-	migrate_run_state_init(state, direction, context);	/* history names the role */
+	migrate_run_state_init(state, direction, info);	/* history names the role */
 	state->current = m;
-	state->number = context->first;
+	state->number = info->first;
 	state->started_at = GetCurrentTimestamp();
 
 	script = migrate_load_script(m->version, direction == DIRECTION_DOWN);
@@ -295,10 +291,12 @@ record_nontransactional_failure(RunState *state, ErrorData *edata, const char *s
 
 /*
  * A migration that cannot run in a transaction block: statement by
- * statement, at top level.  Returns the error, or NULL.
+ * statement, at top level.  Entered in the transaction that re-read the
+ * migration (prepare_nontransactional commits it).  Returns the error, or
+ * NULL.
  */
 static ErrorData *
-run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *context,
+run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
 					 MigrateOutcome *outcome, MemoryContext keep)
 {
 	RunState   *state = palloc0(sizeof(RunState));
@@ -306,10 +304,10 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 	ErrorData  *edata = NULL;
 
 	migrate_lock_nontransactional_begin();	/* no waiting for the lock now */
-	prepare_nontransactional(state, m, direction, context, first, keep);
+	prepare_nontransactional(state, m, direction, info, first, keep);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
-						   state->number, context->total,
-						   state->script->nstatements, context->schedule);
+						   state->number, info->total,
+						   state->script->nstatements, info->schedule);
 
 	for (int i = first - 1; i < state->script->nstatements && edata == NULL; i++)
 	{
@@ -332,7 +330,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 			{
 				SetCurrentStatementStartTimestamp();
 				StartTransactionCommand();
-				migrate_push_run_context(state, &errcallback);
+				migrate_push_run_errcallback(state, &errcallback);
 				migrate_set_running(true);
 				migrate_exec_toplevel(sql);
 				error_context_stack = errcallback.previous;
@@ -368,49 +366,82 @@ run_nontransactional(MigrationInfo *m, Direction direction, const RunContext *co
 	return edata;
 }
 
-/*
- * Run the given migrations (versions, in order) one transaction each.
- * Call outside a transaction, with the migrate lock held for the session.
- */
-RunnerResult
-migrate_runner_run(List *versions, Direction direction, const RunContext *context,
-				   MigrateOutcome *outcomes, TimestampTz window_end)
+/* how one migration of the list went */
+typedef enum StepResult
 {
-	MemoryContext keep = AllocSetContextCreate(CurrentMemoryContext, "migrate runner",
+	STEP_RAN,					/* it ran to the end */
+	STEP_NOT_NEEDED,			/* somebody else did it meanwhile */
+	STEP_WINDOW_CLOSING,		/* it would overrun the window: not started */
+	STEP_FAILED					/* it failed: see the error */
+} StepResult;
+
+/*
+ * One migration of the list: begin its transaction, re-read its row there,
+ * and run it by the path its kind needs.  A non-transactional migration
+ * leaves session state behind (its SETs outlive its statements), which
+ * "session_reset", if given, clears.
+ */
+static StepResult
+run_step(const char *version, Direction direction, const MigrateRunInfo *info,
+		 MigrateOutcome *outcome, TimestampTz window_end, void (*session_reset) (void),
+		 MemoryContext keep, ErrorData **edata)
+{
+	MigrationInfo *m;
+
+	migrate_begin_work();
+	m = load_if_still_needed(version, direction, keep);
+	if (m == NULL || would_overrun(m, window_end))
+	{
+		migrate_end_work(keep);
+		return m == NULL ? STEP_NOT_NEEDED : STEP_WINDOW_CLOSING;
+	}
+	if (direction == DIRECTION_UP ? m->transactional : m->down_transactional)
+		*edata = run_transactional(m, direction, info, outcome, keep);
+	else
+	{
+		*edata = run_nontransactional(m, direction, info, outcome, keep);
+		if (session_reset != NULL)
+			session_reset();
+	}
+	return *edata != NULL ? STEP_FAILED : STEP_RAN;
+}
+
+/*
+ * Run the given migrations (versions, in order) one transaction each, and
+ * say how far it got.  Call outside a transaction, with the migrate lock
+ * held for the session.  "outcomes", if not NULL, has one entry per
+ * version; "window_end", if not 0, is when no migration may still run;
+ * "session_reset", if not NULL, gives the session its settings back after
+ * a non-transactional migration.
+ */
+MigrateWorkerResult
+migrate_worker_run_plan(List *versions, Direction direction, const MigrateRunInfo *info,
+						MigrateOutcome *outcomes, TimestampTz window_end,
+						void (*session_reset) (void))
+{
+	MemoryContext keep = AllocSetContextCreate(CurrentMemoryContext, "migrate worker run",
 											   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext caller = MemoryContextSwitchTo(keep);
-	RunnerResult result = {RUNNER_DONE, 0, NULL, NULL};
+	MigrateWorkerResult result = {MIGRATE_WORKER_DONE, 0, NULL, NULL};
 	ListCell   *lc;
 
 	foreach(lc, versions)
 	{
 		const char *version = lfirst(lc);
 		int			index = foreach_current_index(lc);
-		RunContext *one = palloc(sizeof(RunContext));
-		MigrationInfo *m = load_if_still_needed(version, direction, keep);
-		ErrorData  *edata;
+		MigrateRunInfo *one = palloc(sizeof(MigrateRunInfo));
+		ErrorData  *edata = NULL;
+		StepResult	step;
 
-		if (m == NULL)
+		*one = *info;
+		one->first = info->first + index;
+		step = run_step(version, direction, one, outcomes ? &outcomes[index] : NULL,
+						window_end, session_reset, keep, &edata);
+		if (step == STEP_NOT_NEEDED)
 			continue;
-		if (would_overrun(m, window_end))
+		if (step == STEP_WINDOW_CLOSING || step == STEP_FAILED)
 		{
-			result.stop = RUNNER_WINDOW_CLOSING;
-			result.stopped_at = version;
-			break;
-		}
-
-		*one = *context;
-		one->first = context->first + index;
-		if (direction == DIRECTION_UP ? m->transactional : m->down_transactional)
-			edata = run_transactional(m, direction, one, outcomes ? &outcomes[index] : NULL, keep);
-		else
-			edata = run_nontransactional(m, direction, one, outcomes ? &outcomes[index] : NULL, keep);
-		if (session_reset != NULL)
-			session_reset();
-
-		if (edata != NULL)
-		{
-			result.stop = RUNNER_FAILED;
+			result.stop = step == STEP_FAILED ? MIGRATE_WORKER_FAILED : MIGRATE_WORKER_WINDOW_CLOSING;
 			result.error = edata;
 			result.stopped_at = version;
 			break;
