@@ -299,7 +299,7 @@ static ErrorData *
 run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
 					 MigrateOutcome *outcome, MemoryContext keep)
 {
-	RunState   *state = palloc0(sizeof(RunState));
+	RunState   *state = MemoryContextAllocZero(keep, sizeof(RunState));
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
 	ErrorData  *edata = NULL;
 
