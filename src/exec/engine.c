@@ -285,7 +285,10 @@ migrate_failure_event(const RunState *state, const char *error)
 	return event;
 }
 
-/* run one statement of a migration through SPI; returns the rows it processed */
+/*
+ * Run one statement of a migration through SPI, the in-transaction path's
+ * MigrateStatementExecutor; returns the rows it processed.
+ */
 static uint64
 execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
 {
@@ -423,9 +426,16 @@ precondition_allows(RunState *state, MigrateOutcome *outcome)
 			 errdetail("Check: %s", failed)));
 }
 
-/* the verify script of the current migration (up only) must hold */
-static void
-verify(RunState *state)
+/*
+ * The verify script of the current migration (up only) must hold, or
+ * ERRCODE_MIGRATE_VERIFY_FAILED names the check that returned false.
+ * apply() and rehearse() both run it right after the up script;
+ * rehearse() passes "failed_step", set to "verify" just before that error
+ * (and only for it), to tell a check that does not hold from a check
+ * script that fails.
+ */
+void
+migrate_engine_verify(RunState *state, const char **failed_step)
 {
 	MigrationInfo *m = state->current;
 	char	   *failed;
@@ -433,45 +443,45 @@ verify(RunState *state)
 	if (state->direction != DIRECTION_UP || !m->has_verify)
 		return;
 	failed = migrate_run_check(m->version, "verify_script", "verify");
-	if (failed != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
-				 errmsg("verification of migration \"%s\" failed", m->version),
-				 errdetail("Check returned false: %s", failed)));
+	if (failed == NULL)
+		return;
+	if (failed_step != NULL)
+		*failed_step = "verify";
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
+			 errmsg("verification of migration \"%s\" failed", m->version),
+			 errdetail("Check returned false: %s", failed)));
 }
 
-/* run every statement of the current migration; the rows they processed */
+/*
+ * Run every statement of the current migration's parsed script
+ * (state->script) with "execute", keeping state->statement on the one
+ * that runs, for the error callback; returns the rows they processed.
+ * apply() and dry runs execute through SPI (execute_statement), rehearse()
+ * in the statements' transactional forms; both come through here, so that
+ * what they run and how an error names it is the same.
+ *
+ * The script's settings are scoped to it: a SET in the script
+ * (lock_timeout, search_path, ...) lasts until the script ends, as if it
+ * had been SET LOCAL in a transaction of its own, and reaches neither the
+ * next migration nor the caller's session.  The GUC nest level is the one
+ * functions with SET clauses use; on error, the rollback of the enclosing
+ * subtransaction undoes the settings as well.  Verify and precondition
+ * scripts run with the caller's settings, their own SETs scoped the same
+ * way (migrate_run_check).
+ */
 uint64
-migrate_execute_statements(RunState *state)
+migrate_engine_run_script(RunState *state, MigrateStatementExecutor execute)
 {
+	int			nest_level = NewGUCNestLevel();
 	uint64		rows = 0;
 
 	for (int i = 0; i < state->script->nstatements; i++)
 	{
 		state->statement = &state->script->statements[i];
-		rows += execute_statement(state->script, state->statement);
+		rows += execute(state->script, state->statement);
 	}
 	state->statement = NULL;
-	return rows;
-}
-
-/*
- * Run the statements of the current migration with its settings scoped to
- * it: a SET in the script (lock_timeout, search_path, ...) lasts until the
- * script ends, as if it had been SET LOCAL in a transaction of its own, and
- * reaches neither the next migration nor the caller's session.  The GUC
- * nest level is the one functions with SET clauses use; on error, the
- * rollback of the enclosing subtransaction undoes the settings as well.
- * Verify and precondition scripts run with the caller's settings, their
- * own SETs scoped the same way (migrate_run_check).
- */
-static uint64
-execute_scoped(RunState *state)
-{
-	int			nest_level = NewGUCNestLevel();
-	uint64		rows;
-
-	rows = migrate_execute_statements(state);
 	AtEOXact_GUC(false, nest_level);
 	return rows;
 }
@@ -503,8 +513,8 @@ run_migration(RunState *state, MigrateOutcome *outcome)
 	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
 						   state->current, state->number, state->info->total,
 						   state->script->nstatements, state->info->schedule);
-	rows = execute_scoped(state);
-	verify(state);
+	rows = migrate_engine_run_script(state, execute_statement);
+	migrate_engine_verify(state, NULL);
 
 	if (dry_run && outcome)
 	{

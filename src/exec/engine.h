@@ -33,6 +33,10 @@ typedef struct RunState
 	MemoryContext memory;		/* outlives the run, for outcomes */
 } RunState;
 
+/* runs one statement of a script; returns the rows it processed */
+typedef uint64 (*MigrateStatementExecutor) (const ParsedScript *script,
+											const ScriptStatement *stmt);
+
 extern const char *migrate_script_name(Direction direction);
 extern void migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
 							 MigrateOutcome *outcomes);
@@ -46,7 +50,8 @@ extern char *migrate_error_json(const RunState *state, const ErrorData *edata,
 								const char *extra_json);
 extern MigrationEvent migrate_failure_event(const RunState *state, const char *error);
 extern int64 migrate_usecs_since(TimestampTz start);
-extern uint64 migrate_execute_statements(RunState *state);
+extern uint64 migrate_engine_run_script(RunState *state, MigrateStatementExecutor execute);
+extern void migrate_engine_verify(RunState *state, const char **failed_step);
 extern char *migrate_run_check(const char *version, const char *column, const char *what);
 extern void migrate_warn_foreign_scripts(List *plan, const char *what);
 

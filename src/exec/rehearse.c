@@ -199,9 +199,10 @@ diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 /*
  * Run one statement as the rehearsal does: through SPI, or, for a
  * statement that cannot run in a transaction block, in its transactional
- * form (or not at all, for maintenance without a schema effect).
+ * form (or not at all, for maintenance without a schema effect).  The
+ * rehearsal's MigrateStatementExecutor (engine.c); it counts no rows.
  */
-static void
+static uint64
 rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 {
 	Node	   *tree;
@@ -213,7 +214,7 @@ rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 		if (SPI_execute(text, false, 0) < 0)
 			elog(ERROR, "SPI_execute failed");
 		SPI_freetuptable(SPI_tuptable);
-		return;
+		return 0;
 	}
 
 	tree = copyObject(stmt->parsetree);
@@ -236,33 +237,27 @@ rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 	}
 #endif
 	else
-		return;					/* VACUUM, REINDEX, CLUSTER ...: no schema effect */
+		return 0;				/* VACUUM, REINDEX, CLUSTER ...: no schema effect */
 
 	raw = makeNode(RawStmt);
 	raw->stmt = tree;
 	raw->stmt_location = -1;
 	raw->stmt_len = 0;
 	migrate_exec_raw(raw, text, false);
+	return 0;
 }
 
 /*
- * Run the up or down script of a migration as the rehearsal does.  Its
- * settings last until it ends, as in apply() (engine.c, execute_scoped):
- * a SET in one script reaches neither the next script nor the caller.
+ * Run the up or down script of a migration as the rehearsal does, through
+ * the engine's script runner, as apply() would: its settings last until
+ * it ends, a SET in one script reaches neither the next script nor the
+ * caller, and an error names the migration and statement.
  */
 static void
 rehearse_script(RunState *state)
 {
-	int			nest_level = NewGUCNestLevel();
-
 	state->script = migrate_load_parsed(state);
-	for (int i = 0; i < state->script->nstatements; i++)
-	{
-		state->statement = &state->script->statements[i];
-		rehearse_statement(state->script, state->statement);
-	}
-	state->statement = NULL;
-	AtEOXact_GUC(false, nest_level);
+	(void) migrate_engine_run_script(state, rehearse_statement);
 }
 
 /*
@@ -317,20 +312,10 @@ static void
 step_up(void *arg)
 {
 	StepArgs   *args = arg;
-	MigrationInfo *m = args->state->current;
-	char	   *failed;
 
 	args->state->direction = DIRECTION_UP;
 	rehearse_script(args->state);
-	if (m->has_verify &&
-		(failed = migrate_run_check(m->version, "verify_script", "verify")) != NULL)
-	{
-		args->finding->failed_step = "verify";
-		ereport(ERROR,
-				(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
-				 errmsg("verification of migration \"%s\" failed", m->version),
-				 errdetail("Check returned false: %s", failed)));
-	}
+	migrate_engine_verify(args->state, &args->finding->failed_step);
 	args->after_up = take_snapshot(args->data, args->keep);
 }
 
