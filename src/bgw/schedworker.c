@@ -220,7 +220,7 @@ report(ScheduledRun *run, MigrateSchedRunStatus status, const ErrorData *edata)
 
 /*
  * Why the migration is no longer the one the scheduler planned to run as
- * this role, or NULL when it still is (or is gone, or done: the runner
+ * this role, or NULL when it still is (or is gone, or done: the worker path
  * skips it).  Read holding the migrate lock, so that nobody can change it
  * between this check and the run (the run itself may not: see
  * migrate_set_running).  The scheduler chose the role from the row it
@@ -260,7 +260,7 @@ changed_since_planned(const ScheduledRun *run)
 	return why;
 }
 
-/* run the migration; an error in the runner's own bookkeeping is a failure */
+/* run the migration; an error in the worker path's bookkeeping is a failure */
 static void
 run_one(ScheduledRun *run)
 {

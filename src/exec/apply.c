@@ -43,7 +43,10 @@ PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_revert);
 PG_FUNCTION_INFO_V1(migrate_revert_all);
 
-/* one result row of apply() or revert() */
+/*
+ * One result row of apply() or revert(): what happened to the migration,
+ * and for a dry run the rows processed and the schema fingerprints.
+ */
 static void
 add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
 					   Direction direction, const MigrateOutcome *outcome)
@@ -116,8 +119,10 @@ check_read_write(Direction direction)
 
 /*
  * Shared body of apply and revert: lock, plan, check, run.  A plan that
- * holds a migration which cannot run in a transaction block goes to a
- * background worker (handoff.c); any other runs here, all or nothing.
+ * holds a migration which cannot run in a transaction block takes the
+ * worker path (handoff.c); any other, and every dry run, takes the
+ * in-transaction path (engine.c), all or nothing.  One result row per
+ * migration that ran or was attempted.
  */
 static void
 apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
@@ -178,6 +183,7 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	SPI_finish();
 }
 
+/* argument n as a C string, or NULL when it is NULL */
 static char *
 text_arg_or_null(FunctionCallInfo fcinfo, int n)
 {

@@ -1,10 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * engine.c
- *	  Running transactional migrations, all or nothing.
+ *	  The in-transaction path: running transactional migrations in the
+ *	  caller's transaction, all or nothing; and the pieces of a run that
+ *	  the worker path and rehearsals share with it.
  *
  * migrate_run_plan() runs a plan (see plan.c) of migrations in the current
- * transaction:
+ * transaction.  apply() and revert() call it for a plan without a
+ * non-transactional migration, and for every dry run; the worker path
+ * (worker_run.c) calls it for each transactional migration, one plan of
+ * one migration in a transaction of its own:
  *
  *	 1. it opens one subtransaction for the whole plan;
  *	 2. for each migration it splits the script with PostgreSQL's parser,
@@ -24,6 +29,11 @@
  *
  * Each migration runs in its own SPI connection, whose memory is freed
  * when it finishes, so a long run does not accumulate memory.
+ *
+ * The shared pieces: the run state and its error callback, loading and
+ * running a script (migrate_engine_run_script, which rehearse.c uses with
+ * its own statement executor), verify and precondition checks, and the
+ * bookkeeping of a success or a failure (row, history, progress).
  *
  * IDENTIFICATION
  *	  src/exec/engine.c
@@ -54,12 +64,14 @@
 /* longest statement text shown in a CONTEXT line */
 #define CONTEXT_TEXT_LEN 80
 
+/* "up" or "down": which script runs, for messages and history */
 const char *
 migrate_script_name(Direction direction)
 {
 	return direction == DIRECTION_UP ? "up" : "down";
 }
 
+/* microseconds since "start", for durations in history */
 int64
 migrate_usecs_since(TimestampTz start)
 {
@@ -71,11 +83,11 @@ migrate_usecs_since(TimestampTz start)
  * call when NULL) and the role that history names.
  */
 void
-migrate_run_state_init(RunState *state, Direction direction, const MigrateRunInfo *info)
+migrate_run_state_init(MigrateRunState *state, Direction direction, const MigrateRunInfo *info)
 {
 	static const MigrateRunInfo interactive = {NULL, NULL, 1, 0, false};
 
-	memset(state, 0, sizeof(RunState));
+	memset(state, 0, sizeof(MigrateRunState));
 	state->direction = direction;
 	state->info = info ? info : &interactive;
 	state->role = migrate_current_role();
@@ -83,7 +95,7 @@ migrate_run_state_init(RunState *state, Direction direction, const MigrateRunInf
 
 /* line of an error position inside the current statement, or its first line */
 static int
-error_line(const RunState *state, int internalpos)
+error_line(const MigrateRunState *state, int internalpos)
 {
 	const ScriptStatement *stmt = state->statement;
 	const char *text = state->script->script + stmt->start;
@@ -98,7 +110,7 @@ error_line(const RunState *state, int internalpos)
 
 /* the statement on one line, shortened for a CONTEXT line */
 static char *
-short_statement_text(const RunState *state)
+short_statement_text(const MigrateRunState *state)
 {
 	char	   *text = migrate_statement_text(state->script, state->statement);
 	int			len;
@@ -116,10 +128,15 @@ short_statement_text(const RunState *state)
 	return text;
 }
 
+/*
+ * The error callback of a run: a CONTEXT line naming the script and
+ * migration and, while a statement runs, the statement, its line and its
+ * text.  Nothing between migrations.
+ */
 static void
 run_error_callback(void *arg)
 {
-	RunState   *state = (RunState *) arg;
+	MigrateRunState *state = (MigrateRunState *) arg;
 
 	if (state->current == NULL)
 		return;
@@ -141,7 +158,7 @@ run_error_callback(void *arg)
  * errcallback->previous).
  */
 void
-migrate_push_run_errcallback(RunState *state, ErrorContextCallback *errcallback)
+migrate_push_run_errcallback(MigrateRunState *state, ErrorContextCallback *errcallback)
 {
 	errcallback->callback = run_error_callback;
 	errcallback->arg = state;
@@ -149,9 +166,12 @@ migrate_push_run_errcallback(RunState *state, ErrorContextCallback *errcallback)
 	error_context_stack = errcallback;
 }
 
-/* load and split the current migration's script for this direction */
+/*
+ * Load the current migration's script for this direction and split it
+ * with PostgreSQL's parser, in the current memory context.
+ */
 ParsedScript *
-migrate_load_parsed(RunState *state)
+migrate_load_parsed(MigrateRunState *state)
 {
 	MigrationInfo *m = state->current;
 	char	   *script = migrate_load_script(m->version, state->direction == DIRECTION_DOWN);
@@ -181,8 +201,9 @@ run_detail(const MigrateRunInfo *info)
 	return buf.data;
 }
 
+/* the "applied migration ... (k of n)" message, at migrate.progress_level */
 static void
-report_progress(const RunState *state, int64 duration_us)
+report_progress(const MigrateRunState *state, int64 duration_us)
 {
 	ereport(migrate_progress_level,
 			(errmsg("%s migration %s \"%s\" (%d of %d)",
@@ -197,7 +218,7 @@ report_progress(const RunState *state, int64 duration_us)
  * progress message and the outcome for the result row.
  */
 void
-migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outcome)
+migrate_record_success(MigrateRunState *state, int64 duration_us, MigrateOutcome *outcome)
 {
 	MigrationInfo *m = state->current;
 	MigrationEvent event = {0};
@@ -232,7 +253,7 @@ migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outco
  * "extra_json" is more "key": value pairs to add, or NULL.
  */
 char *
-migrate_error_json(const RunState *state, const ErrorData *edata, const char *extra_json)
+migrate_error_json(const MigrateRunState *state, const ErrorData *edata, const char *extra_json)
 {
 	StringInfoData buf;
 
@@ -267,7 +288,7 @@ migrate_error_json(const RunState *state, const ErrorData *edata, const char *ex
 
 /* the history row of a failed attempt */
 MigrationEvent
-migrate_failure_event(const RunState *state, const char *error)
+migrate_failure_event(const MigrateRunState *state, const char *error)
 {
 	MigrationEvent event = {0};
 
@@ -368,7 +389,7 @@ migrate_run_check(const char *version, const char *column, const char *what)
 
 /* a precondition that did not hold in skip mode: history says so */
 static void
-record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
+record_skipped(MigrateRunState *state, const char *statement, MigrateOutcome *outcome)
 {
 	MigrationEvent event = migrate_failure_event(state, NULL);
 	StringInfoData detail;
@@ -396,7 +417,7 @@ record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
  * when it does not hold and the migration is to be skipped.
  */
 static bool
-precondition_allows(RunState *state, MigrateOutcome *outcome)
+precondition_allows(MigrateRunState *state, MigrateOutcome *outcome)
 {
 	MigrationInfo *m = state->current;
 	char	   *failed;
@@ -435,7 +456,7 @@ precondition_allows(RunState *state, MigrateOutcome *outcome)
  * script that fails.
  */
 void
-migrate_engine_verify(RunState *state, const char **failed_step)
+migrate_engine_verify(MigrateRunState *state, const char **failed_step)
 {
 	MigrationInfo *m = state->current;
 	char	   *failed;
@@ -471,7 +492,7 @@ migrate_engine_verify(RunState *state, const char **failed_step)
  * way (migrate_run_check).
  */
 uint64
-migrate_engine_run_script(RunState *state, MigrateStatementExecutor execute)
+migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execute)
 {
 	int			nest_level = NewGUCNestLevel();
 	uint64		rows = 0;
@@ -491,7 +512,7 @@ migrate_engine_run_script(RunState *state, MigrateStatementExecutor execute)
  * of its own so that its memory goes away with it.
  */
 static void
-run_migration(RunState *state, MigrateOutcome *outcome)
+run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 {
 	bool		dry_run = state->info->dry_run;
 	uint64		rows;
@@ -562,7 +583,7 @@ migrate_warn_foreign_scripts(List *plan, const char *what)
 
 /* the one history row a dry run leaves */
 static void
-record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
+record_dry_run(const MigrateRunState *state, List *plan, const ErrorData *edata)
 {
 	MigrationEvent event = {0};
 	StringInfoData detail;
@@ -601,7 +622,7 @@ migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
 {
 	MemoryContext fncontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	RunState   *state = palloc(sizeof(RunState));
+	MigrateRunState *state = palloc(sizeof(MigrateRunState));
 	ErrorData  *volatile edata = NULL;
 	char	   *volatile failure = NULL;
 	volatile int failed_index = -1;

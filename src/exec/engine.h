@@ -17,13 +17,13 @@
 #include "model/parse.h"
 
 /*
- * Where a run is, for the error context callback, progress and the failure
- * record.  Lives outside any subtransaction the run opens.
+ * Where a run is, for the error callback (errcallback), progress and the
+ * failure record.  Lives outside any subtransaction the run opens.
  */
-typedef struct RunState
+typedef struct MigrateRunState
 {
 	Direction	direction;
-	const MigrateRunInfo *info;	/* who runs it */
+	const MigrateRunInfo *info; /* schedule, worker, position in the run */
 	const char *role;			/* who runs it, for history */
 	MigrationInfo *current;		/* NULL between migrations */
 	int			number;			/* of current, 1-based within the run */
@@ -31,27 +31,32 @@ typedef struct RunState
 	const ParsedScript *script; /* NULL until parsed */
 	const ScriptStatement *statement;	/* NULL between statements */
 	MemoryContext memory;		/* outlives the run, for outcomes */
-} RunState;
+} MigrateRunState;
 
 /* runs one statement of a script; returns the rows it processed */
 typedef uint64 (*MigrateStatementExecutor) (const ParsedScript *script,
 											const ScriptStatement *stmt);
 
-extern const char *migrate_script_name(Direction direction);
+/* the in-transaction path */
 extern void migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
 							 MigrateOutcome *outcomes);
-extern void migrate_run_state_init(RunState *state, Direction direction,
+
+/* pieces of a run, shared with the worker path and rehearsals */
+extern const char *migrate_script_name(Direction direction);
+extern void migrate_run_state_init(MigrateRunState *state, Direction direction,
 								   const MigrateRunInfo *info);
-extern void migrate_push_run_errcallback(RunState *state, ErrorContextCallback *errcallback);
-extern ParsedScript *migrate_load_parsed(RunState *state);
-extern void migrate_record_success(RunState *state, int64 duration_us,
+extern void migrate_push_run_errcallback(MigrateRunState *state,
+										 ErrorContextCallback *errcallback);
+extern ParsedScript *migrate_load_parsed(MigrateRunState *state);
+extern void migrate_record_success(MigrateRunState *state, int64 duration_us,
 								   MigrateOutcome *outcome);
-extern char *migrate_error_json(const RunState *state, const ErrorData *edata,
+extern char *migrate_error_json(const MigrateRunState *state, const ErrorData *edata,
 								const char *extra_json);
-extern MigrationEvent migrate_failure_event(const RunState *state, const char *error);
+extern MigrationEvent migrate_failure_event(const MigrateRunState *state, const char *error);
 extern int64 migrate_usecs_since(TimestampTz start);
-extern uint64 migrate_engine_run_script(RunState *state, MigrateStatementExecutor execute);
-extern void migrate_engine_verify(RunState *state, const char **failed_step);
+extern uint64 migrate_engine_run_script(MigrateRunState *state,
+										MigrateStatementExecutor execute);
+extern void migrate_engine_verify(MigrateRunState *state, const char **failed_step);
 extern char *migrate_run_check(const char *version, const char *column, const char *what);
 extern void migrate_warn_foreign_scripts(List *plan, const char *what);
 

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * handoff.c
- *	  apply() handing a plan with non-transactional migrations to a
- *	  background worker, and that worker.
+ *	  The worker path's hand-off: apply() handing a plan with
+ *	  non-transactional migrations to the apply worker, and that worker.
  *
  * CREATE INDEX CONCURRENTLY and its kind cannot run inside a function, so
  * when a plan holds such a migration, migrate.apply() (or revert()) hands
@@ -128,6 +128,7 @@ check_can_hand_off(List *plan, Direction direction)
 						 direction == DIRECTION_UP ? "apply" : "revert")));
 }
 
+/* bytes the request's strings take: the plan's versions and search_path */
 static Size
 strings_size(List *plan, const char *search_path)
 {
@@ -139,6 +140,11 @@ strings_size(List *plan, const char *search_path)
 	return size;
 }
 
+/*
+ * Describe the caller (database, identity, lock group leader, the message
+ * settings the worker must honour) and the plan in the segment: the
+ * worker re-reads each migration by version, so versions are all it needs.
+ */
 static void
 fill_request(HandoffRequest *req, char *strings, List *plan, Direction direction,
 			 const char *search_path)
@@ -190,6 +196,11 @@ relay_message(const char *data, Size nbytes)
 	pfree(msg.data);
 }
 
+/*
+ * Start the apply worker on the segment, waiting a while for a free
+ * background worker slot; when none frees up, fail before anything ran,
+ * saying which workers hold the slots.
+ */
 static BackgroundWorkerHandle *
 start_apply_worker(dsm_segment *seg)
 {
@@ -359,7 +370,11 @@ reset_to_caller(void)
 }
 
 /*
- * Entry point of the apply worker.
+ * Entry point of the apply worker: attach to the caller's segment, send
+ * every message to the caller, join its lock group, connect as the caller
+ * and restore its identity and settings, take the migrate lock for the
+ * session (granted at once inside the group) and run the plan through the
+ * worker path.  Its ERROR, if any, is re-raised by the caller.
  */
 void
 migrate_apply_worker_main(Datum main_arg)

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * handoff.h
- *	  apply() handing a plan with non-transactional migrations to a
- *	  background worker, and that worker.
+ *	  The worker path's hand-off: apply() handing a plan with
+ *	  non-transactional migrations to the apply worker, and that worker.
  *
  * IDENTIFICATION
  *	  src/exec/handoff.h

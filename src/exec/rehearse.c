@@ -254,7 +254,7 @@ rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
  * caller, and an error names the migration and statement.
  */
 static void
-rehearse_script(RunState *state)
+rehearse_script(MigrateRunState *state)
 {
 	state->script = migrate_load_parsed(state);
 	(void) migrate_engine_run_script(state, rehearse_statement);
@@ -298,7 +298,7 @@ try_step(StepFunction step, void *arg, MemoryContext keep)
 /* arguments of a rehearsal step */
 typedef struct StepArgs
 {
-	RunState   *state;
+	MigrateRunState *state;
 	bool		data;
 	MemoryContext keep;
 	SchemaSnapshot   *before_up;
@@ -375,7 +375,7 @@ rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	RunState	state;
+	MigrateRunState state;
 	StepArgs	args = {&state, data, keep, NULL, NULL, finding, NULL};
 	ErrorContextCallback errcallback;
 	char	   *error;
@@ -441,7 +441,7 @@ apply_before_range(MigrationInfo *m, MemoryContext keep)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	RunState	state;
+	MigrateRunState state;
 	Finding		finding = {NULL, NULL, NULL};
 	StepArgs	args = {&state, false, keep, NULL, NULL, &finding, NULL};
 	char	   *error;
@@ -478,7 +478,7 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	RunState	state;
+	MigrateRunState state;
 	StepArgs	args = {&state, false, keep, NULL, NULL, finding, NULL};
 	char	   *error;
 

@@ -140,7 +140,7 @@ static void
 record_commit_failure(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
 					  const ErrorData *edata, TimestampTz started, MemoryContext keep)
 {
-	RunState	state;
+	MigrateRunState state;
 	MigrationEvent event;
 	char	   *error;
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, BOOLOID};
@@ -221,7 +221,7 @@ run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *i
  * Runs in the transaction that re-read the migration, and commits it.
  */
 static void
-prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
+prepare_nontransactional(MigrateRunState *state, MigrationInfo *m, Direction direction,
 						 const MigrateRunInfo *info, int first, MemoryContext keep)
 {
 	char	   *script;
@@ -243,7 +243,7 @@ prepare_nontransactional(RunState *state, MigrationInfo *m, Direction direction,
 
 /* note, durably, which statement a non-transactional migration reached */
 static void
-mark_reached(const RunState *state, MemoryContext keep)
+mark_reached(const MigrateRunState *state, MemoryContext keep)
 {
 	migrate_begin_work();
 	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
@@ -257,7 +257,7 @@ mark_reached(const RunState *state, MemoryContext keep)
  * warn about any INVALID index that is still there.
  */
 static void
-record_nontransactional_failure(RunState *state, ErrorData *edata, const char *sql,
+record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const char *sql,
 								List *before, MemoryContext keep)
 {
 	List	   *leftovers = migrate_leftover_indexes(sql, before);
@@ -299,7 +299,7 @@ static ErrorData *
 run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
 					 MigrateOutcome *outcome, MemoryContext keep)
 {
-	RunState   *state = MemoryContextAllocZero(keep, sizeof(RunState));
+	MigrateRunState *state = MemoryContextAllocZero(keep, sizeof(MigrateRunState));
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
 	ErrorData  *edata = NULL;
 
@@ -441,7 +441,8 @@ migrate_worker_run_plan(List *versions, Direction direction, const MigrateRunInf
 			continue;
 		if (step == STEP_WINDOW_CLOSING || step == STEP_FAILED)
 		{
-			result.stop = step == STEP_FAILED ? MIGRATE_WORKER_FAILED : MIGRATE_WORKER_WINDOW_CLOSING;
+			result.stop = step == STEP_FAILED ?
+				MIGRATE_WORKER_FAILED : MIGRATE_WORKER_WINDOW_CLOSING;
 			result.error = edata;
 			result.stopped_at = version;
 			break;

@@ -504,7 +504,7 @@ copy_or_null(const char *s)
 }
 
 /*
- * A deep copy of what the runner needs of a migration, in the current
+ * A deep copy of what the worker path needs of a migration, in the current
  * memory context, so that it outlives the transaction it was read in.
  */
 MigrationInfo *
