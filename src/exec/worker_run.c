@@ -130,6 +130,25 @@ would_overrun(const MigrationInfo *m, TimestampTz window_end)
 }
 
 /*
+ * In a PG_CATCH block around a migration's own work: the error, copied
+ * into "keep", and the transaction aborted, so that the run can record the
+ * failure in a transaction of its own and stop.
+ */
+static ErrorData *
+abort_with_error(MemoryContext keep)
+{
+	ErrorData  *edata;
+
+	migrate_set_running(false);
+	MemoryContextSwitchTo(keep);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(keep);
+	return edata;
+}
+
+/*
  * A transactional migration that failed at commit (a deferred constraint
  * or trigger, a WITH HOLD cursor): the engine saw it succeed, so nothing
  * recorded the failure.  Record it now, in a transaction of its own, as
@@ -197,12 +216,7 @@ run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *i
 	}
 	PG_CATCH();
 	{
-		migrate_set_running(false);
-		MemoryContextSwitchTo(keep);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		MemoryContextSwitchTo(keep);
+		edata = abort_with_error(keep);
 	}
 	PG_END_TRY();
 
@@ -341,11 +355,7 @@ run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo
 		}
 		PG_CATCH();
 		{
-			migrate_set_running(false);
-			MemoryContextSwitchTo(keep);
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
+			edata = abort_with_error(keep);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(keep);
