@@ -49,7 +49,7 @@ PG_FUNCTION_INFO_V1(migrate_revert_all);
  */
 static void
 add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
-					   Direction direction, const MigrateOutcome *outcome)
+			   Direction direction, const MigrateOutcome *outcome)
 {
 	Datum		values[10];
 	bool		nulls[10] = {0};

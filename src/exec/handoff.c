@@ -8,10 +8,10 @@
  * when a plan holds such a migration, migrate.apply() (or revert()) hands
  * the whole plan to a dynamic background worker, which runs it one
  * migration per transaction (the worker path, worker_run.c), and waits
- * for it.  The worker's
- * NOTICEs, WARNINGs and final ERROR travel back through a shm_mq, the way
- * parallel workers report to their leader, and apply() re-raises them, so
- * psql sees the same messages as for an ordinary apply().  apply() then
+ * for it.  The worker's NOTICEs, WARNINGs and final ERROR travel back
+ * through a shm_mq, the way parallel workers report to their leader, and
+ * apply() re-raises them, so psql sees the same messages as for an
+ * ordinary apply().  apply() then
  * returns one row per migration the worker completed.
  *
  * Why apply() must not be inside a transaction block for such a plan: the

@@ -35,7 +35,7 @@
  * back (the "session_reset" callback; the apply worker restores the
  * caller's), so they do not reach the next migration.  A transactional
  * migration needs no reset: the engine scopes its SETs to its script
- * (engine.c, execute_scoped), and the whole transaction rolls back on
+ * (migrate_engine_run_script), and the whole transaction rolls back on
  * failure.
  *
  * Before starting a migration the worker path checks, in the migration's
