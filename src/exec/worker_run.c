@@ -34,9 +34,12 @@
  * commit one by one; after such a migration the session gets its settings
  * back (the "session_reset" callback; the apply worker restores the
  * caller's), so they do not reach the next migration.  A transactional
- * migration needs no reset: the engine scopes its SETs to its script
+ * migration needs no reset, which saves two transactions per migration:
+ * the engine scopes its script's SETs to the script
  * (migrate_engine_run_script), and the whole transaction rolls back on
- * failure.
+ * failure.  Only a session-level SET made by its commit-time code (a
+ * deferred trigger calling set_config(..., false)) outlives it, as it
+ * would outlive apply()'s own transaction in the caller's session.
  *
  * Before starting a migration the worker path checks, in the migration's
  * own transaction, that it is still pending (or still applied, for a
