@@ -93,7 +93,7 @@
 #include "store/spi.h"
 #include "exec/plan.h"
 #include "ipc/progress.h"
-#include "exec/runner.h"
+#include "exec/worker_run.h"
 #include "bgw/schedworker.h"
 #include "ipc/shmem.h"
 #include "ipc/xact.h"

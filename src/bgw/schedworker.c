@@ -27,12 +27,12 @@
  *	3. It takes the migrate lock at session level (free inside the group),
  *	   checks that the migration is still what the scheduler planned (its
  *	   registrant is the role connected as, its up checksum and approval
- *	   unchanged), runs exactly one migration through the runner
- *	   (runner.c), which refuses to start it if its @estimated-duration
- *	   would overrun the window, and writes the outcome into the segment:
- *	   done, skipped (someone applied it meanwhile), window closing, failed
- *	   (SQLSTATE and message), lock busy, database read-only, or changed
- *	   since it was planned.
+ *	   unchanged), runs exactly one migration through the worker path
+ *	   (exec/worker_run.c), which refuses to start it if its
+ *	   @estimated-duration would overrun the window, and writes the
+ *	   outcome into the segment: done, skipped (someone applied it
+ *	   meanwhile), window closing, failed (SQLSTATE and message), lock
+ *	   busy, database read-only, or changed since it was planned.
  *	4. It exits.  Whatever the migration changed in its session (settings,
  *	   temporary objects, prepared statements, LISTEN) ends with it; the
  *	   next migration gets a fresh session, possibly as another role.
@@ -66,7 +66,7 @@
 #include "ipc/dynworker.h"
 #include "store/lock.h"
 #include "exec/noparallel.h"
-#include "exec/runner.h"
+#include "exec/worker_run.h"
 #include "ipc/xact.h"
 #include "bgw/schedworker.h"
 
@@ -221,7 +221,7 @@ report(ScheduledRun *run, MigrateSchedRunStatus status, const ErrorData *edata)
 
 /*
  * Why the migration is no longer the one the scheduler planned to run as
- * this role, or NULL when it still is (or is gone, or done: the runner
+ * this role, or NULL when it still is (or is gone, or done: the worker path
  * skips it).  Read holding the migrate lock, so that nobody can change it
  * between this check and the run (the run itself may not: see
  * migrate_set_running).  The scheduler chose the role from the row it
@@ -261,28 +261,28 @@ changed_since_planned(const ScheduledRun *run)
 	return why;
 }
 
-/* run the migration; an error in the runner's own bookkeeping is a failure */
+/* run the migration; an error in the worker path's bookkeeping is a failure */
 static void
 run_one(ScheduledRun *run)
 {
 	const char *version = run->strings;
-	RunContext	context = {0};
+	MigrateRunInfo info = {0};
 	MemoryContext caller = CurrentMemoryContext;
-	RunnerResult result;
+	MigrateWorkerResult result;
 
 	/* history and progress name the schedule, and "k of n" of its run */
-	context.schedule = run->strings + run->schedule_off;
-	context.worker = "scheduler";
-	context.first = run->number;
-	context.total = run->total;
+	info.schedule = run->strings + run->schedule_off;
+	info.worker = "scheduler";
+	info.first = run->number;
+	info.total = run->total;
 
 	PG_TRY();
 	{
-		result = migrate_runner_run(list_make1(pstrdup(version)), DIRECTION_UP, &context,
-									NULL, run->window_end);
-		if (result.stop == RUNNER_FAILED)
+		result = migrate_worker_run_plan(list_make1(pstrdup(version)), DIRECTION_UP, &info,
+										 NULL, run->window_end, NULL);
+		if (result.stop == MIGRATE_WORKER_FAILED)
 			report(run, SCHEDRUN_FAILED, result.error);
-		else if (result.stop == RUNNER_WINDOW_CLOSING)
+		else if (result.stop == MIGRATE_WORKER_WINDOW_CLOSING)
 			report(run, SCHEDRUN_WINDOW_CLOSING, NULL);
 		else
 			report(run, result.done > 0 ? SCHEDRUN_DONE : SCHEDRUN_SKIPPED, NULL);

@@ -1,12 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * apply.c
- *	  migrate.apply(), migrate.revert() and migrate.revert_all().
+ *	  The SQL front end of a run: migrate.apply(), migrate.revert() and
+ *	  migrate.revert_all().
  *
- * The engine itself is in engine.c (transactional migrations, run in the
- * caller's transaction) and runner.c with handoff.c (migrations that must
- * run outside a transaction block, run by a background worker).  What
- * follows is the dispatch between them.
+ * What follows is the dispatch between the two execution paths, and the
+ * result rows.  A plan of transactional migrations (and every dry run)
+ * takes the in-transaction path: engine.c runs it in the caller's
+ * transaction, all or nothing.  A plan that holds a migration which
+ * cannot run in a transaction block takes the worker path: handoff.c
+ * hands it to the apply worker, which runs it one migration per
+ * transaction (worker_run.c).  Calls go one way only: this file ->
+ * engine.c / handoff.c -> worker_run.c -> engine.c's pieces; nothing
+ * below calls back into the front end.
  *
  * Before anything runs, the migrate lock is taken (lock.c), the registry
  * loaded and the plan built and checked (plan.c): dependencies, dirty
@@ -25,42 +31,26 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "exec/run.h"
-#include "store/catalog.h"
 #include "compat.h"
-#include "guc.h"
+#include "exec/engine.h"
 #include "exec/handoff.h"
-#include "store/lock.h"
 #include "exec/plan.h"
 #include "ipc/xact.h"
+#include "guc.h"
+#include "store/catalog.h"
+#include "store/lock.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_revert);
 PG_FUNCTION_INFO_V1(migrate_revert_all);
 
 /*
- * Position in the plan of the first migration that cannot run in a
- * transaction block in this direction, or -1.
+ * One result row of apply() or revert(): what happened to the migration,
+ * and for a dry run the rows processed and the schema fingerprints.
  */
-int
-migrate_first_nontransactional(List *plan, Direction direction)
-{
-	ListCell   *lc;
-
-	foreach(lc, plan)
-	{
-		MigrationInfo *m = lfirst(lc);
-
-		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
-			return foreach_current_index(lc);
-	}
-	return -1;
-}
-
-/* one result row of apply() or revert() */
-void
-migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
-					   Direction direction, const MigrateOutcome *outcome)
+static void
+add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
+			   Direction direction, const MigrateOutcome *outcome)
 {
 	Datum		values[10];
 	bool		nulls[10] = {0};
@@ -91,7 +81,7 @@ migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *n
 static List *
 dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
 {
-	int			first = migrate_first_nontransactional(plan, direction);
+	int			first = migrate_plan_first_nontransactional(plan, direction);
 
 	if (first < 0)
 		return plan;
@@ -130,8 +120,10 @@ check_read_write(Direction direction)
 
 /*
  * Shared body of apply and revert: lock, plan, check, run.  A plan that
- * holds a migration which cannot run in a transaction block goes to a
- * background worker (handoff.c); any other runs here, all or nothing.
+ * holds a migration which cannot run in a transaction block takes the
+ * worker path (handoff.c); any other, and every dry run, takes the
+ * in-transaction path (engine.c), all or nothing.  One result row per
+ * migration that ran or was attempted.
  */
 static void
 apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
@@ -166,19 +158,19 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	outcomes = palloc0(sizeof(MigrateOutcome) * list_length(plan));
 	if (dry_run)
 	{
-		RunContext	context = {NULL, NULL, 1, list_length(plan), true};
+		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), true};
 
 		migrate_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
-						 direction, &context, outcomes);
+						 direction, &info, outcomes);
 	}
-	else if (migrate_first_nontransactional(plan, direction) < 0)
+	else if (migrate_plan_first_nontransactional(plan, direction) < 0)
 	{
-		RunContext	context = {NULL, NULL, 1, list_length(plan), false};
+		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), false};
 
-		migrate_run_plan(plan, direction, &context, outcomes);
+		migrate_run_plan(plan, direction, &info, outcomes);
 	}
 	else
-		migrate_handoff(plan, direction, outcomes);
+		migrate_handoff_run_plan(plan, direction, outcomes);
 
 	foreach(lc, plan)
 	{
@@ -186,11 +178,12 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 		MigrateOutcome *outcome = &outcomes[foreach_current_index(lc)];
 
 		if (outcome->done || outcome->attempted)
-			migrate_add_result_row(rsinfo, m->version, m->name, direction, outcome);
+			add_result_row(rsinfo, m->version, m->name, direction, outcome);
 	}
 	SPI_finish();
 }
 
+/* argument n as a C string, or NULL when it is NULL */
 static char *
 text_arg_or_null(FunctionCallInfo fcinfo, int n)
 {

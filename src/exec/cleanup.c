@@ -5,7 +5,7 @@
  *
  * A concurrent index build that fails part way leaves an INVALID index:
  * it costs every write to the table and is never used by queries.  Before
- * such a statement runs, the runner notes the invalid indexes its table
+ * such a statement runs, the worker path notes the invalid indexes its table
  * already has; after a failure, any new one is the statement's.  One left
  * by CREATE INDEX CONCURRENTLY is dropped (DROP INDEX CONCURRENTLY, at top
  * level); one left by REINDEX CONCURRENTLY (the _ccnew/_ccold copies) is

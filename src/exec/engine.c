@@ -1,10 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * engine.c
- *	  Running transactional migrations, all or nothing.
+ *	  The in-transaction path: running transactional migrations in the
+ *	  caller's transaction, all or nothing; and the pieces of a run that
+ *	  the worker path and rehearsals share with it.
  *
  * migrate_run_plan() runs a plan (see plan.c) of migrations in the current
- * transaction:
+ * transaction.  apply() and revert() call it for a plan without a
+ * non-transactional migration, and for every dry run; the worker path
+ * (worker_run.c) calls it for each transactional migration, one plan of
+ * one migration in a transaction of its own:
  *
  *	 1. it opens one subtransaction for the whole plan;
  *	 2. for each migration it splits the script with PostgreSQL's parser,
@@ -18,12 +23,17 @@
  * migration of the plan and cleans up after the error; then the failure is
  * recorded by a worker that commits on its own (durable.c), and the
  * original error is re-thrown so that the caller's transaction aborts and
- * psql with ON_ERROR_STOP stops.  An error context callback names the
+ * psql with ON_ERROR_STOP stops.  An error callback (errcallback) names the
  * migration, the statement and its line on every error raised while a
  * statement runs.
  *
  * Each migration runs in its own SPI connection, whose memory is freed
  * when it finishes, so a long run does not accumulate memory.
+ *
+ * The shared pieces: the run state and its error callback, loading and
+ * running a script (migrate_engine_run_script, which rehearse.c uses with
+ * its own statement executor), verify and precondition checks, and the
+ * bookkeeping of a success or a failure (row, history, progress).
  *
  * IDENTIFICATION
  *	  src/exec/engine.c
@@ -54,32 +64,38 @@
 /* longest statement text shown in a CONTEXT line */
 #define CONTEXT_TEXT_LEN 80
 
+/* "up" or "down": which script runs, for messages and history */
 const char *
 migrate_script_name(Direction direction)
 {
 	return direction == DIRECTION_UP ? "up" : "down";
 }
 
+/* microseconds since "start", for durations in history */
 int64
 migrate_usecs_since(TimestampTz start)
 {
 	return GetCurrentTimestamp() - start;
 }
 
+/*
+ * Start the state of a run: who runs it ("info", or a plain interactive
+ * call when NULL) and the role that history names.
+ */
 void
-migrate_run_state_init(RunState *state, Direction direction, const RunContext *context)
+migrate_run_state_init(MigrateRunState *state, Direction direction, const MigrateRunInfo *info)
 {
-	static const RunContext interactive = {NULL, NULL, 1, 0, false};
+	static const MigrateRunInfo interactive = {NULL, NULL, 1, 0, false};
 
-	memset(state, 0, sizeof(RunState));
+	memset(state, 0, sizeof(MigrateRunState));
 	state->direction = direction;
-	state->context = context ? context : &interactive;
+	state->info = info ? info : &interactive;
 	state->role = migrate_current_role();
 }
 
 /* line of an error position inside the current statement, or its first line */
 static int
-error_line(const RunState *state, int internalpos)
+error_line(const MigrateRunState *state, int internalpos)
 {
 	const ScriptStatement *stmt = state->statement;
 	const char *text = state->script->script + stmt->start;
@@ -94,7 +110,7 @@ error_line(const RunState *state, int internalpos)
 
 /* the statement on one line, shortened for a CONTEXT line */
 static char *
-short_statement_text(const RunState *state)
+short_statement_text(const MigrateRunState *state)
 {
 	char	   *text = migrate_statement_text(state->script, state->statement);
 	int			len;
@@ -112,10 +128,15 @@ short_statement_text(const RunState *state)
 	return text;
 }
 
+/*
+ * The error callback of a run: a CONTEXT line naming the script and
+ * migration and, while a statement runs, the statement, its line and its
+ * text.  Nothing between migrations.
+ */
 static void
 run_error_callback(void *arg)
 {
-	RunState   *state = (RunState *) arg;
+	MigrateRunState *state = (MigrateRunState *) arg;
 
 	if (state->current == NULL)
 		return;
@@ -131,19 +152,26 @@ run_error_callback(void *arg)
 				   short_statement_text(state));
 }
 
-/* push the CONTEXT callback; the caller pops it (error_context_stack) */
+/*
+ * Push the error callback that adds the CONTEXT line naming the migration
+ * and statement; the caller pops it (error_context_stack =
+ * errcallback->previous).
+ */
 void
-migrate_push_run_context(RunState *state, ErrorContextCallback *callback)
+migrate_push_run_errcallback(MigrateRunState *state, ErrorContextCallback *errcallback)
 {
-	callback->callback = run_error_callback;
-	callback->arg = state;
-	callback->previous = error_context_stack;
-	error_context_stack = callback;
+	errcallback->callback = run_error_callback;
+	errcallback->arg = state;
+	errcallback->previous = error_context_stack;
+	error_context_stack = errcallback;
 }
 
-/* load and split the current migration's script for this direction */
+/*
+ * Load the current migration's script for this direction and split it
+ * with PostgreSQL's parser, in the current memory context.
+ */
 ParsedScript *
-migrate_load_parsed(RunState *state)
+migrate_load_parsed(MigrateRunState *state)
 {
 	MigrationInfo *m = state->current;
 	char	   *script = migrate_load_script(m->version, state->direction == DIRECTION_DOWN);
@@ -154,29 +182,30 @@ migrate_load_parsed(RunState *state)
 }
 
 /* what history says about who ran it, or NULL for a plain call */
-Jsonb *
-migrate_run_detail(const RunContext *context)
+static Jsonb *
+run_detail(const MigrateRunInfo *info)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
-	if (context == NULL || (context->schedule == NULL && context->worker == NULL))
+	if (info == NULL || (info->schedule == NULL && info->worker == NULL))
 		return NULL;
 	migrate_json_begin_object(&b, NULL);
-	migrate_json_add_text(&b, "by", context->worker ? context->worker : "scheduler");
-	if (context->schedule)
-		migrate_json_add_text(&b, "schedule", context->schedule);
+	migrate_json_add_text(&b, "by", info->worker ? info->worker : "scheduler");
+	if (info->schedule)
+		migrate_json_add_text(&b, "schedule", info->schedule);
 	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }
 
+/* the "applied migration ... (k of n)" message, at migrate.progress_level */
 static void
-report_progress(const RunState *state, int64 duration_us)
+report_progress(const MigrateRunState *state, int64 duration_us)
 {
 	ereport(migrate_progress_level,
 			(errmsg("%s migration %s \"%s\" (%d of %d)",
 					state->direction == DIRECTION_UP ? "applied" : "reverted",
 					state->current->version, state->current->name,
-					state->number, state->context->total),
+					state->number, state->info->total),
 			 errdetail("Took %.3f ms.", duration_us / 1000.0)));
 }
 
@@ -185,7 +214,7 @@ report_progress(const RunState *state, int64 duration_us)
  * progress message and the outcome for the result row.
  */
 void
-migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outcome)
+migrate_record_success(MigrateRunState *state, int64 duration_us, MigrateOutcome *outcome)
 {
 	MigrationInfo *m = state->current;
 	MigrationEvent event = {0};
@@ -203,7 +232,7 @@ migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outco
 	event.started_at = state->started_at;
 	event.duration_us = duration_us;
 	event.checksum = state->direction == DIRECTION_UP ? m->checksum : m->down_checksum;
-	event.detail = migrate_run_detail(state->context);
+	event.detail = run_detail(state->info);
 	migrate_insert_event(&event);
 
 	report_progress(state, duration_us);
@@ -221,7 +250,7 @@ migrate_record_success(RunState *state, int64 duration_us, MigrateOutcome *outco
  * are added, or NULL.
  */
 Jsonb *
-migrate_error_json(const RunState *state, const ErrorData *edata, const Jsonb *extra)
+migrate_error_json(const MigrateRunState *state, const ErrorData *edata, const Jsonb *extra)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
@@ -243,7 +272,7 @@ migrate_error_json(const RunState *state, const ErrorData *edata, const Jsonb *e
 
 /* the history row of a failed attempt */
 MigrationEvent
-migrate_failure_event(const RunState *state, Jsonb *error)
+migrate_failure_event(const MigrateRunState *state, Jsonb *error)
 {
 	MigrationEvent event = {0};
 
@@ -256,12 +285,15 @@ migrate_failure_event(const RunState *state, Jsonb *error)
 	event.duration_us = migrate_usecs_since(state->started_at);
 	event.checksum = state->direction == DIRECTION_UP ?
 		state->current->checksum : state->current->down_checksum;
-	event.detail = migrate_run_detail(state->context);
+	event.detail = run_detail(state->info);
 	event.error = error;
 	return event;
 }
 
-/* run one statement of a migration through SPI; returns the rows it processed */
+/*
+ * Run one statement of a migration through SPI, the in-transaction path's
+ * MigrateStatementExecutor; returns the rows it processed.
+ */
 static uint64
 execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
 {
@@ -279,8 +311,8 @@ execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
 }
 
 /* the schema fingerprint, as the caller sees the catalog */
-char *
-migrate_fingerprint(void)
+static char *
+fingerprint(void)
 {
 	char	   *fingerprint;
 
@@ -341,7 +373,7 @@ migrate_run_check(const char *version, const char *column, const char *what)
 
 /* a precondition that did not hold in skip mode: history says so */
 static void
-record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
+record_skipped(MigrateRunState *state, const char *statement, MigrateOutcome *outcome)
 {
 	MigrationEvent event = migrate_failure_event(state, NULL);
 	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
@@ -369,7 +401,7 @@ record_skipped(RunState *state, const char *statement, MigrateOutcome *outcome)
  * when it does not hold and the migration is to be skipped.
  */
 static bool
-precondition_allows(RunState *state, MigrateOutcome *outcome)
+precondition_allows(MigrateRunState *state, MigrateOutcome *outcome)
 {
 	MigrationInfo *m = state->current;
 	char	   *failed;
@@ -399,9 +431,16 @@ precondition_allows(RunState *state, MigrateOutcome *outcome)
 			 errdetail("Check: %s", failed)));
 }
 
-/* the verify script of the current migration (up only) must hold */
-static void
-verify(RunState *state)
+/*
+ * The verify script of the current migration (up only) must hold, or
+ * ERRCODE_MIGRATE_VERIFY_FAILED names the check that returned false.
+ * apply() and rehearse() both run it right after the up script;
+ * rehearse() passes "failed_step", set to "verify" just before that error
+ * (and only for it), to tell a check that does not hold from a check
+ * script that fails.
+ */
+void
+migrate_engine_verify(MigrateRunState *state, const char **failed_step)
 {
 	MigrationInfo *m = state->current;
 	char	   *failed;
@@ -409,45 +448,45 @@ verify(RunState *state)
 	if (state->direction != DIRECTION_UP || !m->has_verify)
 		return;
 	failed = migrate_run_check(m->version, "verify_script", "verify");
-	if (failed != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
-				 errmsg("verification of migration \"%s\" failed", m->version),
-				 errdetail("Check returned false: %s", failed)));
+	if (failed == NULL)
+		return;
+	if (failed_step != NULL)
+		*failed_step = "verify";
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
+			 errmsg("verification of migration \"%s\" failed", m->version),
+			 errdetail("Check returned false: %s", failed)));
 }
 
-/* run every statement of the current migration; the rows they processed */
+/*
+ * Run every statement of the current migration's parsed script
+ * (state->script) with "execute", keeping state->statement on the one
+ * that runs, for the error callback; returns the rows they processed.
+ * apply() and dry runs execute through SPI (execute_statement), rehearse()
+ * in the statements' transactional forms; both come through here, so that
+ * what they run and how an error names it is the same.
+ *
+ * The script's settings are scoped to it: a SET in the script
+ * (lock_timeout, search_path, ...) lasts until the script ends, as if it
+ * had been SET LOCAL in a transaction of its own, and reaches neither the
+ * next migration nor the caller's session.  The GUC nest level is the one
+ * functions with SET clauses use; on error, the rollback of the enclosing
+ * subtransaction undoes the settings as well.  Verify and precondition
+ * scripts run with the caller's settings, their own SETs scoped the same
+ * way (migrate_run_check).
+ */
 uint64
-migrate_execute_statements(RunState *state)
+migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execute)
 {
+	int			nest_level = NewGUCNestLevel();
 	uint64		rows = 0;
 
 	for (int i = 0; i < state->script->nstatements; i++)
 	{
 		state->statement = &state->script->statements[i];
-		rows += execute_statement(state->script, state->statement);
+		rows += execute(state->script, state->statement);
 	}
 	state->statement = NULL;
-	return rows;
-}
-
-/*
- * Run the statements of the current migration with its settings scoped to
- * it: a SET in the script (lock_timeout, search_path, ...) lasts until the
- * script ends, as if it had been SET LOCAL in a transaction of its own, and
- * reaches neither the next migration nor the caller's session.  The GUC
- * nest level is the one functions with SET clauses use; on error, the
- * rollback of the enclosing subtransaction undoes the settings as well.
- * Verify and precondition scripts run with the caller's settings, their
- * own SETs scoped the same way (migrate_run_check).
- */
-static uint64
-execute_scoped(RunState *state)
-{
-	int			nest_level = NewGUCNestLevel();
-	uint64		rows;
-
-	rows = migrate_execute_statements(state);
 	AtEOXact_GUC(false, nest_level);
 	return rows;
 }
@@ -457,9 +496,9 @@ execute_scoped(RunState *state)
  * of its own so that its memory goes away with it.
  */
 static void
-run_migration(RunState *state, MigrateOutcome *outcome)
+run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 {
-	bool		dry_run = state->context->dry_run;
+	bool		dry_run = state->info->dry_run;
 	uint64		rows;
 
 	migrate_spi_connect();
@@ -472,19 +511,19 @@ run_migration(RunState *state, MigrateOutcome *outcome)
 	if (outcome)
 		outcome->attempted = true;
 	if (dry_run && outcome)
-		outcome->fingerprint_before = MemoryContextStrdup(state->memory, migrate_fingerprint());
+		outcome->fingerprint_before = MemoryContextStrdup(state->memory, fingerprint());
 
 	state->script = migrate_load_parsed(state);
 	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
-						   state->current, state->number, state->context->total,
-						   state->script->nstatements, state->context->schedule);
-	rows = execute_scoped(state);
-	verify(state);
+						   state->current, state->number, state->info->total,
+						   state->script->nstatements, state->info->schedule);
+	rows = migrate_engine_run_script(state, execute_statement);
+	migrate_engine_verify(state, NULL);
 
 	if (dry_run && outcome)
 	{
 		outcome->rows_affected = rows;
-		outcome->fingerprint_after = MemoryContextStrdup(state->memory, migrate_fingerprint());
+		outcome->fingerprint_after = MemoryContextStrdup(state->memory, fingerprint());
 		outcome->note = "dry run: rolled back";
 	}
 	migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
@@ -527,7 +566,7 @@ migrate_warn_foreign_scripts(List *plan, const char *what)
 
 /* the one history row a dry run leaves */
 static void
-record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
+record_dry_run(const MigrateRunState *state, List *plan, const ErrorData *edata)
 {
 	MigrationEvent event = {0};
 	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
@@ -555,7 +594,7 @@ record_dry_run(const RunState *state, List *plan, const ErrorData *edata)
 typedef struct PlanRun
 {
 	List	   *plan;
-	RunState   *state;
+	MigrateRunState   *state;
 	MigrateOutcome *outcomes;	/* or NULL */
 	ErrorContextCallback *errcallback;
 	int			failed_index;	/* the migration running when it failed */
@@ -567,13 +606,13 @@ static void
 run_plan_migrations(void *arg)
 {
 	PlanRun    *run = arg;
-	RunState   *state = run->state;
+	MigrateRunState   *state = run->state;
 	ListCell   *lc;
 
 	foreach(lc, run->plan)
 	{
 		state->current = lfirst(lc);
-		state->number = state->context->first + foreach_current_index(lc);
+		state->number = state->info->first + foreach_current_index(lc);
 		run->failed_index = foreach_current_index(lc);
 		run_migration(state, run->outcomes ? &run->outcomes[foreach_current_index(lc)] : NULL);
 		state->current = NULL;
@@ -608,22 +647,22 @@ describe_plan_failure(void *arg, ErrorData *edata)
  * history row.
  */
 void
-migrate_run_plan(List *plan, Direction direction, const RunContext *context,
+migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
 				 MigrateOutcome *outcomes)
 {
 	MemoryContext fncontext = CurrentMemoryContext;
-	RunState   *state = palloc(sizeof(RunState));
+	MigrateRunState *state = palloc(sizeof(MigrateRunState));
 	ErrorData  *edata;
 	ErrorContextCallback errcallback;
-	bool		dry_run = context && context->dry_run;
+	bool		dry_run = info && info->dry_run;
 	PlanRun		run = {plan, state, outcomes, &errcallback, -1, NULL};
 
-	migrate_run_state_init(state, direction, context);
+	migrate_run_state_init(state, direction, info);
 	state->memory = fncontext;
 	if (dry_run)
 		migrate_warn_foreign_scripts(plan, "dry run");
 
-	migrate_push_run_context(state, &errcallback);
+	migrate_push_run_errcallback(state, &errcallback);
 	migrate_set_running(true);
 	edata = migrate_subxact_run(run_plan_migrations, &run, !dry_run, describe_plan_failure);
 	error_context_stack = errcallback.previous;

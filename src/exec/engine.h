@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * engine.h
- *	  Running migrations: the pieces shared by the transactional path
- *	  (engine.c) and the top-level path of the workers (runner.c).
+ *	  The in-transaction path (migrate_run_plan) and the pieces of a run
+ *	  that the worker path (worker_run.c) and rehearsals share with it.
  *
  * IDENTIFICATION
  *	  src/exec/engine.h
@@ -17,13 +17,13 @@
 #include "model/parse.h"
 
 /*
- * Where a run is, for the error context callback, progress and the failure
- * record.  Lives outside any subtransaction the run opens.
+ * Where a run is, for the error callback (errcallback), progress and the
+ * failure record.  Lives outside any subtransaction the run opens.
  */
-typedef struct RunState
+typedef struct MigrateRunState
 {
 	Direction	direction;
-	const RunContext *context;
+	const MigrateRunInfo *info; /* schedule, worker, position in the run */
 	const char *role;			/* who runs it, for history */
 	MigrationInfo *current;		/* NULL between migrations */
 	int			number;			/* of current, 1-based within the run */
@@ -31,20 +31,32 @@ typedef struct RunState
 	const ParsedScript *script; /* NULL until parsed */
 	const ScriptStatement *statement;	/* NULL between statements */
 	MemoryContext memory;		/* outlives the run, for outcomes */
-} RunState;
+} MigrateRunState;
 
+/* runs one statement of a script; returns the rows it processed */
+typedef uint64 (*MigrateStatementExecutor) (const ParsedScript *script,
+											const ScriptStatement *stmt);
+
+/* the in-transaction path */
+extern void migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
+							 MigrateOutcome *outcomes);
+
+/* pieces of a run, shared with the worker path and rehearsals */
 extern const char *migrate_script_name(Direction direction);
-extern void migrate_run_state_init(RunState *state, Direction direction,
-								   const RunContext *context);
-extern void migrate_push_run_context(RunState *state, ErrorContextCallback *callback);
-extern ParsedScript *migrate_load_parsed(RunState *state);
-extern void migrate_record_success(RunState *state, int64 duration_us,
+extern void migrate_run_state_init(MigrateRunState *state, Direction direction,
+								   const MigrateRunInfo *info);
+extern void migrate_push_run_errcallback(MigrateRunState *state,
+										 ErrorContextCallback *errcallback);
+extern ParsedScript *migrate_load_parsed(MigrateRunState *state);
+extern void migrate_record_success(MigrateRunState *state, int64 duration_us,
 								   MigrateOutcome *outcome);
-extern Jsonb *migrate_error_json(const RunState *state, const ErrorData *edata,
+extern Jsonb *migrate_error_json(const MigrateRunState *state, const ErrorData *edata,
 								 const Jsonb *extra);
-extern MigrationEvent migrate_failure_event(const RunState *state, Jsonb *error);
+extern MigrationEvent migrate_failure_event(const MigrateRunState *state, Jsonb *error);
 extern int64 migrate_usecs_since(TimestampTz start);
-extern uint64 migrate_execute_statements(RunState *state);
+extern uint64 migrate_engine_run_script(MigrateRunState *state,
+										MigrateStatementExecutor execute);
+extern void migrate_engine_verify(MigrateRunState *state, const char **failed_step);
 extern char *migrate_run_check(const char *version, const char *column, const char *what);
 extern void migrate_warn_foreign_scripts(List *plan, const char *what);
 

@@ -1,16 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * handoff.c
- *	  apply() handing a plan with non-transactional migrations to a
- *	  background worker, and that worker.
+ *	  The worker path's hand-off: apply() handing a plan with
+ *	  non-transactional migrations to the apply worker, and that worker.
  *
  * CREATE INDEX CONCURRENTLY and its kind cannot run inside a function, so
  * when a plan holds such a migration, migrate.apply() (or revert()) hands
  * the whole plan to a dynamic background worker, which runs it one
- * migration per transaction (runner.c), and waits for it.  The worker's
- * NOTICEs, WARNINGs and final ERROR travel back through a shm_mq, the way
- * parallel workers report to their leader, and apply() re-raises them, so
- * psql sees the same messages as for an ordinary apply().  apply() then
+ * migration per transaction (the worker path, worker_run.c), and waits
+ * for it.  The worker's NOTICEs, WARNINGs and final ERROR travel back
+ * through a shm_mq, the way parallel workers report to their leader, and
+ * apply() re-raises them, so psql sees the same messages as for an
+ * ordinary apply().  apply() then
  * returns one row per migration the worker completed.
  *
  * Why apply() must not be inside a transaction block for such a plan: the
@@ -36,9 +37,10 @@
  * The worker connects as the caller's authenticated user and restores the
  * caller's session user, role and current user, so migration SQL runs
  * with the caller's privileges, and with its search_path.  After each
- * migration it resets its session and restores them again, so that what a
- * migration SET (a non-transactional one's SETs outlive its statements'
- * transactions) does not reach the next one.  apply() refuses to start in
+ * non-transactional migration it resets its session and restores them
+ * again, so that what the migration SET (its SETs outlive its statements'
+ * transactions) does not reach the next one; a transactional migration's
+ * SETs end with its script (engine.c).  apply() refuses to start in
  * a read-only transaction, so the worker runs read-write too, whatever
  * the database's default_transaction_read_only says.
  *
@@ -64,13 +66,15 @@
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "store/catalog.h"
 #include "ipc/dynworker.h"
 #include "exec/handoff.h"
 #include "store/lock.h"
 #include "exec/noparallel.h"
-#include "exec/runner.h"
+#include "exec/plan.h"
+#include "exec/worker_run.h"
 #include "ipc/xact.h"
 
 #define HANDOFF_MAGIC		0x6d696772	/* "migr" */
@@ -107,7 +111,7 @@ PGDLLEXPORT void migrate_apply_worker_main(Datum main_arg);
 static void
 check_can_hand_off(List *plan, Direction direction)
 {
-	MigrationInfo *first = list_nth(plan, migrate_first_nontransactional(plan, direction));
+	MigrationInfo *first = list_nth(plan, migrate_plan_first_nontransactional(plan, direction));
 
 	if (IsTransactionBlock())
 		ereport(ERROR,
@@ -126,6 +130,7 @@ check_can_hand_off(List *plan, Direction direction)
 						 direction == DIRECTION_UP ? "apply" : "revert")));
 }
 
+/* bytes the request's strings take: the plan's versions and search_path */
 static Size
 strings_size(List *plan, const char *search_path)
 {
@@ -137,6 +142,11 @@ strings_size(List *plan, const char *search_path)
 	return size;
 }
 
+/*
+ * Describe the caller (database, identity, lock group leader, the message
+ * settings the worker must honour) and the plan in the segment: the
+ * worker re-reads each migration by version, so versions are all it needs.
+ */
 static void
 fill_request(HandoffRequest *req, char *strings, List *plan, Direction direction,
 			 const char *search_path)
@@ -188,6 +198,11 @@ relay_message(const char *data, Size nbytes)
 	pfree(msg.data);
 }
 
+/*
+ * Start the apply worker on the segment, waiting a while for a free
+ * background worker slot; when none frees up, fail before anything ran,
+ * saying which workers hold the slots.
+ */
 static BackgroundWorkerHandle *
 start_apply_worker(dsm_segment *seg)
 {
@@ -212,10 +227,11 @@ start_apply_worker(dsm_segment *seg)
 /*
  * Run the plan in a background worker and wait for it, relaying its
  * messages.  Fills "outcomes" for the migrations it completed; raises the
- * worker's error, if any.
+ * worker's error, if any.  This is the front end's side of the worker
+ * path; migrate_apply_worker_main() below is the worker's.
  */
 void
-migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes)
+migrate_handoff_run_plan(List *plan, Direction direction, MigrateOutcome *outcomes)
 {
 	const char *search_path = GetConfigOption("search_path", false, false);
 	shm_toc_estimator estimator;
@@ -339,11 +355,11 @@ static HandoffRequest *caller_request = NULL;
 static const char *caller_search_path = NULL;
 
 /*
- * After each migration the runner calls this (runner.c): whatever the
- * migration SET at session level goes, and the caller's settings and
- * identity come back.  A non-transactional migration runs one transaction
- * per statement, so its SETs outlive them and would otherwise reach the
- * next migration of the run.
+ * After each non-transactional migration the worker path calls this
+ * (worker_run.c): whatever the migration SET at session level goes, and
+ * the caller's settings and identity come back.  Such a migration runs one
+ * transaction per statement, so its SETs outlive them and would otherwise
+ * reach the next migration of the run.
  */
 static void
 reset_to_caller(void)
@@ -356,7 +372,11 @@ reset_to_caller(void)
 }
 
 /*
- * Entry point of the apply worker.
+ * Entry point of the apply worker: attach to the caller's segment, send
+ * every message to the caller, join its lock group, connect as the caller
+ * and restore its identity and settings, take the migrate lock for the
+ * session (granted at once inside the group) and run the plan through the
+ * worker path.  Its ERROR, if any, is re-raised by the caller.
  */
 void
 migrate_apply_worker_main(Datum main_arg)
@@ -368,8 +388,8 @@ migrate_apply_worker_main(Datum main_arg)
 	MigrateOutcome *outcomes;
 	shm_mq	   *mq;
 	List	   *versions = NIL;
-	RunContext	context = {NULL, "apply worker", 1, 0, false};
-	RunnerResult result;
+	MigrateRunInfo info = {NULL, "apply worker", 1, 0, false};
+	MigrateWorkerResult result;
 
 	seg = migrate_worker_attach(main_arg, "migrate handoff segment");
 	toc = shm_toc_attach(HANDOFF_MAGIC, dsm_segment_address(seg));
@@ -397,7 +417,6 @@ migrate_apply_worker_main(Datum main_arg)
 	restore_caller(req, strings);
 	caller_request = req;
 	caller_search_path = strings;
-	migrate_runner_set_session_reset(reset_to_caller);
 	pgstat_report_activity(STATE_RUNNING, "running migrations handed over by migrate.apply()");
 
 	/*
@@ -416,8 +435,9 @@ migrate_apply_worker_main(Datum main_arg)
 				 errhint("Nothing was run; make the call again.")));
 	migrate_work_end(TopMemoryContext);
 
-	context.total = req->nmigrations;
-	result = migrate_runner_run(versions, req->direction, &context, outcomes, 0);
+	info.total = req->nmigrations;
+	result = migrate_worker_run_plan(versions, req->direction, &info, outcomes, 0,
+									 reset_to_caller);
 	migrate_lock_session_release();
 
 	if (result.error != NULL)

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * handoff.h
- *	  apply() handing a plan with non-transactional migrations to a
- *	  background worker, and that worker.
+ *	  The worker path's hand-off: apply() handing a plan with
+ *	  non-transactional migrations to the apply worker, and that worker.
  *
  * IDENTIFICATION
  *	  src/exec/handoff.h
@@ -13,7 +13,8 @@
 #define MIGRATE_HANDOFF_H
 
 #include "exec/run.h"
+#include "nodes/pg_list.h"
 
-extern void migrate_handoff(List *plan, Direction direction, MigrateOutcome *outcomes);
+extern void migrate_handoff_run_plan(List *plan, Direction direction, MigrateOutcome *outcomes);
 
 #endif							/* MIGRATE_HANDOFF_H */

@@ -267,6 +267,26 @@ migrate_plan_revert(MigrationInfo *registry, int count, const RevertRequest *req
 	return order;
 }
 
+/*
+ * Position in the plan of the first migration that cannot run in a
+ * transaction block in this direction, or -1.  Such a plan takes the
+ * worker path (handoff.c), and a dry run stops before that migration.
+ */
+int
+migrate_plan_first_nontransactional(List *plan, Direction direction)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan)
+	{
+		MigrationInfo *m = lfirst(lc);
+
+		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
+			return foreach_current_index(lc);
+	}
+	return -1;
+}
+
 /* why a migration is in the plan, in words */
 static char *
 plan_reason(MigrationInfo *registry, int count, const MigrationInfo *m)

@@ -11,6 +11,7 @@
 #ifndef MIGRATE_PLAN_H
 #define MIGRATE_PLAN_H
 
+#include "exec/run.h"
 #include "store/catalog.h"
 
 /* what revert was asked to do; exactly one of the three is set */
@@ -27,5 +28,6 @@ extern List *migrate_plan_apply(MigrationInfo *registry, int count,
 								const char *target);
 extern List *migrate_plan_revert(MigrationInfo *registry, int count,
 								 const RevertRequest *request);
+extern int	migrate_plan_first_nontransactional(List *plan, Direction direction);
 
 #endif							/* MIGRATE_PLAN_H */

@@ -213,12 +213,54 @@ diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 }
 
 /*
+ * Where rehearse_statement() notes a statement it could not run.  The
+ * engine's script runner calls an executor with the script and statement
+ * only, so rehearse_script() says here, for the one script it runs, which
+ * finding the statements belong to, which script it is, and the memory
+ * context that outlives the rehearsal's subtransactions.
+ */
+typedef struct Noting
+{
+	Finding    *finding;		/* NULL outside rehearse_script() */
+	Direction	direction;
+	MemoryContext keep;
+} Noting;
+
+static Noting noting;
+
+/*
+ * Note a statement the rehearsal could not run, unless this script's
+ * statements were noted already (the up script runs twice).
+ */
+static void
+note_not_rehearsed(const ScriptStatement *stmt)
+{
+	MemoryContext old;
+	NotRehearsed *entry;
+
+	Assert(noting.finding != NULL);
+	if (noting.finding->noted[noting.direction == DIRECTION_DOWN])
+		return;
+	old = MemoryContextSwitchTo(noting.keep);
+	entry = palloc(sizeof(NotRehearsed));
+	entry->script = migrate_script_name(noting.direction);
+	entry->statement = stmt->number;
+	entry->line = stmt->line;
+	entry->command = pstrdup(stmt->classified.command);
+	entry->reason = pstrdup(stmt->classified.nontransactional_reason);
+	entry->changes_schema = stmt->classified.changes_schema;
+	noting.finding->not_rehearsed = lappend(noting.finding->not_rehearsed, entry);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * Run one statement as the rehearsal does: through SPI, or, for a
  * statement that cannot run in a transaction block, in its transactional
- * form (classify.c).  Returns false when the statement has no such form
- * and was not run: the caller reports it as not rehearsed.
+ * form (classify.c).  A statement with no such form is not run: it is
+ * noted as not rehearsed (see Noting).  The rehearsal's
+ * MigrateStatementExecutor (engine.c); it counts no rows.
  */
-static bool
+static uint64
 rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 {
 	Node	   *tree;
@@ -230,67 +272,41 @@ rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 		if (SPI_execute(text, false, 0) < 0)
 			elog(ERROR, "SPI_execute failed");
 		SPI_freetuptable(SPI_tuptable);
-		return true;
+		return 0;
 	}
 
 	tree = migrate_classify_transactional_form(stmt->parsetree);
 	if (tree == NULL)
-		return false;
+	{
+		note_not_rehearsed(stmt);
+		return 0;
+	}
 	raw = makeNode(RawStmt);
 	raw->stmt = tree;
 	raw->stmt_location = -1;
 	raw->stmt_len = 0;
 	migrate_exec_raw(raw, text, false);
-	return true;
+	return 0;
 }
 
 /*
- * Note, in the finding, a statement the rehearsal could not run, once per
- * script (the up script runs twice).  Kept in "keep", which outlives the
- * subtransactions.
+ * Run the up or down script of a migration as the rehearsal does, through
+ * the engine's script runner, as apply() would: its settings last until
+ * it ends, a SET in one script reaches neither the next script nor the
+ * caller, and an error names the migration and statement.  Statements it
+ * could not run are noted in the finding, once per script (the up script
+ * runs twice).
  */
 static void
-note_not_rehearsed(Finding *finding, const RunState *state,
-				   const ScriptStatement *stmt, MemoryContext keep)
+rehearse_script(MigrateRunState *state, Finding *finding, MemoryContext keep)
 {
-	MemoryContext old;
-	NotRehearsed *entry;
-
-	if (finding->noted[state->direction == DIRECTION_DOWN])
-		return;
-	old = MemoryContextSwitchTo(keep);
-	entry = palloc(sizeof(NotRehearsed));
-	entry->script = migrate_script_name(state->direction);
-	entry->statement = stmt->number;
-	entry->line = stmt->line;
-	entry->command = pstrdup(stmt->classified.command);
-	entry->reason = pstrdup(stmt->classified.nontransactional_reason);
-	entry->changes_schema = stmt->classified.changes_schema;
-	finding->not_rehearsed = lappend(finding->not_rehearsed, entry);
-	MemoryContextSwitchTo(old);
-}
-
-/*
- * Run the up or down script of a migration as the rehearsal does.  Its
- * settings last until it ends, as in apply() (engine.c, execute_scoped):
- * a SET in one script reaches neither the next script nor the caller.
- * Statements it could not run are noted in the finding.
- */
-static void
-rehearse_script(RunState *state, Finding *finding, MemoryContext keep)
-{
-	int			nest_level = NewGUCNestLevel();
-
 	state->script = migrate_load_parsed(state);
-	for (int i = 0; i < state->script->nstatements; i++)
-	{
-		state->statement = &state->script->statements[i];
-		if (!rehearse_statement(state->script, state->statement))
-			note_not_rehearsed(finding, state, state->statement, keep);
-	}
+	noting.finding = finding;
+	noting.direction = state->direction;
+	noting.keep = keep;
+	(void) migrate_engine_run_script(state, rehearse_statement);
 	finding->noted[state->direction == DIRECTION_DOWN] = true;
-	state->statement = NULL;
-	AtEOXact_GUC(false, nest_level);
+	noting.finding = NULL;
 }
 
 /*
@@ -313,7 +329,7 @@ try_step(MigrateSubxactBody step, void *arg, bool keep)
 /* arguments of a rehearsal step */
 typedef struct StepArgs
 {
-	RunState   *state;
+	MigrateRunState *state;
 	bool		data;
 	MemoryContext keep;
 	SchemaSnapshot   *before_up;
@@ -327,20 +343,10 @@ static void
 step_up(void *arg)
 {
 	StepArgs   *args = arg;
-	MigrationInfo *m = args->state->current;
-	char	   *failed;
 
 	args->state->direction = DIRECTION_UP;
 	rehearse_script(args->state, args->finding, args->keep);
-	if (m->has_verify &&
-		(failed = migrate_run_check(m->version, "verify_script", "verify")) != NULL)
-	{
-		args->finding->failed_step = "verify";
-		ereport(ERROR,
-				(errcode(ERRCODE_MIGRATE_VERIFY_FAILED),
-				 errmsg("verification of migration \"%s\" failed", m->version),
-				 errdetail("Check returned false: %s", failed)));
-	}
+	migrate_engine_verify(args->state, &args->finding->failed_step);
 	args->after_up = take_snapshot(args->data, args->keep);
 }
 
@@ -400,14 +406,14 @@ step_up_down_up(void *arg)
 static bool
 rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
 {
-	RunState	state;
+	MigrateRunState state;
 	StepArgs	args = {&state, data, keep, NULL, NULL, finding, NULL};
 	ErrorContextCallback errcallback;
 	char	   *error;
 
 	migrate_run_state_init(&state, DIRECTION_UP, NULL);
 	state.current = m;
-	migrate_push_run_context(&state, &errcallback);
+	migrate_push_run_errcallback(&state, &errcallback);
 	args.before_up = take_snapshot(data, keep);
 
 	error = try_step(step_up_down_up, &args, true);
@@ -485,7 +491,7 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 static char *
 apply_before_range(MigrationInfo *m, MemoryContext keep)
 {
-	RunState	state;
+	MigrateRunState state;
 	Finding		finding = {NULL, NULL, NULL};
 	StepArgs	args = {&state, false, keep, NULL, NULL, &finding, NULL};
 
@@ -513,7 +519,7 @@ step_precondition(void *arg)
 static bool
 precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool *stop)
 {
-	RunState	state;
+	MigrateRunState state;
 	StepArgs	args = {&state, false, keep, NULL, NULL, finding, NULL};
 	char	   *error;
 

@@ -1,7 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * run.h
- *	  Types shared by every run: direction, run context, outcomes.
+ *	  Types shared by every run of migrations, whichever path runs it (the
+ *	  in-transaction path, engine.c, or the worker path, worker_run.c):
+ *	  direction, who runs it (MigrateRunInfo), outcomes.
+ *
+ * In exec/, "context" means a memory context only; what describes a run
+ * is its MigrateRunInfo, and what names the migration and statement in an
+ * error is the run's error callback (errcallback).
  *
  * IDENTIFICATION
  *	  src/exec/run.h
@@ -10,10 +16,6 @@
  */
 #ifndef MIGRATE_RUN_H
 #define MIGRATE_RUN_H
-
-#include "funcapi.h"
-#include "nodes/pg_list.h"
-#include "utils/jsonb.h"
 
 typedef enum Direction
 {
@@ -36,22 +38,13 @@ typedef struct MigrateOutcome
 } MigrateOutcome;
 
 /* who runs the plan, for history and progress */
-typedef struct RunContext
+typedef struct MigrateRunInfo
 {
 	const char *schedule;		/* schedule name, or NULL */
 	const char *worker;			/* "scheduler", "apply worker", or NULL */
 	int			first;			/* number of the first migration (1-based) */
 	int			total;			/* migrations in the whole run */
 	bool		dry_run;		/* roll everything back at the end */
-} RunContext;
-
-extern void migrate_run_plan(List *plan, Direction direction, const RunContext *context,
-							 MigrateOutcome *outcomes);
-extern Jsonb *migrate_run_detail(const RunContext *context);
-extern void migrate_add_result_row(ReturnSetInfo *rsinfo, const char *version,
-								   const char *name, Direction direction,
-								   const MigrateOutcome *outcome);
-extern char *migrate_fingerprint(void);
-extern int	migrate_first_nontransactional(List *plan, Direction direction);
+} MigrateRunInfo;
 
 #endif							/* MIGRATE_RUN_H */

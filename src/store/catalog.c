@@ -54,6 +54,7 @@ typedef enum KeptQuery
 	Q_MARK_DIRTY,
 	Q_LOAD_VERIFY,
 	Q_LOAD_PRECONDITION,
+	Q_LOAD_MIGRATION,
 	NUM_KEPT_QUERIES
 } KeptQuery;
 
@@ -202,6 +203,57 @@ compare_migration_keys(const void *a, const void *b)
 										((const MigrationInfo *) b)->key);
 }
 
+/* what a MigrationInfo is read from: one row of migrate.migration m */
+#define MIGRATION_COLUMNS \
+	"SELECT version, version_key, name, state, dependencies, transactional," \
+	" statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum," \
+	" down_transactional IS NOT FALSE," \
+	" (SELECT count(*) FROM migrate.event e WHERE e.version = m.version" \
+	"  AND e.action = 'apply' AND e.outcome = 'failure')::integer," \
+	" dirty_statement, resume_statement, approved_at IS NOT NULL," \
+	" environments, estimated_duration, risk_level," \
+	" CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END," \
+	" verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode," \
+	" registered_by" \
+	" FROM migrate.migration m"
+
+/* fill "m" from row "i" of the SPI result of a MIGRATION_COLUMNS query */
+static void
+decode_migration(uint64 i, MigrationInfo *m)
+{
+	HeapTuple	tuple = SPI_tuptable->vals[i];
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	bool		isnull;
+	Datum		seq;
+
+	m->version = spi_text(tuple, 1);
+	m->key = DatumGetByteaPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
+	m->name = spi_text(tuple, 3);
+	m->state = spi_text(tuple, 4);
+	m->dependencies = spi_text_array(tuple, 5);
+	m->transactional = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
+	m->statements = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
+	seq = SPI_getbinval(tuple, desc, 8, &isnull);
+	m->apply_seq = isnull ? 0 : DatumGetInt64(seq);
+	m->has_down = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
+	m->checksum = spi_text(tuple, 10);
+	m->down_checksum = spi_text(tuple, 11);
+	m->down_transactional = DatumGetBool(SPI_getbinval(tuple, desc, 12, &isnull));
+	m->failures = DatumGetInt32(SPI_getbinval(tuple, desc, 13, &isnull));
+	m->dirty_statement = spi_int_or_zero(tuple, 14);
+	m->resume_statement = spi_int_or_zero(tuple, 15);
+	m->approved = DatumGetBool(SPI_getbinval(tuple, desc, 16, &isnull));
+	m->environments = spi_text_array(tuple, 17);
+	seq = SPI_getbinval(tuple, desc, 18, &isnull);
+	m->estimated_duration = isnull ? NULL : DatumGetIntervalP(datumCopy(seq, false, sizeof(Interval)));
+	m->risk_level = spi_text(tuple, 19);
+	m->zero_downtime = DatumGetInt32(SPI_getbinval(tuple, desc, 20, &isnull));
+	m->has_verify = DatumGetBool(SPI_getbinval(tuple, desc, 21, &isnull));
+	m->has_precondition = DatumGetBool(SPI_getbinval(tuple, desc, 22, &isnull));
+	m->precondition_mode = spi_text(tuple, 23);
+	m->registered_by = spi_text(tuple, 24);
+}
+
 /*
  * Every registered migration, in natural version order, allocated in the
  * current memory context.
@@ -211,60 +263,41 @@ migrate_load_registry(int *count)
 {
 	MigrationInfo *registry;
 
-	migrate_spi_run_as_owner("SELECT version, version_key, name, state, dependencies, transactional,"
-							 " statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum,"
-							 " down_transactional IS NOT FALSE,"
-							 " (SELECT count(*) FROM migrate.event e WHERE e.version = m.version"
-							 "  AND e.action = 'apply' AND e.outcome = 'failure')::integer,"
-							 " dirty_statement, resume_statement, approved_at IS NOT NULL,"
-							 " environments, estimated_duration, risk_level,"
-							 " CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END,"
-							 " verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode,"
-							 " registered_by"
-							 " FROM migrate.migration m",
-							 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	migrate_spi_run_as_owner(MIGRATION_COLUMNS, 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
 	*count = SPI_processed;
 	registry = palloc0(sizeof(MigrationInfo) * Max(SPI_processed, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MigrationInfo *m = &registry[i];
-		bool		isnull;
-		Datum		seq;
-
-		m->version = spi_text(tuple, 1);
-		m->key = DatumGetByteaPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
-		m->name = spi_text(tuple, 3);
-		m->state = spi_text(tuple, 4);
-		m->dependencies = spi_text_array(tuple, 5);
-		m->transactional = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
-		m->statements = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
-		seq = SPI_getbinval(tuple, desc, 8, &isnull);
-		m->apply_seq = isnull ? 0 : DatumGetInt64(seq);
-		m->has_down = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
-		m->checksum = spi_text(tuple, 10);
-		m->down_checksum = spi_text(tuple, 11);
-		m->down_transactional = DatumGetBool(SPI_getbinval(tuple, desc, 12, &isnull));
-		m->failures = DatumGetInt32(SPI_getbinval(tuple, desc, 13, &isnull));
-		m->dirty_statement = spi_int_or_zero(tuple, 14);
-		m->resume_statement = spi_int_or_zero(tuple, 15);
-		m->approved = DatumGetBool(SPI_getbinval(tuple, desc, 16, &isnull));
-		m->environments = spi_text_array(tuple, 17);
-		seq = SPI_getbinval(tuple, desc, 18, &isnull);
-		m->estimated_duration = isnull ? NULL : DatumGetIntervalP(datumCopy(seq, false, sizeof(Interval)));
-		m->risk_level = spi_text(tuple, 19);
-		m->zero_downtime = DatumGetInt32(SPI_getbinval(tuple, desc, 20, &isnull));
-		m->has_verify = DatumGetBool(SPI_getbinval(tuple, desc, 21, &isnull));
-		m->has_precondition = DatumGetBool(SPI_getbinval(tuple, desc, 22, &isnull));
-		m->precondition_mode = spi_text(tuple, 23);
-		m->registered_by = spi_text(tuple, 24);
-	}
+		decode_migration(i, &registry[i]);
 	SPI_freetuptable(SPI_tuptable);
 
 	qsort(registry, *count, sizeof(MigrationInfo), compare_migration_keys);
 	return registry;
+}
+
+/*
+ * One migration, by its exact registered version, as the current snapshot
+ * sees it; NULL if it is not registered.  A worker re-reads each migration
+ * of its plan this way, in the migration's own transaction, instead of the
+ * whole registry (which counts every migration's failures).
+ */
+MigrationInfo *
+migrate_load_migration(const char *version)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(version)};
+	MigrationInfo *m = NULL;
+
+	migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_MIGRATION],
+								  MIGRATION_COLUMNS " WHERE m.version OPERATOR(pg_catalog.=) $1",
+								  1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		m = palloc0(sizeof(MigrationInfo));
+		decode_migration(0, m);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return m;
 }
 
 /*

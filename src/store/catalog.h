@@ -23,6 +23,7 @@ extern bool migrate_is_applied(const MigrationInfo *m);
 extern char *migrate_current_role(void);
 
 extern MigrationInfo *migrate_load_registry(int *count);
+extern MigrationInfo *migrate_load_migration(const char *version);
 extern MigrationInfo *migrate_find_migration(MigrationInfo *registry, int count,
 											 const char *version);
 extern char *migrate_load_script(const char *version, bool down);

@@ -8,10 +8,22 @@
 #   migrate  SELECT count(*) FROM migrate.apply() after registering all N
 #            (registration is timed separately and not part of the ratio)
 # and reports the medians and the ratio migrate/floor (target: <= 1.25 at
-# N = 1000).  It reports; it does not fail on the ratio.
+# N = 1000).
+#
+# A second case measures the worker path (a plan with a non-transactional
+# migration goes to the apply worker, which commits each migration on its
+# own): W one-statement migrations (CREATE TABLE) plus one CREATE INDEX
+# CONCURRENTLY migration, against
+#   floor    psql running the same scripts in one session, each wrapped in
+#            BEGIN; ... COMMIT; (the concurrent build on its own)
+#   migrate  SELECT count(*) FROM migrate.apply()
+# and reports the ratio (target: <= 1.3 at W = 300).  It reports; it does
+# not fail on either ratio.
 #
 # Usage: test/bench/apply.sh [N] [--no-setup]      (or BENCH_N=N)
 #   BENCH_REPS=K repeats K times instead of 3.
+#   BENCH_WORKER_N=W one-statement migrations in the worker case (300).
+#   BENCH_CASES="bulk worker" chooses the cases (default both).
 #   With PGHOST set, uses that running cluster (migrate installed already).
 #   Otherwise starts a throwaway cluster via scripts/lib.sh, after installing
 #   dependencies and building unless --no-setup is given.
@@ -20,11 +32,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 N="${BENCH_N:-1000}"
 REPS="${BENCH_REPS:-3}"
+W="${BENCH_WORKER_N:-300}"
+CASES="${BENCH_CASES:-bulk worker}"
 setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
         ''|*[!0-9]*) echo "unknown argument: $arg" >&2; exit 2 ;;
         *) N="$arg" ;;
     esac
@@ -36,7 +50,9 @@ bench_cleanup() {
     local i
     for i in $(seq 1 "$REPS"); do
         psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_floor_$i" \
-             -c "DROP DATABASE IF EXISTS bench_migrate_$i" >/dev/null 2>&1 || true
+             -c "DROP DATABASE IF EXISTS bench_migrate_$i" \
+             -c "DROP DATABASE IF EXISTS bench_wfloor_$i" \
+             -c "DROP DATABASE IF EXISTS bench_wmigrate_$i" >/dev/null 2>&1 || true
     done
     rm -rf -- "$work"
 }
@@ -55,13 +71,20 @@ now_ns() { date +%s%N; }
 # --- generate the migrations --------------------------------------------------
 # The script controls this text completely, so dollar quoting is safe here.
 echo "generating $N migrations in $work"
+# start_files FLOOR_SQL REGISTER_SQL: an empty floor script, and a
+# registration script that opens its transaction
+start_files() {
+    : >"$1"
+    printf 'SET client_min_messages = warning;\nBEGIN;\n' >"$2"
+}
+# register_call VERSION NAME UP DOWN: the migrate.register() call
+register_call() {
+    printf "SELECT migrate.register('%s', '%s', \$mig\$%s\$mig\$, \$mig\$%s\$mig\$);\n" "$@"
+}
+
 floor_sql="$work/floor.sql"
 register_sql="$work/register.sql"
-: >"$floor_sql"
-{
-    echo "SET client_min_messages = warning;"
-    echo "BEGIN;"
-} >"$register_sql"
+start_files "$floor_sql" "$register_sql"
 for i in $(seq 1 "$N"); do
     t=$(printf 'bench_t%05d' "$i")
     v=$(printf '2025%010d' "$i")
@@ -74,8 +97,7 @@ CREATE INDEX ${t}_label_idx ON $t (label);
 COMMENT ON TABLE $t IS 'benchmark table $i of $N';
 "
     printf '%s' "$up" >>"$floor_sql"
-    printf "SELECT migrate.register('%s', 'create_%s', \$mig\$%s\$mig\$, \$mig\$DROP TABLE %s;\n\$mig\$);\n" \
-        "$v" "$t" "$up" "$t" >>"$register_sql"
+    register_call "$v" "create_$t" "$up" "DROP TABLE $t;"$'\n' >>"$register_sql"
 done
 echo "COMMIT;" >>"$register_sql"
 
@@ -83,64 +105,156 @@ echo "COMMIT;" >>"$register_sql"
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
 
-run_floor() {   # (a) the floor: plain psql, one transaction
-    local t0 t1
+# time_ns COMMAND...: run it after a checkpoint; its duration in LAST_NS
+time_ns() {
+    local t0
     q -d postgres -c CHECKPOINT
     t0=$(now_ns)
-    psql -X -q -1 -v ON_ERROR_STOP=1 -d "$1" -f "$floor_sql"
-    t1=$(now_ns)
-    floor_ns+=($(( t1 - t0 )))
+    "$@"
+    LAST_NS=$(( $(now_ns) - t0 ))
 }
 
-run_migrate() {   # (b) register (reported only), then apply (compared)
-    local t0 t1 applied
-    t0=$(now_ns)
-    q -d "$1" -f "$register_sql" >/dev/null
-    t1=$(now_ns)
-    register_ns+=($(( t1 - t0 )))
-
-    q -d postgres -c CHECKPOINT
-    t0=$(now_ns)
+# apply_all DB EXPECTED: SELECT count(*) FROM migrate.apply(), which must
+# apply EXPECTED migrations
+apply_all() {
+    local applied
     applied=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" \
                    -c "SET migrate.progress_level = 'debug1'" \
                    -c 'SELECT count(*) FROM migrate.apply()')
-    t1=$(now_ns)
-    migrate_ns+=($(( t1 - t0 )))
-    if [ "$applied" != "$N" ]; then
-        echo "error: migrate.apply() applied $applied migrations, expected $N" >&2
+    if [ "$applied" != "$2" ]; then
+        echo "error: migrate.apply() applied $applied migrations, expected $2" >&2
         exit 1
     fi
 }
 
-floor_ns=() migrate_ns=() register_ns=()
-for i in $(seq 1 "$REPS"); do
-    fdb="bench_floor_$i" mdb="bench_migrate_$i"
-    q -d postgres -c "DROP DATABASE IF EXISTS $fdb" -c "DROP DATABASE IF EXISTS $mdb" \
-                  -c "CREATE DATABASE $fdb" -c "CREATE DATABASE $mdb"
-    q -d "$mdb" -c 'CREATE EXTENSION migrate'
+# ratio_of M F: M / F with two decimals; verdict M F TARGET: against it
+ratio_of() { awk -v m="$1" -v f="$2" 'BEGIN { printf "%.2f", m / f }'; }
+verdict() {
+    awk -v m="$1" -v f="$2" -v t="$3" 'BEGIN { print (m / f <= t) ? "within target" : "ABOVE target" }'
+}
 
-    # alternate the order so neither side always runs on a warmer cache
-    if [ $(( i % 2 )) -eq 1 ]; then
-        run_floor "$fdb"; run_migrate "$mdb"
-    else
-        run_migrate "$mdb"; run_floor "$fdb"
-    fi
+# repeat_case TAG FLOOR_FN MIGRATE_FN REPORT_FN: REPS times, on fresh
+# databases bench_TAGfloor_i and bench_TAGmigrate_i (migrate installed in
+# the second), FLOOR_FN and MIGRATE_FN each given its database, in
+# alternating order so that neither side always runs on a warmer cache;
+# then REPORT_FN i
+repeat_case() {
+    local tag="$1" floor_fn="$2" migrate_fn="$3" report_fn="$4" i fdb mdb
+    for i in $(seq 1 "$REPS"); do
+        fdb="bench_${tag}floor_$i" mdb="bench_${tag}migrate_$i"
+        q -d postgres -c "DROP DATABASE IF EXISTS $fdb" -c "DROP DATABASE IF EXISTS $mdb" \
+                      -c "CREATE DATABASE $fdb" -c "CREATE DATABASE $mdb"
+        q -d "$mdb" -c 'CREATE EXTENSION migrate'
+        if [ $(( i % 2 )) -eq 1 ]; then
+            "$floor_fn" "$fdb"; "$migrate_fn" "$mdb"
+        else
+            "$migrate_fn" "$mdb"; "$floor_fn" "$fdb"
+        fi
+        "$report_fn" "$i"
+        q -d postgres -c "DROP DATABASE $fdb" -c "DROP DATABASE $mdb"
+    done
+}
 
-    printf 'run %d: floor %s ms, register %s ms, apply %s ms\n' "$i" \
+# --- the bulk case: N migrations in one transaction ---------------------------
+run_floor() {   # (a) the floor: plain psql, one transaction
+    time_ns psql -X -q -1 -v ON_ERROR_STOP=1 -d "$1" -f "$floor_sql"
+    floor_ns+=("$LAST_NS")
+}
+
+run_migrate() {   # (b) register (reported only), then apply (compared)
+    local t0
+    t0=$(now_ns)
+    q -d "$1" -f "$register_sql" >/dev/null
+    register_ns+=($(( $(now_ns) - t0 )))
+    time_ns apply_all "$1" "$N"
+    migrate_ns+=("$LAST_NS")
+}
+
+report_bulk_run() {
+    printf 'run %d: floor %s ms, register %s ms, apply %s ms\n' "$1" \
         "$(ms "${floor_ns[-1]}")" "$(ms "${register_ns[-1]}")" "$(ms "${migrate_ns[-1]}")"
-    q -d postgres -c "DROP DATABASE $fdb" -c "DROP DATABASE $mdb"
+}
+
+bulk_case() {
+    local f m r
+    floor_ns=() migrate_ns=() register_ns=()
+    repeat_case "" run_floor run_migrate report_bulk_run
+    f=$(median "${floor_ns[@]}")
+    m=$(median "${migrate_ns[@]}")
+    r=$(median "${register_ns[@]}")
+    echo
+    echo "PostgreSQL:        $(psql -X -A -t -d postgres -c 'SHOW server_version')"
+    echo "migrations (N):    $N  (median of $REPS runs, fresh databases each)"
+    echo "floor (psql -1):   $(ms "$f") ms"
+    echo "migrate.apply():   $(ms "$m") ms"
+    echo "register (all N):  $(ms "$r") ms  (not part of the ratio)"
+    echo "ratio apply/floor: $(ratio_of "$m" "$f")  (target <= 1.25 at N = 1000: $(verdict "$m" "$f" 1.25))"
+}
+
+# --- the worker path ------------------------------------------------------------
+# W one-statement migrations and one concurrent index build, which sends the
+# whole plan to the apply worker; the floor is psql running the same scripts
+# one transaction each, in one session.
+worker_dir="$work/worker"
+worker_floor_sql="$worker_dir/floor.sql"
+worker_register_sql="$worker_dir/register.sql"
+generate_worker_case() {
+    local i t v up index
+    mkdir -p "$worker_dir"
+    start_files "$worker_floor_sql" "$worker_register_sql"
+    for i in $(seq 1 "$W"); do
+        t=$(printf 'bench_w%05d' "$i")
+        v=$(printf '2025%010d' "$i")
+        up="CREATE TABLE $t (id bigint, label text);"
+        printf 'BEGIN;\n%s\nCOMMIT;\n' "$up" >>"$worker_floor_sql"
+        register_call "$v" "create_$t" "$up" "DROP TABLE $t;" >>"$worker_register_sql"
+    done
+    index="CREATE INDEX CONCURRENTLY bench_w00001_label_idx ON bench_w00001 (label);"
+    printf '%s\n' "$index" >>"$worker_floor_sql"
+    register_call "$(printf '2025%010d' $(( W + 1 )))" index_bench_w00001 "$index" \
+        "DROP INDEX CONCURRENTLY bench_w00001_label_idx;" >>"$worker_register_sql"
+    echo "COMMIT;" >>"$worker_register_sql"
+}
+
+run_worker_floor() {   # (a) the floor: psql, one transaction per script
+    time_ns q -d "$1" -f "$worker_floor_sql"
+    wfloor_ns+=("$LAST_NS")
+}
+
+run_worker_migrate() {   # (b) register (not timed), then apply
+    q -d "$1" -f "$worker_register_sql" >/dev/null
+    time_ns apply_all "$1" $(( W + 1 ))
+    wmigrate_ns+=("$LAST_NS")
+}
+
+report_worker_run() {
+    wratio+=("$(ratio_of "${wmigrate_ns[-1]}" "${wfloor_ns[-1]}")")
+    printf 'worker run %d: floor %s ms, apply %s ms, ratio %s\n' "$1" \
+        "$(ms "${wfloor_ns[-1]}")" "$(ms "${wmigrate_ns[-1]}")" "${wratio[-1]}"
+}
+
+worker_case() {
+    local f m r
+    generate_worker_case
+    wfloor_ns=() wmigrate_ns=() wratio=()
+    repeat_case w run_worker_floor run_worker_migrate report_worker_run
+    f=$(median "${wfloor_ns[@]}")
+    m=$(median "${wmigrate_ns[@]}")
+    # each run's ratio is against the floor measured beside it, which
+    # keeps a loaded machine's drift between runs out of it
+    r=$(median "${wratio[@]}")
+    echo
+    echo "worker path:       $W one-statement migrations + 1 CREATE INDEX CONCURRENTLY"
+    echo "                   (median of $REPS runs, fresh databases each)"
+    echo "floor (psql, BEGIN/COMMIT each, one session): $(ms "$f") ms"
+    echo "migrate.apply() via the apply worker:         $(ms "$m") ms"
+    echo "ratio apply/floor: $r  (median of the runs' ratios; target <= 1.3 at W = 300: $(verdict "$r" 1 1.3))"
+}
+
+for c in $CASES; do
+    case "$c" in
+        bulk) bulk_case ;;
+        worker) worker_case ;;
+        *) echo "unknown case: $c" >&2; exit 2 ;;
+    esac
 done
-
-f=$(median "${floor_ns[@]}")
-m=$(median "${migrate_ns[@]}")
-r=$(median "${register_ns[@]}")
-ratio=$(awk -v m="$m" -v f="$f" 'BEGIN { printf "%.2f", m / f }')
-verdict=$(awk -v m="$m" -v f="$f" 'BEGIN { print (m / f <= 1.25) ? "within target" : "ABOVE target" }')
-
-echo
-echo "PostgreSQL:        $(psql -X -A -t -d postgres -c 'SHOW server_version')"
-echo "migrations (N):    $N  (median of $REPS runs, fresh databases each)"
-echo "floor (psql -1):   $(ms "$f") ms"
-echo "migrate.apply():   $(ms "$m") ms"
-echo "register (all N):  $(ms "$r") ms  (not part of the ratio)"
-echo "ratio apply/floor: $ratio  (target <= 1.25 at N = 1000: $verdict)"

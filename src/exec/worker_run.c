@@ -1,0 +1,448 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker_run.c
+ *	  The worker path: running migrations from a background worker, outside
+ *	  any transaction block, one transaction per migration.
+ *
+ * Used by the worker of a scheduled migration (bgw/schedworker.c) and by
+ * the apply worker that runs a plan handed over by migrate.apply()
+ * (handoff.c).  The in-transaction path, where apply() runs a whole plan
+ * in the caller's transaction, is engine.c; this file reuses its pieces.
+ * It is entered outside any transaction and runs each migration of the
+ * list in turn:
+ *
+ *  - a transactional migration runs in ONE transaction of its own: the
+ *	  re-read of its row (is it still pending?), its statements through
+ *	  the same engine as apply() (engine.c), its bookkeeping (row marked
+ *	  applied, history row, progress) and its commit.  That transaction is
+ *	  the migration: it commits with its bookkeeping or not at all, so a
+ *	  failure stops the run with everything before it kept;
+ *  - a migration that cannot run in a transaction block runs statement by
+ *	  statement at top level (topstmt.c), each in its own transaction
+ *	  command.  It cannot be atomic, so its row is marked dirty with the
+ *	  statement number before each statement (the first mark in the
+ *	  transaction that re-read it); a crash or failure leaves it dirty, and
+ *	  apply()/revert() refuse to go past it until resolve().  A failed
+ *	  CREATE INDEX CONCURRENTLY has its INVALID index dropped, or reported
+ *	  with the command to drop it (cleanup.c).  After resolve(..., 'retry')
+ *	  the run resumes at the statement it stopped at, which cleanup.c first
+ *	  checks for what a kill left: the INVALID index of a killed concurrent
+ *	  build is dropped, and a build or drop that had finished is not run
+ *	  again.
+ *
+ * A non-transactional migration's SETs last across its statements, which
+ * commit one by one; after such a migration the session gets its settings
+ * back (the "session_reset" callback; the apply worker restores the
+ * caller's), so they do not reach the next migration.  A transactional
+ * migration needs no reset, which saves two transactions per migration:
+ * the engine scopes its script's SETs to the script
+ * (migrate_engine_run_script), and the whole transaction rolls back on
+ * failure.  Only a session-level SET made by its commit-time code (a
+ * deferred trigger calling set_config(..., false)) outlives it, as it
+ * would outlive apply()'s own transaction in the caller's session.
+ *
+ * Before starting a migration the worker path checks, in the migration's
+ * own transaction, that it is still pending (or still applied, for a
+ * revert): another session may have done it in the meantime.  With a
+ * window end, it never starts a migration whose @estimated-duration would
+ * run past it.
+ *
+ * IDENTIFICATION
+ *	  src/exec/worker_run.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "exec/cleanup.h"
+#include "exec/engine.h"
+#include "exec/topstmt.h"
+#include "exec/worker_run.h"
+#include "ipc/progress.h"
+#include "ipc/xact.h"
+#include "model/jsonbuild.h"
+#include "store/lock.h"
+#include "store/spi.h"
+
+/*
+ * The migration, copied into "keep", if it still needs to run in this
+ * direction; NULL if somebody else has done it meanwhile (or it is dirty).
+ * Runs in the migration's own transaction, which the caller has begun
+ * (migrate_work_begin), so the check and the run see the same row.
+ */
+static MigrationInfo *
+load_if_still_needed(const char *version, Direction direction, MemoryContext keep)
+{
+	MigrationInfo *m = migrate_load_migration(version);
+	MigrationInfo *copy = NULL;
+
+	if (m != NULL && strcmp(m->state, "dirty") != 0 &&
+		migrate_is_applied(m) == (direction == DIRECTION_DOWN))
+	{
+		MemoryContext old = MemoryContextSwitchTo(keep);
+
+		copy = migrate_copy_migration(m);
+		MemoryContextSwitchTo(old);
+	}
+	return copy;
+}
+
+/* would the migration, started now, still run at the window's end? */
+static bool
+would_overrun(const MigrationInfo *m, TimestampTz window_end)
+{
+	int64		estimate;
+
+	if (window_end == 0 || m->estimated_duration == NULL)
+		return false;
+	estimate = m->estimated_duration->time +
+		(int64) m->estimated_duration->day * USECS_PER_DAY;
+	return estimate > window_end - GetCurrentTimestamp();
+}
+
+/*
+ * In a PG_CATCH block around a migration's own work: the error, copied
+ * into "keep", and the transaction aborted, so that the run can record the
+ * failure in a transaction of its own and stop.
+ */
+static ErrorData *
+abort_with_error(MemoryContext keep)
+{
+	ErrorData  *edata;
+
+	migrate_set_running(false);
+	MemoryContextSwitchTo(keep);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(keep);
+	return edata;
+}
+
+/*
+ * A transactional migration that failed at commit (a deferred constraint
+ * or trigger, a WITH HOLD cursor): the engine saw it succeed, so nothing
+ * recorded the failure.  Record it now, in a transaction of its own, as
+ * the engine would: a history row, and the migration failed (an up
+ * script) with the error, so that a scheduled run does not retry it.
+ */
+static void
+record_commit_failure(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
+					  const ErrorData *edata, TimestampTz started, MemoryContext keep)
+{
+	MigrateRunState state;
+	MigrationEvent event;
+	MigrateJsonBuilder at = MIGRATE_JSON_BUILDER;
+	Jsonb	   *error;
+	Oid			argtypes[3] = {TEXTOID, JSONBOID, BOOLOID};
+	Datum		values[3];
+
+	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_run_state_init(&state, direction, info);
+	state.current = m;
+	state.started_at = started;
+	migrate_json_begin_object(&at, NULL);
+	migrate_json_add_text(&at, "at", "commit");
+	migrate_json_end(&at);
+	error = migrate_error_json(&state, edata, migrate_json_finish(&at));
+	event = migrate_failure_event(&state, error);
+	migrate_insert_event(&event);
+
+	values[0] = CStringGetTextDatum(m->version);
+	values[1] = JsonbPGetDatum(error);
+	values[2] = BoolGetDatum(direction == DIRECTION_UP);
+	migrate_spi_run_as_owner("UPDATE migrate.migration SET last_error = $2,"
+							 " state = CASE WHEN $3 THEN 'failed' ELSE state END"
+							 " WHERE version OPERATOR(pg_catalog.=) $1",
+							 3, argtypes, values, NULL, SPI_OK_UPDATE);
+	migrate_work_end(keep);
+}
+
+/*
+ * A transactional migration, in the transaction of its own that the
+ * caller has begun: its statements and its bookkeeping (engine.c) and the
+ * commit, so that one commit makes the migration and its record durable
+ * together.  Returns the error, or NULL.  The engine has recorded a
+ * failure of the script durably already; a failure at commit is recorded
+ * here.
+ */
+static ErrorData *
+run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
+				  MigrateOutcome *outcome, MemoryContext keep)
+{
+	ErrorData  *edata = NULL;
+	volatile bool committing = false;
+	TimestampTz started = GetCurrentTimestamp();
+
+	PG_TRY();
+	{
+		migrate_run_plan(list_make1(m), direction, info, outcome);
+		committing = true;
+
+		/*
+		 * Deferred triggers and other commit-time code of the migration run
+		 * now: they may not change migrations either (a deferred register()
+		 * could swap the script of a migration planned to run as another
+		 * role).
+		 */
+		migrate_set_running(true);
+		migrate_work_end(keep);
+		migrate_set_running(false);
+	}
+	PG_CATCH();
+	{
+		edata = abort_with_error(keep);
+	}
+	PG_END_TRY();
+
+	if (edata != NULL && committing)
+	{
+		if (outcome)
+			outcome->done = false;
+		record_commit_failure(m, direction, info, edata, started, keep);
+	}
+	return edata;
+}
+
+/*
+ * Set up the run state of a non-transactional migration in "keep": load
+ * and split its script, and mark it dirty at the first statement it runs.
+ * Runs in the transaction that re-read the migration, and commits it.
+ */
+static void
+prepare_nontransactional(MigrateRunState *state, MigrationInfo *m, Direction direction,
+						 const MigrateRunInfo *info, int first, MemoryContext keep)
+{
+	char	   *script;
+
+	MemoryContextSwitchTo(keep);
+	migrate_run_state_init(state, direction, info);	/* history names the role */
+	state->current = m;
+	state->number = info->first;
+	state->started_at = GetCurrentTimestamp();
+
+	script = migrate_load_script(m->version, direction == DIRECTION_DOWN);
+	MemoryContextSwitchTo(keep);
+	state->script = migrate_parse_script(pstrdup(script),
+										 psprintf("%s script of migration \"%s\"",
+												  migrate_script_name(direction), m->version));
+	migrate_mark_dirty(m->version, migrate_script_name(direction), first, NULL);
+	migrate_work_end(keep);
+}
+
+/* note, durably, which statement a non-transactional migration reached */
+static void
+mark_reached(const MigrateRunState *state, MemoryContext keep)
+{
+	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
+					   state->statement->number, NULL);
+	migrate_work_end(keep);
+}
+
+/*
+ * A statement of a non-transactional migration failed: clean up what it
+ * left, keep the migration dirty with the error, add the history row, and
+ * warn about any INVALID index that is still there.
+ */
+static void
+record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const char *sql,
+								List *before, MemoryContext keep)
+{
+	List	   *leftovers = migrate_leftover_indexes(sql, before);
+	Jsonb	   *error;
+	MigrationEvent event;
+	ListCell   *lc;
+
+	migrate_drop_leftovers(sql, leftovers);
+	error = migrate_error_json(state, edata, leftovers ? migrate_leftovers_json(leftovers) : NULL);
+
+	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
+					   state->statement->number, error);
+	event = migrate_failure_event(state, error);
+	migrate_insert_event(&event);
+	migrate_work_end(keep);
+
+	foreach(lc, leftovers)
+	{
+		LeftoverIndex *leftover = lfirst(lc);
+
+		if (leftover->dropped)
+			ereport(NOTICE,
+					(errmsg("dropped index %s, left INVALID by the failed statement", leftover->name)));
+		else
+			ereport(WARNING,
+					(errmsg("index %s was left INVALID by the failed statement", leftover->name),
+					 errhint("Drop it with: %s", leftover->command)));
+	}
+}
+
+/*
+ * A migration that cannot run in a transaction block: statement by
+ * statement, at top level.  Entered in the transaction that re-read the
+ * migration (prepare_nontransactional commits it).  Returns the error, or
+ * NULL.
+ */
+static ErrorData *
+run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
+					 MigrateOutcome *outcome, MemoryContext keep)
+{
+	MigrateRunState *state = MemoryContextAllocZero(keep, sizeof(MigrateRunState));
+	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
+	ErrorData  *edata = NULL;
+
+	migrate_lock_nontransactional_begin();	/* no waiting for the lock now */
+	prepare_nontransactional(state, m, direction, info, first, keep);
+	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
+						   state->number, info->total,
+						   state->script->nstatements, info->schedule);
+
+	for (int i = first - 1; i < state->script->nstatements && edata == NULL; i++)
+	{
+		char	   *sql;
+		List	   *before;
+		ErrorContextCallback errcallback;
+		bool		resumed = i == first - 1 && m->resume_statement > 0;
+
+		state->statement = &state->script->statements[i];
+		sql = migrate_statement_text(state->script, state->statement);
+		migrate_progress_statement(state->statement->number, sql);
+		if (i > first - 1)
+			mark_reached(state, keep);
+		before = migrate_invalid_indexes_before(sql);
+
+		PG_TRY();
+		{
+			/* after a kill, the statement may be half done, or done */
+			if (!(resumed && migrate_prepare_resumed_statement(sql)))
+			{
+				SetCurrentStatementStartTimestamp();
+				StartTransactionCommand();
+				migrate_push_run_errcallback(state, &errcallback);
+				migrate_set_running(true);
+				migrate_exec_toplevel(sql);
+				error_context_stack = errcallback.previous;
+				/* its commit-time code may not change migrations either */
+				CommitTransactionCommand();
+				migrate_set_running(false);
+			}
+		}
+		PG_CATCH();
+		{
+			edata = abort_with_error(keep);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(keep);
+
+		if (edata != NULL)
+			record_nontransactional_failure(state, edata, sql, before, keep);
+	}
+
+	if (edata == NULL)
+	{
+		state->statement = NULL;
+		migrate_work_begin(MIGRATE_WORK_SPI);
+		migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
+		migrate_work_end(keep);
+	}
+	migrate_progress_end();
+	migrate_lock_nontransactional_end();
+	return edata;
+}
+
+/* how one migration of the list went */
+typedef enum StepResult
+{
+	STEP_RAN,					/* it ran to the end */
+	STEP_NOT_NEEDED,			/* somebody else did it meanwhile */
+	STEP_WINDOW_CLOSING,		/* it would overrun the window: not started */
+	STEP_FAILED					/* it failed: see the error */
+} StepResult;
+
+/*
+ * One migration of the list: begin its transaction, re-read its row there,
+ * and run it by the path its kind needs.  A non-transactional migration
+ * leaves session state behind (its SETs outlive its statements), which
+ * "session_reset", if given, clears.
+ */
+static StepResult
+run_step(const char *version, Direction direction, const MigrateRunInfo *info,
+		 MigrateOutcome *outcome, TimestampTz window_end, void (*session_reset) (void),
+		 MemoryContext keep, ErrorData **edata)
+{
+	MigrationInfo *m;
+
+	migrate_work_begin(MIGRATE_WORK_SPI);
+	m = load_if_still_needed(version, direction, keep);
+	if (m == NULL || would_overrun(m, window_end))
+	{
+		migrate_work_end(keep);
+		return m == NULL ? STEP_NOT_NEEDED : STEP_WINDOW_CLOSING;
+	}
+	if (direction == DIRECTION_UP ? m->transactional : m->down_transactional)
+		*edata = run_transactional(m, direction, info, outcome, keep);
+	else
+	{
+		*edata = run_nontransactional(m, direction, info, outcome, keep);
+		if (session_reset != NULL)
+			session_reset();
+	}
+	return *edata != NULL ? STEP_FAILED : STEP_RAN;
+}
+
+/*
+ * Run the given migrations (versions, in order) one transaction each, and
+ * say how far it got.  Call outside a transaction, with the migrate lock
+ * held for the session.  "outcomes", if not NULL, has one entry per
+ * version; "window_end", if not 0, is when no migration may still run;
+ * "session_reset", if not NULL, gives the session its settings back after
+ * a non-transactional migration.
+ */
+MigrateWorkerResult
+migrate_worker_run_plan(List *versions, Direction direction, const MigrateRunInfo *info,
+						MigrateOutcome *outcomes, TimestampTz window_end,
+						void (*session_reset) (void))
+{
+	MemoryContext keep = AllocSetContextCreate(CurrentMemoryContext, "migrate worker run",
+											   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext caller = MemoryContextSwitchTo(keep);
+	MigrateWorkerResult result = {MIGRATE_WORKER_DONE, 0, NULL, NULL};
+	ListCell   *lc;
+
+	foreach(lc, versions)
+	{
+		const char *version = lfirst(lc);
+		int			index = foreach_current_index(lc);
+		MigrateRunInfo *one = palloc(sizeof(MigrateRunInfo));
+		ErrorData  *edata = NULL;
+		StepResult	step;
+
+		*one = *info;
+		one->first = info->first + index;
+		step = run_step(version, direction, one, outcomes ? &outcomes[index] : NULL,
+						window_end, session_reset, keep, &edata);
+		if (step == STEP_NOT_NEEDED)
+			continue;
+		if (step == STEP_WINDOW_CLOSING || step == STEP_FAILED)
+		{
+			result.stop = step == STEP_FAILED ?
+				MIGRATE_WORKER_FAILED : MIGRATE_WORKER_WINDOW_CLOSING;
+			result.error = edata;
+			result.stopped_at = version;
+			break;
+		}
+		result.done++;
+	}
+	MemoryContextSwitchTo(caller);
+	return result;
+}
