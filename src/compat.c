@@ -78,7 +78,7 @@ migrate_compat_call_input(PGFunction func, const char *text, Datum *result)
  * whose length it returns.
  */
 struct config_generic *
-migrate_find_guc(const char *name)
+migrate_compat_find_guc(const char *name)
 {
 	struct config_generic **vars;
 	int			n;

@@ -107,7 +107,7 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 
 /* PG16 keeps the settings in a hash table and get_guc_variables() changed */
 struct config_generic;
-extern struct config_generic *migrate_find_guc(const char *name);
+extern struct config_generic *migrate_compat_find_guc(const char *name);
 
 /*
  * A type input function called so that invalid input is an answer, not an

@@ -59,7 +59,7 @@ static const struct config_enum_entry progress_level_options[] = {
 };
 
 void
-migrate_define_gucs(void)
+migrate_guc_define_all(void)
 {
 	DefineCustomIntVariable("migrate.lock_timeout",
 							gettext_noop("Sets how long to wait for the migrate lock of the database."),

@@ -18,6 +18,6 @@ extern int	migrate_naptime;
 extern char *migrate_databases;
 extern char *migrate_worker_role;
 
-extern void migrate_define_gucs(void);
+extern void migrate_guc_define_all(void);
 
 #endif							/* MIGRATE_GUC_H */

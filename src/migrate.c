@@ -39,13 +39,13 @@ PG_FUNCTION_INFO_V1(migrate_version);
 void
 _PG_init(void)
 {
-	migrate_define_gucs();
+	migrate_guc_define_all();
 
 	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;
 	migrate_shmem_init();
 	migrate_utility_init();
-	migrate_register_launcher();
+	migrate_launcher_register();
 }
 
 /*

@@ -113,7 +113,7 @@ typedef struct DatabaseEntry
  * Register the launcher; called from _PG_init while preloading.
  */
 void
-migrate_register_launcher(void)
+migrate_launcher_register(void)
 {
 	BackgroundWorker worker = {0};
 
@@ -156,7 +156,7 @@ candidate_databases(void)
 	TableScanDesc scan;
 	HeapTuple	tuple;
 
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	rel = table_open(DatabaseRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -176,7 +176,7 @@ candidate_databases(void)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
-	migrate_work_end(caller);
+	migrate_xact_end_work(caller);
 	return result;
 }
 
@@ -221,7 +221,7 @@ start_scheduler(int slot, const DatabaseEntry *db)
 	set_slot(slot, db->oid);
 	/* the handle must outlive this round's memory */
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	handles[slot] = migrate_start_worker("migrate_scheduler_main", "migrate scheduler",
+	handles[slot] = migrate_dynworker_start("migrate_scheduler_main", "migrate scheduler",
 										 name, ObjectIdGetDatum(db->oid));
 	MemoryContextSwitchTo(old);
 	if (handles[slot] != NULL)
@@ -232,7 +232,7 @@ start_scheduler(int slot, const DatabaseEntry *db)
 	{
 		ereport(LOG,
 				(errmsg("migrate launcher could not start a scheduler for database \"%s\"", db->name),
-				 errdetail("%s", migrate_describe_worker_slots()),
+				 errdetail("%s", migrate_dynworker_describe_slots()),
 				 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d).",
 						 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
 		warned_no_worker_at = GetCurrentTimestamp();
@@ -394,7 +394,7 @@ collect_ended_schedulers(List *databases)
 static void
 expire_idle_answers(void)
 {
-	List	   *spooled = migrate_spooled_databases();
+	List	   *spooled = migrate_durable_spooled_databases();
 	HASH_SEQ_STATUS seq;
 	DatabaseState *state;
 	ListCell   *lc;

@@ -11,7 +11,6 @@
 #ifndef MIGRATE_LAUNCHER_H
 #define MIGRATE_LAUNCHER_H
 
-extern void migrate_register_launcher(void);
-extern void migrate_request_wakeup(void);
+extern void migrate_launcher_register(void);
 
 #endif							/* MIGRATE_LAUNCHER_H */

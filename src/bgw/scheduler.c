@@ -97,7 +97,7 @@
 #include "bgw/schedworker.h"
 #include "ipc/shmem.h"
 #include "ipc/xact.h"
-#include "model/jsonbuild.h"
+#include "model/json.h"
 #include "bgw/launcher.h"
 
 PG_FUNCTION_INFO_V1(migrate_wake);
@@ -272,7 +272,7 @@ advance_schedule(const char *name, const char *outcome, const char *waiting_for,
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(outcome);
-	migrate_set_text_arg(values, nulls, 2, waiting_for);
+	migrate_catalog_set_text_arg(values, nulls, 2, waiting_for);
 	values[3] = BoolGetDatum(again);
 	migrate_spi_run_pinned("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
 			 " waiting_for = $3,"
@@ -306,7 +306,7 @@ park_broken_schedule(const char *name, const char *outcome)
  * registered it.
  */
 static const char *
-run_as_role(const MigrationInfo *m)
+run_as_role(const MigrateMigration *m)
 {
 	if (migrate_worker_role != NULL && migrate_worker_role[0] != '\0')
 		return migrate_worker_role;
@@ -358,7 +358,7 @@ approved_by(const char *version)
  * migrate.worker_role, which only a superuser sets, is not checked.
  */
 static char *
-not_authorised(const DueSchedule *s, const MigrationInfo *m, const char *role, Oid roleid)
+not_authorised(const DueSchedule *s, const MigrateMigration *m, const char *role, Oid roleid)
 {
 	char	   *authoriser;
 	const char *how;
@@ -393,7 +393,7 @@ not_authorised(const DueSchedule *s, const MigrationInfo *m, const char *role, O
  * *waiting_for says what would let it go on.
  */
 static const char *
-held_back_because(const DueSchedule *s, const MigrationInfo *m, char **waiting_for)
+held_back_because(const DueSchedule *s, const MigrateMigration *m, char **waiting_for)
 {
 	ListCell   *lc;
 
@@ -455,16 +455,16 @@ database_is_read_only(void)
 static void
 plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 {
-	MigrationInfo *registry;
+	MigrateMigration *registry;
 	int			count;
 	List	   *plan;
 	ListCell   *lc;
 
-	registry = migrate_load_registry(&count);
+	registry = migrate_catalog_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, s->target);
 	foreach(lc, plan)
 	{
-		MigrationInfo *m = lfirst(lc);
+		MigrateMigration *m = lfirst(lc);
 		const char *role = run_as_role(m);
 		char	   *waiting_for = NULL;
 		const char *reason = held_back_because(s, m, &waiting_for);
@@ -524,7 +524,7 @@ record_run(const DueSchedule *s, const char *outcome, int applied,
 		   const char *stopped_at, const char *reason, int sqlerrcode,
 		   const char *message, TimestampTz started)
 {
-	MigrationEvent event = {0};
+	MigrateEvent event = {0};
 	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 
 	migrate_json_begin_object(&detail, NULL);
@@ -539,13 +539,13 @@ record_run(const DueSchedule *s, const char *outcome, int applied,
 
 	event.action = "run";
 	event.outcome = outcome;
-	event.role = migrate_current_role();
+	event.role = migrate_catalog_current_role();
 	event.started_at = started;
 	event.duration_us = GetCurrentTimestamp() - started;
 	event.detail = migrate_json_finish(&detail);
 	if (message)
 		event.error = migrate_json_build_error(sqlerrcode, message);
-	migrate_insert_event(&event);
+	migrate_catalog_insert_event(&event);
 }
 
 /* the run outcome that a window too short for the next migration leaves */
@@ -711,20 +711,20 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	bool		moved_on;
 
 	/* lock for the whole run, or try again after naptime */
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	holding_lock = migrate_lock_session_try();
-	migrate_work_end(keep);
+	migrate_xact_end_work(keep);
 	if (!holding_lock)
 		return false;
 
 	pgstat_report_activity(STATE_RUNNING, psprintf("running schedule %s", s->name));
 	PG_TRY();
 	{
-		migrate_work_begin(MIGRATE_WORK_SPI);
+		migrate_xact_begin_work(MIGRATE_WORK_SPI);
 		read_only = database_is_read_only();
 		if (!read_only)
 			plan_run(s, run, keep);
-		migrate_work_end(keep);
+		migrate_xact_end_work(keep);
 	}
 	PG_CATCH();
 	{
@@ -751,7 +751,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 		run_workers(s, run, keep);
 	}
 
-	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	if (plan_error != NULL)
 	{
 		record_run(s, "failure", 0, NULL, "could not plan", plan_error->sqlerrcode,
@@ -761,7 +761,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	}
 	else
 		moved_on = finish_run(s, run, started);
-	migrate_work_end(keep);
+	migrate_xact_end_work(keep);
 
 	migrate_lock_session_release();
 	holding_lock = false;
@@ -781,13 +781,13 @@ record_broken_schedule(const DueSchedule *s, const ErrorData *edata, MemoryConte
 
 	PG_TRY();
 	{
-		migrate_work_begin(MIGRATE_WORK_SPI);
+		migrate_xact_begin_work(MIGRATE_WORK_SPI);
 		if (!last_outcome_was(s, outcome))
 			record_run(s, "failure", 0, NULL, "the schedule could not be evaluated",
 					   edata->sqlerrcode, edata->message ? edata->message : "",
 					   GetCurrentTimestamp());
 		park_broken_schedule(s->name, outcome);
-		migrate_work_end(keep);
+		migrate_xact_end_work(keep);
 	}
 	PG_CATCH();
 	{
@@ -816,11 +816,11 @@ run_due_schedule(DueSchedule *s, MemoryContext keep)
 
 	PG_TRY();
 	{
-		migrate_work_begin(MIGRATE_WORK_SPI);
+		migrate_xact_begin_work(MIGRATE_WORK_SPI);
 		read_window(s);
 		if (!s->gone && !s->in_window)
 			advance_schedule(s->name, "outside window", NULL, false);
-		migrate_work_end(keep);
+		migrate_xact_end_work(keep);
 		if (!s->gone && s->in_window)
 			moved_on = run_schedule(s, keep);
 	}
@@ -862,9 +862,9 @@ extension_installed(void)
 		migrate_shared->schedulers[my_slot].generation = migrate_shared->wake_generation;
 	LWLockRelease(migrate_shared->lock);
 
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	installed = OidIsValid(get_extension_oid("migrate", true));
-	migrate_work_end(caller);
+	migrate_xact_end_work(caller);
 	return installed;
 }
 
@@ -909,12 +909,12 @@ has_enabled_schedule(void)
 	bool		found;
 	bool		isnull;
 
-	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	migrate_spi_run_pinned("SELECT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)",
 			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 									   &isnull));
-	migrate_work_end(caller);
+	migrate_xact_end_work(caller);
 
 	LWLockAcquire(migrate_shared->lock, LW_EXCLUSIVE);
 	if (my_slot >= 0)
@@ -926,7 +926,7 @@ has_enabled_schedule(void)
 /*
  * Leave with nothing to do (no extension, or no enabled schedule): the
  * launcher frees the slot and starts no scheduler here again until this
- * database asks for one (migrate_request_wakeup) or its next probe.
+ * database asks for one (request_wakeup) or its next probe.
  */
 static void
 exit_without_extension(void)
@@ -953,14 +953,14 @@ scheduler_round(MemoryContext keep)
 	if (!extension_installed())
 		exit_without_extension();
 	MemoryContextSwitchTo(keep);
-	migrate_replay_spooled_failures();
+	migrate_durable_replay_spool();
 	if (!has_enabled_schedule())
 		exit_without_extension();
 	MemoryContextSwitchTo(keep);
 
-	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	due = read_due_schedules(keep, &sleep_ms);
-	migrate_work_end(keep);
+	migrate_xact_end_work(keep);
 
 	foreach(lc, due)
 	{
@@ -1068,7 +1068,7 @@ wake_at_commit(XactEvent event, void *arg)
 		return;
 	wakeup_pending = false;
 
-	migrate_ask_for_scheduler(MyDatabaseId);
+	migrate_shmem_ask_for_scheduler(MyDatabaseId);
 	LWLockAcquire(migrate_shared->lock, LW_SHARED);
 	for (int i = 0; i < migrate_shared->nschedulers; i++)
 	{
@@ -1091,8 +1091,8 @@ wake_at_commit(XactEvent event, void *arg)
  * request names this database only: the launcher probes no other.  A no-op
  * without the launcher.
  */
-void
-migrate_request_wakeup(void)
+static void
+request_wakeup(void)
 {
 	static bool registered = false;
 
@@ -1106,11 +1106,11 @@ migrate_request_wakeup(void)
 	wakeup_pending = true;
 }
 
-/* migrate.wake(): see migrate_request_wakeup */
+/* migrate.wake(): see request_wakeup */
 Datum
 migrate_wake(PG_FUNCTION_ARGS)
 {
-	migrate_request_wakeup();
+	request_wakeup();
 	PG_RETURN_VOID();
 }
 

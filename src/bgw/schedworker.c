@@ -168,7 +168,7 @@ migrate_schedworker_run(const MigrateSchedPlanned *planned, const char *schedule
 
 	/* the worker shares the lock this process holds for the run */
 	BecomeLockGroupLeader();
-	handle = migrate_start_worker("migrate_schedworker_main", "migrate scheduled migration",
+	handle = migrate_dynworker_start("migrate_schedworker_main", "migrate scheduled migration",
 								  psprintf("migrate scheduled migration %s", version),
 								  UInt32GetDatum(dsm_segment_handle(seg)));
 	if (handle == NULL)
@@ -224,7 +224,7 @@ report(ScheduledRun *run, MigrateSchedRunStatus status, const ErrorData *edata)
  * this role, or NULL when it still is (or is gone, or done: the worker path
  * skips it).  Read holding the migrate lock, so that nobody can change it
  * between this check and the run (the run itself may not: see
- * migrate_set_running).  The scheduler chose the role from the row it
+ * migrate_lock_set_running).  The scheduler chose the role from the row it
  * read; a register() since then may have replaced the script, or the
  * approval, under that role.
  */
@@ -232,15 +232,15 @@ static char *
 changed_since_planned(const ScheduledRun *run)
 {
 	const char *version = run->strings;
-	MigrationInfo *registry;
-	MigrationInfo *m;
+	MigrateMigration *registry;
+	MigrateMigration *m;
 	int			count;
 	char	   *why = NULL;
 
-	migrate_work_begin(MIGRATE_WORK_SPI);
-	registry = migrate_load_registry(&count);
-	m = migrate_find_migration(registry, count, version);
-	if (m != NULL && !migrate_is_applied(m))
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
+	registry = migrate_catalog_load_registry(&count);
+	m = migrate_catalog_find_migration(registry, count, version);
+	if (m != NULL && !migrate_catalog_is_applied(m))
 	{
 		const char *connected = GetUserNameFromId(GetUserId(), false);
 
@@ -257,7 +257,7 @@ changed_since_planned(const ScheduledRun *run)
 		if (why != NULL)
 			why = MemoryContextStrdup(TopMemoryContext, why);
 	}
-	migrate_work_end(TopMemoryContext);
+	migrate_xact_end_work(TopMemoryContext);
 	return why;
 }
 
@@ -340,7 +340,7 @@ migrate_schedworker_main(Datum main_arg)
 	ScheduledRun *run;
 	bool		locked;
 
-	seg = migrate_worker_attach(main_arg, "scheduled migration segment");
+	seg = migrate_dynworker_attach(main_arg, "scheduled migration segment");
 	run = dsm_segment_address(seg);
 
 	/* join the scheduler's lock group before taking any heavyweight lock */
@@ -350,7 +350,7 @@ migrate_schedworker_main(Datum main_arg)
 	/* FATAL here (no LOGIN, no CONNECT) leaves SCHEDRUN_NO_RESULT */
 	BackgroundWorkerInitializeConnectionByOid(run->database, run->role, 0);
 	/* a lock group member must never start parallel workers */
-	migrate_forbid_parallelism();
+	migrate_noparallel_forbid();
 	pgstat_report_activity(STATE_RUNNING,
 						   psprintf("running migration %s for schedule %s", run->strings,
 									run->strings + run->schedule_off));
@@ -362,9 +362,9 @@ migrate_schedworker_main(Datum main_arg)
 		proc_exit(0);
 	}
 
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	locked = migrate_lock_session_try();
-	migrate_work_end(TopMemoryContext);
+	migrate_xact_end_work(TopMemoryContext);
 	if (!locked)
 	{
 		report(run, SCHEDRUN_LOCK_BUSY, NULL);

@@ -50,7 +50,7 @@ PG_FUNCTION_INFO_V1(migrate_revert_all);
  */
 static void
 add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
-			   Direction direction, const MigrateOutcome *outcome)
+			   MigrateDirection direction, const MigrateOutcome *outcome)
 {
 	Datum		values[10];
 	bool		nulls[10] = {0};
@@ -61,15 +61,15 @@ add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
 	values[3] = CStringGetTextDatum(outcome->skipped ? "skipped" :
 									!outcome->done ? "not done" :
 									direction == DIRECTION_UP ? "applied" : "rolled_back");
-	values[4] = migrate_interval_datum(outcome->duration_us);
+	values[4] = migrate_catalog_interval_datum(outcome->duration_us);
 	nulls[4] = !outcome->done;
 	values[5] = Int32GetDatum(outcome->statements);
 	nulls[5] = !outcome->done;
 	values[6] = Int64GetDatum(outcome->rows_affected);
 	nulls[6] = outcome->fingerprint_before == NULL;
-	migrate_set_text_arg_bool(values, nulls, 7, outcome->fingerprint_before);
-	migrate_set_text_arg_bool(values, nulls, 8, outcome->fingerprint_after);
-	migrate_set_text_arg_bool(values, nulls, 9, outcome->note);
+	migrate_catalog_set_text_arg_bool(values, nulls, 7, outcome->fingerprint_before);
+	migrate_catalog_set_text_arg_bool(values, nulls, 8, outcome->fingerprint_after);
+	migrate_catalog_set_text_arg_bool(values, nulls, 9, outcome->note);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -79,7 +79,7 @@ add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
  * say so in that migration's row.
  */
 static List *
-dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
+dry_run_prefix(List *plan, MigrateDirection direction, MigrateOutcome *outcomes)
 {
 	int			first = migrate_plan_first_nontransactional(plan, direction);
 
@@ -98,7 +98,7 @@ dry_run_prefix(List *plan, Direction direction, MigrateOutcome *outcomes)
  * worker would fail on its own bookkeeping.
  */
 static void
-check_read_write(Direction direction)
+check_read_write(MigrateDirection direction)
 {
 	const char *verb = direction == DIRECTION_UP ? "apply" : "revert";
 
@@ -126,11 +126,11 @@ check_read_write(Direction direction)
  * migration that ran or was attempted.
  */
 static void
-apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
-				const char *target, const RevertRequest *request, bool dry_run)
+apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
+				const char *target, const MigrateRevertRequest *request, bool dry_run)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MigrationInfo *registry;
+	MigrateMigration *registry;
 	int			count;
 	List	   *plan;
 	MigrateOutcome *outcomes;
@@ -140,8 +140,8 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	check_read_write(direction);
 	migrate_lock_acquire();
 
-	migrate_spi_connect();
-	registry = migrate_load_registry(&count);
+	migrate_xact_spi_connect();
+	registry = migrate_catalog_load_registry(&count);
 	if (direction == DIRECTION_UP)
 		plan = migrate_plan_apply(registry, count, target);
 	else
@@ -160,21 +160,21 @@ apply_or_revert(FunctionCallInfo fcinfo, Direction direction,
 	{
 		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), true};
 
-		migrate_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
+		migrate_engine_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
 						 direction, &info, outcomes);
 	}
 	else if (migrate_plan_first_nontransactional(plan, direction) < 0)
 	{
 		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), false};
 
-		migrate_run_plan(plan, direction, &info, outcomes);
+		migrate_engine_run_plan(plan, direction, &info, outcomes);
 	}
 	else
 		migrate_handoff_run_plan(plan, direction, outcomes);
 
 	foreach(lc, plan)
 	{
-		MigrationInfo *m = lfirst(lc);
+		MigrateMigration *m = lfirst(lc);
 		MigrateOutcome *outcome = &outcomes[foreach_current_index(lc)];
 
 		if (outcome->done || outcome->attempted)
@@ -211,7 +211,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 Datum
 migrate_revert(PG_FUNCTION_ARGS)
 {
-	RevertRequest request = {0};
+	MigrateRevertRequest request = {0};
 	int			given = 0;
 
 	request.target = text_arg_or_null(fcinfo, 0);
@@ -241,7 +241,7 @@ migrate_revert(PG_FUNCTION_ARGS)
 Datum
 migrate_revert_all(PG_FUNCTION_ARGS)
 {
-	RevertRequest request = {0};
+	MigrateRevertRequest request = {0};
 
 	request.all = true;
 	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false);

@@ -13,13 +13,13 @@
  * the DBA's call.  Either way the failure record lists them.
  *
  * A statement resumed after the worker running it was killed is prepared
- * by migrate_prepare_resumed_statement(): the INVALID index of a killed
+ * by migrate_cleanup_prepare_resume(): the INVALID index of a killed
  * CREATE INDEX CONCURRENTLY is dropped before the build runs again, and a
  * build or DROP INDEX CONCURRENTLY that had in fact finished is not run
  * again.
  *
  * Each function runs in a transaction of its own except
- * migrate_drop_leftovers and migrate_prepare_resumed_statement, which
+ * migrate_cleanup_drop_leftovers and migrate_cleanup_prepare_resume, which
  * must be called outside one (their DROP INDEX CONCURRENTLY commits).
  *
  * IDENTIFICATION
@@ -49,7 +49,7 @@
 #include "exec/topstmt.h"
 #include "model/classify.h"
 #include "ipc/xact.h"
-#include "model/jsonbuild.h"
+#include "model/json.h"
 #include "store/spi.h"
 
 /*
@@ -124,53 +124,53 @@ invalid_indexes_of(Oid table)
  * the list is allocated in the caller's memory context.
  */
 List *
-migrate_invalid_indexes_before(const char *sql)
+migrate_cleanup_invalid_indexes(const char *sql)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *before = NIL;
 	bool		creates;
 	Oid			table;
 
-	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
+	migrate_xact_begin_work(MIGRATE_WORK_SNAPSHOT);
 	table = concurrent_build_table(sql, &creates);
 	if (OidIsValid(table))
 	{
-		migrate_spi_connect();
+		migrate_xact_spi_connect();
 		before = invalid_indexes_of(table);
 		MemoryContextSwitchTo(caller);
 		before = list_copy(before);
 		SPI_finish();
 	}
-	migrate_work_end(caller);
+	migrate_xact_end_work(caller);
 	return before;
 }
 
 /*
- * The invalid indexes that appeared since migrate_invalid_indexes_before().
+ * The invalid indexes that appeared since migrate_cleanup_invalid_indexes().
  * Call outside a transaction, after the failed one was aborted.
  */
 List *
-migrate_leftover_indexes(const char *sql, List *before)
+migrate_cleanup_find_leftovers(const char *sql, List *before)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *leftovers = NIL;
 	bool		creates;
 	Oid			table;
 
-	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
+	migrate_xact_begin_work(MIGRATE_WORK_SNAPSHOT);
 	table = concurrent_build_table(sql, &creates);
 	if (OidIsValid(table))
 	{
 		List	   *now;
 		ListCell   *lc;
 
-		migrate_spi_connect();
+		migrate_xact_spi_connect();
 		now = invalid_indexes_of(table);
 		foreach(lc, now)
 		{
 			Oid			index = lfirst_oid(lc);
 			MemoryContext old;
-			LeftoverIndex *leftover;
+			MigrateLeftoverIndex *leftover;
 			char	   *name;
 
 			if (list_member_oid(before, index))
@@ -178,7 +178,7 @@ migrate_leftover_indexes(const char *sql, List *before)
 			name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(index)),
 											  get_rel_name(index));
 			old = MemoryContextSwitchTo(caller);
-			leftover = palloc0(sizeof(LeftoverIndex));
+			leftover = palloc0(sizeof(MigrateLeftoverIndex));
 			leftover->name = pstrdup(name);
 			leftover->command = psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s;", name);
 			leftovers = lappend(leftovers, leftover);
@@ -186,7 +186,7 @@ migrate_leftover_indexes(const char *sql, List *before)
 		}
 		SPI_finish();
 	}
-	migrate_work_end(caller);
+	migrate_xact_end_work(caller);
 	return leftovers;
 }
 
@@ -196,26 +196,26 @@ migrate_leftover_indexes(const char *sql, List *before)
  * the index stays listed with its command.  Call outside a transaction.
  */
 void
-migrate_drop_leftovers(const char *sql, List *leftovers)
+migrate_cleanup_drop_leftovers(const char *sql, List *leftovers)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ListCell   *lc;
 	bool		creates;
 
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	(void) concurrent_build_table(sql, &creates);
-	migrate_work_end(caller);
+	migrate_xact_end_work(caller);
 	if (!creates)
 		return;
 
 	foreach(lc, leftovers)
 	{
-		LeftoverIndex *leftover = lfirst(lc);
+		MigrateLeftoverIndex *leftover = lfirst(lc);
 
 		PG_TRY();
 		{
 			StartTransactionCommand();
-			migrate_exec_toplevel(leftover->command);
+			migrate_topstmt_exec(leftover->command);
 			CommitTransactionCommand();
 			leftover->dropped = true;
 		}
@@ -309,7 +309,7 @@ dropped_indexes_gone(DropStmt *stmt)
  * a transaction; errors (from the drop) propagate.
  */
 bool
-migrate_prepare_resumed_statement(const char *sql)
+migrate_cleanup_prepare_resume(const char *sql)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	MigrateStatementClass classified;
@@ -318,7 +318,7 @@ migrate_prepare_resumed_statement(const char *sql)
 	char	   *index_name = NULL;
 	bool		done = false;
 
-	migrate_work_begin(MIGRATE_WORK_SNAPSHOT);
+	migrate_xact_begin_work(MIGRATE_WORK_SNAPSHOT);
 	if (!classify_single_statement(sql, &stmt, &classified))
 		classified.concurrent_index = MIGRATE_CONCURRENT_NONE;
 	if (classified.concurrent_index == MIGRATE_CONCURRENT_CREATE)
@@ -339,12 +339,12 @@ migrate_prepare_resumed_statement(const char *sql)
 	else if (classified.concurrent_index == MIGRATE_CONCURRENT_DROP &&
 			 !castNode(DropStmt, stmt)->missing_ok)
 		done = dropped_indexes_gone(castNode(DropStmt, stmt));
-	migrate_work_end(caller);
+	migrate_xact_end_work(caller);
 
 	if (drop != NULL)
 	{
 		StartTransactionCommand();
-		migrate_exec_toplevel(drop);
+		migrate_topstmt_exec(drop);
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(caller);
 		ereport(NOTICE,
@@ -365,7 +365,7 @@ migrate_prepare_resumed_statement(const char *sql)
  * "dropped", "command"}, ...]}, whose key the record takes over.
  */
 Jsonb *
-migrate_leftovers_json(List *leftovers)
+migrate_cleanup_leftovers_json(List *leftovers)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 	ListCell   *lc;
@@ -374,7 +374,7 @@ migrate_leftovers_json(List *leftovers)
 	migrate_json_begin_array(&b, "invalid_indexes");
 	foreach(lc, leftovers)
 	{
-		LeftoverIndex *leftover = lfirst(lc);
+		MigrateLeftoverIndex *leftover = lfirst(lc);
 
 		migrate_json_begin_object(&b, NULL);
 		migrate_json_add_text(&b, "index", leftover->name);

@@ -15,17 +15,17 @@
 #include "utils/jsonb.h"
 
 /* an INVALID index left by a failed statement */
-typedef struct LeftoverIndex
+typedef struct MigrateLeftoverIndex
 {
 	char	   *name;			/* schema-qualified, quoted */
 	char	   *command;		/* the statement that drops it */
 	bool		dropped;		/* we dropped it */
-} LeftoverIndex;
+} MigrateLeftoverIndex;
 
-extern List *migrate_invalid_indexes_before(const char *sql);
-extern List *migrate_leftover_indexes(const char *sql, List *before);
-extern void migrate_drop_leftovers(const char *sql, List *leftovers);
-extern Jsonb *migrate_leftovers_json(List *leftovers);
-extern bool migrate_prepare_resumed_statement(const char *sql);
+extern List *migrate_cleanup_invalid_indexes(const char *sql);
+extern List *migrate_cleanup_find_leftovers(const char *sql, List *before);
+extern void migrate_cleanup_drop_leftovers(const char *sql, List *leftovers);
+extern Jsonb *migrate_cleanup_leftovers_json(List *leftovers);
+extern bool migrate_cleanup_prepare_resume(const char *sql);
 
 #endif							/* MIGRATE_CLEANUP_H */

@@ -74,7 +74,7 @@ migrate_deploy(PG_FUNCTION_ARGS)
 				 errdetail("It waits for the migrate lock between transactions, holding no snapshot."),
 				 errhint("Run CALL migrate.deploy() on its own, outside BEGIN ... COMMIT and outside functions.")));
 
-	migrate_spi_connect_ext(SPI_OPT_NONATOMIC);
+	migrate_xact_spi_connect_ext(SPI_OPT_NONATOMIC);
 
 	/* end CALL's transaction: from here on this backend holds no snapshot */
 	SPI_commit();

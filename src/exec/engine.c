@@ -5,7 +5,7 @@
  *	  caller's transaction, all or nothing; and the pieces of a run that
  *	  the worker path and rehearsals share with it.
  *
- * migrate_run_plan() runs a plan (see plan.c) of migrations in the current
+ * migrate_engine_run_plan() runs a plan (see plan.c) of migrations in the current
  * transaction.  apply() and revert() call it for a plan without a
  * non-transactional migration, and for every dry run; the worker path
  * (worker_run.c) calls it for each transactional migration, one plan of
@@ -59,21 +59,21 @@
 #include "store/lock.h"
 #include "ipc/progress.h"
 #include "ipc/xact.h"
-#include "model/jsonbuild.h"
+#include "model/json.h"
 
 /* longest statement text shown in a CONTEXT line */
 #define CONTEXT_TEXT_LEN 80
 
 /* "up" or "down": which script runs, for messages and history */
 const char *
-migrate_script_name(Direction direction)
+migrate_engine_script_name(MigrateDirection direction)
 {
 	return direction == DIRECTION_UP ? "up" : "down";
 }
 
 /* microseconds since "start", for durations in history */
 int64
-migrate_usecs_since(TimestampTz start)
+migrate_engine_usecs_since(TimestampTz start)
 {
 	return GetCurrentTimestamp() - start;
 }
@@ -83,21 +83,21 @@ migrate_usecs_since(TimestampTz start)
  * call when NULL) and the role that history names.
  */
 void
-migrate_run_state_init(MigrateRunState *state, Direction direction, const MigrateRunInfo *info)
+migrate_engine_init_state(MigrateRunState *state, MigrateDirection direction, const MigrateRunInfo *info)
 {
 	static const MigrateRunInfo interactive = {NULL, NULL, 1, 0, false};
 
 	memset(state, 0, sizeof(MigrateRunState));
 	state->direction = direction;
 	state->info = info ? info : &interactive;
-	state->role = migrate_current_role();
+	state->role = migrate_catalog_current_role();
 }
 
 /* line of an error position inside the current statement, or its first line */
 static int
 error_line(const MigrateRunState *state, int internalpos)
 {
-	const ScriptStatement *stmt = state->statement;
+	const MigrateStatement *stmt = state->statement;
 	const char *text = state->script->script + stmt->start;
 	int			offset = 0;
 
@@ -105,14 +105,14 @@ error_line(const MigrateRunState *state, int internalpos)
 		return stmt->line;
 	for (int i = 1; i < internalpos && offset < stmt->end - stmt->start; i++)
 		offset += pg_mblen(text + offset);
-	return stmt->line + migrate_line_at(text, offset) - 1;
+	return stmt->line + migrate_parse_line_at(text, offset) - 1;
 }
 
 /* the statement on one line, shortened for a CONTEXT line */
 static char *
 short_statement_text(const MigrateRunState *state)
 {
-	char	   *text = migrate_statement_text(state->script, state->statement);
+	char	   *text = migrate_parse_statement_text(state->script, state->statement);
 	int			len;
 
 	for (char *p = text; *p; p++)
@@ -142,11 +142,11 @@ run_error_callback(void *arg)
 		return;
 	if (state->statement == NULL)
 		errcontext("%s script of migration \"%s\" (\"%s\")",
-				   migrate_script_name(state->direction), state->current->version,
+				   migrate_engine_script_name(state->direction), state->current->version,
 				   state->current->name);
 	else
 		errcontext("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
-				   migrate_script_name(state->direction), state->current->version,
+				   migrate_engine_script_name(state->direction), state->current->version,
 				   state->current->name, state->statement->number,
 				   error_line(state, getinternalerrposition()),
 				   short_statement_text(state));
@@ -158,7 +158,7 @@ run_error_callback(void *arg)
  * errcallback->previous).
  */
 void
-migrate_push_run_errcallback(MigrateRunState *state, ErrorContextCallback *errcallback)
+migrate_engine_push_errcallback(MigrateRunState *state, ErrorContextCallback *errcallback)
 {
 	errcallback->callback = run_error_callback;
 	errcallback->arg = state;
@@ -170,15 +170,15 @@ migrate_push_run_errcallback(MigrateRunState *state, ErrorContextCallback *errca
  * Load the current migration's script for this direction and split it
  * with PostgreSQL's parser, in the current memory context.
  */
-ParsedScript *
-migrate_load_parsed(MigrateRunState *state)
+MigrateParsedScript *
+migrate_engine_load_parsed(MigrateRunState *state)
 {
-	MigrationInfo *m = state->current;
-	char	   *script = migrate_load_script(m->version, state->direction == DIRECTION_DOWN);
+	MigrateMigration *m = state->current;
+	char	   *script = migrate_catalog_load_script(m->version, state->direction == DIRECTION_DOWN);
 
 	return migrate_parse_script(script,
 								psprintf("%s script of migration \"%s\"",
-										 migrate_script_name(state->direction), m->version));
+										 migrate_engine_script_name(state->direction), m->version));
 }
 
 /* what history says about who ran it, or NULL for a plain call */
@@ -214,15 +214,15 @@ report_progress(const MigrateRunState *state, int64 duration_us)
  * progress message and the outcome for the result row.
  */
 void
-migrate_record_success(MigrateRunState *state, int64 duration_us, MigrateOutcome *outcome)
+migrate_engine_record_success(MigrateRunState *state, int64 duration_us, MigrateOutcome *outcome)
 {
-	MigrationInfo *m = state->current;
-	MigrationEvent event = {0};
+	MigrateMigration *m = state->current;
+	MigrateEvent event = {0};
 
 	if (state->direction == DIRECTION_UP)
-		migrate_mark_applied(m->version, state->started_at, duration_us, state->role);
+		migrate_catalog_mark_applied(m->version, state->started_at, duration_us, state->role);
 	else
-		migrate_mark_reverted(m->version);
+		migrate_catalog_mark_reverted(m->version);
 
 	event.action = state->direction == DIRECTION_UP ? "apply" : "revert";
 	event.version = m->version;
@@ -233,7 +233,7 @@ migrate_record_success(MigrateRunState *state, int64 duration_us, MigrateOutcome
 	event.duration_us = duration_us;
 	event.checksum = state->direction == DIRECTION_UP ? m->checksum : m->down_checksum;
 	event.detail = run_detail(state->info);
-	migrate_insert_event(&event);
+	migrate_catalog_insert_event(&event);
 
 	report_progress(state, duration_us);
 	if (outcome)
@@ -250,19 +250,19 @@ migrate_record_success(MigrateRunState *state, int64 duration_us, MigrateOutcome
  * are added, or NULL.
  */
 Jsonb *
-migrate_error_json(const MigrateRunState *state, const ErrorData *edata, const Jsonb *extra)
+migrate_engine_error_json(const MigrateRunState *state, const ErrorData *edata, const Jsonb *extra)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
 	migrate_json_begin_object(&b, NULL);
 	migrate_json_add_error(&b, edata->sqlerrcode, edata->message, edata->detail, edata->hint);
-	migrate_json_add_text(&b, "script", migrate_script_name(state->direction));
+	migrate_json_add_text(&b, "script", migrate_engine_script_name(state->direction));
 	if (state->statement)
 	{
 		migrate_json_add_int(&b, "statement", state->statement->number);
 		migrate_json_add_int(&b, "line", error_line(state, edata->internalpos));
 		migrate_json_add_text(&b, "statement_text",
-							  migrate_statement_text(state->script, state->statement));
+							  migrate_parse_statement_text(state->script, state->statement));
 	}
 	if (extra)
 		migrate_json_add_fields(&b, extra);
@@ -271,10 +271,10 @@ migrate_error_json(const MigrateRunState *state, const ErrorData *edata, const J
 }
 
 /* the history row of a failed attempt */
-MigrationEvent
-migrate_failure_event(const MigrateRunState *state, Jsonb *error)
+MigrateEvent
+migrate_engine_failure_event(const MigrateRunState *state, Jsonb *error)
 {
-	MigrationEvent event = {0};
+	MigrateEvent event = {0};
 
 	event.action = state->direction == DIRECTION_UP ? "apply" : "revert";
 	event.version = state->current->version;
@@ -282,7 +282,7 @@ migrate_failure_event(const MigrateRunState *state, Jsonb *error)
 	event.outcome = "failure";
 	event.role = state->role;
 	event.started_at = state->started_at;
-	event.duration_us = migrate_usecs_since(state->started_at);
+	event.duration_us = migrate_engine_usecs_since(state->started_at);
 	event.checksum = state->direction == DIRECTION_UP ?
 		state->current->checksum : state->current->down_checksum;
 	event.detail = run_detail(state->info);
@@ -295,9 +295,9 @@ migrate_failure_event(const MigrateRunState *state, Jsonb *error)
  * MigrateStatementExecutor; returns the rows it processed.
  */
 static uint64
-execute_statement(const ParsedScript *script, const ScriptStatement *stmt)
+execute_statement(const MigrateParsedScript *script, const MigrateStatement *stmt)
 {
-	char	   *text = migrate_statement_text(script, stmt);
+	char	   *text = migrate_parse_statement_text(script, stmt);
 	uint64		processed;
 	int			rc;
 
@@ -329,10 +329,10 @@ fingerprint(void)
  * the failing statement's text, or NULL when the check holds.
  */
 char *
-migrate_run_check(const char *version, const char *column, const char *what)
+migrate_engine_run_check(const char *version, const char *column, const char *what)
 {
-	char	   *script = migrate_load_check(version, column);
-	ParsedScript *parsed;
+	char	   *script = migrate_catalog_load_check(version, column);
+	MigrateParsedScript *parsed;
 	int			nest_level;
 	char	   *failed = NULL;
 
@@ -344,7 +344,7 @@ migrate_run_check(const char *version, const char *column, const char *what)
 	nest_level = NewGUCNestLevel();
 	for (int i = 0; i < parsed->nstatements && failed == NULL; i++)
 	{
-		char	   *text = migrate_statement_text(parsed, &parsed->statements[i]);
+		char	   *text = migrate_parse_statement_text(parsed, &parsed->statements[i]);
 		int			rc = SPI_execute(text, false, 0);
 		bool		holds = true;
 
@@ -375,7 +375,7 @@ migrate_run_check(const char *version, const char *column, const char *what)
 static void
 record_skipped(MigrateRunState *state, const char *statement, MigrateOutcome *outcome)
 {
-	MigrationEvent event = migrate_failure_event(state, NULL);
+	MigrateEvent event = migrate_engine_failure_event(state, NULL);
 	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 
 	migrate_json_begin_object(&detail, NULL);
@@ -384,7 +384,7 @@ record_skipped(MigrateRunState *state, const char *statement, MigrateOutcome *ou
 	migrate_json_end(&detail);
 	event.outcome = "skipped";
 	event.detail = migrate_json_finish(&detail);
-	migrate_insert_event(&event);
+	migrate_catalog_insert_event(&event);
 	ereport(migrate_progress_level,
 			(errmsg("skipped migration %s \"%s\": its precondition does not hold",
 					state->current->version, state->current->name)));
@@ -403,12 +403,12 @@ record_skipped(MigrateRunState *state, const char *statement, MigrateOutcome *ou
 static bool
 precondition_allows(MigrateRunState *state, MigrateOutcome *outcome)
 {
-	MigrationInfo *m = state->current;
+	MigrateMigration *m = state->current;
 	char	   *failed;
 
 	if (state->direction != DIRECTION_UP || !m->has_precondition)
 		return true;
-	failed = migrate_run_check(m->version, "precondition_script", "precondition");
+	failed = migrate_engine_run_check(m->version, "precondition_script", "precondition");
 	if (failed == NULL)
 		return true;
 	if (strcmp(m->precondition_mode, "skip") == 0)
@@ -442,12 +442,12 @@ precondition_allows(MigrateRunState *state, MigrateOutcome *outcome)
 void
 migrate_engine_verify(MigrateRunState *state, const char **failed_step)
 {
-	MigrationInfo *m = state->current;
+	MigrateMigration *m = state->current;
 	char	   *failed;
 
 	if (state->direction != DIRECTION_UP || !m->has_verify)
 		return;
-	failed = migrate_run_check(m->version, "verify_script", "verify");
+	failed = migrate_engine_run_check(m->version, "verify_script", "verify");
 	if (failed == NULL)
 		return;
 	if (failed_step != NULL)
@@ -473,7 +473,7 @@ migrate_engine_verify(MigrateRunState *state, const char **failed_step)
  * functions with SET clauses use; on error, the rollback of the enclosing
  * subtransaction undoes the settings as well.  Verify and precondition
  * scripts run with the caller's settings, their own SETs scoped the same
- * way (migrate_run_check).
+ * way (migrate_engine_run_check).
  */
 uint64
 migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execute)
@@ -501,7 +501,7 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 	bool		dry_run = state->info->dry_run;
 	uint64		rows;
 
-	migrate_spi_connect();
+	migrate_xact_spi_connect();
 	state->started_at = GetCurrentTimestamp();
 	if (!precondition_allows(state, outcome))
 	{
@@ -513,7 +513,7 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 	if (dry_run && outcome)
 		outcome->fingerprint_before = MemoryContextStrdup(state->memory, fingerprint());
 
-	state->script = migrate_load_parsed(state);
+	state->script = migrate_engine_load_parsed(state);
 	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
 						   state->current, state->number, state->info->total,
 						   state->script->nstatements, state->info->schedule);
@@ -526,7 +526,7 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 		outcome->fingerprint_after = MemoryContextStrdup(state->memory, fingerprint());
 		outcome->note = "dry run: rolled back";
 	}
-	migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
+	migrate_engine_record_success(state, migrate_engine_usecs_since(state->started_at), outcome);
 	state->script = NULL;
 	SPI_finish();
 }
@@ -539,16 +539,16 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
  * with their own rights without being told.  "what" names the call.
  */
 void
-migrate_warn_foreign_scripts(List *plan, const char *what)
+migrate_engine_warn_foreign_scripts(List *plan, const char *what)
 {
-	const char *me = migrate_current_role();
+	const char *me = migrate_catalog_current_role();
 	StringInfoData foreign;
 	ListCell   *lc;
 
 	initStringInfo(&foreign);
 	foreach(lc, plan)
 	{
-		MigrationInfo *m = lfirst(lc);
+		MigrateMigration *m = lfirst(lc);
 
 		if (m->registered_by == NULL || strcmp(m->registered_by, me) == 0)
 			continue;
@@ -568,11 +568,11 @@ migrate_warn_foreign_scripts(List *plan, const char *what)
 static void
 record_dry_run(const MigrateRunState *state, List *plan, const ErrorData *edata)
 {
-	MigrationEvent event = {0};
+	MigrateEvent event = {0};
 	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 
 	migrate_json_begin_object(&detail, NULL);
-	migrate_json_add_text(&detail, "direction", migrate_script_name(state->direction));
+	migrate_json_add_text(&detail, "direction", migrate_engine_script_name(state->direction));
 	migrate_json_add_int(&detail, "migrations", list_length(plan));
 	if (edata)
 	{
@@ -587,10 +587,10 @@ record_dry_run(const MigrateRunState *state, List *plan, const ErrorData *edata)
 	event.started_at = GetCurrentTransactionStartTimestamp();
 	event.duration_us = -1;
 	event.detail = migrate_json_finish(&detail);
-	migrate_insert_event(&event);
+	migrate_catalog_insert_event(&event);
 }
 
-/* a plan run in one subtransaction (migrate_run_plan), and how it failed */
+/* a plan run in one subtransaction (migrate_engine_run_plan), and how it failed */
 typedef struct PlanRun
 {
 	List	   *plan;
@@ -617,7 +617,7 @@ run_plan_migrations(void *arg)
 		run_migration(state, run->outcomes ? &run->outcomes[foreach_current_index(lc)] : NULL);
 		state->current = NULL;
 	}
-	migrate_set_running(false);
+	migrate_lock_set_running(false);
 	migrate_progress_end();
 }
 
@@ -627,11 +627,11 @@ describe_plan_failure(void *arg, ErrorData *edata)
 {
 	PlanRun    *run = arg;
 
-	migrate_set_running(false);
+	migrate_lock_set_running(false);
 	migrate_progress_end();
 	/* describe the failure while the parsed script still exists ... */
 	if (run->state->current != NULL)
-		run->failure = migrate_error_json(run->state, edata, NULL);
+		run->failure = migrate_engine_error_json(run->state, edata, NULL);
 	/* ... which the rollback frees: nothing may look at it afterwards */
 	error_context_stack = run->errcallback->previous;
 	run->state->script = NULL;
@@ -647,7 +647,7 @@ describe_plan_failure(void *arg, ErrorData *edata)
  * history row.
  */
 void
-migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
+migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
 				 MigrateOutcome *outcomes)
 {
 	MemoryContext fncontext = CurrentMemoryContext;
@@ -657,14 +657,14 @@ migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
 	bool		dry_run = info && info->dry_run;
 	PlanRun		run = {plan, state, outcomes, &errcallback, -1, NULL};
 
-	migrate_run_state_init(state, direction, info);
+	migrate_engine_init_state(state, direction, info);
 	state->memory = fncontext;
 	if (dry_run)
-		migrate_warn_foreign_scripts(plan, "dry run");
+		migrate_engine_warn_foreign_scripts(plan, "dry run");
 
-	migrate_push_run_errcallback(state, &errcallback);
-	migrate_set_running(true);
-	edata = migrate_subxact_run(run_plan_migrations, &run, !dry_run, describe_plan_failure);
+	migrate_engine_push_errcallback(state, &errcallback);
+	migrate_lock_set_running(true);
+	edata = migrate_xact_run_subxact(run_plan_migrations, &run, !dry_run, describe_plan_failure);
 	error_context_stack = errcallback.previous;
 
 	if (dry_run)
@@ -681,9 +681,9 @@ migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
 	{
 		if (run.failure != NULL)
 		{
-			MigrationEvent event = migrate_failure_event(state, run.failure);
+			MigrateEvent event = migrate_engine_failure_event(state, run.failure);
 
-			migrate_record_failure(&event);
+			migrate_durable_record_failure(&event);
 		}
 		ReThrowError(edata);
 	}

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * engine.h
- *	  The in-transaction path (migrate_run_plan) and the pieces of a run
+ *	  The in-transaction path (migrate_engine_run_plan) and the pieces of a run
  *	  that the worker path (worker_run.c) and rehearsals share with it.
  *
  * IDENTIFICATION
@@ -22,42 +22,42 @@
  */
 typedef struct MigrateRunState
 {
-	Direction	direction;
+	MigrateDirection	direction;
 	const MigrateRunInfo *info; /* schedule, worker, position in the run */
 	const char *role;			/* who runs it, for history */
-	MigrationInfo *current;		/* NULL between migrations */
+	MigrateMigration *current;		/* NULL between migrations */
 	int			number;			/* of current, 1-based within the run */
 	TimestampTz started_at;		/* of the current migration */
-	const ParsedScript *script; /* NULL until parsed */
-	const ScriptStatement *statement;	/* NULL between statements */
+	const MigrateParsedScript *script; /* NULL until parsed */
+	const MigrateStatement *statement;	/* NULL between statements */
 	MemoryContext memory;		/* outlives the run, for outcomes */
 } MigrateRunState;
 
 /* runs one statement of a script; returns the rows it processed */
-typedef uint64 (*MigrateStatementExecutor) (const ParsedScript *script,
-											const ScriptStatement *stmt);
+typedef uint64 (*MigrateStatementExecutor) (const MigrateParsedScript *script,
+											const MigrateStatement *stmt);
 
 /* the in-transaction path */
-extern void migrate_run_plan(List *plan, Direction direction, const MigrateRunInfo *info,
+extern void migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
 							 MigrateOutcome *outcomes);
 
 /* pieces of a run, shared with the worker path and rehearsals */
-extern const char *migrate_script_name(Direction direction);
-extern void migrate_run_state_init(MigrateRunState *state, Direction direction,
+extern const char *migrate_engine_script_name(MigrateDirection direction);
+extern void migrate_engine_init_state(MigrateRunState *state, MigrateDirection direction,
 								   const MigrateRunInfo *info);
-extern void migrate_push_run_errcallback(MigrateRunState *state,
+extern void migrate_engine_push_errcallback(MigrateRunState *state,
 										 ErrorContextCallback *errcallback);
-extern ParsedScript *migrate_load_parsed(MigrateRunState *state);
-extern void migrate_record_success(MigrateRunState *state, int64 duration_us,
+extern MigrateParsedScript *migrate_engine_load_parsed(MigrateRunState *state);
+extern void migrate_engine_record_success(MigrateRunState *state, int64 duration_us,
 								   MigrateOutcome *outcome);
-extern Jsonb *migrate_error_json(const MigrateRunState *state, const ErrorData *edata,
+extern Jsonb *migrate_engine_error_json(const MigrateRunState *state, const ErrorData *edata,
 								 const Jsonb *extra);
-extern MigrationEvent migrate_failure_event(const MigrateRunState *state, Jsonb *error);
-extern int64 migrate_usecs_since(TimestampTz start);
+extern MigrateEvent migrate_engine_failure_event(const MigrateRunState *state, Jsonb *error);
+extern int64 migrate_engine_usecs_since(TimestampTz start);
 extern uint64 migrate_engine_run_script(MigrateRunState *state,
 										MigrateStatementExecutor execute);
 extern void migrate_engine_verify(MigrateRunState *state, const char **failed_step);
-extern char *migrate_run_check(const char *version, const char *column, const char *what);
-extern void migrate_warn_foreign_scripts(List *plan, const char *what);
+extern char *migrate_engine_run_check(const char *version, const char *column, const char *what);
+extern void migrate_engine_warn_foreign_scripts(List *plan, const char *what);
 
 #endif							/* MIGRATE_ENGINE_H */

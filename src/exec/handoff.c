@@ -96,22 +96,22 @@ typedef struct HandoffRequest
 	int			sec_context;
 	PGPROC	   *leader;
 	pid_t		leader_pid;
-	Direction	direction;
+	MigrateDirection	direction;
 	int			nmigrations;
 	char		progress_level[SETTING_LEN];
 	char		client_min_messages[SETTING_LEN];
 	/* strings: the versions, then search_path, each NUL-terminated */
 } HandoffRequest;
 
-PGDLLEXPORT void migrate_apply_worker_main(Datum main_arg);
+PGDLLEXPORT void migrate_handoff_worker_main(Datum main_arg);
 
 /*
  * Refuse a handoff that could not keep its promises (see the header).
  */
 static void
-check_can_hand_off(List *plan, Direction direction)
+check_can_hand_off(List *plan, MigrateDirection direction)
 {
-	MigrationInfo *first = list_nth(plan, migrate_plan_first_nontransactional(plan, direction));
+	MigrateMigration *first = list_nth(plan, migrate_plan_first_nontransactional(plan, direction));
 
 	if (IsTransactionBlock())
 		ereport(ERROR,
@@ -138,7 +138,7 @@ strings_size(List *plan, const char *search_path)
 	ListCell   *lc;
 
 	foreach(lc, plan)
-		size += strlen(((MigrationInfo *) lfirst(lc))->version) + 1;
+		size += strlen(((MigrateMigration *) lfirst(lc))->version) + 1;
 	return size;
 }
 
@@ -148,7 +148,7 @@ strings_size(List *plan, const char *search_path)
  * worker re-reads each migration by version, so versions are all it needs.
  */
 static void
-fill_request(HandoffRequest *req, char *strings, List *plan, Direction direction,
+fill_request(HandoffRequest *req, char *strings, List *plan, MigrateDirection direction,
 			 const char *search_path)
 {
 	ListCell   *lc;
@@ -169,7 +169,7 @@ fill_request(HandoffRequest *req, char *strings, List *plan, Direction direction
 
 	foreach(lc, plan)
 	{
-		const char *version = ((MigrationInfo *) lfirst(lc))->version;
+		const char *version = ((MigrateMigration *) lfirst(lc))->version;
 
 		strcpy(strings, version);
 		strings += strlen(version) + 1;
@@ -209,7 +209,7 @@ start_apply_worker(dsm_segment *seg)
 	BackgroundWorkerHandle *handle;
 
 	/* a slot is often freed within moments: a probing scheduler, a recorder */
-	handle = migrate_start_worker_waiting("migrate_apply_worker_main", "migrate apply worker",
+	handle = migrate_dynworker_start_waiting("migrate_handoff_worker_main", "migrate apply worker",
 										  psprintf("migrate apply worker for PID %d", MyProcPid),
 										  UInt32GetDatum(dsm_segment_handle(seg)),
 										  APPLY_WORKER_SLOT_WAIT_MS);
@@ -218,7 +218,7 @@ start_apply_worker(dsm_segment *seg)
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a background worker for non-transactional migrations"),
 				 errdetail("No background worker slot was free for %d s. %s",
-						   APPLY_WORKER_SLOT_WAIT_MS / 1000, migrate_describe_worker_slots()),
+						   APPLY_WORKER_SLOT_WAIT_MS / 1000, migrate_dynworker_describe_slots()),
 				 errhint("Raise max_worker_processes (it needs migrate.max_workers + %d), or try again when fewer workers run; nothing was applied.",
 						 MIGRATE_WORKERS_BESIDES_SCHEDULERS)));
 	return handle;
@@ -228,10 +228,10 @@ start_apply_worker(dsm_segment *seg)
  * Run the plan in a background worker and wait for it, relaying its
  * messages.  Fills "outcomes" for the migrations it completed; raises the
  * worker's error, if any.  This is the front end's side of the worker
- * path; migrate_apply_worker_main() below is the worker's.
+ * path; migrate_handoff_worker_main() below is the worker's.
  */
 void
-migrate_handoff_run_plan(List *plan, Direction direction, MigrateOutcome *outcomes)
+migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome *outcomes)
 {
 	const char *search_path = GetConfigOption("search_path", false, false);
 	shm_toc_estimator estimator;
@@ -320,13 +320,13 @@ restore_caller_identity(HandoffRequest *req)
 
 	/* the GUCs below cannot be set within a security-definer context */
 	SetUserIdAndSecContext(GetOuterUserId(), 0);
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	SetConfigOption("session_authorization", GetUserNameFromId(req->session_user, false),
 					PGC_SUSET, PGC_S_SESSION);
 	if (req->outer_user != req->session_user)
 		role = GetUserNameFromId(req->outer_user, false);
 	SetConfigOption("role", role, PGC_SUSET, PGC_S_SESSION);
-	migrate_work_end(TopMemoryContext);
+	migrate_xact_end_work(TopMemoryContext);
 	SetUserIdAndSecContext(req->current_user, req->sec_context);
 }
 
@@ -365,9 +365,9 @@ static void
 reset_to_caller(void)
 {
 	/* in a transaction, so that check hooks may look at the catalog */
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	ResetAllOptions();
-	migrate_work_end(TopMemoryContext);
+	migrate_xact_end_work(TopMemoryContext);
 	restore_caller(caller_request, caller_search_path);
 }
 
@@ -379,7 +379,7 @@ reset_to_caller(void)
  * worker path.  Its ERROR, if any, is re-raised by the caller.
  */
 void
-migrate_apply_worker_main(Datum main_arg)
+migrate_handoff_worker_main(Datum main_arg)
 {
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -391,7 +391,7 @@ migrate_apply_worker_main(Datum main_arg)
 	MigrateRunInfo info = {NULL, "apply worker", 1, 0, false};
 	MigrateWorkerResult result;
 
-	seg = migrate_worker_attach(main_arg, "migrate handoff segment");
+	seg = migrate_dynworker_attach(main_arg, "migrate handoff segment");
 	toc = shm_toc_attach(HANDOFF_MAGIC, dsm_segment_address(seg));
 	req = shm_toc_lookup(toc, KEY_REQUEST, false);
 	strings = shm_toc_lookup(toc, KEY_STRINGS, false);
@@ -408,7 +408,7 @@ migrate_apply_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(req->database, req->authenticated_user, 0);
 	/* a lock group member must never start parallel workers */
-	migrate_forbid_parallelism();
+	migrate_noparallel_forbid();
 	for (int i = 0; i < req->nmigrations; i++)
 	{
 		versions = lappend(versions, strings);
@@ -425,7 +425,7 @@ migrate_apply_worker_main(Datum main_arg)
 	 * lock.c).  It can fail only if the caller has gone meanwhile and
 	 * somebody else took the lock.
 	 */
-	migrate_work_begin(MIGRATE_WORK_PLAIN);
+	migrate_xact_begin_work(MIGRATE_WORK_PLAIN);
 	if (!migrate_lock_session_try())
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -433,7 +433,7 @@ migrate_apply_worker_main(Datum main_arg)
 						get_database_name(MyDatabaseId)),
 				 errdetail("The session that handed over the plan no longer holds it."),
 				 errhint("Nothing was run; make the call again.")));
-	migrate_work_end(TopMemoryContext);
+	migrate_xact_end_work(TopMemoryContext);
 
 	info.total = req->nmigrations;
 	result = migrate_worker_run_plan(versions, req->direction, &info, outcomes, 0,

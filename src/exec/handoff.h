@@ -15,6 +15,6 @@
 #include "exec/run.h"
 #include "nodes/pg_list.h"
 
-extern void migrate_handoff_run_plan(List *plan, Direction direction, MigrateOutcome *outcomes);
+extern void migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome *outcomes);
 
 #endif							/* MIGRATE_HANDOFF_H */

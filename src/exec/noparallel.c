@@ -76,7 +76,7 @@ check_maintenance_workers(int *newval, void **extra, GucSource source)
 static void
 pin_maintenance_workers(void)
 {
-	struct config_generic *gen = migrate_find_guc("max_parallel_maintenance_workers");
+	struct config_generic *gen = migrate_compat_find_guc("max_parallel_maintenance_workers");
 	struct config_int *conf;
 
 	if (gen == NULL || gen->vartype != PGC_INT)
@@ -96,7 +96,7 @@ pin_maintenance_workers(void)
  * are installed in this process only: other backends are not affected.
  */
 void
-migrate_forbid_parallelism(void)
+migrate_noparallel_forbid(void)
 {
 	if (forbidden)
 		return;

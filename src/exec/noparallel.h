@@ -12,6 +12,6 @@
 #ifndef MIGRATE_NOPARALLEL_H
 #define MIGRATE_NOPARALLEL_H
 
-extern void migrate_forbid_parallelism(void);
+extern void migrate_noparallel_forbid(void);
 
 #endif							/* MIGRATE_NOPARALLEL_H */

@@ -49,7 +49,7 @@ PG_FUNCTION_INFO_V1(migrate_plan);
  * version is an error; otherwise unknown versions are ignored.
  */
 static List **
-resolve_dependencies(MigrationInfo *registry, int count, bool strict)
+resolve_dependencies(MigrateMigration *registry, int count, bool strict)
 {
 	List	  **deps = palloc0(sizeof(List *) * Max(count, 1));
 
@@ -60,11 +60,11 @@ resolve_dependencies(MigrationInfo *registry, int count, bool strict)
 		foreach(lc, registry[i].dependencies)
 		{
 			const char *version = lfirst(lc);
-			MigrationInfo *dep = migrate_find_migration(registry, count, version);
+			MigrateMigration *dep = migrate_catalog_find_migration(registry, count, version);
 
 			if (dep != NULL)
 				deps[i] = lappend_int(deps[i], dep - registry);
-			else if (strict && !migrate_is_applied(&registry[i]))
+			else if (strict && !migrate_catalog_is_applied(&registry[i]))
 				ereport(ERROR,
 						(errcode(ERRCODE_MIGRATE_MISSING_DEPENDENCY),
 						 errmsg("migration \"%s\" depends on \"%s\", which is not registered",
@@ -81,7 +81,7 @@ resolve_dependencies(MigrationInfo *registry, int count, bool strict)
  * run past it until a human has looked and called resolve().
  */
 static void
-check_nothing_dirty(MigrationInfo *registry, int count)
+check_nothing_dirty(MigrateMigration *registry, int count)
 {
 	for (int i = 0; i < count; i++)
 	{
@@ -97,14 +97,14 @@ check_nothing_dirty(MigrationInfo *registry, int count)
 }
 
 /*
- * The migrations apply() runs, in order: a List of MigrationInfo pointers.
+ * The migrations apply() runs, in order: a List of MigrateMigration pointers.
  */
 List *
-migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
+migrate_plan_apply(MigrateMigration *registry, int count, const char *target)
 {
 	List	  **deps;
 	bool	   *applied = palloc0(sizeof(bool) * Max(count, 1));
-	MigrationInfo *target_m = NULL;
+	MigrateMigration *target_m = NULL;
 	List	   *order;
 
 	check_nothing_dirty(registry, count);
@@ -112,7 +112,7 @@ migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
 
 	if (target != NULL)
 	{
-		target_m = migrate_find_migration(registry, count, target);
+		target_m = migrate_catalog_find_migration(registry, count, target);
 		if (target_m == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -120,14 +120,14 @@ migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
 	}
 
 	for (int i = 0; i < count; i++)
-		applied[i] = migrate_is_applied(&registry[i]);
+		applied[i] = migrate_catalog_is_applied(&registry[i]);
 	order = migrate_order_dependencies_first(registry, count, deps, applied);
 
 	if (target_m != NULL)
 	{
 		int			keep = list_length(order);
 
-		if (migrate_is_applied(target_m))
+		if (migrate_catalog_is_applied(target_m))
 			return NIL;
 		for (int i = 0; i < list_length(order); i++)
 			if (list_nth(order, i) == target_m)
@@ -140,22 +140,22 @@ migrate_plan_apply(MigrationInfo *registry, int count, const char *target)
 static int
 latest_applied_first(const void *a, const void *b)
 {
-	int64		sa = (*(MigrationInfo *const *) a)->apply_seq;
-	int64		sb = (*(MigrationInfo *const *) b)->apply_seq;
+	int64		sa = (*(MigrateMigration *const *) a)->apply_seq;
+	int64		sb = (*(MigrateMigration *const *) b)->apply_seq;
 
 	return (sa < sb) - (sa > sb);
 }
 
-static MigrationInfo *
-find_applied(MigrationInfo *registry, int count, const char *version)
+static MigrateMigration *
+find_applied(MigrateMigration *registry, int count, const char *version)
 {
-	MigrationInfo *m = migrate_find_migration(registry, count, version);
+	MigrateMigration *m = migrate_catalog_find_migration(registry, count, version);
 
 	if (m == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("migration \"%s\" is not registered", version)));
-	if (!migrate_is_applied(m))
+	if (!migrate_catalog_is_applied(m))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("migration \"%s\" is not applied", version),
@@ -168,7 +168,7 @@ find_applied(MigrationInfo *registry, int count, const char *version)
  * refuse if cascade is off.
  */
 static void
-close_over_dependants(MigrationInfo *registry, int count, List **deps,
+close_over_dependants(MigrateMigration *registry, int count, List **deps,
 					  bool *in_set, bool cascade)
 {
 	bool		changed = true;
@@ -180,7 +180,7 @@ close_over_dependants(MigrationInfo *registry, int count, List **deps,
 		{
 			ListCell   *lc;
 
-			if (in_set[i] || !migrate_is_applied(&registry[i]))
+			if (in_set[i] || !migrate_catalog_is_applied(&registry[i]))
 				continue;
 			foreach(lc, deps[i])
 			{
@@ -209,7 +209,7 @@ check_down_scripts(List *order)
 
 	foreach(lc, order)
 	{
-		MigrationInfo *m = lfirst(lc);
+		MigrateMigration *m = lfirst(lc);
 
 		if (!m->has_down)
 			ereport(ERROR,
@@ -225,26 +225,26 @@ check_down_scripts(List *order)
  * The migrations revert() runs, latest applied first.
  */
 List *
-migrate_plan_revert(MigrationInfo *registry, int count, const RevertRequest *request)
+migrate_plan_revert(MigrateMigration *registry, int count, const MigrateRevertRequest *request)
 {
 	List	  **deps;
 	bool	   *in_set = palloc0(sizeof(bool) * Max(count, 1));
-	MigrationInfo **applied = palloc(sizeof(MigrationInfo *) * Max(count, 1));
+	MigrateMigration **applied = palloc(sizeof(MigrateMigration *) * Max(count, 1));
 	int			napplied = 0;
 	List	   *order = NIL;
 
 	check_nothing_dirty(registry, count);
 	deps = resolve_dependencies(registry, count, false);
 	for (int i = 0; i < count; i++)
-		if (migrate_is_applied(&registry[i]))
+		if (migrate_catalog_is_applied(&registry[i]))
 			applied[napplied++] = &registry[i];
-	qsort(applied, napplied, sizeof(MigrationInfo *), latest_applied_first);
+	qsort(applied, napplied, sizeof(MigrateMigration *), latest_applied_first);
 
 	if (request->migration != NULL)
 		in_set[find_applied(registry, count, request->migration) - registry] = true;
 	else if (request->target != NULL)
 	{
-		MigrationInfo *target = find_applied(registry, count, request->target);
+		MigrateMigration *target = find_applied(registry, count, request->target);
 
 		for (int i = 0; i < napplied; i++)
 			if (applied[i]->apply_seq > target->apply_seq)
@@ -273,13 +273,13 @@ migrate_plan_revert(MigrationInfo *registry, int count, const RevertRequest *req
  * worker path (handoff.c), and a dry run stops before that migration.
  */
 int
-migrate_plan_first_nontransactional(List *plan, Direction direction)
+migrate_plan_first_nontransactional(List *plan, MigrateDirection direction)
 {
 	ListCell   *lc;
 
 	foreach(lc, plan)
 	{
-		MigrationInfo *m = lfirst(lc);
+		MigrateMigration *m = lfirst(lc);
 
 		if (!(direction == DIRECTION_UP ? m->transactional : m->down_transactional))
 			return foreach_current_index(lc);
@@ -289,7 +289,7 @@ migrate_plan_first_nontransactional(List *plan, Direction direction)
 
 /* why a migration is in the plan, in words */
 static char *
-plan_reason(MigrationInfo *registry, int count, const MigrationInfo *m)
+plan_reason(MigrateMigration *registry, int count, const MigrateMigration *m)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -297,9 +297,9 @@ plan_reason(MigrationInfo *registry, int count, const MigrationInfo *m)
 	initStringInfo(&buf);
 	foreach(lc, m->dependencies)
 	{
-		MigrationInfo *dep = migrate_find_migration(registry, count, lfirst(lc));
+		MigrateMigration *dep = migrate_catalog_find_migration(registry, count, lfirst(lc));
 
-		if (dep != NULL && !migrate_is_applied(dep))
+		if (dep != NULL && !migrate_catalog_is_applied(dep))
 			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "after ", dep->version);
 	}
 	if (m->resume_statement > 0)
@@ -333,7 +333,7 @@ typedef struct PreconditionLook
  * uses and have its own code run with the registrant's rights.
  */
 static Oid
-precondition_role(const MigrationInfo *m, char **why)
+precondition_role(const MigrateMigration *m, char **why)
 {
 	Oid			role = m->registered_by ? get_role_oid(m->registered_by, true) : InvalidOid;
 
@@ -355,7 +355,7 @@ precondition_role(const MigrationInfo *m, char **why)
 /* a precondition to run as its registrant, and what it said */
 typedef struct PreconditionRun
 {
-	const MigrationInfo *m;
+	const MigrateMigration *m;
 	Oid			role;
 	MemoryContext keep;
 	char	   *failed;			/* the statement that did not hold, or NULL */
@@ -375,7 +375,7 @@ run_precondition_as_registrant(void *arg)
 	SetUserIdAndSecContext(run->role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	save_nestlevel = NewGUCNestLevel();
-	failed = migrate_run_check(run->m->version, "precondition_script", "precondition");
+	failed = migrate_engine_run_check(run->m->version, "precondition_script", "precondition");
 	if (failed)
 		run->failed = MemoryContextStrdup(run->keep, failed);
 	AtEOXact_GUC(false, save_nestlevel);
@@ -392,7 +392,7 @@ run_precondition_as_registrant(void *arg)
  * (its abort restores the user and the settings after an error too).
  */
 static PreconditionLook
-precondition_now(const MigrationInfo *m)
+precondition_now(const MigrateMigration *m)
 {
 	PreconditionLook look = {NULL, NULL, NULL};
 	PreconditionRun run = {m, InvalidOid, CurrentMemoryContext, NULL};
@@ -405,7 +405,7 @@ precondition_now(const MigrationInfo *m)
 		return look;
 	look.run_as = m->registered_by;
 
-	edata = migrate_subxact_run(run_precondition_as_registrant, &run, false, NULL);
+	edata = migrate_xact_run_subxact(run_precondition_as_registrant, &run, false, NULL);
 	look.not_holding = edata ? psprintf("error: %s", edata->message) : run.failed;
 	return look;
 }
@@ -419,19 +419,19 @@ migrate_plan(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	MigrationInfo *registry;
+	MigrateMigration *registry;
 	int			count;
 	List	   *plan;
 	ListCell   *lc;
 
 	migrate_materialize_srf(fcinfo);
-	migrate_spi_connect();
-	registry = migrate_load_registry(&count);
+	migrate_xact_spi_connect();
+	registry = migrate_catalog_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, target);
 
 	foreach(lc, plan)
 	{
-		MigrationInfo *m = lfirst(lc);
+		MigrateMigration *m = lfirst(lc);
 		Datum		values[16];
 		bool		nulls[16] = {0};
 		Datum		checks[2];
@@ -446,7 +446,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 		values[3] = CStringGetTextDatum("apply");
 		values[4] = CStringGetTextDatum(plan_reason(registry, count, m));
 		values[5] = Int32GetDatum(m->statements);
-		migrate_set_text_arg_bool(values, nulls, 6, m->risk_level);
+		migrate_catalog_set_text_arg_bool(values, nulls, 6, m->risk_level);
 		values[7] = PointerGetDatum(m->estimated_duration);
 		nulls[7] = m->estimated_duration == NULL;
 		values[8] = BoolGetDatum(m->zero_downtime == 1);

@@ -15,19 +15,19 @@
 #include "store/catalog.h"
 
 /* what revert was asked to do; exactly one of the three is set */
-typedef struct RevertRequest
+typedef struct MigrateRevertRequest
 {
 	int			steps;			/* 0 when not given */
 	const char *target;			/* revert everything applied after it */
 	const char *migration;		/* revert just this one (and dependants) */
 	bool		all;			/* revert everything applied */
 	bool		cascade;		/* also revert applied dependants */
-} RevertRequest;
+} MigrateRevertRequest;
 
-extern List *migrate_plan_apply(MigrationInfo *registry, int count,
+extern List *migrate_plan_apply(MigrateMigration *registry, int count,
 								const char *target);
-extern List *migrate_plan_revert(MigrationInfo *registry, int count,
-								 const RevertRequest *request);
-extern int	migrate_plan_first_nontransactional(List *plan, Direction direction);
+extern List *migrate_plan_revert(MigrateMigration *registry, int count,
+								 const MigrateRevertRequest *request);
+extern int	migrate_plan_first_nontransactional(List *plan, MigrateDirection direction);
 
 #endif							/* MIGRATE_PLAN_H */

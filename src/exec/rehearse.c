@@ -62,7 +62,7 @@
 #include "model/classify.h"
 #include "model/version.h"
 #include "ipc/xact.h"
-#include "model/jsonbuild.h"
+#include "model/json.h"
 
 PG_FUNCTION_INFO_V1(migrate_rehearse);
 PG_FUNCTION_INFO_V1(migrate_rehearse_1_1);
@@ -222,7 +222,7 @@ diff_snapshots(const SchemaSnapshot *expected, const SchemaSnapshot *found)
 typedef struct Noting
 {
 	Finding    *finding;		/* NULL outside rehearse_script() */
-	Direction	direction;
+	MigrateDirection	direction;
 	MemoryContext keep;
 } Noting;
 
@@ -233,7 +233,7 @@ static Noting noting;
  * statements were noted already (the up script runs twice).
  */
 static void
-note_not_rehearsed(const ScriptStatement *stmt)
+note_not_rehearsed(const MigrateStatement *stmt)
 {
 	MemoryContext old;
 	NotRehearsed *entry;
@@ -243,7 +243,7 @@ note_not_rehearsed(const ScriptStatement *stmt)
 		return;
 	old = MemoryContextSwitchTo(noting.keep);
 	entry = palloc(sizeof(NotRehearsed));
-	entry->script = migrate_script_name(noting.direction);
+	entry->script = migrate_engine_script_name(noting.direction);
 	entry->statement = stmt->number;
 	entry->line = stmt->line;
 	entry->command = pstrdup(stmt->classified.command);
@@ -261,11 +261,11 @@ note_not_rehearsed(const ScriptStatement *stmt)
  * MigrateStatementExecutor (engine.c); it counts no rows.
  */
 static uint64
-rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
+rehearse_statement(const MigrateParsedScript *script, const MigrateStatement *stmt)
 {
 	Node	   *tree;
 	RawStmt    *raw;
-	char	   *text = migrate_statement_text(script, stmt);
+	char	   *text = migrate_parse_statement_text(script, stmt);
 
 	if (stmt->classified.transactional)
 	{
@@ -285,7 +285,7 @@ rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 	raw->stmt = tree;
 	raw->stmt_location = -1;
 	raw->stmt_len = 0;
-	migrate_exec_raw(raw, text, false);
+	migrate_topstmt_exec_raw(raw, text, false);
 	return 0;
 }
 
@@ -300,7 +300,7 @@ rehearse_statement(const ParsedScript *script, const ScriptStatement *stmt)
 static void
 rehearse_script(MigrateRunState *state, Finding *finding, MemoryContext keep)
 {
-	state->script = migrate_load_parsed(state);
+	state->script = migrate_engine_load_parsed(state);
 	noting.finding = finding;
 	noting.direction = state->direction;
 	noting.keep = keep;
@@ -310,7 +310,7 @@ rehearse_script(MigrateRunState *state, Finding *finding, MemoryContext keep)
 }
 
 /*
- * Run one step in a subtransaction of its own (migrate_subxact_run): when
+ * Run one step in a subtransaction of its own (migrate_xact_run_subxact): when
  * it succeeds its work is kept ("keep") or rolled back; when it fails it is
  * rolled back, and the message (with where it happened) is returned, in
  * the caller's memory context.  NULL when it succeeded.
@@ -318,7 +318,7 @@ rehearse_script(MigrateRunState *state, Finding *finding, MemoryContext keep)
 static char *
 try_step(MigrateSubxactBody step, void *arg, bool keep)
 {
-	ErrorData  *edata = migrate_subxact_run(step, arg, keep, NULL);
+	ErrorData  *edata = migrate_xact_run_subxact(step, arg, keep, NULL);
 
 	if (edata == NULL)
 		return NULL;
@@ -404,16 +404,16 @@ step_up_down_up(void *arg)
  * Returns false when its up script failed (nothing after it can run).
  */
 static bool
-rehearse_one(MigrationInfo *m, bool data, MemoryContext keep, Finding *finding)
+rehearse_one(MigrateMigration *m, bool data, MemoryContext keep, Finding *finding)
 {
 	MigrateRunState state;
 	StepArgs	args = {&state, data, keep, NULL, NULL, finding, NULL};
 	ErrorContextCallback errcallback;
 	char	   *error;
 
-	migrate_run_state_init(&state, DIRECTION_UP, NULL);
+	migrate_engine_init_state(&state, DIRECTION_UP, NULL);
 	state.current = m;
-	migrate_push_run_errcallback(&state, &errcallback);
+	migrate_engine_push_errcallback(&state, &errcallback);
 	args.before_up = take_snapshot(data, keep);
 
 	error = try_step(step_up_down_up, &args, true);
@@ -462,7 +462,7 @@ not_rehearsed_jsonb(List *entries)
  * rehearse(); 1.0's has seven.
  */
 static void
-add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Finding *f,
+add_row(ReturnSetInfo *rsinfo, int position, const MigrateMigration *m, const Finding *f,
 		bool with_not_rehearsed)
 {
 	Datum		values[8];
@@ -472,10 +472,10 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
 	values[1] = CStringGetTextDatum(m->version);
 	values[2] = CStringGetTextDatum(m->name);
 	values[3] = BoolGetDatum(f->failed_step == NULL);
-	migrate_set_text_arg_bool(values, nulls, 4, f->failed_step);
+	migrate_catalog_set_text_arg_bool(values, nulls, 4, f->failed_step);
 	values[5] = f->differences ? JsonbPGetDatum(f->differences) : (Datum) 0;
 	nulls[5] = f->differences == NULL;
-	migrate_set_text_arg_bool(values, nulls, 6, f->error);
+	migrate_catalog_set_text_arg_bool(values, nulls, 6, f->error);
 	if (with_not_rehearsed)
 	{
 		values[7] = f->not_rehearsed ? not_rehearsed_jsonb(f->not_rehearsed) : (Datum) 0;
@@ -489,13 +489,13 @@ add_row(ReturnSetInfo *rsinfo, int position, const MigrationInfo *m, const Findi
  * the schema to where the range starts.  Returns an error message, or NULL.
  */
 static char *
-apply_before_range(MigrationInfo *m, MemoryContext keep)
+apply_before_range(MigrateMigration *m, MemoryContext keep)
 {
 	MigrateRunState state;
 	Finding		finding = {NULL, NULL, NULL};
 	StepArgs	args = {&state, false, keep, NULL, NULL, &finding, NULL};
 
-	migrate_run_state_init(&state, DIRECTION_UP, NULL);
+	migrate_engine_init_state(&state, DIRECTION_UP, NULL);
 	state.current = m;
 	return try_step(step_up, &args, true);
 }
@@ -510,14 +510,14 @@ static void
 step_precondition(void *arg)
 {
 	StepArgs   *args = arg;
-	MigrationInfo *m = args->state->current;
-	char	   *failed = migrate_run_check(m->version, "precondition_script", "precondition");
+	MigrateMigration *m = args->state->current;
+	char	   *failed = migrate_engine_run_check(m->version, "precondition_script", "precondition");
 
 	args->failed_check = failed ? MemoryContextStrdup(args->keep, failed) : NULL;
 }
 
 static bool
-precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool *stop)
+rehearsal_precondition_allows(MigrateMigration *m, MemoryContext keep, Finding *finding, bool *stop)
 {
 	MigrateRunState state;
 	StepArgs	args = {&state, false, keep, NULL, NULL, finding, NULL};
@@ -528,7 +528,7 @@ precondition_allows(MigrationInfo *m, MemoryContext keep, Finding *finding, bool
 		return true;
 
 	/* the check runs in a subtransaction of its own, rolled back after */
-	migrate_run_state_init(&state, DIRECTION_UP, NULL);
+	migrate_engine_init_state(&state, DIRECTION_UP, NULL);
 	state.current = m;
 	error = try_step(step_precondition, &args, false);
 	if (error)
@@ -568,11 +568,11 @@ rehearse_plan(void *arg)
 
 	foreach(lc, r->plan)
 	{
-		MigrationInfo *m = lfirst(lc);
+		MigrateMigration *m = lfirst(lc);
 		Finding		finding = {NULL, NULL, NULL};
 		bool		stop = false;
 
-		if (r->from_key && migrate_compare_version_keys(m->key, r->from_key) < 0)
+		if (r->from_key && migrate_version_compare_keys(m->key, r->from_key) < 0)
 		{
 			/* before the range: applied, not rehearsed */
 			finding.error = apply_before_range(m, r->keep);
@@ -581,7 +581,7 @@ rehearse_plan(void *arg)
 			finding.failed_step = "up (before the rehearsed range)";
 			stop = true;
 		}
-		else if (precondition_allows(m, r->keep, &finding, &stop))
+		else if (rehearsal_precondition_allows(m, r->keep, &finding, &stop))
 			stop = !rehearse_one(m, r->data, r->keep, &finding);
 
 		add_row(r->rsinfo, foreach_current_index(lc) + 1, m, &finding,
@@ -602,26 +602,26 @@ rehearse(FunctionCallInfo fcinfo, bool with_not_rehearsed)
 	char	   *from = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *to = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Rehearsal	r;
-	MigrationInfo *registry;
+	MigrateMigration *registry;
 	int			count;
 	ErrorData  *edata;
 
 	migrate_materialize_srf(fcinfo);
 	migrate_lock_acquire();
-	migrate_spi_connect();
+	migrate_xact_spi_connect();
 	r.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	r.data = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 	r.with_not_rehearsed = with_not_rehearsed;
 	r.keep = CurrentMemoryContext;
-	registry = migrate_load_registry(&count);
+	registry = migrate_catalog_load_registry(&count);
 	r.plan = migrate_plan_apply(registry, count, to);
-	r.from_key = from ? migrate_make_version_key(from) : NULL;
-	migrate_warn_foreign_scripts(r.plan, "rehearsal");
+	r.from_key = from ? migrate_version_make_key(from) : NULL;
+	migrate_engine_warn_foreign_scripts(r.plan, "rehearsal");
 
 	/* everything happens in here, and is rolled back at the end */
-	migrate_set_running(true);
-	edata = migrate_subxact_run(rehearse_plan, &r, false, NULL);
-	migrate_set_running(false);
+	migrate_lock_set_running(true);
+	edata = migrate_xact_run_subxact(rehearse_plan, &r, false, NULL);
+	migrate_lock_set_running(false);
 	if (edata != NULL)
 		ReThrowError(edata);
 

@@ -17,11 +17,11 @@
 #ifndef MIGRATE_RUN_H
 #define MIGRATE_RUN_H
 
-typedef enum Direction
+typedef enum MigrateDirection
 {
 	DIRECTION_UP,
 	DIRECTION_DOWN
-} Direction;
+} MigrateDirection;
 
 /* how one migration of a run went, for result rows */
 typedef struct MigrateOutcome

@@ -42,7 +42,7 @@
  * false it runs as part of the current command, as a function's would.
  */
 void
-migrate_exec_raw(RawStmt *parsetree, const char *sql, bool top_level)
+migrate_topstmt_exec_raw(RawStmt *parsetree, const char *sql, bool top_level)
 {
 	CommandTag	tag = CreateCommandTag(parsetree->stmt);
 	bool		snapshot_set = false;
@@ -93,7 +93,7 @@ static MemoryContext toplevel_context = NULL;
  * context: the caller switches back to its own after committing.
  */
 void
-migrate_exec_toplevel(const char *sql)
+migrate_topstmt_exec(const char *sql)
 {
 	List	   *parsetrees;
 	char	   *text;
@@ -113,7 +113,7 @@ migrate_exec_toplevel(const char *sql)
 	{
 		/* a statement that commits part way leaves another context current */
 		MemoryContextSwitchTo(toplevel_context);
-		migrate_exec_raw(lfirst_node(RawStmt, lc), text, true);
+		migrate_topstmt_exec_raw(lfirst_node(RawStmt, lc), text, true);
 	}
 	MemoryContextSwitchTo(toplevel_context);
 }

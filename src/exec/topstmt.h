@@ -13,7 +13,7 @@
 
 #include "nodes/parsenodes.h"
 
-extern void migrate_exec_raw(RawStmt *parsetree, const char *sql, bool top_level);
-extern void migrate_exec_toplevel(const char *sql);
+extern void migrate_topstmt_exec_raw(RawStmt *parsetree, const char *sql, bool top_level);
+extern void migrate_topstmt_exec(const char *sql);
 
 #endif							/* MIGRATE_TOPSTMT_H */

@@ -69,7 +69,7 @@
 #include "exec/worker_run.h"
 #include "ipc/progress.h"
 #include "ipc/xact.h"
-#include "model/jsonbuild.h"
+#include "model/json.h"
 #include "store/lock.h"
 #include "store/spi.h"
 
@@ -77,20 +77,20 @@
  * The migration, copied into "keep", if it still needs to run in this
  * direction; NULL if somebody else has done it meanwhile (or it is dirty).
  * Runs in the migration's own transaction, which the caller has begun
- * (migrate_work_begin), so the check and the run see the same row.
+ * (migrate_xact_begin_work), so the check and the run see the same row.
  */
-static MigrationInfo *
-load_if_still_needed(const char *version, Direction direction, MemoryContext keep)
+static MigrateMigration *
+load_if_still_needed(const char *version, MigrateDirection direction, MemoryContext keep)
 {
-	MigrationInfo *m = migrate_load_migration(version);
-	MigrationInfo *copy = NULL;
+	MigrateMigration *m = migrate_catalog_load_migration(version);
+	MigrateMigration *copy = NULL;
 
 	if (m != NULL && strcmp(m->state, "dirty") != 0 &&
-		migrate_is_applied(m) == (direction == DIRECTION_DOWN))
+		migrate_catalog_is_applied(m) == (direction == DIRECTION_DOWN))
 	{
 		MemoryContext old = MemoryContextSwitchTo(keep);
 
-		copy = migrate_copy_migration(m);
+		copy = migrate_catalog_copy_migration(m);
 		MemoryContextSwitchTo(old);
 	}
 	return copy;
@@ -98,7 +98,7 @@ load_if_still_needed(const char *version, Direction direction, MemoryContext kee
 
 /* would the migration, started now, still run at the window's end? */
 static bool
-would_overrun(const MigrationInfo *m, TimestampTz window_end)
+would_overrun(const MigrateMigration *m, TimestampTz window_end)
 {
 	int64		estimate;
 
@@ -119,7 +119,7 @@ abort_with_error(MemoryContext keep)
 {
 	ErrorData  *edata;
 
-	migrate_set_running(false);
+	migrate_lock_set_running(false);
 	MemoryContextSwitchTo(keep);
 	edata = CopyErrorData();
 	FlushErrorState();
@@ -136,26 +136,26 @@ abort_with_error(MemoryContext keep)
  * script) with the error, so that a scheduled run does not retry it.
  */
 static void
-record_commit_failure(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
+record_commit_failure(MigrateMigration *m, MigrateDirection direction, const MigrateRunInfo *info,
 					  const ErrorData *edata, TimestampTz started, MemoryContext keep)
 {
 	MigrateRunState state;
-	MigrationEvent event;
+	MigrateEvent event;
 	MigrateJsonBuilder at = MIGRATE_JSON_BUILDER;
 	Jsonb	   *error;
 	Oid			argtypes[3] = {TEXTOID, JSONBOID, BOOLOID};
 	Datum		values[3];
 
-	migrate_work_begin(MIGRATE_WORK_SPI);
-	migrate_run_state_init(&state, direction, info);
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
+	migrate_engine_init_state(&state, direction, info);
 	state.current = m;
 	state.started_at = started;
 	migrate_json_begin_object(&at, NULL);
 	migrate_json_add_text(&at, "at", "commit");
 	migrate_json_end(&at);
-	error = migrate_error_json(&state, edata, migrate_json_finish(&at));
-	event = migrate_failure_event(&state, error);
-	migrate_insert_event(&event);
+	error = migrate_engine_error_json(&state, edata, migrate_json_finish(&at));
+	event = migrate_engine_failure_event(&state, error);
+	migrate_catalog_insert_event(&event);
 
 	values[0] = CStringGetTextDatum(m->version);
 	values[1] = JsonbPGetDatum(error);
@@ -164,7 +164,7 @@ record_commit_failure(MigrationInfo *m, Direction direction, const MigrateRunInf
 							 " state = CASE WHEN $3 THEN 'failed' ELSE state END"
 							 " WHERE version OPERATOR(pg_catalog.=) $1",
 							 3, argtypes, values, NULL, SPI_OK_UPDATE);
-	migrate_work_end(keep);
+	migrate_xact_end_work(keep);
 }
 
 /*
@@ -176,7 +176,7 @@ record_commit_failure(MigrationInfo *m, Direction direction, const MigrateRunInf
  * here.
  */
 static ErrorData *
-run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
+run_transactional(MigrateMigration *m, MigrateDirection direction, const MigrateRunInfo *info,
 				  MigrateOutcome *outcome, MemoryContext keep)
 {
 	ErrorData  *edata = NULL;
@@ -185,7 +185,7 @@ run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *i
 
 	PG_TRY();
 	{
-		migrate_run_plan(list_make1(m), direction, info, outcome);
+		migrate_engine_run_plan(list_make1(m), direction, info, outcome);
 		committing = true;
 
 		/*
@@ -194,9 +194,9 @@ run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *i
 		 * could swap the script of a migration planned to run as another
 		 * role).
 		 */
-		migrate_set_running(true);
-		migrate_work_end(keep);
-		migrate_set_running(false);
+		migrate_lock_set_running(true);
+		migrate_xact_end_work(keep);
+		migrate_lock_set_running(false);
 	}
 	PG_CATCH();
 	{
@@ -219,34 +219,34 @@ run_transactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *i
  * Runs in the transaction that re-read the migration, and commits it.
  */
 static void
-prepare_nontransactional(MigrateRunState *state, MigrationInfo *m, Direction direction,
+prepare_nontransactional(MigrateRunState *state, MigrateMigration *m, MigrateDirection direction,
 						 const MigrateRunInfo *info, int first, MemoryContext keep)
 {
 	char	   *script;
 
 	MemoryContextSwitchTo(keep);
-	migrate_run_state_init(state, direction, info);	/* history names the role */
+	migrate_engine_init_state(state, direction, info);	/* history names the role */
 	state->current = m;
 	state->number = info->first;
 	state->started_at = GetCurrentTimestamp();
 
-	script = migrate_load_script(m->version, direction == DIRECTION_DOWN);
+	script = migrate_catalog_load_script(m->version, direction == DIRECTION_DOWN);
 	MemoryContextSwitchTo(keep);
 	state->script = migrate_parse_script(pstrdup(script),
 										 psprintf("%s script of migration \"%s\"",
-												  migrate_script_name(direction), m->version));
-	migrate_mark_dirty(m->version, migrate_script_name(direction), first, NULL);
-	migrate_work_end(keep);
+												  migrate_engine_script_name(direction), m->version));
+	migrate_catalog_mark_dirty(m->version, migrate_engine_script_name(direction), first, NULL);
+	migrate_xact_end_work(keep);
 }
 
 /* note, durably, which statement a non-transactional migration reached */
 static void
 mark_reached(const MigrateRunState *state, MemoryContext keep)
 {
-	migrate_work_begin(MIGRATE_WORK_SPI);
-	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
+	migrate_catalog_mark_dirty(state->current->version, migrate_engine_script_name(state->direction),
 					   state->statement->number, NULL);
-	migrate_work_end(keep);
+	migrate_xact_end_work(keep);
 }
 
 /*
@@ -258,24 +258,24 @@ static void
 record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const char *sql,
 								List *before, MemoryContext keep)
 {
-	List	   *leftovers = migrate_leftover_indexes(sql, before);
+	List	   *leftovers = migrate_cleanup_find_leftovers(sql, before);
 	Jsonb	   *error;
-	MigrationEvent event;
+	MigrateEvent event;
 	ListCell   *lc;
 
-	migrate_drop_leftovers(sql, leftovers);
-	error = migrate_error_json(state, edata, leftovers ? migrate_leftovers_json(leftovers) : NULL);
+	migrate_cleanup_drop_leftovers(sql, leftovers);
+	error = migrate_engine_error_json(state, edata, leftovers ? migrate_cleanup_leftovers_json(leftovers) : NULL);
 
-	migrate_work_begin(MIGRATE_WORK_SPI);
-	migrate_mark_dirty(state->current->version, migrate_script_name(state->direction),
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
+	migrate_catalog_mark_dirty(state->current->version, migrate_engine_script_name(state->direction),
 					   state->statement->number, error);
-	event = migrate_failure_event(state, error);
-	migrate_insert_event(&event);
-	migrate_work_end(keep);
+	event = migrate_engine_failure_event(state, error);
+	migrate_catalog_insert_event(&event);
+	migrate_xact_end_work(keep);
 
 	foreach(lc, leftovers)
 	{
-		LeftoverIndex *leftover = lfirst(lc);
+		MigrateLeftoverIndex *leftover = lfirst(lc);
 
 		if (leftover->dropped)
 			ereport(NOTICE,
@@ -294,7 +294,7 @@ record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const 
  * NULL.
  */
 static ErrorData *
-run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo *info,
+run_nontransactional(MigrateMigration *m, MigrateDirection direction, const MigrateRunInfo *info,
 					 MigrateOutcome *outcome, MemoryContext keep)
 {
 	MigrateRunState *state = MemoryContextAllocZero(keep, sizeof(MigrateRunState));
@@ -315,26 +315,26 @@ run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo
 		bool		resumed = i == first - 1 && m->resume_statement > 0;
 
 		state->statement = &state->script->statements[i];
-		sql = migrate_statement_text(state->script, state->statement);
+		sql = migrate_parse_statement_text(state->script, state->statement);
 		migrate_progress_statement(state->statement->number, sql);
 		if (i > first - 1)
 			mark_reached(state, keep);
-		before = migrate_invalid_indexes_before(sql);
+		before = migrate_cleanup_invalid_indexes(sql);
 
 		PG_TRY();
 		{
 			/* after a kill, the statement may be half done, or done */
-			if (!(resumed && migrate_prepare_resumed_statement(sql)))
+			if (!(resumed && migrate_cleanup_prepare_resume(sql)))
 			{
 				SetCurrentStatementStartTimestamp();
 				StartTransactionCommand();
-				migrate_push_run_errcallback(state, &errcallback);
-				migrate_set_running(true);
-				migrate_exec_toplevel(sql);
+				migrate_engine_push_errcallback(state, &errcallback);
+				migrate_lock_set_running(true);
+				migrate_topstmt_exec(sql);
 				error_context_stack = errcallback.previous;
 				/* its commit-time code may not change migrations either */
 				CommitTransactionCommand();
-				migrate_set_running(false);
+				migrate_lock_set_running(false);
 			}
 		}
 		PG_CATCH();
@@ -351,9 +351,9 @@ run_nontransactional(MigrationInfo *m, Direction direction, const MigrateRunInfo
 	if (edata == NULL)
 	{
 		state->statement = NULL;
-		migrate_work_begin(MIGRATE_WORK_SPI);
-		migrate_record_success(state, migrate_usecs_since(state->started_at), outcome);
-		migrate_work_end(keep);
+		migrate_xact_begin_work(MIGRATE_WORK_SPI);
+		migrate_engine_record_success(state, migrate_engine_usecs_since(state->started_at), outcome);
+		migrate_xact_end_work(keep);
 	}
 	migrate_progress_end();
 	migrate_lock_nontransactional_end();
@@ -376,17 +376,17 @@ typedef enum StepResult
  * "session_reset", if given, clears.
  */
 static StepResult
-run_step(const char *version, Direction direction, const MigrateRunInfo *info,
+run_step(const char *version, MigrateDirection direction, const MigrateRunInfo *info,
 		 MigrateOutcome *outcome, TimestampTz window_end, void (*session_reset) (void),
 		 MemoryContext keep, ErrorData **edata)
 {
-	MigrationInfo *m;
+	MigrateMigration *m;
 
-	migrate_work_begin(MIGRATE_WORK_SPI);
+	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	m = load_if_still_needed(version, direction, keep);
 	if (m == NULL || would_overrun(m, window_end))
 	{
-		migrate_work_end(keep);
+		migrate_xact_end_work(keep);
 		return m == NULL ? STEP_NOT_NEEDED : STEP_WINDOW_CLOSING;
 	}
 	if (direction == DIRECTION_UP ? m->transactional : m->down_transactional)
@@ -409,7 +409,7 @@ run_step(const char *version, Direction direction, const MigrateRunInfo *info,
  * a non-transactional migration.
  */
 MigrateWorkerResult
-migrate_worker_run_plan(List *versions, Direction direction, const MigrateRunInfo *info,
+migrate_worker_run_plan(List *versions, MigrateDirection direction, const MigrateRunInfo *info,
 						MigrateOutcome *outcomes, TimestampTz window_end,
 						void (*session_reset) (void))
 {

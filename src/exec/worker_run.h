@@ -32,7 +32,7 @@ typedef struct MigrateWorkerResult
 	const char *stopped_at;		/* version it stopped before or at */
 } MigrateWorkerResult;
 
-extern MigrateWorkerResult migrate_worker_run_plan(List *versions, Direction direction,
+extern MigrateWorkerResult migrate_worker_run_plan(List *versions, MigrateDirection direction,
 												   const MigrateRunInfo *info,
 												   MigrateOutcome *outcomes,
 												   TimestampTz window_end,

@@ -30,7 +30,7 @@
  * no worker slot is free.
  */
 BackgroundWorkerHandle *
-migrate_start_worker(const char *function, const char *type, const char *name, Datum arg)
+migrate_dynworker_start(const char *function, const char *type, const char *name, Datum arg)
 {
 	BackgroundWorker worker = {0};
 	BackgroundWorkerHandle *handle;
@@ -51,19 +51,19 @@ migrate_start_worker(const char *function, const char *type, const char *name, D
 }
 
 /*
- * As migrate_start_worker, but while no slot is free try again every
+ * As migrate_dynworker_start, but while no slot is free try again every
  * 100 ms for up to wait_ms: a slot is often freed within moments (a
  * scheduler probing a database, another call's worker).  Interruptible.
  */
 BackgroundWorkerHandle *
-migrate_start_worker_waiting(const char *function, const char *type, const char *name,
+migrate_dynworker_start_waiting(const char *function, const char *type, const char *name,
 							 Datum arg, int wait_ms)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
 
 	for (;;)
 	{
-		BackgroundWorkerHandle *handle = migrate_start_worker(function, type, name, arg);
+		BackgroundWorkerHandle *handle = migrate_dynworker_start(function, type, name, arg);
 
 		if (handle != NULL || GetCurrentTimestamp() >= deadline)
 			return handle;
@@ -79,7 +79,7 @@ migrate_start_worker_waiting(const char *function, const char *type, const char 
  * own schedulers (when preloaded) and the rest.
  */
 char *
-migrate_describe_worker_slots(void)
+migrate_dynworker_describe_slots(void)
 {
 	int			schedulers = 0;
 
@@ -101,7 +101,7 @@ migrate_describe_worker_slots(void)
  * resource owner yet, so the mapping lasts until the worker exits.
  */
 void *
-migrate_worker_attach(Datum main_arg, const char *what)
+migrate_dynworker_attach(Datum main_arg, const char *what)
 {
 	dsm_segment *seg;
 

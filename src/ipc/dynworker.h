@@ -23,13 +23,13 @@
 /* how long apply() waits for a free slot for its worker, in ms */
 #define APPLY_WORKER_SLOT_WAIT_MS (5 * 1000)
 
-extern void *migrate_worker_attach(Datum main_arg, const char *what);
-extern BackgroundWorkerHandle *migrate_start_worker(const char *function, const char *type,
+extern void *migrate_dynworker_attach(Datum main_arg, const char *what);
+extern BackgroundWorkerHandle *migrate_dynworker_start(const char *function, const char *type,
 													const char *name, Datum arg);
-extern BackgroundWorkerHandle *migrate_start_worker_waiting(const char *function,
+extern BackgroundWorkerHandle *migrate_dynworker_start_waiting(const char *function,
 															const char *type,
 															const char *name, Datum arg,
 															int wait_ms);
-extern char *migrate_describe_worker_slots(void);
+extern char *migrate_dynworker_describe_slots(void);
 
 #endif							/* MIGRATE_DYNWORKER_H */

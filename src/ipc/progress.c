@@ -64,7 +64,7 @@ clear_slot_at_exit(int code, Datum arg)
  * A migration starts: fill this backend's slot.
  */
 void
-migrate_progress_start(const char *action, const MigrationInfo *m,
+migrate_progress_start(const char *action, const MigrateMigration *m,
 					   int migration, int migrations, int statements,
 					   const char *schedule)
 {

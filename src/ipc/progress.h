@@ -13,7 +13,7 @@
 
 #include "model/migration.h"
 
-extern void migrate_progress_start(const char *action, const MigrationInfo *m,
+extern void migrate_progress_start(const char *action, const MigrateMigration *m,
 								   int migration, int migrations,
 								   int statements, const char *schedule);
 extern void migrate_progress_statement(int statement, const char *text);

@@ -122,7 +122,7 @@ migrate_shmem_init(void)
  * launcher's shared memory.
  */
 void
-migrate_ask_for_scheduler(Oid database)
+migrate_shmem_ask_for_scheduler(Oid database)
 {
 	uint64		generation;
 	int			i;

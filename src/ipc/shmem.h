@@ -81,6 +81,6 @@ typedef struct MigrateShared
 extern MigrateShared *migrate_shared;
 
 extern void migrate_shmem_init(void);
-extern void migrate_ask_for_scheduler(Oid database);
+extern void migrate_shmem_ask_for_scheduler(Oid database);
 
 #endif							/* MIGRATE_SHMEM_H */

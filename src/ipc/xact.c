@@ -9,10 +9,10 @@
  * process plumbing), where the durable failure recorder of store/ can use
  * them as well as the workers of exec/ and bgw/.
  *
- *  - migrate_spi_connect(): SPI_connect() with its result checked.  A
+ *  - migrate_xact_spi_connect(): SPI_connect() with its result checked.  A
  *	  failure is an internal error (elog), never one a user can cause.
  *
- *  - migrate_work_begin() / migrate_work_end(): the unit of work of a
+ *  - migrate_xact_begin_work() / migrate_xact_end_work(): the unit of work of a
  *	  background worker (the launcher, the schedulers, the scheduled and
  *	  apply workers, the failure recorder, and the apply worker's cleanup
  *	  of leftover indexes), as worker_spi does it: the statement start
@@ -23,11 +23,11 @@
  *	  read only: migrate's own bookkeeping must not fail where a migration
  *	  did.  Units do not nest.  An error between the two is the caller's to
  *	  catch; aborting the transaction cleans up SPI and the snapshot, and
- *	  the next migrate_work_begin() starts afresh.  Reporting the activity
+ *	  the next migrate_xact_begin_work() starts afresh.  Reporting the activity
  *	  (pgstat_report_activity) stays with the callers, since it spans
  *	  several units.
  *
- *  - migrate_subxact_run(): run a function in an internal subtransaction
+ *  - migrate_xact_run_subxact(): run a function in an internal subtransaction
  *	  and give back the error it raised, if any, as plpgsql's EXCEPTION
  *	  blocks do: BeginInternalSubTransaction, then on success release (or
  *	  roll back, for code that only looks) and on error CopyErrorData,
@@ -54,7 +54,7 @@
 
 #include "ipc/xact.h"
 
-/* the flags of the unit of work begun last (see migrate_work_end) */
+/* the flags of the unit of work begun last (see migrate_xact_end_work) */
 static int	work_flags = MIGRATE_WORK_PLAIN;
 
 /*
@@ -62,14 +62,14 @@ static int	work_flags = MIGRATE_WORK_PLAIN;
  * that every SQL-callable function and worker needs.
  */
 void
-migrate_spi_connect(void)
+migrate_xact_spi_connect(void)
 {
-	migrate_spi_connect_ext(0);
+	migrate_xact_spi_connect_ext(0);
 }
 
 /* the same with SPI_connect_ext options (SPI_OPT_NONATOMIC for CALL) */
 void
-migrate_spi_connect_ext(int options)
+migrate_xact_spi_connect_ext(int options)
 {
 	int			rc = SPI_connect_ext(options);
 
@@ -83,7 +83,7 @@ migrate_spi_connect_ext(int options)
  * they ask for SPI.
  */
 void
-migrate_work_begin(int flags)
+migrate_xact_begin_work(int flags)
 {
 	work_flags = flags;
 	SetCurrentStatementStartTimestamp();
@@ -95,7 +95,7 @@ migrate_work_begin(int flags)
 	if (flags & MIGRATE_WORK_SNAPSHOT)
 		PushActiveSnapshot(GetTransactionSnapshot());
 	if ((flags & MIGRATE_WORK_SPI) == MIGRATE_WORK_SPI)
-		migrate_spi_connect();
+		migrate_xact_spi_connect();
 }
 
 /*
@@ -103,7 +103,7 @@ migrate_work_begin(int flags)
  * context that outlives the transaction.
  */
 void
-migrate_work_end(MemoryContext keep)
+migrate_xact_end_work(MemoryContext keep)
 {
 	if ((work_flags & MIGRATE_WORK_SPI) == MIGRATE_WORK_SPI)
 		SPI_finish();
@@ -124,7 +124,7 @@ migrate_work_end(MemoryContext keep)
  * the caller's memory context and resource owner are current again.
  */
 ErrorData *
-migrate_subxact_run(MigrateSubxactBody body, void *arg, bool commit,
+migrate_xact_run_subxact(MigrateSubxactBody body, void *arg, bool commit,
 					MigrateSubxactOnError on_error)
 {
 	MemoryContext caller = CurrentMemoryContext;

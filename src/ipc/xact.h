@@ -27,17 +27,17 @@ typedef enum MigrateWorkFlags
 										 * defaults to read only */
 } MigrateWorkFlags;
 
-/* the code migrate_subxact_run() runs in a subtransaction */
+/* the code migrate_xact_run_subxact() runs in a subtransaction */
 typedef void (*MigrateSubxactBody) (void *arg);
 
 /* called on error before the rollback, while the body's memory exists */
 typedef void (*MigrateSubxactOnError) (void *arg, ErrorData *edata);
 
-extern void migrate_spi_connect(void);
-extern void migrate_spi_connect_ext(int options);
-extern void migrate_work_begin(int flags);
-extern void migrate_work_end(MemoryContext keep);
-extern ErrorData *migrate_subxact_run(MigrateSubxactBody body, void *arg, bool commit,
+extern void migrate_xact_spi_connect(void);
+extern void migrate_xact_spi_connect_ext(int options);
+extern void migrate_xact_begin_work(int flags);
+extern void migrate_xact_end_work(MemoryContext keep);
+extern ErrorData *migrate_xact_run_subxact(MigrateSubxactBody body, void *arg, bool commit,
 									  MigrateSubxactOnError on_error);
 
 #endif							/* MIGRATE_XACT_H */

@@ -35,7 +35,7 @@ PG_FUNCTION_INFO_V1(migrate_checksum);
  * applied.
  */
 char *
-migrate_normalise_script(const char *script)
+migrate_checksum_normalise(const char *script)
 {
 	const char *in = script;
 	char	   *result;
@@ -59,7 +59,7 @@ migrate_normalise_script(const char *script)
  * SHA-256 of an already normalised script, as 64 lowercase hex digits.
  */
 char *
-migrate_checksum_of(const char *normalised)
+migrate_checksum_compute(const char *normalised)
 {
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex = palloc(MIGRATE_CHECKSUM_LEN);
@@ -93,5 +93,5 @@ migrate_checksum(PG_FUNCTION_ARGS)
 {
 	char	   *script = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-	PG_RETURN_TEXT_P(cstring_to_text(migrate_checksum_of(migrate_normalise_script(script))));
+	PG_RETURN_TEXT_P(cstring_to_text(migrate_checksum_compute(migrate_checksum_normalise(script))));
 }

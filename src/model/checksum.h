@@ -21,7 +21,7 @@
 /* 64 hex digits and a terminating zero */
 #define MIGRATE_CHECKSUM_LEN 65
 
-extern char *migrate_normalise_script(const char *script);
-extern char *migrate_checksum_of(const char *normalised);
+extern char *migrate_checksum_normalise(const char *script);
+extern char *migrate_checksum_compute(const char *normalised);
 
 #endif							/* MIGRATE_CHECKSUM_H */

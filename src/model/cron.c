@@ -46,7 +46,35 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "model/cron.h"
+/*
+ * How far ahead cron_next_after looks before it gives up.  The
+ * weekday calendar repeats every 28 years (between century years that are
+ * not leap years), so an expression that has no match in that window,
+ * such as "0 0 30 2 *", never fires at all.
+ */
+#define MIGRATE_CRON_SEARCH_YEARS 28
+
+/*
+ * A parsed expression.  Each field is a bitset: bit n is set when value n
+ * matches.  The struct holds no pointers, so it can be copied freely,
+ * e.g. into shared memory or a long-lived context.
+ */
+typedef struct CronSpec
+{
+	uint64		minute;			/* bits 0-59 */
+	uint32		hour;			/* bits 0-23 */
+	uint32		day_of_month;	/* bits 1-31 */
+	uint16		month;			/* bits 1-12 */
+	uint8		day_of_week;	/* bits 0-6, Sunday = 0 (7 is folded into 0) */
+
+	/*
+	 * Whether the day-of-month / day-of-week field started with "*" (a
+	 * bare "*", or "*" with a step).  When neither did, a day matches if
+	 * EITHER field matches; otherwise both must (Vixie cron's rule).
+	 */
+	bool		dom_star;
+	bool		dow_star;
+} CronSpec;
 
 PG_FUNCTION_INFO_V1(migrate_cron_next);
 
@@ -139,11 +167,11 @@ static bool is_wall_time(TimestampTz t, const struct pg_tm *want, pg_tz *tz);
 
 
 /*
- * migrate_cron_parse
+ * cron_parse
  *		Parse a cron expression or macro into spec; ERROR if it is invalid.
  */
-void
-migrate_cron_parse(const char *expression, CronSpec *spec)
+static void
+cron_parse(const char *expression, CronSpec *spec)
 {
 	const char *p = expression;
 	const char *word_end;
@@ -531,7 +559,7 @@ is_cron_space(char c)
 
 
 /*
- * migrate_cron_next_after
+ * cron_next_after
  *		The first minute strictly after "after" at which spec fires in the
  *		named time zone.
  *
@@ -543,9 +571,8 @@ is_cron_space(char c)
  * times that do not exist, and past the first occurrence of a repeated
  * wall time when "after" lies between its two occurrences.
  */
-TimestampTz
-migrate_cron_next_after(const CronSpec *spec, TimestampTz after,
-						const char *timezone)
+static TimestampTz
+cron_next_after(const CronSpec *spec, TimestampTz after, const char *timezone)
 {
 	pg_tz	   *tz;
 	struct pg_tm tm;
@@ -799,6 +826,6 @@ migrate_cron_next(PG_FUNCTION_ARGS)
 	char	   *timezone = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	CronSpec	spec;
 
-	migrate_cron_parse(expression, &spec);
-	PG_RETURN_TIMESTAMPTZ(migrate_cron_next_after(&spec, after, timezone));
+	cron_parse(expression, &spec);
+	PG_RETURN_TIMESTAMPTZ(cron_next_after(&spec, after, timezone));
 }

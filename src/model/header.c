@@ -43,7 +43,7 @@
 #include "compat.h"
 #include "errors.h"
 #include "model/header.h"
-#include "model/jsonbuild.h"
+#include "model/json.h"
 #include "model/version.h"
 
 PG_FUNCTION_INFO_V1(migrate_header);
@@ -56,7 +56,7 @@ typedef struct HeaderLine
 	const char *value;
 } HeaderLine;
 
-typedef void (*HeaderKeyParser) (MigrationHeader *header, const HeaderLine *line);
+typedef void (*HeaderKeyParser) (MigrateHeader *header, const HeaderLine *line);
 
 typedef struct HeaderKey
 {
@@ -65,15 +65,15 @@ typedef struct HeaderKey
 	HeaderKeyParser parse;
 } HeaderKey;
 
-static void parse_description(MigrationHeader *header, const HeaderLine *line);
-static void parse_author(MigrationHeader *header, const HeaderLine *line);
-static void parse_created(MigrationHeader *header, const HeaderLine *line);
-static void parse_dependencies(MigrationHeader *header, const HeaderLine *line);
-static void parse_risk_level(MigrationHeader *header, const HeaderLine *line);
-static void parse_zero_downtime(MigrationHeader *header, const HeaderLine *line);
-static void parse_estimated_duration(MigrationHeader *header, const HeaderLine *line);
-static void parse_environments(MigrationHeader *header, const HeaderLine *line);
-static void parse_transaction(MigrationHeader *header, const HeaderLine *line);
+static void parse_description(MigrateHeader *header, const HeaderLine *line);
+static void parse_author(MigrateHeader *header, const HeaderLine *line);
+static void parse_created(MigrateHeader *header, const HeaderLine *line);
+static void parse_dependencies(MigrateHeader *header, const HeaderLine *line);
+static void parse_risk_level(MigrateHeader *header, const HeaderLine *line);
+static void parse_zero_downtime(MigrateHeader *header, const HeaderLine *line);
+static void parse_estimated_duration(MigrateHeader *header, const HeaderLine *line);
+static void parse_environments(MigrateHeader *header, const HeaderLine *line);
+static void parse_transaction(MigrateHeader *header, const HeaderLine *line);
 
 static const HeaderKey header_keys[] = {
 	{"Description", true, parse_description},
@@ -101,13 +101,13 @@ invalid_value(const HeaderLine *line, const char *expected)
 }
 
 static void
-parse_description(MigrationHeader *header, const HeaderLine *line)
+parse_description(MigrateHeader *header, const HeaderLine *line)
 {
 	header->description = pstrdup(line->value);
 }
 
 static void
-parse_author(MigrationHeader *header, const HeaderLine *line)
+parse_author(MigrateHeader *header, const HeaderLine *line)
 {
 	header->author = pstrdup(line->value);
 }
@@ -118,7 +118,7 @@ parse_author(MigrationHeader *header, const HeaderLine *line)
  * according to the session's DateStyle; date_in() then checks the date.
  */
 static void
-parse_created(MigrationHeader *header, const HeaderLine *line)
+parse_created(MigrateHeader *header, const HeaderLine *line)
 {
 	const char *v = line->value;
 	Datum		date;
@@ -151,7 +151,7 @@ split_list(const HeaderLine *line, const char *expected)
 
 /* @dependencies: versions, each valid as register() would check it */
 static void
-parse_dependencies(MigrationHeader *header, const HeaderLine *line)
+parse_dependencies(MigrateHeader *header, const HeaderLine *line)
 {
 	const char *expected = "Expected a comma-separated list of migration versions.";
 	ListCell   *lc;
@@ -165,13 +165,13 @@ parse_dependencies(MigrationHeader *header, const HeaderLine *line)
 }
 
 static void
-parse_environments(MigrationHeader *header, const HeaderLine *line)
+parse_environments(MigrateHeader *header, const HeaderLine *line)
 {
 	header->environments = split_list(line, "Expected a comma-separated list of environment names.");
 }
 
 static void
-parse_risk_level(MigrationHeader *header, const HeaderLine *line)
+parse_risk_level(MigrateHeader *header, const HeaderLine *line)
 {
 	if (pg_strcasecmp(line->value, "low") == 0)
 		header->risk_level = "low";
@@ -183,7 +183,7 @@ parse_risk_level(MigrationHeader *header, const HeaderLine *line)
 		invalid_value(line, "Expected low, medium or high.");
 }
 
-static HeaderBool
+static MigrateHeaderBool
 parse_header_bool(const HeaderLine *line)
 {
 	bool		value;
@@ -194,13 +194,13 @@ parse_header_bool(const HeaderLine *line)
 }
 
 static void
-parse_zero_downtime(MigrationHeader *header, const HeaderLine *line)
+parse_zero_downtime(MigrateHeader *header, const HeaderLine *line)
 {
 	header->zero_downtime = parse_header_bool(line);
 }
 
 static void
-parse_transaction(MigrationHeader *header, const HeaderLine *line)
+parse_transaction(MigrateHeader *header, const HeaderLine *line)
 {
 	header->transactional = parse_header_bool(line);
 }
@@ -212,7 +212,7 @@ parse_transaction(MigrationHeader *header, const HeaderLine *line)
  * negative durations are refused.
  */
 static void
-parse_estimated_duration(MigrationHeader *header, const HeaderLine *line)
+parse_estimated_duration(MigrateHeader *header, const HeaderLine *line)
 {
 	const char *expected = "Expected a duration such as \"30 seconds\", \"5 min\" or \"1 hour 30 minutes\".";
 	Datum		datum;
@@ -264,7 +264,7 @@ unknown_key(const HeaderLine *line)
  * keys were already given.
  */
 static void
-parse_comment_line(MigrationHeader *header, char *text, int lineno, bool *seen)
+parse_comment_line(MigrateHeader *header, char *text, int lineno, bool *seen)
 {
 	char	   *colon;
 	char	   *name;
@@ -323,10 +323,10 @@ parse_comment_line(MigrationHeader *header, char *text, int lineno, bool *seen)
 /*
  * Parse the header of a script.  Absent keys are left unset.
  */
-MigrationHeader *
-migrate_parse_header(const char *script)
+MigrateHeader *
+migrate_header_parse(const char *script)
 {
-	MigrationHeader *header = palloc0(sizeof(MigrationHeader));
+	MigrateHeader *header = palloc0(sizeof(MigrateHeader));
 	bool		seen[NUM_HEADER_KEYS] = {0};
 	char	   *copy = pstrdup(script);
 	char	   *line = copy;
@@ -386,7 +386,7 @@ add_json_list(MigrateJsonBuilder *b, const char *key, List *items, bool nil_is_n
 
 /* a header flag: true, false, or null when the header does not say */
 static void
-add_json_header_bool(MigrateJsonBuilder *b, const char *key, HeaderBool value)
+add_json_header_bool(MigrateJsonBuilder *b, const char *key, MigrateHeaderBool value)
 {
 	if (value == HEADER_UNSET)
 		migrate_json_add_null(b, key);
@@ -428,8 +428,8 @@ plain_interval(const Interval *interval)
  * Dates and durations are written in a fixed style, so that the document
  * does not depend on the session's DateStyle or IntervalStyle.
  */
-Jsonb *
-migrate_header_to_json(const MigrationHeader *header)
+static Jsonb *
+header_to_json(const MigrateHeader *header)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
@@ -452,8 +452,8 @@ migrate_header_to_json(const MigrationHeader *header)
 Datum
 migrate_header(PG_FUNCTION_ARGS)
 {
-	char	   *script = migrate_normalise_script(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	MigrationHeader *header = migrate_parse_header(script);
+	char	   *script = migrate_checksum_normalise(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	MigrateHeader *header = migrate_header_parse(script);
 
-	PG_RETURN_JSONB_P(migrate_header_to_json(header));
+	PG_RETURN_JSONB_P(header_to_json(header));
 }

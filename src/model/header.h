@@ -17,14 +17,14 @@
 #include "utils/jsonb.h"
 
 /* a tri-state for optional booleans */
-typedef enum HeaderBool
+typedef enum MigrateHeaderBool
 {
 	HEADER_UNSET = -1,
 	HEADER_FALSE = 0,
 	HEADER_TRUE = 1
-} HeaderBool;
+} MigrateHeaderBool;
 
-typedef struct MigrationHeader
+typedef struct MigrateHeader
 {
 	char	   *description;	/* NULL when absent */
 	char	   *author;
@@ -32,13 +32,12 @@ typedef struct MigrationHeader
 	DateADT		created;
 	List	   *dependencies;	/* of char *, versions */
 	char	   *risk_level;		/* "low", "medium", "high" or NULL */
-	HeaderBool	zero_downtime;
+	MigrateHeaderBool	zero_downtime;
 	Interval   *estimated_duration; /* NULL when absent */
 	List	   *environments;	/* of char * */
-	HeaderBool	transactional;
-} MigrationHeader;
+	MigrateHeaderBool	transactional;
+} MigrateHeader;
 
-extern MigrationHeader *migrate_parse_header(const char *script);
-extern Jsonb *migrate_header_to_json(const MigrationHeader *header);
+extern MigrateHeader *migrate_header_parse(const char *script);
 
 #endif							/* MIGRATE_HEADER_H */

@@ -21,7 +21,7 @@
 #include "utils/jsonb.h"
 
 /* what the engine needs to know about each registered migration */
-typedef struct MigrationInfo
+typedef struct MigrateMigration
 {
 	char	   *version;
 	bytea	   *key;			/* natural sort key, see version.c */
@@ -47,10 +47,10 @@ typedef struct MigrationInfo
 	bool		has_precondition;
 	char	   *precondition_mode;	/* fail, skip or warn */
 	char	   *registered_by;	/* role that registered (or last replaced) it */
-} MigrationInfo;
+} MigrateMigration;
 
 /* an event row for migrate.event */
-typedef struct MigrationEvent
+typedef struct MigrateEvent
 {
 	const char *action;			/* register, apply, revert, repair */
 	const char *version;
@@ -60,8 +60,8 @@ typedef struct MigrationEvent
 	TimestampTz started_at;
 	int64		duration_us;	/* negative: unknown */
 	const char *checksum;
-	Jsonb	   *detail;			/* or NULL (model/jsonbuild.c builds them) */
+	Jsonb	   *detail;			/* or NULL (model/json.c builds them) */
 	Jsonb	   *error;			/* or NULL */
-} MigrationEvent;
+} MigrateEvent;
 
 #endif							/* MIGRATE_MIGRATION_H */

@@ -41,7 +41,7 @@ lowest_position_first(Datum a, Datum b, void *arg)
  */
 pg_attribute_noreturn()
 static void
-report_cycle(MigrationInfo *registry, int count, List **deps, int *indegree)
+report_cycle(MigrateMigration *registry, int count, List **deps, int *indegree)
 {
 	int		   *visit_order = palloc(sizeof(int) * count);
 	int			start = 0;
@@ -98,12 +98,12 @@ report_cycle(MigrationInfo *registry, int count, List **deps, int *indegree)
 /*
  * The migrations of "registry" (in natural version order) that are not
  * "done", dependencies first, ties in natural version order: a List of
- * MigrationInfo pointers.  deps[i] holds the positions of migration i's
+ * MigrateMigration pointers.  deps[i] holds the positions of migration i's
  * dependencies; a dependency that is done is not waited for.  A cycle
  * among the rest is an error naming its members.
  */
 List *
-migrate_order_dependencies_first(MigrationInfo *registry, int count,
+migrate_order_dependencies_first(MigrateMigration *registry, int count,
 								 List **deps, const bool *done)
 {
 	List	  **dependants = palloc0(sizeof(List *) * Max(count, 1));

@@ -13,7 +13,7 @@
 
 #include "model/migration.h"
 
-extern List *migrate_order_dependencies_first(MigrationInfo *registry, int count,
+extern List *migrate_order_dependencies_first(MigrateMigration *registry, int count,
 											  List **deps, const bool *done);
 
 #endif							/* MIGRATE_ORDER_H */

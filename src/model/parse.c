@@ -59,7 +59,7 @@ typedef struct ParseErrorInfo
  * 1-based line number of a byte offset in a script.
  */
 int
-migrate_line_at(const char *script, int offset)
+migrate_parse_line_at(const char *script, int offset)
 {
 	int			line = 1;
 
@@ -96,7 +96,7 @@ parse_error_callback(void *arg)
 		internalerrposition(pos);
 		internalerrquery(info->script);
 		errcontext("%s, line %d", info->what,
-				   migrate_line_at(info->script, byte_offset_of_char(info->script, pos)));
+				   migrate_parse_line_at(info->script, byte_offset_of_char(info->script, pos)));
 	}
 	else
 		errcontext("%s", info->what);
@@ -124,7 +124,7 @@ is_plain_commit(Node *stmt)
  * Refuse statements that cannot be part of a migration at all.
  */
 static void
-check_statement_allowed(const ParsedScript *parsed, const ScriptStatement *stmt,
+check_statement_allowed(const MigrateParsedScript *parsed, const MigrateStatement *stmt,
 						const char *what)
 {
 	Node	   *tree = stmt->parsetree;
@@ -189,7 +189,7 @@ check_operator_runs(const char *script, const char *what)
 						(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
 						 errmsg("%s is too complex to split", what),
 						 errdetail("At line %d it holds a run of more than %d characters such as \"/*\" without a space, which PostgreSQL's scanner takes quadratic time to read.",
-								   migrate_line_at(script, run - script), MAX_OPERATOR_RUN),
+								   migrate_parse_line_at(script, run - script), MAX_OPERATOR_RUN),
 						 errhint("Separate nested comment markers with spaces or newlines.")));
 		}
 		else
@@ -227,10 +227,10 @@ first_token_at(core_yyscan_t scanner, int *last_token, int from, int limit)
  * Split a script into statements with PostgreSQL's parser.  "what" names
  * the script in error messages, e.g. 'up script of migration "001"'.
  */
-ParsedScript *
+MigrateParsedScript *
 migrate_parse_script(const char *script, const char *what)
 {
-	ParsedScript *parsed = palloc0(sizeof(ParsedScript));
+	MigrateParsedScript *parsed = palloc0(sizeof(MigrateParsedScript));
 	ErrorContextCallback errcallback;
 	ParseErrorInfo info = {script, what};
 	List	   *raw;
@@ -255,7 +255,7 @@ migrate_parse_script(const char *script, const char *what)
 	CHECK_FOR_INTERRUPTS();
 
 	parsed->script = script;
-	parsed->statements = palloc0(sizeof(ScriptStatement) * Max(list_length(raw), 1));
+	parsed->statements = palloc0(sizeof(MigrateStatement) * Max(list_length(raw), 1));
 
 	/* drop one BEGIN ... COMMIT pair around the whole script */
 	first = 0;
@@ -273,7 +273,7 @@ migrate_parse_script(const char *script, const char *what)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
 		int			index = foreach_current_index(lc);
-		ScriptStatement *stmt;
+		MigrateStatement *stmt;
 		int			end;
 
 		CHECK_FOR_INTERRUPTS();
@@ -285,7 +285,7 @@ migrate_parse_script(const char *script, const char *what)
 		stmt->start = first_token_at(scanner, &last_token, rs->stmt_location, end);
 		stmt->end = end;
 		/* statements come in order, so count newlines incrementally */
-		line += migrate_line_at(script + line_offset, stmt->start - line_offset) - 1;
+		line += migrate_parse_line_at(script + line_offset, stmt->start - line_offset) - 1;
 		line_offset = stmt->start;
 		stmt->line = line;
 		stmt->parsetree = rs->stmt;
@@ -303,7 +303,7 @@ migrate_parse_script(const char *script, const char *what)
  * The text of a statement from its first token, without the semicolon.
  */
 char *
-migrate_statement_text(const ParsedScript *parsed, const ScriptStatement *stmt)
+migrate_parse_statement_text(const MigrateParsedScript *parsed, const MigrateStatement *stmt)
 {
 	return pnstrdup(parsed->script + stmt->start, stmt->end - stmt->start);
 }
@@ -313,15 +313,15 @@ Datum
 migrate_statements(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *script = migrate_normalise_script(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	ParsedScript *parsed;
+	char	   *script = migrate_checksum_normalise(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	MigrateParsedScript *parsed;
 
 	migrate_materialize_srf(fcinfo);
 	parsed = migrate_parse_script(script, "script");
 
 	for (int i = 0; i < parsed->nstatements; i++)
 	{
-		const ScriptStatement *stmt = &parsed->statements[i];
+		const MigrateStatement *stmt = &parsed->statements[i];
 		Datum		values[5];
 		bool		nulls[5] = {0};
 
@@ -331,7 +331,7 @@ migrate_statements(PG_FUNCTION_ARGS)
 		values[1] = Int32GetDatum(stmt->line);
 		values[2] = CStringGetTextDatum(stmt->classified.command);
 		values[3] = BoolGetDatum(stmt->classified.transactional);
-		values[4] = CStringGetTextDatum(migrate_statement_text(parsed, stmt));
+		values[4] = CStringGetTextDatum(migrate_parse_statement_text(parsed, stmt));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_RETURN_VOID();

@@ -15,7 +15,7 @@
 
 #include "model/classify.h"
 
-typedef struct ScriptStatement
+typedef struct MigrateStatement
 {
 	int			number;			/* 1-based, after any BEGIN/COMMIT wrapper */
 	int			start;			/* byte offset of the first token */
@@ -23,20 +23,20 @@ typedef struct ScriptStatement
 	int			line;			/* 1-based line of the first token */
 	MigrateStatementClass classified;	/* kind, transaction block, ... */
 	Node	   *parsetree;		/* raw parse tree */
-} ScriptStatement;
+} MigrateStatement;
 
-typedef struct ParsedScript
+typedef struct MigrateParsedScript
 {
 	const char *script;			/* the text that was parsed */
 	int			nstatements;
-	ScriptStatement *statements;
+	MigrateStatement *statements;
 	/* the first statement that cannot run in a transaction block, if any */
-	const ScriptStatement *first_nontransactional;
-} ParsedScript;
+	const MigrateStatement *first_nontransactional;
+} MigrateParsedScript;
 
-extern ParsedScript *migrate_parse_script(const char *script, const char *what);
-extern char *migrate_statement_text(const ParsedScript *parsed,
-									const ScriptStatement *stmt);
-extern int	migrate_line_at(const char *script, int offset);
+extern MigrateParsedScript *migrate_parse_script(const char *script, const char *what);
+extern char *migrate_parse_statement_text(const MigrateParsedScript *parsed,
+									const MigrateStatement *stmt);
+extern int	migrate_parse_line_at(const char *script, int offset);
 
 #endif							/* MIGRATE_PARSE_H */

@@ -67,7 +67,7 @@ migrate_version_validate(const char *version)
  * Raise an error unless the string is a usable version.
  */
 void
-migrate_check_version(const char *version)
+migrate_version_check(const char *version)
 {
 	const char *problem = migrate_version_validate(version);
 
@@ -82,14 +82,14 @@ migrate_check_version(const char *version)
  * Build the natural-order sort key of a version (validating it first).
  */
 bytea *
-migrate_make_version_key(const char *version)
+migrate_version_make_key(const char *version)
 {
 	size_t		len;
 	bytea	   *key;
 	char	   *out;
 	const char *p;
 
-	migrate_check_version(version);
+	migrate_version_check(version);
 	len = strlen(version);
 
 	/* a run of one digit grows by two bytes at most: 2x is a safe bound */
@@ -123,7 +123,7 @@ migrate_make_version_key(const char *version)
 
 /* bytewise comparison of two keys; a key that is a prefix sorts first */
 int
-migrate_compare_version_keys(const bytea *a, const bytea *b)
+migrate_version_compare_keys(const bytea *a, const bytea *b)
 {
 	int			la = VARSIZE_ANY_EXHDR(a);
 	int			lb = VARSIZE_ANY_EXHDR(b);
@@ -140,15 +140,15 @@ migrate_version_key(PG_FUNCTION_ARGS)
 {
 	char	   *version = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-	PG_RETURN_BYTEA_P(migrate_make_version_key(version));
+	PG_RETURN_BYTEA_P(migrate_version_make_key(version));
 }
 
 /* migrate.version_cmp(a text, b text) returns -1, 0 or 1 */
 Datum
 migrate_version_cmp(PG_FUNCTION_ARGS)
 {
-	bytea	   *a = migrate_make_version_key(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	bytea	   *b = migrate_make_version_key(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	bytea	   *a = migrate_version_make_key(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	bytea	   *b = migrate_version_make_key(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 
-	PG_RETURN_INT32(migrate_compare_version_keys(a, b));
+	PG_RETURN_INT32(migrate_version_compare_keys(a, b));
 }

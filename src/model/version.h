@@ -15,8 +15,8 @@
 #define MIGRATE_VERSION_MAXLEN 128
 
 extern const char *migrate_version_validate(const char *version);
-extern void migrate_check_version(const char *version);
-extern bytea *migrate_make_version_key(const char *version);
-extern int	migrate_compare_version_keys(const bytea *a, const bytea *b);
+extern void migrate_version_check(const char *version);
+extern bytea *migrate_version_make_key(const char *version);
+extern int	migrate_version_compare_keys(const bytea *a, const bytea *b);
 
 #endif							/* MIGRATE_VERSION_H */

@@ -65,7 +65,7 @@ static SPIPlanPtr kept_plans[NUM_KEPT_QUERIES];
  * transaction, since apply asks for it several times per migration.
  */
 Oid
-migrate_extension_owner(void)
+migrate_catalog_extension_owner(void)
 {
 	static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
 	static Oid	cached_owner = InvalidOid;
@@ -96,15 +96,15 @@ migrate_extension_owner(void)
 }
 
 bool
-migrate_is_applied_state(const char *state)
+migrate_catalog_is_applied_state(const char *state)
 {
 	return strcmp(state, "applied") == 0;
 }
 
 bool
-migrate_is_applied(const MigrationInfo *m)
+migrate_catalog_is_applied(const MigrateMigration *m)
 {
-	return migrate_is_applied_state(m->state);
+	return migrate_catalog_is_applied_state(m->state);
 }
 
 PG_FUNCTION_INFO_V1(migrate_calling_role);
@@ -123,13 +123,13 @@ migrate_calling_role(PG_FUNCTION_ARGS)
 
 /* name of the current user, for applied_by and history */
 char *
-migrate_current_role(void)
+migrate_catalog_current_role(void)
 {
 	return GetUserNameFromId(GetUserId(), false);
 }
 
 Datum
-migrate_interval_datum(int64 usecs)
+migrate_catalog_interval_datum(int64 usecs)
 {
 	Interval   *interval = palloc0(sizeof(Interval));
 
@@ -139,7 +139,7 @@ migrate_interval_datum(int64 usecs)
 
 /* an SPI text argument, NULL when the string is NULL */
 void
-migrate_set_text_arg(Datum *values, char *nulls, int i, const char *str)
+migrate_catalog_set_text_arg(Datum *values, char *nulls, int i, const char *str)
 {
 	values[i] = str ? CStringGetTextDatum(str) : (Datum) 0;
 	nulls[i] = str ? ' ' : 'n';
@@ -147,15 +147,15 @@ migrate_set_text_arg(Datum *values, char *nulls, int i, const char *str)
 
 /* the same for a bool-style nulls array (tuplestore_putvalues) */
 void
-migrate_set_text_arg_bool(Datum *values, bool *nulls, int i, const char *str)
+migrate_catalog_set_text_arg_bool(Datum *values, bool *nulls, int i, const char *str)
 {
 	values[i] = str ? CStringGetTextDatum(str) : (Datum) 0;
 	nulls[i] = (str == NULL);
 }
 
 /* an SPI jsonb argument, NULL when the document is NULL */
-void
-migrate_set_jsonb_arg(Datum *values, char *nulls, int i, Jsonb *document)
+static void
+set_jsonb_arg(Datum *values, char *nulls, int i, Jsonb *document)
 {
 	values[i] = document ? JsonbPGetDatum(document) : (Datum) 0;
 	nulls[i] = document ? ' ' : 'n';
@@ -199,11 +199,11 @@ spi_int_or_zero(HeapTuple tuple, int column)
 static int
 compare_migration_keys(const void *a, const void *b)
 {
-	return migrate_compare_version_keys(((const MigrationInfo *) a)->key,
-										((const MigrationInfo *) b)->key);
+	return migrate_version_compare_keys(((const MigrateMigration *) a)->key,
+										((const MigrateMigration *) b)->key);
 }
 
-/* what a MigrationInfo is read from: one row of migrate.migration m */
+/* what a MigrateMigration is read from: one row of migrate.migration m */
 #define MIGRATION_COLUMNS \
 	"SELECT version, version_key, name, state, dependencies, transactional," \
 	" statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum," \
@@ -219,7 +219,7 @@ compare_migration_keys(const void *a, const void *b)
 
 /* fill "m" from row "i" of the SPI result of a MIGRATION_COLUMNS query */
 static void
-decode_migration(uint64 i, MigrationInfo *m)
+decode_migration(uint64 i, MigrateMigration *m)
 {
 	HeapTuple	tuple = SPI_tuptable->vals[i];
 	TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -258,20 +258,20 @@ decode_migration(uint64 i, MigrationInfo *m)
  * Every registered migration, in natural version order, allocated in the
  * current memory context.
  */
-MigrationInfo *
-migrate_load_registry(int *count)
+MigrateMigration *
+migrate_catalog_load_registry(int *count)
 {
-	MigrationInfo *registry;
+	MigrateMigration *registry;
 
 	migrate_spi_run_as_owner(MIGRATION_COLUMNS, 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
 	*count = SPI_processed;
-	registry = palloc0(sizeof(MigrationInfo) * Max(SPI_processed, 1));
+	registry = palloc0(sizeof(MigrateMigration) * Max(SPI_processed, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
 		decode_migration(i, &registry[i]);
 	SPI_freetuptable(SPI_tuptable);
 
-	qsort(registry, *count, sizeof(MigrationInfo), compare_migration_keys);
+	qsort(registry, *count, sizeof(MigrateMigration), compare_migration_keys);
 	return registry;
 }
 
@@ -281,19 +281,19 @@ migrate_load_registry(int *count)
  * of its plan this way, in the migration's own transaction, instead of the
  * whole registry (which counts every migration's failures).
  */
-MigrationInfo *
-migrate_load_migration(const char *version)
+MigrateMigration *
+migrate_catalog_load_migration(const char *version)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
-	MigrationInfo *m = NULL;
+	MigrateMigration *m = NULL;
 
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_MIGRATION],
 								  MIGRATION_COLUMNS " WHERE m.version OPERATOR(pg_catalog.=) $1",
 								  1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 1)
 	{
-		m = palloc0(sizeof(MigrationInfo));
+		m = palloc0(sizeof(MigrateMigration));
 		decode_migration(0, m);
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -304,19 +304,19 @@ migrate_load_migration(const char *version)
  * Find a migration by version (compared naturally, so "001" finds "1");
  * NULL if it is not registered.
  */
-MigrationInfo *
-migrate_find_migration(MigrationInfo *registry, int count, const char *version)
+MigrateMigration *
+migrate_catalog_find_migration(MigrateMigration *registry, int count, const char *version)
 {
-	MigrationInfo probe = {0};
+	MigrateMigration probe = {0};
 
-	probe.key = migrate_make_version_key(version);
-	return bsearch(&probe, registry, count, sizeof(MigrationInfo),
+	probe.key = migrate_version_make_key(version);
+	return bsearch(&probe, registry, count, sizeof(MigrateMigration),
 				   compare_migration_keys);
 }
 
 /* the up or down script of a migration, copied into the current context */
 char *
-migrate_load_script(const char *version, bool down)
+migrate_catalog_load_script(const char *version, bool down)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
@@ -339,7 +339,7 @@ migrate_load_script(const char *version, bool down)
 
 /* the verify_script or precondition_script of a migration, or NULL */
 char *
-migrate_load_check(const char *version, const char *column)
+migrate_catalog_load_check(const char *version, const char *column)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
@@ -359,7 +359,7 @@ migrate_load_check(const char *version, const char *column)
 }
 
 void
-migrate_mark_applied(const char *version, TimestampTz started_at,
+migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
 					 int64 duration_us, const char *role)
 {
 	Oid			argtypes[4] = {TEXTOID, TIMESTAMPTZOID, INTERVALOID, NAMEOID};
@@ -367,7 +367,7 @@ migrate_mark_applied(const char *version, TimestampTz started_at,
 
 	values[0] = CStringGetTextDatum(version);
 	values[1] = TimestampTzGetDatum(started_at);
-	values[2] = migrate_interval_datum(duration_us);
+	values[2] = migrate_catalog_interval_datum(duration_us);
 	values[3] = DirectFunctionCall1(namein, CStringGetDatum(role));
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_APPLIED],
 								  "UPDATE migrate.migration SET state = 'applied',"
@@ -380,7 +380,7 @@ migrate_mark_applied(const char *version, TimestampTz started_at,
 }
 
 void
-migrate_mark_reverted(const char *version)
+migrate_catalog_mark_reverted(const char *version)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(version)};
@@ -396,7 +396,7 @@ migrate_mark_reverted(const char *version)
 }
 
 void
-migrate_insert_event(const MigrationEvent *event)
+migrate_catalog_insert_event(const MigrateEvent *event)
 {
 	Oid			argtypes[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID,
 	TIMESTAMPTZOID, INTERVALOID, TEXTOID, JSONBOID, JSONBOID};
@@ -404,18 +404,18 @@ migrate_insert_event(const MigrationEvent *event)
 	char		nulls[10];
 
 	memset(nulls, ' ', sizeof(nulls));
-	migrate_set_text_arg(values, nulls, 0, event->action);
-	migrate_set_text_arg(values, nulls, 1, event->version);
-	migrate_set_text_arg(values, nulls, 2, event->name);
-	migrate_set_text_arg(values, nulls, 3, event->outcome);
+	migrate_catalog_set_text_arg(values, nulls, 0, event->action);
+	migrate_catalog_set_text_arg(values, nulls, 1, event->version);
+	migrate_catalog_set_text_arg(values, nulls, 2, event->name);
+	migrate_catalog_set_text_arg(values, nulls, 3, event->outcome);
 	values[4] = DirectFunctionCall1(namein, CStringGetDatum(event->role));
 	values[5] = TimestampTzGetDatum(event->started_at);
-	values[6] = migrate_interval_datum(event->duration_us);
+	values[6] = migrate_catalog_interval_datum(event->duration_us);
 	if (event->duration_us < 0)
 		nulls[6] = 'n';
-	migrate_set_text_arg(values, nulls, 7, event->checksum);
-	migrate_set_jsonb_arg(values, nulls, 8, event->detail);
-	migrate_set_jsonb_arg(values, nulls, 9, event->error);
+	migrate_catalog_set_text_arg(values, nulls, 7, event->checksum);
+	set_jsonb_arg(values, nulls, 8, event->detail);
+	set_jsonb_arg(values, nulls, 9, event->error);
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_INSERT_EVENT],
 								  "INSERT INTO migrate.event (action, version, name, outcome,"
 								  " role, started_at, duration, checksum, detail, error)"
@@ -430,7 +430,7 @@ migrate_insert_event(const MigrationEvent *event)
  * ("up" or "down") it is in, for resolve().
  */
 void
-migrate_mark_dirty(const char *version, const char *script, int statement, Jsonb *error)
+migrate_catalog_mark_dirty(const char *version, const char *script, int statement, Jsonb *error)
 {
 	Oid			argtypes[4] = {TEXTOID, INT4OID, JSONBOID, TEXTOID};
 	Datum		values[4];
@@ -438,7 +438,7 @@ migrate_mark_dirty(const char *version, const char *script, int statement, Jsonb
 
 	values[0] = CStringGetTextDatum(version);
 	values[1] = Int32GetDatum(statement);
-	migrate_set_jsonb_arg(values, nulls, 2, error);
+	set_jsonb_arg(values, nulls, 2, error);
 	values[3] = CStringGetTextDatum(script);
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_DIRTY],
 								  "UPDATE migrate.migration SET state = 'dirty', dirty_statement = $2,"
@@ -472,10 +472,10 @@ copy_strings(const List *strings)
  * the transaction (and SPI connection) it was read in.  The version key
  * is binary (see version.c): copied as bytes, whatever they contain.
  */
-MigrationInfo *
-migrate_copy_migration(const MigrationInfo *m)
+MigrateMigration *
+migrate_catalog_copy_migration(const MigrateMigration *m)
 {
-	MigrationInfo *copy = palloc(sizeof(MigrationInfo));
+	MigrateMigration *copy = palloc(sizeof(MigrateMigration));
 
 	*copy = *m;
 	copy->version = pstrdup(m->version);

@@ -94,7 +94,7 @@ typedef struct FailureRecord
 /* how long to wait for a free worker slot before spooling, in ms */
 #define SLOT_WAIT_MS (10 * 1000)
 
-PGDLLEXPORT void migrate_failure_recorder_main(Datum main_arg);
+PGDLLEXPORT void migrate_durable_recorder_main(Datum main_arg);
 
 static Size
 append_string(char *strings, Size *used, const char *s)
@@ -108,7 +108,7 @@ append_string(char *strings, Size *used, const char *s)
 }
 
 static dsm_segment *
-make_failure_segment(const MigrationEvent *event)
+make_failure_segment(const MigrateEvent *event)
 {
 	char	   *error = JsonbToCString(NULL, &event->error->root, VARSIZE(event->error));
 	Size		strings_len = strlen(event->version) + strlen(event->name) +
@@ -118,7 +118,7 @@ make_failure_segment(const MigrationEvent *event)
 	Size		used = 0;
 
 	rec->database = MyDatabaseId;
-	rec->owner = migrate_extension_owner();
+	rec->owner = migrate_catalog_extension_owner();
 	rec->started_at = event->started_at;
 	rec->duration_us = event->duration_us;
 	rec->recorded = false;
@@ -215,7 +215,7 @@ record_without_worker(const FailureRecord *rec, const char *version, const char 
 				 errhint("%s", hint)));
 		return;
 	}
-	migrate_ask_for_scheduler(rec->database);
+	migrate_shmem_ask_for_scheduler(rec->database);
 	ereport(NOTICE,
 			(errmsg("the failure of migration \"%s\" was spooled to be recorded later", version),
 			 errdetail("%s migrate.status and migrate.history show it once the scheduler of this database (with shared_preload_libraries) or its next failure recorder has written it.",
@@ -229,7 +229,7 @@ record_without_worker(const FailureRecord *rec, const char *version, const char 
  * nor the spool could take it.
  */
 void
-migrate_record_failure(const MigrationEvent *event)
+migrate_durable_record_failure(const MigrateEvent *event)
 {
 	dsm_segment *seg = make_failure_segment(event);
 	FailureRecord *rec = dsm_segment_address(seg);
@@ -238,7 +238,7 @@ migrate_record_failure(const MigrationEvent *event)
 	/* a cancel while we wait for a slot still leaves the record spooled */
 	PG_TRY();
 	{
-		handle = migrate_start_worker_waiting("migrate_failure_recorder_main",
+		handle = migrate_dynworker_start_waiting("migrate_durable_recorder_main",
 											  "migrate failure recorder",
 											  psprintf("migrate failure recorder for PID %d", MyProcPid),
 											  UInt32GetDatum(dsm_segment_handle(seg)),
@@ -267,7 +267,7 @@ migrate_record_failure(const MigrationEvent *event)
 static void
 insert_failure_event(FailureRecord *rec)
 {
-	MigrationEvent event = {0};
+	MigrateEvent event = {0};
 
 	event.action = rec->action;
 	event.version = rec->strings + rec->version_off;
@@ -279,7 +279,7 @@ insert_failure_event(FailureRecord *rec)
 	event.checksum = rec->strings[rec->checksum_off] ? rec->strings + rec->checksum_off : NULL;
 	event.error = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 													 CStringGetDatum(rec->strings + rec->error_off)));
-	migrate_insert_event(&event);
+	migrate_catalog_insert_event(&event);
 }
 
 /*
@@ -432,7 +432,7 @@ remove_spooled_records(List *files)
 static void
 start_read_write_transaction(void)
 {
-	migrate_work_begin(MIGRATE_WORK_SPI | MIGRATE_WORK_READ_WRITE);
+	migrate_xact_begin_work(MIGRATE_WORK_SPI | MIGRATE_WORK_READ_WRITE);
 	(void) set_config_option("lock_timeout", "5s", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
 }
@@ -443,7 +443,7 @@ start_read_write_transaction(void)
  * missing directory.
  */
 List *
-migrate_spooled_databases(void)
+migrate_durable_spooled_databases(void)
 {
 	DIR		   *dir = AllocateDir(PG_MIGRATE_SPOOL);
 	struct dirent *de;
@@ -470,7 +470,7 @@ migrate_spooled_databases(void)
  * scheduler's schedules must not wait for it.
  */
 void
-migrate_replay_spooled_failures(void)
+migrate_durable_replay_spool(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *volatile files = NIL;
@@ -479,7 +479,7 @@ migrate_replay_spooled_failures(void)
 	{
 		start_read_write_transaction();
 		files = write_spooled_records(caller);
-		migrate_work_end(caller);
+		migrate_xact_end_work(caller);
 	}
 	PG_CATCH();
 	{
@@ -503,13 +503,13 @@ migrate_replay_spooled_failures(void)
  * Entry point of the failure-recording worker.
  */
 void
-migrate_failure_recorder_main(Datum main_arg)
+migrate_durable_recorder_main(Datum main_arg)
 {
 	dsm_segment *seg;
 	FailureRecord *rec;
 	List	   *spooled;
 
-	seg = migrate_worker_attach(main_arg, "migration failure record");
+	seg = migrate_dynworker_attach(main_arg, "migration failure record");
 	rec = dsm_segment_address(seg);
 
 	BackgroundWorkerInitializeConnectionByOid(rec->database, rec->owner, 0);
@@ -519,7 +519,7 @@ migrate_failure_recorder_main(Datum main_arg)
 	spooled = write_spooled_records(TopMemoryContext);
 	insert_failure_event(rec);
 	mark_failed(rec, false);
-	migrate_work_end(TopMemoryContext);
+	migrate_xact_end_work(TopMemoryContext);
 	remove_spooled_records(spooled);
 	pgstat_report_activity(STATE_IDLE, NULL);
 

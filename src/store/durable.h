@@ -16,8 +16,8 @@
 /* the spool of failure records no worker could take, under the data directory */
 #define PG_MIGRATE_SPOOL "pg_migrate_spool"
 
-extern void migrate_record_failure(const MigrationEvent *event);
-extern List *migrate_spooled_databases(void);
-extern void migrate_replay_spooled_failures(void);
+extern void migrate_durable_record_failure(const MigrateEvent *event);
+extern List *migrate_durable_spooled_databases(void);
+extern void migrate_durable_replay_spool(void);
 
 #endif							/* MIGRATE_DURABLE_H */

@@ -107,7 +107,7 @@ static bool holding_run_marker = false;
 static LOCKTAG run_marker_tag;
 
 void
-migrate_set_running(bool running)
+migrate_lock_set_running(bool running)
 {
 	migrations_running = running;
 }
@@ -142,7 +142,7 @@ run_description(void *arg)
 	values[0] = ObjectIdGetDatum(MyDatabaseId);
 	values[1] = ObjectIdGetDatum(ExtensionRelationId);
 	values[2] = ObjectIdGetDatum(get_extension_oid("migrate", false));
-	migrate_spi_connect();
+	migrate_xact_spi_connect();
 	migrate_spi_run_pinned(d->query, 3, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 1)
 	{
@@ -169,7 +169,7 @@ describe(const char *query)
 	/* pg_stat_activity as it is now, not as this transaction first read it */
 	pgstat_clear_snapshot();
 
-	if (migrate_subxact_run(run_description, &d, true, NULL) != NULL)
+	if (migrate_xact_run_subxact(run_description, &d, true, NULL) != NULL)
 		return NULL;
 	return d.text;
 }
@@ -335,7 +335,7 @@ wait_for_lock(LOCKTAG *tag, bool session_lock, int timeout_ms)
 	InvalidateCatalogSnapshot();
 
 	/* committing the subtransaction hands a transaction lock to the parent */
-	edata = migrate_subxact_run(wait_in_queue, &wait, true, NULL);
+	edata = migrate_xact_run_subxact(wait_in_queue, &wait, true, NULL);
 	if (edata == NULL)
 		return true;
 	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)

@@ -22,7 +22,7 @@
 
 extern void migrate_lock_acquire(void);
 extern void migrate_lock_acquire_without_snapshot(int timeout_ms, const char *limit);
-extern void migrate_set_running(bool running);
+extern void migrate_lock_set_running(bool running);
 extern bool migrate_lock_session_try(void);
 extern void migrate_lock_session_release(void);
 extern void migrate_lock_nontransactional_begin(void);

@@ -32,7 +32,7 @@
 #include "model/parse.h"
 #include "model/version.h"
 #include "ipc/xact.h"
-#include "model/jsonbuild.h"
+#include "model/json.h"
 #include "store/spi.h"
 
 PG_FUNCTION_INFO_V1(migrate_register);
@@ -47,7 +47,7 @@ typedef struct MigrationScripts
 	char	   *down;			/* normalised, or NULL */
 	char	   *checksum;
 	char	   *down_checksum;	/* NULL without down */
-	MigrationHeader *header;
+	MigrateHeader *header;
 	int			statements;
 	bool		transactional;
 	bool		down_transactional;
@@ -94,10 +94,10 @@ text_arg(FunctionCallInfo fcinfo, int argno)
  * that cannot have one is an error.
  */
 static bool
-script_is_transactional(const ParsedScript *parsed, HeaderBool header_says,
+script_is_transactional(const MigrateParsedScript *parsed, MigrateHeaderBool header_says,
 						const char *what)
 {
-	const ScriptStatement *stmt = parsed->first_nontransactional;
+	const MigrateStatement *stmt = parsed->first_nontransactional;
 
 	if (stmt != NULL && header_says == HEADER_TRUE)
 		ereport(ERROR,
@@ -117,13 +117,13 @@ analyse_scripts(const char *version, const char *up, const char *down)
 {
 	MigrationScripts *s = palloc0(sizeof(MigrationScripts));
 	char	   *what = psprintf("up script of migration \"%s\"", version);
-	ParsedScript *parsed;
+	MigrateParsedScript *parsed;
 	ListCell   *lc;
 
 	s->version = version;
-	s->up = migrate_normalise_script(up);
-	s->checksum = migrate_checksum_of(s->up);
-	s->header = migrate_parse_header(s->up);
+	s->up = migrate_checksum_normalise(up);
+	s->checksum = migrate_checksum_compute(s->up);
+	s->header = migrate_header_parse(s->up);
 	/* an empty up script (or only comments) is a valid no-op migration */
 	parsed = migrate_parse_script(s->up, what);
 	s->statements = parsed->nstatements;
@@ -131,8 +131,8 @@ analyse_scripts(const char *version, const char *up, const char *down)
 
 	foreach(lc, s->header->dependencies)
 	{
-		if (migrate_compare_version_keys(migrate_make_version_key(lfirst(lc)),
-										 migrate_make_version_key(version)) == 0)
+		if (migrate_version_compare_keys(migrate_version_make_key(lfirst(lc)),
+										 migrate_version_make_key(version)) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_MIGRATE_DEPENDENCY_CYCLE),
 					 errmsg("migration \"%s\" depends on itself", version)));
@@ -141,11 +141,11 @@ analyse_scripts(const char *version, const char *up, const char *down)
 	if (down != NULL)
 	{
 		what = psprintf("down script of migration \"%s\"", version);
-		s->down = migrate_normalise_script(down);
-		s->down_checksum = migrate_checksum_of(s->down);
+		s->down = migrate_checksum_normalise(down);
+		s->down_checksum = migrate_checksum_compute(s->down);
 		parsed = migrate_parse_script(s->down, what);
 		s->down_transactional = script_is_transactional(parsed,
-														migrate_parse_header(s->down)->transactional,
+														migrate_header_parse(s->down)->transactional,
 														what);
 	}
 	return s;
@@ -164,7 +164,7 @@ analyse_check(const char *version, const char *what, const char *script)
 
 	if (script == NULL)
 		return NULL;
-	normalised = migrate_normalise_script(script);
+	normalised = migrate_checksum_normalise(script);
 	if (migrate_parse_script(normalised, psprintf("%s script of migration \"%s\"",
 												  what, version))->nstatements == 0)
 		ereport(ERROR,
@@ -202,7 +202,7 @@ text_list_datum(List *items)
 static void
 store_migration(const MigrationScripts *s, const char *name)
 {
-	const MigrationHeader *h = s->header;
+	const MigrateHeader *h = s->header;
 	Oid			argtypes[23] = {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, INT2OID, INT4OID, BOOLOID,
 		BOOLOID, TEXTOID, TEXTOID, DATEOID, TEXTARRAYOID,
@@ -212,34 +212,34 @@ store_migration(const MigrationScripts *s, const char *name)
 	char		nulls[23];
 
 	memset(nulls, ' ', sizeof(nulls));
-	migrate_set_text_arg(values, nulls, 0, s->version);
-	values[1] = PointerGetDatum(migrate_make_version_key(s->version));
-	migrate_set_text_arg(values, nulls, 2, name);
-	migrate_set_text_arg(values, nulls, 3, s->up);
-	migrate_set_text_arg(values, nulls, 4, s->down);
-	migrate_set_text_arg(values, nulls, 5, s->checksum);
-	migrate_set_text_arg(values, nulls, 6, s->down_checksum);
+	migrate_catalog_set_text_arg(values, nulls, 0, s->version);
+	values[1] = PointerGetDatum(migrate_version_make_key(s->version));
+	migrate_catalog_set_text_arg(values, nulls, 2, name);
+	migrate_catalog_set_text_arg(values, nulls, 3, s->up);
+	migrate_catalog_set_text_arg(values, nulls, 4, s->down);
+	migrate_catalog_set_text_arg(values, nulls, 5, s->checksum);
+	migrate_catalog_set_text_arg(values, nulls, 6, s->down_checksum);
 	values[7] = Int16GetDatum(MIGRATE_CHECKSUM_VERSION);
 	values[8] = Int32GetDatum(s->statements);
 	values[9] = BoolGetDatum(s->transactional);
 	values[10] = BoolGetDatum(s->down_transactional);
 	nulls[10] = s->down ? ' ' : 'n';
-	migrate_set_text_arg(values, nulls, 11, h->description);
-	migrate_set_text_arg(values, nulls, 12, h->author);
+	migrate_catalog_set_text_arg(values, nulls, 11, h->description);
+	migrate_catalog_set_text_arg(values, nulls, 12, h->author);
 	values[13] = DateADTGetDatum(h->created);
 	nulls[13] = h->has_created ? ' ' : 'n';
 	values[14] = text_list_datum(h->dependencies);
-	migrate_set_text_arg(values, nulls, 15, h->risk_level);
+	migrate_catalog_set_text_arg(values, nulls, 15, h->risk_level);
 	values[16] = BoolGetDatum(h->zero_downtime == HEADER_TRUE);
 	nulls[16] = h->zero_downtime == HEADER_UNSET ? 'n' : ' ';
 	values[17] = PointerGetDatum(h->estimated_duration);
 	nulls[17] = h->estimated_duration ? ' ' : 'n';
 	values[18] = text_list_datum(h->environments);
 	nulls[18] = h->environments ? ' ' : 'n';
-	values[19] = DirectFunctionCall1(namein, CStringGetDatum(migrate_current_role()));
-	migrate_set_text_arg(values, nulls, 20, s->verify);
-	migrate_set_text_arg(values, nulls, 21, s->precondition);
-	migrate_set_text_arg(values, nulls, 22, s->precondition_mode);
+	values[19] = DirectFunctionCall1(namein, CStringGetDatum(migrate_catalog_current_role()));
+	migrate_catalog_set_text_arg(values, nulls, 20, s->verify);
+	migrate_catalog_set_text_arg(values, nulls, 21, s->precondition);
+	migrate_catalog_set_text_arg(values, nulls, 22, s->precondition_mode);
 
 	migrate_spi_run_as_owner("INSERT INTO migrate.migration AS m (version, version_key, name,"
 						 " up_script, down_script, checksum, down_checksum, checksum_version,"
@@ -290,7 +290,7 @@ static RegisteredRow *
 find_registered(const char *version)
 {
 	Oid			argtypes[1] = {BYTEAOID};
-	Datum		values[1] = {PointerGetDatum(migrate_make_version_key(version))};
+	Datum		values[1] = {PointerGetDatum(migrate_version_make_key(version))};
 	RegisteredRow *row;
 	HeapTuple	tuple;
 	TupleDesc	desc;
@@ -348,7 +348,7 @@ same_checks(const RegisteredRow *row, const MigrationScripts *s)
 static bool
 applied_content_matches(const RegisteredRow *row)
 {
-	return !migrate_is_applied_state(row->state) ||
+	return !migrate_catalog_is_applied_state(row->state) ||
 		(strings_equal(row->applied_checksum, row->checksum) &&
 		 strings_equal(row->applied_down_checksum, row->down_checksum));
 }
@@ -358,18 +358,18 @@ static void
 record_change(const char *action, const RegisteredRow *row, const char *version,
 			  const char *name, const char *checksum, Jsonb *detail)
 {
-	MigrationEvent event = {0};
+	MigrateEvent event = {0};
 
 	event.action = action;
 	event.version = version;
 	event.name = name;
 	event.outcome = "success";
-	event.role = migrate_current_role();
+	event.role = migrate_catalog_current_role();
 	event.started_at = GetCurrentTimestamp();
 	event.duration_us = -1;
 	event.checksum = checksum;
 	event.detail = detail;
-	migrate_insert_event(&event);
+	migrate_catalog_insert_event(&event);
 }
 
 /* the history detail of a content change: the checksums before and after */
@@ -436,7 +436,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	check_not_null(fcinfo, 2, "up");
 	version = text_arg(fcinfo, 0);
 	name = text_arg(fcinfo, 1);
-	migrate_check_version(version);
+	migrate_version_check(version);
 	if (name[strspn(name, " \t\r\n")] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -453,7 +453,7 @@ migrate_register(PG_FUNCTION_ARGS)
 				 errhint("Move the statements that need a transaction block into a migration of their own.")));
 
 	migrate_lock_acquire();
-	migrate_spi_connect();
+	migrate_xact_spi_connect();
 
 	row = find_registered(version);
 	if (row != NULL && strcmp(row->version, version) != 0)
@@ -477,7 +477,7 @@ migrate_register(PG_FUNCTION_ARGS)
 		if (row != NULL && !same_content(row, scripts))
 		{
 			refuse_dirty_change(row);
-			if (migrate_is_applied_state(row->state))
+			if (migrate_catalog_is_applied_state(row->state))
 				refuse_applied_change(row, scripts);
 		}
 		store_migration(scripts, name);
@@ -522,10 +522,10 @@ migrate_repair(PG_FUNCTION_ARGS)
 
 	check_not_null(fcinfo, 0, "version");
 	version = text_arg(fcinfo, 0);
-	migrate_check_version(version);
+	migrate_version_check(version);
 
 	migrate_lock_acquire();
-	migrate_spi_connect();
+	migrate_xact_spi_connect();
 
 	row = find_registered(version);
 	if (row == NULL)
@@ -580,8 +580,8 @@ migrate_require(PG_FUNCTION_ARGS)
 
 	check_not_null(fcinfo, 0, "version");
 	version = text_arg(fcinfo, 0);
-	values[0] = PointerGetDatum(migrate_make_version_key(version));
-	migrate_spi_connect();
+	values[0] = PointerGetDatum(migrate_version_make_key(version));
+	migrate_xact_spi_connect();
 	migrate_spi_run_pinned("SELECT state FROM migrate.status"
 						   " WHERE migrate.version_key(version) OPERATOR(pg_catalog.=) $1",
 						   1, argtypes, values, NULL, true, SPI_OK_SELECT);
@@ -591,7 +591,7 @@ migrate_require(PG_FUNCTION_ARGS)
 				 errmsg("migration \"%s\" is not registered", version),
 				 errhint("The application needs a migration this database does not know about.")));
 	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (!migrate_is_applied_state(state))
+	if (!migrate_catalog_is_applied_state(state))
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_NOT_APPLIED),
 				 errmsg("migration \"%s\" is not applied", version),

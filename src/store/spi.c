@@ -29,7 +29,7 @@
  *  - checks the SPI result against the one expected: anything else is an
  *	  internal error.
  *
- * SPI must be connected (migrate_spi_connect, ipc/xact.c).
+ * SPI must be connected (migrate_xact_spi_connect, ipc/xact.c).
  *
  * IDENTIFICATION
  *	  src/store/spi.c
@@ -100,7 +100,7 @@ void
 migrate_spi_run_as_owner(const char *sql, int nargs, Oid *argtypes,
 						 Datum *values, const char *nulls, int expected)
 {
-	run_pinned(migrate_extension_owner(), NULL, sql, nargs, argtypes, values, nulls,
+	run_pinned(migrate_catalog_extension_owner(), NULL, sql, nargs, argtypes, values, nulls,
 			   false, expected);
 }
 
@@ -113,7 +113,7 @@ migrate_spi_run_kept_as_owner(SPIPlanPtr *kept, const char *sql, int nargs,
 							  Oid *argtypes, Datum *values, const char *nulls,
 							  int expected)
 {
-	run_pinned(migrate_extension_owner(), kept, sql, nargs, argtypes, values, nulls,
+	run_pinned(migrate_catalog_extension_owner(), kept, sql, nargs, argtypes, values, nulls,
 			   false, expected);
 }
 

@@ -1,16 +1,16 @@
 /*-------------------------------------------------------------------------
  *
- * jsonbuild.h
+ * json.h
  *	  Building the JSON documents migrate stores (event details, errors,
  *	  rehearsal differences) as jsonb, with PostgreSQL's jsonb builders.
  *
  * IDENTIFICATION
- *	  src/model/jsonbuild.h
+ *	  src/model/json.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef MIGRATE_JSONBUILD_H
-#define MIGRATE_JSONBUILD_H
+#ifndef MIGRATE_JSON_H
+#define MIGRATE_JSON_H
 
 #include "utils/jsonb.h"
 
@@ -30,7 +30,6 @@ extern void migrate_json_add_text(MigrateJsonBuilder *b, const char *key, const 
 extern void migrate_json_add_int(MigrateJsonBuilder *b, const char *key, int64 value);
 extern void migrate_json_add_bool(MigrateJsonBuilder *b, const char *key, bool value);
 extern void migrate_json_add_null(MigrateJsonBuilder *b, const char *key);
-extern void migrate_json_add_jsonb(MigrateJsonBuilder *b, const char *key, const Jsonb *value);
 extern void migrate_json_add_fields(MigrateJsonBuilder *b, const Jsonb *object);
 extern void migrate_json_add_error(MigrateJsonBuilder *b, int sqlerrcode,
 								   const char *message, const char *detail,
@@ -38,4 +37,4 @@ extern void migrate_json_add_error(MigrateJsonBuilder *b, int sqlerrcode,
 extern Jsonb *migrate_json_finish(MigrateJsonBuilder *b);
 extern Jsonb *migrate_json_build_error(int sqlerrcode, const char *message);
 
-#endif							/* MIGRATE_JSONBUILD_H */
+#endif							/* MIGRATE_JSON_H */

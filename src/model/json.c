@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * jsonbuild.c
+ * json.c
  *	  Building the JSON documents migrate stores as jsonb, with
  *	  PostgreSQL's jsonb builders.
  *
@@ -27,7 +27,7 @@
  * Pure: no SPI, no catalog.
  *
  * IDENTIFICATION
- *	  src/model/jsonbuild.c
+ *	  src/model/json.c
  *
  *-------------------------------------------------------------------------
  */
@@ -38,7 +38,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "model/jsonbuild.h"
+#include "model/json.h"
 
 /*
  * Push the key a value goes under (inside an object), and say which token
@@ -180,14 +180,6 @@ push_document(MigrateJsonBuilder *b, const Jsonb *document, bool inner_only)
 			continue;
 		b->result = pushJsonbValue(&b->state, token, opens || closes ? NULL : &v);
 	}
-}
-
-/* a finished document (object or array) as the value of "key" */
-void
-migrate_json_add_jsonb(MigrateJsonBuilder *b, const char *key, const Jsonb *value)
-{
-	(void) push_key(b, key);
-	push_document(b, value, false);
 }
 
 /* every key of a finished object, added to the object being built */
