@@ -744,18 +744,199 @@ $$;
 -- cannot be run by a rehearsal, which happens inside one; 1.0 skipped such
 -- statements silently.  The new last column not_rehearsed lists them.  The
 -- result type changes, so the function is dropped and created again with a
--- new C symbol (1.0's symbol keeps 1.0's seven columns), with 1.0's grants.
+-- new C symbol (1.0's symbol keeps 1.0's seven columns), with 1.0's grants
+-- and then the site's own (WP5: the DO block below).
 -- ---------------------------------------------------------------------------
-DROP FUNCTION migrate.rehearse(text, text, boolean);
-CREATE FUNCTION migrate.rehearse(from_version text DEFAULT NULL,
-                                 to_version text DEFAULT NULL,
-                                 data boolean DEFAULT false)
-RETURNS TABLE (ordinal integer, version text, name text, ok boolean,
-               failed_step text, differences jsonb, error text,
-               not_rehearsed jsonb)
-AS 'MODULE_PATHNAME', 'migrate_rehearse_1_1'
-LANGUAGE C VOLATILE;
-REVOKE ALL ON FUNCTION migrate.rehearse(text, text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate.rehearse(text, text, boolean) TO migrate_admin;
+/*
+ * WP5 (issue 8, review of the upgrade): DROP and CREATE would give the new
+ * function 1.0's default privileges only, and silently take away what the
+ * site had granted (or revoked) on rehearse().  So, in one block:
+ *
+ *  1. refuse, with a clear error, when another object depends on the
+ *     function (a view or a BEGIN ATOMIC function over it): DROP FUNCTION
+ *     would fail anyway, with a message that does not say what to do, and
+ *     the whole ALTER EXTENSION rolls back either way;
+ *  2. remember its owner and ACL, drop it, create the new one, give it the
+ *     old owner (the role running this update may be another superuser),
+ *     then 1.0's default REVOKE/GRANT, exactly as a fresh install does;
+ *  3. remember pg_init_privs of the new function at that point: the
+ *     privileges a fresh install records as the extension's own;
+ *  4. make the ACL the old one again: revoke the defaults the site had
+ *     revoked, grant what the site had granted, in the old order (PUBLIC,
+ *     WITH GRANT OPTION, and a grant made by another grantor as that
+ *     grantor), and check that the result is the old ACL;
+ *  5. put pg_init_privs back to what step 3 saw.  Every GRANT and REVOKE
+ *     run inside an extension script is recorded in pg_init_privs as the
+ *     extension's initial privileges, the ones pg_dump leaves out because
+ *     CREATE EXTENSION makes them: without this step the site's grants
+ *     would become "initial", and a dump and restore would lose them.
+ *     There is no command for it, so pg_init_privs is updated directly;
+ *     this script may do that because migrate is superuser = true (only a
+ *     superuser runs it).  PostgreSQL 17 also records the roles named in
+ *     pg_init_privs in pg_shdepend (deptype 'i'): those of the roles that
+ *     step 5 removed from it are removed too, or DROP ROLE would refuse
+ *     them for good (on 15 there are none).
+ *
+ * The result is exactly a fresh install's function plus the site's
+ * changes, as test/scenario/upgrade.sh checks.  The block pins search_path
+ * for itself and restores the caller's at the end (the statements after
+ * it in this script run under the extension's).
+ */
+DO $rehearse$
+DECLARE
+    saved_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
+    saved_role        pg_catalog.text := pg_catalog.current_setting('role');
+    old_fn            pg_catalog.oid;
+    fn                pg_catalog.oid;
+    owner             pg_catalog.oid;
+    old_acl           pg_catalog.aclitem[];
+    fresh_initprivs   pg_catalog.aclitem[];
+    used_by           pg_catalog.text;
+    item              record;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+    old_fn := to_regprocedure('migrate.rehearse(text, text, boolean)');
+    SELECT p.proowner, coalesce(p.proacl, acldefault('f', p.proowner))
+      INTO owner, old_acl
+      FROM pg_proc p WHERE p.oid = old_fn;
+
+    -- 1. objects that would make DROP FUNCTION fail (a view's dependency is
+    -- its rewrite rule's: name the view)
+    SELECT string_agg(s.what, ', ' ORDER BY s.what) INTO used_by
+      FROM (SELECT DISTINCT
+                   CASE WHEN d.classid = 'pg_rewrite'::regclass
+                        THEN pg_describe_object('pg_class'::regclass, r.ev_class, 0)
+                        ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS what
+              FROM pg_depend d
+              LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+             WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid = old_fn
+               AND d.deptype IN ('n', 'a')) s;
+    IF used_by IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot update extension migrate: function migrate.rehearse() is used by %', used_by
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'Version 1.1 adds the result column not_rehearsed to migrate.rehearse(), '
+                           'so the update drops the function and creates it again, and a function '
+                           'that other objects depend on cannot be dropped.',
+                  HINT = 'Drop those objects, run ALTER EXTENSION migrate UPDATE, then create them '
+                         'again (a SELECT * over rehearse() then returns the new column too).';
+    END IF;
+
+    -- 2. the new function, owned as the old one was, with 1.0's defaults
+    DROP FUNCTION migrate.rehearse(text, text, boolean);
+    CREATE FUNCTION migrate.rehearse(from_version text DEFAULT NULL,
+                                     to_version text DEFAULT NULL,
+                                     data boolean DEFAULT false)
+    RETURNS TABLE (ordinal integer, version text, name text, ok boolean,
+                   failed_step text, differences jsonb, error text,
+                   not_rehearsed jsonb)
+    AS 'MODULE_PATHNAME', 'migrate_rehearse_1_1'
+    LANGUAGE C VOLATILE;
+    fn := to_regprocedure('migrate.rehearse(text, text, boolean)');
+    IF (SELECT p.proowner FROM pg_proc p WHERE p.oid = fn) <> owner THEN
+        EXECUTE format('ALTER FUNCTION %s OWNER TO %s', fn::regprocedure, owner::regrole);
+    END IF;
+    REVOKE ALL ON FUNCTION migrate.rehearse(text, text, boolean) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION migrate.rehearse(text, text, boolean) TO migrate_admin;
+
+    -- 3. the extension's own initial privileges, as a fresh install has them
+    SELECT ip.initprivs INTO fresh_initprivs
+      FROM pg_init_privs ip
+     WHERE ip.classoid = 'pg_proc'::regclass AND ip.objoid = fn AND ip.objsubid = 0;
+
+    -- 4. the site's changes: first the defaults it had revoked ...
+    FOR item IN
+        SELECT a.grantee
+          FROM pg_proc p, aclexplode(p.proacl) a
+         WHERE p.oid = fn
+           AND NOT EXISTS (SELECT FROM aclexplode(old_acl) o
+                            WHERE o.grantor = a.grantor AND o.grantee = a.grantee
+                              AND o.is_grantable = a.is_grantable)
+    LOOP
+        -- run by a superuser, REVOKE acts as the owner, who granted the defaults
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', fn::regprocedure,
+                       CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE item.grantee::regrole::text END);
+    END LOOP;
+    -- ... then what it had granted, in the order it had (a grantor's own
+    -- grant option comes before its grants)
+    FOR item IN
+        SELECT o.grantor, o.grantee, o.is_grantable
+          FROM aclexplode(old_acl) WITH ORDINALITY o(grantor, grantee, privilege_type, is_grantable, n)
+         WHERE NOT EXISTS (SELECT FROM pg_proc p, aclexplode(p.proacl) a
+                            WHERE p.oid = fn AND a.grantor = o.grantor AND a.grantee = o.grantee
+                              AND a.is_grantable = o.is_grantable)
+         ORDER BY o.n
+    LOOP
+        -- a superuser grants as the owner; anybody else's grant is replayed
+        -- as that role, so that it stays theirs (and goes with their option)
+        IF item.grantor <> owner THEN
+            PERFORM set_config('role', item.grantor::regrole::text, true);
+        END IF;
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s', fn::regprocedure,
+                       CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE item.grantee::regrole::text END,
+                       CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        PERFORM set_config('role', saved_role, true);
+    END LOOP;
+    IF EXISTS (SELECT o.grantor, o.grantee, o.is_grantable FROM aclexplode(old_acl) o
+               EXCEPT
+               SELECT a.grantor, a.grantee, a.is_grantable
+                 FROM pg_proc p, aclexplode(p.proacl) a WHERE p.oid = fn)
+    THEN
+        RAISE EXCEPTION 'cannot update extension migrate: the privileges on migrate.rehearse() could not be carried over'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Before the update they were %s; the new function would have %s.',
+                                  old_acl, (SELECT p.proacl FROM pg_proc p WHERE p.oid = fn)),
+                  HINT = 'Revoke the grants on migrate.rehearse() that other grantors made, update, and grant them again.';
+    END IF;
+
+    -- 5. the site's grants stay the site's (see above)
+    UPDATE pg_init_privs ip SET initprivs = fresh_initprivs
+     WHERE ip.classoid = 'pg_proc'::regclass AND ip.objoid = fn AND ip.objsubid = 0
+       AND fresh_initprivs IS NOT NULL;
+    DELETE FROM pg_shdepend sd
+     WHERE sd.dbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+       AND sd.classid = 'pg_proc'::regclass AND sd.objid = fn AND sd.objsubid = 0
+       AND sd.deptype = 'i'
+       AND NOT EXISTS (SELECT FROM aclexplode(fresh_initprivs) a
+                        WHERE sd.refobjid IN (a.grantor, a.grantee));
+
+    PERFORM set_config('search_path', saved_search_path, true);
+END
+$rehearse$;
 COMMENT ON FUNCTION migrate.rehearse(text, text, boolean) IS
     'apply, revert and re-apply each pending migration inside a rolled-back subtransaction and compare the schema (and with data, table contents); not_rehearsed lists the statements it could not run and why';
+
+-- ---------------------------------------------------------------------------
+-- WP5 (issue 8, review of the upgrade): the classification of migrations
+-- registered under 1.0.  Whether a migration's up and down scripts may run
+-- inside a transaction block is computed once, at registration, and stored
+-- in migrate.migration.transactional and down_transactional.  1.1's
+-- classifier corrects 1.0's on REINDEX SCHEMA, which cannot run inside one:
+-- a migration registered under 1.0 with it would still be run inside a
+-- transaction block, and fail, every time.  So the flags of the registered
+-- migrations are recomputed here with the new library's classifier
+-- (migrate.statements() is the one registration uses).
+--
+-- Only true -> false: that is the direction in which 1.0's flag makes a
+-- migration fail.  A false flag stays false, because it may come from the
+-- script's "@transaction: false" header, which the flag alone cannot tell
+-- apart, and because a non-transactional run is correct for transactional
+-- statements too (one commit each instead of one for the migration).  A
+-- migration with a verify or precondition script keeps its flag: such
+-- checks need the migration in one transaction, and registration today
+-- refuses them on a non-transactional migration (it has to be registered
+-- again in two parts, as it had to under 1.0 to run at all).
+--
+-- Nothing stands in the way: migrate.migration has no trigger and no
+-- constraint on these columns, and the history (migrate.event) is not
+-- touched.
+-- ---------------------------------------------------------------------------
+UPDATE migrate.migration m
+   SET transactional = false
+ WHERE m.transactional
+   AND m.verify_script IS NULL AND m.precondition_script IS NULL
+   AND EXISTS (SELECT FROM migrate.statements(m.up_script) s WHERE NOT s.transactional);
+UPDATE migrate.migration m
+   SET down_transactional = false
+ WHERE m.down_transactional
+   AND EXISTS (SELECT FROM migrate.statements(m.down_script) s WHERE NOT s.transactional);

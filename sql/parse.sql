@@ -90,6 +90,14 @@ VACUUM (ANALYZE);
 ANALYZE;
 CLUSTER t;
 $$);
+-- DROP INDEX CONCURRENTLY of a name with more than three parts is still
+-- classified (the server reports the bad name when the statement runs, in
+-- the context of its migration); registration used to fail on it with a
+-- bare "improper relation name"
+SELECT command, transactional, sql FROM migrate.statements($$
+DROP INDEX CONCURRENTLY a.b.c.d;
+DROP INDEX CONCURRENTLY IF EXISTS d.s.i;
+$$);
 
 \set VERBOSITY default
 -- syntax errors name the line of the script, and show the script under the cursor

@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 #include "utils/memutils.h"
@@ -36,6 +37,17 @@
  * to clean up.  Only data exceptions (SQLSTATE class 22, which is what
  * bad input raises) are taken as "invalid"; anything else, such as out of
  * memory or a cancel, is thrown on unchanged.
+ *
+ * So "func" must be such a function: a type input function that only
+ * parses and allocates memory (interval_in, date_in and the like), never
+ * one that reads the catalog, takes a lock, opens a file or enters a
+ * critical section; for anything else use a subtransaction
+ * (BeginInternalSubTransaction) instead.  errfinish() zeroes
+ * InterruptHoldoffCount and QueryCancelHoldoffCount before it jumps here,
+ * which is right for the abort it expects but wrong when the error is
+ * swallowed: they are put back to what they were at the call, and the
+ * assertion documents that a caller holding interrupts or inside a
+ * critical section must not be here at all.
  */
 bool
 migrate_compat_call_input(PGFunction func, const char *text, Datum *result)
@@ -47,8 +59,11 @@ migrate_compat_call_input(PGFunction func, const char *text, Datum *result)
 									   (Node *) &escontext, result);
 #else
 	MemoryContext caller = CurrentMemoryContext;
+	uint32		interrupt_holdoff = InterruptHoldoffCount;
+	uint32		cancel_holdoff = QueryCancelHoldoffCount;
 	volatile bool valid = true;
 
+	Assert(InterruptHoldoffCount == 0 && CritSectionCount == 0);
 	PG_TRY();
 	{
 		*result = DirectFunctionCall3(func, CStringGetDatum(text),
@@ -64,6 +79,8 @@ migrate_compat_call_input(PGFunction func, const char *text, Datum *result)
 			PG_RE_THROW();
 		FlushErrorState();
 		FreeErrorData(edata);
+		InterruptHoldoffCount = interrupt_holdoff;
+		QueryCancelHoldoffCount = cancel_holdoff;
 		valid = false;
 	}
 	PG_END_TRY();
@@ -96,7 +113,6 @@ migrate_compat_find_guc(const char *name)
 }
 
 #if PG_VERSION_NUM < 150000
-#include "miscadmin.h"
 #include "utils/tuplestore.h"
 
 /*

@@ -46,6 +46,18 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 #define MIGRATE_HAVE_DETACH_CONCURRENTLY 1
 #endif
 
+/*
+ * PG14 made refreshing a subscription refuse a transaction block (table
+ * synchronisation commits on its own since then): REFRESH PUBLICATION and
+ * SET/ADD/DROP PUBLICATION with refresh.  PG14 also split PG13's one
+ * ALTER_SUBSCRIPTION_PUBLICATION kind (SET PUBLICATION) into SET, ADD and
+ * DROP.  PG13's AlterSubscription() is not even told whether it runs at
+ * top level: every ALTER SUBSCRIPTION runs inside a transaction block.
+ */
+#if PG_VERSION_NUM >= 140000
+#define MIGRATE_SUBSCRIPTION_REFRESH_NONTRANSACTIONAL 1
+#endif
+
 /* PG14 added the cryptohash API; PG13 has only the SHA-2 functions */
 #if PG_VERSION_NUM >= 140000
 #define MIGRATE_HAVE_CRYPTOHASH 1

@@ -54,11 +54,13 @@ find_option(List *options, const char *name)
 /*
  * Whether ALTER SUBSCRIPTION refreshes the subscription, which cannot
  * happen in a transaction block: REFRESH PUBLICATION, and SET/ADD/DROP
- * PUBLICATION unless given refresh = false.
+ * PUBLICATION unless given refresh = false.  Before PostgreSQL 14 a
+ * refresh ran inside the transaction block like the rest (compat.h).
  */
 static bool
 alter_subscription_refreshes(AlterSubscriptionStmt *stmt)
 {
+#ifdef MIGRATE_SUBSCRIPTION_REFRESH_NONTRANSACTIONAL
 	DefElem    *refresh;
 
 	if (stmt->kind == ALTER_SUBSCRIPTION_REFRESH)
@@ -69,6 +71,27 @@ alter_subscription_refreshes(AlterSubscriptionStmt *stmt)
 		return false;
 	refresh = find_option(stmt->options, "refresh");
 	return refresh == NULL || defGetBoolean(refresh);
+#else
+	return false;
+#endif
+}
+
+/*
+ * The index DROP INDEX CONCURRENTLY drops (its first name; the server
+ * refuses more than one), or NULL when the name has more than three
+ * parts.  makeRangeVarFromNameList() raises a bare "improper relation
+ * name" for those, which at registration would say nothing about where
+ * it came from: leave the statement to fail when it runs, where the
+ * error names the migration and the statement.
+ */
+static RangeVar *
+index_name_of_drop(DropStmt *stmt)
+{
+	List	   *names = linitial(stmt->objects);
+
+	if (list_length(names) > 3)
+		return NULL;
+	return makeRangeVarFromNameList(names);
 }
 
 /* whether REINDEX was given CONCURRENTLY (an option since PostgreSQL 14) */
@@ -157,7 +180,7 @@ nontransactional_reason(Node *stmt, MigrateStatementClass *result)
 			if (!((DropStmt *) stmt)->concurrent)
 				return NULL;
 			result->concurrent_index = MIGRATE_CONCURRENT_DROP;
-			result->relation = makeRangeVarFromNameList(linitial(((DropStmt *) stmt)->objects));
+			result->relation = index_name_of_drop((DropStmt *) stmt);
 			result->relation_is_index = true;
 			return "DROP INDEX CONCURRENTLY cannot run inside a transaction block";
 		case T_ReindexStmt:

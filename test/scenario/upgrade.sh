@@ -7,21 +7,35 @@
 #   1. in migrate_upg_old: CREATE EXTENSION migrate VERSION '1.0' (with the
 #      current library), register four migrations with down scripts (one
 #      depending on another, one CREATE INDEX CONCURRENTLY, which goes
-#      through the apply worker), apply them, revert the latest
+#      through the apply worker), apply them, revert the latest; register a
+#      REINDEX SCHEMA migration with the flags 1.0's classifier gave it
+#      (transactional: forced, 1.1's library says otherwise); the site's
+#      own privileges: grants on rehearse() (to a role WITH GRANT OPTION, to
+#      PUBLIC, by that role to another), 1.0's grant to migrate_admin
+#      revoked, a grant on plan()
 #   2. ALTER EXTENSION migrate UPDATE: extversion and migrate.version() are
 #      the control file's default_version; the rows of migrate.migration
 #      and migrate.event, and of the status and history views, are the same
-#      as before the update (the columns 1.0 had); no event was added;
+#      as before the update (the columns 1.0 had), except the flags of the
+#      REINDEX SCHEMA migration, now non-transactional; no event was added;
 #      schema_objects(), fingerprint() and table_data() of a schema with
-#      every kind of object they describe give what they gave under 1.0
+#      every kind of object they describe give what they gave under 1.0;
+#      the site's privileges are as before, not recorded as the
+#      extension's initial ones, and pg_dump still dumps them
 #   3. the updated database goes on working: revert (the concurrent index
-#      too), apply, register and apply a new migration
-#   4. in migrate_upg_new a fresh CREATE EXTENSION migrate: the catalog
-#      shape of both databases (every member of the extension: functions
-#      with signature, result, volatility, security, settings, body and
-#      ACL; tables with columns, defaults, constraints, indexes, triggers,
-#      ACL and policies; views with their definition; sequences; comments;
-#      pg_dump registration; the schema and the roles) is identical
+#      too), apply, register and apply a new migration; the new rehearse()
+#      reports the REINDEX SCHEMA migration in not_rehearsed, and apply()
+#      applies it (through the apply worker) instead of failing
+#   4. in migrate_upg_new a fresh CREATE EXTENSION migrate, then the same
+#      site privileges: the catalog shape of both databases (every member
+#      of the extension: functions with signature, result, volatility,
+#      security, settings, body and ACL; tables with columns, defaults,
+#      constraints, indexes, triggers, ACL and policies; views with their
+#      definition; sequences; comments; pg_dump registration; initial
+#      privileges (pg_init_privs); the schema) is identical
+#   5. in migrate_upg_dep, a 1.0 database with a view and a function over
+#      rehearse(): ALTER EXTENSION migrate UPDATE fails with SQLSTATE 2BP01
+#      naming them and changes nothing; once they are dropped it succeeds
 #
 # Needs a cluster with migrate preloaded (scripts/test.sh): the concurrent
 # index build runs in the apply worker.
@@ -31,8 +45,48 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 OLD=migrate_upg_old
 NEW=migrate_upg_new
-scenario_init upgrade "$OLD" "$NEW"
+DEP=migrate_upg_dep
+scenario_init upgrade "$OLD" "$NEW" "$DEP"
 require_preload
+
+# roles the site grants privileges to (roles are the cluster's: dropped on
+# exit, after their privileges in the databases of the scenario)
+SITE=migrate_upg_site SITE2=migrate_upg_site2
+drop_site_roles() {
+    local db
+    for db in "$OLD" "$NEW" "$DEP"; do
+        PGOPTIONS="-c client_min_messages=warning" \
+            psql -X -q -d "$db" -c "DROP OWNED BY $SITE, $SITE2" >/dev/null 2>&1 || true
+    done
+    PGOPTIONS="-c client_min_messages=warning" \
+        psql -X -q -d postgres -c "DROP ROLE IF EXISTS $SITE, $SITE2" >/dev/null 2>&1 || true
+}
+drop_site_roles
+sql postgres -c "CREATE ROLE $SITE" -c "CREATE ROLE $SITE2"
+scenario_on_exit drop_site_roles
+# what a DBA may have changed on the functions of the extension: run on the
+# 1.0 database before the update and on the fresh install after CREATE
+# EXTENSION, so that both must end up with the same privileges
+REHEARSE='migrate.rehearse(text, text, boolean)'
+site_privileges() {   # site_privileges DB
+    sql "$1" >/dev/null <<SQL
+GRANT EXECUTE ON FUNCTION $REHEARSE TO $SITE WITH GRANT OPTION;
+GRANT EXECUTE ON FUNCTION $REHEARSE TO PUBLIC;
+SET ROLE $SITE;
+GRANT EXECUTE ON FUNCTION $REHEARSE TO $SITE2;
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION $REHEARSE FROM migrate_admin;
+GRANT EXECUTE ON FUNCTION migrate.plan(text) TO $SITE;
+SQL
+}
+# "grantee grantor grantable" of every privilege on FUNCTION in DB
+privileges() {   # privileges DB FUNCTION
+    val "$1" -c "SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+                                   || ' ' || a.grantor::regrole || ' ' || a.is_grantable, ','
+                                   ORDER BY a.grantee::regrole::text COLLATE \"C\",
+                                            a.grantor::regrole::text COLLATE \"C\")
+                 FROM pg_proc p, aclexplode(p.proacl) a WHERE p.oid = '$2'::regprocedure"
+}
 
 # sha256sum of migrate--1.0.sql as released (git show cf7c21e:migrate--1.0.sql)
 RELEASED_1_0_SHA256=d909e9f03bab2a6525be7d2e9153c3f401240c7720188e6ff0f927a4393bcba7
@@ -82,11 +136,38 @@ expect "1.0: apply() applies all four (the index through the apply worker)" \
 expect "1.0: revert() reverts the latest" \
     "$(run "revert()")" \
     "$V4 rolled_back"
+# REINDEX SCHEMA cannot run inside a transaction block, but 1.0's classifier
+# said it could: a migration registered under 1.0 has transactional = true
+# (and down_transactional) stored, and failed whenever it was applied.  The
+# library is 1.1's, whose register() classifies it right, so 1.0's flags
+# are put in by hand (migrate.migration has no trigger to get past).
+VR=20250901000009
+sql "$OLD" >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE SCHEMA upg_r;
+CREATE TABLE upg_r.t (id int PRIMARY KEY);
+SELECT migrate.register('$VR', 'reindex_upg_r', 'REINDEX SCHEMA upg_r;', 'REINDEX SCHEMA upg_r;');
+UPDATE migrate.migration SET transactional = true, down_transactional = true WHERE version = '$VR';
+SQL
+expect "1.0: the REINDEX SCHEMA migration has 1.0's flags (transactional up and down)" \
+    "$(val "$OLD" -c "SELECT transactional || ' ' || down_transactional FROM migrate.migration WHERE version = '$VR'")" \
+    "true true"
+site_privileges "$OLD"
+rehearse_privileges="$(privileges "$OLD" "$REHEARSE")"
+plan_privileges="$(privileges "$OLD" "migrate.plan(text)")"
+expect "1.0: the site's privileges on rehearse()" "$rehearse_privileges" \
+    "PUBLIC postgres false,$SITE postgres true,$SITE2 $SITE false,postgres postgres false"
 
-# the columns 1.0 has: a later version may add columns, never change these
+# the columns 1.0 has: a later version may add columns, never change these;
+# the transactional flags apart, which the update may correct (flags())
 columns() {   # columns DB RELATION
     val "$1" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-                 WHERE attrelid = '$2'::regclass AND attnum > 0 AND NOT attisdropped"
+                 WHERE attrelid = '$2'::regclass AND attnum > 0 AND NOT attisdropped
+                   AND attname NOT IN ('transactional', 'down_transactional')"
+}
+flags() {   # "version transactional down_transactional" of every migration
+    val "$OLD" -c "SELECT string_agg(version || ' ' || transactional || ' ' || coalesce(down_transactional::text, '-'),
+                                     ',' ORDER BY version) FROM migrate.migration"
 }
 snapshot() {   # snapshot FILE: the rows of the catalog and of the views, as text
     {
@@ -103,6 +184,7 @@ ev_cols="$(columns "$OLD" migrate.event)"
 st_cols="$(columns "$OLD" migrate.status)"
 hi_cols="$(columns "$OLD" migrate.history)"
 snapshot "$SCENARIO_WORK/before"
+flags_before="$(flags)"
 # user objects of every kind the fingerprint describes: the update redefines
 # schema_objects(), fingerprint() and table_data() (qualified names), and
 # fingerprints recorded before it must stay comparable with later ones
@@ -169,10 +251,30 @@ else
 fi
 expect "updated: the update wrote no event" \
     "$(val "$OLD" -c "SELECT count(*) FROM migrate.event")" "$events_before"
+expect "updated: the REINDEX SCHEMA migration is non-transactional now (up and down), no other flag changed" \
+    "$(flags)" "${flags_before/"$VR true true"/"$VR false false"}"
+expect "updated: the site's privileges on rehearse() are as before" \
+    "$(privileges "$OLD" "$REHEARSE")" "$rehearse_privileges"
+expect "updated: the site's privileges on plan() are as before" \
+    "$(privileges "$OLD" "migrate.plan(text)")" "$plan_privileges"
+expect "updated: the initial privileges of rehearse() are 1.0's defaults, not the site's" \
+    "$(val "$OLD" -c "SELECT initprivs FROM pg_init_privs WHERE objoid = '$REHEARSE'::regprocedure")" \
+    "{postgres=X/postgres,migrate_admin=X/postgres}"
+# pg_dump leaves out the initial privileges of an extension's members (CREATE
+# EXTENSION makes them), and dumps the difference: the site's changes
+# (the grant by $SITE under SET SESSION AUTHORIZATION $SITE)
+pg_dump -s -d "$OLD" >"$SCENARIO_WORK/dump.sql"
+dumped_rehearse='migrate.rehearse(from_version text, to_version text, data boolean)'
+expect "updated: pg_dump dumps the site's privileges on rehearse()" \
+    "$(grep -E '^(GRANT|REVOKE) .* ON FUNCTION migrate\.rehearse\(' "$SCENARIO_WORK/dump.sql" | LC_ALL=C sort | tr '\n' '|')" \
+    "$(printf '%s|' "GRANT ALL ON FUNCTION $dumped_rehearse TO PUBLIC;" \
+                    "GRANT ALL ON FUNCTION $dumped_rehearse TO $SITE WITH GRANT OPTION;" \
+                    "GRANT ALL ON FUNCTION $dumped_rehearse TO $SITE2;" \
+                    "REVOKE ALL ON FUNCTION $dumped_rehearse FROM migrate_admin;")"
 
 # --- 3. it goes on working ---------------------------------------------------
-expect "updated: apply() applies the reverted migration" \
-    "$(run "apply()")" \
+expect "updated: apply('$V4') applies the reverted migration" \
+    "$(run "apply('$V4')")" \
     "$V4 applied"
 expect "updated: revert(steps => 2) reverts it and the concurrent index (apply worker)" \
     "$(run "revert(steps => 2)")" \
@@ -186,23 +288,33 @@ SELECT migrate.register('$V5', 'create_upg_c',
 CREATE TABLE upg_c (id int PRIMARY KEY, b_id int REFERENCES upg_b);
 \$up\$, 'DROP TABLE upg_c;');
 SQL
-expect "updated: apply() applies the rest and a newly registered one" \
-    "$(run "apply()")" \
+expect "updated: apply('$V5') applies the rest and a newly registered one" \
+    "$(run "apply('$V5')")" \
     "$V3 applied,$V4 applied,$V5 applied"
 expect "updated: the concurrent index is valid again" \
     "$(val "$OLD" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'upg_b_a_idx'::regclass")" t
-expect "updated: status" \
-    "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status")" \
-    "$V1 applied true,$V2 applied true,$V3 applied true,$V4 applied true,$V5 applied true"
 expect "updated: history recorded the new actions (register, 1 + 2 + 3 runs)" \
     "$(val "$OLD" -c "SELECT count(*) FROM migrate.event WHERE id > (SELECT max(id) - 7 FROM migrate.event)
                                                            AND action IN ('register', 'apply', 'revert')
                                                            AND outcome = 'success'")" 7
+expect "updated: the new rehearse() says it could not rehearse the REINDEX SCHEMA migration" \
+    "$(val "$OLD" -c "SELECT r.version || ' ' || r.ok || ' ' || (n->>'script') || ' ' || (n->>'reason')
+                      FROM migrate.rehearse() r, jsonb_array_elements(r.not_rehearsed) n
+                      ORDER BY n->>'script' DESC")" \
+    "$VR true up REINDEX SCHEMA cannot run inside a transaction block
+$VR true down REINDEX SCHEMA cannot run inside a transaction block"
+expect "updated: apply() applies the REINDEX SCHEMA migration (apply worker)" \
+    "$(run "apply()")" \
+    "$VR applied"
+expect "updated: status" \
+    "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status")" \
+    "$V1 applied true,$V2 applied true,$V3 applied true,$V4 applied true,$V5 applied true,$VR applied true"
 
 # --- 4. the same catalog as a fresh install -----------------------------------
 sql "$NEW" -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate" >/dev/null
 expect "fresh: extversion is $CURRENT" \
     "$(val "$NEW" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
+site_privileges "$NEW"
 
 # One line per property of every object of the extension, sorted; OIDs
 # never appear (objects are named), the rows of the tables never either.
@@ -310,15 +422,15 @@ lines(line) AS (
     FROM pg_default_acl d
     WHERE d.defaclnamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'migrate')
   UNION ALL
-    SELECT format('role %s: login %s, inherit %s, superuser %s, createrole %s, createdb %s',
-                  r.rolname, r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolcreaterole, r.rolcreatedb)
-    FROM pg_roles r WHERE r.rolname IN ('migrate_admin', 'migrate_reader')
-  UNION ALL
-    SELECT format('role %s is a member of %s, admin option %s', m.member::regrole, m.roleid::regrole,
-                  m.admin_option)
-    FROM pg_auth_members m
-    WHERE m.roleid IN (SELECT oid FROM pg_roles WHERE rolname IN ('migrate_admin', 'migrate_reader'))
-       OR m.member IN (SELECT oid FROM pg_roles WHERE rolname IN ('migrate_admin', 'migrate_reader'))
+    -- the privileges CREATE EXTENSION gives, which pg_dump leaves out
+    SELECT format('initial privileges (%s) of %s: %s', ip.privtype,
+                  pg_describe_object(ip.classoid, ip.objoid, ip.objsubid), ip.initprivs)
+    FROM pg_init_privs ip
+    WHERE EXISTS (SELECT FROM members m WHERE m.classid = ip.classoid AND m.objid = ip.objoid)
+       OR (ip.classoid = 'pg_namespace'::regclass
+           AND ip.objoid = (SELECT extnamespace FROM pg_extension WHERE extname = 'migrate'))
+  -- no roles (migrate_admin, migrate_reader) nor their memberships: they are
+  -- the cluster's, so two databases of one cluster always see the same
 )
 SELECT line FROM lines ORDER BY line COLLATE "C";
 SQL
@@ -327,12 +439,58 @@ val "$NEW" -f "$SCENARIO_WORK/shape.sql" >"$SCENARIO_WORK/shape.new"
 lines="$(grep -c . "$SCENARIO_WORK/shape.new" || true)"
 if [ "$lines" -lt 200 ]; then
     fail "catalog shape: only $lines lines from the fresh install"
-elif diff -u --label "$OLD (1.0, updated)" --label "$NEW (fresh)" \
+elif diff -u --label "$OLD (1.0, updated)" --label "$NEW (fresh + site privileges)" \
         "$SCENARIO_WORK/shape.old" "$SCENARIO_WORK/shape.new" >"$SCENARIO_WORK/shape.diff"; then
     pass "catalog shape of the updated and the fresh install is identical ($lines lines)"
 else
     fail "catalog shape of the updated and the fresh install differs"
     cat "$SCENARIO_WORK/shape.diff"
 fi
+expect "catalog shape: initial privileges compared ($(grep -c '^initial privileges' "$SCENARIO_WORK/shape.new" || true) lines)" \
+    "$(grep -c "^initial privileges (e) of function migrate.rehearse(text,text,boolean): {postgres=X/postgres,migrate_admin=X/postgres}$" \
+           "$SCENARIO_WORK/shape.new" || true)" 1
+
+# --- 5. objects over rehearse() stop the update, which says so ------------------
+# DROP FUNCTION would fail on them anyway (and the whole update roll back):
+# the update says which they are and what to do, and changes nothing
+sql "$DEP" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION migrate VERSION '1.0';
+CREATE VIEW upg_rehearsal AS SELECT * FROM migrate.rehearse();
+CREATE FUNCTION upg_rehearsals() RETURNS bigint LANGUAGE sql
+BEGIN ATOMIC SELECT count(*) FROM migrate.rehearse(); END;
+SQL
+val "$DEP" -f "$SCENARIO_WORK/shape.sql" >"$SCENARIO_WORK/shape.dep.before"
+if sql "$DEP" -v VERBOSITY=verbose -c "ALTER EXTENSION migrate UPDATE" >"$SCENARIO_WORK/dep.out" 2>&1; then
+    fail "dependants: ALTER EXTENSION migrate UPDATE succeeded over a view of rehearse()"
+else
+    expect "dependants: the update fails with 2BP01, naming the view and the function" \
+        "$(sed -n 's/^ERROR: *//p' "$SCENARIO_WORK/dep.out")" \
+        "2BP01: cannot update extension migrate: function migrate.rehearse() is used by function public.upg_rehearsals(), view public.upg_rehearsal"
+    expect "dependants: the hint says what to do" \
+        "$(sed -n 's/^HINT: *//p' "$SCENARIO_WORK/dep.out")" \
+        "Drop those objects, run ALTER EXTENSION migrate UPDATE, then create them again (a SELECT * over rehearse() then returns the new column too)."
+fi
+val "$DEP" -f "$SCENARIO_WORK/shape.sql" >"$SCENARIO_WORK/shape.dep.after"
+if [ "$(grep -c . "$SCENARIO_WORK/shape.dep.before")" -gt 200 ] &&
+        diff -u "$SCENARIO_WORK/shape.dep.before" "$SCENARIO_WORK/shape.dep.after" >"$SCENARIO_WORK/dep.diff"; then
+    pass "dependants: the failed update changed nothing (catalog shape, $(grep -c . "$SCENARIO_WORK/shape.dep.before") lines)"
+else
+    fail "dependants: the failed update changed the catalog"
+    cat "$SCENARIO_WORK/dep.diff"
+fi
+expect "dependants: the view is still there, with 1.0's seven columns" \
+    "$(val "$DEP" -c "SELECT count(*) FROM pg_attribute WHERE attrelid = 'upg_rehearsal'::regclass AND attnum > 0")" 7
+sql "$DEP" >/dev/null <<'SQL'
+DROP VIEW upg_rehearsal;
+DROP FUNCTION upg_rehearsals();
+ALTER EXTENSION migrate UPDATE;
+CREATE VIEW upg_rehearsal AS SELECT * FROM migrate.rehearse();
+SQL
+expect "dependants: once they are dropped the update succeeds, and a view created again has not_rehearsed" \
+    "$(val "$DEP" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")
+$(val "$DEP" -c "SELECT attname FROM pg_attribute WHERE attrelid = 'upg_rehearsal'::regclass AND attnum = 8")" \
+    "$CURRENT
+not_rehearsed"
 
 scenario_finish
