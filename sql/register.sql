@@ -90,6 +90,22 @@ SELECT version, state FROM migrate.status;
 SELECT action, version, outcome FROM migrate.history
 WHERE action IN ('apply', 'revert') ORDER BY id;
 
+-- content identical to what is registered is "unchanged" without being
+-- validated again: a script that an earlier release accepted (1.0 took an
+-- environment name with a blank, which 1.1's header parser refuses) must
+-- not fail a deploy that registers every file again
+SELECT migrate.register('20', 'registered by an earlier release', 'SELECT 1;');
+UPDATE migrate.migration
+   SET up_script = E'-- @environments: eu west\nSELECT 1;',
+       checksum = migrate.checksum(E'-- @environments: eu west\nSELECT 1;')
+ WHERE version = '20';
+SELECT migrate.register('20', 'registered by an earlier release',
+                        E'-- @environments: eu west\nSELECT 1;');
+-- new content is validated as usual
+SELECT migrate.register('20', 'registered by an earlier release',
+                        E'-- @environments: eu west\nSELECT 2;');
+SELECT migrate.register('21', 'new', E'-- @environments: eu west\nSELECT 1;');
+
 -- clean up for the next test
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;

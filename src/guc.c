@@ -58,6 +58,10 @@ static const struct config_enum_entry progress_level_options[] = {
 	{NULL, 0, false}
 };
 
+/*
+ * Define every migrate.* setting.  Called from _PG_init, whether the
+ * library is preloaded or loaded by the first SQL function.
+ */
 void
 migrate_guc_define_all(void)
 {

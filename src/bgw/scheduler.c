@@ -846,6 +846,12 @@ run_due_schedule(DueSchedule *s, MemoryContext keep)
 	return moved_on;
 }
 
+/*
+ * Whether the extension is installed in this database.  Before looking, the
+ * scheduler's slot takes the current wake generation, so that the launcher
+ * can tell an "idle" answer given before a CREATE EXTENSION from one given
+ * after it.
+ */
 static bool
 extension_installed(void)
 {
@@ -1057,6 +1063,11 @@ migrate_scheduler_main(Datum main_arg)
 /* set at commit: wake the launcher and this database's scheduler */
 static bool wakeup_pending = false;
 
+/*
+ * Transaction callback of wake(): at commit, ask the launcher for this
+ * database's scheduler and set the latch of the one that runs, so that a
+ * new or resumed schedule is seen at once; an abort forgets the request.
+ */
 static void
 wake_at_commit(XactEvent event, void *arg)
 {

@@ -109,6 +109,11 @@ stop_running_worker(int code, Datum arg)
 		TerminateBackgroundWorker(running_worker);
 }
 
+/*
+ * The DSM segment that tells a scheduled-migration worker what to run: the
+ * database, the role, the migration with the checksum it was planned with,
+ * the schedule and the window's end.  The strings follow the struct.
+ */
 static dsm_segment *
 make_run_segment(const MigrateSchedPlanned *planned, const char *schedule, int number,
 				 int total, TimestampTz window_end)

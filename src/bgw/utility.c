@@ -55,6 +55,7 @@
 
 #include "compat.h"
 #include "ipc/shmem.h"
+#include "model/classify.h"
 #include "bgw/utility.h"
 
 /* how long the launcher keeps away from the database */
@@ -62,23 +63,11 @@
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
-/* an option of a statement, or NULL */
-static DefElem *
-find_option(List *options, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-		if (strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
-			return lfirst_node(DefElem, lc);
-	return NULL;
-}
-
 /* the value of an option, or NULL when absent or DEFAULT (no argument) */
 static const char *
 option_value(List *options, const char *name)
 {
-	DefElem    *option = find_option(options, name);
+	DefElem    *option = migrate_classify_find_option(options, name);
 
 	return option != NULL && option->arg != NULL ? defGetString(option) : NULL;
 }
@@ -158,6 +147,12 @@ may_create_databases(void)
 	return result;
 }
 
+/*
+ * Whether CREATE DATABASE ... TEMPLATE would pass its permission checks
+ * (CREATEDB, membership in the new owner, ownership of a non-template
+ * source) and name a new database: only then may the hook ask the
+ * template's scheduler to leave.
+ */
 static bool
 createdb_would_run(CreatedbStmt *stmt, Oid template)
 {
@@ -323,6 +318,11 @@ make_scheduler_leave(Oid database)
 	LWLockRelease(migrate_shared->lock);
 }
 
+/*
+ * The ProcessUtility hook: before a command that needs a database to
+ * itself, make that database's scheduler leave, when the command would run
+ * and the scheduler is the only other session; then run the command.
+ */
 static void
 migrate_utility(MIGRATE_UTILITY_PARAMS)
 {

@@ -146,6 +146,9 @@ latest_applied_first(const void *a, const void *b)
 	return (sa < sb) - (sa > sb);
 }
 
+/*
+ * The migration a revert names, which must be registered and applied.
+ */
 static MigrateMigration *
 find_applied(MigrateMigration *registry, int count, const char *version)
 {
@@ -202,6 +205,10 @@ close_over_dependants(MigrateMigration *registry, int count, List **deps,
 	}
 }
 
+/*
+ * Refuse a revert plan in which a migration has no down script, before
+ * anything runs.
+ */
 static void
 check_down_scripts(List *order)
 {

@@ -516,6 +516,12 @@ step_precondition(void *arg)
 	args->failed_check = failed ? MemoryContextStrdup(args->keep, failed) : NULL;
 }
 
+/*
+ * Whether the rehearsal goes on to rehearse migration "m": its precondition
+ * (if any) is evaluated in a rolled-back subtransaction, as apply() would.
+ * When it does not hold, the finding says so and *stop says whether the
+ * mode (fail) ends the rehearsal.
+ */
 static bool
 rehearsal_precondition_allows(MigrateMigration *m, MemoryContext keep, Finding *finding, bool *stop)
 {

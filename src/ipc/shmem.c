@@ -72,6 +72,11 @@ migrate_shmem_request(void)
 	RequestNamedLWLockTranche("migrate", 1);
 }
 
+/*
+ * shmem_startup_hook: create (or attach to) migrate's shared memory area
+ * and, the first time, initialise its lock, scheduler slots and progress
+ * slots.
+ */
 static void
 migrate_shmem_startup(void)
 {

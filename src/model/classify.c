@@ -35,9 +35,13 @@
 #include "compat.h"
 #include "model/classify.h"
 
-/* the option of that name in a list of DefElems, or NULL */
-static DefElem *
-find_option(List *options, const char *name)
+/*
+ * The option of that name in a list of DefElems (a statement's WITH or
+ * parenthesised options), or NULL.  The utility hook reads CREATE and
+ * ALTER DATABASE options with it too.
+ */
+DefElem *
+migrate_classify_find_option(List *options, const char *name)
 {
 	ListCell   *lc;
 
@@ -69,7 +73,7 @@ alter_subscription_refreshes(AlterSubscriptionStmt *stmt)
 		stmt->kind != ALTER_SUBSCRIPTION_ADD_PUBLICATION &&
 		stmt->kind != ALTER_SUBSCRIPTION_DROP_PUBLICATION)
 		return false;
-	refresh = find_option(stmt->options, "refresh");
+	refresh = migrate_classify_find_option(stmt->options, "refresh");
 	return refresh == NULL || defGetBoolean(refresh);
 #else
 	return false;
@@ -99,7 +103,7 @@ static bool
 reindex_is_concurrent(ReindexStmt *stmt)
 {
 #ifdef MIGRATE_REINDEX_HAS_PARAMS
-	DefElem    *concurrently = find_option(stmt->params, "concurrently");
+	DefElem    *concurrently = migrate_classify_find_option(stmt->params, "concurrently");
 
 	return concurrently != NULL && defGetBoolean(concurrently);
 #else
@@ -130,7 +134,7 @@ alter_table_detaches_concurrently(AlterTableStmt *stmt)
 static bool
 alter_database_moves(AlterDatabaseStmt *stmt)
 {
-	return find_option(stmt->options, "tablespace") != NULL;
+	return migrate_classify_find_option(stmt->options, "tablespace") != NULL;
 }
 
 /*

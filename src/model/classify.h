@@ -34,13 +34,16 @@ typedef struct MigrateStatementClass
 	 * The relation a concurrent index operation works on: the table of
 	 * CREATE INDEX CONCURRENTLY, the table or index REINDEX names
 	 * (relation_is_index tells which; NULL for REINDEX SCHEMA and the
-	 * like), the index DROP INDEX CONCURRENTLY drops.  NULL otherwise.
+	 * like), the index DROP INDEX CONCURRENTLY drops (NULL when its name
+	 * has more than three parts: the server reports that when it runs).
+	 * NULL otherwise.
 	 */
 	RangeVar   *relation;
 	bool		relation_is_index;
 	bool		changes_schema; /* DDL, as log_statement = 'ddl' counts it */
 } MigrateStatementClass;
 
+extern DefElem *migrate_classify_find_option(List *options, const char *name);
 extern void migrate_classify_statement(Node *parsetree, MigrateStatementClass *result);
 extern Node *migrate_classify_transactional_form(Node *parsetree);
 

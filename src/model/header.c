@@ -170,6 +170,9 @@ parse_environments(MigrateHeader *header, const HeaderLine *line)
 	header->environments = split_list(line, "Expected a comma-separated list of environment names.");
 }
 
+/*
+ * @risk-level: low, medium or high, in any case.
+ */
 static void
 parse_risk_level(MigrateHeader *header, const HeaderLine *line)
 {
@@ -244,6 +247,10 @@ lookup_key(const char *name)
 	return NULL;
 }
 
+/*
+ * Refuse a header key migrate does not know, listing the ones it does:
+ * a misspelt key must not be silently ignored.
+ */
 static void
 unknown_key(const HeaderLine *line)
 {

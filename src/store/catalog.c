@@ -358,6 +358,10 @@ migrate_catalog_load_check(const char *version, const char *column)
 	return script;
 }
 
+/*
+ * Mark a migration applied: its place in the order of application, the
+ * checksums it was applied with, when, by whom and how long it took.
+ */
 void
 migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
 					 int64 duration_us, const char *role)
@@ -379,6 +383,10 @@ migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
 								  4, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
+/*
+ * Mark a migration reverted (rolled_back) and forget what applying it
+ * recorded.
+ */
 void
 migrate_catalog_mark_reverted(const char *version)
 {
@@ -395,6 +403,9 @@ migrate_catalog_mark_reverted(const char *version)
 								  1, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
+/*
+ * Add one row to the history (migrate.event), as the extension owner.
+ */
 void
 migrate_catalog_insert_event(const MigrateEvent *event)
 {

@@ -107,6 +107,11 @@ append_string(char *strings, Size *used, const char *s)
 	return off;
 }
 
+/*
+ * The DSM segment that carries a failure record to the recorder worker: the
+ * fixed fields in the struct, the strings (version, name, checksum, the
+ * error as jsonb text) after it.
+ */
 static dsm_segment *
 make_failure_segment(const MigrateEvent *event)
 {
@@ -264,6 +269,9 @@ migrate_durable_record_failure(const MigrateEvent *event)
 	dsm_detach(seg);
 }
 
+/*
+ * Write a failure record (from the segment or the spool) into the history.
+ */
 static void
 insert_failure_event(FailureRecord *rec)
 {
@@ -411,6 +419,10 @@ write_spooled_records(MemoryContext keep)
 	return files;
 }
 
+/*
+ * Remove spool files whose records are in the history now, and make the
+ * removal durable.
+ */
 static void
 remove_spooled_records(List *files)
 {

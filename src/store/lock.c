@@ -255,6 +255,10 @@ report_lock_busy(int waited, const char *limit)
 					 waited, limit)));
 }
 
+/*
+ * Refuse to wait for the migrate lock while its holder runs a statement
+ * outside a transaction: waiting would deadlock with it (55P03).
+ */
 pg_attribute_noreturn()
 static void
 report_run_in_progress(void)
@@ -325,6 +329,10 @@ wait_in_queue(void *arg)
 	AtEOXact_GUC(true, nestlevel);
 }
 
+/*
+ * Wait for the migrate lock in a subtransaction, up to "timeout_ms"; true
+ * when it was granted, false on timeout.  Any other error is re-thrown.
+ */
 static bool
 wait_for_lock(LOCKTAG *tag, bool session_lock, int timeout_ms)
 {
@@ -344,6 +352,10 @@ wait_for_lock(LOCKTAG *tag, bool session_lock, int timeout_ms)
 	return false;
 }
 
+/*
+ * Refuse to change migrations from inside a migration, and under a
+ * transaction snapshot, where what is read after the wait would be stale.
+ */
 static void
 check_may_change_migrations(void)
 {

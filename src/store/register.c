@@ -110,19 +110,37 @@ script_is_transactional(const MigrateParsedScript *parsed, MigrateHeaderBool hea
 }
 
 /*
- * Validate and normalise a migration's scripts.
+ * A migration's scripts normalised (checksum.c) with their checksums:
+ * what identifies its content.  Nothing is validated yet.
  */
 static MigrationScripts *
-analyse_scripts(const char *version, const char *up, const char *down)
+normalise_scripts(const char *version, const char *up, const char *down)
 {
 	MigrationScripts *s = palloc0(sizeof(MigrationScripts));
-	char	   *what = psprintf("up script of migration \"%s\"", version);
-	MigrateParsedScript *parsed;
-	ListCell   *lc;
 
 	s->version = version;
 	s->up = migrate_checksum_normalise(up);
 	s->checksum = migrate_checksum_compute(s->up);
+	if (down != NULL)
+	{
+		s->down = migrate_checksum_normalise(down);
+		s->down_checksum = migrate_checksum_compute(s->down);
+	}
+	return s;
+}
+
+/*
+ * Validate normalised scripts: the header, both scripts parse, where they
+ * may run, no dependency on itself.  Fills in what registration stores
+ * besides the text.
+ */
+static void
+validate_scripts(MigrationScripts *s)
+{
+	char	   *what = psprintf("up script of migration \"%s\"", s->version);
+	MigrateParsedScript *parsed;
+	ListCell   *lc;
+
 	s->header = migrate_header_parse(s->up);
 	/* an empty up script (or only comments) is a valid no-op migration */
 	parsed = migrate_parse_script(s->up, what);
@@ -132,56 +150,78 @@ analyse_scripts(const char *version, const char *up, const char *down)
 	foreach(lc, s->header->dependencies)
 	{
 		if (migrate_version_compare_keys(migrate_version_make_key(lfirst(lc)),
-										 migrate_version_make_key(version)) == 0)
+										 migrate_version_make_key(s->version)) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_MIGRATE_DEPENDENCY_CYCLE),
-					 errmsg("migration \"%s\" depends on itself", version)));
+					 errmsg("migration \"%s\" depends on itself", s->version)));
 	}
 
-	if (down != NULL)
+	if (s->down != NULL)
 	{
-		what = psprintf("down script of migration \"%s\"", version);
-		s->down = migrate_checksum_normalise(down);
-		s->down_checksum = migrate_checksum_compute(s->down);
+		what = psprintf("down script of migration \"%s\"", s->version);
 		parsed = migrate_parse_script(s->down, what);
 		s->down_transactional = script_is_transactional(parsed,
 														migrate_header_parse(s->down)->transactional,
 														what);
 	}
+}
+
+/* normalise and validate a migration's scripts */
+static MigrationScripts *
+analyse_scripts(const char *version, const char *up, const char *down)
+{
+	MigrationScripts *s = normalise_scripts(version, up, down);
+
+	validate_scripts(s);
 	return s;
 }
 
 /*
- * A verify or precondition script: normalised, and split by the parser to
+ * A verify or precondition script (normalised), split by the parser to
  * prove it parses and holds no transaction control.  Unlike an up or down
  * script it must hold a statement: a check is optional (NULL means none),
  * and one that checks nothing would be reported as holding.
  */
-static char *
-analyse_check(const char *version, const char *what, const char *script)
+static void
+validate_check(const char *version, const char *what, const char *normalised)
 {
-	char	   *normalised;
-
-	if (script == NULL)
-		return NULL;
-	normalised = migrate_checksum_normalise(script);
+	if (normalised == NULL)
+		return;
 	if (migrate_parse_script(normalised, psprintf("%s script of migration \"%s\"",
 												  what, version))->nstatements == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_EMPTY_SCRIPT),
 				 errmsg("%s script of migration \"%s\" contains no statements", what, version)));
-	return normalised;
 }
 
-static const char *
+/* a precondition mode: fail, skip or warn */
+static void
 check_precondition_mode(const char *mode)
 {
 	if (strcmp(mode, "fail") == 0 || strcmp(mode, "skip") == 0 || strcmp(mode, "warn") == 0)
-		return mode;
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid precondition mode \"%s\"", mode),
 			 errhint("Use fail, skip or warn.")));
+}
+
+/*
+ * Validate the verify and precondition scripts and the precondition mode,
+ * which only a migration that runs in a transaction block may have.
+ */
+static void
+validate_checks(const MigrationScripts *s)
+{
+	validate_check(s->version, "verify", s->verify);
+	validate_check(s->version, "precondition", s->precondition);
+	check_precondition_mode(s->precondition_mode);
+	if (!s->transactional && (s->verify || s->precondition))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("migration \"%s\" cannot have verify or precondition scripts", s->version),
+				 errdetail("It runs outside a transaction block, so a failed check could not undo it."),
+				 errhint("Move the statements that need a transaction block into a migration of their own.")));
 }
 
 static Datum
@@ -344,6 +384,23 @@ same_checks(const RegisteredRow *row, const MigrationScripts *s)
 		strcmp(row->precondition_mode, s->precondition_mode) == 0;
 }
 
+/* whether "row" is this very migration: version as written, name, content */
+static bool
+registered_as(const RegisteredRow *row, const char *version, const char *name,
+			  const MigrationScripts *s)
+{
+	return row != NULL && strcmp(row->version, version) == 0 &&
+		strcmp(row->name, name) == 0 && same_content(row, s) && same_checks(row, s);
+}
+
+/* every check registration makes of new content */
+static void
+validate_all(MigrationScripts *s)
+{
+	validate_scripts(s);
+	validate_checks(s);
+}
+
 /* true unless the migration is applied with content other than the registered */
 static bool
 applied_content_matches(const RegisteredRow *row)
@@ -402,6 +459,10 @@ refuse_dirty_change(const RegisteredRow *row)
 						 row->version)));
 }
 
+/*
+ * Refuse new content for an applied migration, naming both checksums: an
+ * applied migration changes only through repair().
+ */
 static void
 refuse_applied_change(const RegisteredRow *row, const MigrationScripts *s)
 {
@@ -429,6 +490,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	char	   *name;
 	MigrationScripts *scripts;
 	RegisteredRow *row;
+	bool		validated;
 	const char *outcome;
 
 	check_not_null(fcinfo, 0, "version");
@@ -441,20 +503,25 @@ migrate_register(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("migration name must not be empty")));
-	scripts = analyse_scripts(version, text_arg(fcinfo, 2), text_arg(fcinfo, 3));
-	scripts->verify = analyse_check(version, "verify", text_arg(fcinfo, 4));
-	scripts->precondition = analyse_check(version, "precondition", text_arg(fcinfo, 5));
-	scripts->precondition_mode = check_precondition_mode(PG_ARGISNULL(6) ? "fail" : text_arg(fcinfo, 6));
-	if (!scripts->transactional && (scripts->verify || scripts->precondition))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("migration \"%s\" cannot have verify or precondition scripts", version),
-				 errdetail("It runs outside a transaction block, so a failed check could not undo it."),
-				 errhint("Move the statements that need a transaction block into a migration of their own.")));
-
-	migrate_lock_acquire();
+	scripts = normalise_scripts(version, text_arg(fcinfo, 2), text_arg(fcinfo, 3));
+	scripts->verify = PG_ARGISNULL(4) ? NULL : migrate_checksum_normalise(text_arg(fcinfo, 4));
+	scripts->precondition = PG_ARGISNULL(5) ? NULL : migrate_checksum_normalise(text_arg(fcinfo, 5));
+	scripts->precondition_mode = PG_ARGISNULL(6) ? "fail" : text_arg(fcinfo, 6);
 	migrate_xact_spi_connect();
 
+	/*
+	 * Content identical to what is registered was validated when it was
+	 * stored, and is not validated again: a later release may be stricter
+	 * (1.1's header parser refuses a few forms 1.0 accepted), and a deploy
+	 * that registers every file again must not fail on migrations that are
+	 * registered, perhaps applied, and unchanged.  Anything else is
+	 * validated before the lock is taken, so that a bad script never waits.
+	 */
+	validated = !registered_as(find_registered(version), version, name, scripts);
+	if (validated)
+		validate_all(scripts);
+
+	migrate_lock_acquire();
 	row = find_registered(version);
 	if (row != NULL && strcmp(row->version, version) != 0)
 		ereport(ERROR,
@@ -470,10 +537,13 @@ migrate_register(PG_FUNCTION_ARGS)
 						version, row->name),
 				 errhint("Give the new migration a version of its own.")));
 
-	if (row != NULL && same_content(row, scripts) && same_checks(row, scripts))
+	if (registered_as(row, version, name, scripts))
 		outcome = "unchanged";
 	else
 	{
+		/* it changed while we waited for the lock */
+		if (!validated)
+			validate_all(scripts);
 		if (row != NULL && !same_content(row, scripts))
 		{
 			refuse_dirty_change(row);
