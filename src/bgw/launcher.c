@@ -554,15 +554,7 @@ migrate_launcher_main(Datum main_arg)
 										 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-
-		MemoryContextReset(loop_context);
-		MemoryContextSwitchTo(loop_context);
+		migrate_dynworker_begin_round(loop_context);
 		pgstat_report_activity(STATE_RUNNING, "starting schedulers");
 		launch_round();
 		pgstat_report_activity(STATE_IDLE, NULL);

@@ -92,6 +92,7 @@
 #include "store/lock.h"
 #include "store/spi.h"
 #include "exec/plan.h"
+#include "ipc/dynworker.h"
 #include "ipc/progress.h"
 #include "exec/worker_run.h"
 #include "bgw/schedworker.h"
@@ -728,11 +729,7 @@ run_schedule(const DueSchedule *s, MemoryContext keep)
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(keep);
-		plan_error = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		MemoryContextSwitchTo(keep);
+		plan_error = migrate_xact_abort_work(keep);
 	}
 	PG_END_TRY();
 
@@ -1014,14 +1011,7 @@ migrate_scheduler_main(Datum main_arg)
 	{
 		long		sleep_ms = migrate_naptime * 1000L;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-		MemoryContextReset(loop_context);
-		MemoryContextSwitchTo(loop_context);
+		migrate_dynworker_begin_round(loop_context);
 
 		/* an error in one round is logged; the scheduler carries on */
 		PG_TRY();

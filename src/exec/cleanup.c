@@ -224,10 +224,7 @@ migrate_cleanup_drop_leftovers(const char *sql, List *leftovers)
 			ErrorData  *edata;
 
 			/* a warning: the migration's own error is what the caller gets */
-			MemoryContextSwitchTo(caller);
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
+			edata = migrate_xact_abort_work(caller);
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
 					 errmsg("could not drop index %s: %s", leftover->name, edata->message)));

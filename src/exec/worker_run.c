@@ -120,11 +120,7 @@ abort_with_error(MemoryContext keep)
 	ErrorData  *edata;
 
 	migrate_lock_set_running(false);
-	MemoryContextSwitchTo(keep);
-	edata = CopyErrorData();
-	FlushErrorState();
-	AbortCurrentTransaction();
-	MemoryContextSwitchTo(keep);
+	edata = migrate_xact_abort_work(keep);
 	return edata;
 }
 

@@ -17,9 +17,12 @@
 
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/interrupt.h"
 #include "storage/dsm.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "ipc/dynworker.h"
@@ -114,4 +117,22 @@ migrate_dynworker_attach(Datum main_arg, const char *what)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not map the %s", what)));
 	return seg;
+}
+
+/*
+ * The top of a long-lived worker's main loop (launcher, scheduler): handle
+ * interrupts and a configuration reload (SIGHUP), then start the round in
+ * "loop_context", emptied of what the previous round allocated.
+ */
+void
+migrate_dynworker_begin_round(MemoryContext loop_context)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+	MemoryContextReset(loop_context);
+	MemoryContextSwitchTo(loop_context);
 }

@@ -31,5 +31,6 @@ extern BackgroundWorkerHandle *migrate_dynworker_start_waiting(const char *funct
 															const char *name, Datum arg,
 															int wait_ms);
 extern char *migrate_dynworker_describe_slots(void);
+extern void migrate_dynworker_begin_round(MemoryContext loop_context);
 
 #endif							/* MIGRATE_DYNWORKER_H */

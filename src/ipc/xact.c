@@ -115,6 +115,26 @@ migrate_xact_end_work(MemoryContext keep)
 }
 
 /*
+ * In the PG_CATCH of a unit of work (migrate_xact_begin_work): copy the
+ * error into "keep", clear it, and abort the transaction.  Returns the
+ * error, with "keep" current, for the caller to log, record or re-throw;
+ * the next unit of work starts afresh.
+ */
+ErrorData *
+migrate_xact_abort_work(MemoryContext keep)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(keep);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(keep);
+	work_flags = MIGRATE_WORK_PLAIN;
+	return edata;
+}
+
+/*
  * Run body(arg) in an internal subtransaction.  When it returns, the
  * subtransaction is released ("commit": its work stays, part of the
  * enclosing transaction) or rolled back, and the result is NULL.  When it

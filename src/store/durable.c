@@ -497,10 +497,7 @@ migrate_durable_replay_spool(void)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		edata = migrate_xact_abort_work(caller);
 		ereport(LOG,
 				(errmsg("migrate could not write the spooled failure records yet: %s",
 						edata->message)));
