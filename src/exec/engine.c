@@ -459,6 +459,36 @@ migrate_engine_verify(MigrateRunState *state, const char **failed_step)
 }
 
 /*
+ * Whether the migration's transaction commits as soon as its script and
+ * bookkeeping are done: on the worker path (the apply worker, a scheduled
+ * run), which commits each migration on its own.  Not in the caller's
+ * transaction, not in a dry run, not in a rehearsal (no run info).
+ */
+static bool
+commits_after_script(const MigrateRunState *state)
+{
+	return state->info != NULL && state->info->worker != NULL && !state->info->dry_run;
+}
+
+/*
+ * Fire the deferred triggers (deferred constraints) of the migration's
+ * transaction now, inside its script's settings scope, rather than at the
+ * COMMIT that follows.  A set_config(..., false) in such a trigger is then
+ * undone with the script's other settings instead of reaching the next
+ * migration of the worker's run (as another role, or with another
+ * search_path), and a deferred constraint that fails is the script's
+ * failure, reported like any other.  SET CONSTRAINTS ALL IMMEDIATE is the
+ * server's way of firing them early; nothing but the bookkeeping runs
+ * after it in that transaction.
+ */
+static void
+fire_deferred_triggers(void)
+{
+	if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute failed: SET CONSTRAINTS ALL IMMEDIATE");
+}
+
+/*
  * Run every statement of the current migration's parsed script
  * (state->script) with "execute", keeping state->statement on the one
  * that runs, for the error callback; returns the rows they processed.
@@ -487,6 +517,8 @@ migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execu
 		rows += execute(state->script, state->statement);
 	}
 	state->statement = NULL;
+	if (commits_after_script(state))
+		fire_deferred_triggers();
 	AtEOXact_GUC(false, nest_level);
 	return rows;
 }

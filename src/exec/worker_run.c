@@ -37,9 +37,10 @@
  * migration needs no reset, which saves two transactions per migration:
  * the engine scopes its script's SETs to the script
  * (migrate_engine_run_script), and the whole transaction rolls back on
- * failure.  Only a session-level SET made by its commit-time code (a
- * deferred trigger calling set_config(..., false)) outlives it, as it
- * would outlive apply()'s own transaction in the caller's session.
+ * failure.  Its commit-time code cannot leave settings behind either: the
+ * engine fires its deferred triggers inside the script's settings scope,
+ * before the bookkeeping and the commit (fire_deferred_triggers), so a
+ * set_config(..., false) in one of them is undone with the script's SETs.
  *
  * Before starting a migration the worker path checks, in the migration's
  * own transaction, that it is still pending (or still applied, for a
