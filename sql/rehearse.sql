@@ -326,6 +326,19 @@ AS '$libdir/migrate', 'migrate_rehearse' LANGUAGE C VOLATILE;
 SELECT * FROM pg_temp.rehearse_1_0();
 SELECT state, count(*) FROM migrate.status GROUP BY state;
 
+-- a statement timeout (or a cancel) stops a rehearsal and a dry run: it is
+-- not a finding about the migration, and nothing after it runs
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;
+SELECT migrate.register('1', 'slow down', 'CREATE TABLE slow (id int);',
+                        'SELECT pg_catalog.pg_sleep(5); DROP TABLE slow;');
+SELECT migrate.register('2', 'slow up', 'SELECT pg_catalog.pg_sleep(5);', 'SELECT 1;');
+SET statement_timeout = '300ms';
+SELECT version, ok, failed_step FROM migrate.rehearse();
+SELECT version, action FROM migrate.apply(target => '2', dry_run => true);
+RESET statement_timeout;
+SELECT version, state FROM migrate.status ORDER BY version;
+
 RESET migrate.progress_level;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;

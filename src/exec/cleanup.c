@@ -171,12 +171,17 @@ migrate_cleanup_find_leftovers(const char *sql, List *before)
 			Oid			index = lfirst_oid(lc);
 			MemoryContext old;
 			MigrateLeftoverIndex *leftover;
+			char	   *schema;
+			char	   *relname;
 			char	   *name;
 
 			if (list_member_oid(before, index))
 				continue;
-			name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(index)),
-											  get_rel_name(index));
+			schema = get_namespace_name(get_rel_namespace(index));
+			relname = get_rel_name(index);
+			if (schema == NULL || relname == NULL)
+				continue;		/* dropped meanwhile: nothing left over */
+			name = quote_qualified_identifier(schema, relname);
 			old = MemoryContextSwitchTo(caller);
 			leftover = palloc0(sizeof(MigrateLeftoverIndex));
 			leftover->name = pstrdup(name);

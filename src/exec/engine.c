@@ -699,6 +699,9 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	edata = migrate_xact_run_subxact(run_plan_migrations, &run, !dry_run, describe_plan_failure);
 	error_context_stack = errcallback.previous;
 
+	/* a cancel or statement timeout stops a dry run too: it is no finding */
+	if (dry_run && edata != NULL && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
 	if (dry_run)
 	{
 		if (edata != NULL && outcomes != NULL && run.failed_index >= 0)

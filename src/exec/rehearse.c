@@ -115,9 +115,9 @@ take_snapshot(bool data, MemoryContext keep)
 		"SELECT * FROM (SELECT kind, identity, definition, hash FROM migrate.schema_objects()"
 		"               UNION ALL"
 		"               SELECT 'data', identity, definition, definition FROM migrate.table_data()) o"
-		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"" :
+		" ORDER BY kind COLLATE pg_catalog.\"C\", identity COLLATE pg_catalog.\"C\"" :
 		"SELECT kind, identity, definition, hash FROM migrate.schema_objects()"
-		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"";
+		" ORDER BY kind COLLATE pg_catalog.\"C\", identity COLLATE pg_catalog.\"C\"";
 
 	/* the C collation orders like strcmp, which diff_snapshots relies on */
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
@@ -304,9 +304,17 @@ rehearse_script(MigrateRunState *state, Finding *finding, MemoryContext keep)
 	noting.finding = finding;
 	noting.direction = state->direction;
 	noting.keep = keep;
-	(void) migrate_engine_run_script(state, rehearse_statement);
-	finding->noted[state->direction == DIRECTION_DOWN] = true;
-	noting.finding = NULL;
+	/* the record points into the caller's frame: never leave it behind */
+	PG_TRY();
+	{
+		(void) migrate_engine_run_script(state, rehearse_statement);
+		finding->noted[state->direction == DIRECTION_DOWN] = true;
+	}
+	PG_FINALLY();
+	{
+		noting.finding = NULL;
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -322,6 +330,9 @@ try_step(MigrateSubxactBody step, void *arg, bool keep)
 
 	if (edata == NULL)
 		return NULL;
+	/* a cancel or statement timeout stops the rehearsal: it is no finding */
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
 	return edata->context ?
 		psprintf("%s (%s)", edata->message, edata->context) : pstrdup(edata->message);
 }

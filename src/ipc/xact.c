@@ -85,6 +85,8 @@ migrate_xact_spi_connect_ext(int options)
 void
 migrate_xact_begin_work(int flags)
 {
+	/* units of work do not nest: each is a top-level transaction */
+	Assert(!IsTransactionState());
 	work_flags = flags;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -128,10 +130,41 @@ migrate_xact_abort_work(MemoryContext keep)
 	MemoryContextSwitchTo(keep);
 	edata = CopyErrorData();
 	FlushErrorState();
-	AbortCurrentTransaction();
+	/* every level: an error may come from inside a subtransaction */
+	AbortOutOfAnyTransaction();
 	MemoryContextSwitchTo(keep);
 	work_flags = MIGRATE_WORK_PLAIN;
 	return edata;
+}
+
+/*
+ * on_error(arg, edata) of migrate_xact_run_subxact(), inside the failed
+ * subtransaction.  Should it fail in turn (out of memory), the
+ * subtransaction is rolled back and the caller's memory context and
+ * resource owner restored before its error goes on, so that the caller is
+ * not left inside a subtransaction it never began.
+ */
+static void
+call_on_error(MigrateSubxactOnError on_error, void *arg, ErrorData *edata,
+			  MemoryContext caller, ResourceOwner owner)
+{
+	PG_TRY();
+	{
+		on_error(arg, edata);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *again;
+
+		MemoryContextSwitchTo(caller);
+		again = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		ReThrowError(again);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -168,7 +201,7 @@ migrate_xact_run_subxact(MigrateSubxactBody body, void *arg, bool commit,
 		edata = CopyErrorData();
 		FlushErrorState();
 		if (on_error)
-			on_error(arg, edata);
+			call_on_error(on_error, arg, edata, caller, owner);
 		RollbackAndReleaseCurrentSubTransaction();
 	}
 	PG_END_TRY();
