@@ -222,7 +222,7 @@ start_scheduler(int slot, const DatabaseEntry *db)
 	/* the handle must outlive this round's memory */
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	handles[slot] = migrate_dynworker_start("migrate_scheduler_main", "migrate scheduler",
-										 name, ObjectIdGetDatum(db->oid));
+											name, ObjectIdGetDatum(db->oid));
 	MemoryContextSwitchTo(old);
 	if (handles[slot] != NULL)
 		return;

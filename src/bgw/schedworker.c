@@ -174,8 +174,8 @@ migrate_schedworker_run(const MigrateSchedPlanned *planned, const char *schedule
 	/* the worker shares the lock this process holds for the run */
 	BecomeLockGroupLeader();
 	handle = migrate_dynworker_start("migrate_schedworker_main", "migrate scheduled migration",
-								  psprintf("migrate scheduled migration %s", version),
-								  UInt32GetDatum(dsm_segment_handle(seg)));
+									 psprintf("migrate scheduled migration %s", version),
+									 UInt32GetDatum(dsm_segment_handle(seg)));
 	if (handle == NULL)
 	{
 		dsm_detach(seg);

@@ -161,7 +161,7 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), true};
 
 		migrate_engine_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
-						 direction, &info, outcomes);
+								direction, &info, outcomes);
 	}
 	else if (migrate_plan_first_nontransactional(plan, direction) < 0)
 	{

@@ -680,7 +680,7 @@ describe_plan_failure(void *arg, ErrorData *edata)
  */
 void
 migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
-				 MigrateOutcome *outcomes)
+						MigrateOutcome *outcomes)
 {
 	MemoryContext fncontext = CurrentMemoryContext;
 	MigrateRunState *state = palloc(sizeof(MigrateRunState));

@@ -39,19 +39,19 @@ typedef uint64 (*MigrateStatementExecutor) (const MigrateParsedScript *script,
 
 /* the in-transaction path */
 extern void migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
-							 MigrateOutcome *outcomes);
+									MigrateOutcome *outcomes);
 
 /* pieces of a run, shared with the worker path and rehearsals */
 extern const char *migrate_engine_script_name(MigrateDirection direction);
 extern void migrate_engine_init_state(MigrateRunState *state, MigrateDirection direction,
-								   const MigrateRunInfo *info);
+									  const MigrateRunInfo *info);
 extern void migrate_engine_push_errcallback(MigrateRunState *state,
-										 ErrorContextCallback *errcallback);
+											ErrorContextCallback *errcallback);
 extern MigrateParsedScript *migrate_engine_load_parsed(MigrateRunState *state);
 extern void migrate_engine_record_success(MigrateRunState *state, int64 duration_us,
-								   MigrateOutcome *outcome);
+										  MigrateOutcome *outcome);
 extern Jsonb *migrate_engine_error_json(const MigrateRunState *state, const ErrorData *edata,
-								 const Jsonb *extra);
+										const Jsonb *extra);
 extern MigrateEvent migrate_engine_failure_event(const MigrateRunState *state, Jsonb *error);
 extern int64 migrate_engine_usecs_since(TimestampTz start);
 extern uint64 migrate_engine_run_script(MigrateRunState *state,

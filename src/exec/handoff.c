@@ -210,9 +210,9 @@ start_apply_worker(dsm_segment *seg)
 
 	/* a slot is often freed within moments: a probing scheduler, a recorder */
 	handle = migrate_dynworker_start_waiting("migrate_handoff_worker_main", "migrate apply worker",
-										  psprintf("migrate apply worker for PID %d", MyProcPid),
-										  UInt32GetDatum(dsm_segment_handle(seg)),
-										  APPLY_WORKER_SLOT_WAIT_MS);
+											 psprintf("migrate apply worker for PID %d", MyProcPid),
+											 UInt32GetDatum(dsm_segment_handle(seg)),
+											 APPLY_WORKER_SLOT_WAIT_MS);
 	if (handle == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),

@@ -242,7 +242,7 @@ mark_reached(const MigrateRunState *state, MemoryContext keep)
 {
 	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	migrate_catalog_mark_dirty(state->current->version, migrate_engine_script_name(state->direction),
-					   state->statement->number, NULL);
+							   state->statement->number, NULL);
 	migrate_xact_end_work(keep);
 }
 
@@ -265,7 +265,7 @@ record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const 
 
 	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	migrate_catalog_mark_dirty(state->current->version, migrate_engine_script_name(state->direction),
-					   state->statement->number, error);
+							   state->statement->number, error);
 	event = migrate_engine_failure_event(state, error);
 	migrate_catalog_insert_event(&event);
 	migrate_xact_end_work(keep);

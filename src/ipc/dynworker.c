@@ -60,7 +60,7 @@ migrate_dynworker_start(const char *function, const char *type, const char *name
  */
 BackgroundWorkerHandle *
 migrate_dynworker_start_waiting(const char *function, const char *type, const char *name,
-							 Datum arg, int wait_ms)
+								Datum arg, int wait_ms)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
 

@@ -25,11 +25,11 @@
 
 extern void *migrate_dynworker_attach(Datum main_arg, const char *what);
 extern BackgroundWorkerHandle *migrate_dynworker_start(const char *function, const char *type,
-													const char *name, Datum arg);
+													   const char *name, Datum arg);
 extern BackgroundWorkerHandle *migrate_dynworker_start_waiting(const char *function,
-															const char *type,
-															const char *name, Datum arg,
-															int wait_ms);
+															   const char *type,
+															   const char *name, Datum arg,
+															   int wait_ms);
 extern char *migrate_dynworker_describe_slots(void);
 extern void migrate_dynworker_begin_round(MemoryContext loop_context);
 

@@ -178,7 +178,7 @@ call_on_error(MigrateSubxactOnError on_error, void *arg, ErrorData *edata,
  */
 ErrorData *
 migrate_xact_run_subxact(MigrateSubxactBody body, void *arg, bool commit,
-					MigrateSubxactOnError on_error)
+						 MigrateSubxactOnError on_error)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;

@@ -39,6 +39,6 @@ extern void migrate_xact_begin_work(int flags);
 extern void migrate_xact_end_work(MemoryContext keep);
 extern ErrorData *migrate_xact_abort_work(MemoryContext keep);
 extern ErrorData *migrate_xact_run_subxact(MigrateSubxactBody body, void *arg, bool commit,
-									  MigrateSubxactOnError on_error);
+										   MigrateSubxactOnError on_error);
 
 #endif							/* MIGRATE_XACT_H */

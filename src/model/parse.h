@@ -36,7 +36,7 @@ typedef struct MigrateParsedScript
 
 extern MigrateParsedScript *migrate_parse_script(const char *script, const char *what);
 extern char *migrate_parse_statement_text(const MigrateParsedScript *parsed,
-									const MigrateStatement *stmt);
+										  const MigrateStatement *stmt);
 extern int	migrate_parse_line_at(const char *script, int offset);
 
 #endif							/* MIGRATE_PARSE_H */

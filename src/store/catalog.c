@@ -364,7 +364,7 @@ migrate_catalog_load_check(const char *version, const char *column)
  */
 void
 migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
-					 int64 duration_us, const char *role)
+							 int64 duration_us, const char *role)
 {
 	Oid			argtypes[4] = {TEXTOID, TIMESTAMPTZOID, INTERVALOID, NAMEOID};
 	Datum		values[4];

@@ -25,14 +25,14 @@ extern char *migrate_catalog_current_role(void);
 extern MigrateMigration *migrate_catalog_load_registry(int *count);
 extern MigrateMigration *migrate_catalog_load_migration(const char *version);
 extern MigrateMigration *migrate_catalog_find_migration(MigrateMigration *registry, int count,
-											 const char *version);
+														const char *version);
 extern char *migrate_catalog_load_script(const char *version, bool down);
 extern char *migrate_catalog_load_check(const char *version, const char *column);
 extern void migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
-								 int64 duration_us, const char *role);
+										 int64 duration_us, const char *role);
 extern void migrate_catalog_mark_reverted(const char *version);
 extern void migrate_catalog_mark_dirty(const char *version, const char *script, int statement,
-							   Jsonb *error);
+									   Jsonb *error);
 extern MigrateMigration *migrate_catalog_copy_migration(const MigrateMigration *m);
 extern void migrate_catalog_insert_event(const MigrateEvent *event);
 

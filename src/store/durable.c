@@ -244,10 +244,10 @@ migrate_durable_record_failure(const MigrateEvent *event)
 	PG_TRY();
 	{
 		handle = migrate_dynworker_start_waiting("migrate_durable_recorder_main",
-											  "migrate failure recorder",
-											  psprintf("migrate failure recorder for PID %d", MyProcPid),
-											  UInt32GetDatum(dsm_segment_handle(seg)),
-											  SLOT_WAIT_MS);
+												 "migrate failure recorder",
+												 psprintf("migrate failure recorder for PID %d", MyProcPid),
+												 UInt32GetDatum(dsm_segment_handle(seg)),
+												 SLOT_WAIT_MS);
 	}
 	PG_CATCH();
 	{
