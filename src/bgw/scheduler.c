@@ -188,17 +188,17 @@ read_due_schedules(MemoryContext keep, long *sleep_ms)
 
 	*sleep_ms = migrate_naptime * 1000L;
 	migrate_spi_run_pinned("SELECT s.name, s.target, s.environment, s.require_approval, s.last_outcome,"
-			 " s.next_run_at OPERATOR(pg_catalog.<=) pg_catalog.now(),"
-			 " CASE WHEN pg_catalog.isfinite(s.next_run_at) THEN"
-			 "  pg_catalog.ceil(pg_catalog.date_part('epoch',"
-			 "   s.next_run_at OPERATOR(pg_catalog.-) pg_catalog.now())"
-			 "   OPERATOR(pg_catalog.*) 1000::pg_catalog.float8)::pg_catalog.int8 END,"
-			 " s.created_by"
-			 " FROM migrate.schedule s"
-			 " WHERE s.enabled"
-			 " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)"
-			 " ORDER BY s.next_run_at, s.name",
-			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+						   " s.next_run_at OPERATOR(pg_catalog.<=) pg_catalog.now(),"
+						   " CASE WHEN pg_catalog.isfinite(s.next_run_at) THEN"
+						   "  pg_catalog.ceil(pg_catalog.date_part('epoch',"
+						   "   s.next_run_at OPERATOR(pg_catalog.-) pg_catalog.now())"
+						   "   OPERATOR(pg_catalog.*) 1000::pg_catalog.float8)::pg_catalog.int8 END,"
+						   " s.created_by"
+						   " FROM migrate.schedule s"
+						   " WHERE s.enabled"
+						   " AND NOT EXISTS (SELECT FROM migrate.scheduler_state st WHERE st.paused)"
+						   " ORDER BY s.next_run_at, s.name",
+						   0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -241,10 +241,10 @@ read_window(DueSchedule *s)
 	Datum		window_end;
 
 	migrate_spi_run_pinned("SELECT migrate.window_end_at(pg_catalog.now(), s.window_start, s.window_end,"
-			 "                            s.timezone),"
-			 " s.window_start IS NULL"
-			 " FROM migrate.schedule s WHERE s.name OPERATOR(pg_catalog.=) $1",
-			 1, argtypes, values, NULL, false, SPI_OK_SELECT);
+						   "                            s.timezone),"
+						   " s.window_start IS NULL"
+						   " FROM migrate.schedule s WHERE s.name OPERATOR(pg_catalog.=) $1",
+						   1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 	{
 		s->in_window = false;	/* unscheduled meanwhile */
@@ -276,13 +276,13 @@ advance_schedule(const char *name, const char *outcome, const char *waiting_for,
 	migrate_catalog_set_text_arg(values, nulls, 2, waiting_for);
 	values[3] = BoolGetDatum(again);
 	migrate_spi_run_pinned("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
-			 " waiting_for = $3,"
-			 " next_run_at = CASE WHEN $4 THEN next_run_at"
-			 "                    WHEN every IS NOT NULL"
-			 "                    THEN pg_catalog.now() OPERATOR(pg_catalog.+) every"
-			 "                    ELSE migrate.cron_next(cron, pg_catalog.now(), timezone) END"
-			 " WHERE name OPERATOR(pg_catalog.=) $1",
-			 4, argtypes, values, nulls, false, SPI_OK_UPDATE);
+						   " waiting_for = $3,"
+						   " next_run_at = CASE WHEN $4 THEN next_run_at"
+						   "                    WHEN every IS NOT NULL"
+						   "                    THEN pg_catalog.now() OPERATOR(pg_catalog.+) every"
+						   "                    ELSE migrate.cron_next(cron, pg_catalog.now(), timezone) END"
+						   " WHERE name OPERATOR(pg_catalog.=) $1",
+						   4, argtypes, values, nulls, false, SPI_OK_UPDATE);
 }
 
 /*
@@ -296,10 +296,10 @@ park_broken_schedule(const char *name, const char *outcome)
 	Datum		values[2] = {CStringGetTextDatum(name), CStringGetTextDatum(outcome)};
 
 	migrate_spi_run_pinned("UPDATE migrate.schedule SET last_run_at = pg_catalog.now(), last_outcome = $2,"
-			 " waiting_for = NULL,"
-			 " next_run_at = pg_catalog.now() OPERATOR(pg_catalog.+) '1 minute'::pg_catalog.interval"
-			 " WHERE name OPERATOR(pg_catalog.=) $1",
-			 2, argtypes, values, NULL, false, SPI_OK_UPDATE);
+						   " waiting_for = NULL,"
+						   " next_run_at = pg_catalog.now() OPERATOR(pg_catalog.+) '1 minute'::pg_catalog.interval"
+						   " WHERE name OPERATOR(pg_catalog.=) $1",
+						   2, argtypes, values, NULL, false, SPI_OK_UPDATE);
 }
 
 /*
@@ -343,8 +343,8 @@ approved_by(const char *version)
 	Datum		values[1] = {CStringGetTextDatum(version)};
 
 	migrate_spi_run_pinned("SELECT m.approved_by FROM migrate.migration m"
-			 " WHERE m.version OPERATOR(pg_catalog.=) $1",
-			 1, argtypes, values, NULL, false, SPI_OK_SELECT);
+						   " WHERE m.version OPERATOR(pg_catalog.=) $1",
+						   1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -431,12 +431,12 @@ database_is_read_only(void)
 	bool		read_only = false;
 
 	migrate_spi_run_pinned("SELECT pg_catalog.split_part(c, '=', 2)"
-			 " FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c"
-			 " WHERE s.setdatabase OPERATOR(pg_catalog.=) $1"
-			 " AND s.setrole OPERATOR(pg_catalog.=) 0::pg_catalog.oid"
-			 " AND pg_catalog.split_part(c, '=', 1) OPERATOR(pg_catalog.=)"
-			 "     'default_transaction_read_only'",
-			 1, argtypes, values, NULL, false, SPI_OK_SELECT);
+						   " FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) AS c"
+						   " WHERE s.setdatabase OPERATOR(pg_catalog.=) $1"
+						   " AND s.setrole OPERATOR(pg_catalog.=) 0::pg_catalog.oid"
+						   " AND pg_catalog.split_part(c, '=', 1) OPERATOR(pg_catalog.=)"
+						   "     'default_transaction_read_only'",
+						   1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 1)
 	{
 		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -914,7 +914,7 @@ has_enabled_schedule(void)
 
 	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	migrate_spi_run_pinned("SELECT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)",
-			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+						   0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 									   &isnull));
 	migrate_xact_end_work(caller);

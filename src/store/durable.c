@@ -306,12 +306,12 @@ mark_failed(FailureRecord *rec, bool wait)
 	values[1] = CStringGetTextDatum(rec->strings + rec->error_off);
 	values[2] = CStringGetTextDatum(rec->action);
 	migrate_spi_run_as_owner(psprintf("UPDATE migrate.migration m"
-									  " SET last_error = $2::jsonb,"
-									  "     state = CASE WHEN $3 = 'apply' AND m.state <> 'applied'"
-									  "                  THEN 'failed' ELSE m.state END"
-									  " WHERE m.version = (SELECT version FROM migrate.migration"
-									  "                    WHERE version = $1 FOR UPDATE%s)",
-									  wait ? "" : " SKIP LOCKED"),
+							 " SET last_error = $2::jsonb,"
+							 "     state = CASE WHEN $3 = 'apply' AND m.state <> 'applied'"
+							 "                  THEN 'failed' ELSE m.state END"
+							 " WHERE m.version = (SELECT version FROM migrate.migration"
+							 "                    WHERE version = $1 FOR UPDATE%s)",
+							 wait ? "" : " SKIP LOCKED"),
 							 3, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 

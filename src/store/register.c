@@ -282,47 +282,47 @@ store_migration(const MigrationScripts *s, const char *name)
 	migrate_catalog_set_text_arg(values, nulls, 22, s->precondition_mode);
 
 	migrate_spi_run_as_owner("INSERT INTO migrate.migration AS m (version, version_key, name,"
-						 " up_script, down_script, checksum, down_checksum, checksum_version,"
-						 " statements, transactional, down_transactional, description, author,"
-						 " created, dependencies, risk_level, zero_downtime, estimated_duration,"
-						 " environments, registered_by, verify_script, precondition_script,"
-						 " precondition_mode)"
-						 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-						 " $15, $16, $17, $18, $19, $20, $21, $22, $23)"
-						 " ON CONFLICT (version) DO UPDATE SET"
-						 " up_script = EXCLUDED.up_script, down_script = EXCLUDED.down_script,"
-						 " checksum = EXCLUDED.checksum, down_checksum = EXCLUDED.down_checksum,"
-						 " checksum_version = EXCLUDED.checksum_version,"
-						 " statements = EXCLUDED.statements,"
-						 " transactional = EXCLUDED.transactional,"
-						 " down_transactional = EXCLUDED.down_transactional,"
-						 " description = EXCLUDED.description, author = EXCLUDED.author,"
-						 " created = EXCLUDED.created, dependencies = EXCLUDED.dependencies,"
-						 " risk_level = EXCLUDED.risk_level,"
-						 " zero_downtime = EXCLUDED.zero_downtime,"
-						 " estimated_duration = EXCLUDED.estimated_duration,"
-						 " environments = EXCLUDED.environments,"
-						 " approved_at = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
-						 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
-						 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
-						 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
-						 "     THEN m.approved_at END,"
-						 " approved_by = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
-						 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
-						 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
-						 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
-						 "     THEN m.approved_by END,"
-						 " state = CASE WHEN m.state = 'failed' THEN 'pending' ELSE m.state END,"
-						 " resume_statement = CASE WHEN m.checksum = EXCLUDED.checksum"
-						 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
-						 "     THEN m.resume_statement END,"
-						 " last_error = CASE WHEN m.state = 'failed' THEN NULL ELSE m.last_error END,"
-						 " registered_at = pg_catalog.now(),"
-						 " registered_by = EXCLUDED.registered_by,"
-						 " verify_script = EXCLUDED.verify_script,"
-						 " precondition_script = EXCLUDED.precondition_script,"
-						 " precondition_mode = EXCLUDED.precondition_mode",
-						 23, argtypes, values, nulls, SPI_OK_INSERT);
+							 " up_script, down_script, checksum, down_checksum, checksum_version,"
+							 " statements, transactional, down_transactional, description, author,"
+							 " created, dependencies, risk_level, zero_downtime, estimated_duration,"
+							 " environments, registered_by, verify_script, precondition_script,"
+							 " precondition_mode)"
+							 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+							 " $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+							 " ON CONFLICT (version) DO UPDATE SET"
+							 " up_script = EXCLUDED.up_script, down_script = EXCLUDED.down_script,"
+							 " checksum = EXCLUDED.checksum, down_checksum = EXCLUDED.down_checksum,"
+							 " checksum_version = EXCLUDED.checksum_version,"
+							 " statements = EXCLUDED.statements,"
+							 " transactional = EXCLUDED.transactional,"
+							 " down_transactional = EXCLUDED.down_transactional,"
+							 " description = EXCLUDED.description, author = EXCLUDED.author,"
+							 " created = EXCLUDED.created, dependencies = EXCLUDED.dependencies,"
+							 " risk_level = EXCLUDED.risk_level,"
+							 " zero_downtime = EXCLUDED.zero_downtime,"
+							 " estimated_duration = EXCLUDED.estimated_duration,"
+							 " environments = EXCLUDED.environments,"
+							 " approved_at = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
+							 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
+							 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
+							 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
+							 "     THEN m.approved_at END,"
+							 " approved_by = CASE WHEN (m.checksum, m.down_checksum, m.verify_script,"
+							 "     m.precondition_script, m.precondition_mode) IS NOT DISTINCT FROM"
+							 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
+							 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
+							 "     THEN m.approved_by END,"
+							 " state = CASE WHEN m.state = 'failed' THEN 'pending' ELSE m.state END,"
+							 " resume_statement = CASE WHEN m.checksum = EXCLUDED.checksum"
+							 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
+							 "     THEN m.resume_statement END,"
+							 " last_error = CASE WHEN m.state = 'failed' THEN NULL ELSE m.last_error END,"
+							 " registered_at = pg_catalog.now(),"
+							 " registered_by = EXCLUDED.registered_by,"
+							 " verify_script = EXCLUDED.verify_script,"
+							 " precondition_script = EXCLUDED.precondition_script,"
+							 " precondition_mode = EXCLUDED.precondition_mode",
+							 23, argtypes, values, nulls, SPI_OK_INSERT);
 }
 
 /* the registered migration whose version equals this one naturally */
@@ -336,10 +336,10 @@ find_registered(const char *version)
 	TupleDesc	desc;
 
 	migrate_spi_run_as_owner("SELECT version, name, state, up_script, down_script, checksum,"
-						 " down_checksum, applied_checksum, applied_down_checksum,"
-						 " verify_script, precondition_script, precondition_mode"
-						 " FROM migrate.migration WHERE version_key = $1",
-						 1, argtypes, values, NULL, SPI_OK_SELECT);
+							 " down_checksum, applied_checksum, applied_down_checksum,"
+							 " verify_script, precondition_script, precondition_mode"
+							 " FROM migrate.migration WHERE version_key = $1",
+							 1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
 
@@ -568,9 +568,9 @@ acknowledge_checksums(const char *version)
 	Datum		values[1] = {CStringGetTextDatum(version)};
 
 	migrate_spi_run_as_owner("UPDATE migrate.migration SET applied_checksum = checksum,"
-						 " applied_down_checksum = down_checksum"
-						 " WHERE version = $1 AND state = 'applied'",
-						 1, argtypes, values, NULL, SPI_OK_UPDATE);
+							 " applied_down_checksum = down_checksum"
+							 " WHERE version = $1 AND state = 'applied'",
+							 1, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 /*
