@@ -64,6 +64,18 @@ SELECT version, state, dirty_statement FROM migrate.migration;
 SELECT migrate.resolve('1', 'mark_reverted');
 
 SELECT action, version, outcome FROM migrate.history ORDER BY id;
+
+-- a DROP INDEX CONCURRENTLY name of more than three parts is no relation
+-- name: the retry runs the statement again, and the server says what is
+-- wrong with it, in the migration's context
+DROP INDEX rs_t_x;
+SELECT migrate.register('2', 'bad name', E'SELECT 1;\nDROP INDEX CONCURRENTLY a.b.c.d;');
+SELECT pg_temp.killed_at('2', 'up', 2);
+SELECT migrate.resolve('2', 'retry');
+SELECT version, state FROM migrate.apply();
+SELECT version, state, dirty_statement, last_error->>'sqlstate' AS sqlstate,
+       last_error->>'statement' AS statement
+FROM migrate.migration WHERE version = '2';
 DROP TABLE rs_t;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;

@@ -276,7 +276,11 @@ named_index_of_build(IndexStmt *stmt, bool *valid, char **qualified)
 	return index;
 }
 
-/* whether every index a DROP INDEX names is gone already (in a transaction) */
+/*
+ * Whether every index a DROP INDEX names is gone already (in a
+ * transaction).  A name of more than three parts is not a relation name:
+ * the statement is run again, and the server reports it.
+ */
 static bool
 dropped_indexes_gone(DropStmt *stmt)
 {
@@ -284,7 +288,11 @@ dropped_indexes_gone(DropStmt *stmt)
 
 	foreach(lc, stmt->objects)
 	{
-		RangeVar   *rv = makeRangeVarFromNameList(lfirst(lc));
+		RangeVar   *rv;
+
+		if (list_length(lfirst(lc)) > 3)
+			return false;
+		rv = makeRangeVarFromNameList(lfirst(lc));
 
 		if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
 			return false;
