@@ -42,7 +42,8 @@
 # (scripts/lib.sh; migrate must be installed, MIGRATE_PG_CONFIG says where).
 # Environment: DOCTEST_TIMEOUT (seconds per document, default 300),
 # DOCTEST_KEEP=1 (keep the work directory and the database),
-# DOCTEST_VERBOSE=1 (print every block's output).
+# DOCTEST_VERBOSE=1 (print every block's output).  test/doc/selftest.sh checks
+# that this script fails on drift (scripts/test.sh runs both).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
