@@ -204,6 +204,8 @@ sub normalise {
         s/(?<![\d:<])-?(?:\d+ days? )?\d\d:\d\d:\d\d(?:\.\d+)?(?![\d:])/<interval>/g;
         # durations in messages: 41 ms, 1.234 s
         s/(?<![\w.])\d+(?:\.\d+)? ?(?:ms|s)\b/<duration>/g;
+        # database names in messages: each document runs in a database of its own
+        s/\bdatabase "[^"]*"/database <name>/g;
         # process ids named in messages
         s/\b(process|pid|PID) \d+\b/$1 <pid>/g;
         # column widths: a table rule, then runs of blanks

@@ -3,7 +3,8 @@
 # their output with what the documents show, so that the docs cannot drift
 # from the code.
 #
-#     bash test/doc/run.sh [DOCUMENT.md ...]   (default: README.md doc/tutorial.md)
+#     bash test/doc/run.sh [DOCUMENT.md ...]
+#         (default: README.md doc/tutorial.md doc/troubleshooting.md)
 #
 # The convention (see the end of this comment for details):
 #   ```sql        a block psql runs, in order, one session per document
@@ -31,10 +32,11 @@
 # Normalisation, applied to both sides before comparing: trailing blanks and
 # blank lines at either end are dropped; timestamps become <timestamp>,
 # times and intervals (00:00:00.041) <interval>, durations such as "41 ms"
-# or "1.5 s" <duration>; "process 12345"/"pid 12345" and the cells of
-# columns named pid, *_pid or blocked_by become <pid>; runs of blanks become
-# one blank and the dashes of a table's rule one dash, so column widths do
-# not matter (the values do).
+# or "1.5 s" <duration>; database "x" in a message becomes database <name>
+# (each document runs in a database of its own); "process 12345", "pid 12345"
+# and the cells of columns named pid, *_pid or blocked_by become <pid>; runs
+# of blanks become one blank and the dashes of a table's rule one dash, so
+# column widths do not matter (the values do).
 #
 # Cluster: PGHOST/PGPORT/PGUSER of a running cluster started as
 # scripts/test.sh starts it (migrate installed and preloaded,
@@ -57,7 +59,7 @@ export PGUSER="${PGUSER:-postgres}"
 cd "$root" || exit 1
 
 if [ "$#" -eq 0 ]; then
-    set -- README.md doc/tutorial.md
+    set -- README.md doc/tutorial.md doc/troubleshooting.md
 fi
 
 work="$(mktemp -d)"
