@@ -171,6 +171,10 @@ SELECT table_privs_are('migrate', 'event', 'migrate_admin', ARRAY[]::text[],
                        'migrate_admin has no privilege on migrate.event');
 SELECT table_privs_are('migrate', 'status', 'public', ARRAY[]::text[],
                        'PUBLIC has no privilege on migrate.status');
+SELECT table_privs_are('migrate', 'status_detail', 'public', ARRAY[]::text[],
+                       'PUBLIC has no privilege on migrate.status_detail');
+SELECT table_privs_are('migrate', 'status_detail', 'migrate_reader', ARRAY['SELECT'],
+                       'migrate_reader may SELECT migrate.status_detail');
 SELECT table_privs_are('migrate', 'history', 'public', ARRAY[]::text[],
                        'PUBLIC has no privilege on migrate.history');
 SELECT table_privs_are('migrate', 'status', 'migrate_reader', ARRAY['SELECT'],
@@ -229,6 +233,10 @@ SET ROLE app;
 
 SELECT is((SELECT state FROM migrate.status WHERE version = 'tap-priv-1'), 'applied',
           'app reads migrate.status');
+SELECT is((SELECT checksum_ok FROM migrate.status_detail WHERE version = 'tap-priv-1'), true,
+          'app reads migrate.status_detail');
+SELECT is(migrate.require('tap-priv-1'), 'tap-priv-1',
+          'migrate.require() returns the version it found to app');
 SELECT is((SELECT role FROM migrate.history
            WHERE version = 'tap-priv-1' AND action = 'apply' AND outcome = 'success'),
           current_setting('tap.superuser')::name, 'app reads migrate.history');
@@ -326,6 +334,8 @@ SET ROLE stranger;
 
 SELECT throws_ok($$SELECT * FROM migrate.status$$, '42501', NULL,
                  'stranger cannot read migrate.status');
+SELECT throws_ok($$SELECT * FROM migrate.status_detail$$, '42501', NULL,
+                 'stranger cannot read migrate.status_detail');
 SELECT throws_ok($$SELECT * FROM migrate.history$$, '42501', NULL,
                  'stranger cannot read migrate.history');
 SELECT throws_ok($$SELECT migrate.require('tap-priv-1')$$, '42501', NULL,
@@ -518,7 +528,7 @@ SELECT is((SELECT state FROM migrate.status WHERE version = 'tap-priv-2'), 'appl
 
 -- deployer reverts its own migration (its down script drops its own table)
 SELECT results_eq($$SELECT version, action, state FROM migrate.revert(migration => 'tap-priv-2')$$,
-                  $$VALUES ('tap-priv-2', 'revert', 'rolled_back')$$,
+                  $$VALUES ('tap-priv-2', 'revert', 'reverted')$$,
                   'deployer reverts tap-priv-2');
 SELECT hasnt_table('app_schema', 'widget', 'app_schema.widget is gone');
 SELECT is((SELECT role FROM migrate.history
@@ -673,10 +683,10 @@ SET ROLE deployer;
 -- deployer (migrate_admin): the scheduler's SECURITY DEFINER functions
 -- ---------------------------------------------------------------------------
 SELECT lives_ok($$SELECT migrate.schedule('tap-priv-nightly', cron => '0 2 * * 0',
-                                          "window" => '01:00-05:00', timezone => 'Europe/Paris',
+                                          maintenance_window => '01:00-05:00', timezone => 'Europe/Paris',
                                           target => 'tap-priv-1')$$,
                 'deployer schedules a nightly cron run');
-SELECT results_eq($$SELECT name, every, cron, "window", timezone, target, require_approval, enabled
+SELECT results_eq($$SELECT name, every, cron, maintenance_window, timezone, target, require_approval, enabled
                     FROM migrate.schedules WHERE name = 'tap-priv-nightly'$$,
                   $$VALUES ('tap-priv-nightly', NULL::interval, '0 2 * * 0', '01:00-05:00',
                             'Europe/Paris', 'tap-priv-1', true, true)$$,
@@ -686,7 +696,7 @@ SELECT is((SELECT created_by FROM migrate.schedules WHERE name = 'tap-priv-night
 SELECT lives_ok($$SELECT migrate.schedule('tap-priv-nightly', every => '6 hours',
                                           require_approval => false)$$,
                 'deployer replaces the schedule by scheduling the same name again');
-SELECT results_eq($$SELECT every, cron, "window", timezone, target, require_approval
+SELECT results_eq($$SELECT every, cron, maintenance_window, timezone, target, require_approval
                     FROM migrate.schedules WHERE name = 'tap-priv-nightly'$$,
                   $$VALUES ('6 hours'::interval, NULL::text, NULL::text, 'UTC', NULL::text, false)$$,
                   'the schedule now runs every 6 hours, and nothing of the old one remains');
@@ -712,7 +722,11 @@ FROM (VALUES (1, $$'tap-priv-bad', every => '1 hour', cron => '0 2 * * *'$$, '22
              (9, $$'tap-priv-bad', every => '1 hour', target => 'tap-priv-nonesuch'$$, '42704',
                  'schedule() refuses an unknown target version'),
              (10, $$'tap-priv-bad', every => '1 hour', "window" => '12:60-13:00'$$, '22023',
-                 'schedule() refuses window 12:60-13:00 with 22023')) AS v(n, args, errcode, what)
+                 'schedule() refuses window 12:60-13:00 with 22023'),
+             (11, $$'tap-priv-bad', every => '1 hour', maintenance_window => '25:00-26:00'$$, '22023',
+                 'schedule() refuses maintenance_window 25:00-26:00 with 22023'),
+             (12, $$'tap-priv-bad', every => '1 hour', maintenance_window => '01:00-02:00', "window" => '01:00-02:00'$$, '22023',
+                 'schedule() refuses both maintenance_window and its old name window')) AS v(n, args, errcode, what)
 ORDER BY n;
 SELECT is((SELECT count(*) FROM migrate.schedules WHERE name = 'tap-priv-bad'), 0::bigint,
           'no rejected schedule was stored');

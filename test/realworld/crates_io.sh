@@ -177,7 +177,7 @@ sql -c "SELECT count(*) AS migrations,
                (SELECT count(*) FROM migrate.migration WHERE NOT down_transactional)
                    AS down_not_transactional,
                sum(statements) AS up_statements
-        FROM migrate.status"
+        FROM migrate.status_detail"
 
 # --- rehearse ------------------------------------------------------------------
 section "rehearse: up, down, up again for each migration, all rolled back"
@@ -256,7 +256,7 @@ if [ "$applied" = "$expected" ] && [ "$n" = "$expected" ]; then
     pass "apply() applied all $n migrations"
 else
     fail "apply() returned '$applied' rows, $n of $expected migrations are applied"
-    sql -c "SELECT version, name, state, last_error->>'message' AS error FROM migrate.status
+    sql -c "SELECT version, name, state, last_error->>'message' AS error FROM migrate.status_detail
             WHERE state <> 'applied' ORDER BY version LIMIT 5"
 fi
 sql -c "SELECT count(*) AS tables FROM pg_tables WHERE schemaname = 'public'"
@@ -285,7 +285,7 @@ report_revert() {   # report_revert ERRFILE: how far a revert call got
         sed 's/^/    /' "$1"
     fi
     stopped=$(val -c "SELECT version || ' ' || name || ': ' || (last_error->>'message')
-                      FROM migrate.status
+                      FROM migrate.status_detail
                       WHERE state = 'applied' AND last_error->>'script' = 'down'
                       ORDER BY version DESC LIMIT 1")
     [ -z "$stopped" ] || echo "failing down script (recorded in last_error): $stopped"
@@ -304,7 +304,7 @@ timed "revert_all" "$t0"
 if [ "$revert_ok" = 0 ] && grep -q 'has no down script' "$work/revert.err"; then
     # revert_all() refuses before anything runs; revert what lies after the
     # newest migration that cannot be reverted
-    stop=$(val -c "SELECT version FROM migrate.status WHERE state = 'applied' AND NOT revertible
+    stop=$(val -c "SELECT version FROM migrate.status_detail WHERE state = 'applied' AND NOT revertible
                    ORDER BY version DESC LIMIT 1")
     echo
     echo "reverting everything applied after $stop, the newest migration without a down script"
@@ -319,7 +319,7 @@ if [ "$revert_ok" = 0 ] && grep -q 'has no down script' "$work/revert.err"; then
     fi
     timed "revert (target => $stop)" "$t0"
 fi
-failing=$(val -c "SELECT string_agg(version, ' ' ORDER BY version) FROM migrate.status
+failing=$(val -c "SELECT string_agg(version, ' ' ORDER BY version) FROM migrate.status_detail
                   WHERE state = 'applied' AND last_error->>'script' = 'down'")
 if [ "$(consistent)" = t ]; then
     pass "the catalog is consistent after the revert (rolled back: the newest $(val -c "SELECT count(*) FROM migrate.status WHERE state = 'rolled_back'"), failing down: ${failing:-none})"

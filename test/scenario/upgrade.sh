@@ -307,7 +307,7 @@ expect "updated: apply() applies the REINDEX SCHEMA migration (apply worker)" \
     "$(run "apply()")" \
     "$VR applied"
 expect "updated: status" \
-    "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status")" \
+    "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status_detail")" \
     "$V1 applied true,$V2 applied true,$V3 applied true,$V4 applied true,$V5 applied true,$VR applied true"
 
 # --- 4. the same catalog as a fresh install -----------------------------------
