@@ -270,14 +270,14 @@ section "revert all"
 consistent() {
     val -c "WITH m AS (SELECT version, state, row_number() OVER (ORDER BY version_key DESC) AS pos
                        FROM migrate.migration)
-            SELECT coalesce(max(pos) FILTER (WHERE state = 'rolled_back'), 0)
-                       = count(*) FILTER (WHERE state = 'rolled_back')
-                   AND count(*) FILTER (WHERE state NOT IN ('applied', 'rolled_back')) = 0
+            SELECT coalesce(max(pos) FILTER (WHERE state = 'reverted'), 0)
+                       = count(*) FILTER (WHERE state = 'reverted')
+                   AND count(*) FILTER (WHERE state NOT IN ('applied', 'reverted')) = 0
             FROM m"
 }
 report_revert() {   # report_revert ERRFILE: how far a revert call got
     local reverted stopped
-    reverted=$(val -c "SELECT count(*) FROM migrate.status WHERE state = 'rolled_back'")
+    reverted=$(val -c "SELECT count(*) FROM migrate.status WHERE state = 'reverted'")
     echo "rolled back now: $reverted of $expected;" \
          "still applied: $(val -c "SELECT count(*) FROM migrate.status WHERE state = 'applied'")"
     if [ -s "$1" ]; then
@@ -322,7 +322,7 @@ fi
 failing=$(val -c "SELECT string_agg(version, ' ' ORDER BY version) FROM migrate.status_detail
                   WHERE state = 'applied' AND last_error->>'script' = 'down'")
 if [ "$(consistent)" = t ]; then
-    pass "the catalog is consistent after the revert (rolled back: the newest $(val -c "SELECT count(*) FROM migrate.status WHERE state = 'rolled_back'"), failing down: ${failing:-none})"
+    pass "the catalog is consistent after the revert (rolled back: the newest $(val -c "SELECT count(*) FROM migrate.status WHERE state = 'reverted'"), failing down: ${failing:-none})"
 else
     fail "the catalog is inconsistent after the revert"
     sql -c "SELECT state, count(*), min(version), max(version) FROM migrate.status GROUP BY state"
