@@ -38,7 +38,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(278);
+SELECT plan(285);
 
 SET LOCAL migrate.progress_level = 'debug1';
 -- the superuser running the tests, whatever its name
@@ -51,7 +51,7 @@ SELECT function_privs_are('migrate', f, args, 'public', ARRAY[]::text[],
                           format('PUBLIC cannot execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
@@ -62,7 +62,7 @@ SELECT function_privs_are('migrate', f, args, 'migrate_admin', ARRAY['EXECUTE'],
                           format('migrate_admin can execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
@@ -73,7 +73,7 @@ SELECT function_privs_are('migrate', f, args, 'migrate_reader', ARRAY[]::text[],
                           format('migrate_reader cannot execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
@@ -98,7 +98,7 @@ ORDER BY n;
 -- and the internal functions nobody but the owner calls directly
 SELECT function_privs_are('migrate', f, args, 'public', ARRAY[]::text[],
                           format('PUBLIC cannot execute migrate.%s()', f))
-FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean']),
+FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text']),
              (2, 'unschedule', ARRAY['text']),
              (3, 'pause', ARRAY[]::text[]),
              (4, 'resume', ARRAY[]::text[]),
@@ -113,7 +113,7 @@ ORDER BY n;
 
 SELECT function_privs_are('migrate', f, args, 'migrate_admin', ARRAY['EXECUTE'],
                           format('migrate_admin can execute migrate.%s()', f))
-FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean']),
+FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text']),
              (2, 'unschedule', ARRAY['text']),
              (3, 'pause', ARRAY[]::text[]),
              (4, 'resume', ARRAY[]::text[]),
@@ -123,7 +123,7 @@ ORDER BY n;
 
 SELECT function_privs_are('migrate', f, args, 'migrate_reader', ARRAY[]::text[],
                           format('migrate_reader cannot execute migrate.%s()', f))
-FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean']),
+FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text']),
              (2, 'unschedule', ARRAY['text']),
              (3, 'pause', ARRAY[]::text[]),
              (4, 'resume', ARRAY[]::text[]),
@@ -752,13 +752,13 @@ SELECT isnt((SELECT scheduler FROM migrate.health()), 'paused',
             'with no row in migrate.scheduler_state, health() does not report the scheduler paused');
 
 -- pause and resume, each recorded in the history (without a version)
-SELECT lives_ok($$SELECT migrate.pause()$$, 'deployer pauses the scheduler');
+SELECT is(migrate.pause(), 'paused', 'deployer pauses the scheduler, and pause() says so');
 SELECT is((SELECT paused FROM migrate.schedules WHERE name = 'tap-priv-nightly'), true,
           'migrate.schedules shows the scheduler paused');
 SELECT ok((SELECT scheduler = 'paused' OR scheduler LIKE 'off%' FROM migrate.health()),
           'health() reports the scheduler paused (or off, without the library preloaded)');
 SELECT results_eq($$SELECT version, outcome, role FROM migrate.history
-                    WHERE action = 'pause' AND "time" = now()$$,
+                    WHERE action = 'pause' AND started_at = now()$$,
                   $$VALUES (NULL::text, 'success', 'deployer'::name)$$,
                   'pause() recorded one successful pause by deployer in migrate.history');
 RESET ROLE;
@@ -766,11 +766,11 @@ SELECT results_eq($$SELECT paused, changed_by FROM migrate.scheduler_state$$,
                   $$VALUES (true, 'deployer'::name)$$,
                   'pause() inserted the one row of migrate.scheduler_state, paused by deployer');
 SET ROLE deployer;
-SELECT lives_ok($$SELECT migrate.resume()$$, 'deployer resumes the scheduler');
+SELECT is(migrate.resume(), 'resumed', 'deployer resumes the scheduler, and resume() says so');
 SELECT is((SELECT paused FROM migrate.schedules WHERE name = 'tap-priv-nightly'), false,
           'migrate.schedules shows the scheduler running again');
 SELECT results_eq($$SELECT version, outcome, role FROM migrate.history
-                    WHERE action = 'resume' AND "time" = now()$$,
+                    WHERE action = 'resume' AND started_at = now()$$,
                   $$VALUES (NULL::text, 'success', 'deployer'::name)$$,
                   'resume() recorded one successful resume by deployer in migrate.history');
 RESET ROLE;
