@@ -193,16 +193,19 @@ flags() {   # "version transactional down_transactional" of every migration
 # history's "time" is started_at; durations in the views are rounded to the
 # millisecond.  So the rows read before the update are renamed and rounded
 # the same way, and compared with what the new views show.
-as_1_1() {   # as_1_1 COLUMNS: a 1.0 column list with 1.1's values
-    sed -E -e "s/(^|, )state(,|$)/\1CASE state WHEN 'rolled_back' THEN 'reverted' ELSE state END\2/" \
-           -e "s/(^|, )duration(,|$)/\1date_trunc('milliseconds', duration + interval '0.5 ms')\2/" <<<"$1"
+state_1_1() {   # state_1_1 COLUMNS: a 1.0 column list with 1.1's name of the state
+    sed -E -e "s/(^|, )state(,|$)/\1CASE state WHEN 'rolled_back' THEN 'reverted' ELSE state END\2/" <<<"$1"
+}
+as_1_1() {   # as_1_1 COLUMNS: ... and durations as 1.1's views show them
+    sed -E -e "s/(^|, )duration(,|$)/\1date_trunc('milliseconds', duration + interval '0.5 ms')\2/" \
+        <<<"$(state_1_1 "$1")"
 }
 NARROW_1_0="version, name, CASE state WHEN 'rolled_back' THEN 'reverted' ELSE state END,
             date_trunc('second', applied_at), applied_by, NOT checksum_ok, last_error->>'message'"
 snapshot() {   # snapshot FILE before|after: the rows of the catalog and of the views, as text
     {
         if [ "$2" = before ]; then
-            echo "-- migrate.migration"; val "$OLD" -c "SELECT $(as_1_1 "$mig_cols") FROM migrate.migration ORDER BY version"
+            echo "-- migrate.migration"; val "$OLD" -c "SELECT $(state_1_1 "$mig_cols") FROM migrate.migration ORDER BY version"
         else
             echo "-- migrate.migration"; val "$OLD" -c "SELECT $mig_cols FROM migrate.migration ORDER BY version"
         fi
