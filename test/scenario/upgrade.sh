@@ -12,12 +12,17 @@
 #      (transactional: forced, 1.1's library says otherwise); the site's
 #      own privileges: grants on rehearse() (to a role WITH GRANT OPTION, to
 #      PUBLIC, by that role to another), 1.0's grant to migrate_admin
-#      revoked, a grant on plan()
+#      revoked, a grant on plan(); grants on objects 1.1 drops and creates
+#      again (the view status, apply(), require() with PUBLIC's EXECUTE
+#      revoked)
 #   2. ALTER EXTENSION migrate UPDATE: extversion and migrate.version() are
 #      the control file's default_version; the rows of migrate.migration
 #      and migrate.event, and of the status and history views, are the same
-#      as before the update (the columns 1.0 had), except the flags of the
-#      REINDEX SCHEMA migration, now non-transactional; no event was added;
+#      as before the update (the columns 1.0 had, read through 1.1's
+#      status_detail, the narrow status and history.started_at, with the
+#      state rolled_back named reverted and durations rounded to the
+#      millisecond, as 1.1 shows them), except the flags of the REINDEX
+#      SCHEMA migration, now non-transactional; no event was added;
 #      schema_objects(), fingerprint() and table_data() of a schema with
 #      every kind of object they describe give what they gave under 1.0;
 #      the site's privileges are as before, not recorded as the
@@ -36,6 +41,8 @@
 #   5. in migrate_upg_dep, a 1.0 database with a view and a function over
 #      rehearse(): ALTER EXTENSION migrate UPDATE fails with SQLSTATE 2BP01
 #      naming them and changes nothing; once they are dropped it succeeds
+#   6. in migrate_upg_dep2, the same for a view over migrate.status, which
+#      1.1 drops and creates again with fewer columns (issue 9)
 #
 # Needs a cluster with migrate preloaded (scripts/test.sh): the concurrent
 # index build runs in the apply worker.
@@ -46,7 +53,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 OLD=migrate_upg_old
 NEW=migrate_upg_new
 DEP=migrate_upg_dep
-scenario_init upgrade "$OLD" "$NEW" "$DEP"
+DEP2=migrate_upg_dep2
+scenario_init upgrade "$OLD" "$NEW" "$DEP" "$DEP2"
 require_preload
 
 # roles the site grants privileges to (roles are the cluster's: dropped on
@@ -54,7 +62,7 @@ require_preload
 SITE=migrate_upg_site SITE2=migrate_upg_site2
 drop_site_roles() {
     local db
-    for db in "$OLD" "$NEW" "$DEP"; do
+    for db in "$OLD" "$NEW" "$DEP" "$DEP2"; do
         PGOPTIONS="-c client_min_messages=warning" \
             psql -X -q -d "$db" -c "DROP OWNED BY $SITE, $SITE2" >/dev/null 2>&1 || true
     done
@@ -555,5 +563,31 @@ expect "dependants: once they are dropped the update succeeds, and a view create
 $(val "$DEP" -c "SELECT attname FROM pg_attribute WHERE attrelid = 'upg_rehearsal'::regclass AND attnum = 8")" \
     "$CURRENT
 not_rehearsed"
+
+# --- 6. a view over migrate.status stops the update too ------------------------
+# 1.1 drops the view migrate.status (it loses columns) and creates it again:
+# a site's view over it must go first, as with rehearse()
+sql "$DEP2" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION migrate VERSION '1.0';
+CREATE VIEW upg_unverified AS SELECT version FROM migrate.status WHERE NOT checksum_ok;
+SQL
+if sql "$DEP2" -v VERBOSITY=verbose -c "ALTER EXTENSION migrate UPDATE" >"$SCENARIO_WORK/dep2.out" 2>&1; then
+    fail "status dependants: ALTER EXTENSION migrate UPDATE succeeded over a view of migrate.status"
+else
+    expect "status dependants: the update fails with 2BP01, naming the view" \
+        "$(sed -n 's/^ERROR: *//p' "$SCENARIO_WORK/dep2.out")" \
+        "2BP01: cannot update extension migrate: view migrate.status is used by view public.upg_unverified"
+    expect "status dependants: the hint says what to do" \
+        "$(sed -n 's/^HINT: *//p' "$SCENARIO_WORK/dep2.out")" \
+        "Drop those objects, run ALTER EXTENSION migrate UPDATE, then create them again."
+fi
+sql "$DEP2" >/dev/null <<'SQL'
+DROP VIEW upg_unverified;
+ALTER EXTENSION migrate UPDATE;
+CREATE VIEW upg_unverified AS SELECT version FROM migrate.status WHERE changed;
+SQL
+expect "status dependants: once it is dropped the update succeeds, and it is created again over changed" \
+    "$(val "$DEP2" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
 
 scenario_finish
