@@ -109,6 +109,12 @@ FROM migrate.schedule('su_nightly', cron => '0 3 * * *', require_approval => fal
 SELECT * FROM migrate.schedule('su_bad', cron => '0 3 * * *', maintenance_window => '02:00-04:00',
                                "window" => '02:00-04:00');
 SELECT * FROM migrate.schedule('su_bad', cron => '0 3 * * *', maintenance_window => '04:00');
+-- both names given: invalid_parameter_value
+\set VERBOSITY sqlstate
+SELECT * FROM migrate.revert(migration => '1', with_dependents => true, "cascade" => true);
+SELECT * FROM migrate.schedule('su_bad', cron => '0 3 * * *', maintenance_window => '02:00-04:00',
+                               "window" => '02:00-04:00');
+\set VERBOSITY default
 SELECT migrate.unschedule('su_nightly');
 SELECT migrate.unschedule('su_nightly');
 SELECT * FROM migrate.approve('99');
