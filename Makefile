@@ -6,7 +6,7 @@ MODULE_big = migrate
 # layer's files are compiled into the one module
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 DATA       = migrate--1.0.sql migrate--1.0--1.1.sql
-DOCS       = doc/migrate.md
+DOCS       = doc/migrate.md doc/tutorial.md doc/troubleshooting.md doc/internals.md
 # migrate.control is the one place that names the version: migrate.version()
 # returns it, compiled in
 MIGRATE_VERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(srcdir)/migrate.control)
