@@ -21,6 +21,8 @@ SELECT version, note FROM migrate.apply(dry_run => true);
 -- three, and the CONTEXT line says so
 SELECT version FROM migrate.apply();
 SELECT version, state FROM migrate.migration ORDER BY version;
+-- through deploy(): the line comes before those of deploy()'s own query
+CALL migrate.deploy();
 
 -- apply of several: one NOTICE each before it runs, then the summary
 SELECT migrate.repair('m3', up => 'CREATE TABLE msg_orders (id int);');

@@ -130,6 +130,24 @@ short_statement_text(const MigrateRunState *state)
 }
 
 /*
+ * The CONTEXT line naming the script and migration and, while a statement
+ * runs, the statement, its line (that of the error position "internalpos"
+ * in it, if any) and its text.
+ */
+static char *
+context_line(const MigrateRunState *state, int internalpos)
+{
+	if (state->statement == NULL)
+		return psprintf("%s script of migration \"%s\" (\"%s\")",
+						migrate_engine_script_name(state->direction), state->current->version,
+						state->current->name);
+	return psprintf("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
+					migrate_engine_script_name(state->direction), state->current->version,
+					state->current->name, state->statement->number,
+					error_line(state, internalpos), short_statement_text(state));
+}
+
+/*
  * The error callback of a run: a CONTEXT line naming the script and
  * migration and, while a statement runs, the statement, its line and its
  * text.  Nothing between migrations.
@@ -141,16 +159,9 @@ run_error_callback(void *arg)
 
 	if (state->current == NULL)
 		return;
-	if (state->statement == NULL)
-		errcontext("%s script of migration \"%s\" (\"%s\")",
-				   migrate_engine_script_name(state->direction), state->current->version,
-				   state->current->name);
-	else
-		errcontext("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
-				   migrate_engine_script_name(state->direction), state->current->version,
-				   state->current->name, state->statement->number,
-				   error_line(state, getinternalerrposition()),
-				   short_statement_text(state));
+	/* kept, so that a failed run can find this line again (engine_run_plan) */
+	state->context_internalpos = getinternalerrposition();
+	errcontext("%s", context_line(state, state->context_internalpos));
 }
 
 /*
@@ -619,6 +630,7 @@ typedef struct PlanRun
 	ErrorContextCallback *errcallback;
 	int			failed_index;	/* the migration running when it failed */
 	int			failed_statement;	/* its statement that failed, or 0 */
+	char	   *context;		/* the CONTEXT line the run's callback gave it */
 	Jsonb	   *failure;		/* its failure record, or NULL */
 } PlanRun;
 
@@ -655,6 +667,8 @@ describe_plan_failure(void *arg, ErrorData *edata)
 		run->failure = migrate_engine_error_json(run->state, edata, NULL);
 	if (run->state->statement != NULL)
 		run->failed_statement = run->state->statement->number;
+	if (run->state->current != NULL)
+		run->context = context_line(run->state, run->state->context_internalpos);
 	/* ... which the rollback frees: nothing may look at it afterwards */
 	error_context_stack = run->errcallback->previous;
 	run->state->script = NULL;
@@ -664,19 +678,29 @@ describe_plan_failure(void *arg, ErrorData *edata)
 /*
  * Add to the error of a failed interactive run the CONTEXT line that says
  * the caller's transaction undoes all of it ("rolled back all 3: 003
- * failed at statement 2").  It is added to the caught error, which is
- * known to be an ERROR that ends the run, rather than by the run's error
- * callback: a callback cannot tell such an ERROR from a NOTICE a
+ * failed at statement 2"), right after the line of the run's callback
+ * ("own"), before the lines of whatever called apply() (an SQL statement
+ * of deploy() or of a function).  It is added to the caught error, which
+ * is known to be the ERROR that ends the run, rather than by the run's
+ * error callback: a callback cannot tell such an ERROR from a NOTICE a
  * statement raises, and the error is re-thrown as it was caught
- * (ReThrowError runs no callbacks).  Its outer CONTEXT lines (the SQL
- * statement or PL/pgSQL function that called apply()) come before it.
+ * (ReThrowError runs no callbacks).
  */
 static void
-add_rollback_context(ErrorData *edata, int total, const char *version, int statement)
+add_rollback_context(ErrorData *edata, const char *own, int total, const char *version,
+					 int statement)
 {
 	char	   *line = migrate_message_rolled_back(total, version, statement);
+	char	   *at = (edata->context && own) ? strstr(edata->context, own) : NULL;
 
-	edata->context = edata->context ? psprintf("%s\n%s", edata->context, line) : line;
+	if (at != NULL && (at[strlen(own)] == '\n' || at[strlen(own)] == '\0'))
+	{
+		int			end = (at - edata->context) + strlen(own);
+
+		edata->context = psprintf("%.*s\n%s%s", end, edata->context, line, edata->context + end);
+	}
+	else
+		edata->context = edata->context ? psprintf("%s\n%s", edata->context, line) : line;
 }
 
 /*
@@ -696,7 +720,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	ErrorData  *edata;
 	ErrorContextCallback errcallback;
 	bool		dry_run = info && info->dry_run;
-	PlanRun		run = {plan, state, outcomes, &errcallback, -1, 0, NULL};
+	PlanRun		run = {plan, state, outcomes, &errcallback, -1, 0, NULL, NULL};
 
 	migrate_engine_init_state(state, direction, info);
 	state->memory = fncontext;
@@ -730,7 +754,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	if (edata != NULL)
 	{
 		if (info != NULL && info->worker == NULL && run.failed_index >= 0)
-			add_rollback_context(edata, info->total,
+			add_rollback_context(edata, run.context, info->total,
 								 ((MigrateMigration *) list_nth(plan, run.failed_index))->version,
 								 run.failed_statement);
 		if (run.failure != NULL)
