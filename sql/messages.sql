@@ -15,7 +15,7 @@ SELECT migrate.register('m3', 'orders',
 
 -- a dry run says "would apply"; one that fails says where, and the note
 -- of the failed migration's row carries the error
-SELECT version, note FROM migrate.apply(dry_run => true);
+SELECT version FROM migrate.apply(dry_run => true);
 
 -- a failure in the third of three: the caller's transaction undoes all
 -- three, and the CONTEXT line says so
@@ -71,6 +71,12 @@ SELECT version, state FROM migrate.migration ORDER BY version;
 
 SELECT migrate.repair('m7', up => 'SELECT 7;');
 SELECT version FROM migrate.apply();
+
+-- a dry run stops before a migration that cannot run in a transaction
+-- block (the DROP INDEX CONCURRENTLY of m6's down script), and says so
+SELECT version FROM migrate.revert(steps => 3, dry_run => true);
+SELECT version FROM migrate.revert();
+SELECT version FROM migrate.revert(dry_run => true);
 SELECT version FROM migrate.revert_all();
 
 DROP EXTENSION migrate;

@@ -78,8 +78,9 @@ migrate_guc_define_all(void)
 							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("migrate.progress_level",
-							 gettext_noop("Sets the message level of per-migration progress messages."),
-							 NULL,
+							 gettext_noop("Sets the message level of the messages a run of migrations emits."),
+							 gettext_noop("They are the message before each migration of apply(), revert(), "
+										  "revert_all(), deploy() and dry runs, and the closing summary."),
 							 &migrate_progress_level,
 							 NOTICE,
 							 progress_level_options,
