@@ -35,6 +35,7 @@
 #include "compat.h"
 #include "exec/engine.h"
 #include "exec/handoff.h"
+#include "exec/message.h"
 #include "exec/plan.h"
 #include "ipc/xact.h"
 #include "guc.h"
@@ -207,10 +208,12 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	List	   *plan;
 	MigrateOutcome *outcomes;
 	ListCell   *lc;
+	TimestampTz started;
 
 	migrate_materialize_srf(fcinfo);
 	check_read_write(direction);
 	migrate_lock_acquire();
+	started = GetCurrentTimestamp();	/* the closing message's elapsed time */
 
 	migrate_xact_spi_connect();
 	registry = migrate_catalog_load_registry(&count);
@@ -221,8 +224,7 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 
 	if (plan == NIL)
 	{
-		ereport(migrate_progress_level,
-				(errmsg("no migrations to %s", direction == DIRECTION_UP ? "apply" : "revert")));
+		migrate_message_nothing_to_do(direction);
 		SPI_finish();
 		return;
 	}
@@ -243,6 +245,7 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	}
 	else
 		migrate_handoff_run_plan(plan, direction, outcomes);
+	migrate_message_summary(plan, direction, dry_run, outcomes, started);
 
 	foreach(lc, plan)
 	{
