@@ -10,6 +10,9 @@
 #        regress    make installcheck, pg_regress part  (sql/, expected/)
 #        isolation  make installcheck, isolation part   (test/isolation/)
 #        pgtap      make installcheck-pgtap in database migrate_pgtap (test/pgtap/)
+#        doc        test/doc/run.sh: the SQL examples of README.md,
+#                   doc/tutorial.md and doc/troubleshooting.md, run and
+#                   compared with what they show
 #        scenario   every executable test/scenario/*.sh and test/realworld/*.sh
 #                   (the real-world checks skip, saying so, without their corpus)
 #   4. print a summary; exit status 1 if anything failed
@@ -30,7 +33,7 @@ setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -127,6 +130,15 @@ if compgen -G "test/pgtap/*.sql" >/dev/null; then
     fi
 else
     record SKIP "pgtap (no test/pgtap/*.sql)"
+fi
+
+# --- doc examples -----------------------------------------------------------
+section "doc (test/doc/run.sh: README.md, doc/tutorial.md, doc/troubleshooting.md)"
+# selftest.sh: the doc test itself catches drift; run.sh: the documents
+if bash test/doc/selftest.sh && bash test/doc/run.sh; then
+    record PASS "doc"
+else
+    record FAIL "doc (examples of README.md, doc/tutorial.md, doc/troubleshooting.md)"
 fi
 
 # --- scenario scripts -------------------------------------------------------
