@@ -6,7 +6,7 @@ MODULE_big = migrate
 # layer's files are compiled into the one module
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 DATA       = migrate--1.0.sql migrate--1.0--1.1.sql
-DOCS       = doc/migrate.md
+DOCS       = doc/migrate.md doc/tutorial.md doc/troubleshooting.md doc/internals.md
 # migrate.control is the one place that names the version: migrate.version()
 # returns it, compiled in
 MIGRATE_VERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(srcdir)/migrate.control)
@@ -14,8 +14,8 @@ PG_CPPFLAGS = -I$(srcdir)/src -DMIGRATE_VERSION="\"$(MIGRATE_VERSION)\""
 
 # pg_regress: one concern per file, run in this order against a running
 # server (make installcheck with PGHOST/PGPORT set; see scripts/test.sh)
-REGRESS = setup extversion version checksum header parse cron register apply revert \
-          repair require safety errors rehearse session resume
+REGRESS = setup extversion version checksum header parse cron register apply revert surface \
+          repair require safety errors rehearse session resume messages
 REGRESS_OPTS = --load-extension=plpgsql
 
 # isolation specs live in test/isolation/specs, expected output beside them

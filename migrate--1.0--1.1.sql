@@ -940,3 +940,937 @@ UPDATE migrate.migration m
    SET down_transactional = false
  WHERE m.down_transactional
    AND EXISTS (SELECT FROM migrate.statements(m.down_script) s WHERE NOT s.transactional);
+
+/* ---------------------------------------------------------------------
+ * WP-S (issue 9, items 1-10): a SQL surface that reads well in psql.
+ *
+ *  - migrate.status is narrow (what a DBA reads first); every column of
+ *    1.0's status, and more, moves to migrate.status_detail;
+ *  - a reverted migration's state is "reverted" (1.0: "rolled_back"),
+ *    in the catalog, the views, resolve(), health() and the scheduler;
+ *  - migrate.history: "time" is started_at, durations are rounded to the
+ *    millisecond (there and in status_detail);
+ *  - apply(), revert(), revert_all() return eight columns (the schema
+ *    fingerprints of a dry run move, shortened, into its note);
+ *  - no parameter or column needs quoting: revert()'s "cascade" is
+ *    with_dependents, schedule()'s "window" is maintenance_window (the old
+ *    names stay accepted as trailing parameters), migrate.schedules'
+ *    "window" column is maintenance_window;
+ *  - functions answer: schedule() and approve() return a row saying what
+ *    they did, require() the version it found, pause(), resume() and
+ *    unschedule() a word.
+ *
+ * A function whose result type or parameter names change, and a view that
+ * loses columns, is dropped and created again.  migrate.upgrade_replace()
+ * below does that for each of them the way the rehearse() block above
+ * does it for rehearse(), and is dropped at the end of this section: the
+ * update refuses, saying why, when another object depends on the old
+ * one; the new one gets the old owner, 1.0's default privileges (so its
+ * pg_init_privs are a fresh install's), then the site's own grants and
+ * revokes again.  A fresh install runs the same statements, so that it
+ * ends up identical (test/scenario/upgrade.sh).
+ * --------------------------------------------------------------------- */
+
+CREATE FUNCTION migrate.upgrade_replace(kind text, old_identity text, new_identity text,
+                                        change text, create_sql text, default_privileges text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$replace$
+DECLARE
+    saved_role      text := current_setting('role');
+    is_view         boolean := kind = 'view';
+    catalog         regclass := CASE WHEN kind = 'view' THEN 'pg_class' ELSE 'pg_proc' END;
+    keyword         text := CASE WHEN kind = 'view' THEN 'TABLE' ELSE 'FUNCTION' END;
+    old_oid         oid;
+    new_oid         oid;
+    new_name        text;
+    owner           oid;
+    new_owner       oid;
+    old_acl         aclitem[];
+    fresh_initprivs aclitem[];
+    used_by         text;
+    item            record;
+BEGIN
+    IF is_view THEN
+        old_oid := to_regclass(old_identity);
+        SELECT c.relowner, coalesce(c.relacl, acldefault('r', c.relowner))
+          INTO owner, old_acl FROM pg_class c WHERE c.oid = old_oid;
+    ELSE
+        old_oid := to_regprocedure(old_identity);
+        SELECT p.proowner, coalesce(p.proacl, acldefault('f', p.proowner))
+          INTO owner, old_acl FROM pg_proc p WHERE p.oid = old_oid;
+    END IF;
+    IF old_oid IS NULL THEN
+        RAISE EXCEPTION 'cannot update extension migrate: % % does not exist', kind, old_identity
+            USING ERRCODE = 'undefined_object';
+    END IF;
+
+    -- objects that would make the DROP fail (a view's dependency is its
+    -- rewrite rule's: name the view; a view's own rule is not one of them)
+    SELECT string_agg(s.what, ', ' ORDER BY s.what) INTO used_by
+      FROM (SELECT DISTINCT
+                   CASE WHEN d.classid = 'pg_rewrite'::regclass
+                        THEN pg_describe_object('pg_class'::regclass, r.ev_class, 0)
+                        ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS what
+              FROM pg_depend d
+              LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+             WHERE d.refclassid = catalog AND d.refobjid = old_oid
+               AND d.deptype IN ('n', 'a')
+               AND r.ev_class IS DISTINCT FROM old_oid) s;
+    IF used_by IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot update extension migrate: % % is used by %', kind, old_identity, used_by
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = format('Version 1.1 %s, so the update drops the %s and creates it again, '
+                                  'and a %s that other objects depend on cannot be dropped.',
+                                  change, kind, kind),
+                  HINT = 'Drop those objects, run ALTER EXTENSION migrate UPDATE, then create them again.';
+    END IF;
+
+    -- the new object, owned as the old one was, with 1.0's defaults
+    EXECUTE format('DROP %s %s', kind, old_identity);
+    EXECUTE create_sql;
+    IF is_view THEN
+        new_oid := to_regclass(new_identity);
+        new_name := new_oid::regclass::text;
+    ELSE
+        new_oid := to_regprocedure(new_identity);
+        new_name := new_oid::regprocedure::text;
+    END IF;
+    IF is_view THEN
+        SELECT c.relowner INTO new_owner FROM pg_class c WHERE c.oid = new_oid;
+    ELSE
+        SELECT p.proowner INTO new_owner FROM pg_proc p WHERE p.oid = new_oid;
+    END IF;
+    IF new_owner <> owner THEN
+        EXECUTE format('ALTER %s %s OWNER TO %s', kind, new_name, owner::regrole);
+    END IF;
+    -- (NULL: 1.0 left them as PostgreSQL's, EXECUTE for PUBLIC)
+    IF default_privileges IS NOT NULL THEN
+        EXECUTE default_privileges;
+    END IF;
+
+    -- the extension's own initial privileges, as a fresh install has them
+    SELECT ip.initprivs INTO fresh_initprivs
+      FROM pg_init_privs ip
+     WHERE ip.classoid = catalog AND ip.objoid = new_oid AND ip.objsubid = 0;
+
+    -- the site's changes: first the defaults it had revoked ...
+    FOR item IN
+        SELECT a.grantee, a.privilege_type
+          FROM aclexplode(migrate.upgrade_acl(catalog, new_oid)) a
+         WHERE NOT EXISTS (SELECT FROM aclexplode(old_acl) o
+                            WHERE o.grantor = a.grantor AND o.grantee = a.grantee
+                              AND o.privilege_type = a.privilege_type
+                              AND o.is_grantable = a.is_grantable)
+    LOOP
+        -- run by a superuser, REVOKE acts as the owner, who granted the defaults
+        EXECUTE format('REVOKE %s ON %s %s FROM %s', item.privilege_type, keyword, new_name,
+                       CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE item.grantee::regrole::text END);
+    END LOOP;
+    -- ... then what it had granted, in the order it had
+    FOR item IN
+        SELECT o.grantor, o.grantee, o.privilege_type, o.is_grantable
+          FROM aclexplode(old_acl) WITH ORDINALITY o(grantor, grantee, privilege_type, is_grantable, n)
+         WHERE NOT EXISTS (SELECT FROM aclexplode(migrate.upgrade_acl(catalog, new_oid)) a
+                            WHERE a.grantor = o.grantor AND a.grantee = o.grantee
+                              AND a.privilege_type = o.privilege_type
+                              AND a.is_grantable = o.is_grantable)
+         ORDER BY o.n
+    LOOP
+        -- another grantor's grant is replayed as that role, so that it stays theirs
+        IF item.grantor <> owner THEN
+            PERFORM set_config('role', item.grantor::regrole::text, true);
+        END IF;
+        EXECUTE format('GRANT %s ON %s %s TO %s%s', item.privilege_type, keyword, new_name,
+                       CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE item.grantee::regrole::text END,
+                       CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        PERFORM set_config('role', saved_role, true);
+    END LOOP;
+    IF EXISTS (SELECT o.grantor, o.grantee, o.privilege_type, o.is_grantable FROM aclexplode(old_acl) o
+               EXCEPT
+               SELECT a.grantor, a.grantee, a.privilege_type, a.is_grantable
+                 FROM aclexplode(migrate.upgrade_acl(catalog, new_oid)) a)
+    THEN
+        RAISE EXCEPTION 'cannot update extension migrate: the privileges on % could not be carried over', old_identity
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Before the update they were %s; the new %s would have %s.',
+                                  old_acl, kind, migrate.upgrade_acl(catalog, new_oid)),
+                  HINT = format('Revoke the grants on %s that other grantors made, update, and grant them again.', old_identity);
+    END IF;
+
+    -- the site's grants stay the site's (see the rehearse() block above)
+    UPDATE pg_init_privs ip SET initprivs = fresh_initprivs
+     WHERE ip.classoid = catalog AND ip.objoid = new_oid AND ip.objsubid = 0
+       AND fresh_initprivs IS NOT NULL;
+    DELETE FROM pg_init_privs ip
+     WHERE ip.classoid = catalog AND ip.objoid = new_oid AND ip.objsubid = 0
+       AND fresh_initprivs IS NULL;
+    DELETE FROM pg_shdepend sd
+     WHERE sd.dbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+       AND sd.classid = catalog AND sd.objid = new_oid AND sd.objsubid = 0
+       AND sd.deptype = 'i'
+       AND NOT EXISTS (SELECT FROM aclexplode(fresh_initprivs) a
+                        WHERE sd.refobjid IN (a.grantor, a.grantee));
+END
+$replace$;
+
+-- the ACL of a function or relation, its owner's default when it has none
+CREATE FUNCTION migrate.upgrade_acl(catalog regclass, object oid) RETURNS aclitem[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+$acl$
+    SELECT CASE WHEN catalog = 'pg_class'::regclass
+                THEN (SELECT coalesce(c.relacl, acldefault('r', c.relowner)) FROM pg_class c WHERE c.oid = object)
+                ELSE (SELECT coalesce(p.proacl, acldefault('f', p.proowner)) FROM pg_proc p WHERE p.oid = object) END
+$acl$;
+
+-- 3. reverted, not rolled_back: stored rows, and the states allowed
+ALTER TABLE migrate.migration DROP CONSTRAINT migration_state_check;
+UPDATE migrate.migration SET state = 'reverted' WHERE state = 'rolled_back';
+ALTER TABLE migrate.migration ADD CONSTRAINT migration_state_check
+    CHECK (state IN ('pending', 'applied', 'failed', 'reverted', 'dirty'));
+
+-- 4. history: started_at (as in migrate.event), durations to the
+-- millisecond.  Renaming keeps the view, its grants and the views a site
+-- built on it (they refer to the column by number).
+ALTER VIEW migrate.history RENAME COLUMN "time" TO started_at;
+CREATE OR REPLACE VIEW migrate.history AS
+SELECT e.id,
+       e.action,
+       e.version,
+       e.name,
+       e.role,
+       e.started_at,
+       pg_catalog.date_trunc('milliseconds', e.duration OPERATOR(pg_catalog.+) interval '0.5 ms') AS duration,
+       e.outcome,
+       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN e.error
+            ELSE migrate.error_for_reader(e.error)
+       END AS error,
+       e.checksum,
+       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN e.detail
+            ELSE migrate.detail_for_reader(e.detail)
+       END AS detail
+FROM migrate.event e
+ORDER BY e.id;
+
+-- 7. the schedules view: maintenance_window, which needs no quoting
+ALTER VIEW migrate.schedules RENAME COLUMN "window" TO maintenance_window;
+
+-- 1. the narrow status: what a DBA reads first
+SELECT migrate.upgrade_replace('view', 'migrate.status', 'migrate.status',
+    'keeps only the columns a DBA reads first in migrate.status (the others are in migrate.status_detail)',
+$create$
+CREATE VIEW migrate.status AS
+SELECT m.version,
+       m.name,
+       m.state,
+       pg_catalog.date_trunc('second', m.applied_at) AS applied_at,
+       m.applied_by,
+       -- 1.0's NOT checksum_ok: the up or down script was edited since
+       CASE WHEN m.applied_checksum IS NULL THEN NULL
+            ELSE NOT (m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
+                      AND m.applied_down_checksum IS NOT DISTINCT FROM m.down_checksum)
+       END AS changed,
+       -- the message only: it never holds script text, readers see it too
+       m.last_error OPERATOR(pg_catalog.->>) 'message' AS error
+FROM migrate.migration m
+ORDER BY m.version_key
+$create$,
+$grant$
+REVOKE ALL ON migrate.status FROM PUBLIC;
+GRANT SELECT ON migrate.status TO migrate_reader;
+$grant$);
+COMMENT ON VIEW migrate.status IS
+    'every registered migration, in version order: state, when and by whom applied, whether its script changed since, last error message (more in migrate.status_detail)';
+
+-- 2. the wide view: every column of 1.0's status, and more; no script text
+CREATE VIEW migrate.status_detail AS
+SELECT m.version,
+       m.name,
+       m.state,
+       m.checksum,
+       CASE WHEN m.applied_checksum IS NULL THEN NULL
+            ELSE m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
+                 AND m.applied_down_checksum IS NOT DISTINCT FROM m.down_checksum
+       END AS checksum_ok,
+       m.applied_at,
+       m.applied_by,
+       pg_catalog.date_trunc('milliseconds', m.duration OPERATOR(pg_catalog.+) interval '0.5 ms') AS duration,
+       m.dependencies,
+       m.description,
+       m.author,
+       m.created,
+       m.risk_level,
+       m.zero_downtime,
+       m.estimated_duration,
+       m.environments,
+       m.transactional,
+       m.statements,
+       m.down_script IS NOT NULL AS revertible,
+       m.registered_at,
+       -- the view runs as its owner, but current_user is the reader
+       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN m.last_error
+            ELSE migrate.error_for_reader(m.last_error)
+       END AS last_error,
+       m.registered_by,
+       m.approved_at,
+       m.approved_by,
+       m.dirty_statement,
+       m.resume_statement,
+       m.precondition_mode,
+       m.precondition_script IS NOT NULL AS has_precondition,
+       m.verify_script IS NOT NULL AS has_verify
+FROM migrate.migration m
+ORDER BY m.version_key;
+REVOKE ALL ON migrate.status_detail FROM PUBLIC;
+GRANT SELECT ON migrate.status_detail TO migrate_reader;
+COMMENT ON VIEW migrate.status_detail IS
+    'every registered migration with all it records but script text: checksums, header fields, dependencies, approval, resume points, last error';
+
+-- 3. health() counts reverted migrations as pending, resolve(...,
+-- 'mark_reverted') marks and says "reverted"; verify_integrity() reads
+-- the narrow status (changed is 1.0's NOT checksum_ok)
+CREATE OR REPLACE FUNCTION migrate.health(
+    OUT pending integer, OUT failed integer, OUT dirty integer,
+    OUT last_apply_at timestamptz, OUT last_apply_outcome text,
+    OUT lock_held boolean, OUT lock_holder_pid integer,
+    OUT scheduler text, OUT scheduler_pid integer, OUT awaiting_approval integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+DECLARE
+    info record;
+    is_paused boolean;
+BEGIN
+    SELECT pg_catalog.count(*) FILTER (WHERE m.state IN ('pending', 'reverted')),
+           pg_catalog.count(*) FILTER (WHERE m.state = 'failed'),
+           pg_catalog.count(*) FILTER (WHERE m.state = 'dirty')
+      INTO pending, failed, dirty
+      FROM migrate.migration m;
+    SELECT e.started_at, e.outcome INTO last_apply_at, last_apply_outcome
+      FROM migrate.event e WHERE e.action = 'apply' ORDER BY e.id DESC LIMIT 1;
+    -- the migrate lock is an object lock on this extension, objsubid 1
+    -- (src/lock.c); a prepared transaction holds it with no pid
+    SELECT true, l.pid INTO lock_held, lock_holder_pid
+      FROM pg_locks l
+     WHERE l.locktype = 'object' AND l.granted
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())
+       AND l.classid = 'pg_catalog.pg_extension'::regclass
+       AND l.objid = (SELECT x.oid FROM pg_extension x WHERE x.extname = 'migrate')
+       AND l.objsubid = 1
+     ORDER BY l.pid NULLS LAST LIMIT 1;
+    lock_held := coalesce(lock_held, false);
+    info := migrate.scheduler_info();
+    SELECT coalesce(pg_catalog.bool_or(st.paused), false) INTO is_paused FROM migrate.scheduler_state st;
+    scheduler_pid := info.scheduler_pid;
+    scheduler := CASE
+        WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'
+        WHEN is_paused THEN 'paused'
+        WHEN info.scheduler_pid IS NOT NULL THEN 'running'
+        WHEN NOT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)
+            THEN 'idle (no enabled schedule)'
+        WHEN info.launcher_pid IS NOT NULL THEN 'starting'
+        ELSE 'not running' END;
+    -- pending migrations a schedule would apply once they are approved
+    SELECT pg_catalog.count(*) INTO awaiting_approval FROM migrate.migration m
+     WHERE m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
+       AND EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled AND s.require_approval);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.resolve(version text, action text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+DECLARE
+    m migrate.migration;
+    direction text;
+BEGIN
+    PERFORM migrate.acquire_lock();
+    SELECT * INTO m FROM migrate.migration mm
+    WHERE mm.version_key = migrate.version_key(resolve.version) FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'migration "%" is not registered', version
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF m.state <> 'dirty' THEN
+        RAISE EXCEPTION 'migration "%" is not dirty', m.version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Its state is "%s".', m.state);
+    END IF;
+    direction := coalesce(m.last_error->>'script', 'up');
+
+    IF action = 'retry' THEN
+        UPDATE migrate.migration SET
+            state = CASE WHEN direction = 'up' THEN 'pending' ELSE 'applied' END,
+            resume_statement = m.dirty_statement, dirty_statement = NULL
+        WHERE migration.version = m.version;
+    ELSIF action = 'mark_applied' THEN
+        UPDATE migrate.migration SET state = 'applied',
+            apply_seq = coalesce(apply_seq, pg_catalog.nextval('migrate.apply_seq')),
+            applied_checksum = checksum, applied_down_checksum = down_checksum,
+            applied_at = coalesce(applied_at, pg_catalog.now()), applied_by = coalesce(applied_by, migrate.calling_role()),
+            dirty_statement = NULL, resume_statement = NULL
+        WHERE migration.version = m.version;
+    ELSIF action = 'mark_reverted' THEN
+        UPDATE migrate.migration SET state = 'reverted', apply_seq = NULL,
+            applied_checksum = NULL, applied_down_checksum = NULL, applied_at = NULL,
+            applied_by = NULL, duration = NULL,
+            dirty_statement = NULL, resume_statement = NULL
+        WHERE migration.version = m.version;
+    ELSE
+        RAISE EXCEPTION 'invalid resolve action "%"', action
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use retry, mark_applied or mark_reverted.';
+    END IF;
+    INSERT INTO migrate.event (action, version, name, outcome, role, started_at, detail)
+    VALUES ('resolve', m.version, m.name, 'success', migrate.calling_role(), pg_catalog.now(),
+            pg_catalog.jsonb_build_object('action', action, 'statement', m.dirty_statement,
+                               'script', direction));
+    RETURN CASE WHEN action = 'retry' AND direction = 'up' THEN 'pending: apply() resumes it'
+                WHEN action = 'retry' THEN 'applied: revert() resumes it'
+                WHEN action = 'mark_applied' THEN 'applied' ELSE 'reverted' END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION migrate.verify_integrity(
+    OUT severity text, OUT check_name text, OUT object text,
+    OUT detail text, OUT hint text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off AS
+$$
+
+DECLARE
+    r record;
+    orphans bigint;
+    conditions text;
+    not_null text;
+    user_code boolean;
+BEGIN
+    FOR r IN
+        SELECT i.indexrelid::regclass::text AS idx, i.indrelid::regclass::text AS tbl
+        FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY 1
+    LOOP
+        severity := 'error';
+        check_name := 'invalid index';
+        object := r.idx;
+        detail := pg_catalog.format('Index %s on %s is INVALID: every write maintains it, no query uses it.',
+                         r.idx, r.tbl);
+        hint := pg_catalog.format('DROP INDEX CONCURRENTLY %s; then build it again.', r.idx);
+        RETURN NEXT;
+    END LOOP;
+
+    FOR r IN
+        SELECT con.conname, con.contype, con.conrelid, con.confrelid, con.conkey, con.confkey,
+               con.conpfeqop, con.conrelid::regclass::text AS tbl
+        FROM pg_constraint con
+        JOIN pg_class c ON c.oid = con.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT con.convalidated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY 8, 1
+    LOOP
+        object := r.tbl || '.' || pg_catalog.quote_ident(r.conname);
+        hint := pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I;', r.tbl, r.conname);
+        IF r.contype = 'f' THEN
+            -- "p.key OPERATOR(ns.op) c.key" with the constraint's operator,
+            -- each side cast to the operator's input type where it differs
+            -- (not to a polymorphic one), as RI_Initial_Check writes it; and
+            -- whether the operator or a column type is not built-in (an
+            -- enum, or a domain over a built-in type or an enum, compares
+            -- with built-in code only)
+            SELECT pg_catalog.string_agg(pg_catalog.format('p.%I%s OPERATOR(%I.%s) c.%I%s',
+                                     pa.attname,
+                                     CASE WHEN pa.atttypid OPERATOR(pg_catalog.=) o.oprleft
+                                               OR lt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
+                                          ELSE '::' || pg_catalog.format_type(o.oprleft, NULL) END,
+                                     ons.nspname, o.oprname,
+                                     ca.attname,
+                                     CASE WHEN ca.atttypid OPERATOR(pg_catalog.=) o.oprright
+                                               OR rt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
+                                          ELSE '::' || pg_catalog.format_type(o.oprright, NULL) END),
+                              ' AND ' ORDER BY k.n),
+                   pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', ca.attname), ' AND ' ORDER BY k.n),
+                   pg_catalog.bool_or(o.oid IS NULL OR o.oid OPERATOR(pg_catalog.>=) 16384
+                           OR NOT EXISTS (SELECT FROM pg_type t
+                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
+                                          WHERE t.oid OPERATOR(pg_catalog.=) pa.atttypid
+                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
+                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
+                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
+                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
+                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e'))))
+                           OR NOT EXISTS (SELECT FROM pg_type t
+                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
+                                          WHERE t.oid OPERATOR(pg_catalog.=) ca.atttypid
+                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
+                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
+                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
+                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
+                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e')))))
+              INTO conditions, not_null, user_code
+              -- unnest(a, b, c) is ROWS FROM (unnest(a), unnest(b), unnest(c)),
+              -- which is what can be qualified
+              FROM ROWS FROM (pg_catalog.unnest(r.conkey), pg_catalog.unnest(r.confkey),
+                              pg_catalog.unnest(r.conpfeqop)) WITH ORDINALITY AS k(child, parent, op, n)
+              JOIN pg_attribute ca ON ca.attrelid OPERATOR(pg_catalog.=) r.conrelid
+                                  AND ca.attnum OPERATOR(pg_catalog.=) k.child
+              JOIN pg_attribute pa ON pa.attrelid OPERATOR(pg_catalog.=) r.confrelid
+                                  AND pa.attnum OPERATOR(pg_catalog.=) k.parent
+              LEFT JOIN pg_operator o ON o.oid OPERATOR(pg_catalog.=) k.op
+              LEFT JOIN pg_namespace ons ON ons.oid OPERATOR(pg_catalog.=) o.oprnamespace
+              LEFT JOIN pg_type lt ON lt.oid OPERATOR(pg_catalog.=) o.oprleft
+              LEFT JOIN pg_type rt ON rt.oid OPERATOR(pg_catalog.=) o.oprright;
+            IF user_code THEN
+                severity := 'warning';
+                check_name := 'not checked';
+                detail := pg_catalog.format('Foreign key %I was never validated, and its rows were not checked: '
+                                 'it compares with a user-defined operator or type, whose code this '
+                                 'check does not run with this role''s rights.', r.conname);
+                RETURN NEXT;
+                CONTINUE;
+            END IF;
+            BEGIN
+                EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM ONLY %s c WHERE NOT EXISTS '
+                               '(SELECT FROM ONLY %s p WHERE %s) AND %s',
+                               r.conrelid::regclass, r.confrelid::regclass, conditions, not_null)
+                    INTO orphans;
+            EXCEPTION WHEN insufficient_privilege THEN
+                severity := 'warning';
+                check_name := 'not checked';
+                IF EXISTS (SELECT FROM pg_class t
+                           WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY[r.conrelid, r.confrelid])
+                             AND t.relrowsecurity
+                             AND pg_catalog.has_table_privilege(t.oid, 'SELECT')) THEN
+                    detail := pg_catalog.format('Foreign key %I was never validated, and its rows were not checked: '
+                                     '%s or %s has row-level security, whose policies this check does '
+                                     'not run with this role''s rights.',
+                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                ELSE
+                    detail := pg_catalog.format('Foreign key %I was never validated, and this role may not read %s or %s.',
+                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
+                END IF;
+                RETURN NEXT;
+                CONTINUE;
+            END;
+            IF orphans > 0 THEN
+                severity := 'error';
+                check_name := 'orphaned rows';
+                detail := pg_catalog.format('%s row(s) of %s break foreign key %I, which was never validated.',
+                                 orphans, r.tbl, r.conname);
+                hint := 'Fix or delete them, then ' || hint;
+            ELSE
+                severity := 'warning';
+                check_name := 'not valid constraint';
+                detail := pg_catalog.format('Foreign key %I was added NOT VALID and never validated; no row breaks it.',
+                                 r.conname);
+            END IF;
+        ELSE
+            severity := 'warning';
+            check_name := 'not valid constraint';
+            detail := pg_catalog.format('Constraint %I was added NOT VALID and never validated.', r.conname);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    FOR r IN
+        SELECT s.version, s.name, s.state, NOT s.changed AS checksum_ok, s.error AS message
+        FROM migrate.status s
+        WHERE s.changed OR s.state IN ('failed', 'dirty')
+    LOOP
+        object := pg_catalog.format('migration %s (%s)', r.version, r.name);
+        IF r.checksum_ok = false THEN
+            severity := 'error';
+            check_name := 'checksum mismatch';
+            detail := 'The registered script is not the one that was applied.';
+            hint := pg_catalog.format('If the change is intended, SELECT migrate.repair(%L);', r.version);
+            RETURN NEXT;
+        END IF;
+        IF r.state = 'failed' THEN
+            severity := 'error';
+            check_name := 'failed migration';
+            detail := pg_catalog.format('Its last attempt failed: %s', r.message);
+            hint := 'Fix the cause or the script, then apply again.';
+            RETURN NEXT;
+        ELSIF r.state = 'dirty' THEN
+            severity := 'error';
+            check_name := 'dirty migration';
+            detail := pg_catalog.format('It stopped part way outside a transaction: %s', coalesce(r.message, 'interrupted'));
+            hint := pg_catalog.format('Inspect it, then SELECT migrate.resolve(%L, ''retry'');', r.version);
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$;
+
+
+-- 5. apply(), revert(), revert_all(): eight columns.  New C symbols: the
+-- 1.0 ones keep the 1.0 shape for a database not yet updated.
+SELECT migrate.upgrade_replace('function', 'migrate.apply(text, boolean)', 'migrate.apply(text, boolean)',
+    'drops the fingerprint columns of the result of migrate.apply()',
+$create$
+CREATE FUNCTION migrate.apply(target text DEFAULT NULL, dry_run boolean DEFAULT false)
+RETURNS TABLE (version text, name text, action text, state text,
+               duration interval, statements integer, rows_affected bigint, note text)
+AS 'MODULE_PATHNAME', 'migrate_apply_1_1'
+LANGUAGE C VOLATILE
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.apply(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.apply(text, boolean) IS
+    'apply the pending migrations in dependency order, up to target; dry_run rolls back';
+
+-- 6. "cascade" is with_dependents; the old name stays accepted as a
+-- trailing parameter (PostgreSQL has no parameter aliases), an error when
+-- both are given
+SELECT migrate.upgrade_replace('function', 'migrate.revert(text, integer, text, boolean, boolean)',
+    'migrate.revert(text, integer, text, boolean, boolean, boolean)',
+    'renames the parameter cascade of migrate.revert() to with_dependents and drops the fingerprint columns of its result',
+$create$
+CREATE FUNCTION migrate.revert(target text DEFAULT NULL,
+                               steps integer DEFAULT NULL,
+                               migration text DEFAULT NULL,
+                               with_dependents boolean DEFAULT NULL,
+                               dry_run boolean DEFAULT false,
+                               "cascade" boolean DEFAULT NULL)
+RETURNS TABLE (version text, name text, action text, state text,
+               duration interval, statements integer, rows_affected bigint, note text)
+AS 'MODULE_PATHNAME', 'migrate_revert_1_1'
+LANGUAGE C VOLATILE
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean) TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean) IS
+    'revert applied migrations: the latest, those after target, a number of steps, or one migration (with its dependents); "cascade" is the old name of with_dependents';
+
+SELECT migrate.upgrade_replace('function', 'migrate.revert_all()', 'migrate.revert_all()',
+    'drops the fingerprint columns of the result of migrate.revert_all()',
+$create$
+CREATE FUNCTION migrate.revert_all()
+RETURNS TABLE (version text, name text, action text, state text,
+               duration interval, statements integer, rows_affected bigint, note text)
+AS 'MODULE_PATHNAME', 'migrate_revert_all_1_1'
+LANGUAGE C VOLATILE
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.revert_all() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.revert_all() TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.revert_all() IS
+    'revert every applied migration, newest first';
+
+-- 9. require() returns the applied version it found, as registered.  1.0
+-- granted it to nobody explicitly (EXECUTE stays PUBLIC's): so here.
+SELECT migrate.upgrade_replace('function', 'migrate.require(text)', 'migrate.require(text)',
+    'has migrate.require() return the version it found',
+$create$
+CREATE FUNCTION migrate.require(version text) RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_require_1_1'
+LANGUAGE C STABLE
+$create$,
+NULL);
+COMMENT ON FUNCTION migrate.require(text) IS
+    'the version of the migration, as registered; an error unless it is applied (reads migrate.status as the caller)';
+
+-- 7. schedule(): maintenance_window, and a result row.  PL/pgSQL refuses a
+-- result column named like a parameter (require_approval), so the work is
+-- done by migrate.store_schedule(), whose result columns are named
+-- otherwise, and schedule() is a SQL function over it.
+CREATE FUNCTION migrate.store_schedule(name text, every interval, cron text,
+                                       maintenance_window text, timezone text,
+                                       target text, environment text,
+                                       require_approval boolean, old_window text,
+                                       OUT schedule_name text, OUT first_run_at timestamptz,
+                                       OUT approval_required boolean, OUT awaiting text[])
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- the scheduler reads time zones with these abbreviations (scheduler.c)
+SET timezone_abbreviations = 'Default' AS
+$body$
+
+DECLARE
+    given_window text;
+    bounds text[];
+    w_start time;
+    w_end time;
+    first_run timestamptz;
+BEGIN
+    -- given_window is 1.0's name of maintenance_window (see schedule() below)
+    IF maintenance_window IS NOT NULL AND old_window IS NOT NULL THEN
+        RAISE EXCEPTION 'maintenance_window and window cannot both be given'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'window is the old name of maintenance_window.',
+                  HINT = 'Pass only maintenance_window => ''02:00-04:00''.';
+    END IF;
+    given_window := coalesce(maintenance_window, old_window);
+    IF (every IS NULL) = (cron IS NULL) THEN
+        RAISE EXCEPTION 'a schedule needs exactly one of every and cron'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use every => ''1 hour'' or cron => ''0 2 * * 0''.';
+    END IF;
+    IF every IS NOT NULL AND every <= interval '0' THEN
+        RAISE EXCEPTION 'every must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- the scheduler adds every to now() after each run: keep that finite
+    IF every IS NOT NULL AND every > interval '100 years' THEN
+        RAISE EXCEPTION 'every must be at most 100 years'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('%s is longer than the scheduler can count.', every);
+    END IF;
+    -- rejects a zone unknown to the scheduler (which uses the Default
+    -- abbreviations, whatever this session's timezone_abbreviations say)
+    PERFORM pg_catalog.now() AT TIME ZONE timezone;
+    IF given_window IS NOT NULL THEN
+        bounds := pg_catalog.regexp_match(given_window,
+            '^\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*-\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*$');
+        IF bounds IS NULL THEN
+            RAISE EXCEPTION 'invalid window "%"', given_window
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A window is written HH:MM-HH:MM, for example 02:00-04:00.';
+        END IF;
+        w_start := bounds[1]::time;
+        w_end := bounds[2]::time;
+        IF w_start = w_end THEN
+            RAISE EXCEPTION 'window "%" is empty', given_window
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+    first_run := CASE WHEN every IS NOT NULL THEN pg_catalog.now()
+                      ELSE migrate.cron_next(cron, pg_catalog.now(), timezone) END;
+    PERFORM migrate.window_end_at(pg_catalog.now(), w_start, w_end, timezone);
+    IF target IS NOT NULL AND NOT EXISTS (
+            SELECT FROM migrate.migration m
+            WHERE m.version_key = migrate.version_key(target)) THEN
+        RAISE EXCEPTION 'migration "%" is not registered', target
+            USING ERRCODE = 'undefined_object';
+    END IF;
+
+    INSERT INTO migrate.schedule AS s (name, every, cron, window_start, window_end,
+        timezone, target, environment, require_approval, next_run_at, created_by)
+    VALUES (store_schedule.name, every, cron, w_start, w_end, timezone, target,
+            environment, require_approval, first_run, migrate.calling_role())
+    ON CONFLICT ON CONSTRAINT schedule_pkey DO UPDATE SET
+        every = EXCLUDED.every, cron = EXCLUDED.cron,
+        window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
+        timezone = EXCLUDED.timezone, target = EXCLUDED.target,
+        environment = EXCLUDED.environment,
+        require_approval = EXCLUDED.require_approval,
+        next_run_at = EXCLUDED.next_run_at, enabled = true, waiting_for = NULL;
+    IF require_approval
+       AND EXISTS (SELECT FROM migrate.migration m WHERE m.state IN ('pending', 'reverted'))
+       AND NOT EXISTS (SELECT FROM migrate.migration m
+                       WHERE m.state IN ('pending', 'reverted') AND m.approved_at IS NOT NULL) THEN
+        RAISE NOTICE 'schedule "%" will apply nothing until a pending migration is approved', name
+            USING DETAIL = 'The schedule requires approval, and no pending migration is approved.',
+                  HINT = 'Approve them with SELECT migrate.approve(version), or schedule with require_approval => false.';
+    END IF;
+    PERFORM migrate.wake();
+
+    schedule_name := store_schedule.name;
+    first_run_at := first_run;
+    approval_required := require_approval;
+    -- what a run would wait for the approval of (scheduler.c: pending or
+    -- reverted, up to the target, meant for the environment)
+    SELECT coalesce(pg_catalog.array_agg(m.version ORDER BY m.version_key), '{}')
+      INTO awaiting
+      FROM migrate.migration m
+     WHERE require_approval
+       AND m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
+       AND (target IS NULL OR m.version_key <= migrate.version_key(target))
+       AND (environment IS NULL OR coalesce(pg_catalog.cardinality(m.environments), 0) = 0
+            OR environment = ANY (m.environments));
+    RETURN NEXT;
+END
+$body$;
+
+REVOKE ALL ON FUNCTION migrate.store_schedule(text, interval, text, text, text, text, text, boolean, text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.store_schedule(text, interval, text, text, text, text, text, boolean, text) IS
+    'internal: the work of migrate.schedule()';
+
+-- 8. approve(): a result row (store_approval() does the work, for the
+-- same reason as store_schedule())
+CREATE FUNCTION migrate.store_approval(wanted text,
+                                       OUT found_version text, OUT found_name text,
+                                       OUT run_as name, OUT approver name,
+                                       OUT approved_time timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+
+DECLARE
+    can_login boolean;
+BEGIN
+    PERFORM migrate.acquire_lock();
+    -- a scheduled run connects as this role (scheduler.c), and PostgreSQL 15
+    -- refuses a worker connection without LOGIN: say so now, not at 2 am
+    SELECT coalesce(nullif(pg_catalog.current_setting('migrate.worker_role', true), ''), m.registered_by)
+      INTO run_as
+      FROM migrate.migration m WHERE m.version_key = migrate.version_key(wanted);
+    IF FOUND THEN
+        SELECT r.rolcanlogin INTO can_login FROM pg_roles r WHERE r.rolname = run_as;
+        IF can_login IS NOT TRUE THEN
+            RAISE EXCEPTION 'migration "%" would run as role "%", which cannot log in', wanted, run_as
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'Scheduled runs connect as the role that registered a migration (or as migrate.worker_role), and PostgreSQL refuses that connection to a role without LOGIN or that does not exist.',
+                      HINT = 'Register the migration as a role with LOGIN, or set migrate.worker_role to one.';
+        END IF;
+        -- approving has the scheduler run it as that role: only someone
+        -- with its privileges may (migrate.worker_role is a superuser's
+        -- choice, and needs no such check)
+        IF nullif(pg_catalog.current_setting('migrate.worker_role', true), '') IS NULL
+           AND NOT pg_catalog.pg_has_role(migrate.calling_role(), run_as, 'USAGE') THEN
+            RAISE EXCEPTION 'permission denied to approve migration "%"', wanted
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('Scheduled runs would run it as role %I, its registrant, and role %I does not have the privileges of that role.', run_as, migrate.calling_role()),
+                      HINT = pg_catalog.format('Have it approved by role %I or a role with its privileges, or register it again as yourself.', run_as);
+        END IF;
+    END IF;
+    UPDATE migrate.migration m SET approved_at = pg_catalog.now(), approved_by = migrate.calling_role()
+    WHERE m.version_key = migrate.version_key(wanted)
+    RETURNING m.version, m.name, m.approved_by, m.approved_at
+         INTO found_version, found_name, approver, approved_time;
+    IF found_version IS NULL THEN
+        RAISE EXCEPTION 'migration "%" is not registered', wanted
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO migrate.event (action, version, outcome, role, started_at)
+    VALUES ('approve', found_version, 'success', migrate.calling_role(), pg_catalog.now());
+    RETURN NEXT;
+END
+$body$;
+
+REVOKE ALL ON FUNCTION migrate.store_approval(text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.store_approval(text) IS
+    'internal: the work of migrate.approve()';
+
+SELECT migrate.upgrade_replace('function',
+    'migrate.schedule(text, interval, text, text, text, text, text, boolean)',
+    'migrate.schedule(text, interval, text, text, text, text, text, boolean, text)',
+    'renames the parameter window of migrate.schedule() to maintenance_window and has it return a row',
+$create$
+CREATE FUNCTION migrate.schedule(name text,
+                                 every interval DEFAULT NULL,
+                                 cron text DEFAULT NULL,
+                                 maintenance_window text DEFAULT NULL,
+                                 timezone text DEFAULT 'UTC',
+                                 target text DEFAULT NULL,
+                                 environment text DEFAULT NULL,
+                                 require_approval boolean DEFAULT true,
+                                 "window" text DEFAULT NULL)
+RETURNS TABLE (schedule text, next_run_at timestamptz, require_approval boolean,
+               waiting_for text[])
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+    SELECT * FROM migrate.store_schedule($1, $2, $3, $4, $5, $6, $7, $8, $9)
+$body$
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.schedule(text, interval, text, text, text, text, text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.schedule(text, interval, text, text, text, text, text, boolean, text) TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.schedule(text, interval, text, text, text, text, text, boolean, text) IS
+    'create or replace a schedule: apply approved migrations every interval or on a cron expression, within a maintenance window; returns its next run and the versions it waits for the approval of ("window" is the old name of maintenance_window)';
+
+SELECT migrate.upgrade_replace('function', 'migrate.approve(text)', 'migrate.approve(text)',
+    'has migrate.approve() return what it approved',
+$create$
+CREATE FUNCTION migrate.approve(version text)
+RETURNS TABLE (version text, name text, runs_as name, approved_by name,
+               approved_at timestamptz)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+    SELECT * FROM migrate.store_approval($1)
+$body$
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.approve(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.approve(text) TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.approve(text) IS
+    'approve a migration for scheduled runs; returns it and the role scheduled runs will run it as';
+
+-- 10. pause(), resume() and unschedule() say what they did
+SELECT migrate.upgrade_replace('function', 'migrate.pause()', 'migrate.pause()',
+    'has migrate.pause() return ''paused''',
+$create$
+CREATE FUNCTION migrate.pause() RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+BEGIN
+    INSERT INTO migrate.scheduler_state AS st (paused, changed_at, changed_by)
+    VALUES (true, pg_catalog.now(), migrate.calling_role())
+    ON CONFLICT (singleton) DO UPDATE SET paused = true, changed_at = EXCLUDED.changed_at,
+        changed_by = EXCLUDED.changed_by;
+    INSERT INTO migrate.event (action, outcome, role, started_at)
+    VALUES ('pause', 'success', migrate.calling_role(), pg_catalog.now());
+    RETURN 'paused';
+END
+$body$
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.pause() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.pause() TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.pause() IS
+    'pause the scheduler of this database (recorded in the history); returns ''paused''';
+
+SELECT migrate.upgrade_replace('function', 'migrate.resume()', 'migrate.resume()',
+    'has migrate.resume() return ''resumed''',
+$create$
+CREATE FUNCTION migrate.resume() RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+BEGIN
+    INSERT INTO migrate.scheduler_state AS st (paused, changed_at, changed_by)
+    VALUES (false, pg_catalog.now(), migrate.calling_role())
+    ON CONFLICT (singleton) DO UPDATE SET paused = false, changed_at = EXCLUDED.changed_at,
+        changed_by = EXCLUDED.changed_by;
+    INSERT INTO migrate.event (action, outcome, role, started_at)
+    VALUES ('resume', 'success', migrate.calling_role(), pg_catalog.now());
+    PERFORM migrate.wake();
+    RETURN 'resumed';
+END
+$body$
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.resume() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.resume() TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.resume() IS
+    'resume the scheduler of this database after pause() (recorded in the history); returns ''resumed''';
+
+SELECT migrate.upgrade_replace('function', 'migrate.unschedule(text)', 'migrate.unschedule(text)',
+    'has migrate.unschedule() return ''unscheduled''',
+$create$
+CREATE FUNCTION migrate.unschedule(name text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+BEGIN
+    DELETE FROM migrate.schedule s WHERE s.name = unschedule.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'schedule "%" does not exist', name
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN 'unscheduled';
+END
+$body$
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.unschedule(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.unschedule(text) TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.unschedule(text) IS
+    'drop a schedule; returns ''unscheduled''';
+
+-- the helpers of this section were for the update only
+DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
+DROP FUNCTION migrate.upgrade_acl(regclass, oid);

@@ -45,7 +45,7 @@ q() {
 
 STATUS="SELECT version, name, state, checksum_ok, revertible, risk_level,
                dependencies, applied_at::timestamp(0) AS applied_at
-          FROM migrate.status"
+          FROM migrate.status_detail"
 
 step "CREATE EXTENSION migrate"
 q -c 'CREATE EXTENSION migrate' -c '\dx migrate'
@@ -67,7 +67,7 @@ q -c '\dt public.*'
 
 step "History (append-only)"
 q -c 'SELECT id, action, version, name, outcome, role,
-             "time"::timestamp(0) AS time, duration, left(checksum, 12) AS checksum
+             started_at::timestamp(0) AS started_at, duration, left(checksum, 12) AS checksum
         FROM migrate.history'
 
 step "SELECT * FROM migrate.revert(steps => 1)   -- undo the latest migration"

@@ -15,7 +15,7 @@ SELECT version, state FROM migrate.status;
 SELECT version, name, action, state, statements FROM migrate.apply();
 SELECT version, state, checksum_ok, applied_by, applied_at IS NOT NULL AS has_time,
        duration IS NOT NULL AS has_duration
-FROM migrate.status;
+FROM migrate.status_detail;
 SELECT to_regclass('ap_order_view') IS NOT NULL AS view_exists;
 
 -- nothing left to do
@@ -52,7 +52,7 @@ SELECT to_regclass('ap_widgets') AS widgets, to_regclass('ap_gadgets') AS gadget
 SELECT version, state, last_error->>'sqlstate' AS sqlstate, last_error->>'message' AS message,
        last_error->>'statement' AS statement, last_error->>'line' AS line,
        last_error->>'statement_text' AS statement_text, last_error->>'script' AS script
-FROM migrate.status WHERE version >= '030';
+FROM migrate.status_detail WHERE version >= '030';
 SELECT action, version, outcome, error->>'sqlstate' AS sqlstate, duration IS NOT NULL AS has_duration
 FROM migrate.history WHERE outcome = 'failure';
 
@@ -66,7 +66,7 @@ SELECT count(*) AS failures FROM migrate.history WHERE outcome = 'failure' AND v
 SELECT migrate.register('031', 'broken', $$CREATE TABLE ap_gadgets (id int);
 INSERT INTO ap_gadgets VALUES (1);$$, 'DROP TABLE ap_gadgets;');
 SELECT version, state FROM migrate.apply();
-SELECT version, state, last_error FROM migrate.status WHERE version >= '030';
+SELECT version, state, last_error FROM migrate.status_detail WHERE version >= '030';
 
 -- a migration that must run outside a transaction block goes, with the
 -- rest of the plan, to a background worker that runs it at top level; inside
@@ -74,14 +74,14 @@ SELECT version, state, last_error FROM migrate.status WHERE version >= '030';
 SELECT migrate.register('040', 'plain', 'CREATE TABLE ap_plain (id int);');
 SELECT migrate.register('041', 'concurrent', 'CREATE INDEX CONCURRENTLY ap_plain_id ON ap_plain (id);',
                         'DROP INDEX CONCURRENTLY ap_plain_id;');
-SELECT version, transactional FROM migrate.status WHERE version IN ('040', '041');
+SELECT version, transactional FROM migrate.status_detail WHERE version IN ('040', '041');
 BEGIN;
 SELECT * FROM migrate.apply();
 ROLLBACK;
 SELECT to_regclass('ap_plain') AS nothing_ran;
 SELECT version, name, action, state, statements FROM migrate.apply();
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
-SELECT s.version, s.state, s.checksum_ok, m.dirty_statement FROM migrate.status s
+SELECT s.version, s.state, s.checksum_ok, m.dirty_statement FROM migrate.status_detail s
 JOIN migrate.migration m USING (version) WHERE s.version IN ('040', '041')
 ORDER BY s.version;
 SELECT action, version, outcome, detail->>'by' AS by FROM migrate.history
@@ -105,7 +105,7 @@ RESET migrate.progress_level;
 \set VERBOSITY terse
 SELECT s.version, s.state, m.dirty_statement, s.last_error->>'sqlstate' AS sqlstate,
        s.last_error->'invalid_indexes' AS invalid_indexes
-FROM migrate.status s JOIN migrate.migration m USING (version) WHERE s.version >= '041'
+FROM migrate.status_detail s JOIN migrate.migration m USING (version) WHERE s.version >= '041'
 ORDER BY s.version;
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
 SELECT * FROM migrate.apply();
@@ -136,7 +136,7 @@ ROLLBACK;
 -- a migration cannot change migrations (the lock is re-entrant)
 SELECT migrate.register('038', 'recursive', 'SELECT count(*) FROM migrate.apply();');
 SELECT * FROM migrate.apply(target => '038');
-SELECT version, state, last_error->>'message' AS message FROM migrate.status WHERE version = '038';
+SELECT version, state, last_error->>'message' AS message FROM migrate.status_detail WHERE version = '038';
 SELECT migrate.register('038', 'recursive', 'SELECT 38;');
 
 -- progress messages: one per migration, at migrate.progress_level

@@ -17,7 +17,7 @@ SELECT s.version, s.name, s.state, s.checksum = migrate.checksum(m.up_script) AS
        s.checksum_ok, s.applied_at, s.description, s.author, s.created, s.dependencies,
        s.risk_level, s.zero_downtime, s.estimated_duration, s.environments, s.transactional,
        s.statements, s.revertible, s.last_error
-FROM migrate.status s JOIN migrate.migration m USING (version);
+FROM migrate.status_detail s JOIN migrate.migration m USING (version);
 
 -- the same content again changes nothing, even with CRLF line endings
 SELECT migrate.register('20250101090000', 'create_users',
@@ -28,13 +28,13 @@ SELECT migrate.register('20250101090000', 'create_users',
 SELECT migrate.register('20250102100000', 'seed_nothing', $$
 -- @dependencies: 20250101090000
 SELECT 1;$$);
-SELECT version, dependencies, revertible FROM migrate.status ORDER BY version;
+SELECT version, dependencies, revertible FROM migrate.status_detail ORDER BY version;
 
 -- changed content replaces the old one while the migration is not applied
 SELECT migrate.register('20250102100000', 'seed_nothing', $$
 -- @dependencies: 20250101090000
 SELECT 2;$$, 'SELECT 3;');
-SELECT version, statements, revertible FROM migrate.status WHERE version = '20250102100000';
+SELECT version, statements, revertible FROM migrate.status_detail WHERE version = '20250102100000';
 SELECT action, version, outcome, role, detail->>'previous_checksum' IS NOT NULL AS replaced
 FROM migrate.history ORDER BY id;
 
@@ -42,7 +42,7 @@ FROM migrate.history ORDER BY id;
 SELECT migrate.register('20250103000000', 'concurrent_index',
     'CREATE INDEX CONCURRENTLY reg_users_id ON reg_users (id);', 'DROP INDEX CONCURRENTLY reg_users_id;');
 SELECT migrate.register('20250103000001', 'marked_non_transactional', E'-- @transaction: false\nSELECT 1;');
-SELECT version, transactional FROM migrate.status WHERE version LIKE '20250103%';
+SELECT version, transactional FROM migrate.status_detail WHERE version LIKE '20250103%';
 
 -- versions compare naturally, so "1" and "001" are the same version
 SELECT migrate.register('1', 'one', 'SELECT 1;');

@@ -220,7 +220,7 @@ SELECT migrate.register('36', 'order_total_column',
     'ALTER TABLE rh_order ADD COLUMN total numeric GENERATED ALWAYS AS (amount * qty) STORED;',
     'ALTER TABLE rh_order DROP COLUMN total;');
 
-SELECT version, name, transactional, revertible FROM migrate.status;
+SELECT version, name, transactional, revertible FROM migrate.status_detail;
 
 -- ---------------------------------------------------------------------------
 -- The rehearsal, with data checks.

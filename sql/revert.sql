@@ -10,7 +10,7 @@ SELECT version FROM migrate.apply();
 
 -- one step by default: the most recently applied
 SELECT version, name, action, state, statements FROM migrate.revert();
-SELECT version, state, applied_at IS NULL AS no_applied_at, checksum_ok FROM migrate.status;
+SELECT version, state, applied_at IS NULL AS no_applied_at, checksum_ok FROM migrate.status_detail;
 SELECT to_regclass('rv_audit') AS audit;
 
 -- n steps, in reverse order of application
@@ -25,8 +25,8 @@ SELECT version, state FROM migrate.apply();
 
 -- a single migration: refused while an applied migration depends on it ...
 SELECT * FROM migrate.revert(migration => '1');
--- ... unless cascade, which reverts the dependants first
-SELECT version, state FROM migrate.revert(migration => '1', "cascade" => true);
+-- ... unless with_dependents, which reverts the dependants first
+SELECT version, state FROM migrate.revert(migration => '1', with_dependents => true);
 SELECT version, state FROM migrate.status;
 SELECT version, state FROM migrate.apply();
 
@@ -48,7 +48,7 @@ SELECT * FROM migrate.revert(steps => 2);
 SELECT to_regclass('rv_no_down') AS still_there;
 SELECT version, state, last_error->>'message' AS message, last_error->>'statement' AS statement,
        last_error->>'script' AS script
-FROM migrate.status WHERE version = '6';
+FROM migrate.status_detail WHERE version = '6';
 SELECT action, version, outcome FROM migrate.history WHERE outcome = 'failure';
 
 -- revert everything in one call

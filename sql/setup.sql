@@ -23,3 +23,9 @@ SELECT count(*) FROM migrate.history;
 SET migrate.lock_timout = 10;
 SHOW migrate.lock_timeout;
 SHOW migrate.progress_level;
+
+-- the closing message of a run says how long it took; the regress suite
+-- leaves that out (as EXPLAIN (TIMING OFF) does) in every later session
+-- of this database, so that the messages are the same from run to run
+SHOW migrate.message_timing;
+SELECT format('ALTER DATABASE %I SET migrate.message_timing = off', current_database()) \gexec

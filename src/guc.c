@@ -26,6 +26,9 @@ int			migrate_lock_timeout = 30000;
 /* level of the per-migration progress message */
 int			migrate_progress_level = NOTICE;
 
+/* whether a run's closing message says how long it took */
+bool		migrate_message_timing = true;
+
 /*
  * Most per-database schedulers the launcher runs at once.  Only databases
  * with an enabled schedule keep one; with PostgreSQL's default
@@ -75,11 +78,26 @@ migrate_guc_define_all(void)
 							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("migrate.progress_level",
-							 gettext_noop("Sets the message level of per-migration progress messages."),
-							 NULL,
+							 gettext_noop("Sets the message level of the messages a run of migrations emits."),
+							 gettext_noop("They are the message before each migration of apply(), revert(), "
+										  "revert_all(), deploy() and dry runs, and the closing summary."),
 							 &migrate_progress_level,
 							 NOTICE,
 							 progress_level_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migrate.message_timing",
+							 gettext_noop("Shows how long a run took in the closing message of migrate.apply() and migrate.revert()."),
+							 gettext_noop("When off, the closing message of migrate.apply(), migrate.revert(), "
+										  "migrate.revert_all() and migrate.deploy() leaves out the elapsed time "
+										  "(\"applied 7 migrations\" instead of \"applied 7 migrations in 41 ms\"), "
+										  "so that their output is the same from one run to the next, as "
+										  "EXPLAIN (TIMING OFF) does for plans.  The durations in the result rows "
+										  "and in migrate.history are not affected."),
+							 &migrate_message_timing,
+							 true,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

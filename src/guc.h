@@ -13,6 +13,7 @@
 
 extern int	migrate_lock_timeout;
 extern int	migrate_progress_level;
+extern bool migrate_message_timing;
 extern int	migrate_max_workers;
 extern int	migrate_naptime;
 extern char *migrate_databases;

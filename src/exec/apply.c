@@ -29,11 +29,13 @@
 #include "access/xlog.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 
 #include "compat.h"
 #include "exec/engine.h"
 #include "exec/handoff.h"
+#include "exec/message.h"
 #include "exec/plan.h"
 #include "ipc/xact.h"
 #include "guc.h"
@@ -43,6 +45,67 @@
 PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_revert);
 PG_FUNCTION_INFO_V1(migrate_revert_all);
+PG_FUNCTION_INFO_V1(migrate_apply_1_1);
+PG_FUNCTION_INFO_V1(migrate_revert_1_1);
+PG_FUNCTION_INFO_V1(migrate_revert_all_1_1);
+
+/*
+ * The result rows of apply(), revert() and revert_all() come in two
+ * shapes.  1.0's ten columns (the 1.0 symbols, which the released
+ * migrate--1.0.sql names) keep the schema fingerprints in two columns of
+ * their own; 1.1's eight columns (the *_1_1 symbols) put them, shortened,
+ * into the note of a dry run, and say "would apply" there.
+ */
+typedef enum ResultShape
+{
+	RESULT_1_0,
+	RESULT_1_1
+} ResultShape;
+
+/* characters of a schema fingerprint that a 1.1 dry-run note shows */
+#define SHORT_FINGERPRINT_LEN 8
+
+/* the state a migration reached, as a result row names it */
+static const char *
+result_state(MigrateDirection direction, const MigrateOutcome *outcome, ResultShape shape)
+{
+	if (outcome->skipped)
+		return "skipped";
+	if (!outcome->done)
+		return "not done";
+	if (direction == DIRECTION_UP)
+		return "applied";
+	return shape == RESULT_1_0 ? "rolled_back" : "reverted";
+}
+
+/* a duration in microseconds, rounded to the millisecond */
+static int64
+round_to_ms(int64 usecs)
+{
+	return ((usecs + 500) / 1000) * 1000;
+}
+
+/*
+ * 1.1's note: in a dry run, "schema a1b2c3d4 -> e5f6a7b8" (before and
+ * after the migration), then what else happened; otherwise the note as
+ * it is.  NULL when there is nothing to say.
+ */
+static char *
+note_1_1(const MigrateOutcome *outcome)
+{
+	StringInfoData buf;
+
+	if (outcome->fingerprint_before == NULL)
+		return outcome->note;
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "schema %.*s -> %.*s",
+					 SHORT_FINGERPRINT_LEN, outcome->fingerprint_before,
+					 SHORT_FINGERPRINT_LEN,
+					 outcome->fingerprint_after ? outcome->fingerprint_after : "?");
+	if (outcome->note != NULL)
+		appendStringInfo(&buf, "; %s", outcome->note);
+	return buf.data;
+}
 
 /*
  * One result row of apply() or revert(): what happened to the migration,
@@ -50,26 +113,35 @@ PG_FUNCTION_INFO_V1(migrate_revert_all);
  */
 static void
 add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
-			   MigrateDirection direction, const MigrateOutcome *outcome)
+			   MigrateDirection direction, bool dry_run, ResultShape shape,
+			   const MigrateOutcome *outcome)
 {
 	Datum		values[10];
 	bool		nulls[10] = {0};
+	const char *action = direction == DIRECTION_UP ? "apply" : "revert";
 
+	if (shape == RESULT_1_1 && dry_run)
+		action = direction == DIRECTION_UP ? "would apply" : "would revert";
 	values[0] = CStringGetTextDatum(version);
 	values[1] = CStringGetTextDatum(name);
-	values[2] = CStringGetTextDatum(direction == DIRECTION_UP ? "apply" : "revert");
-	values[3] = CStringGetTextDatum(outcome->skipped ? "skipped" :
-									!outcome->done ? "not done" :
-									direction == DIRECTION_UP ? "applied" : "rolled_back");
-	values[4] = migrate_catalog_interval_datum(outcome->duration_us);
+	values[2] = CStringGetTextDatum(action);
+	values[3] = CStringGetTextDatum(result_state(direction, outcome, shape));
+	values[4] = migrate_catalog_interval_datum(shape == RESULT_1_1 ?
+											   round_to_ms(outcome->duration_us) :
+											   outcome->duration_us);
 	nulls[4] = !outcome->done;
 	values[5] = Int32GetDatum(outcome->statements);
 	nulls[5] = !outcome->done;
 	values[6] = Int64GetDatum(outcome->rows_affected);
 	nulls[6] = outcome->fingerprint_before == NULL;
-	migrate_catalog_set_text_arg_bool(values, nulls, 7, outcome->fingerprint_before);
-	migrate_catalog_set_text_arg_bool(values, nulls, 8, outcome->fingerprint_after);
-	migrate_catalog_set_text_arg_bool(values, nulls, 9, outcome->note);
+	if (shape == RESULT_1_0)
+	{
+		migrate_catalog_set_text_arg_bool(values, nulls, 7, outcome->fingerprint_before);
+		migrate_catalog_set_text_arg_bool(values, nulls, 8, outcome->fingerprint_after);
+		migrate_catalog_set_text_arg_bool(values, nulls, 9, outcome->note);
+	}
+	else
+		migrate_catalog_set_text_arg_bool(values, nulls, 7, note_1_1(outcome));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -127,7 +199,8 @@ check_read_write(MigrateDirection direction)
  */
 static void
 apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
-				const char *target, const MigrateRevertRequest *request, bool dry_run)
+				const char *target, const MigrateRevertRequest *request, bool dry_run,
+				ResultShape shape)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MigrateMigration *registry;
@@ -135,10 +208,12 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	List	   *plan;
 	MigrateOutcome *outcomes;
 	ListCell   *lc;
+	TimestampTz started;
 
 	migrate_materialize_srf(fcinfo);
 	check_read_write(direction);
 	migrate_lock_acquire();
+	started = GetCurrentTimestamp();	/* the closing message's elapsed time */
 
 	migrate_xact_spi_connect();
 	registry = migrate_catalog_load_registry(&count);
@@ -149,8 +224,7 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 
 	if (plan == NIL)
 	{
-		ereport(migrate_progress_level,
-				(errmsg("no migrations to %s", direction == DIRECTION_UP ? "apply" : "revert")));
+		migrate_message_nothing_to_do(direction);
 		SPI_finish();
 		return;
 	}
@@ -171,6 +245,7 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	}
 	else
 		migrate_handoff_run_plan(plan, direction, outcomes);
+	migrate_message_summary(plan, direction, dry_run, outcomes, started);
 
 	foreach(lc, plan)
 	{
@@ -178,7 +253,8 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 		MigrateOutcome *outcome = &outcomes[foreach_current_index(lc)];
 
 		if (outcome->done || outcome->attempted)
-			add_result_row(rsinfo, m->version, m->name, direction, outcome);
+			add_result_row(rsinfo, m->version, m->name, direction, dry_run, shape,
+						   outcome);
 	}
 	SPI_finish();
 }
@@ -190,17 +266,26 @@ text_arg_or_null(FunctionCallInfo fcinfo, int n)
 	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
-/* migrate.apply(target text DEFAULT NULL) */
+/* migrate.apply(target, dry_run), 1.0's result shape */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
 {
 	apply_or_revert(fcinfo, DIRECTION_UP, text_arg_or_null(fcinfo, 0), NULL,
-					!PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+					!PG_ARGISNULL(1) && PG_GETARG_BOOL(1), RESULT_1_0);
+	PG_RETURN_VOID();
+}
+
+/* migrate.apply(target, dry_run), 1.1's result shape */
+Datum
+migrate_apply_1_1(PG_FUNCTION_ARGS)
+{
+	apply_or_revert(fcinfo, DIRECTION_UP, text_arg_or_null(fcinfo, 0), NULL,
+					!PG_ARGISNULL(1) && PG_GETARG_BOOL(1), RESULT_1_1);
 	PG_RETURN_VOID();
 }
 
 /*
- * migrate.revert(target, steps, migration, cascade, dry_run)
+ * What revert(target, steps, migration, ...) is asked to revert.
  *
  * The first positional argument is a version, as for apply(target): revert
  * everything applied after it.  A count is taken only by name (steps =>
@@ -208,8 +293,8 @@ migrate_apply(PG_FUNCTION_ARGS)
  * revert(3) finds no function, since an integer does not convert to text
  * implicitly.
  */
-Datum
-migrate_revert(PG_FUNCTION_ARGS)
+static MigrateRevertRequest
+revert_request(FunctionCallInfo fcinfo, bool with_dependents)
 {
 	MigrateRevertRequest request = {0};
 	int			given = 0;
@@ -217,7 +302,7 @@ migrate_revert(PG_FUNCTION_ARGS)
 	request.target = text_arg_or_null(fcinfo, 0);
 	request.steps = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
 	request.migration = text_arg_or_null(fcinfo, 2);
-	request.cascade = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	request.cascade = with_dependents;
 
 	given = !PG_ARGISNULL(1) + (request.target != NULL) + (request.migration != NULL);
 	if (given > 1)
@@ -231,19 +316,68 @@ migrate_revert(PG_FUNCTION_ARGS)
 				 errhint("To revert every applied migration, call migrate.revert_all().")));
 	if (given == 0)
 		request.steps = 1;
+	return request;
+}
 
+/* migrate.revert(target, steps, migration, cascade, dry_run), 1.0's shape */
+Datum
+migrate_revert(PG_FUNCTION_ARGS)
+{
+	MigrateRevertRequest request;
+
+	request = revert_request(fcinfo, !PG_ARGISNULL(3) && PG_GETARG_BOOL(3));
 	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request,
-					!PG_ARGISNULL(4) && PG_GETARG_BOOL(4));
+					!PG_ARGISNULL(4) && PG_GETARG_BOOL(4), RESULT_1_0);
 	PG_RETURN_VOID();
 }
 
-/* migrate.revert_all() */
+/*
+ * migrate.revert(target, steps, migration, with_dependents, dry_run,
+ * "cascade"), 1.1's shape.  "cascade" is 1.0's name of with_dependents,
+ * kept as a trailing parameter so that calls naming it still work
+ * (PostgreSQL has no parameter aliases); naming both is refused rather
+ * than guessed at.
+ */
+Datum
+migrate_revert_1_1(PG_FUNCTION_ARGS)
+{
+	MigrateRevertRequest request;
+	bool		with_dependents;
+
+	if (!PG_ARGISNULL(3) && !PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("with_dependents and cascade cannot both be given"),
+				 errdetail("cascade is the old name of with_dependents."),
+				 errhint("Pass only with_dependents => true.")));
+	if (!PG_ARGISNULL(3))
+		with_dependents = PG_GETARG_BOOL(3);
+	else
+		with_dependents = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
+	request = revert_request(fcinfo, with_dependents);
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request,
+					!PG_ARGISNULL(4) && PG_GETARG_BOOL(4), RESULT_1_1);
+	PG_RETURN_VOID();
+}
+
+/* migrate.revert_all(), 1.0's shape */
 Datum
 migrate_revert_all(PG_FUNCTION_ARGS)
 {
 	MigrateRevertRequest request = {0};
 
 	request.all = true;
-	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false);
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false, RESULT_1_0);
+	PG_RETURN_VOID();
+}
+
+/* migrate.revert_all(), 1.1's shape */
+Datum
+migrate_revert_all_1_1(PG_FUNCTION_ARGS)
+{
+	MigrateRevertRequest request = {0};
+
+	request.all = true;
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false, RESULT_1_1);
 	PG_RETURN_VOID();
 }

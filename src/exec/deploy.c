@@ -80,13 +80,11 @@ migrate_deploy(PG_FUNCTION_ARGS)
 	SPI_commit();
 	migrate_lock_acquire_without_snapshot(timeout_ms, "max_wait of migrate.deploy()");
 
+	/* apply() says what it does and sums up: deploy() adds no message */
 	rc = SPI_execute_with_args("SELECT pg_catalog.count(*) FROM migrate.apply($1)",
 							   1, argtypes, &target, nulls, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "migrate.apply() returned no count");
-	ereport(NOTICE,
-			(errmsg("migrate.deploy() applied %s migration(s)",
-					SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
 	SPI_finish();
 	PG_RETURN_VOID();
 }

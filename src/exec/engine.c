@@ -54,6 +54,7 @@
 
 #include "store/durable.h"
 #include "exec/engine.h"
+#include "exec/message.h"
 #include "errors.h"
 #include "guc.h"
 #include "store/lock.h"
@@ -129,6 +130,24 @@ short_statement_text(const MigrateRunState *state)
 }
 
 /*
+ * The CONTEXT line naming the script and migration and, while a statement
+ * runs, the statement, its line (that of the error position "internalpos"
+ * in it, if any) and its text.
+ */
+static char *
+context_line(const MigrateRunState *state, int internalpos)
+{
+	if (state->statement == NULL)
+		return psprintf("%s script of migration \"%s\" (\"%s\")",
+						migrate_engine_script_name(state->direction), state->current->version,
+						state->current->name);
+	return psprintf("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
+					migrate_engine_script_name(state->direction), state->current->version,
+					state->current->name, state->statement->number,
+					error_line(state, internalpos), short_statement_text(state));
+}
+
+/*
  * The error callback of a run: a CONTEXT line naming the script and
  * migration and, while a statement runs, the statement, its line and its
  * text.  Nothing between migrations.
@@ -140,16 +159,9 @@ run_error_callback(void *arg)
 
 	if (state->current == NULL)
 		return;
-	if (state->statement == NULL)
-		errcontext("%s script of migration \"%s\" (\"%s\")",
-				   migrate_engine_script_name(state->direction), state->current->version,
-				   state->current->name);
-	else
-		errcontext("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
-				   migrate_engine_script_name(state->direction), state->current->version,
-				   state->current->name, state->statement->number,
-				   error_line(state, getinternalerrposition()),
-				   short_statement_text(state));
+	/* kept, so that a failed run can find this line again (engine_run_plan) */
+	state->context_internalpos = getinternalerrposition();
+	errcontext("%s", context_line(state, state->context_internalpos));
 }
 
 /*
@@ -197,21 +209,10 @@ run_detail(const MigrateRunInfo *info)
 	return migrate_json_finish(&b);
 }
 
-/* the "applied migration ... (k of n)" message, at migrate.progress_level */
-static void
-report_progress(const MigrateRunState *state, int64 duration_us)
-{
-	ereport(migrate_progress_level,
-			(errmsg("%s migration %s \"%s\" (%d of %d)",
-					state->direction == DIRECTION_UP ? "applied" : "reverted",
-					state->current->version, state->current->name,
-					state->number, state->info->total),
-			 errdetail("Took %.3f ms.", duration_us / 1000.0)));
-}
-
 /*
- * Record a successful step: the migration's row, a history row, the
- * progress message and the outcome for the result row.
+ * Record a successful step: the migration's row, a history row and the
+ * outcome for the result row.  No message: the run announced the
+ * migration before it ran (message.c) and sums up at its end.
  */
 void
 migrate_engine_record_success(MigrateRunState *state, int64 duration_us, MigrateOutcome *outcome)
@@ -235,7 +236,6 @@ migrate_engine_record_success(MigrateRunState *state, int64 duration_us, Migrate
 	event.detail = run_detail(state->info);
 	migrate_catalog_insert_event(&event);
 
-	report_progress(state, duration_us);
 	if (outcome)
 	{
 		outcome->done = true;
@@ -385,9 +385,7 @@ record_skipped(MigrateRunState *state, const char *statement, MigrateOutcome *ou
 	event.outcome = "skipped";
 	event.detail = migrate_json_finish(&detail);
 	migrate_catalog_insert_event(&event);
-	ereport(migrate_progress_level,
-			(errmsg("skipped migration %s \"%s\": its precondition does not hold",
-					state->current->version, state->current->name)));
+	migrate_message_skipping(state->info, state->number, state->current);
 	if (outcome)
 	{
 		outcome->attempted = true;
@@ -540,6 +538,7 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 		SPI_finish();
 		return;
 	}
+	migrate_message_starting(state->direction, state->info, state->number, state->current, 0);
 	if (outcome)
 		outcome->attempted = true;
 	if (dry_run && outcome)
@@ -630,6 +629,8 @@ typedef struct PlanRun
 	MigrateOutcome *outcomes;	/* or NULL */
 	ErrorContextCallback *errcallback;
 	int			failed_index;	/* the migration running when it failed */
+	int			failed_statement;	/* its statement that failed, or 0 */
+	char	   *context;		/* the CONTEXT line the run's callback gave it */
 	Jsonb	   *failure;		/* its failure record, or NULL */
 } PlanRun;
 
@@ -664,10 +665,42 @@ describe_plan_failure(void *arg, ErrorData *edata)
 	/* describe the failure while the parsed script still exists ... */
 	if (run->state->current != NULL)
 		run->failure = migrate_engine_error_json(run->state, edata, NULL);
+	if (run->state->statement != NULL)
+		run->failed_statement = run->state->statement->number;
+	if (run->state->current != NULL)
+		run->context = context_line(run->state, run->state->context_internalpos);
 	/* ... which the rollback frees: nothing may look at it afterwards */
 	error_context_stack = run->errcallback->previous;
 	run->state->script = NULL;
 	run->state->statement = NULL;
+}
+
+/*
+ * Add to the error of a failed interactive run the CONTEXT line that says
+ * the caller's transaction undoes all of it ("rolled back all 3: 003
+ * failed at statement 2"), right after the line of the run's callback
+ * ("own"), before the lines of whatever called apply() (an SQL statement
+ * of deploy() or of a function).  It is added to the caught error, which
+ * is known to be the ERROR that ends the run, rather than by the run's
+ * error callback: a callback cannot tell such an ERROR from a NOTICE a
+ * statement raises, and the error is re-thrown as it was caught
+ * (ReThrowError runs no callbacks).
+ */
+static void
+add_rollback_context(ErrorData *edata, const char *own, int total, const char *version,
+					 int statement)
+{
+	char	   *line = migrate_message_rolled_back(total, version, statement);
+	char	   *at = (edata->context && own) ? strstr(edata->context, own) : NULL;
+
+	if (at != NULL && (at[strlen(own)] == '\n' || at[strlen(own)] == '\0'))
+	{
+		int			end = (at - edata->context) + strlen(own);
+
+		edata->context = psprintf("%.*s\n%s%s", end, edata->context, line, edata->context + end);
+	}
+	else
+		edata->context = edata->context ? psprintf("%s\n%s", edata->context, line) : line;
 }
 
 /*
@@ -687,7 +720,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	ErrorData  *edata;
 	ErrorContextCallback errcallback;
 	bool		dry_run = info && info->dry_run;
-	PlanRun		run = {plan, state, outcomes, &errcallback, -1, NULL};
+	PlanRun		run = {plan, state, outcomes, &errcallback, -1, 0, NULL, NULL};
 
 	migrate_engine_init_state(state, direction, info);
 	state->memory = fncontext;
@@ -702,6 +735,12 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	/* a cancel or statement timeout stops a dry run too: it is no finding */
 	if (dry_run && edata != NULL && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		ReThrowError(edata);
+	/* which migration failed where, for the messages (message.c) */
+	if (edata != NULL && outcomes != NULL && run.failed_index >= 0)
+	{
+		outcomes[run.failed_index].failed = true;
+		outcomes[run.failed_index].failed_statement = run.failed_statement;
+	}
 	if (dry_run)
 	{
 		if (edata != NULL && outcomes != NULL && run.failed_index >= 0)
@@ -714,6 +753,10 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	}
 	if (edata != NULL)
 	{
+		if (info != NULL && info->worker == NULL && run.failed_index >= 0)
+			add_rollback_context(edata, run.context, info->total,
+								 ((MigrateMigration *) list_nth(plan, run.failed_index))->version,
+								 run.failed_statement);
 		if (run.failure != NULL)
 		{
 			MigrateEvent event = migrate_engine_failure_event(state, run.failure);

@@ -31,6 +31,7 @@ typedef struct MigrateRunState
 	const MigrateParsedScript *script; /* NULL until parsed */
 	const MigrateStatement *statement;	/* NULL between statements */
 	MemoryContext memory;		/* outlives the run, for outcomes */
+	int			context_internalpos;	/* of the error its CONTEXT line named */
 } MigrateRunState;
 
 /* runs one statement of a script; returns the rows it processed */

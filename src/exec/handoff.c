@@ -71,6 +71,7 @@
 #include "store/catalog.h"
 #include "ipc/dynworker.h"
 #include "exec/handoff.h"
+#include "exec/message.h"
 #include "store/lock.h"
 #include "exec/noparallel.h"
 #include "exec/plan.h"
@@ -371,6 +372,49 @@ reset_to_caller(void)
 	restore_caller(caller_request, caller_search_path);
 }
 
+/* what the worker's run committed before it failed, for its error */
+typedef struct RunLeft
+{
+	List	   *versions;
+	MigrateDirection direction;
+	const MigrateOutcome *outcomes;
+} RunLeft;
+
+/* the CONTEXT line saying what stays applied after a failed run */
+static void
+run_left_callback(void *arg)
+{
+	RunLeft    *left = arg;
+	char	   *line = migrate_message_worker_failure(left->versions, left->direction,
+													  left->outcomes);
+
+	if (line != NULL)
+		errcontext("%s", line);
+}
+
+/*
+ * Raise the error that stopped the run, which reaches the caller, with a
+ * CONTEXT line saying what the run committed before it and how it left
+ * the failed migration ("001 and 002 stay applied; 003 failed at
+ * statement 2 and is dirty"): unlike a failed apply() in the caller's
+ * transaction, this run is not undone.  The callback is pushed around
+ * this one ERROR only, so it describes nothing else.
+ */
+static void
+throw_run_error(ErrorData *edata, List *versions, MigrateDirection direction,
+				const MigrateOutcome *outcomes)
+{
+	RunLeft		left = {versions, direction, outcomes};
+	ErrorContextCallback errcallback;
+
+	errcallback.callback = run_left_callback;
+	errcallback.arg = &left;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	ThrowErrorData(edata);
+	error_context_stack = errcallback.previous;
+}
+
 /*
  * Entry point of the apply worker: attach to the caller's segment, send
  * every message to the caller, join its lock group, connect as the caller
@@ -441,7 +485,7 @@ migrate_handoff_worker_main(Datum main_arg)
 	migrate_lock_session_release();
 
 	if (result.error != NULL)
-		ThrowErrorData(result.error);	/* reaches the caller */
+		throw_run_error(result.error, versions, req->direction, outcomes);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }

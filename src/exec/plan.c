@@ -196,7 +196,7 @@ close_over_dependants(MigrateMigration *registry, int count, List **deps,
 							(errcode(ERRCODE_MIGRATE_HAS_DEPENDANTS),
 							 errmsg("cannot revert migration \"%s\" because applied migration \"%s\" depends on it",
 									registry[dep].version, registry[i].version),
-							 errhint("Revert \"%s\" first, or pass cascade => true to revert it too.",
+							 errhint("Revert \"%s\" first, or pass with_dependents => true to revert it too.",
 									 registry[i].version)));
 				in_set[i] = changed = true;
 				break;
@@ -314,7 +314,7 @@ plan_reason(MigrateMigration *registry, int count, const MigrateMigration *m)
 						 m->resume_statement);
 	else if (strcmp(m->state, "failed") == 0)
 		appendStringInfo(&buf, "%sretry after a failure", buf.len ? "; " : "");
-	else if (strcmp(m->state, "rolled_back") == 0)
+	else if (migrate_catalog_is_reverted_state(m->state))
 		appendStringInfo(&buf, "%sapplied again after a revert", buf.len ? "; " : "");
 	if (buf.len == 0)
 		appendStringInfoString(&buf, "pending");

@@ -35,6 +35,9 @@ typedef struct MigrateOutcome
 	char	   *fingerprint_before; /* dry run only */
 	char	   *fingerprint_after;	/* dry run only */
 	char	   *note;			/* dry run or skipped: what happened */
+	bool		failed;			/* it failed (and stopped the run) */
+	int			failed_statement;	/* the statement that failed, or 0 */
+	bool		left_dirty;		/* it failed outside a transaction: dirty */
 } MigrateOutcome;
 
 /* who runs the plan, for history and progress */

@@ -66,6 +66,7 @@
 
 #include "exec/cleanup.h"
 #include "exec/engine.h"
+#include "exec/message.h"
 #include "exec/topstmt.h"
 #include "exec/worker_run.h"
 #include "ipc/progress.h"
@@ -204,7 +205,11 @@ run_transactional(MigrateMigration *m, MigrateDirection direction, const Migrate
 	if (edata != NULL && committing)
 	{
 		if (outcome)
+		{
 			outcome->done = false;
+			outcome->failed = true;
+			outcome->failed_statement = 0;
+		}
 		record_commit_failure(m, direction, info, edata, started, keep);
 	}
 	return edata;
@@ -300,6 +305,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 
 	migrate_lock_nontransactional_begin();	/* no waiting for the lock now */
 	prepare_nontransactional(state, m, direction, info, first, keep);
+	migrate_message_starting(direction, info, state->number, m, m->resume_statement);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
 						   state->number, info->total,
 						   state->script->nstatements, info->schedule);
@@ -342,7 +348,15 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		MemoryContextSwitchTo(keep);
 
 		if (edata != NULL)
+		{
 			record_nontransactional_failure(state, edata, sql, before, keep);
+			if (outcome)
+			{
+				outcome->failed = true;
+				outcome->failed_statement = state->statement->number;
+				outcome->left_dirty = true;
+			}
+		}
 	}
 
 	if (edata == NULL)

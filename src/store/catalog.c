@@ -101,6 +101,13 @@ migrate_catalog_is_applied_state(const char *state)
 	return strcmp(state, "applied") == 0;
 }
 
+/* reverted, by its 1.1 name or its 1.0 one (see migrate_catalog_mark_reverted) */
+bool
+migrate_catalog_is_reverted_state(const char *state)
+{
+	return strcmp(state, "reverted") == 0 || strcmp(state, "rolled_back") == 0;
+}
+
 bool
 migrate_catalog_is_applied(const MigrateMigration *m)
 {
@@ -384,8 +391,13 @@ migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
 }
 
 /*
- * Mark a migration reverted (rolled_back) and forget what applying it
- * recorded.
+ * Mark a migration reverted and forget what applying it recorded.
+ *
+ * 1.1 calls that state "reverted", 1.0 called it "rolled_back".  The
+ * library of 1.1 may run on a database whose catalog is still 1.0's
+ * (before ALTER EXTENSION migrate UPDATE), whose CHECK constraint allows
+ * only the old name: the state written is the one the installed
+ * constraint accepts.  Readers accept both (migrate_catalog_is_reverted_state).
  */
 void
 migrate_catalog_mark_reverted(const char *version)
@@ -394,7 +406,12 @@ migrate_catalog_mark_reverted(const char *version)
 	Datum		values[1] = {CStringGetTextDatum(version)};
 
 	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_REVERTED],
-								  "UPDATE migrate.migration SET state = 'rolled_back',"
+								  "UPDATE migrate.migration SET state ="
+								  " CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_constraint c"
+								  "  WHERE c.conrelid OPERATOR(pg_catalog.=) 'migrate.migration'::pg_catalog.regclass"
+								  "   AND c.contype OPERATOR(pg_catalog.=) 'c'"
+								  "   AND pg_catalog.pg_get_constraintdef(c.oid) OPERATOR(pg_catalog.~~) '%''rolled_back''%')"
+								  "  THEN 'rolled_back' ELSE 'reverted' END,"
 								  " apply_seq = NULL, applied_checksum = NULL,"
 								  " applied_down_checksum = NULL, applied_at = NULL,"
 								  " applied_by = NULL, duration = NULL, last_error = NULL,"

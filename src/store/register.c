@@ -38,6 +38,7 @@
 PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_require);
+PG_FUNCTION_INFO_V1(migrate_require_1_1);
 
 /* a migration's scripts after validation, ready to store */
 typedef struct MigrationScripts
@@ -637,22 +638,24 @@ migrate_repair(PG_FUNCTION_ARGS)
 }
 
 /*
- * migrate.require(version): raise an error unless the migration is
- * applied.  Reads migrate.status with the caller's own privileges.
+ * The version of an applied migration, as registered; an error unless
+ * it is applied.  Reads migrate.status with the caller's own privileges.
  */
-Datum
-migrate_require(PG_FUNCTION_ARGS)
+static char *
+require_applied(FunctionCallInfo fcinfo)
 {
 	char	   *version;
 	Oid			argtypes[1] = {BYTEAOID};
 	Datum		values[1];
+	char	   *found;
+	char	   *copy;
 	char	   *state;
 
 	check_not_null(fcinfo, 0, "version");
 	version = text_arg(fcinfo, 0);
 	values[0] = PointerGetDatum(migrate_version_make_key(version));
 	migrate_xact_spi_connect();
-	migrate_spi_run_pinned("SELECT state FROM migrate.status"
+	migrate_spi_run_pinned("SELECT version, state FROM migrate.status"
 						   " WHERE migrate.version_key(version) OPERATOR(pg_catalog.=) $1",
 						   1, argtypes, values, NULL, true, SPI_OK_SELECT);
 	if (SPI_processed == 0)
@@ -660,13 +663,35 @@ migrate_require(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("migration \"%s\" is not registered", version),
 				 errhint("The application needs a migration this database does not know about.")));
-	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	if (!migrate_catalog_is_applied_state(state))
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_NOT_APPLIED),
 				 errmsg("migration \"%s\" is not applied", version),
 				 errdetail("Its state is \"%s\".", state),
 				 errhint("Apply it with migrate.apply() before starting the application.")));
+	/* into the caller's memory: SPI_finish releases SPI's */
+	copy = SPI_palloc(strlen(found) + 1);
+	strcpy(copy, found);
 	SPI_finish();
+	return copy;
+}
+
+/* migrate.require(version) of 1.0: returns nothing */
+Datum
+migrate_require(PG_FUNCTION_ARGS)
+{
+	(void) require_applied(fcinfo);
 	PG_RETURN_VOID();
+}
+
+/*
+ * migrate.require(version) of 1.1: the version it found, as registered
+ * (require('13') returns '013'), so that an application can log it.
+ */
+Datum
+migrate_require_1_1(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(require_applied(fcinfo)));
 }

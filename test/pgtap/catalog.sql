@@ -2,10 +2,11 @@
 --
 -- Schema, tables and keys (the migration registry with its precondition
 -- and verify scripts, the event log, the schedules and the scheduler's
--- pause switch, which starts empty), the four views (and that status
--- exposes no script text), every function with its signature and return
--- type (apply, revert and revert_all with their dry-run and fingerprint
--- columns; plan, rehearse, the schema fingerprint functions,
+-- pause switch, which starts empty), the five views (the narrow status,
+-- the wide status_detail, and that neither exposes script text), every
+-- function with its signature and return type (apply, revert and
+-- revert_all with their eight columns, revert's with_dependents and
+-- schedule's maintenance_window with the old names kept last; plan, rehearse, the schema fingerprint functions,
 -- verify_integrity and calling_role), which functions are SECURITY
 -- DEFINER (exactly the seven scheduler and monitoring functions that run
 -- no user SQL, each with a pinned search_path; never one that runs a
@@ -29,7 +30,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(253);
+SELECT plan(240);
 
 -- ---------------------------------------------------------------------------
 -- schema, tables, keys
@@ -95,11 +96,12 @@ SELECT col_default_is('migrate', 'scheduler_state', 'paused', 'false'::text,
 -- views
 -- ---------------------------------------------------------------------------
 SELECT has_view('migrate', 'status', 'view migrate.status exists');
+SELECT has_view('migrate', 'status_detail', 'view migrate.status_detail exists');
 SELECT has_view('migrate', 'history', 'view migrate.history exists');
 SELECT has_view('migrate', 'schedules', 'view migrate.schedules exists');
 SELECT has_view('migrate', 'progress', 'view migrate.progress exists');
 SELECT columns_are('migrate', 'schedules',
-                   ARRAY['name', 'every', 'cron', 'window', 'timezone', 'target', 'environment',
+                   ARRAY['name', 'every', 'cron', 'maintenance_window', 'timezone', 'target', 'environment',
                          'require_approval', 'enabled', 'paused', 'next_run_at', 'last_run_at',
                          'last_outcome', 'waiting_for', 'created_by'],
                    'migrate.schedules has exactly the expected columns');
@@ -110,23 +112,31 @@ SELECT columns_are('migrate', 'progress',
                          'wait_event_type', 'wait_event', 'blocked_by'],
                    'migrate.progress has exactly the expected columns');
 
-SELECT has_column('migrate', 'status', c, format('migrate.status has column %s', c))
-FROM unnest(ARRAY['version', 'name', 'state', 'checksum', 'checksum_ok',
-                  'applied_at', 'applied_by', 'duration', 'dependencies',
-                  'description', 'author', 'created', 'risk_level',
-                  'zero_downtime', 'estimated_duration', 'environments',
-                  'transactional', 'statements', 'revertible',
-                  'registered_at', 'last_error']) AS c;
+-- the narrow view a DBA reads first, and the wide one with every column
+-- 1.0's status had (same names), and more
+SELECT columns_are('migrate', 'status',
+                   ARRAY['version', 'name', 'state', 'applied_at', 'applied_by', 'changed', 'error'],
+                   'migrate.status has exactly the expected columns');
+SELECT columns_are('migrate', 'status_detail',
+                   ARRAY['version', 'name', 'state', 'checksum', 'checksum_ok',
+                         'applied_at', 'applied_by', 'duration', 'dependencies',
+                         'description', 'author', 'created', 'risk_level',
+                         'zero_downtime', 'estimated_duration', 'environments',
+                         'transactional', 'statements', 'revertible',
+                         'registered_at', 'last_error', 'registered_by', 'approved_at',
+                         'approved_by', 'dirty_statement', 'resume_statement',
+                         'precondition_mode', 'has_precondition', 'has_verify'],
+                   'migrate.status_detail has exactly the expected columns');
 
 SELECT hasnt_column('migrate', 'status', 'up_script', 'migrate.status exposes no up script');
 SELECT hasnt_column('migrate', 'status', 'down_script', 'migrate.status exposes no down script');
-SELECT is(count(*), 0::bigint, 'no column of migrate.status or migrate.history holds script text')
+SELECT is(count(*), 0::bigint, 'no column of migrate.status, status_detail or history holds script text')
 FROM information_schema.columns
-WHERE table_schema = 'migrate' AND table_name IN ('status', 'history')
+WHERE table_schema = 'migrate' AND table_name IN ('status', 'status_detail', 'history')
   AND column_name ~ '_script$';
 
 SELECT has_column('migrate', 'history', c, format('migrate.history has column %s', c))
-FROM unnest(ARRAY['id', 'action', 'version', 'name', 'role', 'time',
+FROM unnest(ARRAY['id', 'action', 'version', 'name', 'role', 'started_at',
                   'duration', 'outcome', 'error', 'checksum', 'detail']) AS c;
 
 -- ---------------------------------------------------------------------------
@@ -159,11 +169,11 @@ SELECT function_returns('migrate', 'apply', ARRAY['text', 'boolean'], 'setof rec
                         'migrate.apply() returns a set');
 SELECT hasnt_function('migrate', 'apply', ARRAY['text'],
                       'the one-argument migrate.apply() is gone (no ambiguous overload)');
-SELECT has_function('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean'],
-                    'migrate.revert(text, integer, text, boolean, boolean) exists');
+SELECT has_function('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean'],
+                    'migrate.revert(text, integer, text, boolean, boolean, boolean) exists');
 SELECT hasnt_function('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean', 'boolean'],
                       'migrate.revert() no longer takes a count first (revert(''003'') is a version)');
-SELECT function_returns('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean'],
+SELECT function_returns('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean'],
                         'setof record', 'migrate.revert() returns a set');
 SELECT hasnt_function('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean'],
                       'the four-argument migrate.revert() is gone (no ambiguous overload)');
@@ -175,8 +185,8 @@ SELECT has_function('migrate', 'repair', ARRAY['text', 'text', 'text'],
 SELECT function_returns('migrate', 'repair', ARRAY['text', 'text', 'text'], 'text',
                         'migrate.repair() returns text');
 SELECT has_function('migrate', 'require', ARRAY['text'], 'migrate.require(text) exists');
-SELECT function_returns('migrate', 'require', ARRAY['text'], 'void',
-                        'migrate.require(text) returns void');
+SELECT function_returns('migrate', 'require', ARRAY['text'], 'text',
+                        'migrate.require(text) returns text (the version it found)');
 SELECT has_function('migrate', 'event_is_append_only', ARRAY[]::text[],
                     'migrate.event_is_append_only() exists');
 SELECT function_returns('migrate', 'event_is_append_only', ARRAY[]::text[], 'trigger',
@@ -213,7 +223,7 @@ FROM (VALUES (1, 'acquire_lock', ARRAY[]::text[]),
              (5, 'window_end_at', ARRAY['timestamp with time zone', 'time without time zone',
                                         'time without time zone', 'text']),
              (6, 'cron_next', ARRAY['text', 'timestamp with time zone', 'text']),
-             (7, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean']),
+             (7, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text']),
              (8, 'unschedule', ARRAY['text']),
              (9, 'pause', ARRAY[]::text[]),
              (10, 'resume', ARRAY[]::text[]),
@@ -231,12 +241,12 @@ FROM (VALUES (1, 'acquire_lock', ARRAY[]::text[], 'void'),
                  'timestamp with time zone'),
              (6, 'cron_next', ARRAY['text', 'timestamp with time zone', 'text'],
                  'timestamp with time zone'),
-             (7, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean'],
-                 'void'),
-             (8, 'unschedule', ARRAY['text'], 'void'),
-             (9, 'pause', ARRAY[]::text[], 'void'),
-             (10, 'resume', ARRAY[]::text[], 'void'),
-             (11, 'approve', ARRAY['text'], 'void'),
+             (7, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text'],
+                 'setof record'),
+             (8, 'unschedule', ARRAY['text'], 'text'),
+             (9, 'pause', ARRAY[]::text[], 'text'),
+             (10, 'resume', ARRAY[]::text[], 'text'),
+             (11, 'approve', ARRAY['text'], 'setof record'),
              (12, 'resolve', ARRAY['text', 'text'], 'text'),
              (13, 'health', ARRAY[]::text[], 'record')) AS v(n, f, args, r)
 ORDER BY n;
@@ -244,10 +254,9 @@ ORDER BY n;
 -- the result columns of apply, revert and revert_all
 SELECT is(pg_get_function_result(p.oid),
           'TABLE(version text, name text, action text, state text, duration interval, '
-          'statements integer, rows_affected bigint, fingerprint_before text, '
-          'fingerprint_after text, note text)',
+          'statements integer, rows_affected bigint, note text)',
           format('migrate.%s() returns (version, name, action, state, duration, statements, '
-                 'rows_affected, fingerprint_before, fingerprint_after, note)', p.proname))
+                 'rows_affected, note)', p.proname))
 FROM pg_proc p
 WHERE p.pronamespace = 'migrate'::regnamespace
   AND p.proname IN ('apply', 'revert', 'revert_all')
@@ -290,11 +299,11 @@ SELECT is(pg_get_function_arguments('migrate.register(text, text, text, text, te
 SELECT is(pg_get_function_arguments('migrate.apply(text, boolean)'::regprocedure),
           'target text DEFAULT NULL::text, dry_run boolean DEFAULT false',
           'migrate.apply(target DEFAULT NULL, dry_run DEFAULT false)');
-SELECT is(pg_get_function_arguments('migrate.revert(text, integer, text, boolean, boolean)'::regprocedure),
+SELECT is(pg_get_function_arguments('migrate.revert(text, integer, text, boolean, boolean, boolean)'::regprocedure),
           'target text DEFAULT NULL::text, steps integer DEFAULT NULL::integer, '
-          'migration text DEFAULT NULL::text, cascade boolean DEFAULT false, '
-          'dry_run boolean DEFAULT false',
-          'migrate.revert(target, steps, migration, cascade, dry_run) all defaulted');
+          'migration text DEFAULT NULL::text, with_dependents boolean DEFAULT NULL::boolean, '
+          'dry_run boolean DEFAULT false, cascade boolean DEFAULT NULL::boolean',
+          'migrate.revert(target, steps, migration, with_dependents, dry_run, "cascade") all defaulted, the old name last');
 SELECT is(pg_get_function_arguments('migrate.plan(text)'::regprocedure),
           'target text DEFAULT NULL::text',
           'migrate.plan(target DEFAULT NULL)');
@@ -305,12 +314,19 @@ SELECT is(pg_get_function_arguments('migrate.rehearse(text, text, boolean)'::reg
 SELECT is(pg_get_function_arguments('migrate.repair(text, text, text)'::regprocedure),
           'version text, up text DEFAULT NULL::text, down text DEFAULT NULL::text',
           'migrate.repair(version, up DEFAULT NULL, down DEFAULT NULL)');
-SELECT is(pg_get_function_arguments('migrate.schedule(text, interval, text, text, text, text, text, boolean)'::regprocedure),
+SELECT is(pg_get_function_arguments('migrate.schedule(text, interval, text, text, text, text, text, boolean, text)'::regprocedure),
           'name text, every interval DEFAULT NULL::interval, cron text DEFAULT NULL::text, '
-          '"window" text DEFAULT NULL::text, timezone text DEFAULT ''UTC''::text, '
+          'maintenance_window text DEFAULT NULL::text, timezone text DEFAULT ''UTC''::text, '
           'target text DEFAULT NULL::text, environment text DEFAULT NULL::text, '
-          'require_approval boolean DEFAULT true',
-          'migrate.schedule(name, every, cron, window, timezone DEFAULT UTC, target, environment, require_approval DEFAULT true)');
+          'require_approval boolean DEFAULT true, "window" text DEFAULT NULL::text',
+          'migrate.schedule(name, every, cron, maintenance_window, timezone DEFAULT UTC, target, environment, require_approval DEFAULT true, "window"), the old name last');
+-- the answers of schedule(), approve() and require()
+SELECT is(pg_get_function_result('migrate.schedule(text, interval, text, text, text, text, text, boolean, text)'::regprocedure),
+          'TABLE(schedule text, next_run_at timestamp with time zone, require_approval boolean, waiting_for text[])',
+          'migrate.schedule() returns (schedule, next_run_at, require_approval, waiting_for)');
+SELECT is(pg_get_function_result('migrate.approve(text)'::regprocedure),
+          'TABLE(version text, name text, runs_as name, approved_by name, approved_at timestamp with time zone)',
+          'migrate.approve() returns (version, name, runs_as, approved_by, approved_at)');
 SELECT is(pg_get_function_arguments('migrate.cron_next(text, timestamptz, text)'::regprocedure),
           'expression text, after timestamp with time zone DEFAULT now(), timezone text DEFAULT ''UTC''::text',
           'migrate.cron_next(expression, after DEFAULT now(), timezone DEFAULT UTC)');
@@ -329,18 +345,22 @@ SELECT is(pg_get_function_arguments('migrate.health()'::regprocedure),
 -- SQL; the functions that run a migration's SQL run it as the caller
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'migrate'::regnamespace AND p.prosecdef$$,
-              ARRAY['migrate.schedule(text,interval,text,text,text,text,text,boolean)',
+              ARRAY['migrate.schedule(text,interval,text,text,text,text,text,boolean,text)',
+                    'migrate.store_schedule(text,interval,text,text,text,text,text,boolean,text)',
                     'migrate.unschedule(text)', 'migrate.pause()', 'migrate.resume()',
-                    'migrate.approve(text)', 'migrate.resolve(text,text)', 'migrate.health()'],
-              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, resolve and health');
+                    'migrate.approve(text)', 'migrate.store_approval(text)',
+                    'migrate.resolve(text,text)', 'migrate.health()'],
+              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, resolve and health (and the two that do the work of schedule and approve)');
 
 SELECT ok(EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) AS c
                   WHERE p.oid = f::regprocedure
                     AND c ~ '^search_path=pg_catalog(,|$)'),
           format('%s pins search_path, pg_catalog first', f))
-FROM unnest(ARRAY['migrate.schedule(text,interval,text,text,text,text,text,boolean)',
+FROM unnest(ARRAY['migrate.schedule(text,interval,text,text,text,text,text,boolean,text)',
+                  'migrate.store_schedule(text,interval,text,text,text,text,text,boolean,text)',
                   'migrate.unschedule(text)', 'migrate.pause()', 'migrate.resume()',
-                  'migrate.approve(text)', 'migrate.resolve(text,text)',
+                  'migrate.approve(text)', 'migrate.store_approval(text)',
+                  'migrate.resolve(text,text)',
                   'migrate.health()']) WITH ORDINALITY AS v(f, n)
 ORDER BY n;
 
@@ -362,7 +382,7 @@ WHERE p.pronamespace = 'migrate'::regnamespace AND p.prosecdef
 SELECT isnt_definer('migrate', f, args, format('migrate.%s() is not SECURITY DEFINER', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'require', ARRAY['text']),
@@ -535,7 +555,8 @@ SELECT is((SELECT relowner FROM pg_class WHERE oid = c),
           (SELECT extowner FROM pg_extension WHERE extname = 'migrate'),
           format('%s is owned by the extension owner', c::regclass))
 FROM unnest(ARRAY['migrate.migration'::regclass, 'migrate.event'::regclass,
-                  'migrate.status'::regclass, 'migrate.history'::regclass,
+                  'migrate.status'::regclass, 'migrate.status_detail'::regclass,
+                  'migrate.history'::regclass,
                   'migrate.schedule'::regclass, 'migrate.scheduler_state'::regclass,
                   'migrate.schedules'::regclass, 'migrate.progress'::regclass]) AS c;
 

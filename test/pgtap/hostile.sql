@@ -95,7 +95,7 @@ SELECT results_eq($$SELECT version, state FROM migrate.apply('tap-host-2')$$,
 
 -- what migrate_admin sees: everything
 SET ROLE hostile_dep;
-SELECT is((SELECT last_error->>'statement_text' FROM migrate.status WHERE version = 'tap-host-9'),
+SELECT is((SELECT last_error->>'statement_text' FROM migrate.status_detail WHERE version = 'tap-host-9'),
           'CREATE INDEX CONCURRENTLY payroll_secret ON payroll (secret_col)',
           'migrate_admin reads the failing statement in status.last_error');
 SELECT is((SELECT error->>'detail' FROM migrate.history
@@ -110,14 +110,14 @@ RESET ROLE;
 
 -- what an application role sees: versions, states, SQLSTATEs, messages
 SET ROLE hostile_app;
-SELECT is((SELECT last_error FROM migrate.status WHERE version = 'tap-host-9'),
+SELECT is((SELECT last_error FROM migrate.status_detail WHERE version = 'tap-host-9'),
           '{"sqlstate": "42703", "message": "column \"secret_col\" does not exist",
             "hint": "Perhaps you meant to reference the column \"payroll.col\".",
             "script": "up", "statement": 2, "line": 7,
             "invalid_indexes": [{"index": "public.payroll_secret", "dropped": true}]}'::jsonb,
           'migrate_reader reads status.last_error without statement_text, detail or cleanup command');
 SELECT is((SELECT error FROM migrate.history WHERE version = 'tap-host-9' AND outcome = 'failure'),
-          (SELECT last_error FROM migrate.status WHERE version = 'tap-host-9'),
+          (SELECT last_error FROM migrate.status_detail WHERE version = 'tap-host-9'),
           'migrate_reader reads the same reduced object in history.error');
 SELECT is((SELECT detail FROM migrate.history WHERE version = 'tap-host-2' AND outcome = 'skipped'),
           '{"reason": "precondition does not hold"}'::jsonb,

@@ -38,7 +38,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(278);
+SELECT plan(285);
 
 SET LOCAL migrate.progress_level = 'debug1';
 -- the superuser running the tests, whatever its name
@@ -51,7 +51,7 @@ SELECT function_privs_are('migrate', f, args, 'public', ARRAY[]::text[],
                           format('PUBLIC cannot execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
@@ -62,7 +62,7 @@ SELECT function_privs_are('migrate', f, args, 'migrate_admin', ARRAY['EXECUTE'],
                           format('migrate_admin can execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
@@ -73,7 +73,7 @@ SELECT function_privs_are('migrate', f, args, 'migrate_reader', ARRAY[]::text[],
                           format('migrate_reader cannot execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
              (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY[]::text[]),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
@@ -98,7 +98,7 @@ ORDER BY n;
 -- and the internal functions nobody but the owner calls directly
 SELECT function_privs_are('migrate', f, args, 'public', ARRAY[]::text[],
                           format('PUBLIC cannot execute migrate.%s()', f))
-FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean']),
+FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text']),
              (2, 'unschedule', ARRAY['text']),
              (3, 'pause', ARRAY[]::text[]),
              (4, 'resume', ARRAY[]::text[]),
@@ -113,7 +113,7 @@ ORDER BY n;
 
 SELECT function_privs_are('migrate', f, args, 'migrate_admin', ARRAY['EXECUTE'],
                           format('migrate_admin can execute migrate.%s()', f))
-FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean']),
+FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text']),
              (2, 'unschedule', ARRAY['text']),
              (3, 'pause', ARRAY[]::text[]),
              (4, 'resume', ARRAY[]::text[]),
@@ -123,7 +123,7 @@ ORDER BY n;
 
 SELECT function_privs_are('migrate', f, args, 'migrate_reader', ARRAY[]::text[],
                           format('migrate_reader cannot execute migrate.%s()', f))
-FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean']),
+FROM (VALUES (1, 'schedule', ARRAY['text', 'interval', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text']),
              (2, 'unschedule', ARRAY['text']),
              (3, 'pause', ARRAY[]::text[]),
              (4, 'resume', ARRAY[]::text[]),
@@ -171,6 +171,10 @@ SELECT table_privs_are('migrate', 'event', 'migrate_admin', ARRAY[]::text[],
                        'migrate_admin has no privilege on migrate.event');
 SELECT table_privs_are('migrate', 'status', 'public', ARRAY[]::text[],
                        'PUBLIC has no privilege on migrate.status');
+SELECT table_privs_are('migrate', 'status_detail', 'public', ARRAY[]::text[],
+                       'PUBLIC has no privilege on migrate.status_detail');
+SELECT table_privs_are('migrate', 'status_detail', 'migrate_reader', ARRAY['SELECT'],
+                       'migrate_reader may SELECT migrate.status_detail');
 SELECT table_privs_are('migrate', 'history', 'public', ARRAY[]::text[],
                        'PUBLIC has no privilege on migrate.history');
 SELECT table_privs_are('migrate', 'status', 'migrate_reader', ARRAY['SELECT'],
@@ -229,6 +233,10 @@ SET ROLE app;
 
 SELECT is((SELECT state FROM migrate.status WHERE version = 'tap-priv-1'), 'applied',
           'app reads migrate.status');
+SELECT is((SELECT checksum_ok FROM migrate.status_detail WHERE version = 'tap-priv-1'), true,
+          'app reads migrate.status_detail');
+SELECT is(migrate.require('tap-priv-1'), 'tap-priv-1',
+          'migrate.require() returns the version it found to app');
 SELECT is((SELECT role FROM migrate.history
            WHERE version = 'tap-priv-1' AND action = 'apply' AND outcome = 'success'),
           current_setting('tap.superuser')::name, 'app reads migrate.history');
@@ -326,6 +334,8 @@ SET ROLE stranger;
 
 SELECT throws_ok($$SELECT * FROM migrate.status$$, '42501', NULL,
                  'stranger cannot read migrate.status');
+SELECT throws_ok($$SELECT * FROM migrate.status_detail$$, '42501', NULL,
+                 'stranger cannot read migrate.status_detail');
 SELECT throws_ok($$SELECT * FROM migrate.history$$, '42501', NULL,
                  'stranger cannot read migrate.history');
 SELECT throws_ok($$SELECT migrate.require('tap-priv-1')$$, '42501', NULL,
@@ -518,7 +528,7 @@ SELECT is((SELECT state FROM migrate.status WHERE version = 'tap-priv-2'), 'appl
 
 -- deployer reverts its own migration (its down script drops its own table)
 SELECT results_eq($$SELECT version, action, state FROM migrate.revert(migration => 'tap-priv-2')$$,
-                  $$VALUES ('tap-priv-2', 'revert', 'rolled_back')$$,
+                  $$VALUES ('tap-priv-2', 'revert', 'reverted')$$,
                   'deployer reverts tap-priv-2');
 SELECT hasnt_table('app_schema', 'widget', 'app_schema.widget is gone');
 SELECT is((SELECT role FROM migrate.history
@@ -673,10 +683,10 @@ SET ROLE deployer;
 -- deployer (migrate_admin): the scheduler's SECURITY DEFINER functions
 -- ---------------------------------------------------------------------------
 SELECT lives_ok($$SELECT migrate.schedule('tap-priv-nightly', cron => '0 2 * * 0',
-                                          "window" => '01:00-05:00', timezone => 'Europe/Paris',
+                                          maintenance_window => '01:00-05:00', timezone => 'Europe/Paris',
                                           target => 'tap-priv-1')$$,
                 'deployer schedules a nightly cron run');
-SELECT results_eq($$SELECT name, every, cron, "window", timezone, target, require_approval, enabled
+SELECT results_eq($$SELECT name, every, cron, maintenance_window, timezone, target, require_approval, enabled
                     FROM migrate.schedules WHERE name = 'tap-priv-nightly'$$,
                   $$VALUES ('tap-priv-nightly', NULL::interval, '0 2 * * 0', '01:00-05:00',
                             'Europe/Paris', 'tap-priv-1', true, true)$$,
@@ -686,7 +696,7 @@ SELECT is((SELECT created_by FROM migrate.schedules WHERE name = 'tap-priv-night
 SELECT lives_ok($$SELECT migrate.schedule('tap-priv-nightly', every => '6 hours',
                                           require_approval => false)$$,
                 'deployer replaces the schedule by scheduling the same name again');
-SELECT results_eq($$SELECT every, cron, "window", timezone, target, require_approval
+SELECT results_eq($$SELECT every, cron, maintenance_window, timezone, target, require_approval
                     FROM migrate.schedules WHERE name = 'tap-priv-nightly'$$,
                   $$VALUES ('6 hours'::interval, NULL::text, NULL::text, 'UTC', NULL::text, false)$$,
                   'the schedule now runs every 6 hours, and nothing of the old one remains');
@@ -712,7 +722,11 @@ FROM (VALUES (1, $$'tap-priv-bad', every => '1 hour', cron => '0 2 * * *'$$, '22
              (9, $$'tap-priv-bad', every => '1 hour', target => 'tap-priv-nonesuch'$$, '42704',
                  'schedule() refuses an unknown target version'),
              (10, $$'tap-priv-bad', every => '1 hour', "window" => '12:60-13:00'$$, '22023',
-                 'schedule() refuses window 12:60-13:00 with 22023')) AS v(n, args, errcode, what)
+                 'schedule() refuses window 12:60-13:00 with 22023'),
+             (11, $$'tap-priv-bad', every => '1 hour', maintenance_window => '25:00-26:00'$$, '22023',
+                 'schedule() refuses maintenance_window 25:00-26:00 with 22023'),
+             (12, $$'tap-priv-bad', every => '1 hour', maintenance_window => '01:00-02:00', "window" => '01:00-02:00'$$, '22023',
+                 'schedule() refuses both maintenance_window and its old name window')) AS v(n, args, errcode, what)
 ORDER BY n;
 SELECT is((SELECT count(*) FROM migrate.schedules WHERE name = 'tap-priv-bad'), 0::bigint,
           'no rejected schedule was stored');
@@ -738,13 +752,13 @@ SELECT isnt((SELECT scheduler FROM migrate.health()), 'paused',
             'with no row in migrate.scheduler_state, health() does not report the scheduler paused');
 
 -- pause and resume, each recorded in the history (without a version)
-SELECT lives_ok($$SELECT migrate.pause()$$, 'deployer pauses the scheduler');
+SELECT is(migrate.pause(), 'paused', 'deployer pauses the scheduler, and pause() says so');
 SELECT is((SELECT paused FROM migrate.schedules WHERE name = 'tap-priv-nightly'), true,
           'migrate.schedules shows the scheduler paused');
 SELECT ok((SELECT scheduler = 'paused' OR scheduler LIKE 'off%' FROM migrate.health()),
           'health() reports the scheduler paused (or off, without the library preloaded)');
 SELECT results_eq($$SELECT version, outcome, role FROM migrate.history
-                    WHERE action = 'pause' AND "time" = now()$$,
+                    WHERE action = 'pause' AND started_at = now()$$,
                   $$VALUES (NULL::text, 'success', 'deployer'::name)$$,
                   'pause() recorded one successful pause by deployer in migrate.history');
 RESET ROLE;
@@ -752,11 +766,11 @@ SELECT results_eq($$SELECT paused, changed_by FROM migrate.scheduler_state$$,
                   $$VALUES (true, 'deployer'::name)$$,
                   'pause() inserted the one row of migrate.scheduler_state, paused by deployer');
 SET ROLE deployer;
-SELECT lives_ok($$SELECT migrate.resume()$$, 'deployer resumes the scheduler');
+SELECT is(migrate.resume(), 'resumed', 'deployer resumes the scheduler, and resume() says so');
 SELECT is((SELECT paused FROM migrate.schedules WHERE name = 'tap-priv-nightly'), false,
           'migrate.schedules shows the scheduler running again');
 SELECT results_eq($$SELECT version, outcome, role FROM migrate.history
-                    WHERE action = 'resume' AND "time" = now()$$,
+                    WHERE action = 'resume' AND started_at = now()$$,
                   $$VALUES (NULL::text, 'success', 'deployer'::name)$$,
                   'resume() recorded one successful resume by deployer in migrate.history');
 RESET ROLE;

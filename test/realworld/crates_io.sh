@@ -177,7 +177,7 @@ sql -c "SELECT count(*) AS migrations,
                (SELECT count(*) FROM migrate.migration WHERE NOT down_transactional)
                    AS down_not_transactional,
                sum(statements) AS up_statements
-        FROM migrate.status"
+        FROM migrate.status_detail"
 
 # --- rehearse ------------------------------------------------------------------
 section "rehearse: up, down, up again for each migration, all rolled back"
@@ -256,7 +256,7 @@ if [ "$applied" = "$expected" ] && [ "$n" = "$expected" ]; then
     pass "apply() applied all $n migrations"
 else
     fail "apply() returned '$applied' rows, $n of $expected migrations are applied"
-    sql -c "SELECT version, name, state, last_error->>'message' AS error FROM migrate.status
+    sql -c "SELECT version, name, state, last_error->>'message' AS error FROM migrate.status_detail
             WHERE state <> 'applied' ORDER BY version LIMIT 5"
 fi
 sql -c "SELECT count(*) AS tables FROM pg_tables WHERE schemaname = 'public'"
@@ -270,14 +270,14 @@ section "revert all"
 consistent() {
     val -c "WITH m AS (SELECT version, state, row_number() OVER (ORDER BY version_key DESC) AS pos
                        FROM migrate.migration)
-            SELECT coalesce(max(pos) FILTER (WHERE state = 'rolled_back'), 0)
-                       = count(*) FILTER (WHERE state = 'rolled_back')
-                   AND count(*) FILTER (WHERE state NOT IN ('applied', 'rolled_back')) = 0
+            SELECT coalesce(max(pos) FILTER (WHERE state = 'reverted'), 0)
+                       = count(*) FILTER (WHERE state = 'reverted')
+                   AND count(*) FILTER (WHERE state NOT IN ('applied', 'reverted')) = 0
             FROM m"
 }
 report_revert() {   # report_revert ERRFILE: how far a revert call got
     local reverted stopped
-    reverted=$(val -c "SELECT count(*) FROM migrate.status WHERE state = 'rolled_back'")
+    reverted=$(val -c "SELECT count(*) FROM migrate.status WHERE state = 'reverted'")
     echo "rolled back now: $reverted of $expected;" \
          "still applied: $(val -c "SELECT count(*) FROM migrate.status WHERE state = 'applied'")"
     if [ -s "$1" ]; then
@@ -285,7 +285,7 @@ report_revert() {   # report_revert ERRFILE: how far a revert call got
         sed 's/^/    /' "$1"
     fi
     stopped=$(val -c "SELECT version || ' ' || name || ': ' || (last_error->>'message')
-                      FROM migrate.status
+                      FROM migrate.status_detail
                       WHERE state = 'applied' AND last_error->>'script' = 'down'
                       ORDER BY version DESC LIMIT 1")
     [ -z "$stopped" ] || echo "failing down script (recorded in last_error): $stopped"
@@ -304,7 +304,7 @@ timed "revert_all" "$t0"
 if [ "$revert_ok" = 0 ] && grep -q 'has no down script' "$work/revert.err"; then
     # revert_all() refuses before anything runs; revert what lies after the
     # newest migration that cannot be reverted
-    stop=$(val -c "SELECT version FROM migrate.status WHERE state = 'applied' AND NOT revertible
+    stop=$(val -c "SELECT version FROM migrate.status_detail WHERE state = 'applied' AND NOT revertible
                    ORDER BY version DESC LIMIT 1")
     echo
     echo "reverting everything applied after $stop, the newest migration without a down script"
@@ -319,10 +319,10 @@ if [ "$revert_ok" = 0 ] && grep -q 'has no down script' "$work/revert.err"; then
     fi
     timed "revert (target => $stop)" "$t0"
 fi
-failing=$(val -c "SELECT string_agg(version, ' ' ORDER BY version) FROM migrate.status
+failing=$(val -c "SELECT string_agg(version, ' ' ORDER BY version) FROM migrate.status_detail
                   WHERE state = 'applied' AND last_error->>'script' = 'down'")
 if [ "$(consistent)" = t ]; then
-    pass "the catalog is consistent after the revert (rolled back: the newest $(val -c "SELECT count(*) FROM migrate.status WHERE state = 'rolled_back'"), failing down: ${failing:-none})"
+    pass "the catalog is consistent after the revert (rolled back: the newest $(val -c "SELECT count(*) FROM migrate.status WHERE state = 'reverted'"), failing down: ${failing:-none})"
 else
     fail "the catalog is inconsistent after the revert"
     sql -c "SELECT state, count(*), min(version), max(version) FROM migrate.status GROUP BY state"

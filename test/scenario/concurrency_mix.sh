@@ -15,7 +15,7 @@
 #   3. the mix: MIX_ROUNDS rounds (default: as many as fit in MIX_SECONDS,
 #      default 35 s) in which 3 to 6 concurrent psql sessions run 1 or 2
 #      random calls each among register, apply, apply(target),
-#      revert(steps), revert(target), revert(migration, cascade),
+#      revert(steps), revert(target), revert(migration, with_dependents),
 #      revert_all and CALL deploy(max_wait => 0-3 s), with
 #      migrate.lock_timeout between 0 and 3 s; every
 #      third migration is a CREATE INDEX CONCURRENTLY (its down script a
@@ -147,11 +147,11 @@ WITH m AS (
     FROM migrate.migration m
     WHERE m.version ~ '^[0-9]+$')
 SELECT version, state, object_exists, last_action,
-       CASE WHEN state NOT IN ('applied', 'pending', 'rolled_back') THEN 'state ' || state
+       CASE WHEN state NOT IN ('applied', 'pending', 'reverted') THEN 'state ' || state
             WHEN (state = 'applied') <> object_exists THEN 'object does not match state'
             ELSE 'history does not match state' END AS problem
 FROM m
-WHERE state NOT IN ('applied', 'pending', 'rolled_back')
+WHERE state NOT IN ('applied', 'pending', 'reverted')
    OR (state = 'applied') <> object_exists
    OR (state = 'applied') <> (last_action IS NOT DISTINCT FROM 'apply')
 UNION ALL
@@ -225,7 +225,7 @@ op_sql() {
         apply_target)     echo "SELECT count(*) FROM migrate.apply(target => '$(random_version)')" ;;
         revert_steps)     echo "SELECT count(*) FROM migrate.revert(steps => $(( RANDOM % 3 + 1 )))" ;;
         revert_target)    echo "SELECT count(*) FROM migrate.revert(target => '$(random_version)')" ;;
-        revert_migration) echo "SELECT count(*) FROM migrate.revert(migration => '$(random_version)', \"cascade\" => true)" ;;
+        revert_migration) echo "SELECT count(*) FROM migrate.revert(migration => '$(random_version)', with_dependents => true)" ;;
         revert_all)       echo "SELECT count(*) FROM migrate.revert_all()" ;;
         deploy)           echo "CALL migrate.deploy(max_wait => '$(( RANDOM % 4 ))s')" ;;
     esac
@@ -270,7 +270,7 @@ while :; do
         bad_rounds=$((bad_rounds + 1))
         fail "round $round: $(tr '\n' ';' <<<"$problems")"
         # let the next rounds go on from a clean state
-        sql "$DB" >/dev/null -c "SELECT migrate.resolve(version, 'rolled_back')
+        sql "$DB" >/dev/null -c "SELECT migrate.resolve(version, 'mark_reverted')
                                  FROM migrate.migration WHERE state IN ('dirty', 'failed')" 2>/dev/null || true
     fi
 done

@@ -105,8 +105,8 @@ same "migrate.migration" \
     "SELECT version, name, state, checksum, applied_checksum FROM migrate.migration ORDER BY version"
 same "migrate.event" \
     "SELECT id, action, version, outcome FROM migrate.event ORDER BY id"
-same "migrate.status" \
-    "SELECT version, state, checksum_ok, applied_at FROM migrate.status"
+same "migrate.status_detail" \
+    "SELECT version, state, checksum_ok, applied_at FROM migrate.status_detail"
 
 n=$(val "$SRC" -c "SELECT count(*) FROM migrate.event")
 if [ "$n" -ge 7 ]; then pass "src: history has $n events"; else fail "src: history has $n events, expected at least 7"; fi

@@ -149,7 +149,7 @@ for trial in $(seq 1 "$TRIALS"); do
     # every other trial, a reader makes the drop wait part way
     hold=0
     [ $(( trial % 2 )) = 0 ] || hold=$(( 100 + RANDOM % 300 ))
-    kill_trial "revert()" "$(( DOWN_MS + hold ))" rolled_back down "$hold"
+    kill_trial "revert()" "$(( DOWN_MS + hold ))" reverted down "$hold"
     idx="$(indexes)"
     if [ -n "$idx" ]; then
         bad=$(( bad + 1 ))

@@ -12,12 +12,17 @@
 #      (transactional: forced, 1.1's library says otherwise); the site's
 #      own privileges: grants on rehearse() (to a role WITH GRANT OPTION, to
 #      PUBLIC, by that role to another), 1.0's grant to migrate_admin
-#      revoked, a grant on plan()
+#      revoked, a grant on plan(); grants on objects 1.1 drops and creates
+#      again (the view status, apply(), require() with PUBLIC's EXECUTE
+#      revoked)
 #   2. ALTER EXTENSION migrate UPDATE: extversion and migrate.version() are
 #      the control file's default_version; the rows of migrate.migration
 #      and migrate.event, and of the status and history views, are the same
-#      as before the update (the columns 1.0 had), except the flags of the
-#      REINDEX SCHEMA migration, now non-transactional; no event was added;
+#      as before the update (the columns 1.0 had, read through 1.1's
+#      status_detail, the narrow status and history.started_at, with the
+#      state rolled_back named reverted and durations rounded to the
+#      millisecond, as 1.1 shows them), except the flags of the REINDEX
+#      SCHEMA migration, now non-transactional; no event was added;
 #      schema_objects(), fingerprint() and table_data() of a schema with
 #      every kind of object they describe give what they gave under 1.0;
 #      the site's privileges are as before, not recorded as the
@@ -36,6 +41,8 @@
 #   5. in migrate_upg_dep, a 1.0 database with a view and a function over
 #      rehearse(): ALTER EXTENSION migrate UPDATE fails with SQLSTATE 2BP01
 #      naming them and changes nothing; once they are dropped it succeeds
+#   6. in migrate_upg_dep2, the same for a view over migrate.status, which
+#      1.1 drops and creates again with fewer columns (issue 9)
 #
 # Needs a cluster with migrate preloaded (scripts/test.sh): the concurrent
 # index build runs in the apply worker.
@@ -46,7 +53,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 OLD=migrate_upg_old
 NEW=migrate_upg_new
 DEP=migrate_upg_dep
-scenario_init upgrade "$OLD" "$NEW" "$DEP"
+DEP2=migrate_upg_dep2
+scenario_init upgrade "$OLD" "$NEW" "$DEP" "$DEP2"
 require_preload
 
 # roles the site grants privileges to (roles are the cluster's: dropped on
@@ -54,7 +62,7 @@ require_preload
 SITE=migrate_upg_site SITE2=migrate_upg_site2
 drop_site_roles() {
     local db
-    for db in "$OLD" "$NEW" "$DEP"; do
+    for db in "$OLD" "$NEW" "$DEP" "$DEP2"; do
         PGOPTIONS="-c client_min_messages=warning" \
             psql -X -q -d "$db" -c "DROP OWNED BY $SITE, $SITE2" >/dev/null 2>&1 || true
     done
@@ -77,7 +85,17 @@ GRANT EXECUTE ON FUNCTION $REHEARSE TO $SITE2;
 RESET ROLE;
 REVOKE EXECUTE ON FUNCTION $REHEARSE FROM migrate_admin;
 GRANT EXECUTE ON FUNCTION migrate.plan(text) TO $SITE;
+-- objects 1.1 drops and creates again (issue 9): a view, a function with
+-- 1.0's default privileges, one that 1.0 left executable by PUBLIC
+GRANT SELECT ON migrate.status TO $SITE;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO $SITE;
+REVOKE EXECUTE ON FUNCTION migrate.require(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.require(text) TO $SITE2;
 SQL
+}
+# the ACL of a view or table, as stored
+relacl() {   # relacl DB RELATION
+    val "$1" -c "SELECT relacl FROM pg_class WHERE oid = '$2'::regclass"
 }
 # "grantee grantor grantable" of every privilege on FUNCTION in DB
 privileges() {   # privileges DB FUNCTION
@@ -133,7 +151,7 @@ expect "1.0: the concurrent index migration is non-transactional" \
 expect "1.0: apply() applies all four (the index through the apply worker)" \
     "$(run "apply()")" \
     "$V1 applied,$V2 applied,$V3 applied,$V4 applied"
-expect "1.0: revert() reverts the latest" \
+expect "1.0: revert() reverts the latest (1.1's library writes 1.0's state name on 1.0's catalog)" \
     "$(run "revert()")" \
     "$V4 rolled_back"
 # REINDEX SCHEMA cannot run inside a transaction block, but 1.0's classifier
@@ -155,6 +173,13 @@ expect "1.0: the REINDEX SCHEMA migration has 1.0's flags (transactional up and 
 site_privileges "$OLD"
 rehearse_privileges="$(privileges "$OLD" "$REHEARSE")"
 plan_privileges="$(privileges "$OLD" "migrate.plan(text)")"
+apply_privileges="$(privileges "$OLD" "migrate.apply(text, boolean)")"
+require_privileges="$(privileges "$OLD" "migrate.require(text)")"
+status_acl="$(relacl "$OLD" migrate.status)"
+expect "1.0: require() returns void (1.0's symbol, on 1.1's library)" \
+    "$(val "$OLD" -c "SELECT pg_typeof(migrate.require('$V1'))")" void
+expect "1.0: the reverted migration is rolled_back in 1.0's catalog" \
+    "$(val "$OLD" -c "SELECT state FROM migrate.migration WHERE version = '$V4'")" rolled_back
 expect "1.0: the site's privileges on rehearse()" "$rehearse_privileges" \
     "PUBLIC postgres false,$SITE postgres true,$SITE2 $SITE false,postgres postgres false"
 
@@ -169,12 +194,39 @@ flags() {   # "version transactional down_transactional" of every migration
     val "$OLD" -c "SELECT string_agg(version || ' ' || transactional || ' ' || coalesce(down_transactional::text, '-'),
                                      ',' ORDER BY version) FROM migrate.migration"
 }
-snapshot() {   # snapshot FILE: the rows of the catalog and of the views, as text
+# 1.1 shows the same data under new names (issue 9): a reverted migration's
+# state is reverted (1.0: rolled_back), 1.0's wide status is status_detail,
+# the narrow status is 1.0's version, name, state, applied_at (whole
+# seconds), applied_by, NOT checksum_ok and the last error's message;
+# history's "time" is started_at; durations in the views are rounded to the
+# millisecond.  So the rows read before the update are renamed and rounded
+# the same way, and compared with what the new views show.
+state_1_1() {   # state_1_1 COLUMNS: a 1.0 column list with 1.1's name of the state
+    sed -E -e "s/(^|, )state(,|$)/\1CASE state WHEN 'rolled_back' THEN 'reverted' ELSE state END\2/" <<<"$1"
+}
+as_1_1() {   # as_1_1 COLUMNS: ... and durations as 1.1's views show them
+    sed -E -e "s/(^|, )duration(,|$)/\1date_trunc('milliseconds', duration + interval '0.5 ms')\2/" \
+        <<<"$(state_1_1 "$1")"
+}
+NARROW_1_0="version, name, CASE state WHEN 'rolled_back' THEN 'reverted' ELSE state END,
+            date_trunc('second', applied_at), applied_by, NOT checksum_ok, last_error->>'message'"
+snapshot() {   # snapshot FILE before|after: the rows of the catalog and of the views, as text
     {
-        echo "-- migrate.migration"; val "$OLD" -c "SELECT $mig_cols FROM migrate.migration ORDER BY version"
+        if [ "$2" = before ]; then
+            echo "-- migrate.migration"; val "$OLD" -c "SELECT $(state_1_1 "$mig_cols") FROM migrate.migration ORDER BY version"
+        else
+            echo "-- migrate.migration"; val "$OLD" -c "SELECT $mig_cols FROM migrate.migration ORDER BY version"
+        fi
         echo "-- migrate.event"; val "$OLD" -c "SELECT $ev_cols FROM migrate.event ORDER BY id"
-        echo "-- migrate.status"; val "$OLD" -c "SELECT $st_cols FROM migrate.status"
-        echo "-- migrate.history"; val "$OLD" -c "SELECT $hi_cols FROM migrate.history"
+        if [ "$2" = before ]; then
+            echo "-- migrate.status"; val "$OLD" -c "SELECT $NARROW_1_0 FROM migrate.status"
+            echo "-- migrate.status_detail"; val "$OLD" -c "SELECT $(as_1_1 "$st_cols") FROM migrate.status"
+            echo "-- migrate.history"; val "$OLD" -c "SELECT $(as_1_1 "$hi_cols") FROM migrate.history"
+        else
+            echo "-- migrate.status"; val "$OLD" -c "SELECT * FROM migrate.status"
+            echo "-- migrate.status_detail"; val "$OLD" -c "SELECT $st_cols FROM migrate.status_detail"
+            echo "-- migrate.history"; val "$OLD" -c "SELECT $(sed 's/"time"/started_at/' <<<"$hi_cols") FROM migrate.history"
+        fi
         echo "-- sequences"; val "$OLD" -c "SELECT last_value, is_called FROM migrate.event_id_seq" \
                                         -c "SELECT last_value, is_called FROM migrate.apply_seq"
     } >"$1"
@@ -183,7 +235,9 @@ mig_cols="$(columns "$OLD" migrate.migration)"
 ev_cols="$(columns "$OLD" migrate.event)"
 st_cols="$(columns "$OLD" migrate.status)"
 hi_cols="$(columns "$OLD" migrate.history)"
-snapshot "$SCENARIO_WORK/before"
+expect "1.0: history has the column \"time\", renamed by 1.1" \
+    "$(grep -o '"time"' <<<"$hi_cols")" '"time"'
+snapshot "$SCENARIO_WORK/before" before
 flags_before="$(flags)"
 # user objects of every kind the fingerprint describes: the update redefines
 # schema_objects(), fingerprint() and table_data() (qualified names), and
@@ -232,12 +286,12 @@ fi
 expect "updated: extversion is $CURRENT" \
     "$(val "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
 expect "updated: migrate.version() is $CURRENT" "$(val "$OLD" -c "SELECT migrate.version()")" "$CURRENT"
-snapshot "$SCENARIO_WORK/after"
+snapshot "$SCENARIO_WORK/after" after
 if [ "$(grep -c . "$SCENARIO_WORK/before")" -gt 20 ] &&
         diff -u "$SCENARIO_WORK/before" "$SCENARIO_WORK/after" >"$SCENARIO_WORK/rows.diff"; then
-    pass "updated: catalog rows, status and history are as before ($(grep -c . "$SCENARIO_WORK/before") lines)"
+    pass "updated: catalog rows, status, status_detail and history show what 1.0's showed ($(grep -c . "$SCENARIO_WORK/before") lines)"
 else
-    fail "updated: catalog rows, status or history changed"
+    fail "updated: catalog rows, status, status_detail or history changed"
     cat "$SCENARIO_WORK/rows.diff"
 fi
 val "$OLD" "${fingerprint_queries[@]}" >"$SCENARIO_WORK/fingerprint.after"
@@ -257,6 +311,23 @@ expect "updated: the site's privileges on rehearse() are as before" \
     "$(privileges "$OLD" "$REHEARSE")" "$rehearse_privileges"
 expect "updated: the site's privileges on plan() are as before" \
     "$(privileges "$OLD" "migrate.plan(text)")" "$plan_privileges"
+expect "updated: the site's privileges on apply() (dropped and created again) are as before" \
+    "$(privileges "$OLD" "migrate.apply(text, boolean)")" "$apply_privileges"
+expect "updated: the site's privileges on require() (dropped and created again) are as before" \
+    "$(privileges "$OLD" "migrate.require(text)")" "$require_privileges"
+expect "updated: the site's privileges on the view status (dropped and created again) are as before" \
+    "$(relacl "$OLD" migrate.status)" "$status_acl"
+expect "updated: the reverted migration's state is reverted, in the catalog and the views" \
+    "$(val "$OLD" -c "SELECT m.state || ' ' || s.state || ' ' || d.state FROM migrate.migration m
+                      JOIN migrate.status s USING (version) JOIN migrate.status_detail d USING (version)
+                      WHERE version = '$V4'")" "reverted reverted reverted"
+expect "updated: no state is rolled_back any more, and the catalog refuses it" \
+    "$(val "$OLD" -c "SELECT count(*) FROM migrate.migration WHERE state = 'rolled_back'" \
+                  -c "SELECT pg_get_constraintdef(oid) ~ 'rolled_back' FROM pg_constraint
+                      WHERE conrelid = 'migrate.migration'::regclass AND conname = 'migration_state_check'")" "0
+f"
+expect "updated: require() returns the version it found" \
+    "$(val "$OLD" -c "SELECT migrate.require('0$V1')")" "$V1"
 expect "updated: the initial privileges of rehearse() are 1.0's defaults, not the site's" \
     "$(val "$OLD" -c "SELECT initprivs FROM pg_init_privs WHERE objoid = '$REHEARSE'::regprocedure")" \
     "{postgres=X/postgres,migrate_admin=X/postgres}"
@@ -278,7 +349,7 @@ expect "updated: apply('$V4') applies the reverted migration" \
     "$V4 applied"
 expect "updated: revert(steps => 2) reverts it and the concurrent index (apply worker)" \
     "$(run "revert(steps => 2)")" \
-    "$V4 rolled_back,$V3 rolled_back"
+    "$V4 reverted,$V3 reverted"
 expect "updated: the index is gone" \
     "$(val "$OLD" -c "SELECT count(*) FROM pg_class WHERE relname = 'upg_b_a_idx'")" 0
 sql "$OLD" >/dev/null <<SQL
@@ -307,7 +378,7 @@ expect "updated: apply() applies the REINDEX SCHEMA migration (apply worker)" \
     "$(run "apply()")" \
     "$VR applied"
 expect "updated: status" \
-    "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status")" \
+    "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status_detail")" \
     "$V1 applied true,$V2 applied true,$V3 applied true,$V4 applied true,$V5 applied true,$VR applied true"
 
 # --- 4. the same catalog as a fresh install -----------------------------------
@@ -492,5 +563,31 @@ expect "dependants: once they are dropped the update succeeds, and a view create
 $(val "$DEP" -c "SELECT attname FROM pg_attribute WHERE attrelid = 'upg_rehearsal'::regclass AND attnum = 8")" \
     "$CURRENT
 not_rehearsed"
+
+# --- 6. a view over migrate.status stops the update too ------------------------
+# 1.1 drops the view migrate.status (it loses columns) and creates it again:
+# a site's view over it must go first, as with rehearse()
+sql "$DEP2" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION migrate VERSION '1.0';
+CREATE VIEW upg_unverified AS SELECT version FROM migrate.status WHERE NOT checksum_ok;
+SQL
+if sql "$DEP2" -v VERBOSITY=verbose -c "ALTER EXTENSION migrate UPDATE" >"$SCENARIO_WORK/dep2.out" 2>&1; then
+    fail "status dependants: ALTER EXTENSION migrate UPDATE succeeded over a view of migrate.status"
+else
+    expect "status dependants: the update fails with 2BP01, naming the view" \
+        "$(sed -n 's/^ERROR: *//p' "$SCENARIO_WORK/dep2.out")" \
+        "2BP01: cannot update extension migrate: view migrate.status is used by view public.upg_unverified"
+    expect "status dependants: the hint says what to do" \
+        "$(sed -n 's/^HINT: *//p' "$SCENARIO_WORK/dep2.out")" \
+        "Drop those objects, run ALTER EXTENSION migrate UPDATE, then create them again."
+fi
+sql "$DEP2" >/dev/null <<'SQL'
+DROP VIEW upg_unverified;
+ALTER EXTENSION migrate UPDATE;
+CREATE VIEW upg_unverified AS SELECT version FROM migrate.status WHERE changed;
+SQL
+expect "status dependants: once it is dropped the update succeeds, and it is created again over changed" \
+    "$(val "$DEP2" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
 
 scenario_finish

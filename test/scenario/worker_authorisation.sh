@@ -64,7 +64,7 @@ SQL
 wait_value 30 "failed" "$DBA" "SELECT state FROM migrate.status WHERE version = '100'" ||
     fail "100 did not fail at commit (state: $WAIT_LAST)"
 expect "100 failed: its deferred register() was refused" \
-    "$(val "$DBA" -c "SELECT last_error->>'message' FROM migrate.status WHERE version = '100'")" \
+    "$(val "$DBA" -c "SELECT last_error->>'message' FROM migrate.status_detail WHERE version = '100'")" \
     "cannot change migrations from inside a migration"
 expect "900 keeps its script and its registrant" \
     "$(val "$DBA" -c "SELECT up_script || ' ' || registered_by || ' ' || state FROM migrate.migration WHERE version = '900'")" \

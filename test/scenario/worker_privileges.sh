@@ -77,7 +77,7 @@ expect "1 is applied by the scheduler as $ADMIN" \
 expect "the table 1 created belongs to $ADMIN" \
     "$(val "$DB" -c "SELECT tableowner FROM pg_tables WHERE tablename = 'priv_t'")" "$ADMIN"
 expect "2 failed with $ADMIN's own privileges (42501)" \
-    "$(val "$DB" -c "SELECT last_error->>'sqlstate' FROM migrate.status WHERE version = '2'")" "42501"
+    "$(val "$DB" -c "SELECT last_error->>'sqlstate' FROM migrate.status_detail WHERE version = '2'")" "42501"
 expect "$ADMIN is not a superuser" \
     "$(val postgres -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$ADMIN'")" "f"
 expect "history names $ADMIN for both attempts" \
@@ -102,7 +102,7 @@ sql "$DB" -c "SET ROLE $ADMIN" \
 wait_value 30 "failed" "$DB" "SELECT state FROM migrate.status WHERE version = '3'" ||
     fail "the RESET ROLE migration did not fail (state: $WAIT_LAST)"
 expect "RESET ROLE in a scheduled migration goes back to $ADMIN itself: ALTER ROLE is refused" \
-    "$(val "$DB" -c "SELECT last_error->>'statement' || ' ' || (last_error->>'sqlstate') FROM migrate.status WHERE version = '3'")" \
+    "$(val "$DB" -c "SELECT last_error->>'statement' || ' ' || (last_error->>'sqlstate') FROM migrate.status_detail WHERE version = '3'")" \
     "2 42501"
 expect "$ADMIN is still not a superuser" \
     "$(val postgres -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$ADMIN'")" "f"
@@ -137,7 +137,7 @@ wait_value 30 "failed" "$DB" "SELECT state FROM migrate.status WHERE version = '
 expect "$DEP is not a superuser after its deferred trigger ran" \
     "$(val postgres -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$DEP'")" "f"
 expect "the deferred trigger failed with $DEP's privileges (42501)" \
-    "$(val "$DB" -c "SELECT last_error->>'sqlstate' FROM migrate.status WHERE version = '4'")" \
+    "$(val "$DB" -c "SELECT last_error->>'sqlstate' FROM migrate.status_detail WHERE version = '4'")" \
     "42501"
 expect "history: the failed apply of 4 is $DEP's" \
     "$(val "$DB" -c "SELECT role || ' ' || outcome FROM migrate.history WHERE action = 'apply' AND version = '4'")" \

@@ -51,7 +51,7 @@ register $V2 ws_two "CREATE TABLE ws_two (id int);"
 # --- 1. inside the window: approved ones only ---------------------------------
 win="$(utc_hhmm '-1 hour')-$(utc_hhmm '2 hours')"
 sql "$DB" -c "SELECT migrate.approve('$V1')" >/dev/null
-sql "$DB" -c "SELECT migrate.schedule('in_window', every => '1 second', \"window\" => '$win', timezone => 'UTC')" >/dev/null
+sql "$DB" -c "SELECT migrate.schedule('in_window', every => '1 second', maintenance_window => '$win', timezone => 'UTC')" >/dev/null
 echo "window covering now: $win (UTC)"
 
 if wait_value "$T" applied "$DB" "SELECT state FROM migrate.migration WHERE version = '$V1'"; then
@@ -92,7 +92,7 @@ register $V3 ws_three "CREATE TABLE ws_three (id int);"
 sql "$DB" -c "SELECT migrate.approve('$V3')" >/dev/null
 win="$(utc_hhmm '2 hours')-$(utc_hhmm '3 hours')"
 echo "window excluding now: $win (UTC)"
-sql "$DB" -c "SELECT migrate.schedule('outside', every => '1 second', \"window\" => '$win', timezone => 'UTC')" >/dev/null
+sql "$DB" -c "SELECT migrate.schedule('outside', every => '1 second', maintenance_window => '$win', timezone => 'UTC')" >/dev/null
 first="$(val "$DB" -c "SELECT next_run_at FROM migrate.schedule WHERE name = 'outside'")"
 if wait_value "$T" t "$DB" "SELECT next_run_at > '$first'::timestamptz + interval '$((2 * NAPTIME)) seconds'
                             FROM migrate.schedule WHERE name = 'outside'"; then
@@ -142,7 +142,7 @@ sql "$DB" -c "SELECT migrate.approve('$V4')" -c "SELECT migrate.approve('$V5')" 
 # ends 2 to 3 minutes from now (minutes are floored)
 win="$(utc_hhmm '-1 hour')-$(utc_hhmm '3 minutes')"
 echo "window closing soon: $win (UTC), now $(val "$DB" -c "SELECT to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS')")"
-sql "$DB" -c "SELECT migrate.schedule('closing', every => '1 second', \"window\" => '$win', timezone => 'UTC')" >/dev/null
+sql "$DB" -c "SELECT migrate.schedule('closing', every => '1 second', maintenance_window => '$win', timezone => 'UTC')" >/dev/null
 if wait_value "$T" 1 "$DB" "SELECT count(*) FROM migrate.history WHERE action = 'run' AND detail->>'schedule' = 'closing'
                             AND detail->>'stopped_at' = '$V5'"; then
     pass "closing window: a 'run' row stops at $V5"

@@ -125,7 +125,7 @@ if wait_value 60 "applied applied applied applied" "$DB" \
         "SELECT string_agg(state, ' ' ORDER BY version) FROM migrate.status"; then
     pass "the four migrations are applied by the schedule"
 else
-    fail "not all applied: $WAIT_LAST ($(val "$DB" -c "SELECT string_agg(version || ': ' || coalesce(last_error->>'message', ''), '; ') FROM migrate.status WHERE state <> 'applied'"))"
+    fail "not all applied: $WAIT_LAST ($(val "$DB" -c "SELECT string_agg(version || ': ' || coalesce(last_error->>'message', ''), '; ') FROM migrate.status_detail WHERE state <> 'applied'"))"
 fi
 
 seen() { val "$DB" -c "SELECT coalesce(string_agg(cur || '/' || sess || '/' || super, ' ' ORDER BY id), 'none') FROM public.seen WHERE tag = '$1'"; }

@@ -1,0 +1,271 @@
+/*-------------------------------------------------------------------------
+ *
+ * message.c
+ *	  The messages a run of migrations emits: what it is about to do, what
+ *	  it did, and what a failure left behind.
+ *
+ * apply(), revert(), revert_all(), deploy() and their dry runs say what
+ * they do in the same few sentences, whichever path runs the plan:
+ *
+ *	 - before each migration, "applying 3 of 7: 003 orders" ("reverting",
+ *	   "would apply", "would revert"), never "applied" for work that a
+ *	   later failure or a dry run undoes;
+ *	 - at the end, one summary: "applied 7 migrations in 41 ms", "dry run:
+ *	   would apply 3 migrations, all rolled back", "nothing to apply";
+ *	 - on failure, a CONTEXT line of the error saying what the failure left:
+ *	   "rolled back all 3: 003 failed at statement 2" when the caller's
+ *	   transaction undoes everything, or, on the worker path, which
+ *	   committed, "001 and 002 stay applied; 003 failed at statement 2 and
+ *	   is dirty".
+ *
+ * All of them go out at migrate.progress_level.  The elapsed time is left
+ * out when migrate.message_timing is off, so that the output can be
+ * compared from run to run.  Messages follow PostgreSQL's style: lower
+ * case, no period, singular and plural forms chosen by count.
+ *
+ * IDENTIFICATION
+ *	  src/exec/message.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+
+#include "exec/message.h"
+#include "exec/plan.h"
+#include "guc.h"
+
+/* versions named one by one in a failure's CONTEXT line; more are a range */
+#define MAX_LISTED_VERSIONS 3
+
+/* "applying", "reverting", "would apply", "would revert" */
+static const char *
+doing_verb(MigrateDirection direction, bool dry_run)
+{
+	if (dry_run)
+		return direction == DIRECTION_UP ? "would apply" : "would revert";
+	return direction == DIRECTION_UP ? "applying" : "reverting";
+}
+
+/*
+ * Before a migration runs: what the call is doing, and where it is in the
+ * run ("applying 3 of 7: 003 orders").  "resume_at" is the statement a
+ * dirty migration resumes at after resolve(..., 'retry'), or 0.
+ */
+void
+migrate_message_starting(MigrateDirection direction, const MigrateRunInfo *info, int number,
+						 const MigrateMigration *m, int resume_at)
+{
+	if (resume_at > 0)
+		ereport(migrate_progress_level,
+				(errmsg("%s %d of %d: %s %s, resuming at statement %d",
+						doing_verb(direction, info->dry_run), number, info->total,
+						m->version, m->name, resume_at)));
+	else
+		ereport(migrate_progress_level,
+				(errmsg("%s %d of %d: %s %s", doing_verb(direction, info->dry_run),
+						number, info->total, m->version, m->name)));
+}
+
+/* instead of the above, when the precondition says to skip it */
+void
+migrate_message_skipping(const MigrateRunInfo *info, int number, const MigrateMigration *m)
+{
+	ereport(migrate_progress_level,
+			(errmsg("skipping %d of %d: %s %s, its precondition does not hold",
+					number, info->total, m->version, m->name)));
+}
+
+/* the plan is empty */
+void
+migrate_message_nothing_to_do(MigrateDirection direction)
+{
+	ereport(migrate_progress_level,
+			(errmsg(direction == DIRECTION_UP ? "nothing to apply" : "nothing to revert")));
+}
+
+/* " in 41 ms", or "" when migrate.message_timing is off */
+static char *
+elapsed_text(TimestampTz started)
+{
+	if (!migrate_message_timing)
+		return "";
+	return psprintf(" in " INT64_FORMAT " ms",
+					(GetCurrentTimestamp() - started + 500) / 1000);
+}
+
+/* "003 failed at statement 2", or "003 failed" outside any statement */
+static char *
+failure_text(const char *version, int statement)
+{
+	if (statement > 0)
+		return psprintf("%s failed at statement %d", version, statement);
+	return psprintf("%s failed", version);
+}
+
+/*
+ * The summary of a dry run: how many migrations it ran before rolling
+ * everything back, or which one failed, or why it stopped early.
+ */
+static void
+dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *outcomes,
+				int done, int skipped)
+{
+	int			cut = migrate_plan_first_nontransactional(plan, direction);
+	const char *cut_version = cut >= 0 ? ((MigrateMigration *) list_nth(plan, cut))->version : NULL;
+
+	for (int i = 0; i < list_length(plan); i++)
+	{
+		if (outcomes[i].failed)
+		{
+			ereport(migrate_progress_level,
+					(errmsg("dry run: %s, all rolled back",
+							failure_text(((MigrateMigration *) list_nth(plan, i))->version,
+										 outcomes[i].failed_statement)),
+					 errdetail("The error is in the note of its result row.")));
+			return;
+		}
+	}
+	if (done == 0 && skipped == 0 && cut_version != NULL)
+	{
+		ereport(migrate_progress_level,
+				(errmsg("dry run: nothing could be run"),
+				 errdetail("Migration %s cannot run inside a transaction block, so a dry run cannot roll it back.",
+						   cut_version)));
+		return;
+	}
+	ereport(migrate_progress_level,
+			(direction == DIRECTION_UP ?
+			 errmsg_plural("dry run: would apply %d migration, all rolled back",
+						   "dry run: would apply %d migrations, all rolled back", done, done) :
+			 errmsg_plural("dry run: would revert %d migration, all rolled back",
+						   "dry run: would revert %d migrations, all rolled back", done, done),
+			 cut_version != NULL ?
+			 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.",
+					   cut_version) :
+			 skipped > 0 ?
+			 errdetail_plural("%d migration would be skipped: its precondition does not hold.",
+							  "%d migrations would be skipped: their preconditions do not hold.",
+							  skipped, skipped) : 0));
+}
+
+/*
+ * The closing message of a run that did not fail: "applied 7 migrations
+ * in 41 ms", "reverted 1 migration in 5 ms", or a dry run's summary.
+ * "started" is when the run began, for the elapsed time.
+ */
+void
+migrate_message_summary(List *plan, MigrateDirection direction, bool dry_run,
+						const MigrateOutcome *outcomes, TimestampTz started)
+{
+	int			done = 0;
+	int			skipped = 0;
+	char	   *elapsed = elapsed_text(started);
+
+	for (int i = 0; i < list_length(plan); i++)
+	{
+		done += outcomes[i].done ? 1 : 0;
+		skipped += outcomes[i].skipped ? 1 : 0;
+	}
+	if (dry_run)
+	{
+		dry_run_summary(plan, direction, outcomes, done, skipped);
+		return;
+	}
+	ereport(migrate_progress_level,
+			(direction == DIRECTION_UP ?
+			 errmsg_plural("applied %d migration%s", "applied %d migrations%s", done, done, elapsed) :
+			 errmsg_plural("reverted %d migration%s", "reverted %d migrations%s", done, done, elapsed),
+			 skipped > 0 ?
+			 errdetail_plural("%d migration was skipped: its precondition does not hold.",
+							  "%d migrations were skipped: their preconditions do not hold.",
+							  skipped, skipped) : 0));
+}
+
+/*
+ * The CONTEXT line of a failed run in the caller's transaction, which
+ * undoes the whole plan: "rolled back all 3: 003 failed at statement 2".
+ */
+char *
+migrate_message_rolled_back(int total, const char *version, int statement)
+{
+	if (total == 1)
+		return psprintf("rolled back: %s", failure_text(version, statement));
+	return psprintf("rolled back all %d: %s", total, failure_text(version, statement));
+}
+
+/*
+ * "001 and 002", "001, 002 and 003", or "001 to 042 (42 migrations)": the
+ * versions of the plan whose outcome is done.
+ */
+static char *
+done_versions(List *versions, const MigrateOutcome *outcomes, int *count)
+{
+	StringInfoData buf;
+	List	   *done = NIL;
+	ListCell   *lc;
+
+	foreach(lc, versions)
+		if (outcomes[foreach_current_index(lc)].done)
+			done = lappend(done, lfirst(lc));
+	*count = list_length(done);
+	initStringInfo(&buf);
+	if (*count > MAX_LISTED_VERSIONS)
+	{
+		appendStringInfo(&buf, "%s to %s (%d migrations)", (char *) linitial(done),
+						 (char *) llast(done), *count);
+		return buf.data;
+	}
+	foreach(lc, done)
+	{
+		int			i = foreach_current_index(lc);
+
+		if (i > 0)
+			appendStringInfoString(&buf, i == *count - 1 ? " and " : ", ");
+		appendStringInfoString(&buf, lfirst(lc));
+	}
+	return buf.data;
+}
+
+/*
+ * The CONTEXT line of a failed run on the worker path, which commits each
+ * migration on its own: what stays applied, how the failed migration was
+ * left, and how many were not run.  "001 and 002 stay applied; 003 failed
+ * at statement 2 and is dirty; 1 more was not run".  NULL when no
+ * migration of "versions" (one outcome each) failed.
+ */
+char *
+migrate_message_worker_failure(List *versions, MigrateDirection direction,
+							   const MigrateOutcome *outcomes)
+{
+	StringInfoData buf;
+	int			failed = -1;
+	int			ndone;
+	int			rest;
+	char	   *done;
+
+	for (int i = 0; i < list_length(versions) && failed < 0; i++)
+		if (outcomes[i].failed)
+			failed = i;
+	if (failed < 0)
+		return NULL;
+
+	initStringInfo(&buf);
+	done = done_versions(versions, outcomes, &ndone);
+	if (ndone == 1)
+		appendStringInfo(&buf, "%s stays %s; ", done,
+						 direction == DIRECTION_UP ? "applied" : "reverted");
+	else if (ndone > 1)
+		appendStringInfo(&buf, "%s stay %s; ", done,
+						 direction == DIRECTION_UP ? "applied" : "reverted");
+	appendStringInfo(&buf, "%s %s",
+					 failure_text(list_nth(versions, failed), outcomes[failed].failed_statement),
+					 outcomes[failed].left_dirty ? "and is dirty" : "and was rolled back");
+	rest = list_length(versions) - failed - 1;
+	if (rest == 1)
+		appendStringInfoString(&buf, "; 1 more was not run");
+	else if (rest > 1)
+		appendStringInfo(&buf, "; %d more were not run", rest);
+	return buf.data;
+}

@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * message.h
+ *	  The messages a run of migrations emits: what it is about to do, what
+ *	  it did, and what a failure left behind.
+ *
+ * IDENTIFICATION
+ *	  src/exec/message.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_MESSAGE_H
+#define MIGRATE_MESSAGE_H
+
+#include "exec/run.h"
+#include "nodes/pg_list.h"
+#include "store/catalog.h"
+#include "utils/timestamp.h"
+
+extern void migrate_message_starting(MigrateDirection direction, const MigrateRunInfo *info,
+									 int number, const MigrateMigration *m, int resume_at);
+extern void migrate_message_skipping(const MigrateRunInfo *info, int number,
+									 const MigrateMigration *m);
+extern void migrate_message_nothing_to_do(MigrateDirection direction);
+extern void migrate_message_summary(List *plan, MigrateDirection direction, bool dry_run,
+									const MigrateOutcome *outcomes, TimestampTz started);
+extern char *migrate_message_rolled_back(int total, const char *version, int statement);
+extern char *migrate_message_worker_failure(List *versions, MigrateDirection direction,
+											const MigrateOutcome *outcomes);
+
+#endif							/* MIGRATE_MESSAGE_H */
