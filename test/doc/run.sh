@@ -50,6 +50,19 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+chmod 0755 "$work"
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+    if [ "${DOCTEST_KEEP:-0}" = 1 ]; then
+        echo "doc: kept $work"
+    else
+        rm -rf -- "$work"
+    fi
+}
+# before migrate_start_cluster, whose own EXIT trap composes with this one
+trap cleanup EXIT
+
 # shellcheck source=scripts/lib.sh
 source "$root/scripts/lib.sh"
 if [ -z "${PGHOST:-}" ]; then
@@ -61,17 +74,6 @@ cd "$root" || exit 1
 if [ "$#" -eq 0 ]; then
     set -- README.md doc/tutorial.md doc/troubleshooting.md
 fi
-
-work="$(mktemp -d)"
-chmod 0755 "$work"
-cleanup() {
-    if [ "${DOCTEST_KEEP:-0}" = 1 ]; then
-        echo "doc: kept $work"
-    else
-        rm -rf -- "$work"
-    fi
-}
-trap cleanup EXIT
 
 admin() {   # admin SQL...: a quiet superuser command in database postgres
     PGOPTIONS="-c client_min_messages=warning" \
@@ -95,7 +97,7 @@ for doc in "$@"; do
         failed=1
         continue
     fi
-    slug="$(basename "$doc" .md | tr -c 'a-zA-Z0-9\n' '_' | tr 'A-Z' 'a-z')"
+    slug="$(basename "$doc" .md | tr -c 'a-zA-Z0-9\n' '_' | tr '[:upper:]' '[:lower:]')"
     dir="$work/$slug"
     mkdir -p "$dir"
     chmod 0755 "$dir"

@@ -10,14 +10,15 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+# before migrate_start_cluster, whose own EXIT trap composes with this one
+trap 'rm -rf -- "$work"' EXIT
+
 # shellcheck source=scripts/lib.sh
 source "$root/scripts/lib.sh"
 if [ -z "${PGHOST:-}" ]; then
     migrate_start_cluster "shared_preload_libraries = 'migrate'" "migrate.naptime = 1" || exit 1
 fi
-
-work="$(mktemp -d)"
-trap '[ "${DOCTEST_KEEP:-0}" = 1 ] || rm -rf -- "$work"' EXIT
 failed=0
 
 # check NAME WANT_STATUS WANT_TEXT: run run.sh on $work/NAME.md; its exit
@@ -111,6 +112,7 @@ EOF
 check unterminated 1 'does not end with a semicolon'
 
 # nothing to run
+# shellcheck disable=SC2016  # backquotes of a fence, not a command
 printf '# Title\n\n```sh\nls\n```\n' >"$work/nosql.md"
 check nosql 0 "SKIP: $work/nosql.md has no"
 
