@@ -2,7 +2,7 @@
 
 EXTENSION  = migrate
 MODULE_big = migrate
-# src/ is split by layer (see the README's architecture section); every
+# src/ is split by layer (see doc/internals.md, "Architecture of src/"); every
 # layer's files are compiled into the one module
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 DATA       = migrate--1.0.sql migrate--1.0--1.1.sql

@@ -43,9 +43,8 @@ q() {
     psql -X -v ON_ERROR_STOP=1 -P pager=off -P null='(null)' "$@"
 }
 
-STATUS="SELECT version, name, state, checksum_ok, revertible, risk_level,
-               dependencies, applied_at::timestamp(0) AS applied_at
-          FROM migrate.status_detail"
+# the narrow view a DBA reads first; migrate.status_detail has every column
+STATUS="SELECT * FROM migrate.status"
 
 step "CREATE EXTENSION migrate"
 q -c 'CREATE EXTENSION migrate' -c '\dx migrate'
@@ -55,6 +54,9 @@ migrate_register_dir "$MIGRATE_ROOT/examples"
 
 step "Status: everything registered, nothing applied"
 q -c "$STATUS"
+
+step "Header fields and dependencies are in migrate.status_detail"
+q -c "SELECT version, risk_level, dependencies, revertible FROM migrate.status_detail"
 
 step "SELECT * FROM migrate.apply()   -- apply all pending migrations"
 q -c 'SELECT * FROM migrate.apply()'

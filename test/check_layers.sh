@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Check the layering of src/ (see the README's architecture section).
+# Check the layering of src/ (see doc/internals.md, "Architecture of src/").
 #
 # Layers, lowest first: model, ipc, store, exec, bgw.  A file may include
 # headers of its own layer and of the layers below it, never of a layer
