@@ -1123,11 +1123,32 @@ $acl$
                 ELSE (SELECT coalesce(p.proacl, acldefault('f', p.proowner)) FROM pg_proc p WHERE p.oid = object) END
 $acl$;
 
--- 3. reverted, not rolled_back: stored rows, and the states allowed
+-- 3. reverted, not rolled_back: stored rows, and the states allowed.
+-- A dump of a 1.0 database restored here (pg_dump writes CREATE EXTENSION
+-- without a version, so 1.1 is installed first) copies rows that say
+-- rolled_back: the CHECK still accepts the old name and the trigger below
+-- stores it as reverted, so that no row is lost and none keeps the old name.
 ALTER TABLE migrate.migration DROP CONSTRAINT migration_state_check;
 UPDATE migrate.migration SET state = 'reverted' WHERE state = 'rolled_back';
 ALTER TABLE migrate.migration ADD CONSTRAINT migration_state_check
-    CHECK (state IN ('pending', 'applied', 'failed', 'reverted', 'dirty'));
+    CHECK (state IN ('pending', 'applied', 'failed', 'reverted', 'dirty', 'rolled_back'));
+
+CREATE FUNCTION migrate.migration_state_renamed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$body$
+BEGIN
+    IF NEW.state OPERATOR(pg_catalog.=) 'rolled_back' THEN
+        NEW.state := 'reverted';
+    END IF;
+    RETURN NEW;
+END
+$body$;
+REVOKE ALL ON FUNCTION migrate.migration_state_renamed() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.migration_state_renamed() IS
+    'internal: stores 1.0''s state rolled_back (a restored 1.0 dump, the 1.0 library) as reverted';
+CREATE TRIGGER migration_state_renamed
+    BEFORE INSERT OR UPDATE ON migrate.migration
+    FOR EACH ROW EXECUTE FUNCTION migrate.migration_state_renamed();
 
 -- 4. history: started_at (as in migrate.event), durations to the
 -- millisecond.  Renaming keeps the view, its grants and the views a site
