@@ -64,6 +64,14 @@ SELECT last_error->>'message' AS message, last_error ? 'statement_text' AS state
 FROM migrate.status_detail WHERE version = '4';
 RESET ROLE;
 
+-- a dry run leaves every state as it was, and its rows say so (not
+-- "applied" for work it rolls back); the row of the migration that failed
+-- in it has no state, its note says why
+\set VERBOSITY terse
+SELECT version, action, state, regexp_replace(note, '[0-9a-f]{8}', 'xxxxxxxx', 'g') AS note
+FROM migrate.apply(dry_run => true);
+\set VERBOSITY default
+
 -- reverted, everywhere
 SELECT version, action, state, statements FROM migrate.revert();
 SELECT version, state, applied_at IS NULL AS no_applied_at, applied_by, changed FROM migrate.status;
