@@ -1895,3 +1895,91 @@ COMMENT ON FUNCTION migrate.unschedule(text) IS
 -- the helpers of this section were for the update only
 DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
 DROP FUNCTION migrate.upgrade_acl(regclass, oid);
+
+/* ---------------------------------------------------------------------
+ * WP-S review fixes (issue 9): what this script creates is the
+ * extension owner's.
+ *
+ * ALTER EXTENSION UPDATE may be run by another superuser than the one who
+ * created the extension, and a plain CREATE in this script makes that
+ * role the owner (of store_schedule() and store_approval(), SECURITY
+ * DEFINER, it would be the role they run as): give every member that role
+ * owns to the extension's owner, as a fresh install has it.  ALTER ...
+ * OWNER rewrites the ACL but not pg_init_privs (PostgreSQL 15), so the
+ * initial privileges are set to the ACL as the owner now has it.
+ *
+ * Keep this the LAST statement of the script: an object created after it
+ * is not covered.
+ * --------------------------------------------------------------------- */
+DO $owner$
+DECLARE
+    ext_oid   oid;
+    ext_owner oid;
+    runner    oid := (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user);
+    item      record;
+BEGIN
+    SELECT x.oid, x.extowner INTO ext_oid, ext_owner
+      FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'migrate';
+    IF ext_owner OPERATOR(pg_catalog.=) runner THEN
+        RETURN;
+    END IF;
+    FOR item IN
+        SELECT 'FUNCTION' AS keyword, 'pg_catalog.pg_proc'::pg_catalog.regclass AS catalog, p.oid,
+               p.oid::pg_catalog.regprocedure::text AS name
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ext_oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND p.proowner OPERATOR(pg_catalog.=) runner
+        UNION ALL
+        SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                              WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+               'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.oid::pg_catalog.regclass::text
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ext_oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND c.relowner OPERATOR(pg_catalog.=) runner
+        UNION ALL
+        SELECT 'TYPE', 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, t.oid::pg_catalog.regtype::text
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ext_oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND t.typowner OPERATOR(pg_catalog.=) runner
+    LOOP
+        EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I', item.keyword, item.name,
+                                  ext_owner::pg_catalog.regrole::text);
+        UPDATE pg_catalog.pg_init_privs ip
+           SET initprivs = CASE item.keyword
+                   WHEN 'FUNCTION' THEN (SELECT p.proacl FROM pg_catalog.pg_proc p
+                                          WHERE p.oid OPERATOR(pg_catalog.=) item.oid)
+                   WHEN 'TYPE' THEN (SELECT t.typacl FROM pg_catalog.pg_type t
+                                      WHERE t.oid OPERATOR(pg_catalog.=) item.oid)
+                   ELSE (SELECT c.relacl FROM pg_catalog.pg_class c
+                          WHERE c.oid OPERATOR(pg_catalog.=) item.oid) END
+         WHERE ip.classoid OPERATOR(pg_catalog.=) item.catalog
+           AND ip.objoid OPERATOR(pg_catalog.=) item.oid AND ip.objsubid OPERATOR(pg_catalog.=) 0;
+        -- the columns of a relation, whose grants are recorded one by one
+        UPDATE pg_catalog.pg_init_privs ip SET initprivs = a.attacl
+          FROM pg_catalog.pg_attribute a
+         WHERE item.catalog OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND ip.classoid OPERATOR(pg_catalog.=) item.catalog
+           AND ip.objoid OPERATOR(pg_catalog.=) item.oid AND ip.objsubid OPERATOR(pg_catalog.>) 0
+           AND a.attrelid OPERATOR(pg_catalog.=) item.oid AND a.attnum OPERATOR(pg_catalog.=) ip.objsubid
+           AND a.attacl IS NOT NULL;
+        -- (PostgreSQL 16 and later) the initial privileges' references to
+        -- the role that ran the update
+        DELETE FROM pg_catalog.pg_shdepend sd
+         WHERE sd.dbid OPERATOR(pg_catalog.=) (SELECT db.oid FROM pg_catalog.pg_database db
+                                                WHERE db.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+           AND sd.classid OPERATOR(pg_catalog.=) item.catalog
+           AND sd.objid OPERATOR(pg_catalog.=) item.oid
+           AND sd.deptype OPERATOR(pg_catalog.=) 'i'
+           AND sd.refobjid OPERATOR(pg_catalog.=) runner;
+    END LOOP;
+END
+$owner$;
