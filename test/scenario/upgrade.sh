@@ -14,7 +14,8 @@
 #      PUBLIC, by that role to another), 1.0's grant to migrate_admin
 #      revoked, a grant on plan(); grants on objects 1.1 drops and creates
 #      again (the view status, apply(), require() with PUBLIC's EXECUTE
-#      revoked)
+#      revoked), column grants on status (one on a column 1.1 drops: a
+#      WARNING names it) and settings of apply() (ALTER FUNCTION ... SET)
 #   2. ALTER EXTENSION migrate UPDATE, run by another superuser than the
 #      extension's owner: every member is the owner's, no ACL or initial
 #      privilege names the other; extversion and migrate.version() are
@@ -96,7 +97,17 @@ GRANT SELECT ON migrate.status TO $SITE;
 GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO $SITE;
 REVOKE EXECUTE ON FUNCTION migrate.require(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.require(text) TO $SITE2;
+-- column grants on the view, and settings of a function, both of which
+-- 1.1 drops and creates again
+GRANT SELECT (version, state) ON migrate.status TO $SITE2;
+ALTER FUNCTION migrate.apply(text, boolean) SET lock_timeout = '5s';
+ALTER FUNCTION migrate.apply(text, boolean) SET search_path = public, "upg schema";
 SQL
+}
+# "column acl" of the columns of RELATION that have one
+column_acls() {   # column_acls DB RELATION
+    val "$1" -c "SELECT string_agg(attname || ' ' || attacl::text, ',' ORDER BY attname)
+                 FROM pg_attribute WHERE attrelid = '$2'::regclass AND attacl IS NOT NULL"
 }
 # the ACL of a view or table, as stored
 relacl() {   # relacl DB RELATION
@@ -181,6 +192,10 @@ plan_privileges="$(privileges "$OLD" "migrate.plan(text)")"
 apply_privileges="$(privileges "$OLD" "migrate.apply(text, boolean)")"
 require_privileges="$(privileges "$OLD" "migrate.require(text)")"
 status_acl="$(relacl "$OLD" migrate.status)"
+status_column_acls="$(column_acls "$OLD" migrate.status)"
+apply_config="$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean)'::regprocedure")"
+# a grant on a column that 1.1's narrow status no longer has
+sql "$OLD" -c "GRANT SELECT (checksum_ok) ON migrate.status TO $SITE"
 expect "1.0: require() returns void (1.0's symbol, on 1.1's library)" \
     "$(val "$OLD" -c "SELECT pg_typeof(migrate.require('$V1'))")" void
 expect "1.0: the reverted migration is rolled_back in 1.0's catalog" \
@@ -343,6 +358,17 @@ expect "updated: the site's privileges on require() (dropped and created again) 
     "$(privileges "$OLD" "migrate.require(text)")" "$require_privileges"
 expect "updated: the site's privileges on the view status (dropped and created again) are as before" \
     "$(relacl "$OLD" migrate.status)" "$status_acl"
+expect "updated: the column grants on the view status (dropped and created again) are as before" \
+    "$(column_acls "$OLD" migrate.status)" "$status_column_acls"
+expect "updated: the column grants were as the test expects (version and state)" \
+    "$(echo "$status_column_acls" | sed 's/ {[^}]*}//g')" "state,version"
+expect "updated: the settings of apply() (dropped and created again) are as before" \
+    "$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean)'::regprocedure")" \
+    "$apply_config"
+expect "updated: the settings of apply() were as the test expects" \
+    "$apply_config" '{lock_timeout=5s,"search_path=public, \"upg schema\""}'
+expect "updated: a WARNING names the grant on a column 1.1's status no longer has" \
+    "$(grep -c 'WARNING:  the grants on columns of migrate.status that version 1.1 drops are not carried over: checksum_ok ({migrate_upg_site=r/postgres})' "$SCENARIO_WORK/update.out" || true)" 1
 expect "updated: the reverted migration's state is reverted, in the catalog and the views" \
     "$(val "$OLD" -c "SELECT m.state || ' ' || s.state || ' ' || d.state FROM migrate.migration m
                       JOIN migrate.status s USING (version) JOIN migrate.status_detail d USING (version)
