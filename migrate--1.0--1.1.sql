@@ -1793,16 +1793,18 @@ BEGIN
     schedule_name := store_schedule.name;
     first_run_at := first_run;
     approval_required := require_approval;
-    -- what a run would wait for the approval of (scheduler.c: pending or
-    -- reverted, up to the target, meant for the environment)
-    SELECT coalesce(pg_catalog.array_agg(m.version ORDER BY m.version_key), '{}')
-      INTO awaiting
-      FROM migrate.migration m
-     WHERE require_approval
-       AND m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
-       AND (target IS NULL OR m.version_key <= migrate.version_key(target))
-       AND (environment IS NULL OR coalesce(pg_catalog.cardinality(m.environments), 0) = 0
-            OR environment = ANY (m.environments));
+    -- what a run would wait for the approval of, as the scheduler decides
+    -- it (apply(target)'s plan, approval before environment); NULL when
+    -- no plan can be made now (a dirty migration, a missing dependency),
+    -- which stops the scheduler too
+    awaiting := '{}';
+    IF require_approval THEN
+        BEGIN
+            awaiting := migrate.awaiting_approval(target);
+        EXCEPTION WHEN SQLSTATE 'MG008' OR SQLSTATE 'MG002' OR SQLSTATE 'MG003' THEN
+            awaiting := NULL;
+        END;
+    END IF;
     RETURN NEXT;
 END
 $body$;
@@ -1989,6 +1991,17 @@ COMMENT ON FUNCTION migrate.unschedule(text) IS
 -- the helpers of this section were for the update only
 DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
 DROP FUNCTION migrate.upgrade_acl(regclass, oid);
+
+/* ---------------------------------------------------------------------
+ * WP-S review fixes (issue 9): schedule()'s waiting_for as the scheduler
+ * decides it.
+ * --------------------------------------------------------------------- */
+CREATE FUNCTION migrate.awaiting_approval(target text) RETURNS text[]
+AS 'MODULE_PATHNAME', 'migrate_plan_awaiting_approval'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.awaiting_approval(text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.awaiting_approval(text) IS
+    'internal: the versions a schedule requiring approval waits for the approval of, in the order of apply(target)''s plan (migrate.schedule()''s waiting_for)';
 
 /* ---------------------------------------------------------------------
  * WP-S review fixes (issue 9): what this script creates is the
