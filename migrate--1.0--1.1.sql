@@ -967,7 +967,9 @@ UPDATE migrate.migration m
  * update refuses, saying why, when another object depends on the old
  * one; the new one gets the old owner, 1.0's default privileges (so its
  * pg_init_privs are a fresh install's), then the site's own grants and
- * revokes again.  A fresh install runs the same statements, so that it
+ * revokes again, its column grants (on the columns the new view still
+ * has; a WARNING names the others) and its function settings (ALTER
+ * FUNCTION ... SET).  A fresh install runs the same statements, so that it
  * ends up identical (test/scenario/upgrade.sh).
  * --------------------------------------------------------------------- */
 
@@ -987,18 +989,27 @@ DECLARE
     owner           oid;
     new_owner       oid;
     old_acl         aclitem[];
+    old_column_acls jsonb;      -- a view's column grants: {column: acl}
+    old_config      text[];     -- a function's settings (ALTER FUNCTION ... SET)
     fresh_initprivs aclitem[];
+    fresh_column_initprivs jsonb;
     used_by         text;
+    lost            text;
     item            record;
+    setting_name    text;
+    setting_before  text;
 BEGIN
     IF is_view THEN
         old_oid := to_regclass(old_identity);
         SELECT c.relowner, coalesce(c.relacl, acldefault('r', c.relowner))
           INTO owner, old_acl FROM pg_class c WHERE c.oid = old_oid;
+        SELECT jsonb_object_agg(a.attname, a.attacl::text) INTO old_column_acls
+          FROM pg_attribute a
+         WHERE a.attrelid = old_oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL;
     ELSE
         old_oid := to_regprocedure(old_identity);
-        SELECT p.proowner, coalesce(p.proacl, acldefault('f', p.proowner))
-          INTO owner, old_acl FROM pg_proc p WHERE p.oid = old_oid;
+        SELECT p.proowner, coalesce(p.proacl, acldefault('f', p.proowner)), p.proconfig
+          INTO owner, old_acl, old_config FROM pg_proc p WHERE p.oid = old_oid;
     END IF;
     IF old_oid IS NULL THEN
         RAISE EXCEPTION 'cannot update extension migrate: % % does not exist', kind, old_identity
@@ -1053,6 +1064,9 @@ BEGIN
     SELECT ip.initprivs INTO fresh_initprivs
       FROM pg_init_privs ip
      WHERE ip.classoid = catalog AND ip.objoid = new_oid AND ip.objsubid = 0;
+    SELECT jsonb_object_agg(ip.objsubid, ip.initprivs::text) INTO fresh_column_initprivs
+      FROM pg_init_privs ip
+     WHERE ip.classoid = catalog AND ip.objoid = new_oid AND ip.objsubid > 0;
 
     -- the site's changes: first the defaults it had revoked ...
     FOR item IN
@@ -1086,15 +1100,85 @@ BEGIN
                        CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
         PERFORM set_config('role', saved_role, true);
     END LOOP;
+    -- a view's column grants (GRANT SELECT (version, state) ON ...), for
+    -- the columns the new view still has; the others are named
+    FOR item IN
+        SELECT c.key AS column_name, o.grantor, o.grantee, o.privilege_type, o.is_grantable
+          FROM jsonb_each_text(old_column_acls) c,
+               aclexplode(c.value::aclitem[]) WITH ORDINALITY o(grantor, grantee, privilege_type, is_grantable, n)
+         WHERE EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = new_oid AND a.attname = c.key AND NOT a.attisdropped)
+         ORDER BY c.key, o.n
+    LOOP
+        IF item.grantor <> owner THEN
+            PERFORM set_config('role', item.grantor::regrole::text, true);
+        END IF;
+        EXECUTE format('GRANT %s (%I) ON TABLE %s TO %s%s', item.privilege_type, item.column_name, new_name,
+                       CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE item.grantee::regrole::text END,
+                       CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        PERFORM set_config('role', saved_role, true);
+    END LOOP;
+    SELECT string_agg(format('%I (%s)', c.key, c.value), ', ' ORDER BY c.key) INTO lost
+      FROM jsonb_each_text(old_column_acls) c
+     WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = new_oid AND a.attname = c.key AND NOT a.attisdropped);
+    IF lost IS NOT NULL THEN
+        RAISE WARNING 'the grants on columns of % that version 1.1 drops are not carried over: %', old_identity, lost
+            USING DETAIL = format('Version 1.1 %s.', change),
+                  HINT = 'Grant SELECT on those columns of migrate.status_detail instead, if the grantees still need them.';
+    END IF;
+
+    -- a function's settings (ALTER FUNCTION ... SET lock_timeout = '5s')
+    -- that the new definition does not make itself: each is set for the
+    -- moment as the old function had it and taken FROM CURRENT, which keeps
+    -- its value as it was stored (lists such as search_path too)
+    FOR item IN
+        SELECT c.entry, split_part(c.entry, '=', 1) AS name,
+               substr(c.entry, length(split_part(c.entry, '=', 1)) + 2) AS value
+          FROM unnest(old_config) c(entry)
+         WHERE NOT EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) n(entry)
+                            WHERE p.oid = new_oid
+                              AND split_part(n.entry, '=', 1) = split_part(c.entry, '=', 1))
+    LOOP
+        setting_name := item.name;
+        setting_before := current_setting(setting_name, true);
+        BEGIN
+            PERFORM set_config(setting_name, item.value, true);
+            EXECUTE format('ALTER FUNCTION %s SET %I FROM CURRENT', new_name, setting_name);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION 'cannot update extension migrate: the setting % of % could not be carried over', item.entry, old_identity
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('Version 1.1 %s, so the update drops the function and creates it again; setting it failed: %s', change, SQLERRM),
+                      HINT = format('Run ALTER FUNCTION %s RESET %s, update, and set it again.', old_identity, setting_name);
+        END;
+        PERFORM set_config(setting_name, coalesce(setting_before, ''), true);
+    END LOOP;
+
     IF EXISTS (SELECT o.grantor, o.grantee, o.privilege_type, o.is_grantable FROM aclexplode(old_acl) o
                EXCEPT
                SELECT a.grantor, a.grantee, a.privilege_type, a.is_grantable
                  FROM aclexplode(migrate.upgrade_acl(catalog, new_oid)) a)
+       OR EXISTS (SELECT c.key, o.grantor, o.grantee, o.privilege_type, o.is_grantable
+                    FROM jsonb_each_text(old_column_acls) c, aclexplode(c.value::aclitem[]) o
+                   WHERE EXISTS (SELECT FROM pg_attribute a
+                                  WHERE a.attrelid = new_oid AND a.attname = c.key AND NOT a.attisdropped)
+                  EXCEPT
+                  SELECT a.attname::text, x.grantor, x.grantee, x.privilege_type, x.is_grantable
+                    FROM pg_attribute a, aclexplode(a.attacl) x
+                   WHERE a.attrelid = new_oid AND a.attnum > 0)
+       OR EXISTS (SELECT FROM unnest(old_config) c(entry)
+                   WHERE NOT EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) n(entry)
+                                      WHERE p.oid = new_oid
+                                        AND split_part(n.entry, '=', 1) = split_part(c.entry, '=', 1)))
     THEN
         RAISE EXCEPTION 'cannot update extension migrate: the privileges on % could not be carried over', old_identity
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format('Before the update they were %s; the new %s would have %s.',
-                                  old_acl, kind, migrate.upgrade_acl(catalog, new_oid)),
+                  DETAIL = format('Before the update they were %s (columns: %s, settings: %s); the new %s would have %s (columns: %s, settings: %s).',
+                                  old_acl, coalesce(old_column_acls::text, 'none'), coalesce(old_config::text, 'none'),
+                                  kind, migrate.upgrade_acl(catalog, new_oid),
+                                  coalesce((SELECT jsonb_object_agg(a.attname, a.attacl::text) FROM pg_attribute a
+                                             WHERE a.attrelid = new_oid AND a.attnum > 0 AND a.attacl IS NOT NULL)::text, 'none'),
+                                  coalesce((SELECT p.proconfig FROM pg_proc p WHERE p.oid = new_oid)::text, 'none')),
                   HINT = format('Revoke the grants on %s that other grantors made, update, and grant them again.', old_identity);
     END IF;
 
@@ -1105,6 +1189,16 @@ BEGIN
     DELETE FROM pg_init_privs ip
      WHERE ip.classoid = catalog AND ip.objoid = new_oid AND ip.objsubid = 0
        AND fresh_initprivs IS NULL;
+    -- and so do its column grants (a fresh install has the columns' own)
+    DELETE FROM pg_init_privs ip
+     WHERE ip.classoid = catalog AND ip.objoid = new_oid AND ip.objsubid > 0;
+    INSERT INTO pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+    SELECT new_oid, catalog, f.key::integer, 'e', f.value::aclitem[]
+      FROM jsonb_each_text(fresh_column_initprivs) f;
+    DELETE FROM pg_shdepend sd
+     WHERE sd.dbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+       AND sd.classid = catalog AND sd.objid = new_oid AND sd.objsubid > 0
+       AND sd.deptype = 'i' AND fresh_column_initprivs IS NULL;
     DELETE FROM pg_shdepend sd
      WHERE sd.dbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
        AND sd.classid = catalog AND sd.objid = new_oid AND sd.objsubid = 0
@@ -1123,11 +1217,32 @@ $acl$
                 ELSE (SELECT coalesce(p.proacl, acldefault('f', p.proowner)) FROM pg_proc p WHERE p.oid = object) END
 $acl$;
 
--- 3. reverted, not rolled_back: stored rows, and the states allowed
+-- 3. reverted, not rolled_back: stored rows, and the states allowed.
+-- A dump of a 1.0 database restored here (pg_dump writes CREATE EXTENSION
+-- without a version, so 1.1 is installed first) copies rows that say
+-- rolled_back: the CHECK still accepts the old name and the trigger below
+-- stores it as reverted, so that no row is lost and none keeps the old name.
 ALTER TABLE migrate.migration DROP CONSTRAINT migration_state_check;
 UPDATE migrate.migration SET state = 'reverted' WHERE state = 'rolled_back';
 ALTER TABLE migrate.migration ADD CONSTRAINT migration_state_check
-    CHECK (state IN ('pending', 'applied', 'failed', 'reverted', 'dirty'));
+    CHECK (state IN ('pending', 'applied', 'failed', 'reverted', 'dirty', 'rolled_back'));
+
+CREATE FUNCTION migrate.migration_state_renamed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$body$
+BEGIN
+    IF NEW.state OPERATOR(pg_catalog.=) 'rolled_back' THEN
+        NEW.state := 'reverted';
+    END IF;
+    RETURN NEW;
+END
+$body$;
+REVOKE ALL ON FUNCTION migrate.migration_state_renamed() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.migration_state_renamed() IS
+    'internal: stores 1.0''s state rolled_back (a restored 1.0 dump, the 1.0 library) as reverted';
+CREATE TRIGGER migration_state_renamed
+    BEFORE INSERT OR UPDATE ON migrate.migration
+    FOR EACH ROW EXECUTE FUNCTION migrate.migration_state_renamed();
 
 -- 4. history: started_at (as in migrate.event), durations to the
 -- millisecond.  Renaming keeps the view, its grants and the views a site
@@ -1678,16 +1793,18 @@ BEGIN
     schedule_name := store_schedule.name;
     first_run_at := first_run;
     approval_required := require_approval;
-    -- what a run would wait for the approval of (scheduler.c: pending or
-    -- reverted, up to the target, meant for the environment)
-    SELECT coalesce(pg_catalog.array_agg(m.version ORDER BY m.version_key), '{}')
-      INTO awaiting
-      FROM migrate.migration m
-     WHERE require_approval
-       AND m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
-       AND (target IS NULL OR m.version_key <= migrate.version_key(target))
-       AND (environment IS NULL OR coalesce(pg_catalog.cardinality(m.environments), 0) = 0
-            OR environment = ANY (m.environments));
+    -- what a run would wait for the approval of, as the scheduler decides
+    -- it (apply(target)'s plan, approval before environment); NULL when
+    -- no plan can be made now (a dirty migration, a missing dependency),
+    -- which stops the scheduler too
+    awaiting := '{}';
+    IF require_approval THEN
+        BEGIN
+            awaiting := migrate.awaiting_approval(target);
+        EXCEPTION WHEN SQLSTATE 'MG008' OR SQLSTATE 'MG002' OR SQLSTATE 'MG003' THEN
+            awaiting := NULL;
+        END;
+    END IF;
     RETURN NEXT;
 END
 $body$;
@@ -1874,3 +1991,102 @@ COMMENT ON FUNCTION migrate.unschedule(text) IS
 -- the helpers of this section were for the update only
 DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
 DROP FUNCTION migrate.upgrade_acl(regclass, oid);
+
+/* ---------------------------------------------------------------------
+ * WP-S review fixes (issue 9): schedule()'s waiting_for as the scheduler
+ * decides it.
+ * --------------------------------------------------------------------- */
+CREATE FUNCTION migrate.awaiting_approval(target text) RETURNS text[]
+AS 'MODULE_PATHNAME', 'migrate_plan_awaiting_approval'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.awaiting_approval(text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.awaiting_approval(text) IS
+    'internal: the versions a schedule requiring approval waits for the approval of, in the order of apply(target)''s plan (migrate.schedule()''s waiting_for)';
+
+/* ---------------------------------------------------------------------
+ * WP-S review fixes (issue 9): what this script creates is the
+ * extension owner's.
+ *
+ * ALTER EXTENSION UPDATE may be run by another superuser than the one who
+ * created the extension, and a plain CREATE in this script makes that
+ * role the owner (of store_schedule() and store_approval(), SECURITY
+ * DEFINER, it would be the role they run as): give every member that role
+ * owns to the extension's owner, as a fresh install has it.  ALTER ...
+ * OWNER rewrites the ACL but not pg_init_privs (PostgreSQL 15), so the
+ * initial privileges are set to the ACL as the owner now has it.
+ *
+ * Keep this the LAST statement of the script: an object created after it
+ * is not covered.
+ * --------------------------------------------------------------------- */
+DO $owner$
+DECLARE
+    ext_oid   oid;
+    ext_owner oid;
+    runner    oid := (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) current_user);
+    item      record;
+BEGIN
+    SELECT x.oid, x.extowner INTO ext_oid, ext_owner
+      FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'migrate';
+    IF ext_owner OPERATOR(pg_catalog.=) runner THEN
+        RETURN;
+    END IF;
+    FOR item IN
+        SELECT 'FUNCTION' AS keyword, 'pg_catalog.pg_proc'::pg_catalog.regclass AS catalog, p.oid,
+               p.oid::pg_catalog.regprocedure::text AS name
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ext_oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND p.proowner OPERATOR(pg_catalog.=) runner
+        UNION ALL
+        SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                              WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+               'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.oid::pg_catalog.regclass::text
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ext_oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND c.relowner OPERATOR(pg_catalog.=) runner
+        UNION ALL
+        SELECT 'TYPE', 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, t.oid::pg_catalog.regtype::text
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) ext_oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND t.typowner OPERATOR(pg_catalog.=) runner
+    LOOP
+        EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I', item.keyword, item.name,
+                                  ext_owner::pg_catalog.regrole::text);
+        UPDATE pg_catalog.pg_init_privs ip
+           SET initprivs = CASE item.keyword
+                   WHEN 'FUNCTION' THEN (SELECT p.proacl FROM pg_catalog.pg_proc p
+                                          WHERE p.oid OPERATOR(pg_catalog.=) item.oid)
+                   WHEN 'TYPE' THEN (SELECT t.typacl FROM pg_catalog.pg_type t
+                                      WHERE t.oid OPERATOR(pg_catalog.=) item.oid)
+                   ELSE (SELECT c.relacl FROM pg_catalog.pg_class c
+                          WHERE c.oid OPERATOR(pg_catalog.=) item.oid) END
+         WHERE ip.classoid OPERATOR(pg_catalog.=) item.catalog
+           AND ip.objoid OPERATOR(pg_catalog.=) item.oid AND ip.objsubid OPERATOR(pg_catalog.=) 0;
+        -- the columns of a relation, whose grants are recorded one by one
+        UPDATE pg_catalog.pg_init_privs ip SET initprivs = a.attacl
+          FROM pg_catalog.pg_attribute a
+         WHERE item.catalog OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND ip.classoid OPERATOR(pg_catalog.=) item.catalog
+           AND ip.objoid OPERATOR(pg_catalog.=) item.oid AND ip.objsubid OPERATOR(pg_catalog.>) 0
+           AND a.attrelid OPERATOR(pg_catalog.=) item.oid AND a.attnum OPERATOR(pg_catalog.=) ip.objsubid
+           AND a.attacl IS NOT NULL;
+        -- (PostgreSQL 16 and later) the initial privileges' references to
+        -- the role that ran the update
+        DELETE FROM pg_catalog.pg_shdepend sd
+         WHERE sd.dbid OPERATOR(pg_catalog.=) (SELECT db.oid FROM pg_catalog.pg_database db
+                                                WHERE db.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+           AND sd.classid OPERATOR(pg_catalog.=) item.catalog
+           AND sd.objid OPERATOR(pg_catalog.=) item.oid
+           AND sd.deptype OPERATOR(pg_catalog.=) 'i'
+           AND sd.refobjid OPERATOR(pg_catalog.=) runner;
+    END LOOP;
+END
+$owner$;

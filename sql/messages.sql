@@ -81,3 +81,31 @@ SELECT version FROM migrate.revert_all();
 
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
+
+-- a failed interactive run names what it rolled back: the first migration
+-- that fails has nothing to name; a failed revert leaves applied the ones
+-- it had reverted before (their revert is rolled back)
+SELECT migrate.register('r1', 'first', 'CREATE TABLE msg_r1 (id int);', 'DROP TABLE msg_r1;');
+SELECT migrate.register('r2', 'second', 'CREATE TABLE msg_r2 (id int);',
+                        'SELECT 2; DROP TABLE msg_no_such;');
+SELECT migrate.register('r3', 'third', 'CREATE TABLE msg_r3 (id int);', 'DROP TABLE msg_r3;');
+SELECT migrate.register('r4', 'fourth', 'CREATE TABLE msg_r4 (id int);', 'DROP TABLE msg_r4;');
+SELECT version FROM migrate.apply();
+SELECT version FROM migrate.revert_all();
+SELECT migrate.register('r5', 'broken', 'SELECT 5; SELECT 1 / 0;');
+SELECT version FROM migrate.apply();
+SELECT version, state FROM migrate.migration ORDER BY version;
+DROP TABLE msg_r1, msg_r2, msg_r3, msg_r4;
+DELETE FROM migrate.migration;
+
+-- a dry run says "would skip"; when it stops before a migration that
+-- cannot run in a transaction block, it still counts the skipped ones
+SELECT migrate.register('s1', 'skipped', 'SELECT 1;',
+                        precondition => 'SELECT false;', precondition_mode => 'skip');
+SELECT migrate.register('s3', 'concurrently', 'CREATE INDEX CONCURRENTLY msg_s3 ON msg_customers (id);');
+SELECT version, action FROM migrate.apply(dry_run => true);
+SELECT migrate.register('s2', 'plain', 'SELECT 2;');
+SELECT version, action FROM migrate.apply(dry_run => true);
+
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;

@@ -106,6 +106,21 @@ SELECT migrate.register('20', 'registered by an earlier release',
                         E'-- @environments: eu west\nSELECT 2;');
 SELECT migrate.register('21', 'new', E'-- @environments: eu west\nSELECT 1;');
 
+-- a name may not hold control characters: messages print names as they
+-- are, and a newline would forge a line of the server log
+\set VERBOSITY default
+SELECT migrate.register('22', E'orders\nLOG:  forged', 'SELECT 1;');
+SELECT migrate.register('22', E'tab\there', 'SELECT 1;');
+SELECT migrate.register('22', E'caf\u00e9\u001b[31m', 'SELECT 1;');
+\set VERBOSITY terse
+-- one registered before names were checked stays accepted unchanged,
+-- and repair() works on it
+SELECT migrate.register('22', 'legacy', 'SELECT 1;');
+UPDATE migrate.migration SET name = E'legacy\tname' WHERE version = '22';
+SELECT migrate.register('22', E'legacy\tname', 'SELECT 1;');
+SELECT migrate.register('22', E'legacy\tname', 'SELECT 2;');
+SELECT migrate.repair('22', up => 'SELECT 3;');
+
 -- clean up for the next test
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;

@@ -64,6 +64,14 @@ SELECT last_error->>'message' AS message, last_error ? 'statement_text' AS state
 FROM migrate.status_detail WHERE version = '4';
 RESET ROLE;
 
+-- a dry run leaves every state as it was, and its rows say so (not
+-- "applied" for work it rolls back); the row of the migration that failed
+-- in it has no state, its note says why
+\set VERBOSITY terse
+SELECT version, action, state, regexp_replace(note, '[0-9a-f]{8}', 'xxxxxxxx', 'g') AS note
+FROM migrate.apply(dry_run => true);
+\set VERBOSITY default
+
 -- reverted, everywhere
 SELECT version, action, state, statements FROM migrate.revert();
 SELECT version, state, applied_at IS NULL AS no_applied_at, applied_by, changed FROM migrate.status;
@@ -104,6 +112,22 @@ SELECT version, approved_by = current_user AS approved_by_me FROM migrate.status
 SELECT schedule, require_approval, waiting_for
 FROM migrate.schedule('su_nightly', cron => '0 3 * * *', "window" => '02:00-04:00', target => '2');
 SELECT name, cron, maintenance_window, target FROM migrate.schedules;
+-- ... waiting_for is what the scheduler waits for: apply(target)'s plan,
+-- so a dependency above the target too (7, before 5), and approval comes
+-- before the environment, so a migration meant for another environment
+-- (6) is waited for as well; a failed one (4) waits for a fix instead
+SELECT migrate.register('7', 'above', 'CREATE TABLE su_above (id int);', 'DROP TABLE su_above;');
+SELECT migrate.register('5', 'needs_above', E'-- @dependencies: 7\nCREATE TABLE su_needs (id int);',
+                        'DROP TABLE su_needs;');
+SELECT migrate.register('6', 'staging_only', E'-- @environments: staging\nCREATE TABLE su_staging (id int);',
+                        'DROP TABLE su_staging;');
+SELECT version, approved FROM migrate.plan('5');
+SELECT schedule, waiting_for
+FROM migrate.schedule('su_nightly', cron => '0 3 * * *', target => '5');
+SELECT schedule, waiting_for
+FROM migrate.schedule('su_nightly', cron => '0 3 * * *', target => '6', environment => 'production');
+SELECT migrate.unschedule('su_nightly');
+DELETE FROM migrate.migration WHERE version IN ('5', '6', '7');
 SELECT schedule, require_approval, waiting_for
 FROM migrate.schedule('su_nightly', cron => '0 3 * * *', require_approval => false);
 SELECT * FROM migrate.schedule('su_bad', cron => '0 3 * * *', maintenance_window => '02:00-04:00',

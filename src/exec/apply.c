@@ -78,6 +78,22 @@ result_state(MigrateDirection direction, const MigrateOutcome *outcome, ResultSh
 	return shape == RESULT_1_0 ? "rolled_back" : "reverted";
 }
 
+/*
+ * The state column of a 1.1 dry-run row: the migration's state after the
+ * call, which a dry run leaves as it was (it rolls its work back), so that
+ * no row says "applied" for work that was undone; NULL for the migration
+ * whose failure stopped the dry run (its note says why).
+ */
+static const char *
+dry_run_state(const MigrateMigration *m, const MigrateOutcome *outcome)
+{
+	if (outcome->failed)
+		return NULL;
+	if (migrate_catalog_is_reverted_state(m->state))
+		return "reverted";
+	return m->state;
+}
+
 /* a duration in microseconds, rounded to the millisecond */
 static int64
 round_to_ms(int64 usecs)
@@ -112,20 +128,24 @@ note_1_1(const MigrateOutcome *outcome)
  * and for a dry run the rows processed and the schema fingerprints.
  */
 static void
-add_result_row(ReturnSetInfo *rsinfo, const char *version, const char *name,
+add_result_row(ReturnSetInfo *rsinfo, const MigrateMigration *m,
 			   MigrateDirection direction, bool dry_run, ResultShape shape,
 			   const MigrateOutcome *outcome)
 {
 	Datum		values[10];
 	bool		nulls[10] = {0};
 	const char *action = direction == DIRECTION_UP ? "apply" : "revert";
+	const char *state = result_state(direction, outcome, shape);
 
 	if (shape == RESULT_1_1 && dry_run)
+	{
 		action = direction == DIRECTION_UP ? "would apply" : "would revert";
-	values[0] = CStringGetTextDatum(version);
-	values[1] = CStringGetTextDatum(name);
+		state = dry_run_state(m, outcome);
+	}
+	values[0] = CStringGetTextDatum(m->version);
+	values[1] = CStringGetTextDatum(m->name);
 	values[2] = CStringGetTextDatum(action);
-	values[3] = CStringGetTextDatum(result_state(direction, outcome, shape));
+	migrate_catalog_set_text_arg_bool(values, nulls, 3, state);
 	values[4] = migrate_catalog_interval_datum(shape == RESULT_1_1 ?
 											   round_to_ms(outcome->duration_us) :
 											   outcome->duration_us);
@@ -253,8 +273,7 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 		MigrateOutcome *outcome = &outcomes[foreach_current_index(lc)];
 
 		if (outcome->done || outcome->attempted)
-			add_result_row(rsinfo, m->version, m->name, direction, dry_run, shape,
-						   outcome);
+			add_result_row(rsinfo, m, direction, dry_run, shape, outcome);
 	}
 	SPI_finish();
 }

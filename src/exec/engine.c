@@ -109,7 +109,11 @@ error_line(const MigrateRunState *state, int internalpos)
 	return stmt->line + migrate_parse_line_at(text, offset) - 1;
 }
 
-/* the statement on one line, shortened for a CONTEXT line */
+/*
+ * The statement on one line, shortened for a CONTEXT line, in a copy the
+ * caller frees: the error callback runs for every NOTICE a migration
+ * raises, in ErrorContext, which only an ERROR resets.
+ */
 static char *
 short_statement_text(const MigrateRunState *state)
 {
@@ -122,9 +126,12 @@ short_statement_text(const MigrateRunState *state)
 	len = strlen(text);
 	if (len > CONTEXT_TEXT_LEN)
 	{
+		char	   *shortened;
+
 		len = pg_mbcliplen(text, len, CONTEXT_TEXT_LEN);
-		text[len] = '\0';
-		return psprintf("%s...", text);
+		shortened = psprintf("%.*s...", len, text);
+		pfree(text);
+		return shortened;
 	}
 	return text;
 }
@@ -137,31 +144,42 @@ short_statement_text(const MigrateRunState *state)
 static char *
 context_line(const MigrateRunState *state, int internalpos)
 {
+	char	   *text;
+	char	   *line;
+
 	if (state->statement == NULL)
 		return psprintf("%s script of migration \"%s\" (\"%s\")",
 						migrate_engine_script_name(state->direction), state->current->version,
 						state->current->name);
-	return psprintf("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
+	text = short_statement_text(state);
+	line = psprintf("%s script of migration \"%s\" (\"%s\"), statement %d at line %d: %s",
 					migrate_engine_script_name(state->direction), state->current->version,
 					state->current->name, state->statement->number,
-					error_line(state, internalpos), short_statement_text(state));
+					error_line(state, internalpos), text);
+	pfree(text);
+	return line;
 }
 
 /*
  * The error callback of a run: a CONTEXT line naming the script and
  * migration and, while a statement runs, the statement, its line and its
- * text.  Nothing between migrations.
+ * text.  Nothing between migrations.  It runs in ErrorContext for every
+ * NOTICE a migration raises too, and ErrorContext is reset by an ERROR
+ * only, so it frees what it formats.  It keeps the error position, from
+ * which a failed run builds its line again (describe_plan_failure).
  */
 static void
 run_error_callback(void *arg)
 {
 	MigrateRunState *state = (MigrateRunState *) arg;
+	char	   *line;
 
 	if (state->current == NULL)
 		return;
-	/* kept, so that a failed run can find this line again (engine_run_plan) */
 	state->context_internalpos = getinternalerrposition();
-	errcontext("%s", context_line(state, state->context_internalpos));
+	line = context_line(state, state->context_internalpos);
+	errcontext("%s", line);
+	pfree(line);
 }
 
 /*
@@ -522,6 +540,21 @@ migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execu
 }
 
 /*
+ * Say which migration starts (message.c), outside the run's error
+ * callback: the message names the migration itself, and a CONTEXT line
+ * naming its script would only repeat it in the server log.
+ */
+static void
+announce(MigrateRunState *state)
+{
+	MigrateMigration *m = state->current;
+
+	state->current = NULL;		/* the callback adds nothing */
+	migrate_message_starting(state->direction, state->info, state->number, m, 0);
+	state->current = m;
+}
+
+/*
  * Run one migration inside the plan's subtransaction, in an SPI connection
  * of its own so that its memory goes away with it.
  */
@@ -538,7 +571,7 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 		SPI_finish();
 		return;
 	}
-	migrate_message_starting(state->direction, state->info, state->number, state->current, 0);
+	announce(state);
 	if (outcome)
 		outcome->attempted = true;
 	if (dry_run && outcome)
@@ -677,8 +710,8 @@ describe_plan_failure(void *arg, ErrorData *edata)
 
 /*
  * Add to the error of a failed interactive run the CONTEXT line that says
- * the caller's transaction undoes all of it ("rolled back all 3: 003
- * failed at statement 2"), right after the line of the run's callback
+ * the caller's transaction undoes all of it ("nothing applied: 003
+ * failed at statement 2; 001 and 002 were rolled back"), right after the line of the run's callback
  * ("own"), before the lines of whatever called apply() (an SQL statement
  * of deploy() or of a function).  It is added to the caught error, which
  * is known to be the ERROR that ends the run, rather than by the run's
@@ -687,11 +720,18 @@ describe_plan_failure(void *arg, ErrorData *edata)
  * (ReThrowError runs no callbacks).
  */
 static void
-add_rollback_context(ErrorData *edata, const char *own, int total, const char *version,
-					 int statement)
+add_rollback_context(ErrorData *edata, const char *own, const PlanRun *run,
+					 const MigrateOutcome *outcomes)
 {
-	char	   *line = migrate_message_rolled_back(total, version, statement);
+	List	   *versions = NIL;
+	ListCell   *lc;
+	char	   *line;
 	char	   *at = (edata->context && own) ? strstr(edata->context, own) : NULL;
+
+	foreach(lc, run->plan)
+		versions = lappend(versions, ((MigrateMigration *) lfirst(lc))->version);
+	line = migrate_message_rolled_back(versions, run->state->direction, outcomes,
+									   run->failed_index, run->failed_statement);
 
 	if (at != NULL && (at[strlen(own)] == '\n' || at[strlen(own)] == '\0'))
 	{
@@ -754,9 +794,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	if (edata != NULL)
 	{
 		if (info != NULL && info->worker == NULL && run.failed_index >= 0)
-			add_rollback_context(edata, run.context, info->total,
-								 ((MigrateMigration *) list_nth(plan, run.failed_index))->version,
-								 run.failed_statement);
+			add_rollback_context(edata, run.context, &run, outcomes);
 		if (run.failure != NULL)
 		{
 			MigrateEvent event = migrate_engine_failure_event(state, run.failure);

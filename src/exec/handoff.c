@@ -226,6 +226,39 @@ start_apply_worker(dsm_segment *seg)
 }
 
 /*
+ * In the PG_CATCH of the wait for the worker, once the worker has stopped:
+ * re-throw the error with a CONTEXT line saying what the run committed
+ * and how it left the migration it was running, read from the outcomes
+ * the worker keeps in the segment ("001 and 002 stay applied; 003 was
+ * interrupted at statement 2 and is dirty").  That is for an error that
+ * stopped the run from outside: a cancel, a statement timeout, the worker
+ * terminated.  The error of a failed migration, which the worker relays,
+ * says it already (throw_run_error), and goes on as it is.
+ */
+static void
+rethrow_saying_what_stays(List *plan, MigrateDirection direction,
+						  const MigrateOutcome *shared_outcomes, MemoryContext memory)
+{
+	List	   *versions = NIL;
+	ErrorData  *edata;
+	char	   *line;
+	ListCell   *lc;
+
+	for (int i = 0; i < list_length(plan); i++)
+		if (shared_outcomes[i].failed)
+			PG_RE_THROW();
+
+	MemoryContextSwitchTo(memory);
+	edata = CopyErrorData();
+	FlushErrorState();
+	foreach(lc, plan)
+		versions = lappend(versions, ((MigrateMigration *) lfirst(lc))->version);
+	line = migrate_message_worker_interrupted(versions, direction, shared_outcomes);
+	edata->context = edata->context ? psprintf("%s\n%s", edata->context, line) : line;
+	ReThrowError(edata);
+}
+
+/*
  * Run the plan in a background worker and wait for it, relaying its
  * messages.  Fills "outcomes" for the migrations it completed; raises the
  * worker's error, if any.  This is the front end's side of the worker
@@ -246,6 +279,7 @@ migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome 
 	BackgroundWorkerHandle *handle;
 	Size		nbytes;
 	void	   *data;
+	MemoryContext caller_memory = CurrentMemoryContext;
 
 	check_can_hand_off(plan, direction);
 
@@ -292,7 +326,7 @@ migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome 
 		TerminateBackgroundWorker(handle);
 		(void) WaitForBackgroundWorkerShutdown(handle);
 		RESUME_INTERRUPTS();
-		PG_RE_THROW();
+		rethrow_saying_what_stays(plan, direction, shared_outcomes, caller_memory);
 	}
 	PG_END_TRY();
 	(void) WaitForBackgroundWorkerShutdown(handle);

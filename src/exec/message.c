@@ -13,10 +13,13 @@
  *	 - at the end, one summary: "applied 7 migrations in 41 ms", "dry run:
  *	   would apply 3 migrations, all rolled back", "nothing to apply";
  *	 - on failure, a CONTEXT line of the error saying what the failure left:
- *	   "rolled back all 3: 003 failed at statement 2" when the caller's
- *	   transaction undoes everything, or, on the worker path, which
- *	   committed, "001 and 002 stay applied; 003 failed at statement 2 and
- *	   is dirty".
+ *	   "nothing applied: 003 failed at statement 2; 001 and 002 were rolled
+ *	   back" when the caller's transaction undoes everything, or, on the
+ *	   worker path, which committed, "001 and 002 stay applied; 003 failed
+ *	   at statement 2 and is dirty" (after a cancel: "003 was interrupted
+ *	   at statement 2 and is dirty");
+ *	 - a scheduled run, whose log nobody reads as a whole, says after each
+ *	   migration "applied 3 of 7: 003 orders in 41 ms".
  *
  * All of them go out at migrate.progress_level.  The elapsed time is left
  * out when migrate.message_timing is off, so that the output can be
@@ -73,7 +76,8 @@ void
 migrate_message_skipping(const MigrateRunInfo *info, int number, const MigrateMigration *m)
 {
 	ereport(migrate_progress_level,
-			(errmsg("skipping %d of %d: %s %s, its precondition does not hold",
+			(errmsg("%s %d of %d: %s %s, its precondition does not hold",
+					info->dry_run ? "would skip" : "skipping",
 					number, info->total, m->version, m->name)));
 }
 
@@ -105,6 +109,20 @@ failure_text(const char *version, int statement)
 }
 
 /*
+ * " 1 migration would be skipped: its precondition does not hold.", a
+ * sentence to append to a dry run's DETAIL, or "" when none was skipped
+ */
+static char *
+skipped_text(int skipped)
+{
+	if (skipped == 0)
+		return "";
+	if (skipped == 1)
+		return " 1 migration would be skipped: its precondition does not hold.";
+	return psprintf(" %d migrations would be skipped: their preconditions do not hold.", skipped);
+}
+
+/*
  * The summary of a dry run: how many migrations it ran before rolling
  * everything back, or which one failed, or why it stopped early.
  */
@@ -127,12 +145,24 @@ dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *ou
 			return;
 		}
 	}
-	if (done == 0 && skipped == 0 && cut_version != NULL)
+	if (done == 0 && cut_version != NULL)
 	{
 		ereport(migrate_progress_level,
 				(errmsg("dry run: nothing could be run"),
-				 errdetail("Migration %s cannot run inside a transaction block, so a dry run cannot roll it back.",
-						   cut_version)));
+				 errdetail("Migration %s cannot run inside a transaction block, so a dry run cannot roll it back.%s",
+						   cut_version, skipped_text(skipped))));
+		return;
+	}
+	if (cut_version != NULL)
+	{
+		ereport(migrate_progress_level,
+				(direction == DIRECTION_UP ?
+				 errmsg_plural("dry run: would apply %d migration, all rolled back",
+							   "dry run: would apply %d migrations, all rolled back", done, done) :
+				 errmsg_plural("dry run: would revert %d migration, all rolled back",
+							   "dry run: would revert %d migrations, all rolled back", done, done),
+				 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.%s",
+						   cut_version, skipped_text(skipped))));
 		return;
 	}
 	ereport(migrate_progress_level,
@@ -141,9 +171,6 @@ dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *ou
 						   "dry run: would apply %d migrations, all rolled back", done, done) :
 			 errmsg_plural("dry run: would revert %d migration, all rolled back",
 						   "dry run: would revert %d migrations, all rolled back", done, done),
-			 cut_version != NULL ?
-			 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.",
-					   cut_version) :
 			 skipped > 0 ?
 			 errdetail_plural("%d migration would be skipped: its precondition does not hold.",
 							  "%d migrations would be skipped: their preconditions do not hold.",
@@ -184,18 +211,6 @@ migrate_message_summary(List *plan, MigrateDirection direction, bool dry_run,
 }
 
 /*
- * The CONTEXT line of a failed run in the caller's transaction, which
- * undoes the whole plan: "rolled back all 3: 003 failed at statement 2".
- */
-char *
-migrate_message_rolled_back(int total, const char *version, int statement)
-{
-	if (total == 1)
-		return psprintf("rolled back: %s", failure_text(version, statement));
-	return psprintf("rolled back all %d: %s", total, failure_text(version, statement));
-}
-
-/*
  * "001 and 002", "001, 002 and 003", or "001 to 042 (42 migrations)": the
  * versions of the plan whose outcome is done.
  */
@@ -207,7 +222,7 @@ done_versions(List *versions, const MigrateOutcome *outcomes, int *count)
 	ListCell   *lc;
 
 	foreach(lc, versions)
-		if (outcomes[foreach_current_index(lc)].done)
+		if (outcomes != NULL && outcomes[foreach_current_index(lc)].done)
 			done = lappend(done, lfirst(lc));
 	*count = list_length(done);
 	initStringInfo(&buf);
@@ -229,6 +244,58 @@ done_versions(List *versions, const MigrateOutcome *outcomes, int *count)
 }
 
 /*
+ * The CONTEXT line of a failed run in the caller's transaction, which
+ * undoes the whole plan: "nothing applied: 003 failed at statement 2; 001
+ * and 002 were rolled back", or for a revert "nothing reverted: 002 failed
+ * at statement 2; 003 stays applied" (its revert was rolled back).  Only
+ * the migrations that ran before the failure are named, not those the
+ * failure kept from running.  "versions" are the plan's, "failed" the
+ * index of the one that failed, "outcomes" (or NULL) one per version.
+ */
+char *
+migrate_message_rolled_back(List *versions, MigrateDirection direction,
+							const MigrateOutcome *outcomes, int failed, int statement)
+{
+	StringInfoData buf;
+	int			ndone;
+	char	   *done = done_versions(versions, outcomes, &ndone);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "nothing %s: %s",
+					 direction == DIRECTION_UP ? "applied" : "reverted",
+					 failure_text(list_nth(versions, failed), statement));
+	if (ndone > 0 && direction == DIRECTION_UP)
+		appendStringInfo(&buf, "; %s %s rolled back", done, ndone == 1 ? "was" : "were");
+	else if (ndone > 0)
+		appendStringInfo(&buf, "; %s %s applied", done, ndone == 1 ? "stays" : "stay");
+	return buf.data;
+}
+
+/* "001 stays applied; " or "001 and 002 stay reverted; ", "" for none */
+static char *
+what_stays(List *versions, MigrateDirection direction, const MigrateOutcome *outcomes)
+{
+	int			ndone;
+	char	   *done = done_versions(versions, outcomes, &ndone);
+
+	if (ndone == 0)
+		return "";
+	return psprintf("%s %s %s; ", done, ndone == 1 ? "stays" : "stay",
+					direction == DIRECTION_UP ? "applied" : "reverted");
+}
+
+/* "; 1 more was not run", "; 3 more were not run", or "" */
+static char *
+not_run_text(int rest)
+{
+	if (rest <= 0)
+		return "";
+	if (rest == 1)
+		return "; 1 more was not run";
+	return psprintf("; %d more were not run", rest);
+}
+
+/*
  * The CONTEXT line of a failed run on the worker path, which commits each
  * migration on its own: what stays applied, how the failed migration was
  * left, and how many were not run.  "001 and 002 stay applied; 003 failed
@@ -241,9 +308,6 @@ migrate_message_worker_failure(List *versions, MigrateDirection direction,
 {
 	StringInfoData buf;
 	int			failed = -1;
-	int			ndone;
-	int			rest;
-	char	   *done;
 
 	for (int i = 0; i < list_length(versions) && failed < 0; i++)
 		if (outcomes[i].failed)
@@ -252,20 +316,66 @@ migrate_message_worker_failure(List *versions, MigrateDirection direction,
 		return NULL;
 
 	initStringInfo(&buf);
-	done = done_versions(versions, outcomes, &ndone);
-	if (ndone == 1)
-		appendStringInfo(&buf, "%s stays %s; ", done,
-						 direction == DIRECTION_UP ? "applied" : "reverted");
-	else if (ndone > 1)
-		appendStringInfo(&buf, "%s stay %s; ", done,
-						 direction == DIRECTION_UP ? "applied" : "reverted");
+	appendStringInfoString(&buf, what_stays(versions, direction, outcomes));
 	appendStringInfo(&buf, "%s %s",
 					 failure_text(list_nth(versions, failed), outcomes[failed].failed_statement),
 					 outcomes[failed].left_dirty ? "and is dirty" : "and was rolled back");
-	rest = list_length(versions) - failed - 1;
-	if (rest == 1)
-		appendStringInfoString(&buf, "; 1 more was not run");
-	else if (rest > 1)
-		appendStringInfo(&buf, "; %d more were not run", rest);
+	appendStringInfoString(&buf, not_run_text(list_length(versions) - failed - 1));
 	return buf.data;
+}
+
+/*
+ * The CONTEXT line of a worker-path run that was stopped from outside (a
+ * cancel, a statement timeout, the worker terminated) rather than by a
+ * failing migration: what the worker committed, the migration it was
+ * running, which its rollback undid or which is left dirty, and how many
+ * were not run.  "001 and 002 stay applied; 003 was interrupted at
+ * statement 2 and is dirty; 1 more was not run", or "nothing was applied".
+ * The worker keeps "outcomes" up to date as it goes (worker_run.c).
+ */
+char *
+migrate_message_worker_interrupted(List *versions, MigrateDirection direction,
+								   const MigrateOutcome *outcomes)
+{
+	StringInfoData buf;
+	int			running = -1;
+	int			rest = 0;
+
+	for (int i = 0; i < list_length(versions); i++)
+	{
+		if (outcomes[i].attempted && !outcomes[i].done && !outcomes[i].skipped && running < 0)
+			running = i;
+		else if (!outcomes[i].attempted && !outcomes[i].done && !outcomes[i].skipped)
+			rest++;
+	}
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, what_stays(versions, direction, outcomes));
+	if (running >= 0 && outcomes[running].left_dirty)
+		appendStringInfo(&buf, "%s was interrupted at statement %d and is dirty",
+						 (char *) list_nth(versions, running),
+						 outcomes[running].running_statement);
+	else if (running >= 0)
+		appendStringInfo(&buf, "%s was interrupted and was rolled back",
+						 (char *) list_nth(versions, running));
+	else if (buf.len == 0)
+		appendStringInfoString(&buf, direction == DIRECTION_UP ?
+							   "nothing was applied" : "nothing was reverted");
+	else
+		buf.data[buf.len -= 2] = '\0';		/* no "; " after what stays */
+	appendStringInfoString(&buf, not_run_text(rest));
+	return buf.data;
+}
+
+/*
+ * A scheduled run's line after each migration it completed ("applied 3 of
+ * 7: 003 orders in 41 ms"): its worker runs one migration and leaves, and
+ * nobody waits for a closing summary, so the server log says it here.
+ */
+void
+migrate_message_completed(MigrateDirection direction, const MigrateRunInfo *info,
+						  const MigrateMigration *m, TimestampTz started)
+{
+	ereport(migrate_progress_level,
+			(errmsg("%s %d of %d: %s %s%s", direction == DIRECTION_UP ? "applied" : "reverted",
+					info->first, info->total, m->version, m->name, elapsed_text(started))));
 }

@@ -24,8 +24,15 @@ extern void migrate_message_skipping(const MigrateRunInfo *info, int number,
 extern void migrate_message_nothing_to_do(MigrateDirection direction);
 extern void migrate_message_summary(List *plan, MigrateDirection direction, bool dry_run,
 									const MigrateOutcome *outcomes, TimestampTz started);
-extern char *migrate_message_rolled_back(int total, const char *version, int statement);
+extern char *migrate_message_rolled_back(List *versions, MigrateDirection direction,
+										 const MigrateOutcome *outcomes, int failed,
+										 int statement);
 extern char *migrate_message_worker_failure(List *versions, MigrateDirection direction,
 											const MigrateOutcome *outcomes);
+
+extern char *migrate_message_worker_interrupted(List *versions, MigrateDirection direction,
+											   const MigrateOutcome *outcomes);
+extern void migrate_message_completed(MigrateDirection direction, const MigrateRunInfo *info,
+									  const MigrateMigration *m, TimestampTz started);
 
 #endif							/* MIGRATE_MESSAGE_H */

@@ -42,6 +42,7 @@
 #include "ipc/xact.h"
 
 PG_FUNCTION_INFO_V1(migrate_plan);
+PG_FUNCTION_INFO_V1(migrate_plan_awaiting_approval);
 
 /*
  * Positions (in the registry) of each migration's dependencies.  With
@@ -482,4 +483,47 @@ migrate_plan(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * migrate.awaiting_approval(target): the versions a schedule that requires
+ * approval waits for the approval of, in the order it reaches them.  The
+ * scheduler (bgw/scheduler.c, plan_run) walks apply(target)'s plan, so
+ * that dependencies ordered before the target count too, and checks
+ * approval before the environment, so that a migration meant for another
+ * environment is waited for all the same; a failed one waits for a fix
+ * first, not for an approval.  Runs no script (unlike plan(), which runs
+ * preconditions).
+ */
+Datum
+migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
+{
+	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MemoryContext caller = CurrentMemoryContext;
+	MigrateMigration *registry;
+	int			count;
+	List	   *plan;
+	ListCell   *lc;
+	Datum	   *versions;
+	int			nversions = 0;
+	ArrayType  *result;
+
+	migrate_xact_spi_connect();
+	registry = migrate_catalog_load_registry(&count);
+	plan = migrate_plan_apply(registry, count, target);
+	versions = MemoryContextAlloc(caller, sizeof(Datum) * Max(list_length(plan), 1));
+	foreach(lc, plan)
+	{
+		MigrateMigration *m = lfirst(lc);
+		MemoryContext old;
+
+		if (m->approved || strcmp(m->state, "failed") == 0)
+			continue;
+		old = MemoryContextSwitchTo(caller);
+		versions[nversions++] = CStringGetTextDatum(m->version);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	result = construct_array(versions, nversions, TEXTOID, -1, false, TYPALIGN_INT);
+	PG_RETURN_ARRAYTYPE_P(result);
 }

@@ -37,7 +37,10 @@ typedef struct MigrateOutcome
 	char	   *note;			/* dry run or skipped: what happened */
 	bool		failed;			/* it failed (and stopped the run) */
 	int			failed_statement;	/* the statement that failed, or 0 */
-	bool		left_dirty;		/* it failed outside a transaction: dirty */
+	bool		left_dirty;		/* it failed outside a transaction: dirty;
+								 * worker path: also while such a migration
+								 * runs (marked dirty), for a cancel */
+	int			running_statement;	/* worker path: the statement running */
 } MigrateOutcome;
 
 /* who runs the plan, for history and progress */

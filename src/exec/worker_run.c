@@ -305,6 +305,12 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 
 	migrate_lock_nontransactional_begin();	/* no waiting for the lock now */
 	prepare_nontransactional(state, m, direction, info, first, keep);
+	/* it is dirty from here on: what the caller says after a cancel */
+	if (outcome)
+	{
+		outcome->attempted = true;
+		outcome->left_dirty = true;
+	}
 	migrate_message_starting(direction, info, state->number, m, m->resume_statement);
 	migrate_progress_start(direction == DIRECTION_UP ? "apply" : "revert", m,
 						   state->number, info->total,
@@ -318,6 +324,8 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		bool		resumed = i == first - 1 && m->resume_statement > 0;
 
 		state->statement = &state->script->statements[i];
+		if (outcome)
+			outcome->running_statement = state->statement->number;
 		sql = migrate_parse_statement_text(state->script, state->statement);
 		migrate_progress_statement(state->statement->number, sql);
 		if (i > first - 1)
@@ -365,6 +373,8 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		migrate_xact_begin_work(MIGRATE_WORK_SPI);
 		migrate_engine_record_success(state, migrate_engine_usecs_since(state->started_at), outcome);
 		migrate_xact_end_work(keep);
+		if (outcome)
+			outcome->left_dirty = false;
 	}
 	migrate_progress_end();
 	migrate_lock_nontransactional_end();
@@ -384,7 +394,9 @@ typedef enum StepResult
  * One migration of the list: begin its transaction, re-read its row there,
  * and run it by the path its kind needs.  A non-transactional migration
  * leaves session state behind (its SETs outlive its statements), which
- * "session_reset", if given, clears.
+ * "session_reset", if given, clears.  A scheduled run, whose worker leaves
+ * after one migration and has nobody to sum up for, says in the server
+ * log that the migration completed.
  */
 static StepResult
 run_step(const char *version, MigrateDirection direction, const MigrateRunInfo *info,
@@ -392,7 +404,12 @@ run_step(const char *version, MigrateDirection direction, const MigrateRunInfo *
 		 MemoryContext keep, ErrorData **edata)
 {
 	MigrateMigration *m;
+	MigrateOutcome own = {0};
+	TimestampTz started = GetCurrentTimestamp();
 
+	/* whether it was skipped, for the line of a scheduled run */
+	if (outcome == NULL)
+		outcome = &own;
 	migrate_xact_begin_work(MIGRATE_WORK_SPI);
 	m = load_if_still_needed(version, direction, keep);
 	if (m == NULL || would_overrun(m, window_end))
@@ -408,6 +425,8 @@ run_step(const char *version, MigrateDirection direction, const MigrateRunInfo *
 		if (session_reset != NULL)
 			session_reset();
 	}
+	if (*edata == NULL && outcome->done && info->schedule != NULL)
+		migrate_message_completed(direction, info, m, started);
 	return *edata != NULL ? STEP_FAILED : STEP_RAN;
 }
 

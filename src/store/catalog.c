@@ -396,8 +396,9 @@ migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
  * 1.1 calls that state "reverted", 1.0 called it "rolled_back".  The
  * library of 1.1 may run on a database whose catalog is still 1.0's
  * (before ALTER EXTENSION migrate UPDATE), whose CHECK constraint allows
- * only the old name: the state written is the one the installed
- * constraint accepts.  Readers accept both (migrate_catalog_is_reverted_state).
+ * only the old name: the state written is "reverted" when the installed
+ * constraint accepts it (1.1's accepts both names, for restored 1.0
+ * dumps).  Readers accept both (migrate_catalog_is_reverted_state).
  */
 void
 migrate_catalog_mark_reverted(const char *version)
@@ -410,8 +411,8 @@ migrate_catalog_mark_reverted(const char *version)
 								  " CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_constraint c"
 								  "  WHERE c.conrelid OPERATOR(pg_catalog.=) 'migrate.migration'::pg_catalog.regclass"
 								  "   AND c.contype OPERATOR(pg_catalog.=) 'c'"
-								  "   AND pg_catalog.pg_get_constraintdef(c.oid) OPERATOR(pg_catalog.~~) '%''rolled_back''%')"
-								  "  THEN 'rolled_back' ELSE 'reverted' END,"
+								  "   AND pg_catalog.pg_get_constraintdef(c.oid) OPERATOR(pg_catalog.~~) '%''reverted''%')"
+								  "  THEN 'reverted' ELSE 'rolled_back' END,"
 								  " apply_seq = NULL, applied_checksum = NULL,"
 								  " applied_down_checksum = NULL, applied_at = NULL,"
 								  " applied_by = NULL, duration = NULL, last_error = NULL,"

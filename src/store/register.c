@@ -18,8 +18,11 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -481,6 +484,34 @@ refuse_applied_change(const RegisteredRow *row, const MigrationScripts *s)
 }
 
 /*
+ * A new name may not hold control characters (a newline, a tab, an escape
+ * sequence): the messages of a run print names as they are, and a newline
+ * in one would forge lines of the server log.  A name already registered
+ * (by 1.0, which did not check) stays accepted as it is, so that its
+ * unchanged re-registration keeps working.
+ */
+static void
+check_name_characters(const char *name, const char *version)
+{
+	RegisteredRow *row;
+	int			position = 1;
+
+	for (const char *p = name; *p; p += pg_mblen(p), position++)
+	{
+		if (!iscntrl((unsigned char) *p))
+			continue;
+		row = find_registered(version);
+		if (row != NULL && strcmp(row->name, name) == 0)
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("migration name must not contain control characters"),
+				 errdetail("Character %d of the name is the control character 0x%02X.",
+						   position, (unsigned char) *p)));
+	}
+}
+
+/*
  * migrate.register(version, name, up, down) returns text: "registered",
  * "updated" or "unchanged".
  */
@@ -509,6 +540,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	scripts->precondition = PG_ARGISNULL(5) ? NULL : migrate_checksum_normalise(text_arg(fcinfo, 5));
 	scripts->precondition_mode = PG_ARGISNULL(6) ? "fail" : text_arg(fcinfo, 6);
 	migrate_xact_spi_connect();
+	check_name_characters(name, version);
 
 	/*
 	 * Content identical to what is registered was validated when it was

@@ -19,7 +19,9 @@ work="$(mktemp -d)"
 
 cleanup() {
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" \
-                          -c "DROP DATABASE IF EXISTS $DST WITH (FORCE)" >/dev/null 2>&1 || true
+                          -c "DROP DATABASE IF EXISTS $DST WITH (FORCE)" \
+                          -c "DROP DATABASE IF EXISTS migrate_dump_old WITH (FORCE)" \
+                          -c "DROP DATABASE IF EXISTS migrate_dump_old_dst WITH (FORCE)" >/dev/null 2>&1 || true
     rm -rf -- "$work"
 }
 # before lib.sh's cluster trap, which composes with it
@@ -143,6 +145,47 @@ fi
 # apply_seq continued too: the newly applied migration sorts after the others
 t=$(val "$DST" -c "SELECT version FROM migrate.migration WHERE apply_seq IS NOT NULL ORDER BY apply_seq DESC LIMIT 1")
 expect "dst: apply sequence continued (V3 applied last)" "$t" "$V3"
+
+# --- a 1.0 database restored where 1.1 is installed -------------------------
+# pg_dump writes CREATE EXTENSION without a version, so the restore installs
+# 1.1 and then copies 1.0's rows, one of them in state rolled_back (1.0's
+# name of reverted): every row must come back, that one as reverted.
+OLD=migrate_dump_old OLD_DST=migrate_dump_old_dst
+PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" sql postgres \
+    -c "DROP DATABASE IF EXISTS $OLD WITH (FORCE)" -c "DROP DATABASE IF EXISTS $OLD_DST WITH (FORCE)"
+sql postgres -c "CREATE DATABASE $OLD" -c "CREATE DATABASE $OLD_DST"
+sql "$OLD" >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION migrate VERSION '1.0';
+SELECT migrate.register('$V1', 'create_dr_old_alpha',
+    'CREATE TABLE dr_old_alpha (id int);', 'DROP TABLE dr_old_alpha;');
+SELECT migrate.register('$V2', 'create_dr_old_beta',
+    'CREATE TABLE dr_old_beta (id int);', 'DROP TABLE dr_old_beta;');
+SELECT count(*) FROM migrate.apply();
+SELECT count(*) FROM migrate.revert(steps => 1);
+SQL
+t=$(val "$OLD" -c "SELECT string_agg(version || ':' || state, ',' ORDER BY version) FROM migrate.migration")
+expect "1.0 source: one migration applied, one rolled_back" "$t" "$V1:applied,$V2:rolled_back"
+old_events=$(val "$OLD" -c "SELECT string_agg(id || ':' || action || ':' || coalesce(version, '') || ':' || outcome, ',' ORDER BY id) FROM migrate.event")
+pg_dump -Fc -d "$OLD" -f "$work/old.dump"
+if pg_restore --exit-on-error -d "$OLD_DST" "$work/old.dump" 2>"$work/restore_old.err"; then
+    pass "pg_restore of a 1.0 dump into a 1.1 install"
+else
+    cat "$work/restore_old.err"
+    fail "pg_restore of a 1.0 dump into a 1.1 install"
+fi
+t=$(val "$OLD_DST" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")
+expect "1.0 dump restored: extension is 1.1" "$t" "1.1"
+t=$(val "$OLD_DST" -c "SELECT string_agg(version || ':' || state, ',' ORDER BY version) FROM migrate.migration")
+expect "1.0 dump restored: every migration row, rolled_back stored as reverted" "$t" "$V1:applied,$V2:reverted"
+t=$(val "$OLD_DST" -c "SELECT string_agg(version || ':' || state, ',') FROM migrate.status")
+expect "1.0 dump restored: migrate.status says reverted" "$t" "$V1:applied,$V2:reverted"
+t=$(val "$OLD_DST" -c "SELECT string_agg(id || ':' || action || ':' || coalesce(version, '') || ':' || outcome, ',' ORDER BY id) FROM migrate.event")
+expect "1.0 dump restored: history intact" "$t" "$old_events"
+n=$(val "$OLD_DST" -c "SELECT string_agg(version || ':' || action, ',') FROM migrate.apply()")
+expect "1.0 dump restored: apply() applies the reverted migration again" "$n" "$V2:apply"
+PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" sql postgres \
+    -c "DROP DATABASE IF EXISTS $OLD WITH (FORCE)" -c "DROP DATABASE IF EXISTS $OLD_DST WITH (FORCE)"
 
 if [ "$failed" = 0 ]; then
     echo "PASS: dump_restore"

@@ -14,8 +14,11 @@
 #      PUBLIC, by that role to another), 1.0's grant to migrate_admin
 #      revoked, a grant on plan(); grants on objects 1.1 drops and creates
 #      again (the view status, apply(), require() with PUBLIC's EXECUTE
-#      revoked)
-#   2. ALTER EXTENSION migrate UPDATE: extversion and migrate.version() are
+#      revoked), column grants on status (one on a column 1.1 drops: a
+#      WARNING names it) and settings of apply() (ALTER FUNCTION ... SET)
+#   2. ALTER EXTENSION migrate UPDATE, run by another superuser than the
+#      extension's owner: every member is the owner's, no ACL or initial
+#      privilege names the other; extversion and migrate.version() are
 #      the control file's default_version; the rows of migrate.migration
 #      and migrate.event, and of the status and history views, are the same
 #      as before the update (the columns 1.0 had, read through 1.1's
@@ -60,17 +63,20 @@ require_preload
 # roles the site grants privileges to (roles are the cluster's: dropped on
 # exit, after their privileges in the databases of the scenario)
 SITE=migrate_upg_site SITE2=migrate_upg_site2
+# a second superuser, who runs the update (the extension's owner is the
+# superuser who created it)
+SUPER=migrate_upg_super
 drop_site_roles() {
     local db
     for db in "$OLD" "$NEW" "$DEP" "$DEP2"; do
         PGOPTIONS="-c client_min_messages=warning" \
-            psql -X -q -d "$db" -c "DROP OWNED BY $SITE, $SITE2" >/dev/null 2>&1 || true
+            psql -X -q -d "$db" -c "DROP OWNED BY $SITE, $SITE2, $SUPER" >/dev/null 2>&1 || true
     done
     PGOPTIONS="-c client_min_messages=warning" \
-        psql -X -q -d postgres -c "DROP ROLE IF EXISTS $SITE, $SITE2" >/dev/null 2>&1 || true
+        psql -X -q -d postgres -c "DROP ROLE IF EXISTS $SITE, $SITE2, $SUPER" >/dev/null 2>&1 || true
 }
 drop_site_roles
-sql postgres -c "CREATE ROLE $SITE" -c "CREATE ROLE $SITE2"
+sql postgres -c "CREATE ROLE $SITE" -c "CREATE ROLE $SITE2" -c "CREATE ROLE $SUPER SUPERUSER"
 scenario_on_exit drop_site_roles
 # what a DBA may have changed on the functions of the extension: run on the
 # 1.0 database before the update and on the fresh install after CREATE
@@ -91,7 +97,17 @@ GRANT SELECT ON migrate.status TO $SITE;
 GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO $SITE;
 REVOKE EXECUTE ON FUNCTION migrate.require(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.require(text) TO $SITE2;
+-- column grants on the view, and settings of a function, both of which
+-- 1.1 drops and creates again
+GRANT SELECT (version, state) ON migrate.status TO $SITE2;
+ALTER FUNCTION migrate.apply(text, boolean) SET lock_timeout = '5s';
+ALTER FUNCTION migrate.apply(text, boolean) SET search_path = public, "upg schema";
 SQL
+}
+# "column acl" of the columns of RELATION that have one
+column_acls() {   # column_acls DB RELATION
+    val "$1" -c "SELECT string_agg(attname || ' ' || attacl::text, ',' ORDER BY attname)
+                 FROM pg_attribute WHERE attrelid = '$2'::regclass AND attacl IS NOT NULL"
 }
 # the ACL of a view or table, as stored
 relacl() {   # relacl DB RELATION
@@ -176,6 +192,10 @@ plan_privileges="$(privileges "$OLD" "migrate.plan(text)")"
 apply_privileges="$(privileges "$OLD" "migrate.apply(text, boolean)")"
 require_privileges="$(privileges "$OLD" "migrate.require(text)")"
 status_acl="$(relacl "$OLD" migrate.status)"
+status_column_acls="$(column_acls "$OLD" migrate.status)"
+apply_config="$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean)'::regprocedure")"
+# a grant on a column that 1.1's narrow status no longer has
+sql "$OLD" -c "GRANT SELECT (checksum_ok) ON migrate.status TO $SITE"
 expect "1.0: require() returns void (1.0's symbol, on 1.1's library)" \
     "$(val "$OLD" -c "SELECT pg_typeof(migrate.require('$V1'))")" void
 expect "1.0: the reverted migration is rolled_back in 1.0's catalog" \
@@ -276,13 +296,34 @@ val "$OLD" "${fingerprint_queries[@]}" >"$SCENARIO_WORK/fingerprint.before"
 events_before="$(val "$OLD" -c "SELECT count(*) FROM migrate.event")"
 
 # --- 2. ALTER EXTENSION migrate UPDATE ---------------------------------------
-if sql "$OLD" -c "ALTER EXTENSION migrate UPDATE" >"$SCENARIO_WORK/update.out" 2>&1; then
-    pass "ALTER EXTENSION migrate UPDATE"
+# run by another superuser than the one who created the extension: what
+# the update creates is the extension owner's all the same
+if sql "$OLD" -c "SET ROLE $SUPER" -c "ALTER EXTENSION migrate UPDATE" >"$SCENARIO_WORK/update.out" 2>&1; then
+    pass "ALTER EXTENSION migrate UPDATE (run by another superuser, $SUPER)"
 else
     cat "$SCENARIO_WORK/update.out"
     fail "ALTER EXTENSION migrate UPDATE"
     scenario_finish
 fi
+expect "updated by $SUPER: every member of the extension is owned by the extension's owner" \
+    "$(val "$OLD" -c "SELECT coalesce(string_agg(pg_describe_object(d.classid, d.objid, 0) || ' owned by ' || o.owner::regrole, ', '
+                                                 ORDER BY 1), 'none other')
+                      FROM pg_depend d
+                      JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'migrate'
+                      CROSS JOIN LATERAL (SELECT p.proowner FROM pg_proc p WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+                                          UNION ALL
+                                          SELECT c.relowner FROM pg_class c WHERE d.classid = 'pg_class'::regclass AND c.oid = d.objid
+                                          UNION ALL
+                                          SELECT t.typowner FROM pg_type t WHERE d.classid = 'pg_type'::regclass AND t.oid = d.objid) o(owner)
+                      WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND o.owner <> x.extowner")" \
+    "none other"
+expect "updated by $SUPER: no privilege names $SUPER (ACLs and initial privileges)" \
+    "$(val "$OLD" -c "SELECT (SELECT count(*) FROM pg_proc p, aclexplode(p.proacl) a
+                              WHERE p.pronamespace = 'migrate'::regnamespace AND '$SUPER'::regrole IN (a.grantor, a.grantee))
+                           + (SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
+                              WHERE c.relnamespace = 'migrate'::regnamespace AND '$SUPER'::regrole IN (a.grantor, a.grantee))
+                           + (SELECT count(*) FROM pg_init_privs ip, aclexplode(ip.initprivs) a
+                              WHERE '$SUPER'::regrole IN (a.grantor, a.grantee))")" 0
 expect "updated: extversion is $CURRENT" \
     "$(val "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
 expect "updated: migrate.version() is $CURRENT" "$(val "$OLD" -c "SELECT migrate.version()")" "$CURRENT"
@@ -317,15 +358,27 @@ expect "updated: the site's privileges on require() (dropped and created again) 
     "$(privileges "$OLD" "migrate.require(text)")" "$require_privileges"
 expect "updated: the site's privileges on the view status (dropped and created again) are as before" \
     "$(relacl "$OLD" migrate.status)" "$status_acl"
+expect "updated: the column grants on the view status (dropped and created again) are as before" \
+    "$(column_acls "$OLD" migrate.status)" "$status_column_acls"
+expect "updated: the column grants were as the test expects (version and state)" \
+    "$(echo "$status_column_acls" | sed 's/ {[^}]*}//g')" "state,version"
+expect "updated: the settings of apply() (dropped and created again) are as before" \
+    "$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean)'::regprocedure")" \
+    "$apply_config"
+expect "updated: the settings of apply() were as the test expects" \
+    "$apply_config" '{lock_timeout=5s,"search_path=public, \"upg schema\""}'
+expect "updated: a WARNING names the grant on a column 1.1's status no longer has" \
+    "$(grep -c 'WARNING:  the grants on columns of migrate.status that version 1.1 drops are not carried over: checksum_ok ({migrate_upg_site=r/postgres})' "$SCENARIO_WORK/update.out" || true)" 1
 expect "updated: the reverted migration's state is reverted, in the catalog and the views" \
     "$(val "$OLD" -c "SELECT m.state || ' ' || s.state || ' ' || d.state FROM migrate.migration m
                       JOIN migrate.status s USING (version) JOIN migrate.status_detail d USING (version)
                       WHERE version = '$V4'")" "reverted reverted reverted"
-expect "updated: no state is rolled_back any more, and the catalog refuses it" \
+# (the CHECK still accepts rolled_back, for a 1.0 dump restored into 1.1,
+# and stores it as reverted: test/scenario/dump_restore.sh)
+expect "updated: no state is rolled_back any more, and one written is stored as reverted" \
     "$(val "$OLD" -c "SELECT count(*) FROM migrate.migration WHERE state = 'rolled_back'" \
-                  -c "SELECT pg_get_constraintdef(oid) ~ 'rolled_back' FROM pg_constraint
-                      WHERE conrelid = 'migrate.migration'::regclass AND conname = 'migration_state_check'")" "0
-f"
+                  -c "UPDATE migrate.migration SET state = 'rolled_back' WHERE version = '$V4' RETURNING state")" "0
+reverted"
 expect "updated: require() returns the version it found" \
     "$(val "$OLD" -c "SELECT migrate.require('0$V1')")" "$V1"
 expect "updated: the initial privileges of rehearse() are 1.0's defaults, not the site's" \
