@@ -1695,6 +1695,66 @@ NULL);
 COMMENT ON FUNCTION migrate.require(text) IS
     'the version of the migration, as registered; an error unless it is applied (reads migrate.status as the caller)';
 
+-- 7a. The first check of a schedule that falls inside its maintenance
+-- window, following the scheduler's own sequence (scheduler.c
+-- advance_schedule: every is added to the time of each check, a cron
+-- schedule moves to cron_next in its time zone); NULL when none of the
+-- checks in the next year (at most 1000 of them) does.  For an every
+-- schedule it is an estimate: the scheduler adds every to the moment it
+-- actually checked, a little after the due time.
+CREATE FUNCTION migrate.first_check_in_window(first_run timestamptz, every interval,
+                                              cron text, window_start time,
+                                              window_end time, timezone text)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+SET timezone_abbreviations = 'Default' AS
+$body$
+
+DECLARE
+    due timestamptz := first_run;
+    horizon timestamptz := pg_catalog.now() OPERATOR(pg_catalog.+) '1 year'::pg_catalog.interval;
+    opens timestamptz;
+    skip bigint;
+BEGIN
+    FOR step IN 1..1000 LOOP
+        EXIT WHEN due IS NULL OR due OPERATOR(pg_catalog.>) horizon;
+        IF migrate.window_end_at(due, window_start, window_end, timezone) IS NOT NULL THEN
+            RETURN due;
+        END IF;
+        IF every IS NULL THEN
+            due := migrate.cron_next(cron, due, timezone);
+            CONTINUE;
+        END IF;
+        -- every check before the window next opens is outside it: jump
+        -- over them (one check short, for a DST change), so that a
+        -- short every does not use up the steps
+        opens := ((due AT TIME ZONE timezone)::date OPERATOR(pg_catalog.+) window_start)
+                 AT TIME ZONE timezone;
+        IF opens OPERATOR(pg_catalog.<=) due THEN
+            opens := (((due AT TIME ZONE timezone)::date OPERATOR(pg_catalog.+) 1)
+                      OPERATOR(pg_catalog.+) window_start) AT TIME ZONE timezone;
+        END IF;
+        skip := 0;
+        IF pg_catalog.date_part('month', every) OPERATOR(pg_catalog.=) 0
+           AND pg_catalog.date_part('year', every) OPERATOR(pg_catalog.=) 0 THEN
+            skip := pg_catalog.floor(pg_catalog.date_part('epoch', opens OPERATOR(pg_catalog.-) due)
+                                     OPERATOR(pg_catalog./) pg_catalog.date_part('epoch', every))::bigint
+                    OPERATOR(pg_catalog.-) 1;
+        END IF;
+        IF skip OPERATOR(pg_catalog.>) 0 THEN
+            due := due OPERATOR(pg_catalog.+) (every OPERATOR(pg_catalog.*) skip::float8);
+        ELSE
+            due := due OPERATOR(pg_catalog.+) every;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$body$;
+
+REVOKE ALL ON FUNCTION migrate.first_check_in_window(timestamptz, interval, text, time, time, text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.first_check_in_window(timestamptz, interval, text, time, time, text) IS
+    'internal: the first check of a schedule from first_run that falls inside its maintenance window, or NULL (none in the next year)';
+
 -- 7. schedule(): maintenance_window, and a result row.  PL/pgSQL refuses a
 -- result column named like a parameter (require_approval), so the work is
 -- done by migrate.store_schedule(), whose result columns are named
@@ -1790,8 +1850,31 @@ BEGIN
     END IF;
     PERFORM migrate.wake();
 
-    schedule_name := store_schedule.name;
+    -- the stored next_run_at is when the scheduler next checks; it runs
+    -- only when a check falls inside the window: answer with that check
     first_run_at := first_run;
+    IF w_start IS NOT NULL THEN
+        first_run_at := migrate.first_check_in_window(first_run, every, cron,
+                                                         w_start, w_end, timezone);
+        IF first_run_at IS NULL THEN
+            RAISE WARNING 'schedule "%" never runs inside its maintenance window', name
+                USING DETAIL = pg_catalog.format(
+                          'It is checked %s, and none of its checks in the next year falls inside its window %s-%s (%s).',
+                          CASE WHEN every IS NOT NULL
+                               THEN pg_catalog.format('every %s from %s', every,
+                                        pg_catalog.to_char(first_run AT TIME ZONE timezone, 'HH24:MI'))
+                               ELSE pg_catalog.format('at cron %L', cron) END,
+                          pg_catalog.to_char(w_start, 'HH24:MI'),
+                          pg_catalog.to_char(w_end, 'HH24:MI'), timezone),
+                      HINT = pg_catalog.format(
+                          'Use a cron expression whose times fall inside the window, such as cron => %L, or a shorter every.',
+                          pg_catalog.format('%s %s * * *',
+                              pg_catalog.date_part('minute', w_start),
+                              pg_catalog.date_part('hour', w_start)));
+        END IF;
+    END IF;
+
+    schedule_name := store_schedule.name;
     approval_required := require_approval;
     -- what a run would wait for the approval of, as the scheduler decides
     -- it (apply(target)'s plan, approval before environment); NULL when

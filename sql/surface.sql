@@ -141,6 +141,44 @@ SELECT * FROM migrate.schedule('su_bad', cron => '0 3 * * *', maintenance_window
 \set VERBOSITY default
 SELECT migrate.unschedule('su_nightly');
 SELECT migrate.unschedule('su_nightly');
+-- next_run_at is the first check that falls inside the maintenance
+-- window (the scheduler skips the others): now when the window is open
+-- now ...
+SELECT schedule, next_run_at = now() AS runs_now
+FROM migrate.schedule('su_window', every => '1 hour', require_approval => false, timezone => 'UTC',
+                      maintenance_window => to_char(now() AT TIME ZONE 'UTC' - interval '1 hour', 'HH24:MI')
+                                            || '-' || to_char(now() AT TIME ZONE 'UTC' + interval '1 hour', 'HH24:MI'));
+-- ... the third hourly check when the window opens in two hours ...
+SELECT schedule, next_run_at = now() + interval '2 hours' AS runs_in_two_hours
+FROM migrate.schedule('su_window', every => '1 hour', require_approval => false, timezone => 'UTC',
+                      maintenance_window => to_char(now() AT TIME ZONE 'UTC' + interval '2 hours', 'HH24:MI')
+                                            || '-' || to_char(now() AT TIME ZONE 'UTC' + interval '4 hours', 'HH24:MI'));
+-- ... (the stored next check stays now: the scheduler checks, and skips)
+SELECT name, next_run_at <= now() AS checked_now FROM migrate.schedules WHERE name = 'su_window';
+-- ... a cron time inside the window: the next one ...
+SELECT schedule, next_run_at = migrate.cron_next('30 3 * * 0', now(), 'UTC') AS next_sunday
+FROM migrate.schedule('su_window', cron => '30 3 * * 0', maintenance_window => '03:00-04:00',
+                      require_approval => false);
+-- ... the first cron time inside the window, not the first cron time ...
+SELECT schedule,
+       next_run_at = (date_trunc('day', now() AT TIME ZONE 'UTC')
+                      + CASE WHEN (now() AT TIME ZONE 'UTC')::time < '04:00' THEN interval '4 hours'
+                             ELSE interval '28 hours' END) AT TIME ZONE 'UTC' AS next_four_oclock
+FROM migrate.schedule('su_window', cron => '0 */2 * * *', maintenance_window => '03:00-05:00',
+                      require_approval => false);
+-- ... and NULL, with a WARNING, when no check ever falls inside it (the
+-- schedule is stored all the same): a daily check at another time of day
+\set VERBOSITY terse
+SELECT schedule, next_run_at
+FROM migrate.schedule('su_window', every => '1 day', require_approval => false, timezone => 'UTC',
+                      maintenance_window => to_char(now() AT TIME ZONE 'UTC' + interval '1 hour', 'HH24:MI')
+                                            || '-' || to_char(now() AT TIME ZONE 'UTC' + interval '2 hours', 'HH24:MI'));
+\set VERBOSITY default
+SELECT schedule, next_run_at
+FROM migrate.schedule('su_window', cron => '0 12 * * *', maintenance_window => '02:00-04:00',
+                      timezone => 'Europe/Berlin', require_approval => false);
+SELECT name, cron, maintenance_window, next_run_at IS NOT NULL AS stored FROM migrate.schedules;
+SELECT migrate.unschedule('su_window');
 SELECT * FROM migrate.approve('99');
 SELECT migrate.resume();
 SELECT action, outcome FROM migrate.history WHERE action IN ('approve', 'pause', 'resume') ORDER BY id;
