@@ -1855,7 +1855,7 @@ BEGIN
     first_run_at := first_run;
     IF w_start IS NOT NULL THEN
         first_run_at := migrate.first_check_in_window(first_run, every, cron,
-                                                         w_start, w_end, timezone);
+                                                      w_start, w_end, timezone);
         IF first_run_at IS NULL THEN
             RAISE WARNING 'schedule "%" never runs inside its maintenance window', name
                 USING DETAIL = pg_catalog.format(
