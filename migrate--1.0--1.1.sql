@@ -494,7 +494,7 @@ BEGIN
             dirty_statement = NULL, resume_statement = NULL
         WHERE migration.version = m.version;
     ELSIF action = 'mark_reverted' THEN
-        UPDATE migrate.migration SET state = 'rolled_back', apply_seq = NULL,
+        UPDATE migrate.migration SET state = 'reverted', apply_seq = NULL,
             applied_checksum = NULL, applied_down_checksum = NULL, applied_at = NULL,
             applied_by = NULL, duration = NULL,
             dirty_statement = NULL, resume_statement = NULL
@@ -510,7 +510,7 @@ BEGIN
                                'script', direction));
     RETURN CASE WHEN action = 'retry' AND direction = 'up' THEN 'pending: apply() resumes it'
                 WHEN action = 'retry' THEN 'applied: revert() resumes it'
-                WHEN action = 'mark_applied' THEN 'applied' ELSE 'rolled_back' END;
+                WHEN action = 'mark_applied' THEN 'applied' ELSE 'reverted' END;
 END
 $$;
 
@@ -526,7 +526,7 @@ DECLARE
     info record;
     is_paused boolean;
 BEGIN
-    SELECT pg_catalog.count(*) FILTER (WHERE m.state IN ('pending', 'rolled_back')),
+    SELECT pg_catalog.count(*) FILTER (WHERE m.state IN ('pending', 'reverted')),
            pg_catalog.count(*) FILTER (WHERE m.state = 'failed'),
            pg_catalog.count(*) FILTER (WHERE m.state = 'dirty')
       INTO pending, failed, dirty
@@ -557,7 +557,7 @@ BEGIN
         ELSE 'not running' END;
     -- pending migrations a schedule would apply once they are approved
     SELECT pg_catalog.count(*) INTO awaiting_approval FROM migrate.migration m
-     WHERE m.state IN ('pending', 'rolled_back') AND m.approved_at IS NULL
+     WHERE m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
        AND EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled AND s.require_approval);
 END
 $$;
@@ -708,9 +708,9 @@ BEGIN
     END LOOP;
 
     FOR r IN
-        SELECT s.version, s.name, s.state, s.checksum_ok, s.last_error->>'message' AS message
+        SELECT s.version, s.name, s.state, NOT s.changed AS checksum_ok, s.error AS message
         FROM migrate.status s
-        WHERE s.checksum_ok = false OR s.state IN ('failed', 'dirty')
+        WHERE s.changed OR s.state IN ('failed', 'dirty')
     LOOP
         object := pg_catalog.format('migration %s (%s)', r.version, r.name);
         IF r.checksum_ok = false THEN
@@ -1342,286 +1342,10 @@ COMMENT ON VIEW migrate.status_detail IS
     'every registered migration with all it records but script text: checksums, header fields, dependencies, approval, resume points, last error';
 
 -- 3. health() counts reverted migrations as pending, resolve(...,
--- 'mark_reverted') marks and says "reverted"; verify_integrity() reads
--- the narrow status (changed is 1.0's NOT checksum_ok)
-CREATE OR REPLACE FUNCTION migrate.health(
-    OUT pending integer, OUT failed integer, OUT dirty integer,
-    OUT last_apply_at timestamptz, OUT last_apply_outcome text,
-    OUT lock_held boolean, OUT lock_holder_pid integer,
-    OUT scheduler text, OUT scheduler_pid integer, OUT awaiting_approval integer)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-
-DECLARE
-    info record;
-    is_paused boolean;
-BEGIN
-    SELECT pg_catalog.count(*) FILTER (WHERE m.state IN ('pending', 'reverted')),
-           pg_catalog.count(*) FILTER (WHERE m.state = 'failed'),
-           pg_catalog.count(*) FILTER (WHERE m.state = 'dirty')
-      INTO pending, failed, dirty
-      FROM migrate.migration m;
-    SELECT e.started_at, e.outcome INTO last_apply_at, last_apply_outcome
-      FROM migrate.event e WHERE e.action = 'apply' ORDER BY e.id DESC LIMIT 1;
-    -- the migrate lock is an object lock on this extension, objsubid 1
-    -- (src/lock.c); a prepared transaction holds it with no pid
-    SELECT true, l.pid INTO lock_held, lock_holder_pid
-      FROM pg_locks l
-     WHERE l.locktype = 'object' AND l.granted
-       AND l.database = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())
-       AND l.classid = 'pg_catalog.pg_extension'::regclass
-       AND l.objid = (SELECT x.oid FROM pg_extension x WHERE x.extname = 'migrate')
-       AND l.objsubid = 1
-     ORDER BY l.pid NULLS LAST LIMIT 1;
-    lock_held := coalesce(lock_held, false);
-    info := migrate.scheduler_info();
-    SELECT coalesce(pg_catalog.bool_or(st.paused), false) INTO is_paused FROM migrate.scheduler_state st;
-    scheduler_pid := info.scheduler_pid;
-    scheduler := CASE
-        WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'
-        WHEN is_paused THEN 'paused'
-        WHEN info.scheduler_pid IS NOT NULL THEN 'running'
-        WHEN NOT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)
-            THEN 'idle (no enabled schedule)'
-        WHEN info.launcher_pid IS NOT NULL THEN 'starting'
-        ELSE 'not running' END;
-    -- pending migrations a schedule would apply once they are approved
-    SELECT pg_catalog.count(*) INTO awaiting_approval FROM migrate.migration m
-     WHERE m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
-       AND EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled AND s.require_approval);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION migrate.resolve(version text, action text) RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-
-DECLARE
-    m migrate.migration;
-    direction text;
-BEGIN
-    PERFORM migrate.acquire_lock();
-    SELECT * INTO m FROM migrate.migration mm
-    WHERE mm.version_key = migrate.version_key(resolve.version) FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'migration "%" is not registered', version
-            USING ERRCODE = 'undefined_object';
-    END IF;
-    IF m.state <> 'dirty' THEN
-        RAISE EXCEPTION 'migration "%" is not dirty', m.version
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = pg_catalog.format('Its state is "%s".', m.state);
-    END IF;
-    direction := coalesce(m.last_error->>'script', 'up');
-
-    IF action = 'retry' THEN
-        UPDATE migrate.migration SET
-            state = CASE WHEN direction = 'up' THEN 'pending' ELSE 'applied' END,
-            resume_statement = m.dirty_statement, dirty_statement = NULL
-        WHERE migration.version = m.version;
-    ELSIF action = 'mark_applied' THEN
-        UPDATE migrate.migration SET state = 'applied',
-            apply_seq = coalesce(apply_seq, pg_catalog.nextval('migrate.apply_seq')),
-            applied_checksum = checksum, applied_down_checksum = down_checksum,
-            applied_at = coalesce(applied_at, pg_catalog.now()), applied_by = coalesce(applied_by, migrate.calling_role()),
-            dirty_statement = NULL, resume_statement = NULL
-        WHERE migration.version = m.version;
-    ELSIF action = 'mark_reverted' THEN
-        UPDATE migrate.migration SET state = 'reverted', apply_seq = NULL,
-            applied_checksum = NULL, applied_down_checksum = NULL, applied_at = NULL,
-            applied_by = NULL, duration = NULL,
-            dirty_statement = NULL, resume_statement = NULL
-        WHERE migration.version = m.version;
-    ELSE
-        RAISE EXCEPTION 'invalid resolve action "%"', action
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use retry, mark_applied or mark_reverted.';
-    END IF;
-    INSERT INTO migrate.event (action, version, name, outcome, role, started_at, detail)
-    VALUES ('resolve', m.version, m.name, 'success', migrate.calling_role(), pg_catalog.now(),
-            pg_catalog.jsonb_build_object('action', action, 'statement', m.dirty_statement,
-                               'script', direction));
-    RETURN CASE WHEN action = 'retry' AND direction = 'up' THEN 'pending: apply() resumes it'
-                WHEN action = 'retry' THEN 'applied: revert() resumes it'
-                WHEN action = 'mark_applied' THEN 'applied' ELSE 'reverted' END;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION migrate.verify_integrity(
-    OUT severity text, OUT check_name text, OUT object text,
-    OUT detail text, OUT hint text)
-RETURNS SETOF record
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET row_security = off AS
-$$
-
-DECLARE
-    r record;
-    orphans bigint;
-    conditions text;
-    not_null text;
-    user_code boolean;
-BEGIN
-    FOR r IN
-        SELECT i.indexrelid::regclass::text AS idx, i.indrelid::regclass::text AS tbl
-        FROM pg_index i
-        JOIN pg_class c ON c.oid = i.indexrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        ORDER BY 1
-    LOOP
-        severity := 'error';
-        check_name := 'invalid index';
-        object := r.idx;
-        detail := pg_catalog.format('Index %s on %s is INVALID: every write maintains it, no query uses it.',
-                         r.idx, r.tbl);
-        hint := pg_catalog.format('DROP INDEX CONCURRENTLY %s; then build it again.', r.idx);
-        RETURN NEXT;
-    END LOOP;
-
-    FOR r IN
-        SELECT con.conname, con.contype, con.conrelid, con.confrelid, con.conkey, con.confkey,
-               con.conpfeqop, con.conrelid::regclass::text AS tbl
-        FROM pg_constraint con
-        JOIN pg_class c ON c.oid = con.conrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT con.convalidated AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        ORDER BY 8, 1
-    LOOP
-        object := r.tbl || '.' || pg_catalog.quote_ident(r.conname);
-        hint := pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I;', r.tbl, r.conname);
-        IF r.contype = 'f' THEN
-            -- "p.key OPERATOR(ns.op) c.key" with the constraint's operator,
-            -- each side cast to the operator's input type where it differs
-            -- (not to a polymorphic one), as RI_Initial_Check writes it; and
-            -- whether the operator or a column type is not built-in (an
-            -- enum, or a domain over a built-in type or an enum, compares
-            -- with built-in code only)
-            SELECT pg_catalog.string_agg(pg_catalog.format('p.%I%s OPERATOR(%I.%s) c.%I%s',
-                                     pa.attname,
-                                     CASE WHEN pa.atttypid OPERATOR(pg_catalog.=) o.oprleft
-                                               OR lt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
-                                          ELSE '::' || pg_catalog.format_type(o.oprleft, NULL) END,
-                                     ons.nspname, o.oprname,
-                                     ca.attname,
-                                     CASE WHEN ca.atttypid OPERATOR(pg_catalog.=) o.oprright
-                                               OR rt.typtype OPERATOR(pg_catalog.=) 'p' THEN ''
-                                          ELSE '::' || pg_catalog.format_type(o.oprright, NULL) END),
-                              ' AND ' ORDER BY k.n),
-                   pg_catalog.string_agg(pg_catalog.format('c.%I IS NOT NULL', ca.attname), ' AND ' ORDER BY k.n),
-                   pg_catalog.bool_or(o.oid IS NULL OR o.oid OPERATOR(pg_catalog.>=) 16384
-                           OR NOT EXISTS (SELECT FROM pg_type t
-                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
-                                          WHERE t.oid OPERATOR(pg_catalog.=) pa.atttypid
-                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
-                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
-                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
-                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
-                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e'))))
-                           OR NOT EXISTS (SELECT FROM pg_type t
-                                          LEFT JOIN pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype
-                                          WHERE t.oid OPERATOR(pg_catalog.=) ca.atttypid
-                                            AND (t.oid OPERATOR(pg_catalog.<) 16384
-                                                 OR t.typtype OPERATOR(pg_catalog.=) 'e'
-                                                 OR (t.typtype OPERATOR(pg_catalog.=) 'd'
-                                                     AND (b.oid OPERATOR(pg_catalog.<) 16384
-                                                          OR b.typtype OPERATOR(pg_catalog.=) 'e')))))
-              INTO conditions, not_null, user_code
-              -- unnest(a, b, c) is ROWS FROM (unnest(a), unnest(b), unnest(c)),
-              -- which is what can be qualified
-              FROM ROWS FROM (pg_catalog.unnest(r.conkey), pg_catalog.unnest(r.confkey),
-                              pg_catalog.unnest(r.conpfeqop)) WITH ORDINALITY AS k(child, parent, op, n)
-              JOIN pg_attribute ca ON ca.attrelid OPERATOR(pg_catalog.=) r.conrelid
-                                  AND ca.attnum OPERATOR(pg_catalog.=) k.child
-              JOIN pg_attribute pa ON pa.attrelid OPERATOR(pg_catalog.=) r.confrelid
-                                  AND pa.attnum OPERATOR(pg_catalog.=) k.parent
-              LEFT JOIN pg_operator o ON o.oid OPERATOR(pg_catalog.=) k.op
-              LEFT JOIN pg_namespace ons ON ons.oid OPERATOR(pg_catalog.=) o.oprnamespace
-              LEFT JOIN pg_type lt ON lt.oid OPERATOR(pg_catalog.=) o.oprleft
-              LEFT JOIN pg_type rt ON rt.oid OPERATOR(pg_catalog.=) o.oprright;
-            IF user_code THEN
-                severity := 'warning';
-                check_name := 'not checked';
-                detail := pg_catalog.format('Foreign key %I was never validated, and its rows were not checked: '
-                                 'it compares with a user-defined operator or type, whose code this '
-                                 'check does not run with this role''s rights.', r.conname);
-                RETURN NEXT;
-                CONTINUE;
-            END IF;
-            BEGIN
-                EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM ONLY %s c WHERE NOT EXISTS '
-                               '(SELECT FROM ONLY %s p WHERE %s) AND %s',
-                               r.conrelid::regclass, r.confrelid::regclass, conditions, not_null)
-                    INTO orphans;
-            EXCEPTION WHEN insufficient_privilege THEN
-                severity := 'warning';
-                check_name := 'not checked';
-                IF EXISTS (SELECT FROM pg_class t
-                           WHERE t.oid OPERATOR(pg_catalog.=) ANY (ARRAY[r.conrelid, r.confrelid])
-                             AND t.relrowsecurity
-                             AND pg_catalog.has_table_privilege(t.oid, 'SELECT')) THEN
-                    detail := pg_catalog.format('Foreign key %I was never validated, and its rows were not checked: '
-                                     '%s or %s has row-level security, whose policies this check does '
-                                     'not run with this role''s rights.',
-                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
-                ELSE
-                    detail := pg_catalog.format('Foreign key %I was never validated, and this role may not read %s or %s.',
-                                     r.conname, r.conrelid::regclass, r.confrelid::regclass);
-                END IF;
-                RETURN NEXT;
-                CONTINUE;
-            END;
-            IF orphans > 0 THEN
-                severity := 'error';
-                check_name := 'orphaned rows';
-                detail := pg_catalog.format('%s row(s) of %s break foreign key %I, which was never validated.',
-                                 orphans, r.tbl, r.conname);
-                hint := 'Fix or delete them, then ' || hint;
-            ELSE
-                severity := 'warning';
-                check_name := 'not valid constraint';
-                detail := pg_catalog.format('Foreign key %I was added NOT VALID and never validated; no row breaks it.',
-                                 r.conname);
-            END IF;
-        ELSE
-            severity := 'warning';
-            check_name := 'not valid constraint';
-            detail := pg_catalog.format('Constraint %I was added NOT VALID and never validated.', r.conname);
-        END IF;
-        RETURN NEXT;
-    END LOOP;
-
-    FOR r IN
-        SELECT s.version, s.name, s.state, NOT s.changed AS checksum_ok, s.error AS message
-        FROM migrate.status s
-        WHERE s.changed OR s.state IN ('failed', 'dirty')
-    LOOP
-        object := pg_catalog.format('migration %s (%s)', r.version, r.name);
-        IF r.checksum_ok = false THEN
-            severity := 'error';
-            check_name := 'checksum mismatch';
-            detail := 'The registered script is not the one that was applied.';
-            hint := pg_catalog.format('If the change is intended, SELECT migrate.repair(%L);', r.version);
-            RETURN NEXT;
-        END IF;
-        IF r.state = 'failed' THEN
-            severity := 'error';
-            check_name := 'failed migration';
-            detail := pg_catalog.format('Its last attempt failed: %s', r.message);
-            hint := 'Fix the cause or the script, then apply again.';
-            RETURN NEXT;
-        ELSIF r.state = 'dirty' THEN
-            severity := 'error';
-            check_name := 'dirty migration';
-            detail := pg_catalog.format('It stopped part way outside a transaction: %s', coalesce(r.message, 'interrupted'));
-            hint := pg_catalog.format('Inspect it, then SELECT migrate.resolve(%L, ''retry'');', r.version);
-            RETURN NEXT;
-        END IF;
-    END LOOP;
-END
-$$;
-
+-- 'mark_reverted') marks and says "reverted", and verify_integrity()
+-- reads the narrow status (changed is 1.0's NOT checksum_ok): their
+-- definitions earlier in this script say so already (1.1 is not released,
+-- so each function is defined once here)
 
 -- 5. apply(), revert(), revert_all(): eight columns.  New C symbols: the
 -- 1.0 ones keep the 1.0 shape for a database not yet updated.
