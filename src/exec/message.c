@@ -153,28 +153,17 @@ dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *ou
 						   cut_version, skipped_text(skipped))));
 		return;
 	}
-	if (cut_version != NULL)
-	{
-		ereport(migrate_progress_level,
-				(direction == DIRECTION_UP ?
-				 errmsg_plural("dry run: would apply %d migration, all rolled back",
-							   "dry run: would apply %d migrations, all rolled back", done, done) :
-				 errmsg_plural("dry run: would revert %d migration, all rolled back",
-							   "dry run: would revert %d migrations, all rolled back", done, done),
-				 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.%s",
-						   cut_version, skipped_text(skipped))));
-		return;
-	}
+	/* the DETAIL says where it stopped early and how many it skipped */
 	ereport(migrate_progress_level,
 			(direction == DIRECTION_UP ?
 			 errmsg_plural("dry run: would apply %d migration, all rolled back",
 						   "dry run: would apply %d migrations, all rolled back", done, done) :
 			 errmsg_plural("dry run: would revert %d migration, all rolled back",
 						   "dry run: would revert %d migrations, all rolled back", done, done),
-			 skipped > 0 ?
-			 errdetail_plural("%d migration would be skipped: its precondition does not hold.",
-							  "%d migrations would be skipped: their preconditions do not hold.",
-							  skipped, skipped) : 0));
+			 cut_version != NULL ?
+			 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.%s",
+					   cut_version, skipped_text(skipped)) :
+			 skipped > 0 ? errdetail("%s", skipped_text(skipped) + 1 /* its leading blank */ ) : 0));
 }
 
 /*
