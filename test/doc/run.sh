@@ -15,7 +15,8 @@
 #                 setup); one line or several, its output is not compared
 # Other fences (```console, ```sh, ```ini, ```) are not run.
 #
-# Each document runs in a fresh database (migrate_doctest_<name>) as the
+# Each document runs in a fresh database (migrate_doctest_<name>; databases
+# it creates itself named migrate_doctest_<name>_* are dropped after it) as the
 # superuser PGUSER, in one psql session (psql -X, default settings, input
 # from stdin, so errors print as "ERROR:  ..." without a file prefix), with
 # the repository root as working directory (so `cat examples/...` works in
@@ -126,6 +127,11 @@ for doc in "$@"; do
     if [ "${DOCTEST_KEEP:-0}" != 1 ]; then
         admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" ||
             echo "doc: could not drop database $db"
+        # and the databases a document made for itself, named ${db}_*
+        admin -v prefix="${db}_" <<'SQL' || echo "doc: could not drop the databases ${db}_*"
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_database
+ WHERE left(datname, length(:'prefix')) = :'prefix' \gexec
+SQL
         drop_roles "$dir/roles"
     fi
     if [ "$rc" -ne 0 ]; then
