@@ -187,3 +187,13 @@ SELECT version FROM migrate.revert_all();
 DROP ROLE su_reader;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
+
+-- rows_affected counts the rows a script's statements processed in every
+-- run, not only in dry runs: 0 for DDL, the rows of a data migration
+SELECT migrate.register('90', 'seed', $s$CREATE TABLE su_seed (id int);
+INSERT INTO su_seed SELECT generate_series(1, 3);
+UPDATE su_seed SET id = id + 10 WHERE id > 1;$s$, 'DROP TABLE su_seed;');
+SELECT version, action, statements, rows_affected FROM migrate.apply(target => '90');
+SELECT version, action, statements, rows_affected FROM migrate.revert();
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;

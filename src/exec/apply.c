@@ -153,7 +153,7 @@ add_result_row(ReturnSetInfo *rsinfo, const MigrateMigration *m,
 	values[5] = Int32GetDatum(outcome->statements);
 	nulls[5] = !outcome->done;
 	values[6] = Int64GetDatum(outcome->rows_affected);
-	nulls[6] = outcome->fingerprint_before == NULL;
+	nulls[6] = !outcome->done;
 	if (shape == RESULT_1_0)
 	{
 		migrate_catalog_set_text_arg_bool(values, nulls, 7, outcome->fingerprint_before);

@@ -584,9 +584,10 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 	rows = migrate_engine_run_script(state, execute_statement);
 	migrate_engine_verify(state, NULL);
 
+	if (outcome)
+		outcome->rows_affected = rows;
 	if (dry_run && outcome)
 	{
-		outcome->rows_affected = rows;
 		outcome->fingerprint_after = MemoryContextStrdup(state->memory, fingerprint());
 		outcome->note = "dry run: rolled back";
 	}

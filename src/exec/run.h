@@ -31,7 +31,7 @@ typedef struct MigrateOutcome
 	bool		skipped;		/* its precondition did not hold (skip mode) */
 	int64		duration_us;
 	int			statements;
-	int64		rows_affected;	/* dry run: rows the statements processed */
+	int64		rows_affected;	/* rows the statements processed */
 	char	   *fingerprint_before; /* dry run only */
 	char	   *fingerprint_after;	/* dry run only */
 	char	   *note;			/* dry run or skipped: what happened */
