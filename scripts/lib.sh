@@ -55,6 +55,22 @@ _migrate_as_pg() {
 # ---------------------------------------------------------------------------
 # migrate_install_deps: install whatever is missing of the packages we need.
 # ---------------------------------------------------------------------------
+# Build and package output goes to a log file, not the terminal, so that the
+# demo and the test summary stay readable; on failure the end of the log is
+# shown.  MIGRATE_BUILD_LOG names the file (default build.log in the tree).
+MIGRATE_BUILD_LOG="${MIGRATE_BUILD_LOG:-$MIGRATE_ROOT/build.log}"
+
+# _migrate_logged CMD...: run CMD with its output appended to the build log;
+# when it fails, print the last lines of the log and where it is
+_migrate_logged() {
+    printf '\n$ %s\n' "$*" >>"$MIGRATE_BUILD_LOG"
+    "$@" >>"$MIGRATE_BUILD_LOG" 2>&1 && return 0
+    local status=$?
+    printf '%s\n' "== failed: $* (last lines of $MIGRATE_BUILD_LOG follow)" >&2
+    tail -n 40 "$MIGRATE_BUILD_LOG" >&2
+    return "$status"
+}
+
 migrate_install_deps() {
     local missing=() p status
     for p in "${MIGRATE_DEB_PACKAGES[@]}"; do
@@ -68,10 +84,10 @@ migrate_install_deps() {
         migrate_log "dependencies present"
         return 0
     fi
-    migrate_log "installing: ${missing[*]}"
-    _migrate_as_root apt-get update
-    _migrate_as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends "${missing[@]}"
+    migrate_log "installing: ${missing[*]} (output in $MIGRATE_BUILD_LOG)"
+    _migrate_logged _migrate_as_root apt-get update &&
+        _migrate_logged _migrate_as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
 # ---------------------------------------------------------------------------
@@ -80,12 +96,12 @@ migrate_install_deps() {
 migrate_build_install() {
     local jobs
     jobs="$(nproc 2>/dev/null || echo 2)"
-    migrate_log "building migrate (COPT=-Werror)"
+    migrate_log "building and installing migrate (COPT=-Werror; output in $MIGRATE_BUILD_LOG)"
     (
         cd "$MIGRATE_ROOT" || exit 1
-        make clean PG_CONFIG="$MIGRATE_PG_CONFIG" >/dev/null
-        make -j"$jobs" PG_CONFIG="$MIGRATE_PG_CONFIG" COPT='-Werror' &&
-            _migrate_as_root make install PG_CONFIG="$MIGRATE_PG_CONFIG"
+        _migrate_logged make clean PG_CONFIG="$MIGRATE_PG_CONFIG" &&
+            _migrate_logged make -j"$jobs" PG_CONFIG="$MIGRATE_PG_CONFIG" COPT='-Werror' &&
+            _migrate_logged _migrate_as_root make install PG_CONFIG="$MIGRATE_PG_CONFIG"
     )
 }
 
