@@ -109,8 +109,8 @@ failure_text(const char *version, int statement)
 }
 
 /*
- * " 1 migration would be skipped: its precondition does not hold.", a
- * sentence to append to a dry run's DETAIL, or "" when none was skipped
+ * "1 migration would be skipped: its precondition does not hold.", a
+ * sentence of a dry run's DETAIL, or "" when none was skipped
  */
 static char *
 skipped_text(int skipped)
@@ -118,9 +118,12 @@ skipped_text(int skipped)
 	if (skipped == 0)
 		return "";
 	if (skipped == 1)
-		return " 1 migration would be skipped: its precondition does not hold.";
-	return psprintf(" %d migrations would be skipped: their preconditions do not hold.", skipped);
+		return "1 migration would be skipped: its precondition does not hold.";
+	return psprintf("%d migrations would be skipped: their preconditions do not hold.", skipped);
 }
+
+/* the blank between a DETAIL's sentence and skipped_text(), if any */
+#define SKIPPED_SEPARATOR(skipped) ((skipped) > 0 ? " " : "")
 
 /*
  * The summary of a dry run: how many migrations it ran before rolling
@@ -149,8 +152,8 @@ dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *ou
 	{
 		ereport(migrate_progress_level,
 				(errmsg("dry run: nothing could be run"),
-				 errdetail("Migration %s cannot run inside a transaction block, so a dry run cannot roll it back.%s",
-						   cut_version, skipped_text(skipped))));
+				 errdetail("Migration %s cannot run inside a transaction block, so a dry run cannot roll it back.%s%s",
+						   cut_version, SKIPPED_SEPARATOR(skipped), skipped_text(skipped))));
 		return;
 	}
 	/* the DETAIL says where it stopped early and how many it skipped */
@@ -161,9 +164,9 @@ dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *ou
 			 errmsg_plural("dry run: would revert %d migration, all rolled back",
 						   "dry run: would revert %d migrations, all rolled back", done, done),
 			 cut_version != NULL ?
-			 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.%s",
-					   cut_version, skipped_text(skipped)) :
-			 skipped > 0 ? errdetail("%s", skipped_text(skipped) + 1 /* its leading blank */ ) : 0));
+			 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.%s%s",
+					   cut_version, SKIPPED_SEPARATOR(skipped), skipped_text(skipped)) :
+			 skipped > 0 ? errdetail("%s", skipped_text(skipped)) : 0));
 }
 
 /*
