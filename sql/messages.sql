@@ -106,6 +106,9 @@ SELECT migrate.register('s3', 'concurrently', 'CREATE INDEX CONCURRENTLY msg_s3 
 SELECT version, action FROM migrate.apply(dry_run => true);
 SELECT migrate.register('s2', 'plain', 'SELECT 2;');
 SELECT version, action FROM migrate.apply(dry_run => true);
+-- and without such a migration, the DETAIL is the skipped count alone
+DELETE FROM migrate.migration WHERE version = 's3';
+SELECT version, action FROM migrate.apply(dry_run => true);
 
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;

@@ -125,7 +125,8 @@ note_1_1(const MigrateOutcome *outcome)
 
 /*
  * One result row of apply() or revert(): what happened to the migration,
- * and for a dry run the rows processed and the schema fingerprints.
+ * the rows its statements processed, and for a dry run the schema
+ * fingerprints.
  */
 static void
 add_result_row(ReturnSetInfo *rsinfo, const MigrateMigration *m,
@@ -139,7 +140,11 @@ add_result_row(ReturnSetInfo *rsinfo, const MigrateMigration *m,
 
 	if (shape == RESULT_1_1 && dry_run)
 	{
-		action = direction == DIRECTION_UP ? "would apply" : "would revert";
+		/* the words of the dry run's NOTICE for it (message.c) */
+		if (outcome->skipped)
+			action = "would skip";
+		else
+			action = direction == DIRECTION_UP ? "would apply" : "would revert";
 		state = dry_run_state(m, outcome);
 	}
 	values[0] = CStringGetTextDatum(m->version);
