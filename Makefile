@@ -40,3 +40,13 @@ $(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
 
 # migrate.version() compiles the control file's version in
 src/migrate.o: $(srcdir)/migrate.control
+
+# the pg_migrate client in bin/ is built, installed and cleaned with the
+# extension (bin/Makefile is its own PGXS PROGRAM makefile)
+all: all-bin
+install: install-bin
+clean: clean-bin
+uninstall: uninstall-bin
+all-bin install-bin clean-bin uninstall-bin:
+	$(MAKE) -C bin $(patsubst %-bin,%,$@) PG_CONFIG=$(PG_CONFIG)
+.PHONY: all-bin install-bin clean-bin uninstall-bin

@@ -1,0 +1,299 @@
+/*-------------------------------------------------------------------------
+ *
+ * main.c
+ *		pg_migrate: command line, --help, --version, dispatch.
+ *
+ * Options follow psql and pg_dump: the libpq connection options, then the
+ * command and its own options, in any order (getopt_long permutes).
+ *
+ * Copyright (c) 2026, the migrate authors
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_migrate.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include "getopt_long.h"
+
+static const char *progname = "pg_migrate";
+
+static void
+usage(void)
+{
+	printf("%s deploys migration files with the migrate extension.\n\n", progname);
+	printf("Usage:\n");
+	printf("  %s [OPTION]... COMMAND [ARGUMENT]...\n", progname);
+	printf("\nCommands:\n");
+	printf("  status             show every migration and its state\n");
+	printf("  plan               show what \"up\" would do, without doing it\n");
+	printf("  up                 register new and changed files, apply what is pending\n");
+	printf("  down               revert (--steps N, --to V, --to-tag T or --all)\n");
+	printf("  redo               revert the newest migration and apply it again\n");
+	printf("  validate           compare files with the database (exit 3 if anything differs)\n");
+	printf("  rehearse           apply, revert and re-apply pending migrations, rolled back\n");
+	printf("  history            show the history of events\n");
+	printf("  tag NAME           name the current point in history\n");
+	printf("  new DESCRIPTION    write a new up and down file in the directory's layout\n");
+	printf("  approve VERSION    approve a migration\n");
+	printf("  resolve VERSION --action ACTION   settle a dirty migration\n");
+	printf("  files              list the migrations read from the directory\n");
+	printf("  init               create the extension\n");
+	printf("\nOptions:\n");
+	printf("      --dir=DIR              migrations directory (default: migrations)\n");
+	printf("      --layout=NAME          file layout, instead of detecting it\n");
+	printf("      --env=NAME             section of pg_migrate.conf to use\n");
+	printf("      --config=FILE          configuration file (default: pg_migrate.conf)\n");
+	printf("      --to=VERSION           up/down: stop at this version\n");
+	printf("      --to-tag=TAG           down: revert to a tag\n");
+	printf("      --steps=N              down: revert the N newest migrations\n");
+	printf("      --all                  down: revert everything\n");
+	printf("      --dry-run              run and roll back, report what would happen\n");
+	printf("      --batch=N              up: commit after every N migrations\n");
+	printf("      --single-transaction   up: apply everything in one transaction\n");
+	printf("      --json                 print one JSON document\n");
+	printf("  -q, --quiet                print errors only\n");
+	printf("  -v, --verbose              print the SQL sent to the server\n");
+	printf("  -j, --jobs=N               databases to work on at once\n");
+	printf("      --all-envs             every environment of the configuration file\n");
+	printf("      --dbs-from=FILE        databases to work on, one connection string per line\n");
+	printf("  -V, --version              output version information, then exit\n");
+	printf("  -?, --help                 show this help, then exit\n");
+	printf("\nOptions of \"new\":\n");
+	printf("      --risk-level=LEVEL     low, medium or high\n");
+	printf("      --zero-downtime        mark the migration zero-downtime\n");
+	printf("      --estimated-duration=D for example \"30 seconds\"\n");
+	printf("      --depends-on=VERSION   a dependency (repeatable)\n");
+	printf("\nConnection options:\n");
+	printf("  -d, --dbname=CONNSTR     database to work on (repeatable)\n");
+	printf("  -h, --host=HOSTNAME      database server host or socket directory\n");
+	printf("  -p, --port=PORT          database server port number\n");
+	printf("  -U, --username=NAME      connect as specified database user\n");
+	printf("  -w, --no-password        never prompt for password\n");
+	printf("  -W, --password           force password prompt\n");
+	printf("\nExit status: 0 success, 1 error, 2 usage, 3 something is pending,\n"
+		   "edited, missing or drifted (status, plan, validate).\n");
+	printf("\nReport bugs in the migrate project's issue tracker.\n");
+}
+
+static void
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: error: ", progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
+	exit(EXIT_USAGE);
+}
+
+static int
+parse_count(const char *option, const char *value)
+{
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || *end != '\0' || end == value || n < 1 || n > INT_MAX)
+		usage_error("invalid value for %s: must be a positive integer", option);
+	return (int) n;
+}
+
+static void
+add_arg(char ***list, int *n, const char *value)
+{
+	*list = pg_realloc(*list, sizeof(char *) * (*n + 1));
+	(*list)[(*n)++] = pg_strdup(value);
+}
+
+static void
+parse_options(int argc, char **argv, ClientOptions *opts)
+{
+	enum
+	{
+		OPT_DIR = 256, OPT_LAYOUT, OPT_ENV, OPT_CONFIG, OPT_TO, OPT_TO_TAG,
+		OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
+		OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
+		OPT_DEPENDS, OPT_ACTION
+	};
+	static struct option long_options[] = {
+		{"dbname", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'h'},
+		{"port", required_argument, NULL, 'p'},
+		{"username", required_argument, NULL, 'U'},
+		{"no-password", no_argument, NULL, 'w'},
+		{"password", no_argument, NULL, 'W'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, '?'},
+		{"dir", required_argument, NULL, OPT_DIR},
+		{"layout", required_argument, NULL, OPT_LAYOUT},
+		{"env", required_argument, NULL, OPT_ENV},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"to", required_argument, NULL, OPT_TO},
+		{"to-tag", required_argument, NULL, OPT_TO_TAG},
+		{"steps", required_argument, NULL, OPT_STEPS},
+		{"all", no_argument, NULL, OPT_ALL},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"batch", required_argument, NULL, OPT_BATCH},
+		{"single-transaction", no_argument, NULL, OPT_SINGLE},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"all-envs", no_argument, NULL, OPT_ALL_ENVS},
+		{"dbs-from", required_argument, NULL, OPT_DBS_FROM},
+		{"risk-level", required_argument, NULL, OPT_RISK},
+		{"zero-downtime", no_argument, NULL, OPT_ZERO},
+		{"estimated-duration", required_argument, NULL, OPT_ESTIMATE},
+		{"depends-on", required_argument, NULL, OPT_DEPENDS},
+		{"action", required_argument, NULL, OPT_ACTION},
+		{NULL, 0, NULL, 0}
+	};
+	int			c;
+	int			optindex;
+
+	while ((c = getopt_long(argc, argv, "d:h:p:U:wWqvj:V?", long_options,
+							&optindex)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				add_arg(&opts->dbnames, &opts->ndbnames, optarg);
+				break;
+			case 'h':
+				opts->host = pg_strdup(optarg);
+				break;
+			case 'p':
+				opts->port = pg_strdup(optarg);
+				break;
+			case 'U':
+				opts->username = pg_strdup(optarg);
+				break;
+			case 'w':
+				opts->prompt_password = -1;
+				break;
+			case 'W':
+				opts->prompt_password = 1;
+				break;
+			case 'q':
+				opts->quiet = true;
+				break;
+			case 'v':
+				opts->verbose = true;
+				break;
+			case 'j':
+				opts->jobs = parse_count("--jobs", optarg);
+				break;
+			case 'V':
+				printf("pg_migrate (migrate) %s\n", MIGRATE_VERSION);
+				exit(EXIT_OK);
+			case '?':
+				if (optind <= argc &&
+					(strcmp(argv[optind - 1], "-?") == 0 ||
+					 strcmp(argv[optind - 1], "--help") == 0))
+				{
+					usage();
+					exit(EXIT_OK);
+				}
+				fprintf(stderr, "Try \"%s --help\" for more information.\n",
+						progname);
+				exit(EXIT_USAGE);
+			case OPT_DIR:
+				opts->dir = pg_strdup(optarg);
+				break;
+			case OPT_LAYOUT:
+				opts->layout = pg_strdup(optarg);
+				break;
+			case OPT_ENV:
+				opts->env = pg_strdup(optarg);
+				break;
+			case OPT_CONFIG:
+				opts->config_file = pg_strdup(optarg);
+				break;
+			case OPT_TO:
+				opts->to = pg_strdup(optarg);
+				break;
+			case OPT_TO_TAG:
+				opts->to_tag = pg_strdup(optarg);
+				break;
+			case OPT_STEPS:
+				opts->steps = parse_count("--steps", optarg);
+				break;
+			case OPT_ALL:
+				opts->all = true;
+				break;
+			case OPT_DRY_RUN:
+				opts->dry_run = true;
+				break;
+			case OPT_BATCH:
+				opts->batch = parse_count("--batch", optarg);
+				break;
+			case OPT_SINGLE:
+				opts->single_transaction = true;
+				break;
+			case OPT_JSON:
+				opts->json = true;
+				break;
+			case OPT_ALL_ENVS:
+				opts->all_envs = true;
+				break;
+			case OPT_DBS_FROM:
+				opts->dbs_from = pg_strdup(optarg);
+				break;
+			case OPT_RISK:
+				opts->risk_level = pg_strdup(optarg);
+				break;
+			case OPT_ZERO:
+				opts->zero_downtime = true;
+				break;
+			case OPT_ESTIMATE:
+				opts->estimated_duration = pg_strdup(optarg);
+				break;
+			case OPT_DEPENDS:
+				add_arg(&opts->depends_on, &opts->ndepends_on, optarg);
+				break;
+			case OPT_ACTION:
+				opts->action = pg_strdup(optarg);
+				break;
+		}
+	}
+
+	if (optind >= argc)
+		usage_error("%s", "no command given");
+	opts->command = pg_strdup(argv[optind++]);
+	while (optind < argc)
+		add_arg(&opts->args, &opts->nargs, argv[optind++]);
+}
+
+int
+main(int argc, char **argv)
+{
+	ClientOptions opts;
+	char	  **dbnames = NULL;
+	int			ndbnames = 0;
+	char	   *errmsg = NULL;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.jobs = 1;
+	parse_options(argc, argv, &opts);
+
+	if (!load_config(&opts, &dbnames, &ndbnames, &errmsg))
+	{
+		fprintf(stderr, "%s: error: %s\n", progname, errmsg);
+		exit(EXIT_USAGE);
+	}
+	if (opts.dir == NULL)
+		opts.dir = pg_strdup("migrations");
+
+	opts.color = isatty(fileno(stdout)) && getenv("NO_COLOR") == NULL &&
+		!opts.json;
+	opts.progress = isatty(fileno(stderr)) && !opts.quiet && !opts.json;
+	out_init(&opts);
+
+	if (!command_needs_database(opts.command))
+		return run_command(&opts, NULL);
+	if (ndbnames > 1)
+		return run_fleet(&opts, dbnames, ndbnames);
+	return run_command(&opts, ndbnames == 1 ? dbnames[0] : NULL);
+}

@@ -1,0 +1,210 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_migrate.h
+ *		Declarations shared by the modules of the pg_migrate client.
+ *
+ * pg_migrate holds no migration logic of its own: it reads migration files
+ * (layout*.c), sends the new and changed ones to the extension
+ * (sync.c), and calls the extension's SQL functions (commands.c), so that
+ * psql users and client users get the same behaviour.  One file per
+ * concern:
+ *
+ *	main.c			command line, --help, --version, dispatch, exit codes
+ *	conf.c			pg_migrate.conf environments and PGMIGRATE_* variables
+ *	connect.c		libpq connections, version check, init
+ *	output.c		tables on a terminal, --json documents, colour, --quiet
+ *	commands.c		one function per command, mapped onto the SQL API
+ *	layout*.c		reading every supported file layout into a MigrationSet
+ *	checksum.c		script normalisation and SHA-256, as the server does it
+ *	sync.c			registered state, incremental batched registration, up
+ *	validate.c		files compared with the database
+ *	newfile.c		the "new" command: files in the detected layout
+ *	progress.c		live progress of a running command, second connection
+ *	fleet.c			one command against many databases, --jobs
+ *
+ * Copyright (c) 2026, the migrate authors
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_MIGRATE_H
+#define PG_MIGRATE_H
+
+#include "postgres_fe.h"
+
+#include "libpq-fe.h"
+
+/* exit codes (documented in doc/cli.md) */
+#define EXIT_OK			0
+#define EXIT_ERROR		1
+#define EXIT_USAGE		2
+#define EXIT_FOUND		3		/* check modes: pending, edited, missing, drifted */
+
+/* the extension versions this client can drive */
+#define CLIENT_MIN_EXTVERSION	"1.1"
+
+/* --------------------------------------------------------------------
+ * Options: command line over PGMIGRATE_* variables over pg_migrate.conf
+ * --------------------------------------------------------------------
+ */
+typedef struct ClientOptions
+{
+	/* connection: each -d is one target database (conninfo string or URI) */
+	char	  **dbnames;
+	int			ndbnames;
+	char	   *host;
+	char	   *port;
+	char	   *username;
+	int			prompt_password;	/* 0 default, 1 -W, -1 -w */
+
+	/* configuration */
+	char	   *config_file;	/* --config, default ./pg_migrate.conf */
+	char	   *env;			/* --env NAME: section of the config file */
+	bool		all_envs;		/* --all-envs: every section */
+	char	   *dbs_from;		/* --dbs-from FILE: one conninfo per line */
+	char	   *environment;	/* migrate.environment to set in the session */
+	char	   *lock_timeout;	/* migrate.lock_timeout for the session */
+	char	   *statement_timeout;
+
+	/* files */
+	char	   *dir;			/* --dir, default "migrations" */
+	char	   *layout;			/* --layout NAME, NULL: detect */
+
+	/* output */
+	bool		json;
+	bool		quiet;
+	bool		verbose;
+	bool		color;			/* decided in main: TTY and no NO_COLOR */
+	bool		progress;		/* live progress line: TTY and not --quiet */
+	int			jobs;			/* --jobs N, default 1 */
+
+	/* command and its arguments */
+	char	   *command;
+	char	  **args;			/* positional arguments after the command */
+	int			nargs;
+	char	   *to;				/* --to V */
+	char	   *to_tag;			/* --to-tag T */
+	int			steps;			/* --steps N, 0: not given */
+	bool		all;			/* --all */
+	bool		dry_run;		/* --dry-run */
+	int			batch;			/* --batch N, 0: default */
+	bool		single_transaction; /* --single-transaction */
+	char	   *risk_level;		/* new --risk-level */
+	bool		zero_downtime;	/* new --zero-downtime */
+	char	   *estimated_duration; /* new --estimated-duration */
+	char	  **depends_on;		/* new --depends-on V (repeatable) */
+	int			ndepends_on;
+	char	   *action;			/* resolve --action */
+} ClientOptions;
+
+/* --------------------------------------------------------------------
+ * Migration files, as read from a directory (layout*.c)
+ * --------------------------------------------------------------------
+ */
+typedef struct MigrationFile
+{
+	char	   *version;		/* as registered: unique, orders the history */
+	char	   *name;
+	char	   *up;				/* up script text as registered */
+	char	   *down;			/* NULL: irreversible */
+	char	   *verify;			/* NULL: none (Sqitch verify/) */
+	char	   *up_path;		/* for messages, relative to the directory */
+	char	   *down_path;		/* NULL when there is no down file */
+	bool		repeatable;		/* Flyway R__: re-applied when changed */
+	char	  **tags;			/* Sqitch tags placed after this change */
+	int			ntags;
+	char		checksum[65];	/* of the normalised up script (checksum.c) */
+	char		down_checksum[65];	/* "" without a down script */
+} MigrationFile;
+
+typedef struct MigrationSet
+{
+	const char *layout;			/* name of the layout read */
+	char	   *dir;
+	MigrationFile *files;		/* in version order */
+	int			nfiles;
+} MigrationSet;
+
+/* layout.c: detect (or take --layout) and read; false + *errmsg on error */
+extern bool read_migrations(const char *dir, const char *layout,
+							MigrationSet *set, char **errmsg);
+extern const char *const *layout_names(void);
+
+/* checksum.c: normalise (strip a UTF-8 BOM, CR LF -> LF) then SHA-256 hex */
+extern bool script_checksum(const char *script, char out[65]);
+
+/* newfile.c: the "new" command */
+extern int	cmd_new(const ClientOptions *opts);
+
+/* --------------------------------------------------------------------
+ * Registered state, as read from the extension (sync.c)
+ * --------------------------------------------------------------------
+ */
+typedef struct RegisteredMigration
+{
+	char	   *version;
+	char	   *name;
+	char	   *state;
+	char	   *checksum;		/* registered up checksum */
+	char	   *down_checksum;	/* NULL without a down script */
+	bool		changed;		/* applied checksum differs from registered */
+	char	   *applied_at;		/* NULL unless applied */
+} RegisteredMigration;
+
+typedef struct RegisteredSet
+{
+	RegisteredMigration *items; /* in version order */
+	int			nitems;
+} RegisteredSet;
+
+extern bool fetch_registered(PGconn *conn, RegisteredSet *reg);
+/* register what is new or changed, in batches; returns count or -1 */
+extern int	sync_files(PGconn *conn, const ClientOptions *opts,
+					   const MigrationSet *set, const RegisteredSet *reg);
+extern int	cmd_up(PGconn *conn, const ClientOptions *opts);
+
+/* validate.c */
+extern int	cmd_validate(PGconn *conn, const ClientOptions *opts);
+
+/* --------------------------------------------------------------------
+ * connect.c
+ * --------------------------------------------------------------------
+ */
+extern PGconn *client_connect(const ClientOptions *opts, const char *dbname,
+							  bool require_extension);
+extern bool check_extension(PGconn *conn, bool quiet);
+extern const char *redact_conninfo(const char *conninfo);
+
+/* --------------------------------------------------------------------
+ * output.c
+ * --------------------------------------------------------------------
+ */
+extern void out_init(const ClientOptions *opts);
+extern void out_table(const PGresult *res, const char *title);
+extern void out_json_result(const PGresult *res, const char *key);
+extern void out_info(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void out_error(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void out_pg_error(PGconn *conn, const PGresult *res);
+
+/* --------------------------------------------------------------------
+ * progress.c: run one query while showing what the server does
+ * --------------------------------------------------------------------
+ */
+extern PGresult *exec_with_progress(PGconn *conn, const ClientOptions *opts,
+									const char *sql, int nparams,
+									const char *const *params);
+
+/* --------------------------------------------------------------------
+ * commands.c: run one command against one database; returns an exit code
+ * --------------------------------------------------------------------
+ */
+extern int	run_command(const ClientOptions *opts, const char *dbname);
+extern bool command_needs_database(const char *command);
+
+/* fleet.c: run_command against many databases, --jobs at a time */
+extern int	run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames);
+
+/* conf.c: fill opts from pg_migrate.conf and PGMIGRATE_*; false on error */
+extern bool load_config(ClientOptions *opts, char ***dbnames, int *ndbnames,
+						char **errmsg);
+
+#endif							/* PG_MIGRATE_H */
