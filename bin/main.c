@@ -50,6 +50,7 @@ usage(void)
 	printf("      --steps=N              down: revert the N newest migrations\n");
 	printf("      --all                  down: revert everything\n");
 	printf("      --dry-run              run and roll back, report what would happen\n");
+	printf("      --check                status, plan: exit 3 when anything is pending\n");
 	printf("      --batch=N              up: commit after every N migrations\n");
 	printf("      --single-transaction   up: apply everything in one transaction\n");
 	printf("      --json                 print one JSON document\n");
@@ -115,7 +116,7 @@ parse_options(int argc, char **argv, ClientOptions *opts)
 		OPT_DIR = 256, OPT_LAYOUT, OPT_ENV, OPT_CONFIG, OPT_TO, OPT_TO_TAG,
 		OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
 		OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
-		OPT_DEPENDS, OPT_ACTION
+		OPT_DEPENDS, OPT_ACTION, OPT_CHECK
 	};
 	static struct option long_options[] = {
 		{"dbname", required_argument, NULL, 'd'},
@@ -148,6 +149,7 @@ parse_options(int argc, char **argv, ClientOptions *opts)
 		{"estimated-duration", required_argument, NULL, OPT_ESTIMATE},
 		{"depends-on", required_argument, NULL, OPT_DEPENDS},
 		{"action", required_argument, NULL, OPT_ACTION},
+		{"check", no_argument, NULL, OPT_CHECK},
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
@@ -255,6 +257,9 @@ parse_options(int argc, char **argv, ClientOptions *opts)
 				break;
 			case OPT_ACTION:
 				opts->action = pg_strdup(optarg);
+				break;
+			case OPT_CHECK:
+				opts->check = true;
 				break;
 		}
 	}

@@ -31,7 +31,24 @@ out_table(const PGresult *res, const char *title)
 }
 
 void
-out_json_result(const PGresult *res, const char *key)
+out_rows(const char *key, int ncols, const char *const *headers, int nrows,
+		 char *const *cells)
+{
+	for (int r = 0; r < nrows; r++)
+	{
+		for (int c = 0; c < ncols; c++)
+			printf("%s%s", c ? " | " : "", cells[r * ncols + c] ? cells[r * ncols + c] : "");
+		putchar('\n');
+	}
+}
+
+void
+out_json_field(const char *key, const char *value)
+{
+}
+
+void
+out_json_flush(void)
 {
 }
 

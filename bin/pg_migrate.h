@@ -86,6 +86,7 @@ typedef struct ClientOptions
 	int			steps;			/* --steps N, 0: not given */
 	bool		all;			/* --all */
 	bool		dry_run;		/* --dry-run */
+	bool		check;			/* status, plan: exit 3 when anything is pending */
 	int			batch;			/* --batch N, 0: default */
 	bool		single_transaction; /* --single-transaction */
 	char	   *risk_level;		/* new --risk-level */
@@ -179,8 +180,14 @@ extern const char *redact_conninfo(const char *conninfo);
  * --------------------------------------------------------------------
  */
 extern void out_init(const ClientOptions *opts);
-extern void out_table(const PGresult *res, const char *title);
-extern void out_json_result(const PGresult *res, const char *key);
+/* a query result as a table (TTY, plain) or, with --json, under "key" */
+extern void out_table(const PGresult *res, const char *key);
+/* rows built by the client itself: cells[row * ncols + col], NULL = null */
+extern void out_rows(const char *key, int ncols, const char *const *headers,
+					 int nrows, char *const *cells);
+/* with --json: add "key": value to the one document printed at exit */
+extern void out_json_field(const char *key, const char *value);
+extern void out_json_flush(void);
 extern void out_info(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_error(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_pg_error(PGconn *conn, const PGresult *res);
