@@ -96,6 +96,8 @@ typedef struct ConfFile
 typedef struct Settings
 {
 	const char *value[NUM_KEYS];
+	int			level[NUM_KEYS];	/* 1 [defaults], 2 section, 3 variable */
+	int			line[NUM_KEYS]; /* in the file, for messages */
 } Settings;
 
 static char *conf_error(const ConfFile *file, int line, const char *fmt,...)
@@ -392,9 +394,17 @@ resolve_settings(const ConfFile *file, const ConfSection *section,
 		int			n;
 
 		if (defaults && defaults->value[k])
+		{
 			s->value[k] = defaults->value[k];
+			s->level[k] = 1;
+			s->line[k] = defaults->value_line[k];
+		}
 		if (section && section->value[k])
+		{
 			s->value[k] = section->value[k];
+			s->level[k] = 2;
+			s->line[k] = section->value_line[k];
+		}
 
 		snprintf(var, sizeof(var), "PGMIGRATE_%s", key_names[k]);
 		for (char *c = var; *c; c++)
@@ -404,6 +414,7 @@ resolve_settings(const ConfFile *file, const ConfSection *section,
 		if ((k == KEY_BATCH || k == KEY_JOBS) && !parse_positive(env, &n))
 			return psprintf("invalid value for %s: must be a positive integer", var);
 		s->value[k] = env;
+		s->level[k] = 3;
 	}
 	return NULL;
 }
@@ -417,46 +428,66 @@ is_connection_string(const char *s)
 		strchr(s, '=') != NULL;
 }
 
-/* keyword='value', quoted as libpq reads it */
+/* keyword=value, in single quotes when libpq needs them */
 static void
 append_conninfo_value(PQExpBuffer buf, const char *keyword, const char *value)
 {
+	bool		quote = value[0] == '\0' || strpbrk(value, " \t\n\r\f\v'\\") != NULL;
+
 	if (buf->len > 0)
 		appendPQExpBufferChar(buf, ' ');
-	appendPQExpBuffer(buf, "%s='", keyword);
+	appendPQExpBuffer(buf, "%s=", keyword);
+	if (quote)
+		appendPQExpBufferChar(buf, '\'');
 	for (const char *c = value; *c; c++)
 	{
 		if (*c == '\'' || *c == '\\')
 			appendPQExpBufferChar(buf, '\\');
 		appendPQExpBufferChar(buf, *c);
 	}
-	appendPQExpBufferChar(buf, '\'');
+	if (quote)
+		appendPQExpBufferChar(buf, '\'');
 }
 
 /*
- * The connection string of one target: base (from -d, --dbs-from or the
- * dbname key: a database name, a conninfo string or a URI), completed with
- * the host, port, user, service and password settings that base does not
- * set itself and the command line does not give (-h, -p and -U are applied
- * by client_connect(), and a connection string given with -d wins over
- * them, as in psql).  Returns base itself when there is nothing to add.
+ * The connection string of one target.  base is a database name, a conninfo
+ * string or a URI: from the command line (-d, --dbs-from), or NULL for the
+ * dbname setting (file or PGMIGRATE_DBNAME).  The host, port, user, service
+ * and password settings are added to it:
+ *
+ * - a base from the command line wins over them: they fill in only what it
+ *   does not set (as -h does for a psql -d connection string);
+ * - a dbname setting is overridden by those set at the same level or a
+ *   higher one (a separate key is the more specific one; a [defaults] host
+ *   does not override the host of a section's dbname, a PGMIGRATE_HOST
+ *   does), and by -h, -p and -U, which client_connect() applies before the
+ *   connection string: those keys are left out of it here.
+ *
+ * Returns base unchanged when there is nothing to add or remove.
  */
 static char *
-compose_target(const ClientOptions *opts, const char *base, const Settings *s,
-			   char **conninfo)
+compose_target(const ClientOptions *opts, const ConfFile *file,
+			   const char *base, const Settings *s, char **conninfo)
 {
 	const char *cmdline[] = {opts->host, opts->port, opts->username, NULL, NULL};
+	bool		from_cmdline = base != NULL;
 	bool		add[lengthof(conn_keys)];
+	bool		drop[lengthof(conn_keys)];
 	bool		any = false;
+	bool		is_connstr;
 	PQconninfoOption *parsed = NULL;
 	PQExpBufferData buf;
 
 	if (base == NULL)
 		base = s->value[KEY_DBNAME];
+	is_connstr = base != NULL && is_connection_string(base);
 	for (int i = 0; i < lengthof(conn_keys); i++)
 	{
 		add[i] = s->value[conn_keys[i]] != NULL && cmdline[i] == NULL;
-		any |= add[i];
+		drop[i] = !from_cmdline && is_connstr &&
+			(cmdline[i] != NULL ||
+			 (add[i] && s->level[conn_keys[i]] >= s->level[KEY_DBNAME]));
+		any |= add[i] || drop[i];
 	}
 	if (!any)
 	{
@@ -465,40 +496,55 @@ compose_target(const ClientOptions *opts, const char *base, const Settings *s,
 	}
 
 	initPQExpBuffer(&buf);
-	if (base != NULL && is_connection_string(base))
+	if (is_connstr)
 	{
 		char	   *err = NULL;
 
 		parsed = PQconninfoParse(base, &err);
 		if (parsed == NULL)
 		{
-			char	   *msg = psprintf("invalid connection string: %s",
-									   err ? err : "out of memory");
+			char	   *msg;
 
+			/* never the string itself: it may hold a password */
+			if (err)
+				(void) pg_strip_crlf(err);
+			if (from_cmdline)
+				msg = psprintf("invalid connection string given with -d or --dbs-from: %s",
+							   err ? err : "out of memory");
+			else if (s->level[KEY_DBNAME] == 3)
+				msg = psprintf("invalid connection string in PGMIGRATE_DBNAME: %s",
+							   err ? err : "out of memory");
+			else
+				msg = conf_error(file, s->line[KEY_DBNAME],
+								 "invalid connection string in \"dbname\": %s",
+								 err ? err : "out of memory");
 			PQfreemem(err);
 			termPQExpBuffer(&buf);
 			return msg;
 		}
-		for (PQconninfoOption *o = parsed; o->keyword; o++)
-			if (o->val != NULL && o->val[0] != '\0')
-				append_conninfo_value(&buf, o->keyword, o->val);
 	}
 	else if (base != NULL)
 		append_conninfo_value(&buf, "dbname", base);
 
-	for (int i = 0; i < lengthof(conn_keys); i++)
+	for (PQconninfoOption *o = parsed; o && o->keyword; o++)
 	{
-		bool		in_base = false;
+		bool		keep = o->val != NULL && o->val[0] != '\0';
 
-		if (!add[i])
-			continue;
-		for (PQconninfoOption *o = parsed; o && o->keyword; o++)
-			if (strcmp(o->keyword, conn_keywords[i]) == 0 &&
-				o->val != NULL && o->val[0] != '\0')
-				in_base = true;
-		if (!in_base)
-			append_conninfo_value(&buf, conn_keywords[i], s->value[conn_keys[i]]);
+		for (int i = 0; i < lengthof(conn_keys); i++)
+		{
+			if (strcmp(o->keyword, conn_keywords[i]) != 0)
+				continue;
+			if (drop[i])
+				keep = false;	/* replaced by the setting or -h/-p/-U */
+			else if (keep)
+				add[i] = false; /* the command line's string wins */
+		}
+		if (keep)
+			append_conninfo_value(&buf, o->keyword, o->val);
 	}
+	for (int i = 0; i < lengthof(conn_keys); i++)
+		if (add[i])
+			append_conninfo_value(&buf, conn_keywords[i], s->value[conn_keys[i]]);
 	if (parsed)
 		PQconninfoFree(parsed);
 	*conninfo = buf.data;
@@ -597,8 +643,8 @@ add_all_envs(ClientOptions *opts, const ConfFile *file, char ***dbnames,
 		if (strcmp(section->name, DEFAULTS_SECTION) == 0)
 			continue;
 		if ((err = resolve_settings(file, section, &s)) != NULL ||
-			(err = compose_target(opts, NULL, &s, &conninfo)) != NULL)
-			return conf_error(file, section->line, "[%s]: %s", section->name, err);
+			(err = compose_target(opts, file, NULL, &s, &conninfo)) != NULL)
+			return err;
 		if (conninfo == NULL)
 			conninfo = pg_strdup("");	/* libpq's defaults: PGDATABASE, ... */
 		*targets = pg_realloc(*targets, sizeof(TargetSettings) * (*ndbnames + 1));
@@ -710,7 +756,7 @@ load_config(ClientOptions *opts, char ***dbnames, int *ndbnames, char **errmsg)
 	{
 		char	   *conninfo;
 
-		if ((*errmsg = compose_target(opts, list[i], &s, &conninfo)) != NULL)
+		if ((*errmsg = compose_target(opts, file, list[i], &s, &conninfo)) != NULL)
 			return false;
 		add_target(dbnames, ndbnames, conninfo);
 	}
@@ -718,7 +764,7 @@ load_config(ClientOptions *opts, char ***dbnames, int *ndbnames, char **errmsg)
 	{
 		char	   *conninfo;
 
-		if ((*errmsg = compose_target(opts, NULL, &s, &conninfo)) != NULL)
+		if ((*errmsg = compose_target(opts, file, NULL, &s, &conninfo)) != NULL)
 			return false;
 		if (conninfo != NULL)
 			add_target(dbnames, ndbnames, conninfo);
