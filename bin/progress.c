@@ -53,9 +53,9 @@ static const char *const progress_query =
 "p.statements, p.statement_text, "
 "pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() "
 "OPERATOR(pg_catalog.-) p.statement_started)), "
-"pg_catalog.coalesce(p.wait_event_type, me.wait_event_type), "
-"pg_catalog.coalesce(p.wait_event, me.wait_event), "
-"pg_catalog.array_to_string(pg_catalog.coalesce(p.blocked_by, "
+"COALESCE(p.wait_event_type, me.wait_event_type), "
+"COALESCE(p.wait_event, me.wait_event), "
+"pg_catalog.array_to_string(COALESCE(p.blocked_by, "
 "pg_catalog.pg_blocking_pids(me.pid)), ', '), p.action "
 "FROM pg_catalog.pg_stat_activity me "
 "LEFT JOIN LATERAL (SELECT q.* FROM migrate.progress q "
@@ -220,21 +220,22 @@ format_status(PQExpBuffer line, const PGresult *res, double elapsed)
 			appendPQExpBuffer(line, ": statement %s/%s", statement,
 							  statements ? statements : "?");
 			if (seconds != NULL)
-				appendPQExpBuffer(line, " for %ss", seconds);
-			if (text != NULL)
-			{
-				appendPQExpBufferStr(line, " ");
-				append_excerpt(line, text, STATEMENT_CHARS);
-			}
+				appendPQExpBuffer(line, ", %ss", seconds);
 		}
 	}
 	else
 		appendPQExpBuffer(line, "running for %.0fs", elapsed);
+	/* what it waits for comes before the text, which the width may cut */
 	if (wait_type != NULL)
 		appendPQExpBuffer(line, ", waiting for %s:%s", wait_type,
 						  wait ? wait : "?");
 	if (blockers != NULL && blockers[0] != '\0')
-		appendPQExpBuffer(line, ", blocked by pid %s", blockers);
+		appendPQExpBuffer(line, " (blocked by pid %s)", blockers);
+	if (version != NULL && text != NULL)
+	{
+		appendPQExpBufferStr(line, ": ");
+		append_excerpt(line, text, STATEMENT_CHARS);
+	}
 }
 
 /* cut the line to the terminal's width, so that \r goes back to its start */
