@@ -267,7 +267,7 @@ print_json_document(const ClientOptions *opts, FleetJob *jobs, int n, int rc)
 		char	   *output = slurp(jobs[i].out);
 		char	   *errors = slurp(jobs[i].err);
 
-		printf("%s\n  {\"database\": ", i ? "," : "");
+		printf("%s\n  {\"connection\": ", i ? "," : "");
 		print_json_string(redact_conninfo(jobs[i].dbname));
 		printf(", \"environment\": ");
 		if (jobs[i].env)
@@ -277,7 +277,7 @@ print_json_document(const ClientOptions *opts, FleetJob *jobs, int n, int rc)
 		printf(", \"exit_code\": %d, \"result\": \"%s\", \"seconds\": %.3f, \"output\": ",
 			   jobs[i].rc, result_name(jobs[i].rc), jobs[i].seconds);
 		print_json_output(output);
-		printf(", \"errors\": ");
+		printf(", \"stderr\": ");
 		if (errors[0] != '\0')
 			print_json_string(errors);
 		else
