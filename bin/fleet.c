@@ -45,6 +45,8 @@ typedef struct FleetJob
 	pid_t		pid;			/* 0: not started or finished */
 	FILE	   *out;			/* captured stdout (and stderr, as text) */
 	FILE	   *err;			/* --json: captured stderr; else == out */
+	char	   *output;			/* once finished: what out held */
+	char	   *errors;			/* --json, once finished: what err held */
 	int			rc;
 	double		started;
 	double		seconds;
@@ -130,6 +132,20 @@ slurp(FILE *f)
 }
 
 /*
+ * Read a finished job's temporary files into memory and close them: a
+ * fleet of thousands of databases must not keep two files open for each.
+ */
+static void
+collect_output(FleetJob *job)
+{
+	bool		shared = job->err == job->out;
+
+	job->output = slurp(job->out);
+	job->errors = shared ? pg_strdup("") : slurp(job->err);
+	job->out = job->err = NULL;
+}
+
+/*
  * The child: the options of this target (--all-envs), no progress line
  * (its output is a file), then the command as for a single database.
  * exit() and not return: the parent's loop is not ours to continue, and
@@ -157,13 +173,14 @@ static void
 start_job(const ClientOptions *opts, FleetJob *job, int target)
 {
 	job->out = tmpfile();
-	job->err = opts->json ? tmpfile() : job->out;
+	job->err = opts->json && job->out ? tmpfile() : job->out;
 	job->started = now_seconds();
 	if (job->out == NULL || job->err == NULL)
 	{
 		fprintf(stderr, "pg_migrate: error: could not create a temporary file: %s\n",
 				strerror(errno));
 		job->rc = EXIT_ERROR;
+		collect_output(job);
 		return;
 	}
 	/* what stdio holds now must not be written twice, by both processes */
@@ -178,6 +195,7 @@ start_job(const ClientOptions *opts, FleetJob *job, int target)
 				strerror(errno));
 		job->pid = 0;
 		job->rc = EXIT_ERROR;
+		collect_output(job);
 	}
 }
 
@@ -193,7 +211,7 @@ exit_code_of(int status)
 static void
 print_block(const ClientOptions *opts, const FleetJob *job, int status)
 {
-	char	   *output = slurp(job->out);
+	const char *output = job->output;
 
 	if (!opts->quiet || output[0] != '\0')
 	{
@@ -211,7 +229,6 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 		putchar('\n');
 		fflush(stdout);
 	}
-	free(output);
 }
 
 /* JSON string, escaped as RFC 8259 says (libpq offers no JSON writer) */
@@ -264,8 +281,8 @@ print_json_document(const ClientOptions *opts, FleetJob *jobs, int n, int rc)
 	printf("{\"databases\": [");
 	for (int i = 0; i < n; i++)
 	{
-		char	   *output = slurp(jobs[i].out);
-		char	   *errors = slurp(jobs[i].err);
+		const char *output = jobs[i].output ? jobs[i].output : "";
+		const char *errors = jobs[i].errors ? jobs[i].errors : "";
 
 		printf("%s\n  {\"connection\": ", i ? "," : "");
 		print_json_string(redact_conninfo(jobs[i].dbname));
@@ -283,8 +300,6 @@ print_json_document(const ClientOptions *opts, FleetJob *jobs, int n, int rc)
 		else
 			fputs("null", stdout);
 		putchar('}');
-		free(output);
-		free(errors);
 	}
 	printf("\n], \"exit_code\": %d}\n", rc);
 	fflush(stdout);
@@ -356,6 +371,7 @@ reap_one(const ClientOptions *opts, FleetJob *jobs, int n, int *running,
 		jobs[i].pid = 0;
 		jobs[i].rc = exit_code_of(status);
 		jobs[i].seconds = now_seconds() - jobs[i].started;
+		collect_output(&jobs[i]);
 		(*running)--;
 		(*done)++;
 		if (jobs[i].rc != EXIT_OK && jobs[i].rc != EXIT_FOUND)
