@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mb/pg_wchar.h"
 #include "pqexpbuffer.h"
 
 #define RC_NOT_RUN	(-1)		/* interrupted before it started */
@@ -231,78 +232,105 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 	}
 }
 
-/* JSON string, escaped as RFC 8259 says (libpq offers no JSON writer) */
+/*
+ * A JSON string, escaped as RFC 8259 says, invalid UTF-8 replaced by
+ * U+FFFD (libpq offers no JSON writer; output.c's is private to the
+ * document it builds)
+ */
 static void
-print_json_string(const char *s)
+append_json_string(PQExpBuffer buf, const char *s)
 {
-	putchar('"');
-	for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+	const unsigned char *c = (const unsigned char *) s;
+
+	appendPQExpBufferChar(buf, '"');
+	while (*c)
 	{
 		if (*c == '"' || *c == '\\')
-			printf("\\%c", *c);
+			appendPQExpBuffer(buf, "\\%c", *c++);
 		else if (*c == '\n')
-			fputs("\\n", stdout);
-		else if (*c == '\t')
-			fputs("\\t", stdout);
+		{
+			appendPQExpBufferStr(buf, "\\n");
+			c++;
+		}
 		else if (*c < 0x20)
-			printf("\\u%04x", *c);
+			appendPQExpBuffer(buf, "\\u%04x", *c++);
+		else if (*c < 0x80)
+			appendPQExpBufferChar(buf, (char) *c++);
 		else
-			putchar(*c);
+		{
+			int			len = pg_utf_mblen(c);
+
+			if ((int) strnlen((const char *) c, len) == len &&
+				pg_utf8_islegal(c, len))
+			{
+				appendBinaryPQExpBuffer(buf, (const char *) c, len);
+				c += len;
+			}
+			else
+			{
+				appendPQExpBufferStr(buf, "\\ufffd");
+				c++;
+			}
+		}
 	}
-	putchar('"');
+	appendPQExpBufferChar(buf, '"');
+}
+
+static void
+append_json_string_or_null(PQExpBuffer buf, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		appendPQExpBufferStr(buf, "null");
+	else
+		append_json_string(buf, s);
 }
 
 /* a child's stdout: its JSON document as is, else as a string, or null */
 static void
-print_json_output(const char *output)
+append_json_output(PQExpBuffer buf, const char *output)
 {
 	const char *p = output;
+	size_t		len;
 
 	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
 		p++;
-	if (*p == '\0')
-		fputs("null", stdout);
+	len = strlen(p);
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		appendPQExpBufferStr(buf, "null");
 	else if (*p == '{' || *p == '[')
-	{
-		size_t		len = strlen(p);
-
-		while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == ' '))
-			len--;
-		fwrite(p, 1, len, stdout);
-	}
+		appendBinaryPQExpBuffer(buf, p, len);
 	else
-		print_json_string(output);
+		append_json_string(buf, output);
 }
 
-/* --json: one document, a "databases" array in the order given */
-static void
-print_json_document(const ClientOptions *opts, FleetJob *jobs, int n, int rc)
+/*
+ * --json: the "databases" array, one object per database in the order
+ * given, each holding the document the database's process printed
+ */
+static char *
+json_databases(const FleetJob *jobs, int n)
 {
-	printf("{\"databases\": [");
+	PQExpBufferData buf;
+
+	initPQExpBuffer(&buf);
+	appendPQExpBufferChar(&buf, '[');
 	for (int i = 0; i < n; i++)
 	{
-		const char *output = jobs[i].output ? jobs[i].output : "";
-		const char *errors = jobs[i].errors ? jobs[i].errors : "";
-
-		printf("%s\n  {\"connection\": ", i ? "," : "");
-		print_json_string(redact_conninfo(jobs[i].dbname));
-		printf(", \"environment\": ");
-		if (jobs[i].env)
-			print_json_string(jobs[i].env);
-		else
-			fputs("null", stdout);
-		printf(", \"exit_code\": %d, \"result\": \"%s\", \"seconds\": %.3f, \"output\": ",
-			   jobs[i].rc, result_name(jobs[i].rc), jobs[i].seconds);
-		print_json_output(output);
-		printf(", \"stderr\": ");
-		if (errors[0] != '\0')
-			print_json_string(errors);
-		else
-			fputs("null", stdout);
-		putchar('}');
+		appendPQExpBufferStr(&buf, i ? ",\n  {\"connection\": " : "\n  {\"connection\": ");
+		append_json_string(&buf, redact_conninfo(jobs[i].dbname));
+		appendPQExpBufferStr(&buf, ", \"environment\": ");
+		append_json_string_or_null(&buf, jobs[i].env);
+		appendPQExpBuffer(&buf, ", \"exit_code\": %d, \"result\": \"%s\", \"seconds\": %.3f, \"output\": ",
+						  jobs[i].rc, result_name(jobs[i].rc), jobs[i].seconds);
+		append_json_output(&buf, jobs[i].output ? jobs[i].output : "");
+		appendPQExpBufferStr(&buf, ", \"stderr\": ");
+		append_json_string_or_null(&buf, jobs[i].errors);
+		appendPQExpBufferChar(&buf, '}');
 	}
-	printf("\n], \"exit_code\": %d}\n", rc);
-	fflush(stdout);
+	appendPQExpBufferStr(&buf, "\n]");
+	return buf.data;
 }
 
 /*
@@ -440,7 +468,13 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 
 	rc = fleet_exit_code(jobs, ndbnames);
 	if (opts->json)
-		print_json_document(opts, jobs, ndbnames, rc);
+	{
+		char	   *databases = json_databases(jobs, ndbnames);
+
+		printf("{\"databases\": %s, \"exit_code\": %d}\n", databases, rc);
+		fflush(stdout);
+		free(databases);
+	}
 	else if (!opts->quiet)
 		print_summary(opts, jobs, ndbnames);
 	free(jobs);

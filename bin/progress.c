@@ -20,6 +20,9 @@
  * psql does; the query then ends with the server's error ("canceling
  * statement due to user request"), which the caller reports.
  *
+ * The caller logs the query with --verbose (exec_migration_sql() in
+ * commands.c does, as every query of the client is logged in one place).
+ *
  * Copyright (c) 2026, the migrate authors
  *
  * IDENTIFICATION
@@ -353,20 +356,6 @@ redraw_status(ProgressState *ps, double elapsed)
 	termPQExpBuffer(&line);
 }
 
-/* --verbose: the query and its parameters (never a connection string) */
-static void
-print_query(const char *sql, int nparams, const char *const *params)
-{
-	fprintf(stderr, "pg_migrate: query: %s\n", sql);
-	for (int i = 0; i < nparams; i++)
-	{
-		if (params[i] == NULL)
-			fprintf(stderr, "pg_migrate:   $%d = NULL\n", i + 1);
-		else
-			fprintf(stderr, "pg_migrate:   $%d = '%s'\n", i + 1, params[i]);
-	}
-}
-
 /*
  * Keep what PQexecParams would return: the first error, else the last
  * result.
@@ -439,9 +428,6 @@ exec_with_progress(PGconn *conn, const ClientOptions *opts, const char *sql,
 	struct sigaction action;
 	struct sigaction previous;
 	PGresult   *res;
-
-	if (opts->verbose)
-		print_query(sql, nparams, params);
 
 	memset(&ps, 0, sizeof(ps));
 	ps.conn = conn;
