@@ -470,7 +470,7 @@ cmd_init(PGconn *conn, const ClientOptions *opts)
 		out_info("created extension migrate %s in database \"%s\"",
 				 version, PQdb(conn));
 	/* an old version works with psql, not with this client: say so */
-	if (existed && !check_version(conn, version, true))
-		return check_version(conn, version, false) ? EXIT_OK : EXIT_ERROR;
+	if (existed && !check_version(conn, version, false))
+		return EXIT_ERROR;
 	return EXIT_OK;
 }
