@@ -171,8 +171,9 @@ check_extension(PGconn *conn, bool quiet)
 }
 
 /*
- * One round trip after connecting: pin search_path, set the session
- * settings the options ask for, and read the extension's version.  Every
+ * One round trip after connecting: pin search_path, make sure the progress
+ * NOTICEs arrive, set the session settings the options ask for, and read
+ * the extension's version.  Every
  * value is a parameter.  migrate.environment is set only where the server
  * defines it (a reserved prefix refuses an unknown migrate.* setting).
  */
@@ -192,7 +193,10 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 						 " SELECT (SELECT e.extversion FROM pg_catalog.pg_extension e"
 						 " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'),"
 						 " caller.search_path,"
-						 " pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)");
+						 " pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false),"
+	/* the progress lines: apply()'s NOTICEs, whatever the role's settings */
+						 " pg_catalog.set_config('client_min_messages', 'notice', false),"
+						 " pg_catalog.set_config('migrate.progress_level', 'notice', false)");
 	if (opts->lock_timeout)
 	{
 		params[nparams++] = opts->lock_timeout;

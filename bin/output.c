@@ -65,14 +65,31 @@
 #define COLOR_YELLOW	"\033[33m"
 #define COLOR_RESET		"\033[0m"
 
+/* an error of the --json document, open for a detail or hint to follow */
+typedef struct JsonError
+{
+	char	   *severity;
+	char	   *sqlstate;
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+	char	   *context;
+} JsonError;
+
 /* one run of a command against one database, for the --json document */
 typedef struct JsonRun
 {
 	PQExpBuffer fields;			/* ,"key": value ... (leading comma) */
 	PQExpBuffer messages;		/* array elements, comma separated */
-	PQExpBuffer errors;			/* likewise */
+	PQExpBuffer errors;			/* likewise, but for the last error */
+	JsonError  *last_error;		/* not yet in errors: a hint may follow */
 	int			exit_code;
 } JsonRun;
+
+static void json_message(PQExpBuffer array, const char *severity,
+						 const char *sqlstate, const char *message,
+						 const char *detail, const char *hint,
+						 const char *context);
 
 static const ClientOptions *out_opts;
 static JsonRun *runs;
@@ -230,13 +247,15 @@ out_begin_database(const char *connection)
 	JsonRun    *run;
 
 	if (nruns == 0 || runs[nruns - 1].fields->len > 0 ||
-		runs[nruns - 1].messages->len > 0 || runs[nruns - 1].errors->len > 0)
+		runs[nruns - 1].messages->len > 0 || runs[nruns - 1].errors->len > 0 ||
+		runs[nruns - 1].last_error != NULL)
 	{
 		runs = pg_realloc(runs, sizeof(JsonRun) * (nruns + 1));
 		run = &runs[nruns++];
 		run->fields = createPQExpBuffer();
 		run->messages = createPQExpBuffer();
 		run->errors = createPQExpBuffer();
+		run->last_error = NULL;
 		run->exit_code = EXIT_OK;
 	}
 	if (connection != NULL)
@@ -258,10 +277,48 @@ out_finish(int exit_code)
 	out_json_flush();
 }
 
+/* move the open error of a run into its "errors" array */
 static void
-print_run(FILE *f, const JsonRun *run, bool with_exit_code)
+close_error(JsonRun *run)
+{
+	JsonError  *e = run->last_error;
+
+	if (e == NULL)
+		return;
+	json_message(run->errors, e->severity, e->sqlstate, e->message,
+				 e->detail, e->hint, e->context);
+	run->last_error = NULL;
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s ? pg_strdup(s) : NULL;
+}
+
+/* a new error of the current run; the one before it is final */
+static void
+add_error(const char *severity, const char *sqlstate, const char *message,
+		  const char *detail, const char *hint, const char *context)
+{
+	JsonRun    *run = current_run();
+	JsonError  *e = pg_malloc0(sizeof(JsonError));
+
+	close_error(run);
+	e->severity = pg_strdup(severity ? severity : "ERROR");
+	e->sqlstate = strdup_or_null(sqlstate);
+	e->message = pg_strdup(message ? message : "");
+	e->detail = strdup_or_null(detail);
+	e->hint = strdup_or_null(hint);
+	e->context = strdup_or_null(context);
+	run->last_error = e;
+}
+
+static void
+print_run(FILE *f, JsonRun *run, bool with_exit_code)
 {
 	/* fields start with ", ": the caller printed the first key */
+	close_error(run);
 	fputs(run->fields->data, f);
 	fprintf(f, ", \"messages\": [%s]", run->messages->data);
 	fprintf(f, ", \"errors\": [%s]", run->errors->data);
@@ -298,6 +355,7 @@ out_json_flush(void)
 			/* skip the leading ", " of the fields to open each object */
 			const char *fields = runs[i].fields->data;
 
+			close_error(&runs[i]);
 			printf("%s{", i ? ", " : "");
 			if (strncmp(fields, ", ", 2) == 0)
 				fields += 2;
@@ -839,16 +897,26 @@ json_message(PQExpBuffer array, const char *severity, const char *sqlstate,
 	appendPQExpBufferChar(array, '}');
 }
 
-/* the last element of an array buffer, reopened to add a key */
+/* a detail or hint for the open error: added, or a line more */
 static void
-json_amend_last(PQExpBuffer array, const char *key, const char *value)
+amend_error(const char *what, const char *text)
 {
-	if (array->len == 0 || array->data[array->len - 1] != '}')
-		return;
-	array->data[--array->len] = '\0';
-	json_key(array, key);
-	json_escape(array, value);
-	appendPQExpBufferChar(array, '}');
+	JsonRun    *run = current_run();
+	char	  **field;
+
+	if (run->last_error == NULL)
+		add_error("ERROR", NULL, "", NULL, NULL, NULL);
+	field = strcmp(what, "hint") == 0 ? &run->last_error->hint :
+		&run->last_error->detail;
+	if (*field == NULL)
+		*field = pg_strdup(text);
+	else
+	{
+		char	   *joined = psprintf("%s\n%s", *field, text);
+
+		free(*field);
+		*field = joined;
+	}
 }
 
 /* a formatted message, allocated (libpq does not export its VA appender) */
@@ -880,8 +948,7 @@ vout_error(const char *fmt, va_list ap)
 		msg[--len] = '\0';
 	fprintf(stderr, "pg_migrate: error: %s\n", msg);
 	if (json_mode())
-		json_message(current_run()->errors, "ERROR", NULL, msg,
-					 NULL, NULL, NULL);
+		add_error("ERROR", NULL, msg, NULL, NULL, NULL);
 	free(msg);
 }
 
@@ -908,7 +975,7 @@ vout_annotate(const char *what, const char *fmt, va_list ap)
 
 	fprintf(stderr, "pg_migrate: %s: %s\n", what, msg);
 	if (json_mode())
-		json_amend_last(current_run()->errors, what, msg);
+		amend_error(what, msg);
 	free(msg);
 }
 
@@ -977,12 +1044,11 @@ out_pg_error(PGconn *conn, const PGresult *res)
 		fprintf(stderr, "pg_migrate: error: %s\n", primary);
 	print_fields(stderr, res);
 	if (json_mode())
-		json_message(current_run()->errors,
-					 PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED),
-					 sqlstate, primary,
-					 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
-					 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT),
-					 PQresultErrorField(res, PG_DIAG_CONTEXT));
+		add_error(PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED),
+				  sqlstate, primary,
+				  PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+				  PQresultErrorField(res, PG_DIAG_MESSAGE_HINT),
+				  PQresultErrorField(res, PG_DIAG_CONTEXT));
 }
 
 /*
