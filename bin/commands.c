@@ -605,7 +605,8 @@ cmd_resolve(PGconn *conn, const ClientOptions *opts)
 	out_json_field("version", opts->args[0]);
 	out_json_field("action", opts->action);
 	out_json_field("result", PQgetvalue(res, 0, 0));
-	out_info("%s: %s", opts->args[0], PQgetvalue(res, 0, 0));
+	out_info("resolved %s (%s): %s", opts->args[0], opts->action,
+			 PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return EXIT_OK;
 }
