@@ -18,7 +18,8 @@
  * own SIGINT (progress.c) and reported.
  *
  * With --json each child's output is its own JSON document, which is
- * embedded as is in one document with a per-database array.
+ * embedded as is in the "databases" array of the one document that main()
+ * prints.
  *
  * Copyright (c) 2026, the migrate authors
  *
@@ -149,13 +150,13 @@ collect_output(FleetJob *job)
 /*
  * The child: the options of this target (--all-envs), no progress line
  * (its output is a file), then the command as for a single database.
- * exit() and not return: the parent's loop is not ours to continue, and
- * exit() flushes stdio and runs what output.c registered, as in main().
+ * exit() and not return: the parent's loop is not ours to continue.
  */
 static void
 run_child(const ClientOptions *opts, FleetJob *job, int target)
 {
 	ClientOptions local = *opts;
+	int			rc;
 
 	signal(SIGINT, SIG_DFL);
 	if (dup2(fileno(job->out), STDOUT_FILENO) < 0 ||
@@ -167,7 +168,9 @@ run_child(const ClientOptions *opts, FleetJob *job, int target)
 	local.progress = false;
 	apply_target_settings(&local, target);
 	out_init(&local);
-	exit(run_command(&local, job->dbname));
+	rc = run_command(&local, job->dbname);
+	out_finish(rc);				/* --json: this database's document */
+	exit(rc);
 }
 
 static void
@@ -469,10 +472,10 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 	rc = fleet_exit_code(jobs, ndbnames);
 	if (opts->json)
 	{
+		/* into the one document main() prints (out_finish) */
 		char	   *databases = json_databases(jobs, ndbnames);
 
-		printf("{\"databases\": %s, \"exit_code\": %d}\n", databases, rc);
-		fflush(stdout);
+		out_json_raw("databases", databases);
 		free(databases);
 	}
 	else if (!opts->quiet)
