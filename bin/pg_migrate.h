@@ -174,6 +174,19 @@ extern PGconn *client_connect(const ClientOptions *opts, const char *dbname,
 							  bool require_extension);
 extern bool check_extension(PGconn *conn, bool quiet);
 extern const char *redact_conninfo(const char *conninfo);
+/*
+ * The session pins search_path = pg_catalog, pg_temp for the client's own
+ * queries; migration scripts run with the caller's search_path (as in
+ * psql), so a call that runs scripts (apply, revert, rehearse, plan) goes
+ * through exec_migration_sql() (commands.c), which puts the caller's path
+ * back around it with set_search_path().
+ */
+extern bool set_search_path(PGconn *conn, bool for_scripts);
+extern PGresult *exec_migration_sql(PGconn *conn, const ClientOptions *opts,
+									const char *sql, int nparams,
+									const char *const *params);
+/* the init command: CREATE EXTENSION IF NOT EXISTS migrate */
+extern int	cmd_init(PGconn *conn, const ClientOptions *opts);
 
 /* --------------------------------------------------------------------
  * output.c
@@ -191,6 +204,26 @@ extern void out_json_flush(void);
 extern void out_info(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_error(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_pg_error(PGconn *conn, const PGresult *res);
+/* with --json: a number, or JSON text the caller built ("[...]", "{...}") */
+extern void out_json_number(const char *key, long value);
+extern void out_json_raw(const char *key, const char *json);
+/* after out_error(): "pg_migrate: detail: ..." / "pg_migrate: hint: ..." */
+extern void out_detail(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void out_hint(const char *fmt,...) pg_attribute_printf(1, 2);
+/* --verbose only: what the client does, on stderr */
+extern void out_verbose(const char *fmt,...) pg_attribute_printf(1, 2);
+/* libpq notice receiver: progress lines, or "messages" in --json */
+extern void out_notice(void *arg, const PGresult *res);
+/*
+ * The --json document has one part per database: run_command() calls
+ * out_begin_database() (connection: a description from redact_conninfo(),
+ * or NULL) and out_end_database(exit code); main calls out_finish(exit
+ * code), which prints the document.  Not thread-safe: one command at a
+ * time per process.
+ */
+extern void out_begin_database(const char *connection);
+extern void out_end_database(int exit_code);
+extern void out_finish(int exit_code);
 
 /* --------------------------------------------------------------------
  * progress.c: run one query while showing what the server does
@@ -206,6 +239,11 @@ extern PGresult *exec_with_progress(PGconn *conn, const ClientOptions *opts,
  */
 extern int	run_command(const ClientOptions *opts, const char *dbname);
 extern bool command_needs_database(const char *command);
+/* usage errors (unknown command, wrong arguments): message, exit 2 */
+extern void check_command_usage(const ClientOptions *opts);
+/* a query with parameters, logged with --verbose (never string-built) */
+extern PGresult *exec_params(PGconn *conn, const char *sql, int nparams,
+							 const char *const *params);
 
 /* fleet.c: run_command against many databases, --jobs at a time */
 extern int	run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames);
