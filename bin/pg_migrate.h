@@ -129,6 +129,11 @@ typedef struct MigrationSet
 extern bool read_migrations(const char *dir, const char *layout,
 							MigrationSet *set, char **errmsg);
 extern const char *const *layout_names(void);
+/* layout.c: the "files" command (no database) */
+extern int	cmd_files(const ClientOptions *opts);
+/* layout.c: versions compared as the server does (1 = 001 < 1.1 < 10) */
+extern int	version_compare(const char *a, const char *b);
+extern bool version_is_valid(const char *version);
 
 /* checksum.c: normalise (strip a UTF-8 BOM, CR LF -> LF) then SHA-256 hex */
 extern bool script_checksum(const char *script, char out[65]);
