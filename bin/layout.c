@@ -736,10 +736,10 @@ check_versions(LayoutContext *ctx)
 	qsort(set->files, set->nfiles, sizeof(MigrationFile), migration_cmp);
 	for (int i = 1; i < set->nfiles; i++)
 		if (version_compare(set->files[i - 1].version, set->files[i].version) == 0)
-			return layout_error(ctx, "duplicate version \"%s\": \"%s/%s\" and \"%s/%s\" (versions compare as numbers, so \"1\" and \"001\" are the same)",
-								set->files[i].version, ctx->dir,
-								set->files[i - 1].up_path, ctx->dir,
-								set->files[i].up_path);
+			return layout_error(ctx, "duplicate version: \"%s/%s\" gives version \"%s\" and \"%s/%s\" gives \"%s\" (numbers in versions compare by value, so \"1\" and \"001\" are the same version)",
+								ctx->dir, set->files[i - 1].up_path,
+								set->files[i - 1].version, ctx->dir,
+								set->files[i].up_path, set->files[i].version);
 	return true;
 }
 

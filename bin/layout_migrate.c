@@ -5,7 +5,8 @@
  *		<version>__<name>.down.sql (examples/, scripts/lib.sh).
  *
  * The version is everything before the first "__" and may be any version
- * the server accepts (20250101090000, 001, 1.2.3).  This is the layout
+ * the server accepts (20250101090000, 001, 1.2.3); one it does not accept
+ * is reported by layout.c with the file's name.  This is the layout
  * "pg_migrate new" writes in an empty directory.
  *
  * Copyright (c) 2026, the migrate authors
@@ -37,13 +38,7 @@ parse_name(const char *filename, char **version, char **name)
 		return FILE_OTHER;
 	*version = pnstrdup(filename, sep - filename);
 	*name = pnstrdup(sep + 2, stem - (sep - filename) - 2);
-	if (!version_is_valid(*version))
-	{
-		free(*version);
-		free(*name);
-		return FILE_OTHER;
-	}
-	return role;
+	return role;				/* an invalid version is reported later */
 }
 
 static bool
