@@ -19,7 +19,9 @@
 #include "layout.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mb/pg_wchar.h"
 
@@ -116,6 +118,15 @@ list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 		e = &ctx->entries[ctx->nentries++];
 		memset(e, 0, sizeof(*e));
 		e->name = pg_strdup(de->d_name);
+#ifdef DT_DIR
+		if (de->d_type == DT_DIR || de->d_type == DT_REG)
+		{
+			/* the common case, without a stat() per file */
+			e->is_dir = (de->d_type == DT_DIR);
+			continue;
+		}
+#endif
+		/* a symbolic link, or a file system without d_type */
 		path = psprintf("%s/%s", dir, de->d_name);
 		e->is_dir = (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 		free(path);
@@ -191,38 +202,52 @@ char *
 layout_read_file(LayoutContext *ctx, const char *relpath)
 {
 	char	   *path = psprintf("%s/%s", ctx->dir, relpath);
-	FILE	   *f;
+	int			fd;
+	struct stat st;
 	char	   *text;
 	size_t		len = 0;
-	size_t		alloc = 8192;
-	size_t		n;
+	size_t		alloc;
+	ssize_t		n;
 
-	f = fopen(path, "rb");
-	if (f == NULL)
+	fd = open(path, O_RDONLY | PG_BINARY, 0);
+	if (fd < 0 || fstat(fd, &st) != 0)
 	{
 		layout_error(ctx, "could not open file \"%s\": %m", path);
+		if (fd >= 0)
+			close(fd);
 		free(path);
 		return NULL;
 	}
+
+	/*
+	 * One read() of the size fstat() gave is enough for a regular file;
+	 * anything else (or a file that grows) is read until EOF.
+	 */
+	alloc = (S_ISREG(st.st_mode) ? (size_t) st.st_size : 8191) + 1;
 	text = pg_malloc(alloc);
-	while ((n = fread(text + len, 1, alloc - len - 1, f)) > 0)
+	for (;;)
 	{
-		len += n;
 		if (len + 1 == alloc)
 		{
+			if (S_ISREG(st.st_mode) && len == (size_t) st.st_size)
+				break;
 			alloc *= 2;
 			text = pg_realloc(text, alloc);
 		}
+		n = read(fd, text + len, alloc - len - 1);
+		if (n < 0)
+		{
+			layout_error(ctx, "could not read file \"%s\": %m", path);
+			close(fd);
+			free(text);
+			free(path);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += n;
 	}
-	if (ferror(f))
-	{
-		layout_error(ctx, "could not read file \"%s\": %m", path);
-		fclose(f);
-		free(text);
-		free(path);
-		return NULL;
-	}
-	fclose(f);
+	close(fd);
 	text[len] = '\0';
 	if (!check_utf8(ctx, path, text, len))
 	{
