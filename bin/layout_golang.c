@@ -6,7 +6,8 @@
  * The version is the run of digits before the first "_" (a sequence
  * number such as 000001 or a timestamp).  A name starting with "_" would
  * make the file "<version>__<name>", the project's own layout, so it is
- * left to that layout.
+ * left to that layout; so is any name holding "__" when the layout is
+ * detected ("2_1__x.up.sql" is version 2_1 there).
  *
  * Copyright (c) 2026, the migrate authors
  *
@@ -51,7 +52,8 @@ golang_claims(LayoutContext *ctx, DirEntry *entry)
 		return false;
 	free(version);
 	free(name);
-	return true;
+	/* "2_1__x.up.sql" is version 2_1 of the project's own layout */
+	return strstr(entry->name, "__") == NULL;
 }
 
 static bool
