@@ -363,10 +363,18 @@ attach_down(LayoutContext *ctx, const char *version, char *down,
 			const char *down_path)
 {
 	MigrationFile *m = layout_find(ctx, version);
+	MigrationFile *end = ctx->set->files + ctx->set->nfiles;
 
 	if (m == NULL)
 		return layout_error(ctx, "down file \"%s/%s\" has no up file (no migration has version \"%s\")",
 							ctx->dir, down_path, version);
+
+	/* duplicate versions (kept for validate): the first one without a down */
+	while (m > ctx->set->files && version_compare(m[-1].version, version) == 0)
+		m--;
+	while (m->down != NULL && m + 1 < end &&
+		   version_compare(m[1].version, version) == 0)
+		m++;
 	if (m->down != NULL)
 		return layout_error(ctx, "migration \"%s\" has two down files: \"%s/%s\" and \"%s/%s\"",
 							m->version, ctx->dir, m->down_path, ctx->dir,
@@ -749,7 +757,7 @@ compute_checksums(LayoutContext *ctx)
 }
 
 static bool
-check_versions(LayoutContext *ctx)
+check_versions(LayoutContext *ctx, bool keep_duplicates)
 {
 	MigrationSet *set = ctx->set;
 
@@ -759,7 +767,7 @@ check_versions(LayoutContext *ctx)
 								ctx->dir, set->files[i].up_path,
 								set->files[i].version);
 	qsort(set->files, set->nfiles, sizeof(MigrationFile), migration_cmp);
-	for (int i = 1; i < set->nfiles; i++)
+	for (int i = 1; i < set->nfiles && !keep_duplicates; i++)
 		if (version_compare(set->files[i - 1].version, set->files[i].version) == 0)
 			return layout_error(ctx, "duplicate version: \"%s/%s\" gives version \"%s\" and \"%s/%s\" gives \"%s\" (numbers in versions compare by value, so \"1\" and \"001\" are the same version)",
 								ctx->dir, set->files[i - 1].up_path,
@@ -785,6 +793,19 @@ free_entries(LayoutContext *ctx)
 bool
 read_migrations(const char *dir, const char *layout, MigrationSet *set,
 				char **errmsg)
+{
+	return read_migrations_opts(dir, layout, 0, set, errmsg);
+}
+
+/*
+ * Read the directory into set, in version order.  With
+ * READ_KEEP_DUPLICATES, migrations of one version (compared as the server
+ * does: "1" and "001" are one) are kept side by side for validate to
+ * report, instead of refusing the directory.
+ */
+bool
+read_migrations_opts(const char *dir, const char *layout, int flags,
+					 MigrationSet *set, char **errmsg)
 {
 	LayoutContext ctx;
 	const LayoutDef *def;
@@ -831,58 +852,10 @@ read_migrations(const char *dir, const char *layout, MigrationSet *set,
 	}
 	if (ok && set->nfiles == 0)
 		ok = layout_error(&ctx, "no migration files found in \"%s\"", dir);
-	ok = ok && check_versions(&ctx) && compute_checksums(&ctx);
+	ok = ok && check_versions(&ctx, (flags & READ_KEEP_DUPLICATES) != 0) &&
+		compute_checksums(&ctx);
 	free_entries(&ctx);
 	if (!ok)
 		*errmsg = ctx.errmsg;
 	return ok;
-}
-
-/* --------------------------------------------------------------------
- * The "files" command: what the directory holds, no database
- * --------------------------------------------------------------------
- */
-int
-cmd_files(const ClientOptions *opts)
-{
-	static const char *const headers[] = {
-		"version", "name", "up", "down", "checksum", "down_checksum", "flags"
-	};
-	const int	ncols = lengthof(headers);
-	MigrationSet set;
-	char	   *errmsg;
-	char	  **cells;
-
-	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
-	{
-		out_error("%s", errmsg);
-		return EXIT_ERROR;
-	}
-	cells = pg_malloc0(sizeof(char *) * ncols * Max(set.nfiles, 1));
-	for (int i = 0; i < set.nfiles; i++)
-	{
-		MigrationFile *m = &set.files[i];
-		char	  **row = cells + i * ncols;
-		PQExpBufferData flags;
-
-		initPQExpBuffer(&flags);
-		if (m->repeatable)
-			appendPQExpBufferStr(&flags, "repeatable");
-		if (m->verify)
-			appendPQExpBuffer(&flags, "%sverify", flags.len ? "," : "");
-		for (int t = 0; t < m->ntags; t++)
-			appendPQExpBuffer(&flags, "%s@%s", flags.len ? "," : "", m->tags[t]);
-		row[0] = m->version;
-		row[1] = m->name;
-		row[2] = m->up_path;
-		row[3] = m->down_path;
-		row[4] = m->checksum;
-		row[5] = m->down ? m->down_checksum : NULL;
-		row[6] = flags.data;
-	}
-	out_json_field("layout", set.layout);
-	out_info("%s layout, %d migration%s in \"%s\"", set.layout, set.nfiles,
-			 set.nfiles == 1 ? "" : "s", set.dir);
-	out_rows("files", ncols, headers, set.nfiles, cells);
-	return EXIT_OK;
 }
