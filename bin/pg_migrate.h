@@ -130,8 +130,22 @@ extern bool read_migrations(const char *dir, const char *layout,
 							MigrationSet *set, char **errmsg);
 extern const char *const *layout_names(void);
 
+/*
+ * layout.c: read_migrations() with options.  READ_KEEP_DUPLICATES keeps
+ * migrations that share a version (next to each other, in version order)
+ * instead of refusing the directory, so that validate can report them.
+ * read_migrations(d, l, s, e) is read_migrations_opts(d, l, 0, s, e).
+ */
+#define READ_KEEP_DUPLICATES	0x01
+extern bool read_migrations_opts(const char *dir, const char *layout,
+								 int flags, MigrationSet *set, char **errmsg);
+
 /* checksum.c: normalise (strip a UTF-8 BOM, CR LF -> LF) then SHA-256 hex */
 extern bool script_checksum(const char *script, char out[65]);
+
+/* layout.c: versions compared as the server does (1 = 001 < 1.9 < 1.10) */
+extern int	version_compare(const char *a, const char *b);
+extern bool version_is_valid(const char *version);
 
 /* newfile.c: the "new" command */
 extern int	cmd_new(const ClientOptions *opts);
