@@ -46,6 +46,25 @@
  * Options: command line over PGMIGRATE_* variables over pg_migrate.conf
  * --------------------------------------------------------------------
  */
+
+/*
+ * What differs from one target database to the next with --all-envs: each
+ * environment (section of pg_migrate.conf) brings its own settings, already
+ * resolved (command line over PGMIGRATE_* over the section over
+ * [defaults]).  apply_target_settings() copies them into the options of the
+ * process that works on that target.
+ */
+typedef struct TargetSettings
+{
+	char	   *env;			/* section name, NULL: not from a section */
+	char	   *environment;
+	char	   *dir;
+	char	   *layout;
+	char	   *lock_timeout;
+	char	   *statement_timeout;
+	int			batch;
+} TargetSettings;
+
 typedef struct ClientOptions
 {
 	/* connection: each -d is one target database (conninfo string or URI) */
@@ -95,6 +114,10 @@ typedef struct ClientOptions
 	char	  **depends_on;		/* new --depends-on V (repeatable) */
 	int			ndepends_on;
 	char	   *action;			/* resolve --action */
+
+	/* added by conf.c (wp10-4) */
+	bool		jobs_given;		/* --jobs was on the command line */
+	TargetSettings *targets;	/* NULL, or one per target database */
 } ClientOptions;
 
 /* --------------------------------------------------------------------
@@ -265,5 +288,7 @@ extern int	run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames);
 /* conf.c: fill opts from pg_migrate.conf and PGMIGRATE_*; false on error */
 extern bool load_config(ClientOptions *opts, char ***dbnames, int *ndbnames,
 						char **errmsg);
+/* conf.c: use target i's settings (opts->targets) in these options */
+extern void apply_target_settings(ClientOptions *opts, int target);
 
 #endif							/* PG_MIGRATE_H */
