@@ -25,3 +25,10 @@ read_migrations(const char *dir, const char *layout, MigrationSet *set,
 	*errmsg = pg_strdup("not implemented");
 	return false;
 }
+
+bool
+read_migrations_opts(const char *dir, const char *layout, int flags,
+					 MigrationSet *set, char **errmsg)
+{
+	return read_migrations(dir, layout, set, errmsg);
+}
