@@ -49,20 +49,24 @@
 #define NAPPLY_COLUMNS	5
 
 /*
- * One query: every registered migration with what register() compares.
- * migrate.status supplies "changed" so that the client does not redefine
- * it; the verify script is hashed on the server, and only its checksum
- * travels.
+ * One query, one index scan: every registered migration with what
+ * register() compares.  "changed" is migrate.status.changed, spelled out
+ * as the view defines it (joining the view doubled the query's time at
+ * 10,000 migrations).  The verify script is hashed on the server, and
+ * only its checksum travels.
  */
 static const char *const fetch_sql =
 "SELECT m.version, m.name, m.state, m.checksum, m.down_checksum,\n"
-"       s.changed IS TRUE AS changed, m.applied_at,\n"
+"       m.applied_checksum IS NOT NULL\n"
+"         AND NOT (m.applied_checksum OPERATOR(pg_catalog.=) m.checksum\n"
+"                  AND m.applied_down_checksum IS NOT DISTINCT FROM m.down_checksum)\n"
+"         AS changed,\n"
+"       m.applied_at,\n"
 "       migrate.checksum(m.verify_script) AS verify_checksum,\n"
 "       m.precondition_script IS NOT NULL\n"
 "         OR m.precondition_mode OPERATOR(pg_catalog.<>) 'fail'\n"
 "         AS has_precondition\n"
 "  FROM migrate.migration AS m\n"
-"  JOIN migrate.status AS s ON s.version OPERATOR(pg_catalog.=) m.version\n"
 " ORDER BY m.version_key";
 
 static const char *const register_sql =
@@ -696,6 +700,21 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	for (int i = 0; i < reg.nitems; i++)
 		if (strcmp(reg.items[i].state, "applied") != 0)
 			upper_bound++;
+
+	/*
+	 * Nothing registered now and every migration applied: apply() would
+	 * find nothing to do, after reading the whole registry (a third of a
+	 * second at 10,000 migrations).  A --to the client cannot find is left
+	 * to apply() to judge (it may be spelled differently, or unknown).
+	 */
+	if (upper_bound == 0 &&
+		(opts->to == NULL || find_registered(&reg, opts->to) != NULL))
+	{
+		AppliedRows none = {0};
+
+		print_applied(opts, &none);
+		return EXIT_OK;
+	}
 	if (opts->single_transaction || upper_bound <= batch)
 		return apply_once(conn, opts);
 
