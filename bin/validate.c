@@ -108,6 +108,10 @@ check_applied(Findings *f, const MigrationFile *file,
 					psprintf("down script differs from the registered one (registered %s, file %s)",
 							 short_checksum(r->down_checksum),
 							 short_checksum(file_down)));
+	else if (strcmp(file->version, r->version) != 0)
+		add_finding(f, EDITED, file->version, file->name, file->up_path,
+					psprintf("registered as version %s; up refuses another spelling",
+							 r->version));
 	else if (strcmp(file->name, r->name) != 0)
 		add_finding(f, EDITED, file->version, file->name, file->up_path,
 					psprintf("registered with name \"%s\"", r->name));
@@ -117,26 +121,49 @@ check_applied(Findings *f, const MigrationFile *file,
 }
 
 /*
- * Which of the unapplied files are older than the newest applied version?
- * One query; older[i] answers for versions[i].
+ * What the server says about each file, in one query: the registered
+ * migration of the same version (naturally: "01" is "1"), whether the file
+ * is older than the newest applied migration, and whether it has the
+ * version of the file before it (the reader keeps duplicates next to
+ * each other).  Versions are the server's to compare.
  */
+typedef struct FileMatch
+{
+	char	   *registered;		/* registered version, NULL: none */
+	bool		older;			/* than the newest applied */
+	bool		duplicate;		/* same version as the file before */
+} FileMatch;
+
+static const char *const match_sql =
+"SELECT m.version, n.version,\n"
+"       migrate.version_cmp(u.v, n.version) OPERATOR(pg_catalog.<) 0,\n"
+"       migrate.version_cmp(u.v, pg_catalog.lag(u.v) OVER (ORDER BY u.i))\n"
+"         OPERATOR(pg_catalog.=) 0\n"
+"  FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS u(v, i)\n"
+"  LEFT JOIN migrate.migration AS m\n"
+"    ON m.version_key OPERATOR(pg_catalog.=) migrate.version_key(u.v)\n"
+"  LEFT JOIN (SELECT a.version FROM migrate.migration AS a\n"
+"              WHERE a.state OPERATOR(pg_catalog.=) 'applied'\n"
+"              ORDER BY a.version_key DESC LIMIT 1) AS n ON true\n"
+" ORDER BY u.i";
+
 static bool
-compare_with_newest(PGconn *conn, const char *newest, const char **versions,
-					int n, bool *older)
+match_files(PGconn *conn, const MigrationSet *set, FileMatch *match,
+			char **newest_applied)
 {
 	PQExpBufferData array;
-	const char *params[2];
+	const char *params[1];
 	PGresult   *res;
 
-	/* a text[] literal: every element double-quoted, \ and " escaped */
+	/* a text[] literal: every element double-quoted, \\ and " escaped */
 	initPQExpBuffer(&array);
 	appendPQExpBufferChar(&array, '{');
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < set->nfiles; i++)
 	{
 		if (i > 0)
 			appendPQExpBufferChar(&array, ',');
 		appendPQExpBufferChar(&array, '"');
-		for (const char *p = versions[i]; *p; p++)
+		for (const char *p = set->files[i].version; *p; p++)
 		{
 			if (*p == '"' || *p == '\\')
 				appendPQExpBufferChar(&array, '\\');
@@ -147,85 +174,70 @@ compare_with_newest(PGconn *conn, const char *newest, const char **versions,
 	appendPQExpBufferChar(&array, '}');
 
 	params[0] = array.data;
-	params[1] = newest;
-	res = PQexecParams(conn,
-					   "SELECT migrate.version_cmp(v, $2) OPERATOR(pg_catalog.<) 0\n"
-					   "  FROM pg_catalog.unnest($1::pg_catalog.text[])\n"
-					   "       WITH ORDINALITY AS u(v, i)\n"
-					   " ORDER BY i",
-					   2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(conn, match_sql, 1, NULL, params, NULL, NULL, 0);
 	termPQExpBuffer(&array);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != n)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+		PQntuples(res) != set->nfiles)
 	{
 		out_pg_error(conn, res);
 		PQclear(res);
 		return false;
 	}
-	for (int i = 0; i < n; i++)
-		older[i] = strcmp(PQgetvalue(res, i, 0), "t") == 0;
+	*newest_applied = NULL;
+	for (int i = 0; i < set->nfiles; i++)
+	{
+		match[i].registered = PQgetisnull(res, i, 0) ? NULL :
+			pg_strdup(PQgetvalue(res, i, 0));
+		if (!PQgetisnull(res, i, 1) && *newest_applied == NULL)
+			*newest_applied = pg_strdup(PQgetvalue(res, i, 1));
+		match[i].older = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+		match[i].duplicate = strcmp(PQgetvalue(res, i, 3), "t") == 0;
+	}
 	PQclear(res);
 	return true;
 }
 
-/* files not applied: pending, or out of order when older than the newest applied */
-static bool
-check_unapplied(PGconn *conn, Findings *f, const MigrationFile **files,
-				const RegisteredMigration **regs, int n, const char *newest)
+/* a file not applied: pending, or out of order when older than the newest applied */
+static void
+check_unapplied(Findings *f, const MigrationFile *file,
+				const RegisteredMigration *r, bool older,
+				const char *newest_applied)
 {
-	bool	   *older = pg_malloc0(sizeof(bool) * Max(n, 1));
-	const char **versions = pg_malloc(sizeof(char *) * Max(n, 1));
+	const char *state;
 
-	for (int i = 0; i < n; i++)
-		versions[i] = files[i]->version;
-	if (n > 0 && newest != NULL &&
-		!compare_with_newest(conn, newest, versions, n, older))
-		return false;
+	if (r == NULL)
+		state = "not registered";
+	else if (strcmp(r->state, "pending") == 0)
+		state = "registered, not applied";
+	else
+		state = psprintf("registered, %s", r->state);
 
-	for (int i = 0; i < n; i++)
-	{
-		const MigrationFile *file = files[i];
-		const RegisteredMigration *r = regs[i];
-		const char *state;
-		char	   *detail;
+	if (r != NULL &&
+		(!same_checksum(file->checksum, r->checksum) ||
+		 !same_checksum(file->down ? file->down_checksum : NULL,
+						r->down_checksum)))
+		state = psprintf("%s; the file differs from the registered content (up registers it again)",
+						 state);
 
-		if (r == NULL)
-			state = "not registered";
-		else if (strcmp(r->state, "pending") == 0)
-			state = "registered, not applied";
-		else
-			state = psprintf("registered, %s", r->state);
-
-		if (r != NULL &&
-			(!same_checksum(file->checksum, r->checksum) ||
-			 !same_checksum(file->down ? file->down_checksum : NULL,
-							r->down_checksum)))
-			state = psprintf("%s; the file differs from the registered content (up registers it again)",
-							 state);
-
-		if (older[i])
-			detail = psprintf("%s; older than the newest applied version %s",
-							  state, newest);
-		else
-			detail = pg_strdup(state);
-		add_finding(f, older[i] ? OUT_OF_ORDER : PENDING, file->version,
-					file->name, file->up_path, detail);
-	}
-	free(older);
-	free(versions);
-	return true;
+	if (older)
+		add_finding(f, OUT_OF_ORDER, file->version, file->name, file->up_path,
+					psprintf("%s; older than the newest applied version %s",
+							 state, newest_applied));
+	else
+		add_finding(f, PENDING, file->version, file->name, file->up_path,
+					pg_strdup(state));
 }
 
-/* versions that several files share; all their files in one finding */
+/* versions that several files share: all their files in one finding */
 static void
-check_duplicates(Findings *f, const MigrationSet *set)
+check_duplicates(Findings *f, const MigrationSet *set, const FileMatch *match)
 {
 	for (int i = 0; i < set->nfiles;)
 	{
 		int			j = i + 1;
 		PQExpBufferData paths;
 
-		while (j < set->nfiles &&
-			   strcmp(set->files[j].version, set->files[i].version) == 0)
+		while (j < set->nfiles && match[j].duplicate)
 			j++;
 		if (j - i > 1)
 		{
@@ -276,10 +288,8 @@ cmd_validate(PGconn *conn, const ClientOptions *opts)
 	RegisteredSet reg;
 	char	   *errmsg = NULL;
 	Findings	findings = {0};
-	const char *newest_applied = NULL;
-	const MigrationFile **unapplied;
-	const RegisteredMigration **unapplied_reg;
-	int			nunapplied = 0;
+	char	   *newest_applied;
+	FileMatch  *match;
 	bool	   *has_file;
 
 	if (!read_migrations_opts(opts->dir, opts->layout, READ_KEEP_DUPLICATES,
@@ -290,38 +300,31 @@ cmd_validate(PGconn *conn, const ClientOptions *opts)
 	}
 	if (!fetch_registered(conn, &reg))
 		return EXIT_ERROR;
+	match = pg_malloc0(sizeof(FileMatch) * Max(set.nfiles, 1));
+	if (!match_files(conn, &set, match, &newest_applied))
+		return EXIT_ERROR;
 
-	/* registered rows are in version order: the last applied is the newest */
-	for (int i = 0; i < reg.nitems; i++)
-		if (strcmp(reg.items[i].state, "applied") == 0)
-			newest_applied = reg.items[i].version;
-
-	check_duplicates(&findings, &set);
+	check_duplicates(&findings, &set, match);
 
 	has_file = pg_malloc0(sizeof(bool) * Max(reg.nitems, 1));
-	unapplied = pg_malloc(sizeof(MigrationFile *) * Max(set.nfiles, 1));
-	unapplied_reg = pg_malloc(sizeof(RegisteredMigration *) * Max(set.nfiles, 1));
 	for (int i = 0; i < set.nfiles; i++)
 	{
 		const MigrationFile *file = &set.files[i];
-		RegisteredMigration *r = find_registered(&reg, file->version);
+		RegisteredMigration *r = NULL;
 
 		/* the second file of a duplicate version is reported as such only */
-		if (i > 0 && strcmp(file->version, set.files[i - 1].version) == 0)
+		if (match[i].duplicate)
 			continue;
+		if (match[i].registered != NULL)
+			r = find_registered(&reg, match[i].registered);
 		if (r != NULL)
 			has_file[r - reg.items] = true;
 		if (r != NULL && strcmp(r->state, "applied") == 0)
 			check_applied(&findings, file, r);
 		else
-		{
-			unapplied[nunapplied] = file;
-			unapplied_reg[nunapplied++] = r;
-		}
+			check_unapplied(&findings, file, r, match[i].older,
+							newest_applied);
 	}
-	if (!check_unapplied(conn, &findings, unapplied, unapplied_reg, nunapplied,
-						 newest_applied))
-		return EXIT_ERROR;
 
 	for (int i = 0; i < reg.nitems; i++)
 		if (!has_file[i])
