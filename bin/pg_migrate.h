@@ -186,15 +186,22 @@ typedef struct RegisteredMigration
 	char	   *down_checksum;	/* NULL without a down script */
 	bool		changed;		/* applied checksum differs from registered */
 	char	   *applied_at;		/* NULL unless applied */
+	char	   *verify_checksum;	/* of the verify script, NULL without one */
+	bool		has_precondition;	/* a precondition or a mode other than fail */
 } RegisteredMigration;
 
 typedef struct RegisteredSet
 {
 	RegisteredMigration *items; /* in version order */
 	int			nitems;
+	RegisteredMigration **by_version;	/* sorted by version text, for
+										 * find_registered() */
 } RegisteredSet;
 
 extern bool fetch_registered(PGconn *conn, RegisteredSet *reg);
+/* the registered migration with exactly this version text, or NULL */
+extern RegisteredMigration *find_registered(const RegisteredSet *reg,
+											const char *version);
 /* register what is new or changed, in batches; returns count or -1 */
 extern int	sync_files(PGconn *conn, const ClientOptions *opts,
 					   const MigrationSet *set, const RegisteredSet *reg);
