@@ -492,7 +492,7 @@ apply_once(PGconn *conn, const ClientOptions *opts)
 	PGresult   *res;
 	AppliedRows rows = {0};
 
-	res = exec_with_progress(conn, opts,
+	res = exec_migration_sql(conn, opts,
 							 "SELECT " APPLY_COLUMNS
 							 " FROM migrate.apply($1, $2)", 2, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -515,9 +515,10 @@ count_plan(PGconn *conn, const ClientOptions *opts)
 	PGresult   *res;
 	int			n;
 
-	res = PQexecParams(conn,
-					   "SELECT pg_catalog.count(*) FROM migrate.plan($1)",
-					   1, NULL, params, NULL, NULL, 0);
+	/* plan() runs precondition scripts: with the caller's search_path */
+	res = exec_migration_sql(conn, opts,
+							 "SELECT pg_catalog.count(*) FROM migrate.plan($1)",
+							 1, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		out_pg_error(conn, res);
@@ -542,8 +543,8 @@ next_batch_target(PGconn *conn, const ClientOptions *opts, int batch,
 	PGresult   *res;
 
 	snprintf(batch_text, sizeof(batch_text), "%d", batch);
-	res = PQexecParams(conn, "SELECT migrate.batch_target($1, $2)",
-					   2, NULL, params, NULL, NULL, 0);
+	res = exec_migration_sql(conn, opts, "SELECT migrate.batch_target($1, $2)",
+							 2, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		out_pg_error(conn, res);
@@ -590,7 +591,7 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 
 		params[0] = target;
 		INSTR_TIME_SET_CURRENT(start);
-		res = exec_with_progress(conn, opts,
+		res = exec_migration_sql(conn, opts,
 								 "SELECT " APPLY_COLUMNS
 								 " FROM migrate.apply($1)", 1, params);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
