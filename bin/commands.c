@@ -528,9 +528,23 @@ cmd_rehearse(PGconn *conn, const ClientOptions *opts)
 	if (sync_files(conn, opts, &set, &reg) < 0)
 		return EXIT_ERROR;
 
-	res = exec_migration_sql(conn, opts,
+	res = exec_migration_sql(conn, opts, opts->json ?
 							 "SELECT r.ordinal, r.version, r.name, r.ok, r.failed_step,"
 							 " r.differences, r.error, r.not_rehearsed"
+							 " FROM migrate.rehearse(to_version => $1) r" :
+	/* on a terminal, one line per difference and per statement not run */
+							 "SELECT r.ordinal AS \"#\", r.version, r.name, r.ok, r.failed_step,"
+							 " (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ',"
+							 "   d OPERATOR(pg_catalog.->>) 'change', d OPERATOR(pg_catalog.->>) 'kind',"
+							 "   d OPERATOR(pg_catalog.->>) 'identity'), E'\\n')"
+							 "  FROM pg_catalog.jsonb_array_elements(r.differences) d) AS differences,"
+							 " r.error,"
+							 " (SELECT pg_catalog.string_agg(pg_catalog.concat("
+							 "   n OPERATOR(pg_catalog.->>) 'script', ' statement ',"
+							 "   n OPERATOR(pg_catalog.->>) 'statement', ' (',"
+							 "   n OPERATOR(pg_catalog.->>) 'command', '): ',"
+							 "   n OPERATOR(pg_catalog.->>) 'reason'), E'\\n')"
+							 "  FROM pg_catalog.jsonb_array_elements(r.not_rehearsed) n) AS not_rehearsed"
 							 " FROM migrate.rehearse(to_version => $1) r",
 							 1, params);
 	if (!migration_sql_ok(conn, res))

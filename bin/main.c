@@ -32,12 +32,12 @@ usage(void)
 	printf("  down               revert (--steps N, --to V, --to-tag T or --all)\n");
 	printf("  redo               revert the newest migration and apply it again\n");
 	printf("  validate           compare files with the database (exit 3 if anything differs)\n");
-	printf("  rehearse           apply, revert and re-apply pending migrations, rolled back\n");
+	printf("  rehearse           register files, then rehearse what is pending (rolled back)\n");
 	printf("  history            show the history of events\n");
 	printf("  tag NAME [VERSION] name the newest applied migration (or VERSION)\n");
 	printf("  new DESCRIPTION    write a new up and down file in the directory's layout\n");
 	printf("  approve VERSION    approve a migration\n");
-	printf("  resolve VERSION --action ACTION   settle a dirty migration\n");
+	printf("  resolve VERSION    settle a dirty migration (with --action)\n");
 	printf("  files              list the migrations read from the directory\n");
 	printf("  init               create the extension\n");
 	printf("\nOptions:\n");
@@ -49,7 +49,7 @@ usage(void)
 	printf("      --to-tag=TAG           down: revert to a tag\n");
 	printf("      --steps=N              down: revert the N newest migrations\n");
 	printf("      --all                  down: revert everything\n");
-	printf("      --dry-run              run and roll back, report what would happen\n");
+	printf("      --dry-run              up, down: run and roll back, report what would happen\n");
 	printf("      --check                status, plan: exit 3 when anything is pending\n");
 	printf("      --batch=N              up: commit after every N migrations\n");
 	printf("      --single-transaction   up: apply everything in one transaction\n");

@@ -855,6 +855,7 @@ out_verbose(const char *fmt,...)
 
 	if (out_opts == NULL || !out_opts->verbose)
 		return;
+	fflush(stdout);
 	fprintf(stderr, "pg_migrate: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -946,6 +947,8 @@ vout_error(const char *fmt, va_list ap)
 	/* libpq's messages end with a newline: one is enough */
 	while (len > 0 && msg[len - 1] == '\n')
 		msg[--len] = '\0';
+	/* what stdout says first comes first in a log of both */
+	fflush(stdout);
 	fprintf(stderr, "pg_migrate: error: %s\n", msg);
 	if (json_mode())
 		add_error("ERROR", NULL, msg, NULL, NULL, NULL);
@@ -973,6 +976,7 @@ vout_annotate(const char *what, const char *fmt, va_list ap)
 {
 	char	   *msg = vformat(fmt, ap);
 
+	fflush(stdout);
 	fprintf(stderr, "pg_migrate: %s: %s\n", what, msg);
 	if (json_mode())
 		amend_error(what, msg);
@@ -1038,6 +1042,7 @@ out_pg_error(PGconn *conn, const PGresult *res)
 		return;
 	}
 	sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	fflush(stdout);
 	if (out_opts && out_opts->verbose && sqlstate)
 		fprintf(stderr, "pg_migrate: error: %s: %s\n", sqlstate, primary);
 	else
@@ -1080,6 +1085,7 @@ out_notice(void *arg, const PGresult *res)
 		return;
 	if (strcmp(severity, "WARNING") == 0)
 	{
+		fflush(stdout);
 		fprintf(stderr, "pg_migrate: warning: %s\n", primary);
 		print_fields(stderr, res);
 		return;
