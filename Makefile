@@ -50,3 +50,14 @@ uninstall: uninstall-bin
 all-bin install-bin clean-bin uninstall-bin:
 	$(MAKE) -C bin $(patsubst %-bin,%,$@) PG_CONFIG=$(PG_CONFIG)
 .PHONY: all-bin install-bin clean-bin uninstall-bin
+
+# TAP tests of the pg_migrate client (t/*.pl: PostgreSQL::Test::Cluster and
+# prove, the PGXS prove_installcheck recipe, so PATH starts with the
+# installation's bindir, where make install put pg_migrate).  A target of
+# its own rather than TAP_TESTS = 1: make installcheck is run as root by
+# scripts/test.sh and scripts/valgrind.sh, and initdb refuses root; as root,
+# run scripts/tap.sh, which runs this target as the postgres OS user.
+installcheck-tap:
+	$(prove_installcheck)
+
+.PHONY: installcheck-tap
