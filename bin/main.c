@@ -300,7 +300,9 @@ main(int argc, char **argv)
 	if (opts.dir == NULL)
 		opts.dir = pg_strdup("migrations");
 
-	opts.color = isatty(fileno(stdout)) && getenv("NO_COLOR") == NULL &&
+	/* no-color.org: NO_COLOR set to anything but "" turns colour off */
+	opts.color = isatty(fileno(stdout)) &&
+		(getenv("NO_COLOR") == NULL || getenv("NO_COLOR")[0] == '\0') &&
 		!opts.json;
 	opts.progress = isatty(fileno(stderr)) && !opts.quiet && !opts.json;
 	out_init(&opts);
