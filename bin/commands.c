@@ -20,9 +20,7 @@
  */
 #include "pg_migrate.h"
 
-#include <limits.h>
-
-#include "pqexpbuffer.h"
+#include <stdarg.h>
 
 /* the command options, for the table of which command takes which */
 #define CO_TO			(1 << 0)
