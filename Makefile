@@ -15,7 +15,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -DMIGRATE_VERSION="\"$(MIGRATE_VERSION)\""
 # pg_regress: one concern per file, run in this order against a running
 # server (make installcheck with PGHOST/PGPORT set; see scripts/test.sh)
 REGRESS = setup extversion version checksum header parse cron register apply revert surface \
-          repair require safety errors rehearse session resume messages
+          repair require safety errors rehearse session resume messages client_support
 REGRESS_OPTS = --load-extension=plpgsql
 
 # isolation specs live in test/isolation/specs, expected output beside them
@@ -50,3 +50,14 @@ uninstall: uninstall-bin
 all-bin install-bin clean-bin uninstall-bin:
 	$(MAKE) -C bin $(patsubst %-bin,%,$@) PG_CONFIG=$(PG_CONFIG)
 .PHONY: all-bin install-bin clean-bin uninstall-bin
+
+# TAP tests of the pg_migrate client (t/*.pl: PostgreSQL::Test::Cluster and
+# prove, the PGXS prove_installcheck recipe, so PATH starts with the
+# installation's bindir, where make install put pg_migrate).  A target of
+# its own rather than TAP_TESTS = 1: make installcheck is run as root by
+# scripts/test.sh and scripts/valgrind.sh, and initdb refuses root; as root,
+# run scripts/tap.sh, which runs this target as the postgres OS user.
+installcheck-tap:
+	$(prove_installcheck)
+
+.PHONY: installcheck-tap

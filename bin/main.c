@@ -190,6 +190,7 @@ parse_options(int argc, char **argv, ClientOptions *opts)
 				break;
 			case 'j':
 				opts->jobs = parse_count("--jobs", optarg);
+				opts->jobs_given = true;
 				break;
 			case 'V':
 				printf("pg_migrate (migrate) %s\n", MIGRATE_VERSION);

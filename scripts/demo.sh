@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/demo.sh: build and install migrate, start a throwaway PostgreSQL 15
-# cluster, and walk through register -> apply -> status -> history -> revert
-# -> apply with the migrations in examples/.
+# cluster, and deploy the migrations in examples/ with the pg_migrate client:
+# up -> status -> validate -> down -> history -> up.
 #
 # Run as root (or with sudo): it installs Debian packages when missing,
 # installs the extension into PostgreSQL 15 and runs the server as the
@@ -46,42 +46,40 @@ q() {
 # the narrow view a DBA reads first; migrate.status_detail has every column
 STATUS="SELECT * FROM migrate.status"
 
-step "CREATE EXTENSION migrate"
-q -c 'CREATE EXTENSION migrate' -c '\dx migrate'
+# the client, installed with the extension; it reads examples/ as they are
+pgm() {
+    printf '%s$ pg_migrate %s%s\n' "$bold" "$*" "$plain"
+    "$MIGRATE_PG_BINDIR/pg_migrate" --dir "$MIGRATE_ROOT/examples" "$@"
+}
 
-step "Register examples/ (one transaction, files passed as psql variables)"
-migrate_register_dir "$MIGRATE_ROOT/examples"
+step "pg_migrate init   -- CREATE EXTENSION migrate"
+pgm init
 
-step "Status: everything registered, nothing applied"
-q -c "$STATUS"
+step "What examples/ holds (read by the client, nothing sent yet)"
+pgm files
 
-step "Header fields and dependencies are in migrate.status_detail"
-q -c "SELECT version, risk_level, dependencies, revertible FROM migrate.status_detail"
+step "pg_migrate up   -- register the files, apply what is pending"
+pgm up
 
-step "SELECT * FROM migrate.apply()   -- apply all pending migrations"
-q -c 'SELECT * FROM migrate.apply()'
+step "pg_migrate status"
+pgm status
 
-step "Status after apply"
-q -c "$STATUS"
+step "pg_migrate validate   -- files and database agree (exit 0; 3 when they do not)"
+pgm validate
 
 step "The shop schema now exists"
 q -c '\dt public.*'
 
-step "History (append-only)"
-q -c 'SELECT id, action, version, name, outcome, role,
-             started_at::timestamp(0) AS started_at, duration, left(checksum, 12) AS checksum
-        FROM migrate.history'
+step "pg_migrate down   -- revert the newest migration"
+pgm down
 
-step "SELECT * FROM migrate.revert(steps => 1)   -- undo the latest migration"
-q -c 'SELECT * FROM migrate.revert(steps => 1)'
+step "pg_migrate history"
+pgm history
 
-step "Status after revert"
-q -c "$STATUS"
+step "pg_migrate up   -- apply it again (nothing else is sent: the files are unchanged)"
+pgm up
 
-step "SELECT * FROM migrate.apply()   -- re-apply it"
-q -c 'SELECT * FROM migrate.apply()'
-
-step "Final status"
+step "The same state, read with SQL"
 q -c "$STATUS"
 
 printf '\ndemo finished: the throwaway cluster is removed now.\n'

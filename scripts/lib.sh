@@ -20,7 +20,8 @@ MIGRATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MIGRATE_PG_CONFIG="${MIGRATE_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
 MIGRATE_PG_BINDIR="$(dirname "$MIGRATE_PG_CONFIG")"
 MIGRATE_DEB_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
-                      libtap-parser-sourcehandler-pgtap-perl make gcc libc6-dev)
+                      libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
+                      libpq-dev make gcc libc6-dev)
 export MIGRATE_ROOT MIGRATE_PG_CONFIG MIGRATE_PG_BINDIR
 
 # Version-matched client programs (psql, pg_dump, pg_restore, ...) first.
