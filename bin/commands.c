@@ -209,27 +209,14 @@ exec_params(PGconn *conn, const char *sql, int nparams,
 
 /*
  * A call that runs migration scripts (apply, revert, revert_all, rehearse):
- * with the caller's search_path, as in psql, and the live progress of
- * progress.c; the pinned search_path is back afterwards.  NULL only when
- * the search_path could not be set (the error is printed).
+ * logged with --verbose, and with the live progress of progress.c.
  */
 PGresult *
 exec_migration_sql(PGconn *conn, const ClientOptions *opts, const char *sql,
 				   int nparams, const char *const *params)
 {
-	PGresult   *res;
-
-	if (!set_search_path(conn, true))
-		return NULL;
 	log_query(sql, nparams, params);
-	res = exec_with_progress(conn, opts, sql, nparams, params);
-	/* after a failed call the session is usable again: re-pin */
-	if (PQstatus(conn) == CONNECTION_OK && !set_search_path(conn, false))
-	{
-		PQclear(res);
-		return NULL;
-	}
-	return res;
+	return exec_with_progress(conn, opts, sql, nparams, params);
 }
 
 /* the checks of a result of exec_migration_sql(): rows, or print the error */
@@ -331,9 +318,6 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 	PGresult   *res;
 	int			n;
 
-	/* plan() checks preconditions: scripts, with the caller's search_path */
-	if (!set_search_path(conn, true))
-		return EXIT_ERROR;
 	res = query_rows(conn, opts->json ?
 					 "SELECT p.ordinal, p.version, p.name, p.action, p.reason,"
 					 " p.statements, p.risk_level, p.estimated_duration,"
@@ -344,7 +328,7 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 					 " p.statements, p.risk_level, p.runs_in, p.reason"
 					 " FROM migrate.plan($1) p",
 					 1, params);
-	if (res == NULL || !set_search_path(conn, false))
+	if (res == NULL)
 		return EXIT_ERROR;
 	n = PQntuples(res);
 	if (n == 0 && !opts->json)
