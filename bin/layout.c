@@ -859,10 +859,3 @@ read_migrations_opts(const char *dir, const char *layout, int flags,
 		*errmsg = ctx.errmsg;
 	return ok;
 }
-
-bool
-read_migrations_opts(const char *dir, const char *layout, int flags,
-					 MigrationSet *set, char **errmsg)
-{
-	return read_migrations(dir, layout, set, errmsg);
-}
