@@ -407,6 +407,9 @@ sync_files(PGconn *conn, const ClientOptions *opts, const MigrationSet *set,
 		if (counts.updated == 0)
 			out_info("%s %d new %s", verb, counts.added,
 					 counts.added == 1 ? "migration" : "migrations");
+		else if (counts.added == 0)
+			out_info("%s %d changed %s", verb, counts.updated,
+					 counts.updated == 1 ? "migration" : "migrations");
 		else
 			out_info("%s %d new and %d changed %s", verb, counts.added,
 					 counts.updated,
@@ -465,13 +468,9 @@ print_applied(const ClientOptions *opts, const AppliedRows *rows)
 	static const char *const headers[NAPPLY_COLUMNS] =
 	{"version", "name", "action", "state", "duration"};
 
-	if (opts->quiet)
+	/* with no rows, apply()'s NOTICE has said "nothing to apply" */
+	if ((opts->quiet && !opts->json) || (rows->nrows == 0 && !opts->json))
 		return;
-	if (rows->nrows == 0 && !opts->json)
-	{
-		out_info("nothing to apply");
-		return;
-	}
 	out_rows("migrations", NAPPLY_COLUMNS, headers, rows->nrows, rows->cells);
 }
 
@@ -708,6 +707,7 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	{
 		AppliedRows none = {0};
 
+		out_info("nothing to apply");
 		print_applied(opts, &none);
 		return EXIT_OK;
 	}
