@@ -65,7 +65,8 @@ static const char *const fetch_sql =
 "       migrate.checksum(m.verify_script) AS verify_checksum,\n"
 "       m.precondition_script IS NOT NULL\n"
 "         OR m.precondition_mode OPERATOR(pg_catalog.<>) 'fail'\n"
-"         AS has_precondition\n"
+"         AS has_precondition,\n"
+"       m.repeatable\n"
 "  FROM migrate.migration AS m\n"
 " ORDER BY m.version_key";
 
@@ -125,6 +126,7 @@ fetch_registered(PGconn *conn, RegisteredSet *reg)
 		r->applied_at = value_or_null(res, i, 6);
 		r->verify_checksum = value_or_null(res, i, 7);
 		r->has_precondition = strcmp(PQgetvalue(res, i, 8), "t") == 0;
+		r->repeatable = strcmp(PQgetvalue(res, i, 9), "t") == 0;
 		reg->by_version[i] = r;
 	}
 	PQclear(res);
@@ -626,7 +628,9 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 		 */
 		if (applied_now == 0)
 		{
-			out_info("stopped: batch %d applied nothing", nbatches);
+			out_info("stopped after batch %d: its migrations were all skipped by their preconditions; "
+					 "%d of %d applied (a larger --batch gets past them)",
+					 nbatches, napplied, npending);
 			break;
 		}
 	}

@@ -105,7 +105,8 @@ check_applied(Findings *f, const MigrationFile *file,
 					psprintf("up script differs from the registered one (registered %s, file %s)%s",
 							 short_checksum(r->checksum),
 							 short_checksum(file->checksum),
-							 file->repeatable ? "; repeatable: up applies it again" : ""));
+							 file->repeatable || r->repeatable ?
+							 "; repeatable: up applies the new content again" : ""));
 	else if (!same_checksum(file_down, r->down_checksum))
 		add_finding(f, EDITED, file->version, file->name,
 					file->down_path ? file->down_path : file->up_path,
