@@ -28,11 +28,11 @@
 #include "portability/instr_time.h"
 
 /*
- * Files sent per pipeline sync.  The server answers each register() with a
- * row of a few dozen bytes and flushes its replies only at the sync (or
- * when its 8 kB buffer fills), so one batch's replies stay far below a
- * socket buffer: the client can write the whole batch before it reads,
- * without the risk of both sides waiting on a full buffer.
+ * Files sent per pipeline sync: one round trip each.  Writing a whole
+ * batch before reading its replies cannot deadlock: while libpq waits to
+ * write, it reads what the server sends (pqSendSome), and the replies are
+ * a short row per file anyway.  The batch bounds what the client holds of
+ * the replies and what an error makes the server skip.
  */
 #define REGISTER_BATCH			500
 
