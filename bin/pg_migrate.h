@@ -188,6 +188,7 @@ typedef struct RegisteredMigration
 	char	   *applied_at;		/* NULL unless applied */
 	char	   *verify_checksum;	/* of the verify script, NULL without one */
 	bool		has_precondition;	/* a precondition or a mode other than fail */
+	bool		repeatable;		/* @repeatable: new content runs it again */
 } RegisteredMigration;
 
 typedef struct RegisteredSet
