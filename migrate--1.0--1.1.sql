@@ -824,7 +824,7 @@ DECLARE
     saved_role      text := current_setting('role');
     is_view         boolean := kind = 'view';
     catalog         regclass := CASE WHEN kind = 'view' THEN 'pg_class' ELSE 'pg_proc' END;
-    keyword         text := CASE WHEN kind = 'view' THEN 'TABLE' ELSE 'FUNCTION' END;
+    keyword         text := CASE kind WHEN 'view' THEN 'TABLE' WHEN 'procedure' THEN 'PROCEDURE' ELSE 'FUNCTION' END;
     old_oid         oid;
     new_oid         oid;
     new_name        text;
@@ -986,7 +986,7 @@ BEGIN
         setting_before := current_setting(setting_name, true);
         BEGIN
             PERFORM set_config(setting_name, item.value, true);
-            EXECUTE format('ALTER FUNCTION %s SET %I FROM CURRENT', new_name, setting_name);
+            EXECUTE format('ALTER %s %s SET %I FROM CURRENT', keyword, new_name, setting_name);
         EXCEPTION WHEN OTHERS THEN
             RAISE EXCEPTION 'cannot update extension migrate: the setting % of % could not be carried over', item.entry, old_identity
                 USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -1637,9 +1637,8 @@ $grant$);
 COMMENT ON FUNCTION migrate.unschedule(text) IS
     'drop a schedule; returns ''unscheduled''';
 
--- the helpers of this section were for the update only
-DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
-DROP FUNCTION migrate.upgrade_acl(regclass, oid);
+-- (the helpers of this section, upgrade_replace() and upgrade_acl(), are
+-- dropped at the end of the issue 10 section, which uses them too)
 
 /* ---------------------------------------------------------------------
  * WP-S review fixes (issue 9): schedule()'s waiting_for as the scheduler
@@ -1651,6 +1650,119 @@ LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION migrate.awaiting_approval(text) FROM PUBLIC;
 COMMENT ON FUNCTION migrate.awaiting_approval(text) IS
     'internal: the versions a schedule requiring approval waits for the approval of, in the order of apply(target)''s plan (migrate.schedule()''s waiting_for)';
+
+/* ---------------------------------------------------------------------
+ * WP10-1 (issue 10): what the pg_migrate client needs from the server,
+ * for psql users as much as for the client.
+ *
+ *  - tags: named points in the history of applied migrations, which
+ *    `pg_migrate down --to-tag T` returns to with
+ *    migrate.revert(target => migrate.tag_version(T)): the table
+ *    migrate.tag (dumped like the other tables), the view migrate.tags,
+ *    tag(), untag(), tag_version(); history records them (actions "tag"
+ *    and "untag");
+ *  - large first deploys on default settings: batch_target() ends the next
+ *    chunk of apply(target)'s plan, and deploy() gains batch_size, which
+ *    commits after each chunk (one apply() of 10,000 CREATE TABLEs runs
+ *    out of shared memory for locks).  deploy() is a C procedure whose
+ *    signature changes: 1.1's has a symbol of its own (1.0's keeps
+ *    working until the update), and upgrade_replace() above replaces it
+ *    keeping the site's grants;
+ *  - repeatable migrations (Flyway's R__ files, "@repeatable: true"): the
+ *    column migrate.migration.repeatable.  The library checks that the
+ *    column exists, so that it also works on a 1.0 catalog.
+ * --------------------------------------------------------------------- */
+
+-- history records tags being set and removed
+ALTER TABLE migrate.event DROP CONSTRAINT event_action_check;
+ALTER TABLE migrate.event ADD CONSTRAINT event_action_check
+    CHECK (action IN ('register', 'apply', 'revert', 'repair', 'resolve',
+                      'approve', 'run', 'pause', 'resume', 'dry run', 'tag', 'untag'));
+
+-- the tags; only the owner touches the table (tag() and untag() write it)
+CREATE TABLE migrate.tag (
+    name       text PRIMARY KEY CHECK (name OPERATOR(pg_catalog.<>) ''),
+    version    text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by name NOT NULL,
+    comment    text
+);
+COMMENT ON TABLE migrate.tag IS
+    'tags: named applied migrations, points in history that revert(target => tag_version(name)) returns to';
+SELECT pg_catalog.pg_extension_config_dump('migrate.tag', '');
+
+CREATE VIEW migrate.tags AS
+SELECT t.name AS tag,
+       t.version,
+       t.created_at,
+       t.created_by,
+       t.comment
+FROM migrate.tag t
+ORDER BY t.created_at, t.name;
+REVOKE ALL ON migrate.tags FROM PUBLIC;
+GRANT SELECT ON migrate.tags TO migrate_reader;
+COMMENT ON VIEW migrate.tags IS
+    'every tag, oldest first: the version it names, when, by whom, and its comment';
+
+CREATE FUNCTION migrate.tag(name text, version text DEFAULT NULL, comment text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_tag'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.tag(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.tag(text, text, text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.tag(text, text, text) IS
+    'tag an applied migration (by default the one applied last); returns its version as registered';
+
+CREATE FUNCTION migrate.untag(name text) RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_untag'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.untag(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.untag(text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.untag(text) IS
+    'remove a tag; returns the version it tagged';
+
+CREATE FUNCTION migrate.tag_version(name text) RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_tag_version'
+LANGUAGE C STABLE;
+REVOKE ALL ON FUNCTION migrate.tag_version(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.tag_version(text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.tag_version(text) IS
+    'the version a tag names, for revert(target => tag_version(name))';
+
+-- chunks of a plan
+CREATE FUNCTION migrate.batch_target(target text, batch_size integer) RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_batch_target'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.batch_target(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.batch_target(text, integer) TO migrate_admin;
+COMMENT ON FUNCTION migrate.batch_target(text, integer) IS
+    'the version that ends the next chunk of at most batch_size migrations of apply(target)''s plan (apply(batch_target(t, n)) applies exactly those); NULL when nothing is pending';
+
+SELECT migrate.upgrade_replace('procedure', 'migrate.deploy(text, interval)',
+    'migrate.deploy(text, interval, integer)',
+    'adds the parameter batch_size to migrate.deploy()',
+$create$
+CREATE PROCEDURE migrate.deploy(target text DEFAULT NULL,
+                                max_wait interval DEFAULT '1 hour',
+                                batch_size integer DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_deploy_1_1'
+LANGUAGE C;
+$create$,
+$grant$
+REVOKE ALL ON PROCEDURE migrate.deploy(text, interval, integer) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE migrate.deploy(text, interval, integer) TO migrate_admin;
+$grant$);
+COMMENT ON PROCEDURE migrate.deploy(text, interval, integer) IS
+    'wait (up to max_wait, holding no snapshot) for the migrate lock, then apply what is pending, up to target; with batch_size, in chunks of at most that many migrations, committing after each';
+
+-- repeatable migrations (the header decides; registration stores it)
+ALTER TABLE migrate.migration ADD COLUMN repeatable boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN migrate.migration.repeatable IS
+    '@repeatable: new content for it once applied makes it pending again, to be run again';
+
+-- the helpers of the issue 9 section were for the update only
+DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
+DROP FUNCTION migrate.upgrade_acl(regclass, oid);
 
 /* ---------------------------------------------------------------------
  * WP-S review fixes (issue 9): what this script creates is the
@@ -1707,7 +1819,10 @@ BEGIN
            AND d.refobjid OPERATOR(pg_catalog.=) ext_oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
            AND t.typowner OPERATOR(pg_catalog.=) runner
     LOOP
-        EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I', item.keyword, item.name,
+        -- ROUTINE: a procedure (deploy()) is no FUNCTION to ALTER FUNCTION
+        EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I',
+                                  CASE item.keyword WHEN 'FUNCTION' THEN 'ROUTINE' ELSE item.keyword END,
+                                  item.name,
                                   ext_owner::pg_catalog.regrole::text);
         UPDATE pg_catalog.pg_init_privs ip
            SET initprivs = CASE item.keyword

@@ -1,7 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * commands.c
- *		One function per command, mapped onto the extension's SQL API (stub: wp10-2).
+ *		One function per command, mapped onto the extension's SQL API.
+ *
+ * The client decides nothing about migrations: each command is one or two
+ * calls of the extension's functions and views, with every value passed as
+ * a parameter and every name schema-qualified, so that a psql user who
+ * types the same SQL gets the same result.  The table below says, for each
+ * command, how many arguments it takes, which of the command options apply
+ * to it, and whether it needs a database with the extension; usage errors
+ * are found before connecting anywhere (exit 2).
+ *
+ * up and validate live in sync.c and validate.c, new in newfile.c, init in
+ * connect.c.
  *
  * Copyright (c) 2026, the migrate authors
  *
@@ -9,45 +20,700 @@
  */
 #include "pg_migrate.h"
 
+#include <limits.h>
+
+#include "pqexpbuffer.h"
+
+/* the command options, for the table of which command takes which */
+#define CO_TO			(1 << 0)
+#define CO_TO_TAG		(1 << 1)
+#define CO_STEPS		(1 << 2)
+#define CO_ALL			(1 << 3)
+#define CO_DRY_RUN		(1 << 4)
+#define CO_CHECK		(1 << 5)
+#define CO_BATCH		(1 << 6)	/* --batch, --single-transaction */
+#define CO_ACTION		(1 << 7)
+#define CO_NEW			(1 << 8)	/* --risk-level, --zero-downtime, ... */
+
+/* how a command reaches the database */
+typedef enum CommandTarget
+{
+	TARGET_NONE,				/* files only */
+	TARGET_SERVER,				/* a connection, no extension needed (init) */
+	TARGET_EXTENSION			/* a connection to a database with migrate */
+} CommandTarget;
+
+typedef int (*CommandFunc) (PGconn *conn, const ClientOptions *opts);
+
+typedef struct Command
+{
+	const char *name;
+	int			min_args;
+	int			max_args;		/* -1: no limit */
+	const char *synopsis;		/* for the usage error */
+	unsigned	options;		/* CO_* the command accepts */
+	CommandTarget target;
+	CommandFunc func;
+} Command;
+
+static int	cmd_status(PGconn *conn, const ClientOptions *opts);
+static int	cmd_plan(PGconn *conn, const ClientOptions *opts);
+static int	cmd_down(PGconn *conn, const ClientOptions *opts);
+static int	cmd_redo(PGconn *conn, const ClientOptions *opts);
+static int	cmd_rehearse(PGconn *conn, const ClientOptions *opts);
+static int	cmd_history(PGconn *conn, const ClientOptions *opts);
+static int	cmd_tag(PGconn *conn, const ClientOptions *opts);
+static int	cmd_approve(PGconn *conn, const ClientOptions *opts);
+static int	cmd_resolve(PGconn *conn, const ClientOptions *opts);
+static int	cmd_files(PGconn *conn, const ClientOptions *opts);
+static int	run_new(PGconn *conn, const ClientOptions *opts);
+
+static const Command commands[] = {
+	{"status", 0, 0, "status [--check]", CO_CHECK, TARGET_EXTENSION, cmd_status},
+	{"plan", 0, 0, "plan [--to VERSION] [--check]", CO_TO | CO_CHECK,
+	TARGET_EXTENSION, cmd_plan},
+	{"up", 0, 0, "up [--to VERSION] [--dry-run] [--batch N | --single-transaction]",
+	CO_TO | CO_DRY_RUN | CO_BATCH, TARGET_EXTENSION, cmd_up},
+	{"down", 0, 0, "down [--steps N | --to VERSION | --to-tag TAG | --all] [--dry-run]",
+	CO_TO | CO_TO_TAG | CO_STEPS | CO_ALL | CO_DRY_RUN, TARGET_EXTENSION, cmd_down},
+	{"redo", 0, 0, "redo", 0, TARGET_EXTENSION, cmd_redo},
+	{"validate", 0, 0, "validate", 0, TARGET_EXTENSION, cmd_validate},
+	{"rehearse", 0, 0, "rehearse [--to VERSION]", CO_TO, TARGET_EXTENSION, cmd_rehearse},
+	{"history", 0, 0, "history", 0, TARGET_EXTENSION, cmd_history},
+	{"tag", 1, 2, "tag NAME [VERSION]", 0, TARGET_EXTENSION, cmd_tag},
+	{"new", 1, -1, "new DESCRIPTION", CO_NEW, TARGET_NONE, run_new},
+	{"approve", 1, 1, "approve VERSION", 0, TARGET_EXTENSION, cmd_approve},
+	{"resolve", 1, 1, "resolve VERSION --action retry|mark_applied|mark_reverted",
+	CO_ACTION, TARGET_EXTENSION, cmd_resolve},
+	{"files", 0, 0, "files", 0, TARGET_NONE, cmd_files},
+	{"init", 0, 0, "init", 0, TARGET_SERVER, cmd_init},
+	{NULL}
+};
+
+static const Command *
+find_command(const char *name)
+{
+	for (const Command *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+usage_error(const char *fmt,...) pg_attribute_printf(1, 2);
+
+static void
+usage_error(const char *fmt,...)
+{
+	va_list		ap;
+
+	fprintf(stderr, "pg_migrate: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry \"pg_migrate --help\" for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+/* a command option given to a command that does not take it */
+static void
+check_option(const Command *cmd, unsigned option, bool given, const char *name)
+{
+	if (given && (cmd->options & option) == 0)
+		usage_error("option %s cannot be used with command \"%s\"", name,
+					cmd->name);
+}
+
+/*
+ * Usage errors, found before anything connects: an unknown command, the
+ * wrong number of arguments, an option the command does not take, down's
+ * choices.  Exits 2 with a message.
+ */
+void
+check_command_usage(const ClientOptions *opts)
+{
+	const Command *cmd = find_command(opts->command);
+	int			ndown;
+
+	if (cmd == NULL)
+		usage_error("unknown command \"%s\"", opts->command);
+	if (opts->nargs < cmd->min_args ||
+		(cmd->max_args >= 0 && opts->nargs > cmd->max_args))
+	{
+		if (opts->nargs < cmd->min_args)
+			usage_error("missing argument of command \"%s\" (usage: pg_migrate %s)",
+						cmd->name, cmd->synopsis);
+		usage_error("too many arguments for command \"%s\": \"%s\" (usage: pg_migrate %s)",
+					cmd->name, opts->args[cmd->max_args], cmd->synopsis);
+	}
+	check_option(cmd, CO_TO, opts->to != NULL, "--to");
+	check_option(cmd, CO_TO_TAG, opts->to_tag != NULL, "--to-tag");
+	check_option(cmd, CO_STEPS, opts->steps != 0, "--steps");
+	check_option(cmd, CO_ALL, opts->all, "--all");
+	check_option(cmd, CO_DRY_RUN, opts->dry_run, "--dry-run");
+	check_option(cmd, CO_CHECK, opts->check, "--check");
+	check_option(cmd, CO_BATCH, opts->batch != 0, "--batch");
+	check_option(cmd, CO_BATCH, opts->single_transaction, "--single-transaction");
+	check_option(cmd, CO_ACTION, opts->action != NULL, "--action");
+	check_option(cmd, CO_NEW, opts->risk_level != NULL, "--risk-level");
+	check_option(cmd, CO_NEW, opts->zero_downtime, "--zero-downtime");
+	check_option(cmd, CO_NEW, opts->estimated_duration != NULL,
+				 "--estimated-duration");
+	check_option(cmd, CO_NEW, opts->ndepends_on > 0, "--depends-on");
+
+	ndown = (opts->steps != 0) + (opts->to != NULL) + (opts->to_tag != NULL) +
+		opts->all;
+	if (strcmp(cmd->name, "down") == 0 && ndown > 1)
+		usage_error("options --steps, --to, --to-tag and --all cannot be used together");
+	if (strcmp(cmd->name, "resolve") == 0 && opts->action == NULL)
+		usage_error("command \"resolve\" needs --action retry, mark_applied or mark_reverted");
+	if (opts->batch != 0 && opts->single_transaction)
+		usage_error("options --batch and --single-transaction cannot be used together");
+}
+
 bool
 command_needs_database(const char *command)
 {
-	return strcmp(command, "new") != 0 && strcmp(command, "files") != 0;
+	const Command *cmd = find_command(command);
+
+	return cmd == NULL || cmd->target != TARGET_NONE;
 }
 
+/* --------------------------------------------------------------------
+ * Queries
+ * --------------------------------------------------------------------
+ */
+
+/* --verbose: the SQL and its parameters (long values cut short) */
+static void
+log_query(const char *sql, int nparams, const char *const *params)
+{
+	out_verbose("query: %s", sql);
+	for (int i = 0; i < nparams; i++)
+	{
+		if (params[i] == NULL)
+			out_verbose("  $%d = NULL", i + 1);
+		else if (strlen(params[i]) > 60)
+			out_verbose("  $%d = '%.57s...'", i + 1, params[i]);
+		else
+			out_verbose("  $%d = '%s'", i + 1, params[i]);
+	}
+}
+
+/* a query with its values as parameters; the result must be PQclear()ed */
+PGresult *
+exec_params(PGconn *conn, const char *sql, int nparams,
+			const char *const *params)
+{
+	log_query(sql, nparams, params);
+	return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
+/*
+ * A call that runs migration scripts (apply, revert, revert_all, rehearse):
+ * with the caller's search_path, as in psql, and the live progress of
+ * progress.c; the pinned search_path is back afterwards.  NULL only when
+ * the search_path could not be set (the error is printed).
+ */
+PGresult *
+exec_migration_sql(PGconn *conn, const ClientOptions *opts, const char *sql,
+				   int nparams, const char *const *params)
+{
+	PGresult   *res;
+
+	if (!set_search_path(conn, true))
+		return NULL;
+	log_query(sql, nparams, params);
+	res = exec_with_progress(conn, opts, sql, nparams, params);
+	/* after a failed call the session is usable again: re-pin */
+	if (PQstatus(conn) == CONNECTION_OK && !set_search_path(conn, false))
+	{
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* the checks of a result of exec_migration_sql(): rows, or print the error */
+static bool
+migration_sql_ok(PGconn *conn, PGresult *res)
+{
+	if (res == NULL)
+		return false;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		out_pg_error(conn, res);
+		PQclear(res);
+		return false;
+	}
+	return true;
+}
+
+/* run a query expected to return rows; NULL after printing the error */
+static PGresult *
+query_rows(PGconn *conn, const char *sql, int nparams,
+		   const char *const *params)
+{
+	PGresult   *res = exec_params(conn, sql, nparams, params);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		out_pg_error(conn, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+static int
+column(const PGresult *res, const char *name)
+{
+	return PQfnumber(res, name);
+}
+
+/* --------------------------------------------------------------------
+ * status, plan, history: read-only
+ * --------------------------------------------------------------------
+ */
+
+/*
+ * status: every registered migration.  With --check, exit 3 when any is
+ * not applied (pending, reverted, failed, dirty) or was changed since it
+ * was applied.
+ */
+static int
+cmd_status(PGconn *conn, const ClientOptions *opts)
+{
+	PGresult   *res;
+	int			state_col,
+				changed_col;
+	int			napplied = 0,
+				nattention = 0,
+				nchanged = 0;
+
+	res = query_rows(conn,
+					 "SELECT s.version, s.name, s.state, s.applied_at, s.applied_by,"
+					 " s.changed, s.error FROM migrate.status s",
+					 0, NULL);
+	if (res == NULL)
+		return EXIT_ERROR;
+	state_col = column(res, "state");
+	changed_col = column(res, "changed");
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		bool		applied = strcmp(PQgetvalue(res, r, state_col), "applied") == 0;
+		bool		changed = strcmp(PQgetvalue(res, r, changed_col), "t") == 0;
+
+		napplied += applied;
+		nchanged += changed;
+		if (!applied || changed)
+			nattention++;
+	}
+
+	if (PQntuples(res) == 0 && !opts->json)
+		out_info("no migrations are registered in database \"%s\"", PQdb(conn));
+	else
+		out_table(res, "migrations");
+	if (PQntuples(res) > 0)
+		out_info("%d registered, %d applied, %d not applied%s",
+				 PQntuples(res), napplied, PQntuples(res) - napplied,
+				 nchanged ? psprintf(", %d changed since applied", nchanged) : "");
+	PQclear(res);
+	return opts->check && nattention > 0 ? EXIT_FOUND : EXIT_OK;
+}
+
+/*
+ * plan: what up would do, in order.  The table shows the columns a
+ * reviewer reads; --json has every column of migrate.plan().
+ */
+static int
+cmd_plan(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[1] = {opts->to};
+	PGresult   *res;
+	int			n;
+
+	/* plan() checks preconditions: scripts, with the caller's search_path */
+	if (!set_search_path(conn, true))
+		return EXIT_ERROR;
+	res = query_rows(conn, opts->json ?
+					 "SELECT p.ordinal, p.version, p.name, p.action, p.reason,"
+					 " p.statements, p.risk_level, p.estimated_duration,"
+					 " p.zero_downtime, p.transactional, p.runs_in, p.approved,"
+					 " p.checks, p.skip, p.skip_reason, p.precondition_checked_as"
+					 " FROM migrate.plan($1) p" :
+					 "SELECT p.ordinal AS \"#\", p.version, p.name, p.action,"
+					 " p.statements, p.risk_level, p.runs_in, p.reason"
+					 " FROM migrate.plan($1) p",
+					 1, params);
+	if (res == NULL || !set_search_path(conn, false))
+		return EXIT_ERROR;
+	n = PQntuples(res);
+	if (n == 0 && !opts->json)
+		out_info("nothing to apply");
+	else
+		out_table(res, "plan");
+	PQclear(res);
+	return opts->check && n > 0 ? EXIT_FOUND : EXIT_OK;
+}
+
+/* history: every event, oldest first */
+static int
+cmd_history(PGconn *conn, const ClientOptions *opts)
+{
+	PGresult   *res;
+
+	res = query_rows(conn, opts->json ?
+					 "SELECT h.id, h.action, h.version, h.name, h.role, h.started_at,"
+					 " h.duration, h.outcome, h.error, h.checksum, h.detail"
+					 " FROM migrate.history h" :
+					 "SELECT h.id, h.action, h.version, h.name, h.role,"
+					 " pg_catalog.date_trunc('second', h.started_at) AS started_at,"
+					 " h.duration, h.outcome,"
+					 " h.error OPERATOR(pg_catalog.->>) 'message' AS error"
+					 " FROM migrate.history h",
+					 0, NULL);
+	if (res == NULL)
+		return EXIT_ERROR;
+	if (PQntuples(res) == 0 && !opts->json)
+		out_info("no history in database \"%s\"", PQdb(conn));
+	else
+		out_table(res, "history");
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/* --------------------------------------------------------------------
+ * down, redo, rehearse: long-running
+ * --------------------------------------------------------------------
+ */
+
+/* the columns of apply(), revert() and revert_all() */
+#define RUN_COLUMNS \
+	"r.version, r.name, r.action, r.state, r.duration, r.statements," \
+	" r.rows_affected, r.note"
+
+/*
+ * Print what a run of apply or revert did (the server's NOTICEs already
+ * said it as it happened): one row per migration with its elapsed time.
+ */
+static void
+print_run(const PGresult *res, const char *key)
+{
+	if (PQntuples(res) > 0 || (key && strcmp(key, "migrations") == 0))
+		out_table(res, key);
+}
+
+/*
+ * down: revert with exactly one of --steps N (default 1), --to VERSION,
+ * --to-tag TAG, --all.  --all with --dry-run reverts every applied
+ * migration by count, since revert_all() has no dry run.
+ */
+static int
+cmd_down(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[2];
+	const char *sql;
+	int			nparams = 2;
+	PGresult   *res;
+	char		steps[16];
+
+	params[1] = opts->dry_run ? "true" : "false";
+	if (opts->all && !opts->dry_run)
+	{
+		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert_all() r";
+		nparams = 0;
+	}
+	else if (opts->all)
+	{
+		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
+			"steps => (SELECT pg_catalog.count(*) FROM migrate.status s"
+			" WHERE s.state OPERATOR(pg_catalog.=) 'applied')::pg_catalog.int4,"
+			" dry_run => $1::pg_catalog.bool) r";
+		params[0] = params[1];
+		nparams = 1;
+	}
+	else if (opts->to_tag)
+	{
+		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
+			"target => migrate.tag_version($1), dry_run => $2::pg_catalog.bool) r";
+		params[0] = opts->to_tag;
+	}
+	else if (opts->to)
+	{
+		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
+			"target => $1, dry_run => $2::pg_catalog.bool) r";
+		params[0] = opts->to;
+	}
+	else
+	{
+		snprintf(steps, sizeof(steps), "%d", opts->steps ? opts->steps : 1);
+		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
+			"steps => $1::pg_catalog.int4, dry_run => $2::pg_catalog.bool) r";
+		params[0] = steps;
+	}
+
+	res = exec_migration_sql(conn, opts, sql, nparams, params);
+	if (!migration_sql_ok(conn, res))
+		return EXIT_ERROR;
+	print_run(res, "migrations");
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/*
+ * redo: revert the newest applied migration, then apply it again.  Two
+ * transactions, as two commands would be: when the apply fails, the
+ * migration stays reverted and the error says why.
+ */
+static int
+cmd_redo(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[1];
+	PGresult   *res;
+	char	   *version;
+
+	res = exec_migration_sql(conn, opts,
+							 "SELECT " RUN_COLUMNS " FROM migrate.revert(steps => 1) r",
+							 0, NULL);
+	if (!migration_sql_ok(conn, res))
+		return EXIT_ERROR;
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		out_error("nothing to redo: no migration is applied in database \"%s\"",
+				  PQdb(conn));
+		return EXIT_ERROR;
+	}
+	version = pg_strdup(PQgetvalue(res, 0, column(res, "version")));
+	out_table(res, "reverted");
+	PQclear(res);
+
+	params[0] = version;
+	res = exec_migration_sql(conn, opts,
+							 "SELECT " RUN_COLUMNS " FROM migrate.apply(target => $1) r",
+							 1, params);
+	if (!migration_sql_ok(conn, res))
+		return EXIT_ERROR;
+	out_table(res, "applied");
+	PQclear(res);
+	free(version);
+	return EXIT_OK;
+}
+
+/*
+ * rehearse: register the directory's new and changed files (as up does,
+ * committed), then rehearse the pending migrations in a transaction the
+ * server rolls back.  Exit 1 when any rehearsal failed.
+ */
+static int
+cmd_rehearse(PGconn *conn, const ClientOptions *opts)
+{
+	MigrationSet set;
+	RegisteredSet reg;
+	char	   *errmsg = NULL;
+	const char *params[1] = {opts->to};
+	PGresult   *res;
+	int			ok_col;
+	int			nfailed = 0;
+	int			nrows;
+
+	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
+	{
+		out_error("%s", errmsg);
+		return EXIT_ERROR;
+	}
+	if (!fetch_registered(conn, &reg))
+		return EXIT_ERROR;
+	if (sync_files(conn, opts, &set, &reg) < 0)
+		return EXIT_ERROR;
+
+	res = exec_migration_sql(conn, opts, opts->json ?
+							 "SELECT r.ordinal, r.version, r.name, r.ok, r.failed_step,"
+							 " r.differences, r.error, r.not_rehearsed"
+							 " FROM migrate.rehearse(to_version => $1) r" :
+	/* on a terminal, one line per difference and per statement not run */
+							 "SELECT r.ordinal AS \"#\", r.version, r.name, r.ok, r.failed_step,"
+							 " (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ',"
+							 "   d OPERATOR(pg_catalog.->>) 'change', d OPERATOR(pg_catalog.->>) 'kind',"
+							 "   d OPERATOR(pg_catalog.->>) 'identity'), E'\\n')"
+							 "  FROM pg_catalog.jsonb_array_elements(r.differences) d) AS differences,"
+							 " r.error,"
+							 " (SELECT pg_catalog.string_agg(pg_catalog.concat("
+							 "   n OPERATOR(pg_catalog.->>) 'script', ' statement ',"
+							 "   n OPERATOR(pg_catalog.->>) 'statement', ' (',"
+							 "   n OPERATOR(pg_catalog.->>) 'command', '): ',"
+							 "   n OPERATOR(pg_catalog.->>) 'reason'), E'\\n')"
+							 "  FROM pg_catalog.jsonb_array_elements(r.not_rehearsed) n) AS not_rehearsed"
+							 " FROM migrate.rehearse(to_version => $1) r",
+							 1, params);
+	if (!migration_sql_ok(conn, res))
+		return EXIT_ERROR;
+	ok_col = column(res, "ok");
+	nrows = PQntuples(res);
+	for (int r = 0; r < nrows; r++)
+		if (strcmp(PQgetvalue(res, r, ok_col), "t") != 0)
+			nfailed++;
+	if (PQntuples(res) == 0 && !opts->json)
+		out_info("nothing to rehearse");
+	else
+		out_table(res, "rehearsal");
+	PQclear(res);
+	if (nfailed > 0)
+	{
+		out_error("the rehearsal of %d of %d migrations failed", nfailed,
+				  nrows);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+/* --------------------------------------------------------------------
+ * tag, approve, resolve: one call each
+ * --------------------------------------------------------------------
+ */
+
+/* tag NAME [VERSION]: the newest applied migration when no VERSION */
+static int
+cmd_tag(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[2] = {opts->args[0], opts->nargs > 1 ? opts->args[1] : NULL};
+	PGresult   *res;
+
+	res = query_rows(conn, "SELECT migrate.tag($1, $2)", 2, params);
+	if (res == NULL)
+		return EXIT_ERROR;
+	out_json_field("tag", opts->args[0]);
+	out_json_field("version", PQgetvalue(res, 0, 0));
+	out_info("tagged %s as \"%s\"", PQgetvalue(res, 0, 0), opts->args[0]);
+	PQclear(res);
+	return EXIT_OK;
+}
+
+static int
+cmd_approve(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[1] = {opts->args[0]};
+	PGresult   *res;
+
+	res = query_rows(conn,
+					 "SELECT a.version, a.name, a.runs_as, a.approved_by, a.approved_at"
+					 " FROM migrate.approve($1) a",
+					 1, params);
+	if (res == NULL)
+		return EXIT_ERROR;
+	out_table(res, "approved");
+	PQclear(res);
+	return EXIT_OK;
+}
+
+static int
+cmd_resolve(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[2] = {opts->args[0], opts->action};
+	PGresult   *res;
+
+	res = query_rows(conn, "SELECT migrate.resolve($1, $2)", 2, params);
+	if (res == NULL)
+		return EXIT_ERROR;
+	out_json_field("version", opts->args[0]);
+	out_json_field("action", opts->action);
+	out_json_field("result", PQgetvalue(res, 0, 0));
+	out_info("resolved %s (%s): %s", opts->args[0], opts->action,
+			 PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/* --------------------------------------------------------------------
+ * files, new: no database
+ * --------------------------------------------------------------------
+ */
+
+/* files: what the directory holds, as the layout reader understood it */
+static int
+cmd_files(PGconn *conn, const ClientOptions *opts)
+{
+	static const char *const headers[] = {
+		"version", "name", "up", "down", "repeatable", "checksum"
+	};
+	MigrationSet set;
+	char	   *errmsg = NULL;
+	char	  **cells;
+
+	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
+	{
+		out_error("%s", errmsg);
+		return EXIT_ERROR;
+	}
+	cells = pg_malloc(sizeof(char *) * (set.nfiles * lengthof(headers) + 1));
+	for (int i = 0; i < set.nfiles; i++)
+	{
+		const MigrationFile *f = &set.files[i];
+		char	  **row = cells + i * lengthof(headers);
+
+		row[0] = f->version;
+		row[1] = f->name;
+		row[2] = f->up_path;
+		row[3] = f->down_path;
+		row[4] = f->repeatable ? "yes" : "no";
+		row[5] = (char *) f->checksum;
+	}
+	out_json_field("directory", set.dir ? set.dir : opts->dir);
+	out_json_field("layout", set.layout);
+	out_info("%d migration%s in %s (layout %s)", set.nfiles,
+			 set.nfiles == 1 ? "" : "s", set.dir ? set.dir : opts->dir,
+			 set.layout ? set.layout : "?");
+	out_rows("files", lengthof(headers), headers, set.nfiles, cells);
+	free(cells);
+	return EXIT_OK;
+}
+
+static int
+run_new(PGconn *conn, const ClientOptions *opts)
+{
+	return cmd_new(opts);
+}
+
+/* --------------------------------------------------------------------
+ * Dispatch
+ * --------------------------------------------------------------------
+ */
+
+/*
+ * Run one command against one database (dbname: as given with -d, or NULL
+ * for libpq's defaults); returns the exit code.  check_command_usage() has
+ * accepted the command line.
+ */
 int
 run_command(const ClientOptions *opts, const char *dbname)
 {
+	const Command *cmd = find_command(opts->command);
 	PGconn	   *conn;
-	PGresult   *res;
-	int			rc = EXIT_OK;
+	int			rc;
 
-	if (strcmp(opts->command, "new") == 0)
-		return cmd_new(opts);
-	conn = client_connect(opts, dbname, true);
+	Assert(cmd != NULL);
+	out_begin_database(NULL);
+	if (cmd->target == TARGET_NONE)
+	{
+		rc = cmd->func(NULL, opts);
+		out_end_database(rc);
+		return rc;
+	}
+
+	/* what -d said, without a password; null: libpq's defaults */
+	out_json_field("connection", dbname ? redact_conninfo(dbname) : NULL);
+	conn = client_connect(opts, dbname, cmd->target == TARGET_EXTENSION);
 	if (conn == NULL)
+	{
+		out_end_database(EXIT_ERROR);
 		return EXIT_ERROR;
-	if (strcmp(opts->command, "status") == 0)
-	{
-		res = PQexec(conn, "SELECT * FROM migrate.status");
-		if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			out_table(res, "status");
-		else
-		{
-			out_pg_error(conn, res);
-			rc = EXIT_ERROR;
-		}
-		PQclear(res);
 	}
-	else if (strcmp(opts->command, "up") == 0)
-		rc = cmd_up(conn, opts);
-	else if (strcmp(opts->command, "validate") == 0)
-		rc = cmd_validate(conn, opts);
-	else
-	{
-		out_error("unknown command \"%s\"", opts->command);
-		rc = EXIT_USAGE;
-	}
+	out_json_field("database", PQdb(conn));
+	out_json_field("host", PQhost(conn));
+	out_json_field("port", PQport(conn));
+	rc = cmd->func(conn, opts);
 	PQfinish(conn);
+	out_end_database(rc);
 	return rc;
 }

@@ -32,12 +32,12 @@ usage(void)
 	printf("  down               revert (--steps N, --to V, --to-tag T or --all)\n");
 	printf("  redo               revert the newest migration and apply it again\n");
 	printf("  validate           compare files with the database (exit 3 if anything differs)\n");
-	printf("  rehearse           apply, revert and re-apply pending migrations, rolled back\n");
+	printf("  rehearse           register files, then rehearse what is pending (rolled back)\n");
 	printf("  history            show the history of events\n");
-	printf("  tag NAME           name the current point in history\n");
+	printf("  tag NAME [VERSION] name the newest applied migration (or VERSION)\n");
 	printf("  new DESCRIPTION    write a new up and down file in the directory's layout\n");
 	printf("  approve VERSION    approve a migration\n");
-	printf("  resolve VERSION --action ACTION   settle a dirty migration\n");
+	printf("  resolve VERSION    settle a dirty migration (with --action)\n");
 	printf("  files              list the migrations read from the directory\n");
 	printf("  init               create the extension\n");
 	printf("\nOptions:\n");
@@ -45,14 +45,15 @@ usage(void)
 	printf("      --layout=NAME          file layout, instead of detecting it\n");
 	printf("      --env=NAME             section of pg_migrate.conf to use\n");
 	printf("      --config=FILE          configuration file (default: pg_migrate.conf)\n");
-	printf("      --to=VERSION           up/down: stop at this version\n");
+	printf("      --to=VERSION           up, plan, rehearse, down: stop at this version\n");
 	printf("      --to-tag=TAG           down: revert to a tag\n");
 	printf("      --steps=N              down: revert the N newest migrations\n");
 	printf("      --all                  down: revert everything\n");
-	printf("      --dry-run              run and roll back, report what would happen\n");
+	printf("      --dry-run              up, down: run and roll back, report what would happen\n");
 	printf("      --check                status, plan: exit 3 when anything is pending\n");
 	printf("      --batch=N              up: commit after every N migrations\n");
 	printf("      --single-transaction   up: apply everything in one transaction\n");
+	printf("      --action=ACTION        resolve: retry, mark_applied or mark_reverted\n");
 	printf("      --json                 print one JSON document\n");
 	printf("  -q, --quiet                print errors only\n");
 	printf("  -v, --verbose              print the SQL sent to the server\n");
@@ -73,8 +74,11 @@ usage(void)
 	printf("  -U, --username=NAME      connect as specified database user\n");
 	printf("  -w, --no-password        never prompt for password\n");
 	printf("  -W, --password           force password prompt\n");
+	printf("\nIf no -d is given, the PGDATABASE, PGHOST, PGPORT and PGUSER environment\n"
+		   "variables (and ~/.pgpass, PGSERVICE) are used, as psql uses them.\n"
+		   "Colour is used on a terminal unless NO_COLOR is set.\n");
 	printf("\nExit status: 0 success, 1 error, 2 usage, 3 something is pending,\n"
-		   "edited, missing or drifted (status, plan, validate).\n");
+		   "edited, missing or drifted (status --check, plan --check, validate).\n");
 	printf("\nReport bugs in the migrate project's issue tracker.\n");
 }
 
@@ -186,6 +190,7 @@ parse_options(int argc, char **argv, ClientOptions *opts)
 				break;
 			case 'j':
 				opts->jobs = parse_count("--jobs", optarg);
+				opts->jobs_given = true;
 				break;
 			case 'V':
 				printf("pg_migrate (migrate) %s\n", MIGRATE_VERSION);
@@ -278,10 +283,15 @@ main(int argc, char **argv)
 	char	  **dbnames = NULL;
 	int			ndbnames = 0;
 	char	   *errmsg = NULL;
+	int			rc;
+
+	/* the service file and locale next to the binary, as psql finds them */
+	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_migrate"));
 
 	memset(&opts, 0, sizeof(opts));
 	opts.jobs = 1;
 	parse_options(argc, argv, &opts);
+	check_command_usage(&opts);
 
 	if (!load_config(&opts, &dbnames, &ndbnames, &errmsg))
 	{
@@ -297,8 +307,12 @@ main(int argc, char **argv)
 	out_init(&opts);
 
 	if (!command_needs_database(opts.command))
-		return run_command(&opts, NULL);
-	if (ndbnames > 1)
-		return run_fleet(&opts, dbnames, ndbnames);
-	return run_command(&opts, ndbnames == 1 ? dbnames[0] : NULL);
+		rc = run_command(&opts, NULL);
+	else if (ndbnames > 1)
+		rc = run_fleet(&opts, dbnames, ndbnames);
+	else
+		rc = run_command(&opts, ndbnames == 1 ? dbnames[0] : NULL);
+	/* --json: the one document of this invocation */
+	out_finish(rc);
+	return rc;
 }

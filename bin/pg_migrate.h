@@ -46,6 +46,25 @@
  * Options: command line over PGMIGRATE_* variables over pg_migrate.conf
  * --------------------------------------------------------------------
  */
+
+/*
+ * What differs from one target database to the next with --all-envs: each
+ * environment (section of pg_migrate.conf) brings its own settings, already
+ * resolved (command line over PGMIGRATE_* over the section over
+ * [defaults]).  apply_target_settings() copies them into the options of the
+ * process that works on that target.
+ */
+typedef struct TargetSettings
+{
+	char	   *env;			/* section name, NULL: not from a section */
+	char	   *environment;
+	char	   *dir;
+	char	   *layout;
+	char	   *lock_timeout;
+	char	   *statement_timeout;
+	int			batch;
+} TargetSettings;
+
 typedef struct ClientOptions
 {
 	/* connection: each -d is one target database (conninfo string or URI) */
@@ -95,6 +114,10 @@ typedef struct ClientOptions
 	char	  **depends_on;		/* new --depends-on V (repeatable) */
 	int			ndepends_on;
 	char	   *action;			/* resolve --action */
+
+	/* added by conf.c (wp10-4) */
+	bool		jobs_given;		/* --jobs was on the command line */
+	TargetSettings *targets;	/* NULL, or one per target database */
 } ClientOptions;
 
 /* --------------------------------------------------------------------
@@ -130,8 +153,22 @@ extern bool read_migrations(const char *dir, const char *layout,
 							MigrationSet *set, char **errmsg);
 extern const char *const *layout_names(void);
 
+/*
+ * layout.c: read_migrations() with options.  READ_KEEP_DUPLICATES keeps
+ * migrations that share a version (next to each other, in version order)
+ * instead of refusing the directory, so that validate can report them.
+ * read_migrations(d, l, s, e) is read_migrations_opts(d, l, 0, s, e).
+ */
+#define READ_KEEP_DUPLICATES	0x01
+extern bool read_migrations_opts(const char *dir, const char *layout,
+								 int flags, MigrationSet *set, char **errmsg);
+
 /* checksum.c: normalise (strip a UTF-8 BOM, CR LF -> LF) then SHA-256 hex */
 extern bool script_checksum(const char *script, char out[65]);
+
+/* layout.c: versions compared as the server does (1 = 001 < 1.9 < 1.10) */
+extern int	version_compare(const char *a, const char *b);
+extern bool version_is_valid(const char *version);
 
 /* newfile.c: the "new" command */
 extern int	cmd_new(const ClientOptions *opts);
@@ -149,15 +186,22 @@ typedef struct RegisteredMigration
 	char	   *down_checksum;	/* NULL without a down script */
 	bool		changed;		/* applied checksum differs from registered */
 	char	   *applied_at;		/* NULL unless applied */
+	char	   *verify_checksum;	/* of the verify script, NULL without one */
+	bool		has_precondition;	/* a precondition or a mode other than fail */
 } RegisteredMigration;
 
 typedef struct RegisteredSet
 {
 	RegisteredMigration *items; /* in version order */
 	int			nitems;
+	RegisteredMigration **by_version;	/* sorted by version text, for
+										 * find_registered() */
 } RegisteredSet;
 
 extern bool fetch_registered(PGconn *conn, RegisteredSet *reg);
+/* the registered migration with exactly this version text, or NULL */
+extern RegisteredMigration *find_registered(const RegisteredSet *reg,
+											const char *version);
 /* register what is new or changed, in batches; returns count or -1 */
 extern int	sync_files(PGconn *conn, const ClientOptions *opts,
 					   const MigrationSet *set, const RegisteredSet *reg);
@@ -174,6 +218,19 @@ extern PGconn *client_connect(const ClientOptions *opts, const char *dbname,
 							  bool require_extension);
 extern bool check_extension(PGconn *conn, bool quiet);
 extern const char *redact_conninfo(const char *conninfo);
+/*
+ * The session pins search_path = pg_catalog, pg_temp for the client's own
+ * queries; migration scripts run with the caller's search_path (as in
+ * psql), so a call that runs scripts (apply, revert, rehearse, plan) goes
+ * through exec_migration_sql() (commands.c), which puts the caller's path
+ * back around it with set_search_path().
+ */
+extern bool set_search_path(PGconn *conn, bool for_scripts);
+extern PGresult *exec_migration_sql(PGconn *conn, const ClientOptions *opts,
+									const char *sql, int nparams,
+									const char *const *params);
+/* the init command: CREATE EXTENSION IF NOT EXISTS migrate */
+extern int	cmd_init(PGconn *conn, const ClientOptions *opts);
 
 /* --------------------------------------------------------------------
  * output.c
@@ -191,6 +248,26 @@ extern void out_json_flush(void);
 extern void out_info(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_error(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_pg_error(PGconn *conn, const PGresult *res);
+/* with --json: a number, or JSON text the caller built ("[...]", "{...}") */
+extern void out_json_number(const char *key, long value);
+extern void out_json_raw(const char *key, const char *json);
+/* after out_error(): "pg_migrate: detail: ..." / "pg_migrate: hint: ..." */
+extern void out_detail(const char *fmt,...) pg_attribute_printf(1, 2);
+extern void out_hint(const char *fmt,...) pg_attribute_printf(1, 2);
+/* --verbose only: what the client does, on stderr */
+extern void out_verbose(const char *fmt,...) pg_attribute_printf(1, 2);
+/* libpq notice receiver: progress lines, or "messages" in --json */
+extern void out_notice(void *arg, const PGresult *res);
+/*
+ * The --json document has one part per database: run_command() calls
+ * out_begin_database() (connection: a description from redact_conninfo(),
+ * or NULL) and out_end_database(exit code); main calls out_finish(exit
+ * code), which prints the document.  Not thread-safe: one command at a
+ * time per process.
+ */
+extern void out_begin_database(const char *connection);
+extern void out_end_database(int exit_code);
+extern void out_finish(int exit_code);
 
 /* --------------------------------------------------------------------
  * progress.c: run one query while showing what the server does
@@ -206,6 +283,11 @@ extern PGresult *exec_with_progress(PGconn *conn, const ClientOptions *opts,
  */
 extern int	run_command(const ClientOptions *opts, const char *dbname);
 extern bool command_needs_database(const char *command);
+/* usage errors (unknown command, wrong arguments): message, exit 2 */
+extern void check_command_usage(const ClientOptions *opts);
+/* a query with parameters, logged with --verbose (never string-built) */
+extern PGresult *exec_params(PGconn *conn, const char *sql, int nparams,
+							 const char *const *params);
 
 /* fleet.c: run_command against many databases, --jobs at a time */
 extern int	run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames);
@@ -213,5 +295,7 @@ extern int	run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames);
 /* conf.c: fill opts from pg_migrate.conf and PGMIGRATE_*; false on error */
 extern bool load_config(ClientOptions *opts, char ***dbnames, int *ndbnames,
 						char **errmsg);
+/* conf.c: use target i's settings (opts->targets) in these options */
+extern void apply_target_settings(ClientOptions *opts, int target);
 
 #endif							/* PG_MIGRATE_H */

@@ -17,6 +17,18 @@
  * calls apply() in the same transaction, which then sees everything the
  * previous holder committed.
  *
+ * With batch_size (1.1), it applies the plan in chunks of at most that
+ * many migrations, each in a transaction of its own that it commits before
+ * waiting for the lock again: a first deploy of a long history then takes
+ * a bounded number of locks per transaction (one apply() of 10,000
+ * CREATE TABLEs runs out of shared memory for locks on a default server).
+ * Each chunk is apply(v) for the version v that ends it (plan.c,
+ * migrate_plan_batch_end), so each runs exactly as apply() does.  A
+ * migration whose skip-mode precondition did not hold stays pending and
+ * is in every later chunk's plan: it is checked again with each, as
+ * apply() would, but no longer counted, so that every chunk makes
+ * progress and the procedure ends.
+ *
  * IDENTIFICATION
  *	  src/exec/deploy.c
  *
@@ -31,13 +43,22 @@
 #include "fmgr.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "store/lock.h"
+#include "exec/message.h"
+#include "exec/plan.h"
+#include "guc.h"
 #include "ipc/xact.h"
+#include "store/catalog.h"
+#include "store/lock.h"
 
 PG_FUNCTION_INFO_V1(migrate_deploy);
+PG_FUNCTION_INFO_V1(migrate_deploy_1_1);
+
+/* what the procedure says while it waits, in lock errors */
+#define DEPLOY_WAIT_LIMIT "max_wait of migrate.deploy()"
 
 /* max_wait in milliseconds, clamped to what lock_timeout accepts */
 static int
@@ -54,18 +75,11 @@ max_wait_ms(Interval *max_wait)
 	return ms > INT_MAX ? INT_MAX : (int) ms;
 }
 
-/*
- * migrate.deploy(target text, max_wait interval): a procedure.
- */
-Datum
-migrate_deploy(PG_FUNCTION_ARGS)
+/* deploy() must be CALLed on its own: it ends and starts transactions */
+static void
+check_nonatomic_call(FunctionCallInfo fcinfo)
 {
-	Datum		target = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
-	int			timeout_ms = max_wait_ms(PG_GETARG_INTERVAL_P(1));
 	CallContext *call = (CallContext *) fcinfo->context;
-	Oid			argtypes[1] = {TEXTOID};
-	char		nulls[1] = {PG_ARGISNULL(0) ? 'n' : ' '};
-	int			rc;
 
 	if (call == NULL || !IsA(call, CallContext) || call->atomic)
 		ereport(ERROR,
@@ -73,18 +87,178 @@ migrate_deploy(PG_FUNCTION_ARGS)
 				 errmsg("migrate.deploy() cannot run inside a transaction block"),
 				 errdetail("It waits for the migrate lock between transactions, holding no snapshot."),
 				 errhint("Run CALL migrate.deploy() on its own, outside BEGIN ... COMMIT and outside functions.")));
+}
 
-	migrate_xact_spi_connect_ext(SPI_OPT_NONATOMIC);
+/*
+ * Wait for the lock holding no snapshot, then apply(target) in the same
+ * transaction.  apply() says what it does and sums up: no message here.
+ */
+static void
+deploy_all(Datum target, bool target_null, int timeout_ms)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	char		nulls[1] = {target_null ? 'n' : ' '};
+	int			rc;
 
-	/* end CALL's transaction: from here on this backend holds no snapshot */
-	SPI_commit();
-	migrate_lock_acquire_without_snapshot(timeout_ms, "max_wait of migrate.deploy()");
-
-	/* apply() says what it does and sums up: deploy() adds no message */
+	migrate_lock_acquire_without_snapshot(timeout_ms, DEPLOY_WAIT_LIMIT);
 	rc = SPI_execute_with_args("SELECT pg_catalog.count(*) FROM migrate.apply($1)",
 							   1, argtypes, &target, nulls, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "migrate.apply() returned no count");
+}
+
+/* how one chunk went */
+typedef struct ChunkResult
+{
+	int			applied;		/* migrations apply() applied */
+	int			newly_passed;	/* skipped ones it adds to "passed" */
+} ChunkResult;
+
+/*
+ * apply(end) in the current transaction; the versions it skipped are
+ * added to *passed, allocated in "keep" (which outlives the commits).
+ */
+static ChunkResult
+apply_chunk(const char *end, List **passed, MemoryContext keep)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(end)};
+	ChunkResult result = {0, 0};
+	int			rc;
+
+	rc = SPI_execute_with_args("SELECT a.version, a.state FROM migrate.apply($1) a",
+							   1, argtypes, values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "migrate.apply() failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *state = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		if (state != NULL && strcmp(state, "applied") == 0)
+			result.applied++;
+		else if (state != NULL && strcmp(state, "skipped") == 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(keep);
+
+			*passed = lappend(*passed, SPI_getvalue(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 1));
+			MemoryContextSwitchTo(old);
+			result.newly_passed++;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return result;
+}
+
+/*
+ * The plan in chunks of at most batch_size migrations, one transaction
+ * each, committed before the next waits for the lock.  A failure stops it
+ * with that chunk rolled back; the chunks before it stay applied.
+ */
+static void
+deploy_in_batches(const char *target, int batch_size, int timeout_ms)
+{
+	MemoryContext keep = CurrentMemoryContext;	/* SPI's, survives commits */
+	MemoryContext chunk_memory = AllocSetContextCreate(keep, "migrate deploy chunk",
+													   ALLOCSET_DEFAULT_SIZES);
+	List	   *passed = NIL;
+	int			total = -1;
+	int			applied = 0;
+	int			chunks = 0;
+
+	for (;;)
+	{
+		MemoryContext old;
+		MigrateMigration *registry;
+		MigrateMigration *end;
+		int			count;
+		List	   *plan;
+		char	   *end_version = NULL;
+		ChunkResult result;
+
+		migrate_lock_acquire_without_snapshot(timeout_ms, DEPLOY_WAIT_LIMIT);
+
+		MemoryContextReset(chunk_memory);
+		old = MemoryContextSwitchTo(chunk_memory);
+		registry = migrate_catalog_load_registry(&count);
+		plan = migrate_plan_apply(registry, count, target);
+		end = migrate_plan_batch_end(plan, batch_size, passed);
+		if (end != NULL)
+			end_version = end->version;
+		MemoryContextSwitchTo(old);
+
+		if (total < 0)
+		{
+			total = list_length(plan);
+			if (end == NULL)
+			{
+				migrate_message_nothing_to_do(DIRECTION_UP);
+				break;
+			}
+			ereport(migrate_progress_level,
+					(errmsg("applying %d migrations in batches of %d, committing after each",
+							total, batch_size)));
+		}
+		if (end == NULL)
+			break;
+
+		result = apply_chunk(end_version, &passed, keep);
+		chunks++;
+		applied += result.applied;
+		/* every chunk holds a migration not passed yet: this cannot happen */
+		if (result.applied == 0 && result.newly_passed == 0)
+			break;
+		SPI_commit();
+		ereport(migrate_progress_level,
+				(errmsg("batch %d committed: %d of %d migrations applied, up to \"%s\"",
+						chunks, applied, total, end_version)));
+	}
+	MemoryContextDelete(chunk_memory);
+}
+
+/*
+ * migrate.deploy(target text, max_wait interval): a procedure (1.0).
+ */
+Datum
+migrate_deploy(PG_FUNCTION_ARGS)
+{
+	int			timeout_ms = max_wait_ms(PG_GETARG_INTERVAL_P(1));
+
+	check_nonatomic_call(fcinfo);
+	migrate_xact_spi_connect_ext(SPI_OPT_NONATOMIC);
+
+	/* end CALL's transaction: from here on this backend holds no snapshot */
+	SPI_commit();
+	deploy_all(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0), timeout_ms);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * migrate.deploy(target text, max_wait interval, batch_size integer): a
+ * procedure (1.1); without batch_size it is 1.0's.
+ */
+Datum
+migrate_deploy_1_1(PG_FUNCTION_ARGS)
+{
+	int			timeout_ms = max_wait_ms(PG_GETARG_INTERVAL_P(1));
+
+	check_nonatomic_call(fcinfo);
+	if (!PG_ARGISNULL(2) && PG_GETARG_INT32(2) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be at least 1"),
+				 errdetail("batch_size was %d.", PG_GETARG_INT32(2)),
+				 errhint("Leave it out (NULL) to apply everything in one transaction.")));
+	migrate_xact_spi_connect_ext(SPI_OPT_NONATOMIC);
+
+	/* end CALL's transaction: from here on this backend holds no snapshot */
+	SPI_commit();
+	if (PG_ARGISNULL(2))
+		deploy_all(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0), timeout_ms);
+	else
+		deploy_in_batches(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)),
+						  PG_GETARG_INT32(2), timeout_ms);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -43,6 +43,7 @@
 
 PG_FUNCTION_INFO_V1(migrate_plan);
 PG_FUNCTION_INFO_V1(migrate_plan_awaiting_approval);
+PG_FUNCTION_INFO_V1(migrate_batch_target);
 
 /*
  * Positions (in the registry) of each migration's dependencies.  With
@@ -317,6 +318,8 @@ plan_reason(MigrateMigration *registry, int count, const MigrateMigration *m)
 		appendStringInfo(&buf, "%sretry after a failure", buf.len ? "; " : "");
 	else if (migrate_catalog_is_reverted_state(m->state))
 		appendStringInfo(&buf, "%sapplied again after a revert", buf.len ? "; " : "");
+	else if (m->requeued)
+		appendStringInfo(&buf, "%srepeatable, changed", buf.len ? "; " : "");
 	if (buf.len == 0)
 		appendStringInfoString(&buf, "pending");
 	return buf.data;
@@ -526,4 +529,98 @@ migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
 	SPI_finish();
 	result = construct_array(versions, nversions, TEXTOID, -1, false, TYPALIGN_INT);
 	PG_RETURN_ARRAYTYPE_P(result);
+}
+
+/*
+ * The last migration of the next chunk of at most batch_size migrations of
+ * apply(target)'s plan that are not in "passed" (a List of versions), or
+ * NULL when the plan holds none.  The migrations of "passed" are counted
+ * out of the chunk, not out of the plan: they stay in it, before and among
+ * the others (deploy.c passes the ones whose skip-mode precondition did
+ * not hold, which stay pending and would otherwise fill every chunk).
+ *
+ * Why apply(the version returned) runs exactly the chunk: the plan is a
+ * prefix of one order of every pending migration (dependencies first,
+ * ties in version order), which does not depend on the target, and a
+ * target only cuts that order after itself (migrate_plan_apply).  So the
+ * plan of any migration of apply(target)'s plan is the part of that plan
+ * up to it, dependencies included, whatever the dependencies are.  Once
+ * the chunk is applied, the order of what remains is the rest of the same
+ * order: the ordering (model/order.c) takes, at each step, the lowest
+ * version whose dependencies are all placed or applied, and after the
+ * chunk exactly the same migrations are ready as when the chunk had just
+ * been placed.
+ */
+MigrateMigration *
+migrate_plan_batch_end(List *plan, int batch_size, List *passed)
+{
+	MigrateMigration *end = NULL;
+	int			counted = 0;
+	ListCell   *lc;
+
+	foreach(lc, plan)
+	{
+		MigrateMigration *m = lfirst(lc);
+		ListCell   *p;
+		bool		is_passed = false;
+
+		foreach(p, passed)
+		{
+			if (strcmp(lfirst(p), m->version) == 0)
+				is_passed = true;
+		}
+		if (is_passed)
+			continue;
+		end = m;
+		if (++counted == batch_size)
+			break;
+	}
+	return end;
+}
+
+/*
+ * migrate.batch_target(target, batch_size): the version that ends the next
+ * chunk of at most batch_size migrations of apply(target)'s plan, so that
+ * apply(batch_target(target, n)) runs exactly the first n (or fewer, at
+ * the end) and nothing else; NULL when nothing is pending.  Called until
+ * it returns NULL, each apply() in a transaction of its own, it applies a
+ * long history in chunks that each take a bounded number of locks.  Runs
+ * nothing and takes no lock: apply() checks the plan again.
+ */
+Datum
+migrate_batch_target(PG_FUNCTION_ARGS)
+{
+	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MemoryContext caller = CurrentMemoryContext;
+	MigrateMigration *registry;
+	MigrateMigration *end;
+	int			count;
+	int			batch_size;
+	text	   *result = NULL;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("batch_size must not be null")));
+	batch_size = PG_GETARG_INT32(1);
+	if (batch_size < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be at least 1"),
+				 errdetail("batch_size was %d.", batch_size)));
+
+	migrate_xact_spi_connect();
+	registry = migrate_catalog_load_registry(&count);
+	end = migrate_plan_batch_end(migrate_plan_apply(registry, count, target), batch_size, NIL);
+	if (end != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = cstring_to_text(end->version);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(result);
 }

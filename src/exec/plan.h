@@ -29,5 +29,6 @@ extern List *migrate_plan_apply(MigrateMigration *registry, int count,
 extern List *migrate_plan_revert(MigrateMigration *registry, int count,
 								 const MigrateRevertRequest *request);
 extern int	migrate_plan_first_nontransactional(List *plan, MigrateDirection direction);
+extern MigrateMigration *migrate_plan_batch_end(List *plan, int batch_size, List *passed);
 
 #endif							/* MIGRATE_PLAN_H */

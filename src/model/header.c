@@ -15,6 +15,7 @@
  *	 -- @dependencies: v1, v2      -- @risk-level: low|medium|high
  *	 -- @zero-downtime: true|false -- @estimated-duration: 30 seconds
  *	 -- @environments: a, b        -- @transaction: true|false
+ *	 -- @repeatable: true|false
  *
  * Keys are case-insensitive, and the three plain keys may also be written
  * with "@".  Any other comment line is free text, except that a line whose
@@ -74,6 +75,7 @@ static void parse_zero_downtime(MigrateHeader *header, const HeaderLine *line);
 static void parse_estimated_duration(MigrateHeader *header, const HeaderLine *line);
 static void parse_environments(MigrateHeader *header, const HeaderLine *line);
 static void parse_transaction(MigrateHeader *header, const HeaderLine *line);
+static void parse_repeatable(MigrateHeader *header, const HeaderLine *line);
 
 static const HeaderKey header_keys[] = {
 	{"Description", true, parse_description},
@@ -85,6 +87,7 @@ static const HeaderKey header_keys[] = {
 	{"estimated-duration", false, parse_estimated_duration},
 	{"environments", false, parse_environments},
 	{"transaction", false, parse_transaction},
+	{"repeatable", false, parse_repeatable},
 };
 
 #define NUM_HEADER_KEYS lengthof(header_keys)
@@ -206,6 +209,17 @@ static void
 parse_transaction(MigrateHeader *header, const HeaderLine *line)
 {
 	header->transactional = parse_header_bool(line);
+}
+
+/*
+ * @repeatable: a migration that is run again whenever its content changes
+ * (Flyway's R__ files), instead of being refused as an edit once applied
+ * (store/register.c)
+ */
+static void
+parse_repeatable(MigrateHeader *header, const HeaderLine *line)
+{
+	header->repeatable = parse_header_bool(line);
 }
 
 /*
@@ -341,6 +355,7 @@ migrate_header_parse(const char *script)
 
 	header->zero_downtime = HEADER_UNSET;
 	header->transactional = HEADER_UNSET;
+	header->repeatable = HEADER_UNSET;
 
 	while (line != NULL)
 	{
@@ -451,6 +466,7 @@ header_to_json(const MigrateHeader *header)
 						  plain_interval(header->estimated_duration) : NULL);
 	add_json_list(&b, "environments", header->environments, true);
 	add_json_header_bool(&b, "transaction", header->transactional);
+	add_json_header_bool(&b, "repeatable", header->repeatable);
 	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }

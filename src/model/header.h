@@ -36,6 +36,7 @@ typedef struct MigrateHeader
 	Interval   *estimated_duration; /* NULL when absent */
 	List	   *environments;	/* of char * */
 	MigrateHeaderBool	transactional;
+	MigrateHeaderBool	repeatable;	/* Flyway's R__: re-run when its content changes */
 } MigrateHeader;
 
 extern MigrateHeader *migrate_header_parse(const char *script);

@@ -47,6 +47,10 @@ typedef struct MigrateMigration
 	bool		has_precondition;
 	char	   *precondition_mode;	/* fail, skip or warn */
 	char	   *registered_by;	/* role that registered (or last replaced) it */
+	bool		repeatable;		/* @repeatable: run again when its content
+								 * changes (false on a 1.0 catalog) */
+	bool		requeued;		/* repeatable, applied before, pending again
+								 * because its content changed */
 } MigrateMigration;
 
 /* an event row for migrate.event */

@@ -24,6 +24,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -36,6 +37,7 @@
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "store/catalog.h"
@@ -55,6 +57,7 @@ typedef enum KeptQuery
 	Q_LOAD_VERIFY,
 	Q_LOAD_PRECONDITION,
 	Q_LOAD_MIGRATION,
+	Q_LOAD_MIGRATION_1_1,
 	NUM_KEPT_QUERIES
 } KeptQuery;
 
@@ -210,8 +213,14 @@ compare_migration_keys(const void *a, const void *b)
 										((const MigrateMigration *) b)->key);
 }
 
-/* what a MigrateMigration is read from: one row of migrate.migration m */
-#define MIGRATION_COLUMNS \
+/*
+ * What a MigrateMigration is read from: one row of migrate.migration m.
+ * The last two columns say whether it is repeatable (a column 1.1 adds:
+ * MIGRATION_REPEATABLE_1_0 stands in for it on a catalog not yet updated)
+ * and whether it was applied before (the applied checksum a re-queued
+ * repeatable migration keeps).
+ */
+#define MIGRATION_COLUMNS_WITH(repeatable) \
 	"SELECT version, version_key, name, state, dependencies, transactional," \
 	" statements, apply_seq, down_script IS NOT NULL, checksum, down_checksum," \
 	" down_transactional IS NOT FALSE," \
@@ -221,8 +230,24 @@ compare_migration_keys(const void *a, const void *b)
 	" environments, estimated_duration, risk_level," \
 	" CASE zero_downtime WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END," \
 	" verify_script IS NOT NULL, precondition_script IS NOT NULL, precondition_mode," \
-	" registered_by" \
+	" registered_by, " repeatable ", applied_checksum IS NOT NULL" \
 	" FROM migrate.migration m"
+#define MIGRATION_COLUMNS_1_1	MIGRATION_COLUMNS_WITH("m.repeatable")
+#define MIGRATION_COLUMNS_1_0	MIGRATION_COLUMNS_WITH("false")
+
+/*
+ * Whether migrate.migration has the column "repeatable", which the update
+ * to 1.1 adds: this library also runs on a 1.0 catalog (until ALTER
+ * EXTENSION migrate UPDATE), where a migration cannot be repeatable.
+ */
+bool
+migrate_catalog_has_repeatable(void)
+{
+	Oid			schema = get_namespace_oid("migrate", true);
+	Oid			relid = OidIsValid(schema) ? get_relname_relid("migration", schema) : InvalidOid;
+
+	return OidIsValid(relid) && get_attnum(relid, "repeatable") != InvalidAttrNumber;
+}
 
 /* fill "m" from row "i" of the SPI result of a MIGRATION_COLUMNS query */
 static void
@@ -259,6 +284,9 @@ decode_migration(uint64 i, MigrateMigration *m)
 	m->has_precondition = DatumGetBool(SPI_getbinval(tuple, desc, 22, &isnull));
 	m->precondition_mode = spi_text(tuple, 23);
 	m->registered_by = spi_text(tuple, 24);
+	m->repeatable = DatumGetBool(SPI_getbinval(tuple, desc, 25, &isnull));
+	m->requeued = m->repeatable && strcmp(m->state, "pending") == 0 &&
+		DatumGetBool(SPI_getbinval(tuple, desc, 26, &isnull));
 }
 
 /*
@@ -270,7 +298,9 @@ migrate_catalog_load_registry(int *count)
 {
 	MigrateMigration *registry;
 
-	migrate_spi_run_as_owner(MIGRATION_COLUMNS, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	migrate_spi_run_as_owner(migrate_catalog_has_repeatable() ?
+							 MIGRATION_COLUMNS_1_1 : MIGRATION_COLUMNS_1_0,
+							 0, NULL, NULL, NULL, SPI_OK_SELECT);
 
 	*count = SPI_processed;
 	registry = palloc0(sizeof(MigrateMigration) * Max(SPI_processed, 1));
@@ -295,9 +325,14 @@ migrate_catalog_load_migration(const char *version)
 	Datum		values[1] = {CStringGetTextDatum(version)};
 	MigrateMigration *m = NULL;
 
-	migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_MIGRATION],
-								  MIGRATION_COLUMNS " WHERE m.version OPERATOR(pg_catalog.=) $1",
-								  1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (migrate_catalog_has_repeatable())
+		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_MIGRATION_1_1],
+									  MIGRATION_COLUMNS_1_1 " WHERE m.version OPERATOR(pg_catalog.=) $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
+	else
+		migrate_spi_run_kept_as_owner(&kept_plans[Q_LOAD_MIGRATION],
+									  MIGRATION_COLUMNS_1_0 " WHERE m.version OPERATOR(pg_catalog.=) $1",
+									  1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 1)
 	{
 		m = palloc0(sizeof(MigrateMigration));

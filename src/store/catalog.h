@@ -22,6 +22,7 @@ extern bool migrate_catalog_is_applied_state(const char *state);
 extern bool migrate_catalog_is_reverted_state(const char *state);
 extern bool migrate_catalog_is_applied(const MigrateMigration *m);
 extern char *migrate_catalog_current_role(void);
+extern bool migrate_catalog_has_repeatable(void);
 
 extern MigrateMigration *migrate_catalog_load_registry(int *count);
 extern MigrateMigration *migrate_catalog_load_migration(const char *version);

@@ -11,6 +11,12 @@
  * is not applied; once applied, a change is refused (XX001) until
  * migrate.repair() accepts it, and the repair is recorded in history.
  *
+ * A repeatable migration ("@repeatable: true", Flyway's R__ files) is the
+ * exception: new content for an applied one replaces the old and makes it
+ * pending again (re-queued), so that the next apply() runs it again.  The
+ * checksums it was applied with stay as a record until then, and history
+ * says why it is pending.
+ *
  * IDENTIFICATION
  *	  src/store/register.c
  *
@@ -75,6 +81,7 @@ typedef struct RegisteredRow
 	char	   *verify;
 	char	   *precondition;
 	char	   *precondition_mode;
+	bool		repeatable;		/* false on a 1.0 catalog */
 } RegisteredRow;
 
 static void
@@ -329,6 +336,39 @@ store_migration(const MigrationScripts *s, const char *name)
 							 23, argtypes, values, nulls, SPI_OK_INSERT);
 }
 
+/*
+ * Store whether the migration is repeatable (its header says so), and
+ * re-queue it: pending again, no longer in the order of application, the
+ * checksums it was applied with kept until it is applied again (they tell
+ * plan() and migrate.status that it changed since).  On a 1.0 catalog,
+ * which has no column for it, a repeatable migration is refused.
+ */
+static void
+store_repeatable(const char *version, const MigrateHeader *header, bool requeue)
+{
+	Oid			argtypes[3] = {TEXTOID, BOOLOID, BOOLOID};
+	Datum		values[3];
+
+	if (!migrate_catalog_has_repeatable())
+	{
+		if (header->repeatable == HEADER_TRUE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("migration \"%s\" cannot be repeatable before extension migrate is updated", version),
+					 errdetail("The header says \"@repeatable: true\"; the installed catalog is version 1.0's, which has no place for it."),
+					 errhint("Run ALTER EXTENSION migrate UPDATE first.")));
+		return;
+	}
+	values[0] = CStringGetTextDatum(version);
+	values[1] = BoolGetDatum(header->repeatable == HEADER_TRUE);
+	values[2] = BoolGetDatum(requeue);
+	migrate_spi_run_as_owner("UPDATE migrate.migration SET repeatable = $2,"
+							 " state = CASE WHEN $3 THEN 'pending' ELSE state END,"
+							 " apply_seq = CASE WHEN $3 THEN NULL ELSE apply_seq END"
+							 " WHERE version OPERATOR(pg_catalog.=) $1",
+							 3, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
 /* the registered migration whose version equals this one naturally */
 static RegisteredRow *
 find_registered(const char *version)
@@ -338,10 +378,16 @@ find_registered(const char *version)
 	RegisteredRow *row;
 	HeapTuple	tuple;
 	TupleDesc	desc;
+	bool		isnull;
 
-	migrate_spi_run_as_owner("SELECT version, name, state, up_script, down_script, checksum,"
+	migrate_spi_run_as_owner(migrate_catalog_has_repeatable() ?
+							 "SELECT version, name, state, up_script, down_script, checksum,"
 							 " down_checksum, applied_checksum, applied_down_checksum,"
-							 " verify_script, precondition_script, precondition_mode"
+							 " verify_script, precondition_script, precondition_mode, repeatable"
+							 " FROM migrate.migration WHERE version_key = $1" :
+							 "SELECT version, name, state, up_script, down_script, checksum,"
+							 " down_checksum, applied_checksum, applied_down_checksum,"
+							 " verify_script, precondition_script, precondition_mode, false"
 							 " FROM migrate.migration WHERE version_key = $1",
 							 1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
@@ -362,6 +408,7 @@ find_registered(const char *version)
 	row->verify = SPI_getvalue(tuple, desc, 10);
 	row->precondition = SPI_getvalue(tuple, desc, 11);
 	row->precondition_mode = SPI_getvalue(tuple, desc, 12);
+	row->repeatable = DatumGetBool(SPI_getbinval(tuple, desc, 13, &isnull));
 	SPI_freetuptable(SPI_tuptable);
 	return row;
 }
@@ -433,13 +480,23 @@ record_change(const char *action, const RegisteredRow *row, const char *version,
 	migrate_catalog_insert_event(&event);
 }
 
-/* the history detail of a content change: the checksums before and after */
+/*
+ * The history detail of a content change: the checksums before and after,
+ * and for a repeatable migration made pending again, that and why.
+ */
 static Jsonb *
-change_detail(const RegisteredRow *row, const char *checksum, const char *down_checksum)
+change_detail(const RegisteredRow *row, const char *checksum, const char *down_checksum,
+			  bool requeued)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
 
 	migrate_json_begin_object(&b, NULL);
+	if (requeued)
+	{
+		migrate_json_add_bool(&b, "requeued", true);
+		migrate_json_add_text(&b, "reason",
+							  "repeatable migration: its content changed, so it is pending again and the next apply runs it again");
+	}
 	migrate_json_add_text(&b, "previous_checksum", row ? row->checksum : NULL);
 	migrate_json_add_text(&b, "previous_down_checksum", row ? row->down_checksum : NULL);
 	if (row && row->applied_checksum)
@@ -523,6 +580,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	MigrationScripts *scripts;
 	RegisteredRow *row;
 	bool		validated;
+	bool		requeue = false;
 	const char *outcome;
 
 	check_not_null(fcinfo, 0, "version");
@@ -580,13 +638,20 @@ migrate_register(PG_FUNCTION_ARGS)
 		if (row != NULL && !same_content(row, scripts))
 		{
 			refuse_dirty_change(row);
+			/* applied: only a repeatable migration may change, to run again */
 			if (migrate_catalog_is_applied_state(row->state))
-				refuse_applied_change(row, scripts);
+			{
+				if (row->repeatable && scripts->header->repeatable == HEADER_TRUE)
+					requeue = true;
+				else
+					refuse_applied_change(row, scripts);
+			}
 		}
 		store_migration(scripts, name);
+		store_repeatable(version, scripts->header, requeue);
 		record_change("register", row, version, name, scripts->checksum,
-					  change_detail(row, scripts->checksum, scripts->down_checksum));
-		outcome = row ? "updated" : "registered";
+					  change_detail(row, scripts->checksum, scripts->down_checksum, requeue));
+		outcome = requeue ? "requeued" : row ? "updated" : "registered";
 	}
 
 	SPI_finish();
@@ -644,7 +709,7 @@ migrate_repair(PG_FUNCTION_ARGS)
 		{
 			acknowledge_checksums(row->version);
 			record_change("repair", row, row->version, row->name, row->checksum,
-						  change_detail(row, row->checksum, row->down_checksum));
+						  change_detail(row, row->checksum, row->down_checksum, false));
 		}
 	}
 	else
@@ -659,9 +724,10 @@ migrate_repair(PG_FUNCTION_ARGS)
 		else
 		{
 			store_migration(scripts, row->name);
+			store_repeatable(row->version, scripts->header, false);
 			acknowledge_checksums(row->version);
 			record_change("repair", row, row->version, row->name, scripts->checksum,
-						  change_detail(row, scripts->checksum, scripts->down_checksum));
+						  change_detail(row, scripts->checksum, scripts->down_checksum, false));
 		}
 	}
 

@@ -2,7 +2,8 @@
 # test/scenario/dump_restore.sh: migrate's catalog survives pg_dump/pg_restore.
 #
 # Builds a history in migrate_dump_src (register 3, apply 2, revert 1,
-# re-apply it), dumps it with pg_dump -Fc, restores into migrate_dump_dst and
+# re-apply it; a tag and an applied repeatable migration, issue 10), dumps
+# it with pg_dump -Fc, restores into migrate_dump_dst and
 # checks that the catalog rows, the history rows, the applied tables and the
 # sequence positions came across, and that the restored database goes on
 # working (applies exactly the remaining migration, new events get new ids).
@@ -79,6 +80,10 @@ n=$(val "$SRC" -c "SELECT count(*) FROM migrate.apply(target => '$V2')")
 expect "src: apply(target => V2) re-applies 1 migration" "$n" 1
 
 sql "$SRC" -c "INSERT INTO dr_alpha VALUES (1, 'kept across dump')"
+# a tag (issue 10), and a repeatable migration that is applied
+val "$SRC" -o /dev/null -c "SELECT migrate.tag('before-dump', '$V1', 'kept across dump')" \
+    -c "SELECT migrate.register('10', 'dr_view_repeatable', E'-- @repeatable: true\nCREATE OR REPLACE VIEW dr_view AS SELECT 1 AS x;')" \
+    -c "SELECT count(*) FROM migrate.apply('10')"
 
 # --- dump and restore -------------------------------------------------------
 pg_dump -Fc -d "$SRC" -f "$work/src.dump"
@@ -107,6 +112,10 @@ same "migrate.migration" \
     "SELECT version, name, state, checksum, applied_checksum FROM migrate.migration ORDER BY version"
 same "migrate.event" \
     "SELECT id, action, version, outcome FROM migrate.event ORDER BY id"
+same "migrate.tags" \
+    "SELECT tag, version, created_at, created_by, comment FROM migrate.tags"
+same "repeatable migrations" \
+    "SELECT version, repeatable FROM migrate.migration ORDER BY version"
 same "migrate.status_detail" \
     "SELECT version, state, checksum_ok, applied_at FROM migrate.status_detail"
 
@@ -119,6 +128,9 @@ expect "dst: applied tables exist (dr_alpha, dr_beta), dr_gamma does not" "$t" "
 t=$(val "$DST" -c "SELECT note FROM dr_alpha WHERE id = 1")
 expect "dst: user data restored" "$t" "kept across dump"
 
+t=$(val "$DST" -c "SELECT migrate.tag_version('before-dump')")
+expect "dst: tag_version() finds the restored tag" "$t" "$V1"
+
 # --- the restored database keeps working -------------------------------------
 max_id=$(val "$DST" -c "SELECT max(id) FROM migrate.event")
 
@@ -129,7 +141,7 @@ t=$(val "$DST" -c "SELECT count(*) FROM pg_class WHERE relname = 'dr_gamma' AND 
 expect "dst: dr_gamma created" "$t" 1
 
 t=$(val "$DST" -c "SELECT count(*) FROM migrate.migration WHERE state = 'applied'")
-expect "dst: 3 migrations applied" "$t" 3
+expect "dst: 4 migrations applied (3 and the repeatable one)" "$t" 4
 
 sql "$DST" -c "SELECT migrate.register('20250301000004', 'create_dr_delta',
                    'CREATE TABLE dr_delta (id int);', 'DROP TABLE dr_delta;')" >/dev/null

@@ -102,6 +102,8 @@ GRANT EXECUTE ON FUNCTION migrate.require(text) TO $SITE2;
 GRANT SELECT (version, state) ON migrate.status TO $SITE2;
 ALTER FUNCTION migrate.apply(text, boolean) SET lock_timeout = '5s';
 ALTER FUNCTION migrate.apply(text, boolean) SET search_path = public, "upg schema";
+-- a procedure 1.1 drops and creates again with a new parameter (issue 10)
+GRANT EXECUTE ON PROCEDURE migrate.deploy TO $SITE;
 SQL
 }
 # "column acl" of the columns of RELATION that have one
@@ -186,7 +188,16 @@ SQL
 expect "1.0: the REINDEX SCHEMA migration has 1.0's flags (transactional up and down)" \
     "$(val "$OLD" -c "SELECT transactional || ' ' || down_transactional FROM migrate.migration WHERE version = '$VR'")" \
     "true true"
+# 1.0's deploy() on 1.1's library (its own symbol), and a repeatable
+# migration, which 1.0's catalog has no column for, refused
+expect "1.0: CALL migrate.deploy() runs 1.0's procedure on 1.1's library" \
+    "$(psql -X -q -d "$OLD" -c "CALL migrate.deploy(target => '$V2')" 2>&1)" "NOTICE:  nothing to apply"
+expect "1.0: a repeatable migration is refused until the update (0A000)" \
+    "$({ psql -X -q -d "$OLD" -c '\set VERBOSITY verbose' \
+            -c "SELECT migrate.register('$V5', 'repeatable', E'-- @repeatable: true\nSELECT 1;')" 2>&1 || true; } | head -1)" \
+    "ERROR:  0A000: migration \"$V5\" cannot be repeatable before extension migrate is updated"
 site_privileges "$OLD"
+deploy_privileges="$(privileges "$OLD" "migrate.deploy(text, interval)")"
 rehearse_privileges="$(privileges "$OLD" "$REHEARSE")"
 plan_privileges="$(privileges "$OLD" "migrate.plan(text)")"
 apply_privileges="$(privileges "$OLD" "migrate.apply(text, boolean)")"
@@ -356,6 +367,10 @@ expect "updated: the site's privileges on apply() (dropped and created again) ar
     "$(privileges "$OLD" "migrate.apply(text, boolean)")" "$apply_privileges"
 expect "updated: the site's privileges on require() (dropped and created again) are as before" \
     "$(privileges "$OLD" "migrate.require(text)")" "$require_privileges"
+expect "updated: the site's privileges on deploy() (dropped and created again with batch_size) are as before" \
+    "$(privileges "$OLD" "migrate.deploy(text, interval, integer)")" "$deploy_privileges"
+expect "updated: the site's privileges on deploy() were as the test expects" \
+    "$deploy_privileges" "migrate_admin postgres false,$SITE postgres false,postgres postgres false"
 expect "updated: the site's privileges on the view status (dropped and created again) are as before" \
     "$(relacl "$OLD" migrate.status)" "$status_acl"
 expect "updated: the column grants on the view status (dropped and created again) are as before" \
@@ -433,6 +448,12 @@ expect "updated: apply() applies the REINDEX SCHEMA migration (apply worker)" \
 expect "updated: status" \
     "$(val "$OLD" -c "SELECT string_agg(version || ' ' || state || ' ' || checksum_ok, ',') FROM migrate.status_detail")" \
     "$V1 applied true,$V2 applied true,$V3 applied true,$V4 applied true,$V5 applied true,$VR applied true"
+
+expect "updated: deploy(batch_size => 1) has nothing to apply" \
+    "$(psql -X -q -d "$OLD" -c "CALL migrate.deploy(batch_size => 1)" 2>&1)" "NOTICE:  nothing to apply"
+expect "updated: a tag names the migration applied last, and tag_version() returns it" \
+    "$(val "$OLD" -c "SELECT migrate.tag('upgraded')" -c "SELECT migrate.tag_version('upgraded')")" "$VR
+$VR"
 
 # --- 4. the same catalog as a fresh install -----------------------------------
 sql "$NEW" -c "SET client_min_messages = warning" -c "CREATE EXTENSION migrate" >/dev/null
