@@ -152,31 +152,16 @@ static bool
 match_files(PGconn *conn, const MigrationSet *set, FileMatch *match,
 			char **newest_applied)
 {
-	PQExpBufferData array;
+	const char **versions = pg_malloc(sizeof(char *) * Max(set->nfiles, 1));
 	const char *params[1];
 	PGresult   *res;
 
-	/* a text[] literal: every element double-quoted, \\ and " escaped */
-	initPQExpBuffer(&array);
-	appendPQExpBufferChar(&array, '{');
 	for (int i = 0; i < set->nfiles; i++)
-	{
-		if (i > 0)
-			appendPQExpBufferChar(&array, ',');
-		appendPQExpBufferChar(&array, '"');
-		for (const char *p = set->files[i].version; *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendPQExpBufferChar(&array, '\\');
-			appendPQExpBufferChar(&array, *p);
-		}
-		appendPQExpBufferChar(&array, '"');
-	}
-	appendPQExpBufferChar(&array, '}');
-
-	params[0] = array.data;
+		versions[i] = set->files[i].version;
+	params[0] = text_array_literal(versions, set->nfiles);
+	free(versions);
 	res = exec_params(conn, match_sql, 1, params);
-	termPQExpBuffer(&array);
+	free((char *) params[0]);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 		PQntuples(res) != set->nfiles)
 	{
