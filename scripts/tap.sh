@@ -8,7 +8,7 @@
 # refuses to run as root, and a root test could read a file the test made
 # unreadable: as root, the tests run as the postgres OS user on a copy of
 # the tree owned by it (the copy is removed afterwards; on failure the
-# test logs are copied back to tmp_check/log).
+# test logs are copied back to tmp_check/log, as a non-root run leaves them).
 #
 # Usage: bash scripts/tap.sh [t/00X_name.pl ...]
 # Environment: MIGRATE_PG_CONFIG (as scripts/lib.sh), MIGRATE_TAP_PORT (the
@@ -56,10 +56,11 @@ runuser -u postgres -- env PATH="$bindir:$PATH" PGC="$PGC" PF="$PF" PT="$PT" \
     MIGRATE_TAP_STRICT="${MIGRATE_TAP_STRICT:-}" \
     bash -c "$run_make" run_make "$copy/tree"
 rc=$?
-if [ "$rc" -ne 0 ] && [ -d "$copy/tree/tmp_check/log" ]; then
+# the logs back into the tree, where a non-root run leaves them too
+if [ -d "$copy/tree/tmp_check/log" ]; then
     rm -rf "$root/tmp_check/log"
     mkdir -p "$root/tmp_check"
     cp -a "$copy/tree/tmp_check/log" "$root/tmp_check/log"
-    echo "test logs: $root/tmp_check/log" >&2
+    [ "$rc" -eq 0 ] || echo "test logs: $root/tmp_check/log" >&2
 fi
 exit "$rc"

@@ -15,7 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = start_node('environments');
-create_db($node, $_) for qw(env_dev env_prod env_override);
+create_db($node, $_) for qw(env_dev env_prod env_override env_otherdir env_cmdline);
 
 my $native = fixture('layouts/native');
 my $golang = fixture('layouts/golang');
@@ -36,6 +36,8 @@ dbname = env_prod
 dir = $native
 password = conf-Secret-77
 CONF
+# a file holding a password is the user's alone (pg_migrate warns otherwise)
+chmod 0600, $conf or die;
 
 sub run_env
 {
@@ -67,17 +69,19 @@ sub run_env
 	is(migration_count($node, 'env_override', 'applied'), '3',
 		'PGMIGRATE_DBNAME: deployed into the overriding database');
 
-	($rc, $out, $err) = run_env({ PGMIGRATE_DBNAME => 'env_override', PGMIGRATE_DIR => $golang },
+	($rc, $out, $err) = run_env({ PGMIGRATE_DBNAME => 'env_otherdir', PGMIGRATE_DIR => $golang },
 		'--env', 'development', 'up');
 	is($rc, 0, 'PGMIGRATE_DIR overrides dir: up exits 0');
-	is(psql_value($node, 'env_override', "SELECT to_regclass('public.books') IS NOT NULL"),
+	is(psql_value($node, 'env_otherdir', "SELECT to_regclass('public.books') IS NOT NULL"),
 		't', 'PGMIGRATE_DIR: the other directory was deployed');
 
 	# the command line wins over the file
 	($rc, $out, $err) = run_env({}, '--env', 'development', '--dir', $golang,
-		'-d', 'dbname=env_dev', 'plan');
-	is($rc, 0, '--dir and -d override the section: plan exits 0');
-	like($out, qr/create_authors/, '--dir: plan reads the directory of the command line');
+		'-d', 'dbname=env_cmdline', 'up');
+	is($rc, 0, '--dir and -d override the section: up exits 0');
+	is(psql_value($node, 'env_cmdline', "SELECT to_regclass('public.books') IS NOT NULL"),
+		't', '--dir and -d: the directory of the command line went to its database');
+	unlike($err, qr/warning/, 'a configuration file of mode 0600: no warning');
 }
 {
 	local $TODO = todo_unless('conf', $node);

@@ -29,7 +29,7 @@ sub validate { return pgm($node, 'val', '--dir', $dir, 'validate', @_); }
 
 	($rc, $out, $err) = validate();
 	is($rc, 3, 'a pending file: exit 3');
-	like($out, qr/^.*\b3\b.*pending.*$/mi, 'a pending file: 3 is listed as pending');
+	like($out, qr/^(?=.*\b3\b)(?=.*pending).*$/mi, 'a pending file: 3 is listed as pending');
 	my $reg = registered($node, 'val');
 
 	pgm($node, 'val', '--dir', $dir, 'up');
@@ -44,7 +44,7 @@ sub validate { return pgm($node, 'val', '--dir', $dir, 'validate', @_); }
 	$reg = registered($node, 'val');
 	($rc, $out, $err) = validate();
 	is($rc, 3, 'an edited file: exit 3');
-	like($out, qr/^.*\b1\b.*edited.*$/mi, 'an edited file: 1 is listed as edited');
+	like($out, qr/^(?=.*\b1\b)(?=.*edited).*$/mi, 'an edited file: 1 is listed as edited');
 	is(registered($node, 'val'), $reg, 'validate registers nothing');
 	move("$f.orig", $f) or die;
 
@@ -54,7 +54,7 @@ sub validate { return pgm($node, 'val', '--dir', $dir, 'validate', @_); }
 	move($_, "$dir.aside/") or die for @two;
 	($rc, $out, $err) = validate();
 	is($rc, 3, 'a missing file: exit 3');
-	like($out, qr/^.*\b2\b.*missing.*$/mi, 'a missing file: 2 is listed as missing');
+	like($out, qr/^(?=.*\b2\b)(?=.*missing).*$/mi, 'a missing file: 2 is listed as missing');
 	move($_, "$dir/") or die for glob("$dir.aside/*");
 
 	# out of order: a new file older than the applied ones
@@ -62,7 +62,7 @@ sub validate { return pgm($node, 'val', '--dir', $dir, 'validate', @_); }
 	write_file("$dir/0__create_regions.down.sql", "DROP TABLE regions;\n");
 	($rc, $out, $err) = validate();
 	is($rc, 3, 'an out-of-order file: exit 3');
-	like($out, qr/^.*\b0\b.*out.of.order.*$/mi, 'an out-of-order file: 0 is listed as out of order');
+	like($out, qr/^(?=.*\b0\b)(?=.*out.of.order).*$/mi, 'an out-of-order file: 0 is listed as out of order');
 	unlink glob("$dir/0__*");
 
 	# a duplicate version among the files (01 is 1)

@@ -132,7 +132,12 @@ sub start_node
 	$node->append_conf('postgresql.conf',
 		"shared_preload_libraries = 'migrate'\n"
 		  . "migrate.naptime = 1\n"
-		  . "log_min_messages = warning\n");
+		  . "log_min_messages = warning\n"
+		  # a throwaway cluster, as scripts/lib.sh makes them: CREATE
+		  # DATABASE takes seconds with fsync on
+		  . "fsync = off\n"
+		  . "synchronous_commit = off\n"
+		  . "full_page_writes = off\n");
 	$node->start;
 	return $node;
 }
