@@ -183,7 +183,7 @@ text_array_literal(const char *const *items, int nitems)
  */
 
 /* NULL and "" (no script) equal each other; otherwise compare the text */
-static bool
+bool
 same_checksum(const char *a, const char *b)
 {
 	if (a == NULL || a[0] == '\0')

@@ -35,7 +35,7 @@ typedef struct Findings
 	char	  **cells;			/* nrows * NFINDING_COLUMNS */
 	int			nrows;
 	int			capacity;
-	int			count_by_kind[5];
+	int			count_by_kind[5];	/* indexed like kinds[] */
 } Findings;
 
 static const char *const kinds[] =
@@ -65,14 +65,6 @@ add_finding(Findings *f, int kind, const char *version, const char *name,
 	row[3] = file ? pg_strdup(file) : NULL;
 	row[4] = detail;
 	f->count_by_kind[kind]++;
-}
-
-static bool
-same_checksum(const char *a, const char *b)
-{
-	if (a == NULL || a[0] == '\0')
-		return b == NULL || b[0] == '\0';
-	return b != NULL && strcmp(a, b) == 0;
 }
 
 /* the first 12 digits of a checksum, enough to tell two apart in a table */
