@@ -757,6 +757,7 @@ run_command(const ClientOptions *opts, const char *dbname)
 {
 	const Command *cmd = find_command(opts->command);
 	PGconn	   *conn;
+	char	   *description;
 	int			rc;
 
 	Assert(cmd != NULL);
@@ -769,7 +770,9 @@ run_command(const ClientOptions *opts, const char *dbname)
 	}
 
 	/* what -d said, without a password; null: libpq's defaults */
-	out_json_field("connection", dbname ? redact_conninfo(dbname) : NULL);
+	description = dbname ? redact_conninfo(dbname) : NULL;
+	out_json_field("connection", description);
+	free(description);
 	conn = client_connect(opts, dbname, cmd->target == TARGET_EXTENSION);
 	if (conn == NULL)
 	{

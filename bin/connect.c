@@ -36,22 +36,41 @@
 /* the password typed at a prompt, reused for the next databases */
 static char *typed_password = NULL;
 
-/* Ctrl-C sends a cancel request for the running query, as psql does */
+/*
+ * Ctrl-C sends a cancel request for the running query, as psql does, with
+ * psql's messages.  The client's one SIGINT handler: it is installed when
+ * a connection is made, and progress.c's status line is cleared first (it
+ * sets status_line_drawn) so that the message starts a line of its own.
+ */
 static PGcancel *volatile cancel_target = NULL;
+volatile sig_atomic_t status_line_drawn = false;
+
+/* write(2) a string from a signal handler (stdio is not safe there) */
+static void
+write_stderr(const char *str)
+{
+	ssize_t		rc = write(STDERR_FILENO, str, strlen(str));
+
+	(void) rc;					/* nothing to do when stderr is gone */
+}
 
 static void
 handle_sigint(SIGNAL_ARGS)
 {
 	int			save_errno = errno;
 	char		errbuf[256];
-	static const char msg[] = "pg_migrate: cancel request sent\n";
+	PGcancel   *cancel = cancel_target;
 
-	if (cancel_target != NULL && PQcancel(cancel_target, errbuf, sizeof(errbuf)))
+	if (status_line_drawn)
+		write_stderr("\r\033[K");
+	status_line_drawn = false;
+	if (cancel != NULL && PQcancel(cancel, errbuf, sizeof(errbuf)))
+		write_stderr("Cancel request sent\n");
+	else if (cancel != NULL)
 	{
-		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		{
-			/* nothing to do: stderr is gone */
-		}
+		write_stderr("Could not send cancel request: ");
+		write_stderr(errbuf);
+		write_stderr("\n");
 	}
 	/* a second Ctrl-C ends the client at once */
 	pqsignal(SIGINT, SIG_DFL);
@@ -226,6 +245,82 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 }
 
 /*
+ * -W: ask for the password before the first connection.  Called in the
+ * parent before a fleet forks, so that the children (which inherit the
+ * typed password) never prompt: several children reading the terminal at
+ * once would garble the prompts and could echo what is typed.
+ */
+void
+prompt_password_once(const ClientOptions *opts)
+{
+	char	   *prompt;
+
+	if (opts->prompt_password != 1 || typed_password != NULL)
+		return;
+	prompt = opts->username ?
+		psprintf("Password for user %s: ", opts->username) :
+		pg_strdup("Password: ");
+	typed_password = simple_prompt(prompt, false);
+	free(prompt);
+}
+
+/* one PQconnectdbParams() with the options and a typed password */
+static PGconn *
+connect_once(const ClientOptions *opts, const char *dbname)
+{
+	const char *keywords[8];
+	const char *values[8];
+	int			i = 0;
+
+	/* psql's order: what dbname expands to overrides -h/-p/-U */
+	keywords[i] = "host";
+	values[i++] = opts->host;
+	keywords[i] = "port";
+	values[i++] = opts->port;
+	keywords[i] = "user";
+	values[i++] = opts->username;
+	keywords[i] = "password";
+	values[i++] = typed_password;
+	keywords[i] = "dbname";
+	values[i++] = dbname;
+	keywords[i] = "fallback_application_name";
+	values[i++] = "pg_migrate";
+	keywords[i] = "client_encoding";
+	values[i++] = "UTF8";
+	keywords[i] = NULL;
+	values[i] = NULL;
+	return PQconnectdbParams(keywords, values, true);
+}
+
+/*
+ * Connect, and when the server asks for a password that nothing supplied,
+ * prompt (on a terminal, unless -w) and try once more, as psql does.
+ */
+static PGconn *
+connect_with_prompt(const ClientOptions *opts, const char *dbname)
+{
+	char	   *description = dbname ? redact_conninfo(dbname) : NULL;
+	PGconn	   *conn;
+
+	out_verbose("connecting to %s",
+				description ? description : "the default database");
+	free(description);
+	conn = connect_once(opts, dbname);
+	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD &&
+		PQconnectionNeedsPassword(conn) && typed_password == NULL &&
+		opts->prompt_password != -1 && isatty(fileno(stdin)))
+	{
+		char	   *prompt = psprintf("Password for user %s: ", PQuser(conn));
+
+		PQfinish(conn);
+		typed_password = simple_prompt(prompt, false);
+		free(prompt);
+		conn = connect_once(opts, dbname);
+	}
+	return conn;
+}
+
+/*
  * Connect to one database (dbname: a name, a conninfo string, a URI, or
  * NULL for libpq's defaults), set the session up and, if asked, check the
  * extension.  NULL after printing why.
@@ -234,65 +329,24 @@ PGconn *
 client_connect(const ClientOptions *opts, const char *dbname,
 			   bool require_extension)
 {
-	const char *keywords[8];
-	const char *values[8];
 	PGconn	   *conn;
-	bool		retry;
 
-	if (opts->prompt_password == 1 && typed_password == NULL)
+	/* refused before libpq can print a token of it (a password, maybe) */
+	if (dbname != NULL && is_connection_string(dbname))
 	{
-		char	   *prompt = opts->username ?
-			psprintf("Password for user %s: ", opts->username) :
-			pg_strdup("Password: ");
+		PQconninfoOption *parsed = parse_conninfo(dbname, "-d");
 
-		typed_password = simple_prompt(prompt, false);
-		free(prompt);
-	}
-
-	do
-	{
-		int			i = 0;
-
-		/* psql's order: what dbname expands to overrides -h/-p/-U */
-		keywords[i] = "host";
-		values[i++] = opts->host;
-		keywords[i] = "port";
-		values[i++] = opts->port;
-		keywords[i] = "user";
-		values[i++] = opts->username;
-		keywords[i] = "password";
-		values[i++] = typed_password;
-		keywords[i] = "dbname";
-		values[i++] = dbname;
-		keywords[i] = "fallback_application_name";
-		values[i++] = "pg_migrate";
-		keywords[i] = "client_encoding";
-		values[i++] = "UTF8";
-		keywords[i] = NULL;
-		values[i] = NULL;
-
-		out_verbose("connecting to %s",
-					dbname ? redact_conninfo(dbname) : "the default database");
-		conn = PQconnectdbParams(keywords, values, true);
-		if (conn == NULL)
-		{
-			out_error("out of memory");
+		if (parsed == NULL)
 			return NULL;
-		}
-		retry = false;
-		if (PQstatus(conn) == CONNECTION_BAD && PQconnectionNeedsPassword(conn) &&
-			typed_password == NULL && opts->prompt_password != -1 &&
-			isatty(fileno(stdin)))
-		{
-			char	   *prompt = psprintf("Password for user %s: ", PQuser(conn));
-
-			PQfinish(conn);
-			typed_password = simple_prompt(prompt, false);
-			free(prompt);
-			retry = true;
-		}
-	} while (retry);
-
+		PQconninfoFree(parsed);
+	}
+	prompt_password_once(opts);
+	conn = connect_with_prompt(opts, dbname);
+	if (conn == NULL)
+	{
+		out_error("out of memory");
+		return NULL;
+	}
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		/* libpq's message names the server, never the password */
@@ -310,28 +364,65 @@ client_connect(const ClientOptions *opts, const char *dbname,
 	return conn;
 }
 
-/* a value of a key=value connection string, quoted when it needs to be */
-static void
-append_conninfo_value(PQExpBuffer buf, const char *value)
+/*
+ * Whether a -d value (or a dbname setting) is a connection string rather
+ * than a database name: libpq's own test (conninfo_uri_prefix_length() and
+ * recognized_connection_string() in fe-connect.c, which it does not export).
+ */
+bool
+is_connection_string(const char *s)
 {
-	bool		needs_quotes = (*value == '\0');
+	return strncmp(s, "postgresql://", 13) == 0 ||
+		strncmp(s, "postgres://", 11) == 0 ||
+		strchr(s, '=') != NULL;
+}
 
-	for (const char *p = value; *p; p++)
-		if (*p == ' ' || *p == '\'' || *p == '\\' || *p == '=')
-			needs_quotes = true;
-	if (!needs_quotes)
+/*
+ * PQconninfoParse() of a connection string, NULL when libpq cannot parse
+ * it.  libpq's error text quotes the token it choked on, which may be a
+ * password ("missing \"=\" after \"S3CRET\""), so it is dropped: with a
+ * source ("-d", "PGMIGRATE_DBNAME", ...), the error printed names only
+ * where the string came from.  Every connection string the client reads
+ * goes through here before anything else looks at it.
+ */
+PQconninfoOption *
+parse_conninfo(const char *conninfo, const char *source)
+{
+	PQconninfoOption *options;
+	char	   *errmsg = NULL;
+
+	options = PQconninfoParse(conninfo, &errmsg);
+	if (errmsg)
+		PQfreemem(errmsg);
+	if (options == NULL && source != NULL)
+		out_error("invalid connection string in %s", source);
+	return options;
+}
+
+/*
+ * "keyword=value", blank-separated from what buf holds, the value in single
+ * quotes (\' and \\ escaped) when libpq's conninfo parser needs them: when
+ * it is empty or holds white space, a quote or a backslash.
+ */
+void
+append_conninfo_value(PQExpBuffer buf, const char *keyword, const char *value)
+{
+	bool		quote = value[0] == '\0' ||
+		strpbrk(value, " \t\n\r\f\v'\\") != NULL;
+
+	if (buf->len > 0)
+		appendPQExpBufferChar(buf, ' ');
+	appendPQExpBuffer(buf, "%s=", keyword);
+	if (quote)
+		appendPQExpBufferChar(buf, '\'');
+	for (const char *c = value; *c; c++)
 	{
-		appendPQExpBufferStr(buf, value);
-		return;
-	}
-	appendPQExpBufferChar(buf, '\'');
-	for (const char *p = value; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
+		if (*c == '\'' || *c == '\\')
 			appendPQExpBufferChar(buf, '\\');
-		appendPQExpBufferChar(buf, *p);
+		appendPQExpBufferChar(buf, *c);
 	}
-	appendPQExpBufferChar(buf, '\'');
+	if (quote)
+		appendPQExpBufferChar(buf, '\'');
 }
 
 /*
@@ -340,37 +431,28 @@ append_conninfo_value(PQExpBuffer buf, const char *value)
  * without password and sslpassword.  Something libpq cannot parse is not
  * echoed at all (it might hold a password).  The result is allocated.
  */
-const char *
+char *
 redact_conninfo(const char *conninfo)
 {
 	PQconninfoOption *options;
 	PQExpBuffer buf;
-	char	   *errmsg = NULL;
 	char	   *result;
 
 	if (conninfo == NULL)
 		return pg_strdup("");
-	if (strchr(conninfo, '=') == NULL &&
-		strncmp(conninfo, "postgresql://", 13) != 0 &&
-		strncmp(conninfo, "postgres://", 11) != 0)
+	if (!is_connection_string(conninfo))
 		return pg_strdup(conninfo);
 
-	options = PQconninfoParse(conninfo, &errmsg);
+	options = parse_conninfo(conninfo, NULL);
 	if (options == NULL)
-	{
-		PQfreemem(errmsg);
 		return pg_strdup("(invalid connection string)");
-	}
 	buf = createPQExpBuffer();
 	for (PQconninfoOption *o = options; o->keyword; o++)
 	{
 		if (o->val == NULL || strcmp(o->keyword, "password") == 0 ||
 			strcmp(o->keyword, "sslpassword") == 0)
 			continue;
-		if (buf->len > 0)
-			appendPQExpBufferChar(buf, ' ');
-		appendPQExpBuffer(buf, "%s=", o->keyword);
-		append_conninfo_value(buf, o->val);
+		append_conninfo_value(buf, o->keyword, o->val);
 	}
 	PQconninfoFree(options);
 	result = pg_strdup(buf->data);

@@ -36,7 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mb/pg_wchar.h"
 #include "pqexpbuffer.h"
 
 #define RC_NOT_RUN	(-1)		/* interrupted before it started */
@@ -59,18 +58,9 @@ static volatile sig_atomic_t fleet_interrupted = false;
 static bool fleet_status_drawn = false;
 
 static void
-handle_fleet_sigint(int signo)
+handle_fleet_sigint(SIGNAL_ARGS)
 {
 	fleet_interrupted = true;
-}
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static const char *
@@ -162,6 +152,9 @@ run_child(const ClientOptions *opts, FleetJob *job, int target)
 		dup2(fileno(job->err), STDERR_FILENO) < 0)
 		_exit(EXIT_ERROR);
 	local.progress = false;
+	/* the parent prompted for -W; children reading the terminal at once
+	 * would garble their prompts, so they never prompt (as with -w) */
+	local.prompt_password = -1;
 	apply_target_settings(&local, target);
 	out_init(&local);
 	rc = run_command(&local, job->dbname);
@@ -216,11 +209,14 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 
 	if (!opts->quiet || output[0] != '\0' || errors[0] != '\0')
 	{
+		char	   *description = redact_conninfo(job->dbname);
+
 		printf("==> %s%s%s%s: %s (exit %d, %.1f s)\n",
-			   redact_conninfo(job->dbname),
+			   description,
 			   job->env ? " [" : "", job->env ? job->env : "",
 			   job->env ? "]" : "",
 			   result_name(job->rc), job->rc, job->seconds);
+		free(description);
 		fputs(output, stdout);
 		if (output[0] != '\0' && output[strlen(output) - 1] != '\n')
 			putchar('\n');
@@ -238,57 +234,13 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 	}
 }
 
-/*
- * A JSON string, escaped as RFC 8259 says, invalid UTF-8 replaced by
- * U+FFFD (libpq offers no JSON writer; output.c's is private to the
- * document it builds)
- */
-static void
-append_json_string(PQExpBuffer buf, const char *s)
-{
-	const unsigned char *c = (const unsigned char *) s;
-
-	appendPQExpBufferChar(buf, '"');
-	while (*c)
-	{
-		if (*c == '"' || *c == '\\')
-			appendPQExpBuffer(buf, "\\%c", *c++);
-		else if (*c == '\n')
-		{
-			appendPQExpBufferStr(buf, "\\n");
-			c++;
-		}
-		else if (*c < 0x20)
-			appendPQExpBuffer(buf, "\\u%04x", *c++);
-		else if (*c < 0x80)
-			appendPQExpBufferChar(buf, (char) *c++);
-		else
-		{
-			int			len = pg_utf_mblen(c);
-
-			if ((int) strnlen((const char *) c, len) == len &&
-				pg_utf8_islegal(c, len))
-			{
-				appendBinaryPQExpBuffer(buf, (const char *) c, len);
-				c += len;
-			}
-			else
-			{
-				appendPQExpBufferStr(buf, "\\ufffd");
-				c++;
-			}
-		}
-	}
-	appendPQExpBufferChar(buf, '"');
-}
-
 static void
 append_json_string_or_null(PQExpBuffer buf, const char *s)
 {
 	if (s == NULL || s[0] == '\0')
 		appendPQExpBufferStr(buf, "null");
 	else
-		append_json_string(buf, s);
+		json_escape(buf, s);
 }
 
 /* a child's stdout: its JSON document as is, else as a string, or null */
@@ -308,7 +260,7 @@ append_json_output(PQExpBuffer buf, const char *output)
 	else if (*p == '{' || *p == '[')
 		appendBinaryPQExpBuffer(buf, p, len);
 	else
-		append_json_string(buf, output);
+		json_escape(buf, output);
 }
 
 /*
@@ -324,8 +276,11 @@ json_databases(const FleetJob *jobs, int n)
 	appendPQExpBufferChar(&buf, '[');
 	for (int i = 0; i < n; i++)
 	{
+		char	   *description = redact_conninfo(jobs[i].dbname);
+
 		appendPQExpBufferStr(&buf, i ? ",\n  {\"connection\": " : "\n  {\"connection\": ");
-		append_json_string(&buf, redact_conninfo(jobs[i].dbname));
+		json_escape(&buf, description);
+		free(description);
 		appendPQExpBufferStr(&buf, ", \"environment\": ");
 		append_json_string_or_null(&buf, jobs[i].env);
 		appendPQExpBuffer(&buf, ", \"exit_code\": %d, \"result\": \"%s\", \"seconds\": %.3f, \"output\": ",
@@ -358,7 +313,7 @@ print_summary(const ClientOptions *opts, const FleetJob *jobs, int n)
 	{
 		char	  **row = &cells[i * ncols];
 
-		*row++ = pg_strdup(redact_conninfo(jobs[i].dbname));
+		*row++ = redact_conninfo(jobs[i].dbname);
 		if (envs)
 			*row++ = jobs[i].env ? pg_strdup(jobs[i].env) : NULL;
 		*row++ = jobs[i].rc == RC_NOT_RUN ? NULL : psprintf("%d", jobs[i].rc);
@@ -438,6 +393,8 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 		jobs[i].env = opts->targets ? opts->targets[i].env : NULL;
 		jobs[i].rc = RC_NOT_RUN;
 	}
+
+	prompt_password_once(opts);
 
 	/* SIGINT: start no more databases, report the ones that ran */
 	memset(&action, 0, sizeof(action));

@@ -106,8 +106,11 @@ out_init(const ClientOptions *opts)
  * --------------------------------------------------------------------
  */
 
-/* append s as a JSON string: escaped, invalid UTF-8 replaced by U+FFFD */
-static void
+/*
+ * Append s as a JSON string: escaped, invalid UTF-8 replaced by U+FFFD.
+ * The client's one JSON string writer (fleet.c uses it too).
+ */
+void
 json_escape(PQExpBuffer buf, const char *s)
 {
 	const unsigned char *p = (const unsigned char *) s;
