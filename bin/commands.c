@@ -493,44 +493,151 @@ cmd_down(PGconn *conn, const ClientOptions *opts)
 	return EXIT_OK;
 }
 
-/*
- * redo: revert the newest applied migration, then apply it again.  Two
- * transactions, as two commands would be: when the apply fails, the
- * migration stays reverted and the error says why.
- */
-static int
-cmd_redo(PGconn *conn, const ClientOptions *opts)
+/* run a statement that returns no rows (BEGIN, COMMIT); false on error */
+static bool
+exec_command(PGconn *conn, const char *sql)
 {
-	const char *params[1];
+	PGresult   *res = exec_params(conn, sql, 0, NULL);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		out_pg_error(conn, res);
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * The server refuses, before it changes anything, to run a migration that
+ * cannot run in a transaction block inside one (SQLSTATE 25001): redo
+ * cannot be atomic for it.  Say what to do instead.
+ */
+static void
+hint_non_transactional(const PGresult *res, const char *version)
+{
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (sqlstate == NULL || strcmp(sqlstate, "25001") != 0)
+		return;
+	if (version)
+		out_hint("redo reverts and applies in one transaction, which this migration cannot run in; run \"pg_migrate down\" and then \"pg_migrate up --to %s\".",
+				 version);
+	else
+		out_hint("redo reverts and applies in one transaction, which this migration cannot run in; run \"pg_migrate down\" and then \"pg_migrate up --to\" its version.");
+}
+
+/* migration_sql_ok(), with the hint above after the server's error */
+static bool
+redo_sql_ok(PGconn *conn, PGresult *res, const char *version)
+{
+	if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		out_pg_error(conn, res);
+		hint_non_transactional(res, version);
+		PQclear(res);
+		return false;
+	}
+	return migration_sql_ok(conn, res);
+}
+
+/*
+ * The migration that redo reverted must be all that apply(version) would
+ * apply: an older migration still pending (registered out of order) would
+ * be applied with it.  false after printing why.
+ */
+static bool
+redo_plan_is_only(PGconn *conn, const char *version)
+{
+	const char *params[1] = {version};
+	PGresult   *res;
+	bool		only;
+
+	res = query_rows(conn,
+					 "SELECT p.version FROM migrate.plan($1) p ORDER BY p.ordinal",
+					 1, params);
+	if (res == NULL)
+		return false;
+	only = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), version) == 0;
+	if (!only)
+	{
+		out_error("redo of migration %s would also apply %d other pending migration%s",
+				  version, PQntuples(res) - 1, PQntuples(res) == 2 ? "" : "s");
+		out_detail("Migration %s is the first of the plan; redo re-applies exactly the migration it reverts.",
+				   PQgetvalue(res, 0, 0));
+		out_hint("Apply the pending migrations first with \"pg_migrate up\".");
+	}
+	PQclear(res);
+	return only;
+}
+
+/*
+ * The revert half of redo: the newest applied migration's version, or NULL
+ * after printing why (nothing applied, or the server's error).
+ */
+static char *
+redo_revert(PGconn *conn, const ClientOptions *opts)
+{
 	PGresult   *res;
 	char	   *version;
 
 	res = exec_migration_sql(conn, opts,
 							 "SELECT " RUN_COLUMNS " FROM migrate.revert(steps => 1) r",
 							 0, NULL);
-	if (!migration_sql_ok(conn, res))
-		return EXIT_ERROR;
+	if (!redo_sql_ok(conn, res, NULL))
+		return NULL;
 	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
 		out_error("nothing to redo: no migration is applied in database \"%s\"",
 				  PQdb(conn));
-		return EXIT_ERROR;
+		return NULL;
 	}
 	version = pg_strdup(PQgetvalue(res, 0, column(res, "version")));
 	out_table(res, "reverted");
 	PQclear(res);
+	return version;
+}
 
-	params[0] = version;
-	res = exec_migration_sql(conn, opts,
-							 "SELECT " RUN_COLUMNS " FROM migrate.apply(target => $1) r",
-							 1, params);
-	if (!migration_sql_ok(conn, res))
+/*
+ * redo: revert the newest applied migration and apply exactly it again, in
+ * ONE transaction, so that a failing re-apply leaves it applied as it was
+ * (two commands would leave it reverted).  Refused when apply() would take
+ * other pending migrations along, and (by the server) for a migration that
+ * cannot run inside a transaction block.
+ */
+static int
+cmd_redo(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[1];
+	PGresult   *res = NULL;
+	char	   *version;
+	bool		ok;
+
+	if (!exec_command(conn, "BEGIN"))
 		return EXIT_ERROR;
-	out_table(res, "applied");
-	PQclear(res);
+	version = redo_revert(conn, opts);
+	ok = version != NULL && redo_plan_is_only(conn, version);
+	if (ok)
+	{
+		params[0] = version;
+		res = exec_migration_sql(conn, opts,
+								 "SELECT " RUN_COLUMNS " FROM migrate.apply(target => $1) r",
+								 1, params);
+		ok = redo_sql_ok(conn, res, version);
+	}
+	if (ok)
+	{
+		out_table(res, "applied");
+		PQclear(res);
+		ok = exec_command(conn, "COMMIT");
+	}
+	else
+	{
+		PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
+		if (version != NULL)
+			out_info("rolled back: migration %s is applied as before", version);
+	}
 	free(version);
-	return EXIT_OK;
+	return ok ? EXIT_OK : EXIT_ERROR;
 }
 
 /*
