@@ -253,6 +253,19 @@ query_rows(PGconn *conn, const char *sql, int nparams,
 	return res;
 }
 
+/* run a statement that returns no rows (BEGIN, COMMIT); false on error */
+static bool
+exec_command(PGconn *conn, const char *sql)
+{
+	PGresult   *res = exec_params(conn, sql, 0, NULL);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		out_pg_error(conn, res);
+	PQclear(res);
+	return ok;
+}
+
 static int
 column(const PGresult *res, const char *name)
 {
@@ -265,49 +278,22 @@ column(const PGresult *res, const char *name)
  */
 
 /*
- * status: every registered migration.  With --check, exit 3 when any is
- * not applied (pending, reverted, failed, dirty) or was changed since it
- * was applied.
+ * Whether a file would be refused by registration: new content for a
+ * migration that is applied (or dirty: half run), which only repair()
+ * changes, unless it is repeatable and stays so (then registering makes it
+ * pending again, as up would).
  */
-static int
-cmd_status(PGconn *conn, const ClientOptions *opts)
+static bool
+refused_change(const MigrationFile *file, const RegisteredMigration *r)
 {
-	PGresult   *res;
-	int			state_col,
-				changed_col;
-	int			napplied = 0,
-				nattention = 0,
-				nchanged = 0;
-
-	res = query_rows(conn,
-					 "SELECT s.version, s.name, s.state, s.applied_at, s.applied_by,"
-					 " s.changed, s.error FROM migrate.status s",
-					 0, NULL);
-	if (res == NULL)
-		return EXIT_ERROR;
-	state_col = column(res, "state");
-	changed_col = column(res, "changed");
-	for (int r = 0; r < PQntuples(res); r++)
-	{
-		bool		applied = strcmp(PQgetvalue(res, r, state_col), "applied") == 0;
-		bool		changed = strcmp(PQgetvalue(res, r, changed_col), "t") == 0;
-
-		napplied += applied;
-		nchanged += changed;
-		if (!applied || changed)
-			nattention++;
-	}
-
-	if (PQntuples(res) == 0 && !opts->json)
-		out_info("no migrations are registered in database \"%s\"", PQdb(conn));
-	else
-		out_table(res, "migrations");
-	if (PQntuples(res) > 0)
-		out_info("%d registered, %d applied, %d not applied%s",
-				 PQntuples(res), napplied, PQntuples(res) - napplied,
-				 nchanged ? psprintf(", %d changed since applied", nchanged) : "");
-	PQclear(res);
-	return opts->check && nattention > 0 ? EXIT_FOUND : EXIT_OK;
+	if (r == NULL ||
+		(strcmp(r->state, "applied") != 0 && strcmp(r->state, "dirty") != 0))
+		return false;
+	if (same_checksum(file->checksum, r->checksum) &&
+		same_checksum(file->down ? file->down_checksum : NULL, r->down_checksum))
+		return false;
+	return !(r->repeatable && file->repeatable &&
+			 strcmp(r->state, "applied") == 0);
 }
 
 /*
@@ -316,14 +302,19 @@ cmd_status(PGconn *conn, const ClientOptions *opts)
  * exist (the default "migrations" of someone who registers with psql)
  * leaves the registered migrations alone; files that cannot be read are an
  * error, as they are for up.  false after printing why.
+ *
+ * With nrefused (status), files whose new content registration would
+ * refuse (edited after they were applied) are left out and counted
+ * instead: status reports them rather than failing on the first.
  */
 static bool
-register_directory(PGconn *conn, const ClientOptions *opts)
+register_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 {
 	MigrationSet set;
 	RegisteredSet reg;
 	char	   *errmsg = NULL;
 	struct stat st;
+	int			kept = 0;
 
 	if (stat(opts->dir, &st) != 0 && errno == ENOENT)
 	{
@@ -336,7 +327,110 @@ register_directory(PGconn *conn, const ClientOptions *opts)
 		out_error("%s", errmsg);
 		return false;
 	}
-	return fetch_registered(conn, &reg) && sync_files(conn, opts, &set, &reg) >= 0;
+	if (!fetch_registered(conn, &reg))
+		return false;
+	for (int i = 0; nrefused != NULL && i < set.nfiles; i++)
+	{
+		if (refused_change(&set.files[i], find_registered(&reg, set.files[i].version)))
+			(*nrefused)++;
+		else
+			set.files[kept++] = set.files[i];
+	}
+	if (nrefused != NULL)
+		set.nfiles = kept;
+	return sync_files(conn, opts, &set, &reg) >= 0;
+}
+
+/*
+ * BEGIN, then register_directory() as a dry run ("would register 2 new
+ * migrations"): the caller reads the registry as up would leave it, then
+ * rolls back.  false after printing why (the connection then ends, which
+ * rolls back too).
+ */
+static bool
+begin_with_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
+{
+	ClientOptions dry = *opts;
+
+	if (!exec_command(conn, "BEGIN"))
+		return false;
+	dry.dry_run = true;
+	return register_directory(conn, &dry, nrefused);
+}
+
+/*
+ * status: every registered migration, and, when the migrations directory
+ * exists, its files not registered yet or changed, as up would register
+ * them (in a transaction rolled back, as plan does), so that --check sees
+ * files that were not deployed.  With --check, exit 3 when any is not
+ * applied (pending, reverted, failed, dirty) or was changed since it was
+ * applied.
+ */
+/*
+ * The summary line under the status table; returns how many migrations
+ * need attention: not applied (pending, reverted, failed, dirty) or
+ * changed since they were applied.
+ */
+static int
+summarize_status(const PGresult *res)
+{
+	int			state_col = column(res, "state");
+	int			changed_col = column(res, "changed");
+	int			nrows = PQntuples(res);
+	int			napplied = 0,
+				nattention = 0,
+				nchanged = 0;
+	char		changed[64] = "";
+
+	for (int r = 0; r < nrows; r++)
+	{
+		bool		applied = strcmp(PQgetvalue(res, r, state_col), "applied") == 0;
+		bool		is_changed = strcmp(PQgetvalue(res, r, changed_col), "t") == 0;
+
+		napplied += applied;
+		nchanged += is_changed;
+		if (!applied || is_changed)
+			nattention++;
+	}
+	if (nchanged > 0)
+		snprintf(changed, sizeof(changed), ", %d changed since applied", nchanged);
+	if (nrows > 0)
+		out_info("%d registered, %d applied, %d not applied%s",
+				 nrows, napplied, nrows - napplied, changed);
+	return nattention;
+}
+
+static int
+cmd_status(PGconn *conn, const ClientOptions *opts)
+{
+	PGresult   *res;
+	int			nedited = 0;
+	int			nattention;
+
+	if (!begin_with_directory(conn, opts, &nedited))
+		return EXIT_ERROR;
+	res = query_rows(conn,
+					 "SELECT s.version, s.name, s.state, s.applied_at, s.applied_by,"
+					 " s.changed, s.error FROM migrate.status s",
+					 0, NULL);
+	PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
+	if (res == NULL)
+		return EXIT_ERROR;
+
+	if (PQntuples(res) == 0 && !opts->json)
+		out_info("no migrations are registered in database \"%s\"", PQdb(conn));
+	else
+		out_table(res, "migrations");
+	nattention = summarize_status(res);
+	PQclear(res);
+	if (nedited > 0)
+	{
+		out_info("%d applied %s differ%s from %s files (see \"pg_migrate validate\")",
+				 nedited, nedited == 1 ? "migration" : "migrations",
+				 nedited == 1 ? "s" : "", nedited == 1 ? "its" : "their");
+		out_json_number("edited", nedited);
+	}
+	return opts->check && nattention + nedited > 0 ? EXIT_FOUND : EXIT_OK;
 }
 
 /*
@@ -350,21 +444,10 @@ static int
 cmd_plan(PGconn *conn, const ClientOptions *opts)
 {
 	const char *params[1] = {opts->to};
-	ClientOptions dry = *opts;
 	PGresult   *res;
 	int			n;
 
-	res = exec_params(conn, "BEGIN", 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		out_pg_error(conn, res);
-		PQclear(res);
-		return EXIT_ERROR;
-	}
-	PQclear(res);
-	/* sync.c says "would register" in a dry run */
-	dry.dry_run = true;
-	if (!register_directory(conn, &dry))
+	if (!begin_with_directory(conn, opts, NULL))
 		return EXIT_ERROR;		/* the connection ends: rolled back */
 
 	res = query_rows(conn, opts->json ?
@@ -426,17 +509,6 @@ cmd_history(PGconn *conn, const ClientOptions *opts)
 	" r.rows_affected, r.note"
 
 /*
- * Print what a run of apply or revert did (the server's NOTICEs already
- * said it as it happened): one row per migration with its elapsed time.
- */
-static void
-print_run(const PGresult *res, const char *key)
-{
-	if (PQntuples(res) > 0 || (key && strcmp(key, "migrations") == 0))
-		out_table(res, key);
-}
-
-/*
  * down: revert with exactly one of --steps N (default 1), --to VERSION,
  * --to-tag TAG, --all.  --all with --dry-run reverts every applied
  * migration by count, since revert_all() has no dry run.
@@ -488,22 +560,14 @@ cmd_down(PGconn *conn, const ClientOptions *opts)
 	res = exec_migration_sql(conn, opts, sql, nparams, params);
 	if (!migration_sql_ok(conn, res))
 		return EXIT_ERROR;
-	print_run(res, "migrations");
+	/*
+	 * with no rows, revert()'s NOTICE has said "nothing to revert": no empty
+	 * table under it (up prints none under "nothing to apply")
+	 */
+	if (PQntuples(res) > 0 || opts->json)
+		out_table(res, "migrations");
 	PQclear(res);
 	return EXIT_OK;
-}
-
-/* run a statement that returns no rows (BEGIN, COMMIT); false on error */
-static bool
-exec_command(PGconn *conn, const char *sql)
-{
-	PGresult   *res = exec_params(conn, sql, 0, NULL);
-	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-
-	if (!ok)
-		out_pg_error(conn, res);
-	PQclear(res);
-	return ok;
 }
 
 /*
@@ -655,7 +719,7 @@ cmd_rehearse(PGconn *conn, const ClientOptions *opts)
 	int			nfailed = 0;
 	int			nrows;
 
-	if (!register_directory(conn, opts))
+	if (!register_directory(conn, opts, NULL))
 		return EXIT_ERROR;
 
 	res = exec_migration_sql(conn, opts, opts->json ?

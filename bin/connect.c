@@ -89,6 +89,22 @@ set_cancel_target(PGconn *conn)
 	pqsignal(SIGINT, handle_sigint);
 }
 
+/*
+ * The installed extension's version (NULL: not installed) and whether its
+ * catalog holds the 1.1 objects this client calls: an install whose
+ * migrate--1.0--1.1.sql predates this release says 1.1 but lacks them
+ * (migrate.batch_target(), the column migrate.migration.repeatable).  The
+ * first two columns of every query that checks the extension, so that the
+ * check costs no round trip of its own.
+ */
+#define EXTENSION_STATE_COLUMNS \
+	"(SELECT e.extversion FROM pg_catalog.pg_extension e" \
+	" WHERE e.extname OPERATOR(pg_catalog.=) 'migrate')," \
+	" pg_catalog.to_regprocedure('migrate.batch_target(pg_catalog.text, pg_catalog.int4)') IS NOT NULL" \
+	" AND EXISTS (SELECT FROM pg_catalog.pg_attribute a" \
+	"  WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('migrate.migration')" \
+	"  AND a.attname OPERATOR(pg_catalog.=) 'repeatable' AND NOT a.attisdropped)"
+
 /* "1.1" -> 1, 1; false when it is not major.minor */
 static bool
 parse_version(const char *v, int *major, int *minor)
@@ -105,10 +121,12 @@ parse_version(const char *v, int *major, int *minor)
 
 /*
  * Whether this client can drive the extension version installed in the
- * connected database (NULL: not installed); with messages unless quiet.
+ * connected database (NULL: not installed) whose catalog has, or not, the
+ * objects this client needs; with messages unless quiet.
  */
 static bool
-check_version(PGconn *conn, const char *extversion, bool quiet)
+check_version(PGconn *conn, const char *extversion, bool has_objects,
+			  bool quiet)
 {
 	int			have_major,
 				have_minor,
@@ -157,7 +175,26 @@ check_version(PGconn *conn, const char *extversion, bool quiet)
 		}
 		return false;
 	}
+	if (!has_objects)
+	{
+		if (!quiet)
+		{
+			out_error("the installed migrate %s in database \"%s\" predates this client: objects pg_migrate %s needs are missing",
+					  extversion, PQdb(conn), MIGRATE_VERSION);
+			out_hint("Install the extension of this release, then run ALTER EXTENSION migrate UPDATE (or drop and create it again) in that database.");
+		}
+		return false;
+	}
 	return true;
+}
+
+/* check_version() of a row whose first columns are EXTENSION_STATE_COLUMNS */
+static bool
+check_version_row(PGconn *conn, const PGresult *res, bool quiet)
+{
+	return check_version(conn,
+						 PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
+						 strcmp(PQgetvalue(res, 0, 1), "t") == 0, quiet);
 }
 
 /*
@@ -170,10 +207,7 @@ check_extension(PGconn *conn, bool quiet)
 	PGresult   *res;
 	bool		ok;
 
-	res = exec_params(conn,
-					  "SELECT e.extversion FROM pg_catalog.pg_extension e"
-					  " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'",
-					  0, NULL);
+	res = exec_params(conn, "SELECT " EXTENSION_STATE_COLUMNS, 0, NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		if (!quiet)
@@ -181,8 +215,7 @@ check_extension(PGconn *conn, bool quiet)
 		PQclear(res);
 		return false;
 	}
-	ok = check_version(conn, PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL,
-					   quiet);
+	ok = check_version_row(conn, res, quiet);
 	PQclear(res);
 	return ok;
 }
@@ -204,8 +237,7 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 	bool		ok;
 
 	appendPQExpBufferStr(sql,
-						 "SELECT (SELECT e.extversion FROM pg_catalog.pg_extension e"
-						 " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'),"
+						 "SELECT " EXTENSION_STATE_COLUMNS ","
 	/* the progress lines: apply()'s NOTICEs, whatever the role's settings */
 						 " pg_catalog.set_config('client_min_messages', 'notice', false),"
 						 " pg_catalog.set_config('migrate.progress_level', 'notice', false)");
@@ -237,9 +269,7 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 		PQclear(res);
 		return false;
 	}
-	ok = !require_extension ||
-		check_version(conn, PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
-					  false);
+	ok = !require_extension || check_version_row(conn, res, false);
 	PQclear(res);
 	return ok;
 }
@@ -460,70 +490,75 @@ redact_conninfo(const char *conninfo)
 	return result;
 }
 
+/* the EXTENSION_STATE_COLUMNS row; NULL after printing the error */
+static PGresult *
+query_extension_state(PGconn *conn)
+{
+	PGresult   *res = exec_params(conn, "SELECT " EXTENSION_STATE_COLUMNS, 0, NULL);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		out_pg_error(conn, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* CREATE EXTENSION, with a hint when the role may not; false on error */
+static bool
+create_extension(PGconn *conn)
+{
+	PGresult   *res = exec_params(conn, "CREATE EXTENSION IF NOT EXISTS migrate", 0, NULL);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		out_pg_error(conn, res);
+		if (sqlstate && strcmp(sqlstate, "42501") == 0)
+			out_hint("Ask a superuser to run \"pg_migrate init\" or CREATE EXTENSION migrate in database \"%s\".",
+					 PQdb(conn));
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	return true;
+}
+
 /*
  * init: create the extension (IF NOT EXISTS: running it twice is fine).
- * The connection was made without the extension check.
+ * The connection was made without the extension check.  An installed
+ * extension this client cannot drive is an error, and nothing that sounds
+ * like success is printed before it.
  */
 int
 cmd_init(PGconn *conn, const ClientOptions *opts)
 {
 	PGresult   *res;
 	bool		existed;
-	char	   *version;
+	bool		ok;
 
-	res = exec_params(conn,
-					  "SELECT e.extversion FROM pg_catalog.pg_extension e"
-					  " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'",
-					  0, NULL);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		out_pg_error(conn, res);
-		PQclear(res);
+	if ((res = query_extension_state(conn)) == NULL)
 		return EXIT_ERROR;
-	}
-	existed = PQntuples(res) > 0;
-	PQclear(res);
-
+	existed = !PQgetisnull(res, 0, 0);
 	if (!existed)
 	{
-		res = exec_params(conn, "CREATE EXTENSION IF NOT EXISTS migrate", 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		{
-			const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-			out_pg_error(conn, res);
-			if (sqlstate && strcmp(sqlstate, "42501") == 0)
-				out_hint("Ask a superuser to run \"pg_migrate init\" or CREATE EXTENSION migrate in database \"%s\".",
-						 PQdb(conn));
-			PQclear(res);
+		PQclear(res);
+		if (!create_extension(conn) ||
+			(res = query_extension_state(conn)) == NULL)
 			return EXIT_ERROR;
-		}
-		PQclear(res);
 	}
-
-	res = exec_params(conn,
-					  "SELECT e.extversion FROM pg_catalog.pg_extension e"
-					  " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'",
-					  0, NULL);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-	{
-		out_pg_error(conn, res);
-		PQclear(res);
-		return EXIT_ERROR;
-	}
-	version = pg_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-
-	out_json_field("extension_version", version);
-	out_json_raw("created", existed ? "false" : "true");
-	if (existed)
-		out_info("extension migrate %s is already installed in database \"%s\"",
-				 version, PQdb(conn));
-	else
-		out_info("created extension migrate %s in database \"%s\"",
-				 version, PQdb(conn));
 	/* an old version works with psql, not with this client: say so */
-	if (existed && !check_version(conn, version, false))
-		return EXIT_ERROR;
-	return EXIT_OK;
+	ok = check_version_row(conn, res, false);
+	out_json_field("extension_version", PQgetvalue(res, 0, 0));
+	out_json_raw("created", existed ? "false" : "true");
+	if (ok && existed)
+		out_info("extension migrate %s is already installed in database \"%s\"",
+				 PQgetvalue(res, 0, 0), PQdb(conn));
+	else if (ok)
+		out_info("created extension migrate %s in database \"%s\"",
+				 PQgetvalue(res, 0, 0), PQdb(conn));
+	PQclear(res);
+	return ok ? EXIT_OK : EXIT_ERROR;
 }

@@ -305,6 +305,9 @@ print_summary(const ClientOptions *opts, const FleetJob *jobs, int n)
 	"result", "seconds"};
 	const char *const without_env[] = {"database", "exit code", "result",
 	"seconds"};
+	/* exit code and seconds are numbers: right-aligned */
+	const bool	numeric_with_env[] = {false, false, true, false, true};
+	const bool	numeric_without_env[] = {false, true, false, true};
 	bool		envs = opts->targets != NULL;
 	int			ncols = envs ? 5 : 4;
 	char	  **cells = pg_malloc0(sizeof(char *) * n * ncols);
@@ -321,7 +324,8 @@ print_summary(const ClientOptions *opts, const FleetJob *jobs, int n)
 		*row++ = jobs[i].rc == RC_NOT_RUN ? NULL :
 			psprintf("%.1f", jobs[i].seconds);
 	}
-	out_rows("databases", ncols, envs ? with_env : without_env, n, cells);
+	out_rows_typed("databases", ncols, envs ? with_env : without_env,
+				   envs ? numeric_with_env : numeric_without_env, n, cells);
 	for (int i = 0; i < n * ncols; i++)
 		free(cells[i]);
 	free(cells);

@@ -266,6 +266,10 @@ extern void out_table(const PGresult *res, const char *key);
 /* rows built by the client itself: cells[row * ncols + col], NULL = null */
 extern void out_rows(const char *key, int ncols, const char *const *headers,
 					 int nrows, char *const *cells);
+/* the same with numeric columns (right-aligned, JSON numbers); NULL: none */
+extern void out_rows_typed(const char *key, int ncols,
+						   const char *const *headers, const bool *numeric,
+						   int nrows, char *const *cells);
 /* with --json: add "key": value to the one document printed at exit */
 extern void out_json_field(const char *key, const char *value);
 extern void out_json_flush(void);
