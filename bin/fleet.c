@@ -32,6 +32,7 @@
 #include "pg_migrate.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,20 @@
 #include "pqexpbuffer.h"
 
 #define RC_NOT_RUN	(-1)		/* interrupted before it started */
+
+/*
+ * Descriptors the parent keeps for itself (stdio, libpq's for a prompt,
+ * stdio's own), on top of the two temporary files of each running job
+ */
+#define FD_RESERVE	16
+
+/* what start_job() did */
+typedef enum StartResult
+{
+	JOB_STARTED,
+	JOB_FAILED,					/* reported; the job counts as failed */
+	JOB_RETRY					/* out of descriptors: wait for a job, retry */
+} StartResult;
 
 typedef struct FleetJob
 {
@@ -142,11 +157,26 @@ collect_output(FleetJob *job)
  * exit() and not return: the parent's loop is not ours to continue.
  */
 static void
-run_child(const ClientOptions *opts, FleetJob *job, int target)
+run_child(const ClientOptions *opts, FleetJob *jobs, int njobs, int target)
 {
 	ClientOptions local = *opts;
+	FleetJob   *job = &jobs[target];
 	int			rc;
 
+	/*
+	 * The other running jobs' files are not ours: close them, so that each
+	 * child holds only its own (and a job's file is not kept open, after
+	 * the job ended, by a sibling started while it ran)
+	 */
+	for (int i = 0; i < njobs; i++)
+	{
+		if (i == target)
+			continue;
+		if (jobs[i].out)
+			close(fileno(jobs[i].out));
+		if (jobs[i].err)
+			close(fileno(jobs[i].err));
+	}
 	signal(SIGINT, SIG_DFL);
 	if (dup2(fileno(job->out), STDOUT_FILENO) < 0 ||
 		dup2(fileno(job->err), STDERR_FILENO) < 0)
@@ -162,26 +192,41 @@ run_child(const ClientOptions *opts, FleetJob *job, int target)
 	exit(rc);
 }
 
-static void
-start_job(const ClientOptions *opts, FleetJob *job, int target)
+/*
+ * Start the job of target: two temporary files, then a child.  Out of
+ * descriptors (EMFILE, ENFILE) while other jobs run is not a failure: the
+ * caller waits for one of them to end and tries again.
+ */
+static StartResult
+start_job(const ClientOptions *opts, FleetJob *jobs, int njobs, int target,
+		  int running)
 {
+	FleetJob   *job = &jobs[target];
+
 	job->out = tmpfile();
 	job->err = job->out ? tmpfile() : NULL;
 	job->started = now_seconds();
 	if (job->out == NULL || job->err == NULL)
 	{
+		int			save_errno = errno;
+
+		if (job->out)
+			fclose(job->out);
+		job->out = NULL;
+		if ((save_errno == EMFILE || save_errno == ENFILE) && running > 0)
+			return JOB_RETRY;
 		fprintf(stderr, "pg_migrate: error: could not create a temporary file: %s\n",
-				strerror(errno));
+				strerror(save_errno));
 		job->rc = EXIT_ERROR;
 		collect_output(job);
-		return;
+		return JOB_FAILED;
 	}
 	/* what stdio holds now must not be written twice, by both processes */
 	fflush(stdout);
 	fflush(stderr);
 	job->pid = fork();
 	if (job->pid == 0)
-		run_child(opts, job, target);
+		run_child(opts, jobs, njobs, target);
 	if (job->pid < 0)
 	{
 		fprintf(stderr, "pg_migrate: error: could not start a process: %s\n",
@@ -189,7 +234,34 @@ start_job(const ClientOptions *opts, FleetJob *job, int target)
 		job->pid = 0;
 		job->rc = EXIT_ERROR;
 		collect_output(job);
+		return JOB_FAILED;
 	}
+	return JOB_STARTED;
+}
+
+/*
+ * --jobs, capped by the open-file limit: the parent holds two temporary
+ * files per running job, and thousands of jobs would fail with EMFILE.
+ */
+static int
+max_jobs(const ClientOptions *opts, int ndbnames)
+{
+	struct rlimit rl;
+	int			jobs = Min(opts->jobs, ndbnames);
+	long		fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return jobs;
+	fit = ((long) rl.rlim_cur - FD_RESERVE) / 2;
+	if (fit < 1)
+		fit = 1;
+	if (jobs > fit)
+	{
+		out_verbose("running %ld databases at a time instead of %d: the open-file limit (ulimit -n) is %ld",
+					fit, opts->jobs, (long) rl.rlim_cur);
+		jobs = (int) fit;
+	}
+	return jobs;
 }
 
 static int
@@ -389,6 +461,7 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 	int			running = 0;
 	int			done = 0;
 	int			failed = 0;
+	int			njobs = max_jobs(opts, ndbnames);
 	int			rc;
 
 	for (int i = 0; i < ndbnames; i++)
@@ -408,10 +481,13 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 
 	while (done < ndbnames)
 	{
-		while (next < ndbnames && running < opts->jobs && !fleet_interrupted)
+		while (next < ndbnames && running < njobs && !fleet_interrupted)
 		{
-			start_job(opts, &jobs[next], next);
-			if (jobs[next].pid > 0)
+			StartResult started = start_job(opts, jobs, ndbnames, next, running);
+
+			if (started == JOB_RETRY)
+				break;			/* reap a running job first */
+			if (started == JOB_STARTED)
 				running++;
 			else
 			{
