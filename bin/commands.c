@@ -20,7 +20,7 @@
  */
 #include "pg_migrate.h"
 
-#include <limits.h>
+#include <stdarg.h>
 
 #include "pqexpbuffer.h"
 
@@ -211,27 +211,14 @@ exec_params(PGconn *conn, const char *sql, int nparams,
 
 /*
  * A call that runs migration scripts (apply, revert, revert_all, rehearse):
- * with the caller's search_path, as in psql, and the live progress of
- * progress.c; the pinned search_path is back afterwards.  NULL only when
- * the search_path could not be set (the error is printed).
+ * logged with --verbose, and with the live progress of progress.c.
  */
 PGresult *
 exec_migration_sql(PGconn *conn, const ClientOptions *opts, const char *sql,
 				   int nparams, const char *const *params)
 {
-	PGresult   *res;
-
-	if (!set_search_path(conn, true))
-		return NULL;
 	log_query(sql, nparams, params);
-	res = exec_with_progress(conn, opts, sql, nparams, params);
-	/* after a failed call the session is usable again: re-pin */
-	if (PQstatus(conn) == CONNECTION_OK && !set_search_path(conn, false))
-	{
-		PQclear(res);
-		return NULL;
-	}
-	return res;
+	return exec_with_progress(conn, opts, sql, nparams, params);
 }
 
 /* the checks of a result of exec_migration_sql(): rows, or print the error */
@@ -333,9 +320,6 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 	PGresult   *res;
 	int			n;
 
-	/* plan() checks preconditions: scripts, with the caller's search_path */
-	if (!set_search_path(conn, true))
-		return EXIT_ERROR;
 	res = query_rows(conn, opts->json ?
 					 "SELECT p.ordinal, p.version, p.name, p.action, p.reason,"
 					 " p.statements, p.risk_level, p.estimated_duration,"
@@ -346,7 +330,7 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 					 " p.statements, p.risk_level, p.runs_in, p.reason"
 					 " FROM migrate.plan($1) p",
 					 1, params);
-	if (res == NULL || !set_search_path(conn, false))
+	if (res == NULL)
 		return EXIT_ERROR;
 	n = PQntuples(res);
 	if (n == 0 && !opts->json)
@@ -630,13 +614,40 @@ cmd_resolve(PGconn *conn, const ClientOptions *opts)
  * --------------------------------------------------------------------
  */
 
-/* files: what the directory holds, as the layout reader understood it */
+/* "repeatable verify @v1.0": the flags of a migration file, "" for none */
+static char *
+file_flags(const MigrationFile *f)
+{
+	PQExpBuffer buf = createPQExpBuffer();
+	char	   *result;
+
+	if (f->repeatable)
+		appendPQExpBufferStr(buf, "repeatable");
+	if (f->verify)
+		appendPQExpBuffer(buf, "%sverify", buf->len ? " " : "");
+	for (int i = 0; i < f->ntags; i++)
+		appendPQExpBuffer(buf, "%s@%s", buf->len ? " " : "", f->tags[i]);
+	result = pg_strdup(buf->data);
+	destroyPQExpBuffer(buf);
+	return result;
+}
+
+/*
+ * files: what the directory holds, as the layout reader understood it.
+ * The table shows the up script's checksum and the flags in one column;
+ * --json has the down script's checksum too, and the flags as keys.
+ */
 static int
 cmd_files(PGconn *conn, const ClientOptions *opts)
 {
-	static const char *const headers[] = {
-		"version", "name", "up", "down", "repeatable", "checksum"
+	static const char *const table_headers[] = {
+		"version", "name", "up", "down", "flags", "checksum"
 	};
+	static const char *const json_headers[] = {
+		"version", "name", "up", "down", "repeatable", "verify", "tags",
+		"checksum", "down_checksum"
+	};
+	const int	ncols = opts->json ? lengthof(json_headers) : lengthof(table_headers);
 	MigrationSet set;
 	char	   *errmsg = NULL;
 	char	  **cells;
@@ -646,25 +657,42 @@ cmd_files(PGconn *conn, const ClientOptions *opts)
 		out_error("%s", errmsg);
 		return EXIT_ERROR;
 	}
-	cells = pg_malloc(sizeof(char *) * (set.nfiles * lengthof(headers) + 1));
+	cells = pg_malloc0(sizeof(char *) * (set.nfiles * ncols + 1));
 	for (int i = 0; i < set.nfiles; i++)
 	{
 		const MigrationFile *f = &set.files[i];
-		char	  **row = cells + i * lengthof(headers);
+		char	  **row = cells + i * ncols;
 
 		row[0] = f->version;
 		row[1] = f->name;
 		row[2] = f->up_path;
 		row[3] = f->down_path;
-		row[4] = f->repeatable ? "yes" : "no";
-		row[5] = (char *) f->checksum;
+		if (opts->json)
+		{
+			PQExpBuffer tags = createPQExpBuffer();
+
+			for (int t = 0; t < f->ntags; t++)
+				appendPQExpBuffer(tags, "%s%s", t ? " " : "", f->tags[t]);
+			row[4] = f->repeatable ? "yes" : "no";
+			row[5] = f->verify ? "yes" : "no";
+			row[6] = f->ntags ? pg_strdup(tags->data) : NULL;
+			destroyPQExpBuffer(tags);
+			row[7] = (char *) f->checksum;
+			row[8] = f->down_checksum[0] ? (char *) f->down_checksum : NULL;
+		}
+		else
+		{
+			row[4] = file_flags(f);
+			row[5] = (char *) f->checksum;
+		}
 	}
 	out_json_field("directory", set.dir ? set.dir : opts->dir);
 	out_json_field("layout", set.layout);
 	out_info("%d migration%s in %s (layout %s)", set.nfiles,
 			 set.nfiles == 1 ? "" : "s", set.dir ? set.dir : opts->dir,
 			 set.layout ? set.layout : "?");
-	out_rows("files", lengthof(headers), headers, set.nfiles, cells);
+	out_rows("files", ncols, opts->json ? json_headers : table_headers,
+			 set.nfiles, cells);
 	free(cells);
 	return EXIT_OK;
 }

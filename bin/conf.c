@@ -588,8 +588,9 @@ read_dbs_from(const char *path, char ***list, int *n)
 
 /*
  * The non-connection settings of a target, command line first.  dir falls
- * back to "migrations" next to the configuration file when there is one
- * (main() uses "migrations" in the working directory otherwise).
+ * back to "migrations" next to the configuration file when there is one,
+ * else in the working directory (as main() does): a fleet's child takes
+ * every field of its target as it is.
  */
 static void
 resolve_target(const ClientOptions *opts, const ConfFile *file,
@@ -607,6 +608,8 @@ resolve_target(const ClientOptions *opts, const ConfFile *file,
 	t->dir = opts->dir ? opts->dir : (char *) s->value[KEY_DIR];
 	if (t->dir == NULL && file != NULL && strcmp(file->dir, ".") != 0)
 		t->dir = psprintf("%s/migrations", file->dir);
+	else if (t->dir == NULL)
+		t->dir = pg_strdup("migrations");
 	t->batch = opts->batch;
 	if (t->batch == 0 && s->value[KEY_BATCH] && parse_positive(s->value[KEY_BATCH], &n))
 		t->batch = n;

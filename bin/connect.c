@@ -11,14 +11,15 @@
  * nothing supplied, and tries again, as psql does.  A password typed once
  * is used for every database of the invocation.
  *
- * Every session pins search_path to pg_catalog, pg_temp for the client's
- * own queries (which schema-qualify everything anyway) and the client
- * encoding to UTF8: the migration files are UTF-8, and the --json document
- * must be too.  Migration SQL, however, runs with the caller's search_path
- * (doc/migrate.md, "Who runs what"): an unqualified CREATE TABLE in a
- * script goes where it would go in psql.  So the search_path the session
- * started with is kept, and set_search_path() puts it back around the calls
- * that run scripts (apply, revert, rehearse, plan's preconditions).
+ * Every session sets the client encoding to UTF8: the migration files are
+ * UTF-8, and the --json document must be too.  It does NOT pin search_path:
+ * migration SQL runs with the caller's search_path (doc/migrate.md, "Who
+ * runs what"), so that an unqualified CREATE TABLE in a script goes where it
+ * would go in psql, and apply() runs in this session.  A session pinned to
+ * pg_catalog, pg_temp would create the script's tables in pg_catalog (or
+ * fail), and wrapping every call that runs scripts is too easy to forget.
+ * The client's own queries are safe without the pin: each schema-qualifies
+ * every function, operator and relation, and passes values as parameters.
  *
  * Copyright (c) 2026, the migrate authors
  *
@@ -34,9 +35,6 @@
 
 /* the password typed at a prompt, reused for the next databases */
 static char *typed_password = NULL;
-
-/* the search_path the session started with (role, database, server) */
-static char *caller_search_path = NULL;
 
 /* Ctrl-C sends a cancel request for the running query, as psql does */
 static PGcancel *volatile cancel_target = NULL;
@@ -171,11 +169,11 @@ check_extension(PGconn *conn, bool quiet)
 }
 
 /*
- * One round trip after connecting: pin search_path, make sure the progress
- * NOTICEs arrive, set the session settings the options ask for, and read
- * the extension's version.  Every
- * value is a parameter.  migrate.environment is set only where the server
- * defines it (a reserved prefix refuses an unknown migrate.* setting).
+ * One round trip after connecting: make sure the progress NOTICEs arrive,
+ * set the session settings the options ask for, and read the extension's
+ * version.  Every value is a parameter.  migrate.environment is set only
+ * where the server defines it (a reserved prefix refuses an unknown
+ * migrate.* setting).
  */
 static bool
 setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
@@ -186,14 +184,9 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 	PGresult   *res;
 	bool		ok;
 
-	/* the materialized CTE reads the caller's search_path before the pin */
 	appendPQExpBufferStr(sql,
-						 "WITH caller AS MATERIALIZED"
-						 " (SELECT pg_catalog.current_setting('search_path') AS search_path)"
-						 " SELECT (SELECT e.extversion FROM pg_catalog.pg_extension e"
+						 "SELECT (SELECT e.extversion FROM pg_catalog.pg_extension e"
 						 " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'),"
-						 " caller.search_path,"
-						 " pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false),"
 	/* the progress lines: apply()'s NOTICEs, whatever the role's settings */
 						 " pg_catalog.set_config('client_min_messages', 'notice', false),"
 						 " pg_catalog.set_config('migrate.progress_level', 'notice', false)");
@@ -217,7 +210,6 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 						  " THEN pg_catalog.set_config('migrate.environment', $%d, false) END",
 						  nparams);
 	}
-	appendPQExpBufferStr(sql, " FROM caller");
 	res = exec_params(conn, sql->data, nparams, params);
 	destroyPQExpBuffer(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -226,8 +218,6 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 		PQclear(res);
 		return false;
 	}
-	free(caller_search_path);
-	caller_search_path = pg_strdup(PQgetvalue(res, 0, 1));
 	ok = !require_extension ||
 		check_version(conn, PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
 					  false);
@@ -318,29 +308,6 @@ client_connect(const ClientOptions *opts, const char *dbname,
 		return NULL;
 	}
 	return conn;
-}
-
-/*
- * Put the caller's search_path in place (for_scripts) before a call that
- * runs migration scripts, or pin pg_catalog, pg_temp again after it.
- */
-bool
-set_search_path(PGconn *conn, bool for_scripts)
-{
-	const char *params[1];
-	PGresult   *res;
-	bool		ok;
-
-	params[0] = for_scripts && caller_search_path ? caller_search_path :
-		"pg_catalog, pg_temp";
-	res = exec_params(conn,
-					  "SELECT pg_catalog.set_config('search_path', $1, false)",
-					  1, params);
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	if (!ok)
-		out_pg_error(conn, res);
-	PQclear(res);
-	return ok;
 }
 
 /* a value of a key=value connection string, quoted when it needs to be */

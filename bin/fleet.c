@@ -5,10 +5,11 @@
  *
  * Each target database (-d repeated, --dbs-from, --all-envs) gets a child
  * process of its own that runs run_command() exactly as pg_migrate does for
- * one database, with its standard output and error captured in a
- * temporary file.  When a child ends, its output is printed as one block
- * under a header naming the database (its connection string without a
- * password), so that the outputs of databases worked on at the same time
+ * one database, with its standard output and its standard error captured
+ * in two temporary files.  When a child ends, its output is printed as one
+ * block under a header naming the database (its connection string without
+ * a password), its standard output on ours and its errors on our stderr
+ * right after, so that the outputs of databases worked on at the same time
  * never interleave.  A table of every database, its exit code and result
  * (ok, found, failed, not run) follows, and the exit status is 1 if any
  * database failed, else 3 if a check found something in any, else 0.
@@ -45,10 +46,10 @@ typedef struct FleetJob
 	const char *dbname;
 	const char *env;			/* --all-envs: the section, else NULL */
 	pid_t		pid;			/* 0: not started or finished */
-	FILE	   *out;			/* captured stdout (and stderr, as text) */
-	FILE	   *err;			/* --json: captured stderr; else == out */
+	FILE	   *out;			/* captured stdout */
+	FILE	   *err;			/* captured stderr */
 	char	   *output;			/* once finished: what out held */
-	char	   *errors;			/* --json, once finished: what err held */
+	char	   *errors;			/* once finished: what err held */
 	int			rc;
 	double		started;
 	double		seconds;
@@ -140,10 +141,8 @@ slurp(FILE *f)
 static void
 collect_output(FleetJob *job)
 {
-	bool		shared = job->err == job->out;
-
 	job->output = slurp(job->out);
-	job->errors = shared ? pg_strdup("") : slurp(job->err);
+	job->errors = slurp(job->err);
 	job->out = job->err = NULL;
 }
 
@@ -162,9 +161,6 @@ run_child(const ClientOptions *opts, FleetJob *job, int target)
 	if (dup2(fileno(job->out), STDOUT_FILENO) < 0 ||
 		dup2(fileno(job->err), STDERR_FILENO) < 0)
 		_exit(EXIT_ERROR);
-	/* keep stdout and stderr in order when they share one file */
-	if (job->err == job->out)
-		setvbuf(stdout, NULL, _IOLBF, 0);
 	local.progress = false;
 	apply_target_settings(&local, target);
 	out_init(&local);
@@ -177,7 +173,7 @@ static void
 start_job(const ClientOptions *opts, FleetJob *job, int target)
 {
 	job->out = tmpfile();
-	job->err = opts->json && job->out ? tmpfile() : job->out;
+	job->err = job->out ? tmpfile() : NULL;
 	job->started = now_seconds();
 	if (job->out == NULL || job->err == NULL)
 	{
@@ -216,8 +212,9 @@ static void
 print_block(const ClientOptions *opts, const FleetJob *job, int status)
 {
 	const char *output = job->output;
+	const char *errors = job->errors;
 
-	if (!opts->quiet || output[0] != '\0')
+	if (!opts->quiet || output[0] != '\0' || errors[0] != '\0')
 	{
 		printf("==> %s%s%s%s: %s (exit %d, %.1f s)\n",
 			   redact_conninfo(job->dbname),
@@ -230,6 +227,12 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 		fputs(output, stdout);
 		if (output[0] != '\0' && output[strlen(output) - 1] != '\n')
 			putchar('\n');
+		fflush(stdout);
+		/* errors stay on stderr, right after the block they belong to */
+		fputs(errors, stderr);
+		if (errors[0] != '\0' && errors[strlen(errors) - 1] != '\n')
+			putc('\n', stderr);
+		fflush(stderr);
 		putchar('\n');
 		fflush(stdout);
 	}

@@ -859,4 +859,3 @@ read_migrations_opts(const char *dir, const char *layout, int flags,
 		*errmsg = ctx.errmsg;
 	return ok;
 }
-

@@ -31,8 +31,8 @@ usage(void)
 	printf("  up                 register new and changed files, apply what is pending\n");
 	printf("  down               revert (--steps N, --to V, --to-tag T or --all)\n");
 	printf("  redo               revert the newest migration and apply it again\n");
-	printf("  validate           compare files with the database (exit 3 if anything differs)\n");
-	printf("  rehearse           register files, then rehearse what is pending (rolled back)\n");
+	printf("  validate           compare files with the database (exit 3 if they differ)\n");
+	printf("  rehearse           register files, rehearse what is pending (rolled back)\n");
 	printf("  history            show the history of events\n");
 	printf("  tag NAME [VERSION] name the newest applied migration (or VERSION)\n");
 	printf("  new DESCRIPTION    write a new up and down file in the directory's layout\n");
@@ -49,7 +49,7 @@ usage(void)
 	printf("      --to-tag=TAG           down: revert to a tag\n");
 	printf("      --steps=N              down: revert the N newest migrations\n");
 	printf("      --all                  down: revert everything\n");
-	printf("      --dry-run              up, down: run and roll back, report what would happen\n");
+	printf("      --dry-run              up, down: run, report, roll back\n");
 	printf("      --check                status, plan: exit 3 when anything is pending\n");
 	printf("      --batch=N              up: commit after every N migrations\n");
 	printf("      --single-transaction   up: apply everything in one transaction\n");
@@ -59,7 +59,7 @@ usage(void)
 	printf("  -v, --verbose              print the SQL sent to the server\n");
 	printf("  -j, --jobs=N               databases to work on at once\n");
 	printf("      --all-envs             every environment of the configuration file\n");
-	printf("      --dbs-from=FILE        databases to work on, one connection string per line\n");
+	printf("      --dbs-from=FILE        databases, one connection string a line\n");
 	printf("  -V, --version              output version information, then exit\n");
 	printf("  -?, --help                 show this help, then exit\n");
 	printf("\nOptions of \"new\":\n");
@@ -301,7 +301,9 @@ main(int argc, char **argv)
 	if (opts.dir == NULL)
 		opts.dir = pg_strdup("migrations");
 
-	opts.color = isatty(fileno(stdout)) && getenv("NO_COLOR") == NULL &&
+	/* no-color.org: NO_COLOR set to anything but "" turns colour off */
+	opts.color = isatty(fileno(stdout)) &&
+		(getenv("NO_COLOR") == NULL || getenv("NO_COLOR")[0] == '\0') &&
 		!opts.json;
 	opts.progress = isatty(fileno(stderr)) && !opts.quiet && !opts.json;
 	out_init(&opts);

@@ -438,10 +438,16 @@ plan_needs_newline(const char *path)
 	return needs;
 }
 
-/* check every path first, so that nothing is written when one exists */
+/*
+ * check every path first, so that nothing is written when one exists;
+ * then write them, printing each path (with --json: layout, version, name
+ * and the paths under "files")
+ */
 static bool
-write_all(NewMigration *nm, const char *dir)
+write_all(NewMigration *nm, const char *dir, const char *layout)
 {
+	static const char *const headers[] = {"path"};
+	char	   *written[lengthof(nm->files)];
 	struct stat st;
 
 	for (int i = 0; i < nm->nfiles; i++)
@@ -466,8 +472,13 @@ write_all(NewMigration *nm, const char *dir)
 			!write_file(path, text, nm->files[i].append))
 			return false;
 		out_info("%s", path);
-		free(path);
+		written[i] = path;
 	}
+	out_json_field("layout", layout);
+	out_json_field("version", nm->version);
+	out_json_field("name", nm->slug);
+	if (nm->opts->json)
+		out_rows("files", 1, headers, nm->nfiles, written);
 	return true;
 }
 
@@ -585,5 +596,5 @@ cmd_new(const ClientOptions *opts)
 	else
 		plan_files(&nm, def->name, &ctx);
 
-	return write_all(&nm, opts->dir) ? EXIT_OK : EXIT_ERROR;
+	return write_all(&nm, opts->dir, def->name) ? EXIT_OK : EXIT_ERROR;
 }

@@ -43,22 +43,9 @@
 
 #include <stdarg.h>
 
+#include "catalog/pg_type_d.h"
 #include "mb/pg_wchar.h"
 #include "pqexpbuffer.h"
-
-/* type OIDs (pg_type.dat) whose values are JSON numbers or booleans */
-#define BOOLOID			16
-#define INT8OID			20
-#define INT2OID			21
-#define INT4OID			23
-#define OIDOID			26
-#define JSONOID			114
-#define FLOAT4OID		700
-#define FLOAT8OID		701
-#define NUMERICOID		1700
-#define JSONBOID		3802
-#define TEXTARRAYOID	1009
-#define NAMEARRAYOID	1003
 
 #define COLOR_GREEN		"\033[32m"
 #define COLOR_RED		"\033[31m"

@@ -188,6 +188,7 @@ typedef struct RegisteredMigration
 	char	   *applied_at;		/* NULL unless applied */
 	char	   *verify_checksum;	/* of the verify script, NULL without one */
 	bool		has_precondition;	/* a precondition or a mode other than fail */
+	bool		repeatable;		/* @repeatable: new content runs it again */
 } RegisteredMigration;
 
 typedef struct RegisteredSet
@@ -219,13 +220,11 @@ extern PGconn *client_connect(const ClientOptions *opts, const char *dbname,
 extern bool check_extension(PGconn *conn, bool quiet);
 extern const char *redact_conninfo(const char *conninfo);
 /*
- * The session pins search_path = pg_catalog, pg_temp for the client's own
- * queries; migration scripts run with the caller's search_path (as in
- * psql), so a call that runs scripts (apply, revert, rehearse, plan) goes
- * through exec_migration_sql() (commands.c), which puts the caller's path
- * back around it with set_search_path().
+ * The session keeps the caller's search_path: migration scripts run with it
+ * (as in psql), and every query of the client schema-qualifies all names.
+ * exec_migration_sql() (commands.c) runs a call that runs scripts (apply,
+ * revert, rehearse): logged with --verbose, with live progress.
  */
-extern bool set_search_path(PGconn *conn, bool for_scripts);
 extern PGresult *exec_migration_sql(PGconn *conn, const ClientOptions *opts,
 									const char *sql, int nparams,
 									const char *const *params);

@@ -28,11 +28,11 @@
 #include "portability/instr_time.h"
 
 /*
- * Files sent per pipeline sync.  The server answers each register() with a
- * row of a few dozen bytes and flushes its replies only at the sync (or
- * when its 8 kB buffer fills), so one batch's replies stay far below a
- * socket buffer: the client can write the whole batch before it reads,
- * without the risk of both sides waiting on a full buffer.
+ * Files sent per pipeline sync: one round trip each.  Writing a whole
+ * batch before reading its replies cannot deadlock: while libpq waits to
+ * write, it reads what the server sends (pqSendSome), and the replies are
+ * a short row per file anyway.  The batch bounds what the client holds of
+ * the replies and what an error makes the server skip.
  */
 #define REGISTER_BATCH			500
 
@@ -65,7 +65,8 @@ static const char *const fetch_sql =
 "       migrate.checksum(m.verify_script) AS verify_checksum,\n"
 "       m.precondition_script IS NOT NULL\n"
 "         OR m.precondition_mode OPERATOR(pg_catalog.<>) 'fail'\n"
-"         AS has_precondition\n"
+"         AS has_precondition,\n"
+"       m.repeatable\n"
 "  FROM migrate.migration AS m\n"
 " ORDER BY m.version_key";
 
@@ -99,7 +100,7 @@ fetch_registered(PGconn *conn, RegisteredSet *reg)
 	PGresult   *res;
 
 	memset(reg, 0, sizeof(*reg));
-	res = PQexec(conn, fetch_sql);
+	res = exec_params(conn, fetch_sql, 0, NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		out_error("could not read the registered migrations");
@@ -125,6 +126,7 @@ fetch_registered(PGconn *conn, RegisteredSet *reg)
 		r->applied_at = value_or_null(res, i, 6);
 		r->verify_checksum = value_or_null(res, i, 7);
 		r->has_precondition = strcmp(PQgetvalue(res, i, 8), "t") == 0;
+		r->repeatable = strcmp(PQgetvalue(res, i, 9), "t") == 0;
 		reg->by_version[i] = r;
 	}
 	PQclear(res);
@@ -191,16 +193,9 @@ file_differs(const MigrationFile *file, const RegisteredMigration *r)
 static void
 report_register_error(const MigrationFile *file, const PGresult *res)
 {
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
-	out_error("%s: could not register version %s: %s", file->up_path,
-			  file->version, message ? message : PQresultErrorMessage(res));
-	if (detail)
-		fprintf(stderr, "DETAIL:  %s\n", detail);
-	if (hint)
-		fprintf(stderr, "HINT:  %s\n", hint);
+	out_error("%s: could not register version %s", file->up_path,
+			  file->version);
+	out_pg_error(NULL, res);
 }
 
 /*
@@ -333,8 +328,7 @@ register_files(PGconn *conn, const ClientOptions *opts, MigrationFile **files,
 		out_error("cannot register migrations: the connection's transaction is not usable");
 		return false;
 	}
-	if (opts->verbose)
-		fprintf(stderr, "%s; -- for %d files, %d per round trip, in one transaction\n",
+	out_verbose("%s -- %d files, %d per round trip, in one transaction",
 				register_sql, nfiles, REGISTER_BATCH);
 	if (!PQenterPipelineMode(conn))
 	{
@@ -376,7 +370,7 @@ register_files(PGconn *conn, const ClientOptions *opts, MigrationFile **files,
 		if (own_xact &&
 			(PQtransactionStatus(conn) == PQTRANS_INERROR ||
 			 PQtransactionStatus(conn) == PQTRANS_INTRANS))
-			PQclear(PQexec(conn, "ROLLBACK"));
+			PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
 		out_error("nothing was registered (%d new or changed %s rolled back)",
 				  nfiles, nfiles == 1 ? "file" : "files");
 	}
@@ -415,6 +409,9 @@ sync_files(PGconn *conn, const ClientOptions *opts, const MigrationSet *set,
 		if (counts.updated == 0)
 			out_info("%s %d new %s", verb, counts.added,
 					 counts.added == 1 ? "migration" : "migrations");
+		else if (counts.added == 0)
+			out_info("%s %d changed %s", verb, counts.updated,
+					 counts.updated == 1 ? "migration" : "migrations");
 		else
 			out_info("%s %d new and %d changed %s", verb, counts.added,
 					 counts.updated,
@@ -473,13 +470,9 @@ print_applied(const ClientOptions *opts, const AppliedRows *rows)
 	static const char *const headers[NAPPLY_COLUMNS] =
 	{"version", "name", "action", "state", "duration"};
 
-	if (opts->quiet)
+	/* with no rows, apply()'s NOTICE has said "nothing to apply" */
+	if ((opts->quiet && !opts->json) || (rows->nrows == 0 && !opts->json))
 		return;
-	if (rows->nrows == 0 && !opts->json)
-	{
-		out_info("nothing to apply");
-		return;
-	}
 	out_rows("migrations", NAPPLY_COLUMNS, headers, rows->nrows, rows->cells);
 }
 
@@ -492,9 +485,11 @@ apply_once(PGconn *conn, const ClientOptions *opts)
 	PGresult   *res;
 	AppliedRows rows = {0};
 
-	res = exec_with_progress(conn, opts,
+	res = exec_migration_sql(conn, opts,
 							 "SELECT " APPLY_COLUMNS
 							 " FROM migrate.apply($1, $2)", 2, params);
+	if (res == NULL)
+		return EXIT_ERROR;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		out_pg_error(conn, res);
@@ -515,9 +510,12 @@ count_plan(PGconn *conn, const ClientOptions *opts)
 	PGresult   *res;
 	int			n;
 
-	res = PQexecParams(conn,
-					   "SELECT pg_catalog.count(*) FROM migrate.plan($1)",
-					   1, NULL, params, NULL, NULL, 0);
+	/* plan() evaluates preconditions: scripts, with the caller's search_path */
+	res = exec_migration_sql(conn, opts,
+							 "SELECT pg_catalog.count(*) FROM migrate.plan($1)",
+							 1, params);
+	if (res == NULL)
+		return -1;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		out_pg_error(conn, res);
@@ -542,8 +540,11 @@ next_batch_target(PGconn *conn, const ClientOptions *opts, int batch,
 	PGresult   *res;
 
 	snprintf(batch_text, sizeof(batch_text), "%d", batch);
-	res = PQexecParams(conn, "SELECT migrate.batch_target($1, $2)",
-					   2, NULL, params, NULL, NULL, 0);
+	/* the plan behind it evaluates preconditions, as plan() does */
+	res = exec_migration_sql(conn, opts, "SELECT migrate.batch_target($1, $2)",
+							 2, params);
+	if (res == NULL)
+		return false;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		out_pg_error(conn, res);
@@ -590,12 +591,13 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 
 		params[0] = target;
 		INSTR_TIME_SET_CURRENT(start);
-		res = exec_with_progress(conn, opts,
+		res = exec_migration_sql(conn, opts,
 								 "SELECT " APPLY_COLUMNS
 								 " FROM migrate.apply($1)", 1, params);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
-			out_pg_error(conn, res);
+			if (res != NULL)
+				out_pg_error(conn, res);
 			PQclear(res);
 			out_error("batch %d (up to version %s) failed and was rolled back; "
 					  "the %d %s applied by the %d batches before it %s committed",
@@ -626,7 +628,9 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 		 */
 		if (applied_now == 0)
 		{
-			out_info("stopped: batch %d applied nothing", nbatches);
+			out_info("stopped after batch %d: its migrations were all skipped by their preconditions; "
+					 "%d of %d applied (a larger --batch gets past them)",
+					 nbatches, napplied, npending);
 			break;
 		}
 	}
@@ -646,7 +650,7 @@ dry_run_up(PGconn *conn, const ClientOptions *opts, const MigrationSet *set,
 	PGresult   *res;
 	int			rc;
 
-	res = PQexec(conn, "BEGIN");
+	res = exec_params(conn, "BEGIN", 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		out_pg_error(conn, res);
@@ -658,7 +662,7 @@ dry_run_up(PGconn *conn, const ClientOptions *opts, const MigrationSet *set,
 		rc = EXIT_ERROR;
 	else
 		rc = apply_once(conn, opts);
-	PQclear(PQexec(conn, "ROLLBACK"));
+	PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
 	return rc;
 }
 
@@ -673,11 +677,6 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	int			batch = opts->batch > 0 ? opts->batch : DEFAULT_APPLY_BATCH;
 	int			npending;
 
-	if (opts->batch > 0 && opts->single_transaction)
-	{
-		out_error("--batch and --single-transaction cannot be used together");
-		return EXIT_USAGE;
-	}
 	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
 	{
 		out_error("%s", errmsg);
@@ -712,6 +711,7 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	{
 		AppliedRows none = {0};
 
+		out_info("nothing to apply");
 		print_applied(opts, &none);
 		return EXIT_OK;
 	}

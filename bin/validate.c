@@ -96,22 +96,23 @@ check_applied(Findings *f, const MigrationFile *file,
 {
 	const char *file_down = file->down ? file->down_checksum : NULL;
 
-	if (!same_checksum(file->checksum, r->checksum))
+	if (strcmp(file->version, r->version) != 0)
+		add_finding(f, EDITED, file->version, file->name, file->up_path,
+					psprintf("registered as version %s; up refuses another spelling",
+							 r->version));
+	else if (!same_checksum(file->checksum, r->checksum))
 		add_finding(f, EDITED, file->version, file->name, file->up_path,
 					psprintf("up script differs from the registered one (registered %s, file %s)%s",
 							 short_checksum(r->checksum),
 							 short_checksum(file->checksum),
-							 file->repeatable ? "; repeatable: up applies it again" : ""));
+							 file->repeatable || r->repeatable ?
+							 "; repeatable: up applies the new content again" : ""));
 	else if (!same_checksum(file_down, r->down_checksum))
 		add_finding(f, EDITED, file->version, file->name,
 					file->down_path ? file->down_path : file->up_path,
 					psprintf("down script differs from the registered one (registered %s, file %s)",
 							 short_checksum(r->down_checksum),
 							 short_checksum(file_down)));
-	else if (strcmp(file->version, r->version) != 0)
-		add_finding(f, EDITED, file->version, file->name, file->up_path,
-					psprintf("registered as version %s; up refuses another spelling",
-							 r->version));
 	else if (strcmp(file->name, r->name) != 0)
 		add_finding(f, EDITED, file->version, file->name, file->up_path,
 					psprintf("registered with name \"%s\"", r->name));
@@ -174,7 +175,7 @@ match_files(PGconn *conn, const MigrationSet *set, FileMatch *match,
 	appendPQExpBufferChar(&array, '}');
 
 	params[0] = array.data;
-	res = PQexecParams(conn, match_sql, 1, NULL, params, NULL, NULL, 0);
+	res = exec_params(conn, match_sql, 1, params);
 	termPQExpBuffer(&array);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 		PQntuples(res) != set->nfiles)
@@ -312,13 +313,14 @@ cmd_validate(PGconn *conn, const ClientOptions *opts)
 		const MigrationFile *file = &set.files[i];
 		RegisteredMigration *r = NULL;
 
-		/* the second file of a duplicate version is reported as such only */
-		if (match[i].duplicate)
-			continue;
 		if (match[i].registered != NULL)
 			r = find_registered(&reg, match[i].registered);
 		if (r != NULL)
 			has_file[r - reg.items] = true;
+		/* the files of a duplicate version are reported as such only */
+		if (match[i].duplicate ||
+			(i + 1 < set.nfiles && match[i + 1].duplicate))
+			continue;
 		if (r != NULL && strcmp(r->state, "applied") == 0)
 			check_applied(&findings, file, r);
 		else

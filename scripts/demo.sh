@@ -55,9 +55,6 @@ pgm() {
 step "pg_migrate init   -- CREATE EXTENSION migrate"
 pgm init
 
-step "What examples/ holds (read by the client, nothing sent yet)"
-pgm files
-
 step "pg_migrate up   -- register the files, apply what is pending"
 pgm up
 

@@ -37,7 +37,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(87);
+SELECT plan(100);
 
 SET LOCAL migrate.progress_level = 'debug1';
 SELECT set_config('tap.superuser', current_user, true) IS NOT NULL AS superuser_noted \gset
@@ -190,13 +190,38 @@ FROM (VALUES (1, 'revert', $$* FROM migrate.revert()$$),
              (7, 'approve', $$migrate.approve('tap-host-9')$$),
              (8, 'resume', $$migrate.resume()$$),
              (9, 'scheduler_info', $$* FROM migrate.scheduler_info()$$),
-             (10, 'error_for_reader', $$migrate.error_for_reader('{}')$$)) AS v(n, f, call)
+             (10, 'error_for_reader', $$migrate.error_for_reader('{}')$$),
+             (11, 'tag', $$migrate.tag('hostile', 'tap-host-3')$$),
+             (12, 'untag', $$migrate.untag('hostile')$$),
+             (13, 'tag_version', $$migrate.tag_version('hostile')$$),
+             (14, 'batch_target', $$migrate.batch_target(NULL, 1)$$)) AS v(n, f, call)
 ORDER BY n;
+SELECT throws_ok($$CALL migrate.deploy(batch_size => 1)$$, '42501', 'permission denied for procedure deploy',
+                 'a role without migrate privileges cannot CALL migrate.deploy()');
 SELECT throws_ok($$SELECT up_script, down_script, verify_script, precondition_script FROM migrate.migration$$,
                  '42501', 'permission denied for table migration',
                  'a role without migrate privileges cannot read scripts from migrate.migration');
 SELECT throws_ok($$SELECT * FROM migrate.schedule$$, '42501', 'permission denied for table schedule',
                  'a role without migrate privileges cannot read migrate.schedule');
+RESET ROLE;
+
+-- a reader (not migrate_admin) cannot set, remove or use tags, nor apply in
+-- chunks (issue 10); it reads migrate.tags
+SELECT is(migrate.tag('tap-host-tag', 'tap-host-3'), 'tap-host-3', 'the superuser tags tap-host-3');
+SET ROLE hostile_app;
+SELECT throws_ok(format('SELECT %s', call), '42501', format('permission denied for function %s', f),
+                 format('migrate_reader cannot call migrate.%s()', f))
+FROM (VALUES (1, 'tag', $$migrate.tag('hostile', 'tap-host-3')$$),
+             (2, 'untag', $$migrate.untag('tap-host-tag')$$),
+             (3, 'tag_version', $$migrate.tag_version('tap-host-tag')$$),
+             (4, 'batch_target', $$migrate.batch_target(NULL, 1)$$)) AS v(n, f, call)
+ORDER BY n;
+SELECT throws_ok($$CALL migrate.deploy(batch_size => 1)$$, '42501', 'permission denied for procedure deploy',
+                 'migrate_reader cannot CALL migrate.deploy()');
+SELECT throws_ok($$DELETE FROM migrate.tag$$, '42501', 'permission denied for table tag',
+                 'migrate_reader cannot delete tags behind untag()''s back');
+SELECT results_eq($$SELECT tag, version FROM migrate.tags$$, $$VALUES ('tap-host-tag', 'tap-host-3')$$,
+                  'migrate_reader reads migrate.tags');
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------

@@ -38,7 +38,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(285);
+SELECT plan(314);
 
 SET LOCAL migrate.progress_level = 'debug1';
 -- the superuser running the tests, whatever its name
@@ -157,6 +157,20 @@ FROM (VALUES (1, 'window_end_at', ARRAY['timestamp with time zone', 'time withou
              (6, 'calling_role', ARRAY[]::text[])) AS v(n, f, args)
 ORDER BY n;
 
+-- what the pg_migrate client calls (issue 10): migrate_admin's only
+SELECT function_privs_are('migrate', v.f, v.args, r.role, r.privs,
+                          format('%s %s migrate.%s()', r.role,
+                                 CASE WHEN r.privs = '{}' THEN 'cannot execute' ELSE 'can execute' END, v.f))
+FROM (VALUES (1, 'tag', ARRAY['text', 'text', 'text']),
+             (2, 'untag', ARRAY['text']),
+             (3, 'tag_version', ARRAY['text']),
+             (4, 'batch_target', ARRAY['text', 'integer']),
+             (5, 'deploy', ARRAY['text', 'interval', 'integer'])) AS v(n, f, args),
+     (VALUES (1, 'public', ARRAY[]::text[]),
+             (2, 'migrate_reader', ARRAY[]::text[]),
+             (3, 'migrate_admin', ARRAY['EXECUTE'])) AS r(n, role, privs)
+ORDER BY v.n, r.n;
+
 SELECT table_privs_are('migrate', 'migration', 'public', ARRAY[]::text[],
                        'PUBLIC has no privilege on migrate.migration');
 SELECT table_privs_are('migrate', 'migration', 'migrate_reader', ARRAY[]::text[],
@@ -194,6 +208,14 @@ SELECT table_privs_are('migrate', v, 'migrate_reader', ARRAY['SELECT'],
                        format('migrate_reader may SELECT migrate.%s', v))
 FROM unnest(ARRAY['schedules', 'progress']) AS v
 ORDER BY v;
+SELECT table_privs_are('migrate', 'tag', r, ARRAY[]::text[],
+                       format('%s has no privilege on migrate.tag', r))
+FROM unnest(ARRAY['public', 'migrate_reader', 'migrate_admin']) WITH ORDINALITY AS v(r, n)
+ORDER BY n;
+SELECT table_privs_are('migrate', 'tags', 'public', ARRAY[]::text[],
+                       'PUBLIC has no privilege on migrate.tags');
+SELECT table_privs_are('migrate', 'tags', 'migrate_reader', ARRAY['SELECT'],
+                       'migrate_reader may SELECT migrate.tags');
 SELECT sequence_privs_are('migrate', s, r, ARRAY[]::text[],
                           format('%s has no privilege on sequence migrate.%s', r, s))
 FROM unnest(ARRAY['event_id_seq', 'apply_seq']) AS s,
@@ -225,6 +247,8 @@ SELECT results_eq($$SELECT version, action, state FROM migrate.apply('tap-priv-1
                   'the superuser applies tap-priv-1');
 SELECT is(migrate.register('tap-priv-8', 'priv_pending', 'SELECT 1;'),
           'registered', 'the superuser registers tap-priv-8 and leaves it pending');
+SELECT is(migrate.tag('tap-priv-good', comment => 'base'), 'tap-priv-1',
+          'the superuser tags the migration applied last, tap-priv-1');
 
 -- ---------------------------------------------------------------------------
 -- app (migrate_reader): read, require, nothing else
@@ -254,6 +278,9 @@ SELECT lives_ok($$SELECT migrate.cron_next('0 2 * * 0'),
                          migrate.window_end_at(now(), '00:00', '23:59', 'UTC')$$,
                 'app calls the scheduling helpers');
 
+SELECT results_eq($$SELECT tag, version, comment FROM migrate.tags$$,
+                  $$VALUES ('tap-priv-good', 'tap-priv-1', 'base')$$,
+                  'app reads migrate.tags');
 SELECT lives_ok($$SELECT * FROM migrate.schedules$$, 'app reads migrate.schedules');
 SELECT lives_ok($$SELECT * FROM migrate.progress$$, 'app reads migrate.progress');
 SELECT lives_ok($$SELECT * FROM migrate.progress_slots()$$,
@@ -278,8 +305,18 @@ FROM (VALUES (1, 'schedule', $$migrate.schedule('tap-priv-app', every => '1 hour
              (8, 'wake', $$migrate.wake()$$),
              (9, 'scheduler_info', $$* FROM migrate.scheduler_info()$$),
              (10, 'plan', $$* FROM migrate.plan()$$),
-             (11, 'rehearse', $$* FROM migrate.rehearse()$$)) AS v(n, f, call)
+             (11, 'rehearse', $$* FROM migrate.rehearse()$$),
+             (12, 'tag', $$migrate.tag('tap-priv-app')$$),
+             (13, 'untag', $$migrate.untag('tap-priv-good')$$),
+             (14, 'tag_version', $$migrate.tag_version('tap-priv-good')$$),
+             (15, 'batch_target', $$migrate.batch_target(NULL, 10)$$)) AS v(n, f, call)
 ORDER BY n;
+SELECT throws_ok($$CALL migrate.deploy(batch_size => 10)$$,
+                 '42501', 'permission denied for procedure deploy',
+                 'app cannot CALL migrate.deploy()');
+SELECT throws_ok($$INSERT INTO migrate.tag (name, version, created_by) VALUES ('forged', 'tap-priv-8', 'app')$$,
+                 '42501', 'permission denied for table tag',
+                 'app cannot write migrate.tag behind tag()''s back');
 SELECT throws_ok($$SELECT * FROM migrate.schedule$$,
                  '42501', 'permission denied for table schedule',
                  'app cannot read migrate.schedule directly');
@@ -352,6 +389,8 @@ SELECT throws_ok($$SELECT * FROM migrate.progress$$, '42501', NULL,
                  'stranger cannot read migrate.progress');
 SELECT throws_ok($$SELECT migrate.pause()$$, '42501', NULL,
                  'stranger cannot pause the scheduler');
+SELECT throws_ok($$SELECT * FROM migrate.tags$$, '42501', NULL,
+                 'stranger cannot read migrate.tags');
 SELECT throws_ok(format('SELECT * FROM migrate.%s', call), '42501',
                  format('permission denied for function %s', f),
                  format('stranger cannot call migrate.%s()', f))
