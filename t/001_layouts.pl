@@ -120,6 +120,13 @@ my $node = start_node('layouts');
 	# transaction: all three are applied in order, schema first
 	like(applied_versions($node, 'layout_sqitch'), qr/\S+ \S+ \S+/,
 		'sqitch: three changes applied');
+	my ($rc, $out, $err) = pgm($node, 'layout_sqitch', '--dir', fixture('layouts/sqitch'),
+		'down', '--to-tag', 'v1.0');
+	is($rc, 0, 'sqitch: down --to-tag v1.0 exits 0');
+	is(migration_count($node, 'layout_sqitch', 'applied'), '2',
+		'sqitch: down --to-tag v1.0 reverted loans only');
+	is(psql_value($node, 'layout_sqitch', "SELECT to_regclass('library.loans') IS NULL"), 't',
+		'sqitch: the revert/ script of loans ran');
 
 	# flyway: V1_1 sorts between V1 and V2
 	my @fly = split ' ', applied_versions($node, 'layout_flyway');
