@@ -21,6 +21,7 @@
 #include "pg_migrate.h"
 
 #include <stdarg.h>
+#include <sys/stat.h>
 
 #include "pqexpbuffer.h"
 
@@ -310,15 +311,61 @@ cmd_status(PGconn *conn, const ClientOptions *opts)
 }
 
 /*
- * plan: what up would do, in order.  The table shows the columns a
- * reviewer reads; --json has every column of migrate.plan().
+ * Register the directory's new and changed files as up does (sync.c), in
+ * the transaction the caller may have opened.  A directory that does not
+ * exist (the default "migrations" of someone who registers with psql)
+ * leaves the registered migrations alone; files that cannot be read are an
+ * error, as they are for up.  false after printing why.
+ */
+static bool
+register_directory(PGconn *conn, const ClientOptions *opts)
+{
+	MigrationSet set;
+	RegisteredSet reg;
+	char	   *errmsg = NULL;
+	struct stat st;
+
+	if (stat(opts->dir, &st) != 0 && errno == ENOENT)
+	{
+		out_verbose("no directory \"%s\": only the registered migrations count",
+					opts->dir);
+		return true;
+	}
+	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
+	{
+		out_error("%s", errmsg);
+		return false;
+	}
+	return fetch_registered(conn, &reg) && sync_files(conn, opts, &set, &reg) >= 0;
+}
+
+/*
+ * plan: what up would do, in order: the directory's new and changed files
+ * are registered in a transaction that is rolled back after
+ * migrate.plan() ("would register 2 new migrations"), so that the plan
+ * holds them as up will.  The table shows the columns a reviewer reads;
+ * --json has every column of migrate.plan().
  */
 static int
 cmd_plan(PGconn *conn, const ClientOptions *opts)
 {
 	const char *params[1] = {opts->to};
+	ClientOptions dry = *opts;
 	PGresult   *res;
 	int			n;
+
+	res = exec_params(conn, "BEGIN", 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		out_pg_error(conn, res);
+		PQclear(res);
+		return EXIT_ERROR;
+	}
+	PQclear(res);
+	/* sync.c says "would register" in a dry run */
+	dry.dry_run = true;
+	if (!register_directory(conn, &dry))
+		return EXIT_ERROR;		/* the connection ends: rolled back */
 
 	res = query_rows(conn, opts->json ?
 					 "SELECT p.ordinal, p.version, p.name, p.action, p.reason,"
@@ -330,6 +377,7 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 					 " p.statements, p.risk_level, p.runs_in, p.reason"
 					 " FROM migrate.plan($1) p",
 					 1, params);
+	PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
 	if (res == NULL)
 		return EXIT_ERROR;
 	n = PQntuples(res);
@@ -487,29 +535,20 @@ cmd_redo(PGconn *conn, const ClientOptions *opts)
 
 /*
  * rehearse: register the directory's new and changed files (as up does,
- * committed), then rehearse the pending migrations in a transaction the
- * server rolls back.  Exit 1 when any rehearsal failed.
+ * committed; none when the directory does not exist), then rehearse the
+ * pending migrations in a transaction the server rolls back.  Exit 1 when
+ * any rehearsal failed.
  */
 static int
 cmd_rehearse(PGconn *conn, const ClientOptions *opts)
 {
-	MigrationSet set;
-	RegisteredSet reg;
-	char	   *errmsg = NULL;
 	const char *params[1] = {opts->to};
 	PGresult   *res;
 	int			ok_col;
 	int			nfailed = 0;
 	int			nrows;
 
-	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
-	{
-		out_error("%s", errmsg);
-		return EXIT_ERROR;
-	}
-	if (!fetch_registered(conn, &reg))
-		return EXIT_ERROR;
-	if (sync_files(conn, opts, &set, &reg) < 0)
+	if (!register_directory(conn, opts))
 		return EXIT_ERROR;
 
 	res = exec_migration_sql(conn, opts, opts->json ?

@@ -221,9 +221,6 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 			   job->env ? " [" : "", job->env ? job->env : "",
 			   job->env ? "]" : "",
 			   result_name(job->rc), job->rc, job->seconds);
-		if (WIFSIGNALED(status))
-			printf("pg_migrate: error: the process for this database was terminated by signal %d\n",
-				   WTERMSIG(status));
 		fputs(output, stdout);
 		if (output[0] != '\0' && output[strlen(output) - 1] != '\n')
 			putchar('\n');
@@ -232,6 +229,9 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 		fputs(errors, stderr);
 		if (errors[0] != '\0' && errors[strlen(errors) - 1] != '\n')
 			putc('\n', stderr);
+		if (WIFSIGNALED(status))
+			fprintf(stderr, "pg_migrate: error: the process for this database was terminated by signal %d\n",
+					WTERMSIG(status));
 		fflush(stderr);
 		putchar('\n');
 		fflush(stdout);

@@ -144,7 +144,7 @@ list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 DirEntry *
 find_entry(LayoutContext *ctx, const char *name)
 {
-	DirEntry	key;
+	DirEntry	key = {0};
 
 	if (ctx->nentries == 0)
 		return NULL;
@@ -343,7 +343,7 @@ static int migration_cmp(const void *a, const void *b);
 MigrationFile *
 layout_find(LayoutContext *ctx, const char *version)
 {
-	MigrationFile key;
+	MigrationFile key = {0};
 
 	if (!ctx->sorted)
 	{

@@ -203,6 +203,10 @@ extern bool fetch_registered(PGconn *conn, RegisteredSet *reg);
 /* the registered migration with exactly this version text, or NULL */
 extern RegisteredMigration *find_registered(const RegisteredSet *reg,
 											const char *version);
+/* two checksums, NULL and "" (no script) counting as equal */
+extern bool same_checksum(const char *a, const char *b);
+/* a text[] literal of the strings, for a parameter ($1::text[]) */
+extern char *text_array_literal(const char *const *items, int nitems);
 /* register what is new or changed, in batches; returns count or -1 */
 extern int	sync_files(PGconn *conn, const ClientOptions *opts,
 					   const MigrationSet *set, const RegisteredSet *reg);

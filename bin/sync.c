@@ -26,6 +26,7 @@
 #include "pg_migrate.h"
 
 #include "portability/instr_time.h"
+#include "pqexpbuffer.h"
 
 /*
  * Files sent per pipeline sync: one round trip each.  Writing a whole
@@ -151,13 +152,38 @@ find_registered(const RegisteredSet *reg, const char *version)
 	return found ? *found : NULL;
 }
 
+char *
+text_array_literal(const char *const *items, int nitems)
+{
+	PQExpBufferData array;
+
+	/* every element double-quoted, with \\ and " escaped */
+	initPQExpBuffer(&array);
+	appendPQExpBufferChar(&array, '{');
+	for (int i = 0; i < nitems; i++)
+	{
+		if (i > 0)
+			appendPQExpBufferChar(&array, ',');
+		appendPQExpBufferChar(&array, '"');
+		for (const char *p = items[i]; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				appendPQExpBufferChar(&array, '\\');
+			appendPQExpBufferChar(&array, *p);
+		}
+		appendPQExpBufferChar(&array, '"');
+	}
+	appendPQExpBufferChar(&array, '}');
+	return array.data;
+}
+
 /* ----------------------------------------------------------------
  * Incremental registration
  * ----------------------------------------------------------------
  */
 
 /* NULL and "" (no script) equal each other; otherwise compare the text */
-static bool
+bool
 same_checksum(const char *a, const char *b)
 {
 	if (a == NULL || a[0] == '\0')
@@ -666,29 +692,74 @@ dry_run_up(PGconn *conn, const ClientOptions *opts, const MigrationSet *set,
 	return rc;
 }
 
-int
-cmd_up(PGconn *conn, const ClientOptions *opts)
+/*
+ * The tags the files place (Sqitch's "@v1.0" after a change) on the
+ * migrations they follow, once those are applied, in one query.  A tag
+ * that exists is left as it is: tags do not move.
+ */
+static const char *const tag_sql =
+"SELECT t.name, migrate.tag(t.name, t.version)\n"
+"  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),\n"
+"                  pg_catalog.unnest($2::pg_catalog.text[])) AS t(name, version)\n"
+" WHERE EXISTS (SELECT FROM migrate.migration AS m\n"
+"                WHERE m.version_key OPERATOR(pg_catalog.=)\n"
+"                      migrate.version_key(t.version)\n"
+"                  AND m.state OPERATOR(pg_catalog.=) 'applied')\n"
+"   AND NOT EXISTS (SELECT FROM migrate.tags AS g\n"
+"                    WHERE g.tag OPERATOR(pg_catalog.=) t.name)";
+
+static int
+place_tags(PGconn *conn, const MigrationSet *set)
 {
-	MigrationSet set;
-	RegisteredSet reg;
-	char	   *errmsg = NULL;
-	int			nsent;
+	const char **names = NULL;
+	const char **versions = NULL;
+	int			ntags = 0;
+	const char *params[2];
+	PGresult   *res;
+	int			rc = EXIT_OK;
+
+	for (int i = 0; i < set->nfiles; i++)
+		for (int t = 0; t < set->files[i].ntags; t++)
+		{
+			names = pg_realloc(names, sizeof(char *) * (ntags + 1));
+			versions = pg_realloc(versions, sizeof(char *) * (ntags + 1));
+			names[ntags] = set->files[i].tags[t];
+			versions[ntags++] = set->files[i].version;
+		}
+	if (ntags == 0)
+		return EXIT_OK;
+
+	params[0] = text_array_literal(names, ntags);
+	params[1] = text_array_literal(versions, ntags);
+	res = exec_params(conn, tag_sql, 2, params);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		out_pg_error(conn, res);
+		rc = EXIT_ERROR;
+	}
+	else
+		for (int r = 0; r < PQntuples(res); r++)
+			out_info("tagged %s as %s", PQgetvalue(res, r, 1),
+					 PQgetvalue(res, r, 0));
+	PQclear(res);
+	free((char *) params[0]);
+	free((char *) params[1]);
+	free(names);
+	free(versions);
+	return rc;
+}
+
+/*
+ * Apply what is pending after nsent files were registered: nothing, one
+ * apply(), or chunks.
+ */
+static int
+apply_pending(PGconn *conn, const ClientOptions *opts,
+			  const RegisteredSet *reg, int nsent)
+{
 	int			upper_bound;
 	int			batch = opts->batch > 0 ? opts->batch : DEFAULT_APPLY_BATCH;
 	int			npending;
-
-	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
-	{
-		out_error("%s", errmsg);
-		return EXIT_ERROR;
-	}
-	if (!fetch_registered(conn, &reg))
-		return EXIT_ERROR;
-	if (opts->dry_run)
-		return dry_run_up(conn, opts, &set, &reg);
-	nsent = sync_files(conn, opts, &set, &reg);
-	if (nsent < 0)
-		return EXIT_ERROR;
 
 	/*
 	 * At most the migrations registered and not applied, plus those just
@@ -696,8 +767,8 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	 * does the server count the plan.
 	 */
 	upper_bound = nsent;
-	for (int i = 0; i < reg.nitems; i++)
-		if (strcmp(reg.items[i].state, "applied") != 0)
+	for (int i = 0; i < reg->nitems; i++)
+		if (strcmp(reg->items[i].state, "applied") != 0)
 			upper_bound++;
 
 	/*
@@ -707,7 +778,7 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	 * to apply() to judge (it may be spelled differently, or unknown).
 	 */
 	if (upper_bound == 0 &&
-		(opts->to == NULL || find_registered(&reg, opts->to) != NULL))
+		(opts->to == NULL || find_registered(reg, opts->to) != NULL))
 	{
 		AppliedRows none = {0};
 
@@ -724,4 +795,31 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	if (npending <= batch)
 		return apply_once(conn, opts);
 	return apply_in_batches(conn, opts, npending, batch);
+}
+
+int
+cmd_up(PGconn *conn, const ClientOptions *opts)
+{
+	MigrationSet set;
+	RegisteredSet reg;
+	char	   *errmsg = NULL;
+	int			nsent;
+	int			rc;
+
+	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
+	{
+		out_error("%s", errmsg);
+		return EXIT_ERROR;
+	}
+	if (!fetch_registered(conn, &reg))
+		return EXIT_ERROR;
+	if (opts->dry_run)
+		return dry_run_up(conn, opts, &set, &reg);
+	nsent = sync_files(conn, opts, &set, &reg);
+	if (nsent < 0)
+		return EXIT_ERROR;
+	rc = apply_pending(conn, opts, &reg, nsent);
+	if (rc == EXIT_OK)
+		rc = place_tags(conn, &set);
+	return rc;
 }

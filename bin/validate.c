@@ -35,7 +35,7 @@ typedef struct Findings
 	char	  **cells;			/* nrows * NFINDING_COLUMNS */
 	int			nrows;
 	int			capacity;
-	int			count_by_kind[5];
+	int			count_by_kind[5];	/* indexed like kinds[] */
 } Findings;
 
 static const char *const kinds[] =
@@ -65,14 +65,6 @@ add_finding(Findings *f, int kind, const char *version, const char *name,
 	row[3] = file ? pg_strdup(file) : NULL;
 	row[4] = detail;
 	f->count_by_kind[kind]++;
-}
-
-static bool
-same_checksum(const char *a, const char *b)
-{
-	if (a == NULL || a[0] == '\0')
-		return b == NULL || b[0] == '\0';
-	return b != NULL && strcmp(a, b) == 0;
 }
 
 /* the first 12 digits of a checksum, enough to tell two apart in a table */
@@ -152,31 +144,16 @@ static bool
 match_files(PGconn *conn, const MigrationSet *set, FileMatch *match,
 			char **newest_applied)
 {
-	PQExpBufferData array;
+	const char **versions = pg_malloc(sizeof(char *) * Max(set->nfiles, 1));
 	const char *params[1];
 	PGresult   *res;
 
-	/* a text[] literal: every element double-quoted, \\ and " escaped */
-	initPQExpBuffer(&array);
-	appendPQExpBufferChar(&array, '{');
 	for (int i = 0; i < set->nfiles; i++)
-	{
-		if (i > 0)
-			appendPQExpBufferChar(&array, ',');
-		appendPQExpBufferChar(&array, '"');
-		for (const char *p = set->files[i].version; *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendPQExpBufferChar(&array, '\\');
-			appendPQExpBufferChar(&array, *p);
-		}
-		appendPQExpBufferChar(&array, '"');
-	}
-	appendPQExpBufferChar(&array, '}');
-
-	params[0] = array.data;
+		versions[i] = set->files[i].version;
+	params[0] = text_array_literal(versions, set->nfiles);
+	free(versions);
 	res = exec_params(conn, match_sql, 1, params);
-	termPQExpBuffer(&array);
+	free((char *) params[0]);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 		PQntuples(res) != set->nfiles)
 	{

@@ -522,11 +522,19 @@ refuse_dirty_change(const RegisteredRow *row)
 
 /*
  * Refuse new content for an applied migration, naming both checksums: an
- * applied migration changes only through repair().
+ * applied migration changes only through repair().  A repeatable one
+ * whose new content dropped "@repeatable: true" is told how to keep it
+ * repeatable.
  */
 static void
 refuse_applied_change(const RegisteredRow *row, const MigrationScripts *s)
 {
+	if (row->repeatable && s->header->repeatable != HEADER_TRUE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot change migration \"%s\" because it is applied", row->version),
+				 errdetail("It is repeatable, but the header of the new up script does not say \"@repeatable: true\"."),
+				 errhint("Keep \"@repeatable: true\" in the header to have it applied again with the new content.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("cannot change migration \"%s\" because it is applied", row->version),
