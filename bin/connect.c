@@ -181,7 +181,7 @@ check_version(PGconn *conn, const char *extversion, bool has_objects,
 		{
 			out_error("the installed migrate %s in database \"%s\" predates this client: objects pg_migrate %s needs are missing",
 					  extversion, PQdb(conn), MIGRATE_VERSION);
-			out_hint("Install the extension of this release, then run ALTER EXTENSION migrate UPDATE (or drop and create it again) in that database.");
+			out_hint("Reinstall the extension of this release, then run ALTER EXTENSION migrate UPDATE in that database.");
 		}
 		return false;
 	}
