@@ -359,14 +359,6 @@ begin_with_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 }
 
 /*
- * status: every registered migration, and, when the migrations directory
- * exists, its files not registered yet or changed, as up would register
- * them (in a transaction rolled back, as plan does), so that --check sees
- * files that were not deployed.  With --check, exit 3 when any is not
- * applied (pending, reverted, failed, dirty) or was changed since it was
- * applied.
- */
-/*
  * The summary line under the status table; returns how many migrations
  * need attention: not applied (pending, reverted, failed, dirty) or
  * changed since they were applied.
@@ -400,6 +392,34 @@ summarize_status(const PGresult *res)
 	return nattention;
 }
 
+/*
+ * Whether this role may register (migrate_admin): an application role that
+ * only reads migrate.status (migrate_reader) gets the registry's view from
+ * status, not a permission error for the directory it cannot deploy.
+ */
+static bool
+may_register(PGconn *conn)
+{
+	PGresult   *res;
+	bool		may;
+
+	res = query_rows(conn,
+					 "SELECT pg_catalog.has_function_privilege("
+					 "'migrate.register(text, text, text, text, text, text, text)',"
+					 " 'EXECUTE')", 0, NULL);
+	may = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return may;
+}
+
+/*
+ * status: every registered migration, and, when the migrations directory
+ * exists, its files not registered yet or changed, as up would register
+ * them (in a transaction rolled back, as plan does), so that --check sees
+ * files that were not deployed.  With --check, exit 3 when any is not
+ * applied (pending, reverted, failed, dirty) or was changed since it was
+ * applied.
+ */
 static int
 cmd_status(PGconn *conn, const ClientOptions *opts)
 {
@@ -407,7 +427,13 @@ cmd_status(PGconn *conn, const ClientOptions *opts)
 	int			nedited = 0;
 	int			nattention;
 
-	if (!begin_with_directory(conn, opts, &nedited))
+	if (!may_register(conn))
+	{
+		out_verbose("this role may not register: status shows the registered migrations only");
+		if (!exec_command(conn, "BEGIN"))
+			return EXIT_ERROR;
+	}
+	else if (!begin_with_directory(conn, opts, &nedited))
 		return EXIT_ERROR;
 	res = query_rows(conn,
 					 "SELECT s.version, s.name, s.state, s.applied_at, s.applied_by,"
