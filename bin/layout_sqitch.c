@@ -18,14 +18,16 @@
  * and whose name is the change's name.  The padding never depends on the
  * length of the plan: a version is registered for good, and the server
  * refuses 00001 as another spelling of a registered 0001, so a plan that
- * grows past 9,999 changes must keep the versions it already gave.  What the change requires becomes a
- * "-- @dependencies:" line at the top of its up script, with the versions
- * of the required changes ("users" is the newest "users" planned before
- * it, "users@v1.0" the newest one planned before tag v1.0); a change
- * required twice is one dependency.  Conflicts ("!oldflips") and
- * requirements on other projects ("other:users") cannot be expressed in
- * the server's header: they are left out with a warning on stderr, so
- * that the user knows they are not enforced.  A tag is kept with the change it follows
+ * grows past 9,999 changes must keep the versions it already gave.
+ *
+ * What the change requires becomes a "-- @dependencies:" line at the top
+ * of its up script, with the versions of the required changes ("users"
+ * is the newest "users" planned before it, "users@v1.0" the newest one
+ * planned before tag v1.0); a change required twice is one dependency.
+ * Conflicts ("!oldflips") and requirements on other projects
+ * ("other:users") cannot be expressed in the server's header: they are
+ * left out with a warning on stderr, so that the user knows they are not
+ * enforced.  A tag is kept with the change it follows
  * (MigrationFile.tags).  A change planned again after a tag ("reworked")
  * has its earlier scripts in deploy/<change>@<tag>.sql, as Sqitch keeps
  * them, where <tag> is the first tag after the earlier entry.
