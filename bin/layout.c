@@ -242,12 +242,7 @@ escape_invalid_utf8(const char *s)
 	return buf.data;
 }
 
-/*
- * A migration's name (from its file name, or its directory's with Diesel)
- * is sent to the server as text, and its paths appear in messages: a name
- * that is not UTF-8 would only fail on the server, as an invalid
- * parameter naming no file.  Refuse it here, naming the file.
- */
+/* a NUL-terminated string that is valid UTF-8 */
 static bool
 is_utf8(const char *s)
 {
@@ -256,6 +251,12 @@ is_utf8(const char *s)
 	return pg_encoding_verifymbstr(PG_UTF8, s, len) == len;
 }
 
+/*
+ * A migration's name (from its file name, or its directory's with Diesel)
+ * is sent to the server as text, and its paths appear in messages: a name
+ * that is not UTF-8 would only fail on the server, as an invalid
+ * parameter naming no file.  Refuse it here, naming the file.
+ */
 static bool
 check_utf8_name(LayoutContext *ctx, const char *relpath, const char *name)
 {
