@@ -21,25 +21,26 @@
 
 #define UTF8_BOM "\xEF\xBB\xBF"
 
-/* normalisation version 1; the caller frees the result */
-static char *
-normalise_script(const char *script)
+/*
+ * Feed the script to the hash as normalisation version 1 has it, one run
+ * of bytes between CR LF pairs at a time: a normalised copy would double
+ * the memory a large script takes (a 200 MB data migration).
+ */
+static bool
+hash_normalised(pg_cryptohash_ctx *ctx, const char *script)
 {
 	const char *in = script;
-	char	   *result;
-	char	   *out;
+	const char *cr;
 
 	if (strncmp(in, UTF8_BOM, 3) == 0)
 		in += 3;
-	result = out = pg_malloc(strlen(in) + 1);
-	for (; *in; in++)
+	while ((cr = strstr(in, "\r\n")) != NULL)
 	{
-		if (in[0] == '\r' && in[1] == '\n')
-			continue;
-		*out++ = *in;
+		if (pg_cryptohash_update(ctx, (const uint8 *) in, cr - in) != 0)
+			return false;
+		in = cr + 1;			/* the LF starts the next run */
 	}
-	*out = '\0';
-	return result;
+	return pg_cryptohash_update(ctx, (const uint8 *) in, strlen(in)) == 0;
 }
 
 /*
@@ -52,17 +53,14 @@ script_checksum(const char *script, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *normalised = normalise_script(script);
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	bool		ok;
 
 	ok = ctx != NULL &&
 		pg_cryptohash_init(ctx) == 0 &&
-		pg_cryptohash_update(ctx, (const uint8 *) normalised,
-							 strlen(normalised)) == 0 &&
+		hash_normalised(ctx, script) &&
 		pg_cryptohash_final(ctx, digest, sizeof(digest)) == 0;
 	pg_cryptohash_free(ctx);
-	free(normalised);
 	out[0] = '\0';
 	if (!ok)
 		return false;

@@ -66,6 +66,26 @@ layout_error(LayoutContext *ctx, const char *fmt,...)
 	return false;
 }
 
+/*
+ * A warning about the files, printed at once on stderr: the reader goes
+ * on.  Nothing else of the directory's reading is printed, and the
+ * warning must reach the user even with --json or --quiet, since it says
+ * that something the files ask for will not happen.
+ */
+void
+layout_warning(LayoutContext *ctx, const char *fmt,...)
+{
+	va_list		ap;
+
+	(void) ctx;
+	fflush(stdout);
+	fprintf(stderr, "pg_migrate: warning: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+}
+
 /* --------------------------------------------------------------------
  * The directory and its files
  * --------------------------------------------------------------------
@@ -191,6 +211,78 @@ check_utf8(LayoutContext *ctx, const char *path, const char *text, size_t len)
 							path, line, valid);
 	return layout_error(ctx, "file \"%s\" is not valid UTF-8: invalid byte sequence at line %d (byte offset %d)",
 						path, line, valid);
+}
+
+/*
+ * "s" with every byte that is not part of valid UTF-8 written as \xNN, so
+ * that a message can name a file whose name is not UTF-8 without printing
+ * the bad bytes themselves.
+ */
+static char *
+escape_invalid_utf8(const char *s)
+{
+	PQExpBufferData buf;
+	int			len = strlen(s);
+
+	initPQExpBuffer(&buf);
+	while (len > 0)
+	{
+		int			valid = pg_encoding_verifymbstr(PG_UTF8, s, len);
+
+		appendBinaryPQExpBuffer(&buf, s, valid);
+		s += valid;
+		len -= valid;
+		if (len > 0)
+		{
+			appendPQExpBuffer(&buf, "\\x%02X", (unsigned char) *s);
+			s++;
+			len--;
+		}
+	}
+	return buf.data;
+}
+
+/* a NUL-terminated string that is valid UTF-8 */
+static bool
+is_utf8(const char *s)
+{
+	int			len = strlen(s);
+
+	return pg_encoding_verifymbstr(PG_UTF8, s, len) == len;
+}
+
+/*
+ * A migration's name (from its file name, or its directory's with Diesel)
+ * is sent to the server as text, and its paths appear in messages: a name
+ * that is not UTF-8 would only fail on the server, as an invalid
+ * parameter naming no file.  Refuse it here, naming the file.
+ */
+static bool
+check_utf8_name(LayoutContext *ctx, const char *relpath, const char *name)
+{
+	char	   *escaped;
+
+	if (relpath == NULL || (is_utf8(relpath) && is_utf8(name)))
+		return true;
+	escaped = escape_invalid_utf8(relpath);
+	layout_error(ctx, "file name \"%s/%s\" is not valid UTF-8 (the bytes shown as \\xNN are not): a migration's name and path must be UTF-8",
+				 ctx->dir, escaped);
+	free(escaped);
+	return false;
+}
+
+static bool
+check_utf8_names(LayoutContext *ctx)
+{
+	for (int i = 0; i < ctx->set->nfiles; i++)
+	{
+		MigrationFile *m = &ctx->set->files[i];
+
+		if (!check_utf8_name(ctx, m->up_path, m->name) ||
+			!check_utf8_name(ctx, m->down_path, m->name))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -852,7 +944,8 @@ read_migrations_opts(const char *dir, const char *layout, int flags,
 	}
 	if (ok && set->nfiles == 0)
 		ok = layout_error(&ctx, "no migration files found in \"%s\"", dir);
-	ok = ok && check_versions(&ctx, (flags & READ_KEEP_DUPLICATES) != 0) &&
+	ok = ok && check_utf8_names(&ctx) &&
+		check_versions(&ctx, (flags & READ_KEEP_DUPLICATES) != 0) &&
 		compute_checksums(&ctx);
 	free_entries(&ctx);
 	if (!ok)

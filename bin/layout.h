@@ -70,6 +70,9 @@ extern bool list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 /* errors: set ctx->errmsg and return false */
 extern bool layout_error(LayoutContext *ctx, const char *fmt,...)
 			pg_attribute_printf(2, 3);
+/* something the layout cannot express: "pg_migrate: warning: ..." */
+extern void layout_warning(LayoutContext *ctx, const char *fmt,...)
+			pg_attribute_printf(2, 3);
 
 /* file contents, checked to be valid UTF-8; NULL (with ctx->errmsg) on error */
 extern char *layout_read_file(LayoutContext *ctx, const char *relpath);

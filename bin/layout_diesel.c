@@ -46,54 +46,137 @@ diesel_claims(LayoutContext *ctx, DirEntry *entry)
 	return found;
 }
 
+/* trim blanks at both ends, in place */
+static char *
+trim(char *s)
+{
+	char	   *end;
+
+	while (isspace((unsigned char) *s))
+		s++;
+	for (end = s + strlen(s); end > s && isspace((unsigned char) end[-1]);)
+		*--end = '\0';
+	return s;
+}
+
+/* a TOML key: bare (letters, digits, "_", "-"), dotted, or quoted */
+static bool
+is_toml_key(const char *key)
+{
+	size_t		len = strlen(key);
+
+	if (len >= 2 && (key[0] == '"' || key[0] == '\'') && key[len - 1] == key[0])
+		return true;
+	return len > 0 &&
+		strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") == len;
+}
+
+/*
+ * The line where "key" of "section" was first given, or 0.  keys holds
+ * "section]key" strings and their line numbers; a metadata.toml has a
+ * handful of lines, so a linear search is enough.
+ */
+static int
+first_given(char **keys, const int *lines, int nkeys, const char *qualified)
+{
+	for (int i = 0; i < nkeys; i++)
+		if (strcmp(keys[i], qualified) == 0)
+			return lines[i];
+	return 0;
+}
+
 /*
  * run_in_transaction from metadata.toml.  Diesel's metadata.toml has one
  * key, so this reads "key = value" lines rather than TOML (no TOML reader
- * is linked): blanks and "#" comments are skipped, and the value may be
- * true or false.  Any other key is left to Diesel.
+ * is linked).  It is still strict about what it does not understand: a
+ * line must be blank, a "#" comment, a "[section]" header or "key =
+ * value", and a key may not be given twice in a section, as TOML says;
+ * anything else is refused with its line, since a garbled file would
+ * otherwise silently run a migration in a transaction it was meant to run
+ * without.  Only the top-level run_in_transaction is read (true or
+ * false); other keys are left to Diesel.
  */
 static bool
 read_metadata(LayoutContext *ctx, const char *path, bool *in_transaction)
 {
 	char	   *text = layout_read_file(ctx, path);
-	char	   *save = NULL;
+	char	   *section = pg_strdup("");
+	char	  **keys = NULL;
+	int		   *lines = NULL;
+	int			nkeys = 0;
+	int			lineno = 0;
 	bool		ok = true;
+	char	   *next;
 
 	*in_transaction = true;
 	if (text == NULL)
 		return false;
-	for (char *line = strtok_r(text, "\n", &save); line && ok;
-		 line = strtok_r(NULL, "\n", &save))
+	for (char *line = text; line != NULL && ok; line = next)
 	{
-		char	   *hash = strchr(line, '#');
+		char	   *hash;
 		char	   *eq;
-		char	   *key = line;
+		char	   *key;
+		char	   *bare;
 		char	   *value;
-		char	   *end;
+		char	   *qualified;
+		int			first;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
+		line = trim(line);
+		if (*line == '\0')
+			continue;
+		if (line[0] == '[' && line[strlen(line) - 1] == ']')
+		{
+			line[strlen(line) - 1] = '\0';
+			free(section);
+			section = pg_strdup(trim(line + 1));
+			continue;
+		}
+
+		/* "key = value": the line stays whole for the message */
 		eq = strchr(line, '=');
-		if (eq == NULL)
-			continue;
-		*eq = '\0';
-		value = eq + 1;
-		while (isspace((unsigned char) *key))
-			key++;
-		for (end = key + strlen(key); end > key && isspace((unsigned char) end[-1]);)
-			*--end = '\0';
-		while (isspace((unsigned char) *value))
-			value++;
-		for (end = value + strlen(value); end > value && isspace((unsigned char) end[-1]);)
-			*--end = '\0';
-		if (strcmp(key, "run_in_transaction") != 0)
-			continue;
-		if (strcmp(value, "false") == 0)
-			*in_transaction = false;
-		else if (strcmp(value, "true") != 0)
-			ok = layout_error(ctx, "file \"%s/%s\" gives run_in_transaction the value \"%s\" (expected true or false)",
-							  ctx->dir, path, value);
+		key = eq ? pnstrdup(line, eq - line) : NULL;
+		bare = key ? trim(key) : NULL;
+		value = eq ? trim(eq + 1) : NULL;
+		if (key == NULL || *value == '\0' || !is_toml_key(bare))
+		{
+			ok = layout_error(ctx, "file \"%s/%s\" line %d: expected \"key = value\", \"[section]\" or a \"#\" comment, found \"%s\"",
+							  ctx->dir, path, lineno, line);
+			free(key);
+			break;
+		}
+		qualified = psprintf("%s]%s", section, bare);
+		first = first_given(keys, lines, nkeys, qualified);
+		if (first > 0)
+			ok = layout_error(ctx, "file \"%s/%s\" line %d: key \"%s\" is given twice (first at line %d)",
+							  ctx->dir, path, lineno, bare, first);
+		else if (section[0] == '\0' &&
+				 strcmp(bare, "run_in_transaction") == 0 &&
+				 strcmp(value, "true") != 0)
+		{
+			if (strcmp(value, "false") == 0)
+				*in_transaction = false;
+			else
+				ok = layout_error(ctx, "file \"%s/%s\" line %d gives run_in_transaction the value \"%s\" (expected true or false)",
+								  ctx->dir, path, lineno, value);
+		}
+		free(key);
+		keys = pg_realloc(keys, sizeof(char *) * (nkeys + 1));
+		lines = pg_realloc(lines, sizeof(int) * (nkeys + 1));
+		keys[nkeys] = qualified;
+		lines[nkeys++] = lineno;
 	}
+	for (int i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	free(lines);
+	free(section);
 	free(text);
 	return ok;
 }

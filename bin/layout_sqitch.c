@@ -14,13 +14,20 @@
  *	 @v1.0 2024-01-03T00:00:00Z Ann <ann@example.com> # a tag
  *
  * A change becomes the migration whose version is its position in the
- * plan, zero-padded to four digits or more (0001, 0002, ...), and whose
- * name is the change's name.  What the change requires becomes a
- * "-- @dependencies:" line at the top of its up script, with the versions
- * of the required changes ("users" is the newest "users" planned before
- * it, "users@v1.0" the newest one planned before tag v1.0).  Conflicts
- * ("!oldflips") and requirements on other projects ("other:users") cannot
- * be expressed and are ignored.  A tag is kept with the change it follows
+ * plan, zero-padded to four digits (0001, 0002, ..., 9999, 10000, ...),
+ * and whose name is the change's name.  The padding never depends on the
+ * length of the plan: a version is registered for good, and the server
+ * refuses 00001 as another spelling of a registered 0001, so a plan that
+ * grows past 9,999 changes must keep the versions it already gave.
+ *
+ * What the change requires becomes a "-- @dependencies:" line at the top
+ * of its up script, with the versions of the required changes ("users"
+ * is the newest "users" planned before it, "users@v1.0" the newest one
+ * planned before tag v1.0); a change required twice is one dependency.
+ * Conflicts ("!oldflips") and requirements on other projects
+ * ("other:users") cannot be expressed in the server's header: they are
+ * left out with a warning on stderr, so that the user knows they are not
+ * enforced.  A tag is kept with the change it follows
  * (MigrationFile.tags).  A change planned again after a tag ("reworked")
  * has its earlier scripts in deploy/<change>@<tag>.sql, as Sqitch keeps
  * them, where <tag> is the first tag after the earlier entry.
@@ -73,6 +80,37 @@ add_string(char ***list, int *n, const char *s, size_t len)
 	(*list)[(*n)++] = pnstrdup(s, len);
 }
 
+/*
+ * One item of a change's [...] list: a requirement is kept once; a
+ * conflict ("!name") or a requirement on another project ("project:name")
+ * has no equivalent on the server, so it is dropped with a warning rather
+ * than silently.
+ */
+static void
+add_requirement(LayoutContext *ctx, PlanChange *c, const char *item,
+				size_t len)
+{
+	if (*item == '!')
+	{
+		layout_warning(ctx, "%s/%s line %d: change \"%s\" conflicts with \"%.*s\": conflicts are not enforced",
+					   ctx->dir, PLAN_FILE, c->lineno, c->name,
+					   (int) len - 1, item + 1);
+		return;
+	}
+	if (memchr(item, ':', len) != NULL)
+	{
+		layout_warning(ctx, "%s/%s line %d: change \"%s\" requires \"%.*s\" of another project: requirements on other projects are not enforced",
+					   ctx->dir, PLAN_FILE, c->lineno, c->name,
+					   (int) len, item);
+		return;
+	}
+	for (int r = 0; r < c->nrequires; r++)
+		if (strlen(c->requires[r]) == len &&
+			strncmp(c->requires[r], item, len) == 0)
+			return;
+	add_string(&c->requires, &c->nrequires, item, len);
+}
+
 /* one change line of the plan: name, then [requires], then metadata */
 static bool
 parse_change(LayoutContext *ctx, Plan *plan, char *p, int lineno)
@@ -111,8 +149,7 @@ parse_change(LayoutContext *ctx, Plan *plan, char *p, int lineno)
 			return layout_error(ctx, "%s/%s line %d: \"[\" without \"]\"",
 								ctx->dir, PLAN_FILE, lineno);
 		len = strcspn(p, " \t]");
-		if (*p != '!' && memchr(p, ':', len) == NULL)
-			add_string(&c->requires, &c->nrequires, p, len);
+		add_requirement(ctx, c, p, len);
 		p += len;
 	}
 }
@@ -301,11 +338,18 @@ script_path(const Plan *plan, int i, const char *kind)
 	return psprintf("%s/%s.sql", kind, c->name);
 }
 
+/* the version of the i-th change (from 0): see the file header */
+static char *
+change_version(int i)
+{
+	return psprintf("%04d", i + 1);
+}
+
 static bool
-read_change(LayoutContext *ctx, const Plan *plan, int i, int width)
+read_change(LayoutContext *ctx, const Plan *plan, int i)
 {
 	const PlanChange *c = &plan->changes[i];
-	char	   *version = psprintf("%0*d", width, i + 1);
+	char	   *version = change_version(i);
 	char	   *deploy = script_path(plan, i, "deploy");
 	char	   *revert = script_path(plan, i, "revert");
 	char	   *verify = script_path(plan, i, "verify");
@@ -345,12 +389,22 @@ read_change(LayoutContext *ctx, const Plan *plan, int i, int width)
 		for (int r = 0; r < c->nrequires; r++)
 		{
 			int			dep = resolve_requirement(plan, i, c->requires[r]);
+			char	   *dep_version;
+			bool		seen = false;
 
 			if (dep < 0)
 				return layout_error(ctx, "%s/%s line %d: change \"%s\" requires \"%s\", which is not planned before it",
 									ctx->dir, PLAN_FILE, c->lineno, c->name,
 									c->requires[r]);
-			appendPQExpBuffer(&deps, "%s%0*d", r ? ", " : "", width, dep + 1);
+
+			/* "users" and "users@v1.0" may name the same entry */
+			for (int q = 0; q < r && !seen; q++)
+				seen = (resolve_requirement(plan, i, c->requires[q]) == dep);
+			if (seen)
+				continue;
+			dep_version = change_version(dep);
+			appendPQExpBuffer(&deps, "%s%s", deps.len ? ", " : "", dep_version);
+			free(dep_version);
 		}
 		if (!inject_header(ctx, &m->up, deploy, "dependencies", deps.data))
 			return false;
@@ -376,7 +430,6 @@ sqitch_read(LayoutContext *ctx)
 {
 	char	   *text;
 	Plan		plan;
-	int			width = 4;
 
 	for (int i = 0; i < ctx->nentries; i++)
 		if (!ctx->entries[i].is_dir && !ignored_file(&ctx->entries[i]))
@@ -387,10 +440,8 @@ sqitch_read(LayoutContext *ctx)
 	text = layout_read_file(ctx, PLAN_FILE);
 	if (text == NULL || !parse_plan(ctx, text, &plan))
 		return false;
-	for (int n = plan.nchanges; n >= 10000; n /= 10)
-		width++;
 	for (int i = 0; i < plan.nchanges; i++)
-		if (!read_change(ctx, &plan, i, width))
+		if (!read_change(ctx, &plan, i))
 			return false;
 	return true;
 }

@@ -215,10 +215,41 @@ file_differs(const MigrationFile *file, const RegisteredMigration *r)
 	return !same_checksum(verify_checksum, r->verify_checksum);
 }
 
-/* the server's error for one file, with its DETAIL and HINT, as psql shows them */
-static void
-report_register_error(const MigrationFile *file, const PGresult *res)
+/*
+ * Did this error end the session rather than come from the query?  An
+ * administrator's pg_terminate_backend(), a server shutdown or crash
+ * (SQLSTATE 57P01-57P05) or a broken connection (class 08, or libpq's own
+ * CONNECTION_BAD) fails whatever query was running: naming the file being
+ * registered then would blame an innocent one.  57014 (a statement
+ * timeout or a cancel) is the query's own failure and stays blamed on it.
+ */
+static bool
+connection_lost(PGconn *conn, const PGresult *res)
 {
+	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (PQstatus(conn) == CONNECTION_BAD)
+		return true;
+	return sqlstate != NULL &&
+		(strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57P", 3) == 0);
+}
+
+/*
+ * The server's error for one file, with its DETAIL and HINT, as psql shows
+ * them; a lost connection is said as such, naming no file.
+ */
+static void
+report_register_error(PGconn *conn, const MigrationFile *file,
+					  const PGresult *res)
+{
+	if (connection_lost(conn, res))
+	{
+		const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		out_error("connection to the server was lost while registering migrations: %s",
+				  primary ? primary : PQerrorMessage(conn));
+		return;
+	}
 	/* the server's CONTEXT says which script (up, down, verify) it was */
 	if (file->down_path != NULL)
 		out_error("could not register version %s (%s, %s)", file->version,
@@ -276,7 +307,12 @@ read_batch(PGconn *conn, MigrationFile **files, int nfiles, bool with_begin,
 		res = next_result(conn);
 		if (res == NULL)
 		{
-			out_error("%s", PQerrorMessage(conn));
+			/* the connection broke: said once, whatever was read before */
+			if (ok && connection_lost(conn, NULL))
+				out_error("connection to the server was lost while registering migrations: %s",
+						  PQerrorMessage(conn));
+			else if (ok)
+				out_error("%s", PQerrorMessage(conn));
 			return false;
 		}
 		status = PQresultStatus(res);
@@ -294,7 +330,7 @@ read_batch(PGconn *conn, MigrationFile **files, int nfiles, bool with_begin,
 		else if (status == PGRES_FATAL_ERROR && ok)
 		{
 			if (is_file)
-				report_register_error(files[file_index], res);
+				report_register_error(conn, files[file_index], res);
 			else
 				out_pg_error(conn, res);
 			ok = false;
@@ -415,7 +451,7 @@ sync_files(PGconn *conn, const ClientOptions *opts, const MigrationSet *set,
 	MigrationFile **todo;
 	int			ntodo = 0;
 	RegisterCounts counts = {0};
-	char		buf[32];
+	int			total;
 
 	todo = pg_malloc(sizeof(MigrationFile *) * Max(set->nfiles, 1));
 	for (int i = 0; i < set->nfiles; i++)
@@ -433,24 +469,23 @@ sync_files(PGconn *conn, const ClientOptions *opts, const MigrationSet *set,
 	}
 	free(todo);
 
-	if (counts.added + counts.updated > 0)
+	total = counts.added + counts.updated;
+	if (total > 0)
 	{
 		const char *verb = opts->dry_run ? "would register" : "registered";
+		const char *noun = total == 1 ? "migration" : "migrations";
 
+		/* the noun counts them all: "1 new and 1 changed migrations" */
 		if (counts.updated == 0)
-			out_info("%s %d new %s", verb, counts.added,
-					 counts.added == 1 ? "migration" : "migrations");
+			out_info("%s %d new %s", verb, counts.added, noun);
 		else if (counts.added == 0)
-			out_info("%s %d changed %s", verb, counts.updated,
-					 counts.updated == 1 ? "migration" : "migrations");
+			out_info("%s %d changed %s", verb, counts.updated, noun);
 		else
 			out_info("%s %d new and %d changed %s", verb, counts.added,
-					 counts.updated,
-					 counts.updated == 1 ? "migration" : "migrations");
+					 counts.updated, noun);
 	}
-	snprintf(buf, sizeof(buf), "%d", counts.added + counts.updated);
-	out_json_field("registered", buf);
-	return counts.added + counts.updated;
+	out_json_number("registered", total);
+	return total;
 }
 
 /* ----------------------------------------------------------------
@@ -588,9 +623,38 @@ next_batch_target(PGconn *conn, const ClientOptions *opts, int batch,
 }
 
 /*
+ * "batch 2 of 4: migrations 3-4 of 7" before a chunk runs: the server's
+ * own progress lines ("applying 1 of 2") count within the chunk, so this
+ * says where the chunk stands in the whole deploy.  Another session may
+ * apply some of the plan meanwhile: the numbers are what this run expects.
+ */
+static void
+announce_batch(int nbatches, int batch, int napplied, int npending)
+{
+	int			total_batches = (npending + batch - 1) / batch;
+	int			first = napplied + 1;
+	int			last = Min(napplied + batch, npending);
+
+	total_batches = Max(total_batches, nbatches + 1);
+	if (first >= last)
+		out_info("batch %d of %d: migration %d of %d", nbatches + 1,
+				 total_batches, first, Max(first, npending));
+	else
+		out_info("batch %d of %d: migrations %d-%d of %d", nbatches + 1,
+				 total_batches, first, last, npending);
+}
+
+/*
  * Apply the plan in chunks of at most batch migrations, each committed on
  * its own (autocommit: every call is its own transaction).  A failure
  * stops the loop; what earlier chunks applied stays applied.
+ *
+ * batch_target() and apply() run in separate transactions, so another
+ * session (a second "up") may apply the chunk between the two: apply()
+ * then finds nothing up to the target and returns no row.  That is not a
+ * chunk whose migrations were skipped (rows, none applied): the loop asks
+ * batch_target() again, until it says nothing is left.  A target that
+ * comes back after yielding nothing would loop for ever: stop then.
  */
 static int
 apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
@@ -600,6 +664,7 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 	int			napplied = 0;
 	int			nbatches = 0;
 	int			rc = EXIT_OK;
+	char	   *empty_target = NULL;	/* last target that applied nothing */
 
 	out_info("applying %d migrations in batches of %d, committing after each",
 			 npending, batch);
@@ -619,7 +684,14 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 		}
 		if (target == NULL)
 			break;
+		if (empty_target != NULL && strcmp(target, empty_target) == 0)
+		{
+			out_info("nothing left to apply up to version %s", target);
+			free(target);
+			break;
+		}
 
+		announce_batch(nbatches, batch, napplied, npending);
 		params[0] = target;
 		INSTR_TIME_SET_CURRENT(start);
 		res = exec_migration_sql(conn, opts,
@@ -631,16 +703,28 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 				out_pg_error(conn, res);
 			PQclear(res);
 			out_error("batch %d (up to version %s) failed and was rolled back; "
-					  "the %d %s applied by the %d batches before it %s committed",
+					  "the %d %s applied by the %d %s before it %s committed",
 					  nbatches + 1, target, napplied,
 					  napplied == 1 ? "migration" : "migrations", nbatches,
+					  nbatches == 1 ? "batch" : "batches",
 					  napplied == 1 ? "stays" : "stay");
+			free(target);
 			rc = EXIT_ERROR;
 			break;
 		}
 		INSTR_TIME_SET_CURRENT(elapsed);
 		INSTR_TIME_SUBTRACT(elapsed, start);
 
+		if (PQntuples(res) == 0)
+		{
+			/* another session applied this chunk first: look again */
+			out_info("another session applied the migrations up to version %s; looking for what is left",
+					 target);
+			PQclear(res);
+			free(empty_target);
+			empty_target = target;
+			continue;
+		}
 		applied_now = count_state(res, "applied");
 		collect_rows(&rows, res);
 		PQclear(res);
@@ -654,8 +738,8 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 		free(target);
 
 		/*
-		 * A chunk that applied nothing (every migration in it skipped by its
-		 * precondition) would be offered again: stop.
+		 * A chunk whose migrations were all skipped by their preconditions
+		 * would be offered again: stop.
 		 */
 		if (applied_now == 0)
 		{
@@ -665,6 +749,7 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 			break;
 		}
 	}
+	free(empty_target);
 	print_applied(opts, &rows);
 	return rc;
 }

@@ -13,6 +13,7 @@
  *	missing			a registered migration with no file
  *	pending			a file not applied, newer than the newest applied one
  *	out-of-order	a file not applied, older than the newest applied one
+ *					(repeatable migrations left out of "newest applied")
  *	duplicate		two or more files with one version
  *
  * Exit 3 when there is any finding, 0 when files and database agree.
@@ -118,7 +119,10 @@ check_applied(Findings *f, const MigrationFile *file,
  * migration of the same version (naturally: "01" is "1"), whether the file
  * is older than the newest applied migration, and whether it has the
  * version of the file before it (the reader keeps duplicates next to
- * each other).  Versions are the server's to compare.
+ * each other).  Versions are the server's to compare.  Repeatable
+ * migrations (Flyway's R__name) do not count as the newest applied: their
+ * versions sort after every number, so once one is applied every new
+ * versioned file would look out of order.
  */
 typedef struct FileMatch
 {
@@ -137,6 +141,7 @@ static const char *const match_sql =
 "    ON m.version_key OPERATOR(pg_catalog.=) migrate.version_key(u.v)\n"
 "  LEFT JOIN (SELECT a.version FROM migrate.migration AS a\n"
 "              WHERE a.state OPERATOR(pg_catalog.=) 'applied'\n"
+"                AND NOT a.repeatable\n"
 "              ORDER BY a.version_key DESC LIMIT 1) AS n ON true\n"
 " ORDER BY u.i";
 
