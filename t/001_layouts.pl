@@ -111,19 +111,22 @@ my $node = start_node('layouts');
 	is( psql_value($node, 'layout_sqitch',
 			"SELECT count(*) FROM pg_catalog.pg_proc WHERE proname = 'tag_version' AND pronamespace = 'migrate'::regnamespace"),
 		'1', 'migrate.tag_version() exists (1.1)');
-	{
-		# the issue and doc/cli.md's "Moving from" table say plan tags become
-		# tags (sqitch revert --to @tag is down --to-tag tag); the sqitch
-		# reader documents that up does not create them: a decision pending
-		local $TODO = $ENV{MIGRATE_TAP_STRICT} ? undef
-		  : 'sqitch plan tags are not turned into migrate tags by up (doc/cli.md, File layouts)';
-		my $tagged = psql_value($node, 'layout_sqitch', "SELECT migrate.tag_version('v1.0')");
-		ok(defined $tagged && $tagged ne '', 'sqitch: the @v1.0 tag of the plan is kept');
-	}
+	# plan tags become tags: sqitch revert --to @v1.0 is down --to-tag v1.0
+	is(norm_version(psql_value($node, 'layout_sqitch', "SELECT migrate.tag_version('v1.0')") // ''),
+		norm_version(psql_value($node, 'layout_sqitch',
+			"SELECT version FROM migrate.migration WHERE name = 'patrons'") // 'none'),
+		'sqitch: the @v1.0 tag of the plan is kept, on the change before it');
 	# BEGIN/COMMIT as sqitch writes them do not end the migration's
 	# transaction: all three are applied in order, schema first
 	like(applied_versions($node, 'layout_sqitch'), qr/\S+ \S+ \S+/,
 		'sqitch: three changes applied');
+	my ($rc, $out, $err) = pgm($node, 'layout_sqitch', '--dir', fixture('layouts/sqitch'),
+		'down', '--to-tag', 'v1.0');
+	is($rc, 0, 'sqitch: down --to-tag v1.0 exits 0');
+	is(migration_count($node, 'layout_sqitch', 'applied'), '2',
+		'sqitch: down --to-tag v1.0 reverted loans only');
+	is(psql_value($node, 'layout_sqitch', "SELECT to_regclass('library.loans') IS NULL"), 't',
+		'sqitch: the revert/ script of loans ran');
 
 	# flyway: V1_1 sorts between V1 and V2
 	my @fly = split ' ', applied_versions($node, 'layout_flyway');
@@ -134,7 +137,23 @@ my $node = start_node('layouts');
 # --- --layout overrides detection --------------------------------------------
 {
 	local $TODO = todo_unless('layouts', $node);
-	my ($rc, $out, $err) = pgm(undef, undef, '--dir', fixture('layouts/golang'),
+	# --layout NAME reads each fixture as detection does (the project's
+	# own layout is called "migrate")
+	for my $layout (sort keys %{ LAYOUTS() })
+	{
+		my $name = $layout eq 'native' ? 'migrate' : $layout;
+		my ($rc, $out, $err) = pgm(undef, undef, '--dir', fixture("layouts/$layout"),
+			'--layout', $name, 'files');
+		is($rc, 0, "--layout $name reads the $layout fixture");
+	}
+	# the ambiguous directory of test/fixtures/bad, read as one of its two:
+	# the other layout's file is neither up nor down there, and is named
+	my ($rc, $out, $err) = pgm(undef, undef, '--dir', fixture('bad/ambiguous'),
+		'--layout', 'golang', 'files');
+	is($rc, 1, '--layout golang refuses a directory that holds a flyway file too');
+	like($err, qr/V1__create_shelves\.sql/, '... naming the flyway file');
+
+	($rc, $out, $err) = pgm(undef, undef, '--dir', fixture('layouts/golang'),
 		'--layout', 'no_such_layout', 'files');
 	isnt($rc, 0, '--layout with an unknown name fails');
 	like($err, qr/no_such_layout/, '... naming it');

@@ -53,17 +53,25 @@ sub json_rows
 	ok(ref $doc eq 'HASH', 'up --json prints one JSON object') or diag("$@: $out");
 
 	for my $case (
-		[ status  => 'status',  [qw(version name state)] ],
-		[ plan    => 'plan',    [] ],
-		[ history => 'history', [qw(action version)] ],
-		[ files   => 'files',   [qw(version name)] ])
+		[ status  => 'migrations', [qw(version name state)] ],
+		[ plan    => 'plan',       [] ],
+		[ history => 'history',    [qw(action version)] ],
+		[ files   => 'files',      [qw(version name up down checksum)] ])
 	{
 		my ($cmd, $key, $keys) = @$case;
 		($rc, $out, $err) = run('--json', $cmd);
 		is($rc, 0, "$cmd --json exits 0");
 		$doc = eval { decode_json($out) };
 		ok(ref $doc eq 'HASH', "$cmd --json prints one JSON object") or diag("$@: $out");
-		next unless ref $doc eq 'HASH' && @$keys;
+		next unless ref $doc eq 'HASH';
+		# the keys every document has (doc/cli.md, Output)
+		for my $k (qw(command messages errors exit_code))
+		{
+			ok(exists $doc->{$k}, "$cmd --json has \"$k\"");
+		}
+		is($doc->{command}, $cmd, "$cmd --json: \"command\" is $cmd");
+		is($doc->{exit_code}, 0, "$cmd --json: \"exit_code\" is 0");
+		next unless @$keys;
 		my $rows = json_rows($doc, $key);
 		ok(defined $rows && @$rows, "$cmd --json has rows under \"$key\"");
 		for my $k (@$keys)
@@ -72,7 +80,7 @@ sub json_rows
 		}
 	}
 	($rc, $out, $err) = run('--json', 'status');
-	my $rows = json_rows(eval { decode_json($out) } // {}, 'status') // [];
+	my $rows = json_rows(eval { decode_json($out) } // {}, 'migrations') // [];
 	is(join(' ', map { norm_version($_->{version}) } @$rows), '1 2 3',
 		'status --json lists the three versions in order');
 	is(join(' ', map { $_->{state} } @$rows), 'applied applied applied',
@@ -82,6 +90,11 @@ sub json_rows
 	($rc, $out, $err) = pgm($node, 'out', '--dir', "$dir/no_such_dir", '--json', 'up');
 	is($rc, 1, 'up --json with a missing directory: exit 1');
 	like($err, qr/no_such_dir/, 'up --json error: the message is on stderr');
+	$doc = eval { decode_json($out) };
+	ok(ref $doc eq 'HASH', 'up --json error: still one JSON document') or diag("$@: $out");
+	is(ref $doc eq 'HASH' ? $doc->{exit_code} : undef, 1, 'up --json error: "exit_code" is 1');
+	like(ref $doc eq 'HASH' ? join(' ', map { $_->{message} // '' } @{ $doc->{errors} // [] }) : '',
+		qr/no_such_dir/, 'up --json error: the message is in "errors"');
 }
 
 # --- no escape codes in a pipe, nor with NO_COLOR --------------------------------

@@ -155,8 +155,9 @@ YML
 
 # --- first: a first deploy of N files ----------------------------------------------
 first_case() {
-    local dir="$work/first" i order f m d s
+    local dir="$work/first" i order f m d s r
     local floor_ns=() pgm_ns=() dbmate_ns=() sqlm_ns=()
+    local pgm_ratio=() dbmate_ratio=() sqlm_ratio=()
     echo "generating $N migrations in $dir"
     generate "$dir" "$N" table
     for i in $(seq 1 "$REPS"); do
@@ -174,37 +175,45 @@ first_case() {
         done
         [ "$(psql -X -A -t -d bench_cli_pgm -c "SELECT count(*) FROM migrate.migration WHERE state = 'applied'")" = "$N" ] ||
             { echo "error: pg_migrate up did not apply all $N migrations" >&2; exit 1; }
-        printf 'run %d: floor %s ms, pg_migrate up %s ms\n' "$i" "$(ms "${floor_ns[-1]}")" "$(ms "${pgm_ns[-1]}")"
+        pgm_ratio+=("$(ratio_of "${pgm_ns[-1]}" "${floor_ns[-1]}")")
+        printf 'run %d: floor %s ms, pg_migrate up %s ms (%sx)\n' "$i" "$(ms "${floor_ns[-1]}")" \
+            "$(ms "${pgm_ns[-1]}")" "${pgm_ratio[-1]}"
         if [ -n "$DBMATE" ]; then
             fresh_db bench_cli_dbmate
             q -d postgres -c CHECKPOINT
             time_ns run_dbmate bench_cli_dbmate "$dir"
             dbmate_ns+=("$LAST_NS")
-            printf '       dbmate up %s ms\n' "$(ms "$LAST_NS")"
+            dbmate_ratio+=("$(ratio_of "$LAST_NS" "${floor_ns[-1]}")")
+            printf '       dbmate up %s ms (%sx)\n' "$(ms "$LAST_NS")" "${dbmate_ratio[-1]}"
         fi
         if [ -n "$SQLMIGRATE" ]; then
             fresh_db bench_cli_sqlm
             q -d postgres -c CHECKPOINT
             time_ns run_sqlmigrate bench_cli_sqlm "$dir"
             sqlm_ns+=("$LAST_NS")
-            printf '       sql-migrate up %s ms\n' "$(ms "$LAST_NS")"
+            sqlm_ratio+=("$(ratio_of "$LAST_NS" "${floor_ns[-1]}")")
+            printf '       sql-migrate up %s ms (%sx)\n' "$(ms "$LAST_NS")" "${sqlm_ratio[-1]}"
         fi
     done
+    # each run's ratio is against the floor measured beside it, which
+    # keeps a loaded machine's drift between runs out of it
     f=$(median "${floor_ns[@]}")
     m=$(median "${pgm_ns[@]}")
+    r=$(median "${pgm_ratio[@]}")
     echo
-    echo "first deploy of $N files (median of $REPS runs, fresh databases each)"
+    echo "first deploy of $N files (median of $REPS runs, fresh databases each;"
+    echo "ratios: the median of the runs' ratios against their own floor)"
     echo "  floor (psql -1 -f, concatenated): $(ms "$f") ms"
-    echo "  pg_migrate up:                    $(ms "$m") ms  ratio $(ratio_of "$m" "$f")  (target <= 1.3: $(verdict "$(ratio_of "$m" "$f")" 1.3))"
+    echo "  pg_migrate up:                    $(ms "$m") ms  ratio $r  (target <= 1.3: $(verdict "$r" 1.3))"
     if [ -n "$DBMATE" ]; then
         d=$(median "${dbmate_ns[@]}")
-        echo "  dbmate up:                        $(ms "$d") ms  ratio $(ratio_of "$d" "$f")  (pg_migrate is $(ratio_of "$d" "$m")x as fast)"
+        echo "  dbmate up:                        $(ms "$d") ms  ratio $(median "${dbmate_ratio[@]}")"
     else
         echo "  dbmate: not installed (npm install dbmate; BENCH_DBMATE=...): skipped"
     fi
     if [ -n "$SQLMIGRATE" ]; then
         s=$(median "${sqlm_ns[@]}")
-        echo "  sql-migrate up:                   $(ms "$s") ms  ratio $(ratio_of "$s" "$f")  (pg_migrate is $(ratio_of "$s" "$m")x as fast)"
+        echo "  sql-migrate up:                   $(ms "$s") ms  ratio $(median "${sqlm_ratio[@]}")"
     else
         echo "  sql-migrate: not installed (apt-get install sql-migrate): skipped"
     fi

@@ -30,7 +30,9 @@
 #      newest migration without a down script stops at the down script known
 #      to fail: exit 1, a message naming it, and a consistent catalog (what
 #      is rolled back is exactly the newest part of the history, nothing
-#      failed or dirty);
+#      failed; a non-transactional down script that failed leaves its
+#      migration dirty, which `pg_migrate resolve --action mark_applied`
+#      settles when its first statement failed);
 #   5. `pg_migrate up` deploys again (all 285 applied, exit 0), and one more
 #      `up` with nothing changed writes no history.
 #
@@ -257,17 +259,21 @@ fi
 # --- pg_migrate down --all ---------------------------------------------------------------
 section "pg_migrate down --all"
 # consistent after a revert: what is rolled back is exactly the newest part
-# of the application order, and nothing is failed or dirty
+# of the application order, nothing is failed, and at most one migration is
+# dirty: the one whose non-transactional down script stopped the revert,
+# right below the rolled-back part
 consistent() {
     val "$DB" -c "WITH m AS (SELECT version, state, row_number() OVER (ORDER BY version_key DESC) AS pos
-                            FROM migrate.migration)
-                 SELECT coalesce(max(pos) FILTER (WHERE state = 'reverted'), 0)
-                            = count(*) FILTER (WHERE state = 'reverted')
-                        AND count(*) FILTER (WHERE state NOT IN ('applied', 'reverted')) = 0
-                 FROM m"
+                            FROM migrate.migration),
+                      r AS (SELECT count(*) FILTER (WHERE state = 'reverted') AS reverted FROM m)
+                 SELECT coalesce(max(pos) FILTER (WHERE state = 'reverted'), 0) = r.reverted
+                        AND count(*) FILTER (WHERE state NOT IN ('applied', 'reverted', 'dirty')) = 0
+                        AND count(*) FILTER (WHERE state = 'dirty') <= 1
+                        AND coalesce(bool_and(pos = r.reverted + 1) FILTER (WHERE state = 'dirty'), true)
+                 FROM m, r GROUP BY r.reverted"
 }
-# down ARGS...: run pg_migrate down, check exit 1, a pg_migrate: error:
-# line and a consistent catalog; sets DOWN_ERR
+# down_stops ARGS...: run pg_migrate down, check exit 1, a pg_migrate: error:
+# line and a consistent catalog
 down_stops() {
     local rc reverted
     t0=$(now_ns)
@@ -292,7 +298,7 @@ down_stops() {
 }
 failing_down() {
     val "$DB" -c "SELECT string_agg(version, ' ' ORDER BY version) FROM migrate.status_detail
-                  WHERE state = 'applied' AND last_error->>'script' = 'down'"
+                  WHERE state IN ('applied', 'dirty') AND last_error->>'script' = 'down'"
 }
 down_stops --all
 if grep -q 'no down script' "$work/down.err"; then
@@ -313,6 +319,20 @@ if [ -n "$failing" ]; then
 else
     fail "no failing down script recorded in last_error"
 fi
+# a non-transactional down script that failed leaves its migration dirty;
+# the operator settles it (here: its first statement failed, so nothing of
+# it ran and the migration is still applied)
+dirty=$(val "$DB" -c "SELECT string_agg(version, ' ') FROM migrate.migration WHERE state = 'dirty'")
+for v in $dirty; do
+    stmt=$(val "$DB" -c "SELECT dirty_statement FROM migrate.migration WHERE version = '$v'")
+    note "$v is dirty (its non-transactional down script stopped at statement $stmt)"
+    if [ "$stmt" = 1 ] && pgm resolve "$v" --action mark_applied >"$work/resolve.out" 2>&1; then
+        pass "pg_migrate resolve $v --action mark_applied settled it"
+    else
+        cat "$work/resolve.out"
+        fail "pg_migrate resolve $v --action mark_applied failed (or it is dirty at statement $stmt)"
+    fi
+done
 
 # --- pg_migrate up again -----------------------------------------------------------------
 section "pg_migrate up again"
