@@ -219,8 +219,13 @@ file_differs(const MigrationFile *file, const RegisteredMigration *r)
 static void
 report_register_error(const MigrationFile *file, const PGresult *res)
 {
-	out_error("%s: could not register version %s", file->up_path,
-			  file->version);
+	/* the server's CONTEXT says which script (up, down, verify) it was */
+	if (file->down_path != NULL)
+		out_error("could not register version %s (%s, %s)", file->version,
+				  file->up_path, file->down_path);
+	else
+		out_error("could not register version %s (%s)", file->version,
+				  file->up_path);
 	out_pg_error(NULL, res);
 }
 
