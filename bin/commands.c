@@ -253,6 +253,19 @@ query_rows(PGconn *conn, const char *sql, int nparams,
 	return res;
 }
 
+/* run a statement that returns no rows (BEGIN, COMMIT); false on error */
+static bool
+exec_command(PGconn *conn, const char *sql)
+{
+	PGresult   *res = exec_params(conn, sql, 0, NULL);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		out_pg_error(conn, res);
+	PQclear(res);
+	return ok;
+}
+
 static int
 column(const PGresult *res, const char *name)
 {
@@ -265,49 +278,22 @@ column(const PGresult *res, const char *name)
  */
 
 /*
- * status: every registered migration.  With --check, exit 3 when any is
- * not applied (pending, reverted, failed, dirty) or was changed since it
- * was applied.
+ * Whether a file would be refused by registration: new content for a
+ * migration that is applied (or dirty: half run), which only repair()
+ * changes, unless it is repeatable and stays so (then registering makes it
+ * pending again, as up would).
  */
-static int
-cmd_status(PGconn *conn, const ClientOptions *opts)
+static bool
+refused_change(const MigrationFile *file, const RegisteredMigration *r)
 {
-	PGresult   *res;
-	int			state_col,
-				changed_col;
-	int			napplied = 0,
-				nattention = 0,
-				nchanged = 0;
-
-	res = query_rows(conn,
-					 "SELECT s.version, s.name, s.state, s.applied_at, s.applied_by,"
-					 " s.changed, s.error FROM migrate.status s",
-					 0, NULL);
-	if (res == NULL)
-		return EXIT_ERROR;
-	state_col = column(res, "state");
-	changed_col = column(res, "changed");
-	for (int r = 0; r < PQntuples(res); r++)
-	{
-		bool		applied = strcmp(PQgetvalue(res, r, state_col), "applied") == 0;
-		bool		changed = strcmp(PQgetvalue(res, r, changed_col), "t") == 0;
-
-		napplied += applied;
-		nchanged += changed;
-		if (!applied || changed)
-			nattention++;
-	}
-
-	if (PQntuples(res) == 0 && !opts->json)
-		out_info("no migrations are registered in database \"%s\"", PQdb(conn));
-	else
-		out_table(res, "migrations");
-	if (PQntuples(res) > 0)
-		out_info("%d registered, %d applied, %d not applied%s",
-				 PQntuples(res), napplied, PQntuples(res) - napplied,
-				 nchanged ? psprintf(", %d changed since applied", nchanged) : "");
-	PQclear(res);
-	return opts->check && nattention > 0 ? EXIT_FOUND : EXIT_OK;
+	if (r == NULL ||
+		(strcmp(r->state, "applied") != 0 && strcmp(r->state, "dirty") != 0))
+		return false;
+	if (same_checksum(file->checksum, r->checksum) &&
+		same_checksum(file->down ? file->down_checksum : NULL, r->down_checksum))
+		return false;
+	return !(r->repeatable && file->repeatable &&
+			 strcmp(r->state, "applied") == 0);
 }
 
 /*
@@ -316,14 +302,19 @@ cmd_status(PGconn *conn, const ClientOptions *opts)
  * exist (the default "migrations" of someone who registers with psql)
  * leaves the registered migrations alone; files that cannot be read are an
  * error, as they are for up.  false after printing why.
+ *
+ * With nrefused (status), files whose new content registration would
+ * refuse (edited after they were applied) are left out and counted
+ * instead: status reports them rather than failing on the first.
  */
 static bool
-register_directory(PGconn *conn, const ClientOptions *opts)
+register_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 {
 	MigrationSet set;
 	RegisteredSet reg;
 	char	   *errmsg = NULL;
 	struct stat st;
+	int			kept = 0;
 
 	if (stat(opts->dir, &st) != 0 && errno == ENOENT)
 	{
@@ -336,7 +327,136 @@ register_directory(PGconn *conn, const ClientOptions *opts)
 		out_error("%s", errmsg);
 		return false;
 	}
-	return fetch_registered(conn, &reg) && sync_files(conn, opts, &set, &reg) >= 0;
+	if (!fetch_registered(conn, &reg))
+		return false;
+	for (int i = 0; nrefused != NULL && i < set.nfiles; i++)
+	{
+		if (refused_change(&set.files[i], find_registered(&reg, set.files[i].version)))
+			(*nrefused)++;
+		else
+			set.files[kept++] = set.files[i];
+	}
+	if (nrefused != NULL)
+		set.nfiles = kept;
+	return sync_files(conn, opts, &set, &reg) >= 0;
+}
+
+/*
+ * BEGIN, then register_directory() as a dry run ("would register 2 new
+ * migrations"): the caller reads the registry as up would leave it, then
+ * rolls back.  false after printing why (the connection then ends, which
+ * rolls back too).
+ */
+static bool
+begin_with_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
+{
+	ClientOptions dry = *opts;
+
+	if (!exec_command(conn, "BEGIN"))
+		return false;
+	dry.dry_run = true;
+	return register_directory(conn, &dry, nrefused);
+}
+
+/*
+ * The summary line under the status table; returns how many migrations
+ * need attention: not applied (pending, reverted, failed, dirty) or
+ * changed since they were applied.
+ */
+static int
+summarize_status(const PGresult *res)
+{
+	int			state_col = column(res, "state");
+	int			changed_col = column(res, "changed");
+	int			nrows = PQntuples(res);
+	int			napplied = 0,
+				nattention = 0,
+				nchanged = 0;
+	char		changed[64] = "";
+
+	for (int r = 0; r < nrows; r++)
+	{
+		bool		applied = strcmp(PQgetvalue(res, r, state_col), "applied") == 0;
+		bool		is_changed = strcmp(PQgetvalue(res, r, changed_col), "t") == 0;
+
+		napplied += applied;
+		nchanged += is_changed;
+		if (!applied || is_changed)
+			nattention++;
+	}
+	if (nchanged > 0)
+		snprintf(changed, sizeof(changed), ", %d changed since applied", nchanged);
+	if (nrows > 0)
+		out_info("%d registered, %d applied, %d not applied%s",
+				 nrows, napplied, nrows - napplied, changed);
+	return nattention;
+}
+
+/*
+ * Whether this role may register (migrate_admin): an application role that
+ * only reads migrate.status (migrate_reader) gets the registry's view from
+ * status, not a permission error for the directory it cannot deploy.
+ */
+static bool
+may_register(PGconn *conn)
+{
+	PGresult   *res;
+	bool		may;
+
+	res = query_rows(conn,
+					 "SELECT pg_catalog.has_function_privilege("
+					 "'migrate.register(text, text, text, text, text, text, text)',"
+					 " 'EXECUTE')", 0, NULL);
+	may = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return may;
+}
+
+/*
+ * status: every registered migration, and, when the migrations directory
+ * exists, its files not registered yet or changed, as up would register
+ * them (in a transaction rolled back, as plan does), so that --check sees
+ * files that were not deployed.  With --check, exit 3 when any is not
+ * applied (pending, reverted, failed, dirty) or was changed since it was
+ * applied.
+ */
+static int
+cmd_status(PGconn *conn, const ClientOptions *opts)
+{
+	PGresult   *res;
+	int			nedited = 0;
+	int			nattention;
+
+	if (!may_register(conn))
+	{
+		out_verbose("this role may not register: status shows the registered migrations only");
+		if (!exec_command(conn, "BEGIN"))
+			return EXIT_ERROR;
+	}
+	else if (!begin_with_directory(conn, opts, &nedited))
+		return EXIT_ERROR;
+	res = query_rows(conn,
+					 "SELECT s.version, s.name, s.state, s.applied_at, s.applied_by,"
+					 " s.changed, s.error FROM migrate.status s",
+					 0, NULL);
+	PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
+	if (res == NULL)
+		return EXIT_ERROR;
+
+	if (PQntuples(res) == 0 && !opts->json)
+		out_info("no migrations are registered in database \"%s\"", PQdb(conn));
+	else
+		out_table(res, "migrations");
+	nattention = summarize_status(res);
+	PQclear(res);
+	if (nedited > 0)
+	{
+		out_info("%d applied %s differ%s from %s files (see \"pg_migrate validate\")",
+				 nedited, nedited == 1 ? "migration" : "migrations",
+				 nedited == 1 ? "s" : "", nedited == 1 ? "its" : "their");
+		out_json_number("edited", nedited);
+	}
+	return opts->check && nattention + nedited > 0 ? EXIT_FOUND : EXIT_OK;
 }
 
 /*
@@ -350,21 +470,10 @@ static int
 cmd_plan(PGconn *conn, const ClientOptions *opts)
 {
 	const char *params[1] = {opts->to};
-	ClientOptions dry = *opts;
 	PGresult   *res;
 	int			n;
 
-	res = exec_params(conn, "BEGIN", 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		out_pg_error(conn, res);
-		PQclear(res);
-		return EXIT_ERROR;
-	}
-	PQclear(res);
-	/* sync.c says "would register" in a dry run */
-	dry.dry_run = true;
-	if (!register_directory(conn, &dry))
+	if (!begin_with_directory(conn, opts, NULL))
 		return EXIT_ERROR;		/* the connection ends: rolled back */
 
 	res = query_rows(conn, opts->json ?
@@ -426,17 +535,6 @@ cmd_history(PGconn *conn, const ClientOptions *opts)
 	" r.rows_affected, r.note"
 
 /*
- * Print what a run of apply or revert did (the server's NOTICEs already
- * said it as it happened): one row per migration with its elapsed time.
- */
-static void
-print_run(const PGresult *res, const char *key)
-{
-	if (PQntuples(res) > 0 || (key && strcmp(key, "migrations") == 0))
-		out_table(res, key);
-}
-
-/*
  * down: revert with exactly one of --steps N (default 1), --to VERSION,
  * --to-tag TAG, --all.  --all with --dry-run reverts every applied
  * migration by count, since revert_all() has no dry run.
@@ -488,49 +586,148 @@ cmd_down(PGconn *conn, const ClientOptions *opts)
 	res = exec_migration_sql(conn, opts, sql, nparams, params);
 	if (!migration_sql_ok(conn, res))
 		return EXIT_ERROR;
-	print_run(res, "migrations");
+	/*
+	 * with no rows, revert()'s NOTICE has said "nothing to revert": no empty
+	 * table under it (up prints none under "nothing to apply")
+	 */
+	if (PQntuples(res) > 0 || opts->json)
+		out_table(res, "migrations");
 	PQclear(res);
 	return EXIT_OK;
 }
 
 /*
- * redo: revert the newest applied migration, then apply it again.  Two
- * transactions, as two commands would be: when the apply fails, the
- * migration stays reverted and the error says why.
+ * The server refuses, before it changes anything, to run a migration that
+ * cannot run in a transaction block inside one (SQLSTATE 25001): redo
+ * cannot be atomic for it.  Say what to do instead.
  */
-static int
-cmd_redo(PGconn *conn, const ClientOptions *opts)
+static void
+hint_non_transactional(const PGresult *res, const char *version)
 {
-	const char *params[1];
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (sqlstate == NULL || strcmp(sqlstate, "25001") != 0)
+		return;
+	if (version)
+		out_hint("redo reverts and applies in one transaction, which this migration cannot run in; run \"pg_migrate down\" and then \"pg_migrate up --to %s\".",
+				 version);
+	else
+		out_hint("redo reverts and applies in one transaction, which this migration cannot run in; run \"pg_migrate down\" and then \"pg_migrate up --to\" its version.");
+}
+
+/* migration_sql_ok(), with the hint above after the server's error */
+static bool
+redo_sql_ok(PGconn *conn, PGresult *res, const char *version)
+{
+	if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		out_pg_error(conn, res);
+		hint_non_transactional(res, version);
+		PQclear(res);
+		return false;
+	}
+	return migration_sql_ok(conn, res);
+}
+
+/*
+ * The migration that redo reverted must be all that apply(version) would
+ * apply: an older migration still pending (registered out of order) would
+ * be applied with it.  false after printing why.
+ */
+static bool
+redo_plan_is_only(PGconn *conn, const char *version)
+{
+	const char *params[1] = {version};
+	PGresult   *res;
+	bool		only;
+
+	res = query_rows(conn,
+					 "SELECT p.version FROM migrate.plan($1) p ORDER BY p.ordinal",
+					 1, params);
+	if (res == NULL)
+		return false;
+	only = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), version) == 0;
+	if (!only)
+	{
+		out_error("redo of migration %s would also apply %d other pending migration%s",
+				  version, PQntuples(res) - 1, PQntuples(res) == 2 ? "" : "s");
+		out_detail("Migration %s is the first of the plan; redo re-applies exactly the migration it reverts.",
+				   PQgetvalue(res, 0, 0));
+		out_hint("Apply the pending migrations first with \"pg_migrate up\".");
+	}
+	PQclear(res);
+	return only;
+}
+
+/*
+ * The revert half of redo: the newest applied migration's version, or NULL
+ * after printing why (nothing applied, or the server's error).
+ */
+static char *
+redo_revert(PGconn *conn, const ClientOptions *opts)
+{
 	PGresult   *res;
 	char	   *version;
 
 	res = exec_migration_sql(conn, opts,
 							 "SELECT " RUN_COLUMNS " FROM migrate.revert(steps => 1) r",
 							 0, NULL);
-	if (!migration_sql_ok(conn, res))
-		return EXIT_ERROR;
+	if (!redo_sql_ok(conn, res, NULL))
+		return NULL;
 	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
 		out_error("nothing to redo: no migration is applied in database \"%s\"",
 				  PQdb(conn));
-		return EXIT_ERROR;
+		return NULL;
 	}
 	version = pg_strdup(PQgetvalue(res, 0, column(res, "version")));
 	out_table(res, "reverted");
 	PQclear(res);
+	return version;
+}
 
-	params[0] = version;
-	res = exec_migration_sql(conn, opts,
-							 "SELECT " RUN_COLUMNS " FROM migrate.apply(target => $1) r",
-							 1, params);
-	if (!migration_sql_ok(conn, res))
+/*
+ * redo: revert the newest applied migration and apply exactly it again, in
+ * ONE transaction, so that a failing re-apply leaves it applied as it was
+ * (two commands would leave it reverted).  Refused when apply() would take
+ * other pending migrations along, and (by the server) for a migration that
+ * cannot run inside a transaction block.
+ */
+static int
+cmd_redo(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[1];
+	PGresult   *res = NULL;
+	char	   *version;
+	bool		ok;
+
+	if (!exec_command(conn, "BEGIN"))
 		return EXIT_ERROR;
-	out_table(res, "applied");
-	PQclear(res);
+	version = redo_revert(conn, opts);
+	ok = version != NULL && redo_plan_is_only(conn, version);
+	if (ok)
+	{
+		params[0] = version;
+		res = exec_migration_sql(conn, opts,
+								 "SELECT " RUN_COLUMNS " FROM migrate.apply(target => $1) r",
+								 1, params);
+		ok = redo_sql_ok(conn, res, version);
+	}
+	if (ok)
+	{
+		out_table(res, "applied");
+		PQclear(res);
+		ok = exec_command(conn, "COMMIT");
+	}
+	else
+	{
+		PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
+		if (version != NULL)
+			out_info("rolled back: migration %s is applied as before", version);
+	}
 	free(version);
-	return EXIT_OK;
+	return ok ? EXIT_OK : EXIT_ERROR;
 }
 
 /*
@@ -548,7 +745,7 @@ cmd_rehearse(PGconn *conn, const ClientOptions *opts)
 	int			nfailed = 0;
 	int			nrows;
 
-	if (!register_directory(conn, opts))
+	if (!register_directory(conn, opts, NULL))
 		return EXIT_ERROR;
 
 	res = exec_migration_sql(conn, opts, opts->json ?
@@ -757,6 +954,7 @@ run_command(const ClientOptions *opts, const char *dbname)
 {
 	const Command *cmd = find_command(opts->command);
 	PGconn	   *conn;
+	char	   *description;
 	int			rc;
 
 	Assert(cmd != NULL);
@@ -769,7 +967,9 @@ run_command(const ClientOptions *opts, const char *dbname)
 	}
 
 	/* what -d said, without a password; null: libpq's defaults */
-	out_json_field("connection", dbname ? redact_conninfo(dbname) : NULL);
+	description = dbname ? redact_conninfo(dbname) : NULL;
+	out_json_field("connection", description);
+	free(description);
 	conn = client_connect(opts, dbname, cmd->target == TARGET_EXTENSION);
 	if (conn == NULL)
 	{

@@ -336,6 +336,31 @@ read_conf_file(ConfFile *file)
 }
 
 /*
+ * Whether a section holds a password: the password key, or a password or
+ * sslpassword inside a dbname connection string or URI.
+ */
+static bool
+section_has_password(const ConfSection *section)
+{
+	const char *dbname = section->value[KEY_DBNAME];
+	PQconninfoOption *parsed;
+	bool		found = false;
+
+	if (section->value[KEY_PASSWORD] != NULL)
+		return true;
+	if (dbname == NULL || !is_connection_string(dbname) ||
+		(parsed = parse_conninfo(dbname, NULL)) == NULL)
+		return false;
+	for (PQconninfoOption *o = parsed; o->keyword; o++)
+		if (o->val != NULL && o->val[0] != '\0' &&
+			(strcmp(o->keyword, "password") == 0 ||
+			 strcmp(o->keyword, "sslpassword") == 0))
+			found = true;
+	PQconninfoFree(parsed);
+	return found;
+}
+
+/*
  * A password in a file others can read is a leak waiting to happen: warn,
  * as libpq does for a .pgpass with group or world access.
  */
@@ -346,7 +371,7 @@ warn_password_permissions(const ConfFile *file)
 	bool		has_password = false;
 
 	for (int i = 0; i < file->nsections; i++)
-		if (file->sections[i].value[KEY_PASSWORD] != NULL)
+		if (section_has_password(&file->sections[i]))
 			has_password = true;
 	if (!has_password || stat(file->path, &st) != 0)
 		return;
@@ -419,36 +444,6 @@ resolve_settings(const ConfFile *file, const ConfSection *section,
 	return NULL;
 }
 
-/* libpq's own test for a connection string (conninfo or URI) */
-static bool
-is_connection_string(const char *s)
-{
-	return strncmp(s, "postgresql://", 13) == 0 ||
-		strncmp(s, "postgres://", 11) == 0 ||
-		strchr(s, '=') != NULL;
-}
-
-/* keyword=value, in single quotes when libpq needs them */
-static void
-append_conninfo_value(PQExpBuffer buf, const char *keyword, const char *value)
-{
-	bool		quote = value[0] == '\0' || strpbrk(value, " \t\n\r\f\v'\\") != NULL;
-
-	if (buf->len > 0)
-		appendPQExpBufferChar(buf, ' ');
-	appendPQExpBuffer(buf, "%s=", keyword);
-	if (quote)
-		appendPQExpBufferChar(buf, '\'');
-	for (const char *c = value; *c; c++)
-	{
-		if (*c == '\'' || *c == '\\')
-			appendPQExpBufferChar(buf, '\\');
-		appendPQExpBufferChar(buf, *c);
-	}
-	if (quote)
-		appendPQExpBufferChar(buf, '\'');
-}
-
 /*
  * The connection string of one target.  base is a database name, a conninfo
  * string or a URI: from the command line (-d, --dbs-from), or NULL for the
@@ -465,67 +460,32 @@ append_conninfo_value(PQExpBuffer buf, const char *keyword, const char *value)
  *
  * Returns base unchanged when there is nothing to add or remove.
  */
+/*
+ * The error for a dbname that libpq cannot parse.  It names where the
+ * string came from and nothing else: libpq's own message quotes the token
+ * it choked on, which may be a password (parse_conninfo() drops it).
+ */
 static char *
-compose_target(const ClientOptions *opts, const ConfFile *file,
-			   const char *base, const Settings *s, char **conninfo)
+invalid_conninfo_error(const ConfFile *file, const Settings *s,
+					   bool from_cmdline)
 {
-	const char *cmdline[] = {opts->host, opts->port, opts->username, NULL, NULL};
-	bool		from_cmdline = base != NULL;
-	bool		add[lengthof(conn_keys)];
-	bool		drop[lengthof(conn_keys)];
-	bool		any = false;
-	bool		is_connstr;
-	PQconninfoOption *parsed = NULL;
-	PQExpBufferData buf;
+	if (from_cmdline)
+		return pg_strdup("invalid connection string given with -d or --dbs-from");
+	if (s->level[KEY_DBNAME] == 3)
+		return pg_strdup("invalid connection string in PGMIGRATE_DBNAME");
+	return conf_error(file, s->line[KEY_DBNAME],
+					  "invalid connection string in \"dbname\"");
+}
 
-	if (base == NULL)
-		base = s->value[KEY_DBNAME];
-	is_connstr = base != NULL && is_connection_string(base);
-	for (int i = 0; i < lengthof(conn_keys); i++)
-	{
-		add[i] = s->value[conn_keys[i]] != NULL && cmdline[i] == NULL;
-		drop[i] = !from_cmdline && is_connstr &&
-			(cmdline[i] != NULL ||
-			 (add[i] && s->level[conn_keys[i]] >= s->level[KEY_DBNAME]));
-		any |= add[i] || drop[i];
-	}
-	if (!any)
-	{
-		*conninfo = base ? pg_strdup(base) : NULL;
-		return NULL;
-	}
-
-	initPQExpBuffer(&buf);
-	if (is_connstr)
-	{
-		char	   *err = NULL;
-
-		parsed = PQconninfoParse(base, &err);
-		if (parsed == NULL)
-		{
-			char	   *msg;
-
-			/* never the string itself: it may hold a password */
-			if (err)
-				(void) pg_strip_crlf(err);
-			if (from_cmdline)
-				msg = psprintf("invalid connection string given with -d or --dbs-from: %s",
-							   err ? err : "out of memory");
-			else if (s->level[KEY_DBNAME] == 3)
-				msg = psprintf("invalid connection string in PGMIGRATE_DBNAME: %s",
-							   err ? err : "out of memory");
-			else
-				msg = conf_error(file, s->line[KEY_DBNAME],
-								 "invalid connection string in \"dbname\": %s",
-								 err ? err : "out of memory");
-			PQfreemem(err);
-			termPQExpBuffer(&buf);
-			return msg;
-		}
-	}
-	else if (base != NULL)
-		append_conninfo_value(&buf, "dbname", base);
-
+/*
+ * Copy the settings of a parsed connection string into buf, except those
+ * dropped (replaced by a setting or by -h/-p/-U); a key the string sets
+ * and keeps is no longer added from the settings.
+ */
+static void
+append_parsed(PQExpBuffer buf, PQconninfoOption *parsed, const bool *drop,
+			  bool *add)
+{
 	for (PQconninfoOption *o = parsed; o && o->keyword; o++)
 	{
 		bool		keep = o->val != NULL && o->val[0] != '\0';
@@ -540,8 +500,66 @@ compose_target(const ClientOptions *opts, const ConfFile *file,
 				add[i] = false; /* the command line's string wins */
 		}
 		if (keep)
-			append_conninfo_value(&buf, o->keyword, o->val);
+			append_conninfo_value(buf, o->keyword, o->val);
 	}
+}
+
+/*
+ * The connection string of one target.  base is a database name, a conninfo
+ * string or a URI: from the command line (-d, --dbs-from), or NULL for the
+ * dbname setting (file or PGMIGRATE_DBNAME).  The host, port, user, service
+ * and password settings are added to it:
+ *
+ * - a base from the command line wins over them: they fill in only what it
+ *   does not set (as -h does for a psql -d connection string);
+ * - a dbname setting is overridden by those set at the same level or a
+ *   higher one (a separate key is the more specific one; a [defaults] host
+ *   does not override the host of a section's dbname, a PGMIGRATE_HOST
+ *   does), and by -h, -p and -U, which client_connect() applies before the
+ *   connection string: those keys are left out of it here.
+ *
+ * A connection string is parsed first in any case, so that one libpq
+ * cannot read is refused here, with a message that does not quote it.
+ * Returns base unchanged when there is nothing to add or remove.
+ */
+static char *
+compose_target(const ClientOptions *opts, const ConfFile *file,
+			   const char *base, const Settings *s, char **conninfo)
+{
+	const char *cmdline[] = {opts->host, opts->port, opts->username, NULL, NULL};
+	bool		from_cmdline = base != NULL;
+	bool		add[lengthof(conn_keys)];
+	bool		drop[lengthof(conn_keys)];
+	bool		any = false;
+	PQconninfoOption *parsed = NULL;
+	PQExpBufferData buf;
+
+	if (base == NULL)
+		base = s->value[KEY_DBNAME];
+	if (base != NULL && is_connection_string(base) &&
+		(parsed = parse_conninfo(base, NULL)) == NULL)
+		return invalid_conninfo_error(file, s, from_cmdline);
+	for (int i = 0; i < lengthof(conn_keys); i++)
+	{
+		add[i] = s->value[conn_keys[i]] != NULL && cmdline[i] == NULL;
+		drop[i] = !from_cmdline && parsed != NULL &&
+			(cmdline[i] != NULL ||
+			 (add[i] && s->level[conn_keys[i]] >= s->level[KEY_DBNAME]));
+		any |= add[i] || drop[i];
+	}
+	if (!any)
+	{
+		if (parsed)
+			PQconninfoFree(parsed);
+		*conninfo = base ? pg_strdup(base) : NULL;
+		return NULL;
+	}
+
+	initPQExpBuffer(&buf);
+	if (parsed)
+		append_parsed(&buf, parsed, drop, add);
+	else if (base != NULL)
+		append_conninfo_value(&buf, "dbname", base);
 	for (int i = 0; i < lengthof(conn_keys); i++)
 		if (add[i])
 			append_conninfo_value(&buf, conn_keywords[i], s->value[conn_keys[i]]);
@@ -713,90 +731,116 @@ select_section(const ClientOptions *opts, const ConfFile *file,
 	return NULL;
 }
 
+/*
+ * The targets named on the command line (-d, then --dbs-from) or, without
+ * any and without --all-envs, the one of the dbname setting (if any)
+ */
+static char *
+add_named_targets(const ClientOptions *opts, const ConfFile *file,
+				  const Settings *s, char ***dbnames, int *ndbnames)
+{
+	char	  **list = NULL;
+	int			n = 0;
+	char	   *conninfo;
+	char	   *err;
+
+	for (int i = 0; i < opts->ndbnames; i++)
+		add_target(&list, &n, opts->dbnames[i]);
+	if (opts->dbs_from &&
+		(err = read_dbs_from(opts->dbs_from, &list, &n)) != NULL)
+		return err;
+	for (int i = 0; i < n; i++)
+	{
+		if ((err = compose_target(opts, file, list[i], s, &conninfo)) != NULL)
+			return err;
+		add_target(dbnames, ndbnames, conninfo);
+	}
+	free(list);
+	if (n == 0 && !opts->all_envs)
+	{
+		if ((err = compose_target(opts, file, NULL, s, &conninfo)) != NULL)
+			return err;
+		if (conninfo != NULL)
+			add_target(dbnames, ndbnames, conninfo);
+	}
+	return NULL;
+}
+
+/*
+ * --all-envs: the targets named so far take the settings of the selected
+ * section (single), then every environment is added with its own
+ */
+static char *
+add_env_targets(ClientOptions *opts, const ConfFile *file,
+				const TargetSettings *single, char ***dbnames, int *ndbnames)
+{
+	TargetSettings *targets = pg_malloc0(sizeof(TargetSettings) * (*ndbnames + 1));
+	char	   *err;
+
+	for (int i = 0; i < *ndbnames; i++)
+		targets[i] = *single;
+	if ((err = add_all_envs(opts, file, dbnames, ndbnames, &targets)) != NULL)
+		return err;
+	if (*ndbnames == 0)
+		return conf_error(file, 0, "--all-envs: the file has no environment, only [defaults]");
+	opts->targets = targets;
+	return NULL;
+}
+
+/* the checks and the choice of section before any target is resolved */
+static char *
+open_and_select(const ClientOptions *opts, ConfFile **file,
+				const ConfSection **section)
+{
+	char	   *err;
+
+	*section = NULL;
+	if (opts->all_envs && opts->env != NULL)
+		return pg_strdup("--env and --all-envs cannot be used together");
+	if ((err = open_config(opts, file)) != NULL)
+		return err;
+	if (opts->all_envs && *file == NULL)
+		return psprintf("--all-envs needs a configuration file (%s not found; see --config)",
+						DEFAULT_CONFIG_FILE);
+	if (!opts->all_envs)
+		return select_section(opts, *file, section);
+	return NULL;
+}
+
 bool
 load_config(ClientOptions *opts, char ***dbnames, int *ndbnames, char **errmsg)
 {
-	ConfFile   *file;
-	const ConfSection *section = NULL;
+	ConfFile   *file = NULL;
+	const ConfSection *section;
 	Settings	s;
 	TargetSettings single;
-	TargetSettings *targets = NULL;
-	char	  **list = NULL;
-	int			n = 0;
 
 	*dbnames = NULL;
 	*ndbnames = 0;
-	if (opts->all_envs && opts->env != NULL)
-	{
-		*errmsg = pg_strdup("--env and --all-envs cannot be used together");
-		return false;
-	}
-	if ((*errmsg = open_config(opts, &file)) != NULL)
-		return false;
-	if (opts->all_envs && file == NULL)
-	{
-		*errmsg = psprintf("--all-envs needs a configuration file (%s not found; see --config)",
-						   DEFAULT_CONFIG_FILE);
-		return false;
-	}
-	if (!opts->all_envs &&
-		(*errmsg = select_section(opts, file, &section)) != NULL)
-		return false;
-	if ((*errmsg = resolve_settings(file, section, &s)) != NULL)
+	if ((*errmsg = open_and_select(opts, &file, &section)) != NULL ||
+		(*errmsg = resolve_settings(file, section, &s)) != NULL)
 		return false;
 
 	/* settings that are not per target */
 	if (!opts->jobs_given && s.value[KEY_JOBS])
 		(void) parse_positive(s.value[KEY_JOBS], &opts->jobs);
 
-	/* the targets: -d, then --dbs-from, then the environments */
-	for (int i = 0; i < opts->ndbnames; i++)
-		add_target(&list, &n, opts->dbnames[i]);
-	if (opts->dbs_from &&
-		(*errmsg = read_dbs_from(opts->dbs_from, &list, &n)) != NULL)
+	if ((*errmsg = add_named_targets(opts, file, &s, dbnames, ndbnames)) != NULL)
 		return false;
-	for (int i = 0; i < n; i++)
-	{
-		char	   *conninfo;
-
-		if ((*errmsg = compose_target(opts, file, list[i], &s, &conninfo)) != NULL)
-			return false;
-		add_target(dbnames, ndbnames, conninfo);
-	}
-	if (n == 0 && !opts->all_envs)
-	{
-		char	   *conninfo;
-
-		if ((*errmsg = compose_target(opts, file, NULL, &s, &conninfo)) != NULL)
-			return false;
-		if (conninfo != NULL)
-			add_target(dbnames, ndbnames, conninfo);
-	}
-
 	resolve_target(opts, file, &s, &single);
 	single.env = (char *) (section ? section->name : NULL);
 	if (opts->all_envs)
 	{
-		targets = pg_malloc0(sizeof(TargetSettings) * (*ndbnames + 1));
-		for (int i = 0; i < *ndbnames; i++)
-			targets[i] = single;
-		if ((*errmsg = add_all_envs(opts, file, dbnames, ndbnames, &targets)) != NULL)
+		if ((*errmsg = add_env_targets(opts, file, &single, dbnames,
+									   ndbnames)) != NULL)
 			return false;
-		if (*ndbnames == 0)
-		{
-			*errmsg = conf_error(file, 0, "--all-envs: the file has no environment, only [defaults]");
-			return false;
-		}
-		opts->targets = targets;
+		apply_target_settings(opts, 0);
+		return true;
 	}
-	else
-	{
-		opts->targets = pg_malloc(sizeof(TargetSettings));
-		opts->targets[0] = single;
-	}
+
 	/* one target (or none): its settings are the options of this process */
+	opts->targets = &single;
 	apply_target_settings(opts, 0);
-	if (!opts->all_envs)
-		opts->targets = NULL;
+	opts->targets = NULL;
 	return true;
 }

@@ -36,22 +36,41 @@
 /* the password typed at a prompt, reused for the next databases */
 static char *typed_password = NULL;
 
-/* Ctrl-C sends a cancel request for the running query, as psql does */
+/*
+ * Ctrl-C sends a cancel request for the running query, as psql does, with
+ * psql's messages.  The client's one SIGINT handler: it is installed when
+ * a connection is made, and progress.c's status line is cleared first (it
+ * sets status_line_drawn) so that the message starts a line of its own.
+ */
 static PGcancel *volatile cancel_target = NULL;
+volatile sig_atomic_t status_line_drawn = false;
+
+/* write(2) a string from a signal handler (stdio is not safe there) */
+static void
+write_stderr(const char *str)
+{
+	ssize_t		rc = write(STDERR_FILENO, str, strlen(str));
+
+	(void) rc;					/* nothing to do when stderr is gone */
+}
 
 static void
 handle_sigint(SIGNAL_ARGS)
 {
 	int			save_errno = errno;
 	char		errbuf[256];
-	static const char msg[] = "pg_migrate: cancel request sent\n";
+	PGcancel   *cancel = cancel_target;
 
-	if (cancel_target != NULL && PQcancel(cancel_target, errbuf, sizeof(errbuf)))
+	if (status_line_drawn)
+		write_stderr("\r\033[K");
+	status_line_drawn = false;
+	if (cancel != NULL && PQcancel(cancel, errbuf, sizeof(errbuf)))
+		write_stderr("Cancel request sent\n");
+	else if (cancel != NULL)
 	{
-		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		{
-			/* nothing to do: stderr is gone */
-		}
+		write_stderr("Could not send cancel request: ");
+		write_stderr(errbuf);
+		write_stderr("\n");
 	}
 	/* a second Ctrl-C ends the client at once */
 	pqsignal(SIGINT, SIG_DFL);
@@ -70,6 +89,22 @@ set_cancel_target(PGconn *conn)
 	pqsignal(SIGINT, handle_sigint);
 }
 
+/*
+ * The installed extension's version (NULL: not installed) and whether its
+ * catalog holds the 1.1 objects this client calls: an install whose
+ * migrate--1.0--1.1.sql predates this release says 1.1 but lacks them
+ * (migrate.batch_target(), the column migrate.migration.repeatable).  The
+ * first two columns of every query that checks the extension, so that the
+ * check costs no round trip of its own.
+ */
+#define EXTENSION_STATE_COLUMNS \
+	"(SELECT e.extversion FROM pg_catalog.pg_extension e" \
+	" WHERE e.extname OPERATOR(pg_catalog.=) 'migrate')," \
+	" pg_catalog.to_regprocedure('migrate.batch_target(pg_catalog.text, pg_catalog.int4)') IS NOT NULL" \
+	" AND EXISTS (SELECT FROM pg_catalog.pg_attribute a" \
+	"  WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('migrate.migration')" \
+	"  AND a.attname OPERATOR(pg_catalog.=) 'repeatable' AND NOT a.attisdropped)"
+
 /* "1.1" -> 1, 1; false when it is not major.minor */
 static bool
 parse_version(const char *v, int *major, int *minor)
@@ -86,10 +121,12 @@ parse_version(const char *v, int *major, int *minor)
 
 /*
  * Whether this client can drive the extension version installed in the
- * connected database (NULL: not installed); with messages unless quiet.
+ * connected database (NULL: not installed) whose catalog has, or not, the
+ * objects this client needs; with messages unless quiet.
  */
 static bool
-check_version(PGconn *conn, const char *extversion, bool quiet)
+check_version(PGconn *conn, const char *extversion, bool has_objects,
+			  bool quiet)
 {
 	int			have_major,
 				have_minor,
@@ -138,7 +175,26 @@ check_version(PGconn *conn, const char *extversion, bool quiet)
 		}
 		return false;
 	}
+	if (!has_objects)
+	{
+		if (!quiet)
+		{
+			out_error("the installed migrate %s in database \"%s\" predates this client: objects pg_migrate %s needs are missing",
+					  extversion, PQdb(conn), MIGRATE_VERSION);
+			out_hint("Reinstall the extension of this release, then run ALTER EXTENSION migrate UPDATE in that database.");
+		}
+		return false;
+	}
 	return true;
+}
+
+/* check_version() of a row whose first columns are EXTENSION_STATE_COLUMNS */
+static bool
+check_version_row(PGconn *conn, const PGresult *res, bool quiet)
+{
+	return check_version(conn,
+						 PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
+						 strcmp(PQgetvalue(res, 0, 1), "t") == 0, quiet);
 }
 
 /*
@@ -151,10 +207,7 @@ check_extension(PGconn *conn, bool quiet)
 	PGresult   *res;
 	bool		ok;
 
-	res = exec_params(conn,
-					  "SELECT e.extversion FROM pg_catalog.pg_extension e"
-					  " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'",
-					  0, NULL);
+	res = exec_params(conn, "SELECT " EXTENSION_STATE_COLUMNS, 0, NULL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		if (!quiet)
@@ -162,8 +215,7 @@ check_extension(PGconn *conn, bool quiet)
 		PQclear(res);
 		return false;
 	}
-	ok = check_version(conn, PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL,
-					   quiet);
+	ok = check_version_row(conn, res, quiet);
 	PQclear(res);
 	return ok;
 }
@@ -185,8 +237,7 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 	bool		ok;
 
 	appendPQExpBufferStr(sql,
-						 "SELECT (SELECT e.extversion FROM pg_catalog.pg_extension e"
-						 " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'),"
+						 "SELECT " EXTENSION_STATE_COLUMNS ","
 	/* the progress lines: apply()'s NOTICEs, whatever the role's settings */
 						 " pg_catalog.set_config('client_min_messages', 'notice', false),"
 						 " pg_catalog.set_config('migrate.progress_level', 'notice', false)");
@@ -218,11 +269,85 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 		PQclear(res);
 		return false;
 	}
-	ok = !require_extension ||
-		check_version(conn, PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
-					  false);
+	ok = !require_extension || check_version_row(conn, res, false);
 	PQclear(res);
 	return ok;
+}
+
+/*
+ * -W: ask for the password before the first connection.  Called in the
+ * parent before a fleet forks, so that the children (which inherit the
+ * typed password) never prompt: several children reading the terminal at
+ * once would garble the prompts and could echo what is typed.
+ */
+void
+prompt_password_once(const ClientOptions *opts)
+{
+	char	   *prompt;
+
+	if (opts->prompt_password != 1 || typed_password != NULL)
+		return;
+	prompt = opts->username ?
+		psprintf("Password for user %s: ", opts->username) :
+		pg_strdup("Password: ");
+	typed_password = simple_prompt(prompt, false);
+	free(prompt);
+}
+
+/* one PQconnectdbParams() with the options and a typed password */
+static PGconn *
+connect_once(const ClientOptions *opts, const char *dbname)
+{
+	const char *keywords[8];
+	const char *values[8];
+	int			i = 0;
+
+	/* psql's order: what dbname expands to overrides -h/-p/-U */
+	keywords[i] = "host";
+	values[i++] = opts->host;
+	keywords[i] = "port";
+	values[i++] = opts->port;
+	keywords[i] = "user";
+	values[i++] = opts->username;
+	keywords[i] = "password";
+	values[i++] = typed_password;
+	keywords[i] = "dbname";
+	values[i++] = dbname;
+	keywords[i] = "fallback_application_name";
+	values[i++] = "pg_migrate";
+	keywords[i] = "client_encoding";
+	values[i++] = "UTF8";
+	keywords[i] = NULL;
+	values[i] = NULL;
+	return PQconnectdbParams(keywords, values, true);
+}
+
+/*
+ * Connect, and when the server asks for a password that nothing supplied,
+ * prompt (on a terminal, unless -w) and try once more, as psql does.
+ */
+static PGconn *
+connect_with_prompt(const ClientOptions *opts, const char *dbname)
+{
+	char	   *description = dbname ? redact_conninfo(dbname) : NULL;
+	PGconn	   *conn;
+
+	out_verbose("connecting to %s",
+				description ? description : "the default database");
+	free(description);
+	conn = connect_once(opts, dbname);
+	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD &&
+		PQconnectionNeedsPassword(conn) && typed_password == NULL &&
+		opts->prompt_password != -1 && isatty(fileno(stdin)))
+	{
+		char	   *prompt = psprintf("Password for user %s: ", PQuser(conn));
+
+		PQfinish(conn);
+		typed_password = simple_prompt(prompt, false);
+		free(prompt);
+		conn = connect_once(opts, dbname);
+	}
+	return conn;
 }
 
 /*
@@ -234,65 +359,24 @@ PGconn *
 client_connect(const ClientOptions *opts, const char *dbname,
 			   bool require_extension)
 {
-	const char *keywords[8];
-	const char *values[8];
 	PGconn	   *conn;
-	bool		retry;
 
-	if (opts->prompt_password == 1 && typed_password == NULL)
+	/* refused before libpq can print a token of it (a password, maybe) */
+	if (dbname != NULL && is_connection_string(dbname))
 	{
-		char	   *prompt = opts->username ?
-			psprintf("Password for user %s: ", opts->username) :
-			pg_strdup("Password: ");
+		PQconninfoOption *parsed = parse_conninfo(dbname, "-d");
 
-		typed_password = simple_prompt(prompt, false);
-		free(prompt);
-	}
-
-	do
-	{
-		int			i = 0;
-
-		/* psql's order: what dbname expands to overrides -h/-p/-U */
-		keywords[i] = "host";
-		values[i++] = opts->host;
-		keywords[i] = "port";
-		values[i++] = opts->port;
-		keywords[i] = "user";
-		values[i++] = opts->username;
-		keywords[i] = "password";
-		values[i++] = typed_password;
-		keywords[i] = "dbname";
-		values[i++] = dbname;
-		keywords[i] = "fallback_application_name";
-		values[i++] = "pg_migrate";
-		keywords[i] = "client_encoding";
-		values[i++] = "UTF8";
-		keywords[i] = NULL;
-		values[i] = NULL;
-
-		out_verbose("connecting to %s",
-					dbname ? redact_conninfo(dbname) : "the default database");
-		conn = PQconnectdbParams(keywords, values, true);
-		if (conn == NULL)
-		{
-			out_error("out of memory");
+		if (parsed == NULL)
 			return NULL;
-		}
-		retry = false;
-		if (PQstatus(conn) == CONNECTION_BAD && PQconnectionNeedsPassword(conn) &&
-			typed_password == NULL && opts->prompt_password != -1 &&
-			isatty(fileno(stdin)))
-		{
-			char	   *prompt = psprintf("Password for user %s: ", PQuser(conn));
-
-			PQfinish(conn);
-			typed_password = simple_prompt(prompt, false);
-			free(prompt);
-			retry = true;
-		}
-	} while (retry);
-
+		PQconninfoFree(parsed);
+	}
+	prompt_password_once(opts);
+	conn = connect_with_prompt(opts, dbname);
+	if (conn == NULL)
+	{
+		out_error("out of memory");
+		return NULL;
+	}
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		/* libpq's message names the server, never the password */
@@ -310,28 +394,65 @@ client_connect(const ClientOptions *opts, const char *dbname,
 	return conn;
 }
 
-/* a value of a key=value connection string, quoted when it needs to be */
-static void
-append_conninfo_value(PQExpBuffer buf, const char *value)
+/*
+ * Whether a -d value (or a dbname setting) is a connection string rather
+ * than a database name: libpq's own test (conninfo_uri_prefix_length() and
+ * recognized_connection_string() in fe-connect.c, which it does not export).
+ */
+bool
+is_connection_string(const char *s)
 {
-	bool		needs_quotes = (*value == '\0');
+	return strncmp(s, "postgresql://", 13) == 0 ||
+		strncmp(s, "postgres://", 11) == 0 ||
+		strchr(s, '=') != NULL;
+}
 
-	for (const char *p = value; *p; p++)
-		if (*p == ' ' || *p == '\'' || *p == '\\' || *p == '=')
-			needs_quotes = true;
-	if (!needs_quotes)
+/*
+ * PQconninfoParse() of a connection string, NULL when libpq cannot parse
+ * it.  libpq's error text quotes the token it choked on, which may be a
+ * password ("missing \"=\" after \"S3CRET\""), so it is dropped: with a
+ * source ("-d", "PGMIGRATE_DBNAME", ...), the error printed names only
+ * where the string came from.  Every connection string the client reads
+ * goes through here before anything else looks at it.
+ */
+PQconninfoOption *
+parse_conninfo(const char *conninfo, const char *source)
+{
+	PQconninfoOption *options;
+	char	   *errmsg = NULL;
+
+	options = PQconninfoParse(conninfo, &errmsg);
+	if (errmsg)
+		PQfreemem(errmsg);
+	if (options == NULL && source != NULL)
+		out_error("invalid connection string in %s", source);
+	return options;
+}
+
+/*
+ * "keyword=value", blank-separated from what buf holds, the value in single
+ * quotes (\' and \\ escaped) when libpq's conninfo parser needs them: when
+ * it is empty or holds white space, a quote or a backslash.
+ */
+void
+append_conninfo_value(PQExpBuffer buf, const char *keyword, const char *value)
+{
+	bool		quote = value[0] == '\0' ||
+		strpbrk(value, " \t\n\r\f\v'\\") != NULL;
+
+	if (buf->len > 0)
+		appendPQExpBufferChar(buf, ' ');
+	appendPQExpBuffer(buf, "%s=", keyword);
+	if (quote)
+		appendPQExpBufferChar(buf, '\'');
+	for (const char *c = value; *c; c++)
 	{
-		appendPQExpBufferStr(buf, value);
-		return;
-	}
-	appendPQExpBufferChar(buf, '\'');
-	for (const char *p = value; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
+		if (*c == '\'' || *c == '\\')
 			appendPQExpBufferChar(buf, '\\');
-		appendPQExpBufferChar(buf, *p);
+		appendPQExpBufferChar(buf, *c);
 	}
-	appendPQExpBufferChar(buf, '\'');
+	if (quote)
+		appendPQExpBufferChar(buf, '\'');
 }
 
 /*
@@ -340,37 +461,28 @@ append_conninfo_value(PQExpBuffer buf, const char *value)
  * without password and sslpassword.  Something libpq cannot parse is not
  * echoed at all (it might hold a password).  The result is allocated.
  */
-const char *
+char *
 redact_conninfo(const char *conninfo)
 {
 	PQconninfoOption *options;
 	PQExpBuffer buf;
-	char	   *errmsg = NULL;
 	char	   *result;
 
 	if (conninfo == NULL)
 		return pg_strdup("");
-	if (strchr(conninfo, '=') == NULL &&
-		strncmp(conninfo, "postgresql://", 13) != 0 &&
-		strncmp(conninfo, "postgres://", 11) != 0)
+	if (!is_connection_string(conninfo))
 		return pg_strdup(conninfo);
 
-	options = PQconninfoParse(conninfo, &errmsg);
+	options = parse_conninfo(conninfo, NULL);
 	if (options == NULL)
-	{
-		PQfreemem(errmsg);
 		return pg_strdup("(invalid connection string)");
-	}
 	buf = createPQExpBuffer();
 	for (PQconninfoOption *o = options; o->keyword; o++)
 	{
 		if (o->val == NULL || strcmp(o->keyword, "password") == 0 ||
 			strcmp(o->keyword, "sslpassword") == 0)
 			continue;
-		if (buf->len > 0)
-			appendPQExpBufferChar(buf, ' ');
-		appendPQExpBuffer(buf, "%s=", o->keyword);
-		append_conninfo_value(buf, o->val);
+		append_conninfo_value(buf, o->keyword, o->val);
 	}
 	PQconninfoFree(options);
 	result = pg_strdup(buf->data);
@@ -378,70 +490,75 @@ redact_conninfo(const char *conninfo)
 	return result;
 }
 
+/* the EXTENSION_STATE_COLUMNS row; NULL after printing the error */
+static PGresult *
+query_extension_state(PGconn *conn)
+{
+	PGresult   *res = exec_params(conn, "SELECT " EXTENSION_STATE_COLUMNS, 0, NULL);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		out_pg_error(conn, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* CREATE EXTENSION, with a hint when the role may not; false on error */
+static bool
+create_extension(PGconn *conn)
+{
+	PGresult   *res = exec_params(conn, "CREATE EXTENSION IF NOT EXISTS migrate", 0, NULL);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		out_pg_error(conn, res);
+		if (sqlstate && strcmp(sqlstate, "42501") == 0)
+			out_hint("Ask a superuser to run \"pg_migrate init\" or CREATE EXTENSION migrate in database \"%s\".",
+					 PQdb(conn));
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	return true;
+}
+
 /*
  * init: create the extension (IF NOT EXISTS: running it twice is fine).
- * The connection was made without the extension check.
+ * The connection was made without the extension check.  An installed
+ * extension this client cannot drive is an error, and nothing that sounds
+ * like success is printed before it.
  */
 int
 cmd_init(PGconn *conn, const ClientOptions *opts)
 {
 	PGresult   *res;
 	bool		existed;
-	char	   *version;
+	bool		ok;
 
-	res = exec_params(conn,
-					  "SELECT e.extversion FROM pg_catalog.pg_extension e"
-					  " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'",
-					  0, NULL);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		out_pg_error(conn, res);
-		PQclear(res);
+	if ((res = query_extension_state(conn)) == NULL)
 		return EXIT_ERROR;
-	}
-	existed = PQntuples(res) > 0;
-	PQclear(res);
-
+	existed = !PQgetisnull(res, 0, 0);
 	if (!existed)
 	{
-		res = exec_params(conn, "CREATE EXTENSION IF NOT EXISTS migrate", 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		{
-			const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-			out_pg_error(conn, res);
-			if (sqlstate && strcmp(sqlstate, "42501") == 0)
-				out_hint("Ask a superuser to run \"pg_migrate init\" or CREATE EXTENSION migrate in database \"%s\".",
-						 PQdb(conn));
-			PQclear(res);
+		PQclear(res);
+		if (!create_extension(conn) ||
+			(res = query_extension_state(conn)) == NULL)
 			return EXIT_ERROR;
-		}
-		PQclear(res);
 	}
-
-	res = exec_params(conn,
-					  "SELECT e.extversion FROM pg_catalog.pg_extension e"
-					  " WHERE e.extname OPERATOR(pg_catalog.=) 'migrate'",
-					  0, NULL);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-	{
-		out_pg_error(conn, res);
-		PQclear(res);
-		return EXIT_ERROR;
-	}
-	version = pg_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-
-	out_json_field("extension_version", version);
-	out_json_raw("created", existed ? "false" : "true");
-	if (existed)
-		out_info("extension migrate %s is already installed in database \"%s\"",
-				 version, PQdb(conn));
-	else
-		out_info("created extension migrate %s in database \"%s\"",
-				 version, PQdb(conn));
 	/* an old version works with psql, not with this client: say so */
-	if (existed && !check_version(conn, version, false))
-		return EXIT_ERROR;
-	return EXIT_OK;
+	ok = check_version_row(conn, res, false);
+	out_json_field("extension_version", PQgetvalue(res, 0, 0));
+	out_json_raw("created", existed ? "false" : "true");
+	if (ok && existed)
+		out_info("extension migrate %s is already installed in database \"%s\"",
+				 PQgetvalue(res, 0, 0), PQdb(conn));
+	else if (ok)
+		out_info("created extension migrate %s in database \"%s\"",
+				 PQgetvalue(res, 0, 0), PQdb(conn));
+	PQclear(res);
+	return ok ? EXIT_OK : EXIT_ERROR;
 }

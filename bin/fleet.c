@@ -32,14 +32,28 @@
 #include "pg_migrate.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "mb/pg_wchar.h"
 #include "pqexpbuffer.h"
 
 #define RC_NOT_RUN	(-1)		/* interrupted before it started */
+
+/*
+ * Descriptors the parent keeps for itself (stdio, libpq's for a prompt,
+ * stdio's own), on top of the two temporary files of each running job
+ */
+#define FD_RESERVE	16
+
+/* what start_job() did */
+typedef enum StartResult
+{
+	JOB_STARTED,
+	JOB_FAILED,					/* reported; the job counts as failed */
+	JOB_RETRY					/* out of descriptors: wait for a job, retry */
+} StartResult;
 
 typedef struct FleetJob
 {
@@ -59,18 +73,9 @@ static volatile sig_atomic_t fleet_interrupted = false;
 static bool fleet_status_drawn = false;
 
 static void
-handle_fleet_sigint(int signo)
+handle_fleet_sigint(SIGNAL_ARGS)
 {
 	fleet_interrupted = true;
-}
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static const char *
@@ -152,16 +157,34 @@ collect_output(FleetJob *job)
  * exit() and not return: the parent's loop is not ours to continue.
  */
 static void
-run_child(const ClientOptions *opts, FleetJob *job, int target)
+run_child(const ClientOptions *opts, FleetJob *jobs, int njobs, int target)
 {
 	ClientOptions local = *opts;
+	FleetJob   *job = &jobs[target];
 	int			rc;
 
+	/*
+	 * The other running jobs' files are not ours: close them, so that each
+	 * child holds only its own (and a job's file is not kept open, after
+	 * the job ended, by a sibling started while it ran)
+	 */
+	for (int i = 0; i < njobs; i++)
+	{
+		if (i == target)
+			continue;
+		if (jobs[i].out)
+			close(fileno(jobs[i].out));
+		if (jobs[i].err)
+			close(fileno(jobs[i].err));
+	}
 	signal(SIGINT, SIG_DFL);
 	if (dup2(fileno(job->out), STDOUT_FILENO) < 0 ||
 		dup2(fileno(job->err), STDERR_FILENO) < 0)
 		_exit(EXIT_ERROR);
 	local.progress = false;
+	/* the parent prompted for -W; children reading the terminal at once
+	 * would garble their prompts, so they never prompt (as with -w) */
+	local.prompt_password = -1;
 	apply_target_settings(&local, target);
 	out_init(&local);
 	rc = run_command(&local, job->dbname);
@@ -169,26 +192,41 @@ run_child(const ClientOptions *opts, FleetJob *job, int target)
 	exit(rc);
 }
 
-static void
-start_job(const ClientOptions *opts, FleetJob *job, int target)
+/*
+ * Start the job of target: two temporary files, then a child.  Out of
+ * descriptors (EMFILE, ENFILE) while other jobs run is not a failure: the
+ * caller waits for one of them to end and tries again.
+ */
+static StartResult
+start_job(const ClientOptions *opts, FleetJob *jobs, int njobs, int target,
+		  int running)
 {
+	FleetJob   *job = &jobs[target];
+
 	job->out = tmpfile();
 	job->err = job->out ? tmpfile() : NULL;
 	job->started = now_seconds();
 	if (job->out == NULL || job->err == NULL)
 	{
+		int			save_errno = errno;
+
+		if (job->out)
+			fclose(job->out);
+		job->out = NULL;
+		if ((save_errno == EMFILE || save_errno == ENFILE) && running > 0)
+			return JOB_RETRY;
 		fprintf(stderr, "pg_migrate: error: could not create a temporary file: %s\n",
-				strerror(errno));
+				strerror(save_errno));
 		job->rc = EXIT_ERROR;
 		collect_output(job);
-		return;
+		return JOB_FAILED;
 	}
 	/* what stdio holds now must not be written twice, by both processes */
 	fflush(stdout);
 	fflush(stderr);
 	job->pid = fork();
 	if (job->pid == 0)
-		run_child(opts, job, target);
+		run_child(opts, jobs, njobs, target);
 	if (job->pid < 0)
 	{
 		fprintf(stderr, "pg_migrate: error: could not start a process: %s\n",
@@ -196,7 +234,34 @@ start_job(const ClientOptions *opts, FleetJob *job, int target)
 		job->pid = 0;
 		job->rc = EXIT_ERROR;
 		collect_output(job);
+		return JOB_FAILED;
 	}
+	return JOB_STARTED;
+}
+
+/*
+ * --jobs, capped by the open-file limit: the parent holds two temporary
+ * files per running job, and thousands of jobs would fail with EMFILE.
+ */
+static int
+max_jobs(const ClientOptions *opts, int ndbnames)
+{
+	struct rlimit rl;
+	int			jobs = Min(opts->jobs, ndbnames);
+	long		fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return jobs;
+	fit = ((long) rl.rlim_cur - FD_RESERVE) / 2;
+	if (fit < 1)
+		fit = 1;
+	if (jobs > fit)
+	{
+		out_verbose("running %ld databases at a time instead of %d: the open-file limit (ulimit -n) is %ld",
+					fit, opts->jobs, (long) rl.rlim_cur);
+		jobs = (int) fit;
+	}
+	return jobs;
 }
 
 static int
@@ -216,11 +281,14 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 
 	if (!opts->quiet || output[0] != '\0' || errors[0] != '\0')
 	{
+		char	   *description = redact_conninfo(job->dbname);
+
 		printf("==> %s%s%s%s: %s (exit %d, %.1f s)\n",
-			   redact_conninfo(job->dbname),
+			   description,
 			   job->env ? " [" : "", job->env ? job->env : "",
 			   job->env ? "]" : "",
 			   result_name(job->rc), job->rc, job->seconds);
+		free(description);
 		fputs(output, stdout);
 		if (output[0] != '\0' && output[strlen(output) - 1] != '\n')
 			putchar('\n');
@@ -238,57 +306,13 @@ print_block(const ClientOptions *opts, const FleetJob *job, int status)
 	}
 }
 
-/*
- * A JSON string, escaped as RFC 8259 says, invalid UTF-8 replaced by
- * U+FFFD (libpq offers no JSON writer; output.c's is private to the
- * document it builds)
- */
-static void
-append_json_string(PQExpBuffer buf, const char *s)
-{
-	const unsigned char *c = (const unsigned char *) s;
-
-	appendPQExpBufferChar(buf, '"');
-	while (*c)
-	{
-		if (*c == '"' || *c == '\\')
-			appendPQExpBuffer(buf, "\\%c", *c++);
-		else if (*c == '\n')
-		{
-			appendPQExpBufferStr(buf, "\\n");
-			c++;
-		}
-		else if (*c < 0x20)
-			appendPQExpBuffer(buf, "\\u%04x", *c++);
-		else if (*c < 0x80)
-			appendPQExpBufferChar(buf, (char) *c++);
-		else
-		{
-			int			len = pg_utf_mblen(c);
-
-			if ((int) strnlen((const char *) c, len) == len &&
-				pg_utf8_islegal(c, len))
-			{
-				appendBinaryPQExpBuffer(buf, (const char *) c, len);
-				c += len;
-			}
-			else
-			{
-				appendPQExpBufferStr(buf, "\\ufffd");
-				c++;
-			}
-		}
-	}
-	appendPQExpBufferChar(buf, '"');
-}
-
 static void
 append_json_string_or_null(PQExpBuffer buf, const char *s)
 {
 	if (s == NULL || s[0] == '\0')
 		appendPQExpBufferStr(buf, "null");
 	else
-		append_json_string(buf, s);
+		json_escape(buf, s);
 }
 
 /* a child's stdout: its JSON document as is, else as a string, or null */
@@ -308,7 +332,7 @@ append_json_output(PQExpBuffer buf, const char *output)
 	else if (*p == '{' || *p == '[')
 		appendBinaryPQExpBuffer(buf, p, len);
 	else
-		append_json_string(buf, output);
+		json_escape(buf, output);
 }
 
 /*
@@ -324,8 +348,11 @@ json_databases(const FleetJob *jobs, int n)
 	appendPQExpBufferChar(&buf, '[');
 	for (int i = 0; i < n; i++)
 	{
+		char	   *description = redact_conninfo(jobs[i].dbname);
+
 		appendPQExpBufferStr(&buf, i ? ",\n  {\"connection\": " : "\n  {\"connection\": ");
-		append_json_string(&buf, redact_conninfo(jobs[i].dbname));
+		json_escape(&buf, description);
+		free(description);
 		appendPQExpBufferStr(&buf, ", \"environment\": ");
 		append_json_string_or_null(&buf, jobs[i].env);
 		appendPQExpBuffer(&buf, ", \"exit_code\": %d, \"result\": \"%s\", \"seconds\": %.3f, \"output\": ",
@@ -350,6 +377,9 @@ print_summary(const ClientOptions *opts, const FleetJob *jobs, int n)
 	"result", "seconds"};
 	const char *const without_env[] = {"database", "exit code", "result",
 	"seconds"};
+	/* exit code and seconds are numbers: right-aligned */
+	const bool	numeric_with_env[] = {false, false, true, false, true};
+	const bool	numeric_without_env[] = {false, true, false, true};
 	bool		envs = opts->targets != NULL;
 	int			ncols = envs ? 5 : 4;
 	char	  **cells = pg_malloc0(sizeof(char *) * n * ncols);
@@ -358,7 +388,7 @@ print_summary(const ClientOptions *opts, const FleetJob *jobs, int n)
 	{
 		char	  **row = &cells[i * ncols];
 
-		*row++ = pg_strdup(redact_conninfo(jobs[i].dbname));
+		*row++ = redact_conninfo(jobs[i].dbname);
 		if (envs)
 			*row++ = jobs[i].env ? pg_strdup(jobs[i].env) : NULL;
 		*row++ = jobs[i].rc == RC_NOT_RUN ? NULL : psprintf("%d", jobs[i].rc);
@@ -366,7 +396,8 @@ print_summary(const ClientOptions *opts, const FleetJob *jobs, int n)
 		*row++ = jobs[i].rc == RC_NOT_RUN ? NULL :
 			psprintf("%.1f", jobs[i].seconds);
 	}
-	out_rows("databases", ncols, envs ? with_env : without_env, n, cells);
+	out_rows_typed("databases", ncols, envs ? with_env : without_env,
+				   envs ? numeric_with_env : numeric_without_env, n, cells);
 	for (int i = 0; i < n * ncols; i++)
 		free(cells[i]);
 	free(cells);
@@ -430,6 +461,7 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 	int			running = 0;
 	int			done = 0;
 	int			failed = 0;
+	int			njobs = max_jobs(opts, ndbnames);
 	int			rc;
 
 	for (int i = 0; i < ndbnames; i++)
@@ -439,6 +471,8 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 		jobs[i].rc = RC_NOT_RUN;
 	}
 
+	prompt_password_once(opts);
+
 	/* SIGINT: start no more databases, report the ones that ran */
 	memset(&action, 0, sizeof(action));
 	action.sa_handler = handle_fleet_sigint;
@@ -447,10 +481,13 @@ run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames)
 
 	while (done < ndbnames)
 	{
-		while (next < ndbnames && running < opts->jobs && !fleet_interrupted)
+		while (next < ndbnames && running < njobs && !fleet_interrupted)
 		{
-			start_job(opts, &jobs[next], next);
-			if (jobs[next].pid > 0)
+			StartResult started = start_job(opts, jobs, ndbnames, next, running);
+
+			if (started == JOB_RETRY)
+				break;			/* reap a running job first */
+			if (started == JOB_STARTED)
 				running++;
 			else
 			{

@@ -112,161 +112,171 @@ add_arg(char ***list, int *n, const char *value)
 	(*list)[(*n)++] = pg_strdup(value);
 }
 
+/* the long options without a short letter */
+enum
+{
+	OPT_DIR = 256, OPT_LAYOUT, OPT_ENV, OPT_CONFIG, OPT_TO, OPT_TO_TAG,
+	OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
+	OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
+	OPT_DEPENDS, OPT_ACTION, OPT_CHECK
+};
+
+static const struct option long_options[] = {
+	{"dbname", required_argument, NULL, 'd'},
+	{"host", required_argument, NULL, 'h'},
+	{"port", required_argument, NULL, 'p'},
+	{"username", required_argument, NULL, 'U'},
+	{"no-password", no_argument, NULL, 'w'},
+	{"password", no_argument, NULL, 'W'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"jobs", required_argument, NULL, 'j'},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, '?'},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"layout", required_argument, NULL, OPT_LAYOUT},
+	{"env", required_argument, NULL, OPT_ENV},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"to", required_argument, NULL, OPT_TO},
+	{"to-tag", required_argument, NULL, OPT_TO_TAG},
+	{"steps", required_argument, NULL, OPT_STEPS},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"batch", required_argument, NULL, OPT_BATCH},
+	{"single-transaction", no_argument, NULL, OPT_SINGLE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"all-envs", no_argument, NULL, OPT_ALL_ENVS},
+	{"dbs-from", required_argument, NULL, OPT_DBS_FROM},
+	{"risk-level", required_argument, NULL, OPT_RISK},
+	{"zero-downtime", no_argument, NULL, OPT_ZERO},
+	{"estimated-duration", required_argument, NULL, OPT_ESTIMATE},
+	{"depends-on", required_argument, NULL, OPT_DEPENDS},
+	{"action", required_argument, NULL, OPT_ACTION},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{NULL, 0, NULL, 0}
+};
+
+/*
+ * The options that only store their value (a string) or set a flag: a
+ * table of where each goes, so that adding one is one line
+ */
+typedef struct FieldOption
+{
+	int			code;			/* the getopt_long() return value */
+	size_t		offset;			/* of the field in ClientOptions */
+} FieldOption;
+
+static const FieldOption string_options[] = {
+	{'h', offsetof(ClientOptions, host)},
+	{'p', offsetof(ClientOptions, port)},
+	{'U', offsetof(ClientOptions, username)},
+	{OPT_DIR, offsetof(ClientOptions, dir)},
+	{OPT_LAYOUT, offsetof(ClientOptions, layout)},
+	{OPT_ENV, offsetof(ClientOptions, env)},
+	{OPT_CONFIG, offsetof(ClientOptions, config_file)},
+	{OPT_TO, offsetof(ClientOptions, to)},
+	{OPT_TO_TAG, offsetof(ClientOptions, to_tag)},
+	{OPT_DBS_FROM, offsetof(ClientOptions, dbs_from)},
+	{OPT_RISK, offsetof(ClientOptions, risk_level)},
+	{OPT_ESTIMATE, offsetof(ClientOptions, estimated_duration)},
+	{OPT_ACTION, offsetof(ClientOptions, action)},
+};
+
+static const FieldOption flag_options[] = {
+	{'q', offsetof(ClientOptions, quiet)},
+	{'v', offsetof(ClientOptions, verbose)},
+	{OPT_ALL, offsetof(ClientOptions, all)},
+	{OPT_DRY_RUN, offsetof(ClientOptions, dry_run)},
+	{OPT_SINGLE, offsetof(ClientOptions, single_transaction)},
+	{OPT_JSON, offsetof(ClientOptions, json)},
+	{OPT_ALL_ENVS, offsetof(ClientOptions, all_envs)},
+	{OPT_ZERO, offsetof(ClientOptions, zero_downtime)},
+	{OPT_CHECK, offsetof(ClientOptions, check)},
+};
+
+/* a string or flag option of the tables above; false if c is not one */
+static bool
+set_field_option(ClientOptions *opts, int c, const char *value)
+{
+	for (int i = 0; i < lengthof(string_options); i++)
+	{
+		if (string_options[i].code != c)
+			continue;
+		*(char **) ((char *) opts + string_options[i].offset) = pg_strdup(value);
+		return true;
+	}
+	for (int i = 0; i < lengthof(flag_options); i++)
+	{
+		if (flag_options[i].code != c)
+			continue;
+		*(bool *) ((char *) opts + flag_options[i].offset) = true;
+		return true;
+	}
+	return false;
+}
+
+/* -? / --help prints the usage; any other unknown option is an error */
+static void
+help_or_usage_error(int argc, char **argv)
+{
+	if (optind <= argc &&
+		(strcmp(argv[optind - 1], "-?") == 0 ||
+		 strcmp(argv[optind - 1], "--help") == 0))
+	{
+		usage();
+		exit(EXIT_OK);
+	}
+	fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
+	exit(EXIT_USAGE);
+}
+
+/* the options that do more than store a value */
+static void
+set_other_option(ClientOptions *opts, int c, int argc, char **argv)
+{
+	switch (c)
+	{
+		case 'd':
+			add_arg(&opts->dbnames, &opts->ndbnames, optarg);
+			break;
+		case 'w':
+			opts->prompt_password = -1;
+			break;
+		case 'W':
+			opts->prompt_password = 1;
+			break;
+		case 'j':
+			opts->jobs = parse_count("--jobs", optarg);
+			opts->jobs_given = true;
+			break;
+		case 'V':
+			printf("pg_migrate (migrate) %s\n", MIGRATE_VERSION);
+			exit(EXIT_OK);
+		case OPT_STEPS:
+			opts->steps = parse_count("--steps", optarg);
+			break;
+		case OPT_BATCH:
+			opts->batch = parse_count("--batch", optarg);
+			break;
+		case OPT_DEPENDS:
+			add_arg(&opts->depends_on, &opts->ndepends_on, optarg);
+			break;
+		default:
+			help_or_usage_error(argc, argv);
+	}
+}
+
 static void
 parse_options(int argc, char **argv, ClientOptions *opts)
 {
-	enum
-	{
-		OPT_DIR = 256, OPT_LAYOUT, OPT_ENV, OPT_CONFIG, OPT_TO, OPT_TO_TAG,
-		OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
-		OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
-		OPT_DEPENDS, OPT_ACTION, OPT_CHECK
-	};
-	static struct option long_options[] = {
-		{"dbname", required_argument, NULL, 'd'},
-		{"host", required_argument, NULL, 'h'},
-		{"port", required_argument, NULL, 'p'},
-		{"username", required_argument, NULL, 'U'},
-		{"no-password", no_argument, NULL, 'w'},
-		{"password", no_argument, NULL, 'W'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, '?'},
-		{"dir", required_argument, NULL, OPT_DIR},
-		{"layout", required_argument, NULL, OPT_LAYOUT},
-		{"env", required_argument, NULL, OPT_ENV},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"to", required_argument, NULL, OPT_TO},
-		{"to-tag", required_argument, NULL, OPT_TO_TAG},
-		{"steps", required_argument, NULL, OPT_STEPS},
-		{"all", no_argument, NULL, OPT_ALL},
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{"batch", required_argument, NULL, OPT_BATCH},
-		{"single-transaction", no_argument, NULL, OPT_SINGLE},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"all-envs", no_argument, NULL, OPT_ALL_ENVS},
-		{"dbs-from", required_argument, NULL, OPT_DBS_FROM},
-		{"risk-level", required_argument, NULL, OPT_RISK},
-		{"zero-downtime", no_argument, NULL, OPT_ZERO},
-		{"estimated-duration", required_argument, NULL, OPT_ESTIMATE},
-		{"depends-on", required_argument, NULL, OPT_DEPENDS},
-		{"action", required_argument, NULL, OPT_ACTION},
-		{"check", no_argument, NULL, OPT_CHECK},
-		{NULL, 0, NULL, 0}
-	};
 	int			c;
 	int			optindex;
 
 	while ((c = getopt_long(argc, argv, "d:h:p:U:wWqvj:V?", long_options,
 							&optindex)) != -1)
 	{
-		switch (c)
-		{
-			case 'd':
-				add_arg(&opts->dbnames, &opts->ndbnames, optarg);
-				break;
-			case 'h':
-				opts->host = pg_strdup(optarg);
-				break;
-			case 'p':
-				opts->port = pg_strdup(optarg);
-				break;
-			case 'U':
-				opts->username = pg_strdup(optarg);
-				break;
-			case 'w':
-				opts->prompt_password = -1;
-				break;
-			case 'W':
-				opts->prompt_password = 1;
-				break;
-			case 'q':
-				opts->quiet = true;
-				break;
-			case 'v':
-				opts->verbose = true;
-				break;
-			case 'j':
-				opts->jobs = parse_count("--jobs", optarg);
-				opts->jobs_given = true;
-				break;
-			case 'V':
-				printf("pg_migrate (migrate) %s\n", MIGRATE_VERSION);
-				exit(EXIT_OK);
-			case '?':
-				if (optind <= argc &&
-					(strcmp(argv[optind - 1], "-?") == 0 ||
-					 strcmp(argv[optind - 1], "--help") == 0))
-				{
-					usage();
-					exit(EXIT_OK);
-				}
-				fprintf(stderr, "Try \"%s --help\" for more information.\n",
-						progname);
-				exit(EXIT_USAGE);
-			case OPT_DIR:
-				opts->dir = pg_strdup(optarg);
-				break;
-			case OPT_LAYOUT:
-				opts->layout = pg_strdup(optarg);
-				break;
-			case OPT_ENV:
-				opts->env = pg_strdup(optarg);
-				break;
-			case OPT_CONFIG:
-				opts->config_file = pg_strdup(optarg);
-				break;
-			case OPT_TO:
-				opts->to = pg_strdup(optarg);
-				break;
-			case OPT_TO_TAG:
-				opts->to_tag = pg_strdup(optarg);
-				break;
-			case OPT_STEPS:
-				opts->steps = parse_count("--steps", optarg);
-				break;
-			case OPT_ALL:
-				opts->all = true;
-				break;
-			case OPT_DRY_RUN:
-				opts->dry_run = true;
-				break;
-			case OPT_BATCH:
-				opts->batch = parse_count("--batch", optarg);
-				break;
-			case OPT_SINGLE:
-				opts->single_transaction = true;
-				break;
-			case OPT_JSON:
-				opts->json = true;
-				break;
-			case OPT_ALL_ENVS:
-				opts->all_envs = true;
-				break;
-			case OPT_DBS_FROM:
-				opts->dbs_from = pg_strdup(optarg);
-				break;
-			case OPT_RISK:
-				opts->risk_level = pg_strdup(optarg);
-				break;
-			case OPT_ZERO:
-				opts->zero_downtime = true;
-				break;
-			case OPT_ESTIMATE:
-				opts->estimated_duration = pg_strdup(optarg);
-				break;
-			case OPT_DEPENDS:
-				add_arg(&opts->depends_on, &opts->ndepends_on, optarg);
-				break;
-			case OPT_ACTION:
-				opts->action = pg_strdup(optarg);
-				break;
-			case OPT_CHECK:
-				opts->check = true;
-				break;
-		}
+		if (!set_field_option(opts, c, optarg))
+			set_other_option(opts, c, argc, argv);
 	}
 
 	if (optind >= argc)

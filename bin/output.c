@@ -106,8 +106,11 @@ out_init(const ClientOptions *opts)
  * --------------------------------------------------------------------
  */
 
-/* append s as a JSON string: escaped, invalid UTF-8 replaced by U+FFFD */
-static void
+/*
+ * Append s as a JSON string: escaped, invalid UTF-8 replaced by U+FFFD.
+ * The client's one JSON string writer (fleet.c uses it too).
+ */
+void
 json_escape(PQExpBuffer buf, const char *s)
 {
 	const unsigned char *p = (const unsigned char *) s;
@@ -586,17 +589,43 @@ print_padding(int n)
 }
 
 /*
- * Print a table as psql's aligned format does: headers centred, a rule,
- * " | " between columns, numbers right-aligned, a cell of several lines
- * continued with "+", and "(N rows)".  No trailing blanks (CI logs).
- * cells[row * ncols + col]; NULL prints as nothing.
+ * A cell as it may be written to a terminal: control characters (C0 but
+ * the line feeds that make multi-line cells, DEL, and the C1 controls
+ * U+0080-U+009F, whose U+009B starts an escape sequence like ESC [ does)
+ * become \xNN or \u00NN, so that a file name or a server value cannot move
+ * the cursor, recolour or retitle the terminal.  Every byte that is left
+ * has a display width, so the columns stay aligned.  NULL stays NULL.
  */
-static void
-print_aligned(int ncols, const char *const *headers, const bool *right,
-			  int nrows, const char *const *cells)
+static char *
+escape_cell(const char *s)
 {
-	int		   *width = pg_malloc0(sizeof(int) * ncols);
-	const char **pos = pg_malloc(sizeof(char *) * ncols);
+	PQExpBufferData buf;
+	const unsigned char *p = (const unsigned char *) s;
+
+	if (s == NULL)
+		return NULL;
+	initPQExpBuffer(&buf);
+	for (; *p; p++)
+	{
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+			appendPQExpBuffer(&buf, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		{
+			appendPQExpBuffer(&buf, "\\u%04x", p[1]);
+			p++;
+		}
+		else
+			appendPQExpBufferChar(&buf, (char) *p);
+	}
+	return buf.data;
+}
+
+/* the width of each column: its widest line, header included */
+static int *
+column_widths(int ncols, const char *const *headers, int nrows,
+			  char *const *cells)
+{
+	int		   *width = pg_malloc0(sizeof(int) * (ncols + 1));
 
 	for (int c = 0; c < ncols; c++)
 	{
@@ -610,25 +639,29 @@ print_aligned(int ncols, const char *const *headers, const bool *right,
 				width[c] = w;
 		}
 	}
+	return width;
+}
 
-	/* header: centred, as psql does */
+/* the header line, centred as psql does, then the rule under it */
+static void
+print_header(int ncols, const char *const *headers, const int *width)
+{
+	PQExpBuffer line = createPQExpBuffer();
+
+	for (int c = 0; c < ncols; c++)
 	{
-		PQExpBuffer line = createPQExpBuffer();
+		int			w = display_width(headers[c], strlen(headers[c]));
+		int			left = (width[c] - w) / 2;
 
-		for (int c = 0; c < ncols; c++)
-		{
-			int			w = display_width(headers[c], strlen(headers[c]));
-			int			left = (width[c] - w) / 2;
-
-			appendPQExpBufferStr(line, c ? "| " : " ");
-			appendPQExpBuffer(line, "%*s%s%*s ", left, "", headers[c],
-							  width[c] - w - left, "");
-		}
-		while (line->len > 0 && line->data[line->len - 1] == ' ')
-			line->data[--line->len] = '\0';
-		puts(line->data);
-		destroyPQExpBuffer(line);
+		appendPQExpBufferStr(line, c ? "| " : " ");
+		appendPQExpBuffer(line, "%*s%s%*s ", left, "", headers[c],
+						  width[c] - w - left, "");
 	}
+	while (line->len > 0 && line->data[line->len - 1] == ' ')
+		line->data[--line->len] = '\0';
+	puts(line->data);
+	destroyPQExpBuffer(line);
+
 	for (int c = 0; c < ncols; c++)
 	{
 		if (c)
@@ -637,73 +670,122 @@ print_aligned(int ncols, const char *const *headers, const bool *right,
 			putchar('-');
 	}
 	putchar('\n');
+}
 
-	for (int r = 0; r < nrows; r++)
+/* one line of a cell, in colour on a terminal when it is a state */
+static void
+print_cell_text(const char *header, const char *s, int len)
+{
+	const char *color = NULL;
+
+	if (out_opts && out_opts->color)
+		color = value_color(header, s);
+	if (color)
+		fputs(color, stdout);
+	fwrite(s, 1, len, stdout);
+	if (color)
+		fputs(COLOR_RESET, stdout);
+}
+
+/*
+ * One output line of a row: the next line of each cell (pos[c], advanced;
+ * NULL once the cell is done).  Blanks are held back until something
+ * follows them, so that no line ends in blanks.  Returns whether a cell
+ * continues on the next line.
+ */
+static bool
+print_row_line(int ncols, const char *const *headers, const bool *right,
+			   const int *width, const char **pos)
+{
+	int			pending_blanks = 0;
+	bool		more = false;
+
+	for (int c = 0; c < ncols; c++)
 	{
-		bool		more = true;
+		const char *s = pos[c];
+		int			len = s ? line_length(s) : 0;
+		int			w = s ? display_width(s, len) : 0;
 
-		for (int c = 0; c < ncols; c++)
-			pos[c] = cells[r * ncols + c] ? cells[r * ncols + c] : "";
-		/* one output line per line of the tallest cell */
-		while (more)
+		if (c > 0)
 		{
-			int			pending_blanks = 0;
-
-			more = false;
-			for (int c = 0; c < ncols; c++)
-			{
-				const char *s = pos[c];
-				int			len = s ? line_length(s) : 0;
-				int			w = s ? display_width(s, len) : 0;
-				bool		continues = s && s[len] == '\n';
-				const char *color = NULL;
-
-				if (c > 0)
-				{
-					print_padding(pending_blanks);
-					pending_blanks = 0;
-					putchar('|');
-				}
-				pending_blanks = 1;
-				if (right[c])
-				{
-					print_padding(pending_blanks + width[c] - w);
-					pending_blanks = 0;
-				}
-				if (len > 0)
-				{
-					print_padding(pending_blanks);
-					pending_blanks = 0;
-					if (out_opts && out_opts->color)
-						color = value_color(headers[c], s);
-					if (color)
-						fputs(color, stdout);
-					fwrite(s, 1, len, stdout);
-					if (color)
-						fputs(COLOR_RESET, stdout);
-				}
-				if (!right[c])
-					pending_blanks += width[c] - w;
-				if (continues)
-				{
-					print_padding(pending_blanks);
-					pending_blanks = 0;
-					putchar('+');
-					pos[c] = s + len + 1;
-					more = true;
-				}
-				else
-				{
-					pending_blanks++;
-					pos[c] = NULL;
-				}
-			}
-			putchar('\n');
+			print_padding(pending_blanks);
+			putchar('|');
+		}
+		pending_blanks = 1;
+		if (right[c])
+		{
+			print_padding(pending_blanks + width[c] - w);
+			pending_blanks = 0;
+		}
+		if (len > 0)
+		{
+			print_padding(pending_blanks);
+			pending_blanks = 0;
+			print_cell_text(headers[c], s, len);
+		}
+		if (!right[c])
+			pending_blanks += width[c] - w;
+		if (s && s[len] == '\n')
+		{
+			print_padding(pending_blanks);
+			pending_blanks = 0;
+			putchar('+');
+			pos[c] = s + len + 1;
+			more = true;
+		}
+		else
+		{
+			pending_blanks++;
+			pos[c] = NULL;
 		}
 	}
+	putchar('\n');
+	return more;
+}
+
+/*
+ * Print a table as psql's aligned format does: headers centred, a rule,
+ * " | " between columns, numbers right-aligned, a cell of several lines
+ * continued with "+", and "(N rows)".  No trailing blanks (CI logs), no
+ * control characters (escape_cell).  cells[row * ncols + col]; NULL
+ * prints as nothing.
+ */
+static void
+print_aligned(int ncols, const char *const *headers, const bool *right,
+			  int nrows, const char *const *cells)
+{
+	size_t		ncells = (size_t) nrows * ncols;
+	char	  **safe_headers = pg_malloc(sizeof(char *) * (ncols + 1));
+	char	  **safe = pg_malloc(sizeof(char *) * (ncells + 1));
+	const char **pos = pg_malloc(sizeof(char *) * (ncols + 1));
+	int		   *width;
+
+	for (int c = 0; c < ncols; c++)
+		safe_headers[c] = escape_cell(headers[c]);
+	for (size_t i = 0; i < ncells; i++)
+		safe[i] = escape_cell(cells[i]);
+	width = column_widths(ncols, (const char *const *) safe_headers, nrows, safe);
+
+	print_header(ncols, (const char *const *) safe_headers, width);
+	for (int r = 0; r < nrows; r++)
+	{
+		for (int c = 0; c < ncols; c++)
+			pos[c] = safe[r * ncols + c] ? safe[r * ncols + c] : "";
+		/* one output line per line of the tallest cell */
+		while (print_row_line(ncols, (const char *const *) safe_headers,
+							  right, width, pos))
+			;
+	}
 	printf("(%d %s)\n", nrows, nrows == 1 ? "row" : "rows");
-	free(width);
+
+	for (int c = 0; c < ncols; c++)
+		free(safe_headers[c]);
+	for (size_t i = 0; i < ncells; i++)
+		free(safe[i]);
+	free(safe_headers);
+	free(safe);
 	free(pos);
+	free(width);
 }
 
 static bool
@@ -777,6 +859,18 @@ void
 out_rows(const char *key, int ncols, const char *const *headers, int nrows,
 		 char *const *cells)
 {
+	out_rows_typed(key, ncols, headers, NULL, nrows, cells);
+}
+
+/*
+ * out_rows() with numeric columns (numeric[c], or NULL for none): those are
+ * right-aligned in a table and JSON numbers in --json, as out_table() does
+ * for the numeric columns of a query result.
+ */
+void
+out_rows_typed(const char *key, int ncols, const char *const *headers,
+			   const bool *numeric, int nrows, char *const *cells)
+{
 	if (json_mode())
 	{
 		JsonRun    *run = current_run();
@@ -794,10 +888,12 @@ out_rows(const char *key, int ncols, const char *const *headers, int nrows,
 					appendPQExpBufferStr(run->fields, ", ");
 				json_escape(run->fields, headers[c]);
 				appendPQExpBufferStr(run->fields, ": ");
-				if (v)
-					json_escape(run->fields, v);
-				else
+				if (v == NULL)
 					appendPQExpBufferStr(run->fields, "null");
+				else if (numeric && numeric[c] && is_json_number(v))
+					appendPQExpBufferStr(run->fields, v);
+				else
+					json_escape(run->fields, v);
 			}
 			appendPQExpBufferChar(run->fields, '}');
 		}
@@ -809,6 +905,8 @@ out_rows(const char *key, int ncols, const char *const *headers, int nrows,
 	{
 		bool	   *right = pg_malloc0(sizeof(bool) * (ncols + 1));
 
+		for (int c = 0; numeric && c < ncols; c++)
+			right[c] = numeric[c];
 		print_aligned(ncols, headers, right, nrows, (const char *const *) cells);
 		free(right);
 	}

@@ -32,6 +32,9 @@
 #include "postgres_fe.h"
 
 #include "libpq-fe.h"
+#include "pqexpbuffer.h"
+
+#include <signal.h>
 
 /* exit codes (documented in doc/cli.md) */
 #define EXIT_OK			0
@@ -222,7 +225,25 @@ extern int	cmd_validate(PGconn *conn, const ClientOptions *opts);
 extern PGconn *client_connect(const ClientOptions *opts, const char *dbname,
 							  bool require_extension);
 extern bool check_extension(PGconn *conn, bool quiet);
-extern const char *redact_conninfo(const char *conninfo);
+/* a -d value that is safe to print: without passwords; free() it */
+extern char *redact_conninfo(const char *conninfo);
+/* a conninfo string or URI, as libpq tells them from a database name */
+extern bool is_connection_string(const char *s);
+/*
+ * PQconninfoParse() without libpq's error text (it quotes tokens, which may
+ * be passwords); NULL on failure, then "invalid connection string in
+ * <source>" is printed unless source is NULL.
+ */
+extern PQconninfoOption *parse_conninfo(const char *conninfo,
+										const char *source);
+/* " keyword=value", quoted as libpq's conninfo parser needs */
+extern void append_conninfo_value(PQExpBuffer buf, const char *keyword,
+								  const char *value);
+/*
+ * -W with many databases: prompt once, in the parent, before the fleet
+ * forks; the children reuse the password and never prompt themselves.
+ */
+extern void prompt_password_once(const ClientOptions *opts);
 /*
  * The session keeps the caller's search_path: migration scripts run with it
  * (as in psql), and every query of the client schema-qualifies all names.
@@ -245,6 +266,10 @@ extern void out_table(const PGresult *res, const char *key);
 /* rows built by the client itself: cells[row * ncols + col], NULL = null */
 extern void out_rows(const char *key, int ncols, const char *const *headers,
 					 int nrows, char *const *cells);
+/* the same with numeric columns (right-aligned, JSON numbers); NULL: none */
+extern void out_rows_typed(const char *key, int ncols,
+						   const char *const *headers, const bool *numeric,
+						   int nrows, char *const *cells);
 /* with --json: add "key": value to the one document printed at exit */
 extern void out_json_field(const char *key, const char *value);
 extern void out_json_flush(void);
@@ -253,6 +278,10 @@ extern void out_error(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_pg_error(PGconn *conn, const PGresult *res);
 /* with --json: a number, or JSON text the caller built ("[...]", "{...}") */
 extern void out_json_number(const char *key, long value);
+/* append s to buf as a JSON string (RFC 8259; invalid UTF-8 -> U+FFFD) */
+extern void json_escape(PQExpBuffer buf, const char *s);
+/* seconds on a monotonic clock, for elapsed times */
+extern double now_seconds(void);
 extern void out_json_raw(const char *key, const char *json);
 /* after out_error(): "pg_migrate: detail: ..." / "pg_migrate: hint: ..." */
 extern void out_detail(const char *fmt,...) pg_attribute_printf(1, 2);
@@ -276,6 +305,8 @@ extern void out_finish(int exit_code);
  * progress.c: run one query while showing what the server does
  * --------------------------------------------------------------------
  */
+/* set while a status line is on stderr: SIGINT clears it (connect.c) */
+extern volatile sig_atomic_t status_line_drawn;
 extern PGresult *exec_with_progress(PGconn *conn, const ClientOptions *opts,
 									const char *sql, int nparams,
 									const char *const *params);

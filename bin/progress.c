@@ -17,8 +17,9 @@
  * first one used: it stays in memory and is never printed.
  *
  * SIGINT while the query runs sends a cancel request to the server, as
- * psql does; the query then ends with the server's error ("canceling
- * statement due to user request"), which the caller reports.
+ * psql does (connect.c's handler, installed with the connection); the
+ * query then ends with the server's error ("canceling statement due to
+ * user request"), which the caller reports.
  *
  * The caller logs the query with --verbose (exec_migration_sql() in
  * commands.c does, as every query of the client is logged in one place).
@@ -89,11 +90,8 @@ typedef struct ProgressState
 	double		last_redraw;
 } ProgressState;
 
-/* the signal handler's view of the running query */
-static PGcancel *volatile cancel_handle = NULL;
-static volatile sig_atomic_t status_drawn = false;
-
-static double
+/* seconds on a monotonic clock (fleet.c times its databases with it) */
+double
 now_seconds(void)
 {
 	struct timespec ts;
@@ -102,48 +100,14 @@ now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* write(2) a string from a signal handler (stdio is not safe there) */
-static void
-write_stderr(const char *str)
-{
-	ssize_t		rc = write(STDERR_FILENO, str, strlen(str));
-
-	(void) rc;
-}
-
-/*
- * SIGINT: ask the server to cancel the running query (PQcancel is safe in
- * a signal handler) and say so, as psql does.
- */
-static void
-handle_sigint(int signo)
-{
-	int			save_errno = errno;
-	char		errbuf[256];
-	PGcancel   *cancel = cancel_handle;
-
-	if (status_drawn)
-		write_stderr("\r\033[K");
-	status_drawn = false;
-	if (cancel != NULL && PQcancel(cancel, errbuf, sizeof(errbuf)))
-		write_stderr("Cancel request sent\n");
-	else if (cancel != NULL)
-	{
-		write_stderr("Could not send cancel request: ");
-		write_stderr(errbuf);
-		write_stderr("\n");
-	}
-	errno = save_errno;
-}
-
 static void
 clear_status(void)
 {
-	if (status_drawn)
+	if (status_line_drawn)
 	{
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
-		status_drawn = false;
+		status_line_drawn = false;
 	}
 }
 
@@ -352,7 +316,7 @@ redraw_status(ProgressState *ps, double elapsed)
 	fit_to_terminal(&line);
 	fprintf(stderr, "\r%s\033[K", line.data);
 	fflush(stderr);
-	status_drawn = true;
+	status_line_drawn = true;
 	termPQExpBuffer(&line);
 }
 
@@ -425,34 +389,17 @@ exec_with_progress(PGconn *conn, const ClientOptions *opts, const char *sql,
 				   int nparams, const char *const *params)
 {
 	ProgressState ps;
-	struct sigaction action;
-	struct sigaction previous;
 	PGresult   *res;
 
 	memset(&ps, 0, sizeof(ps));
 	ps.conn = conn;
 	ps.started = now_seconds();
 
-	cancel_handle = PQgetCancel(conn);
-	memset(&action, 0, sizeof(action));
-	action.sa_handler = handle_sigint;
-	sigemptyset(&action.sa_mask);
-	sigaction(SIGINT, &action, &previous);
-
 	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
 		res = PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
 	else
 		res = wait_for_result(&ps, opts);
 	clear_status();
-
-	sigaction(SIGINT, &previous, NULL);
-	if (cancel_handle != NULL)
-	{
-		PGcancel   *cancel = cancel_handle;
-
-		cancel_handle = NULL;
-		PQfreeCancel(cancel);
-	}
 	if (ps.watch != NULL)
 		PQfinish(ps.watch);
 	return res;
