@@ -12,23 +12,37 @@
 #
 # Environment (all optional):
 #   MIGRATE_PG_CONFIG   pg_config to build against and whose bindir we use
-#                       (default /usr/lib/postgresql/15/bin/pg_config)
+#                       (default /usr/lib/postgresql/15/bin/pg_config); read
+#                       when sourced and again by migrate_build_install and
+#                       migrate_start_cluster, which set MIGRATE_PG_BINDIR
+#                       from it (so it may also be given to them)
 #   MIGRATE_TEST_PORT   port of the throwaway cluster (default 54329)
 #   MIGRATE_KEEP_CLUSTER=1  do not stop/remove the throwaway cluster on exit
 
 MIGRATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MIGRATE_PG_CONFIG="${MIGRATE_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
-MIGRATE_PG_BINDIR="$(dirname "$MIGRATE_PG_CONFIG")"
 MIGRATE_DEB_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
                       libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
                       libpq-dev make gcc libc6-dev)
-export MIGRATE_ROOT MIGRATE_PG_CONFIG MIGRATE_PG_BINDIR
+export MIGRATE_ROOT
 
-# Version-matched client programs (psql, pg_dump, pg_restore, ...) first.
-case ":$PATH:" in
-    *":$MIGRATE_PG_BINDIR:"*) ;;
-    *) export PATH="$MIGRATE_PG_BINDIR:$PATH" ;;
-esac
+# _migrate_pg_env: derive MIGRATE_PG_BINDIR from MIGRATE_PG_CONFIG as it is
+# NOW, and put that bindir first in PATH (version-matched psql, pg_dump, ...).
+# Run when this file is sourced and again by every function that uses the
+# installation, so that "MIGRATE_PG_CONFIG=... migrate_start_cluster" after
+# sourcing uses the installation it names, not the one seen at source time.
+# declare -g: a "VAR=value function" prefix assignment would otherwise be
+# undone when the function returns, leaving MIGRATE_PG_CONFIG and
+# MIGRATE_PG_BINDIR naming different installations.
+_migrate_pg_env() {
+    declare -gx MIGRATE_PG_CONFIG="${MIGRATE_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
+    declare -gx MIGRATE_PG_BINDIR
+    MIGRATE_PG_BINDIR="$(dirname "$MIGRATE_PG_CONFIG")"
+    case ":$PATH:" in
+        *":$MIGRATE_PG_BINDIR:"*) ;;
+        *) export PATH="$MIGRATE_PG_BINDIR:$PATH" ;;
+    esac
+}
+_migrate_pg_env
 
 migrate_log() { printf '%s\n' "== $*" >&2; }
 migrate_die() { printf '%s\n' "error: $*" >&2; exit 1; }
@@ -96,6 +110,7 @@ migrate_install_deps() {
 # ---------------------------------------------------------------------------
 migrate_build_install() {
     local jobs
+    _migrate_pg_env
     jobs="$(nproc 2>/dev/null || echo 2)"
     migrate_log "building and installing migrate (COPT=-Werror; output in $MIGRATE_BUILD_LOG)"
     (
@@ -114,9 +129,11 @@ migrate_build_install() {
 # The cluster is stopped and the directory removed when the shell exits.
 # ---------------------------------------------------------------------------
 MIGRATE_CLUSTER_DIR=""
+MIGRATE_CLUSTER_BINDIR=""   # the bindir the cluster was started with
 
 _migrate_stop_cluster() {
     local dir="$MIGRATE_CLUSTER_DIR"
+    local bindir="${MIGRATE_CLUSTER_BINDIR:-$MIGRATE_PG_BINDIR}"
     [ -n "$dir" ] || return 0
     MIGRATE_CLUSTER_DIR=""
     if [ "${MIGRATE_KEEP_CLUSTER:-0}" = 1 ]; then
@@ -124,7 +141,7 @@ _migrate_stop_cluster() {
         return 0
     fi
     if [ -f "$dir/data/postmaster.pid" ]; then
-        _migrate_as_pg "$MIGRATE_PG_BINDIR/pg_ctl" -D "$dir/data" \
+        _migrate_as_pg "$bindir/pg_ctl" -D "$dir/data" \
             -m immediate -w stop >/dev/null 2>&1 || true
     fi
     rm -rf -- "$dir"
@@ -170,10 +187,12 @@ _migrate_install_trap() {
 migrate_start_cluster() {
     local port="${MIGRATE_TEST_PORT:-54329}" dir line
     [ -z "$MIGRATE_CLUSTER_DIR" ] || migrate_die "cluster already running in $MIGRATE_CLUSTER_DIR"
+    _migrate_pg_env
     [ -x "$MIGRATE_PG_BINDIR/initdb" ] || migrate_die "no initdb in $MIGRATE_PG_BINDIR (run migrate_install_deps)"
 
     dir="$(mktemp -d "${TMPDIR:-/tmp}/migrate-test.XXXXXX")" || return 1
     MIGRATE_CLUSTER_DIR="$dir"
+    MIGRATE_CLUSTER_BINDIR="$MIGRATE_PG_BINDIR"
     _migrate_install_trap
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres:postgres "$dir"
