@@ -118,7 +118,7 @@ typedef struct ClientOptions
 	int			ndepends_on;
 	char	   *action;			/* resolve --action */
 
-	/* added by conf.c (wp10-4) */
+	/* filled in by conf.c */
 	bool		jobs_given;		/* --jobs was on the command line */
 	TargetSettings *targets;	/* NULL, or one per target database */
 } ClientOptions;

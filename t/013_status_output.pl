@@ -50,8 +50,7 @@ create_db($node, 'files');
 # --- plan --json: "registered" is a number ----------------------------------
 create_db($node, 'planjson');
 {
-	# the key is written by sync.c (wp10-9 makes it a number there)
-	local $TODO = 'sync.c writes "registered" as a string until wp10-9 is merged';
+	# the key is written by sync.c, as up's is
 	my ($rc, $out, $err) = pgm($node, 'planjson', '--dir', fixture('layouts/native'),
 		'--json', 'plan');
 	like($out, qr/"registered": 3\b/, 'plan --json: "registered" is a JSON number');

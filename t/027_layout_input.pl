@@ -64,7 +64,7 @@ sub files_json
 
 # --- Sqitch: conflicts, other projects, duplicate requirements ----------
 {
-	my $dir = fixture('layouts/wp9-sqitch-requires');
+	my $dir = fixture('layouts/sqitch-requires');
 	my ($rc, $out, $err) = pgm(undef, undef, '--dir', $dir, 'files');
 	is($rc, 0, 'files reads a plan with conflicts and foreign requirements');
 	like($err, qr/^pg_migrate: warning: .*line 6: change "shelves" conflicts with "oldshelves".*not enforced/m,
@@ -109,20 +109,20 @@ sub files_json
 # --- metadata.toml -------------------------------------------------------
 {
 	my ($rc, $out, $err) =
-	  pgm(undef, undef, '--dir', fixture('layouts/wp9-diesel-garbage'), 'files');
+	  pgm(undef, undef, '--dir', fixture('layouts/diesel-garbage'), 'files');
 	is($rc, 1, 'a metadata.toml line that is not "key = value" is refused');
 	like($err, qr{2024-01-02-000000_index_a/metadata\.toml" line 2: expected "key = value"},
 		'the message gives the file and the line');
 
 	($rc, $out, $err) =
-	  pgm(undef, undef, '--dir', fixture('layouts/wp9-diesel-dupkey'), 'files');
+	  pgm(undef, undef, '--dir', fixture('layouts/diesel-dupkey'), 'files');
 	is($rc, 1, 'a key given twice is refused');
 	like($err, qr{metadata\.toml" line 4: key "run_in_transaction" is given twice \(first at line 2\)},
 		'the message gives both lines');
 
 	# comments, blank lines and sections are TOML: accepted, and only the
 	# top-level run_in_transaction counts
-	my $dir = fixture('layouts/wp9-diesel-sections');
+	my $dir = fixture('layouts/diesel-sections');
 	create_db($node, 'diesel_sections');
 	($rc, $out, $err) = pgm($node, 'diesel_sections', '--dir', $dir, 'up');
 	is($rc, 0, 'a metadata.toml with a section is accepted') or diag($err);
