@@ -107,7 +107,7 @@ if [ -n "${MIGRATE_VALGRIND_REV:-}" ]; then
         fail "git archive $MIGRATE_VALGRIND_REV failed"
     migrate_log "testing $MIGRATE_VALGRIND_REV ($(git rev-parse --short "$MIGRATE_VALGRIND_REV"))"
 else
-    for f in Makefile migrate.control ./*.sql src sql expected doc; do
+    for f in Makefile migrate.control ./*.sql src bin sql expected doc; do
         [ -e "$f" ] && cp -a -- "$f" "$build/"
     done
     migrate_log "testing the working tree"
