@@ -379,6 +379,27 @@ has_suffix(const char *name, const char *suffix)
 }
 
 /*
+ * The role of a "<stem>.up.sql" or "<stem>.down.sql" file name, with the
+ * length of its stem; FILE_OTHER for any other name.  golang-migrate and
+ * the project's own layout name their files so.
+ */
+FileRole
+up_down_suffix(const char *filename, size_t *stem)
+{
+	if (has_suffix(filename, ".up.sql"))
+	{
+		*stem = strlen(filename) - strlen(".up.sql");
+		return FILE_UP;
+	}
+	if (has_suffix(filename, ".down.sql"))
+	{
+		*stem = strlen(filename) - strlen(".down.sql");
+		return FILE_DOWN;
+	}
+	return FILE_OTHER;
+}
+
+/*
  * Entries no layout reads and none complains about: anything that is not
  * a .sql file (README.md, a .toml, a .txt), and README* even when it ends
  * in .sql.  Subdirectories are the layout's business.

@@ -109,6 +109,9 @@ typedef enum FileRole
 	FILE_UP,
 	FILE_DOWN
 } FileRole;
+
+/* layout.c: the role of a <stem>.up.sql / <stem>.down.sql file name */
+extern FileRole up_down_suffix(const char *filename, size_t *stem);
 typedef FileRole (*FileNameParser) (const char *filename, char **version,
 									char **name);
 extern bool read_named_files(LayoutContext *ctx, const char *layout,

@@ -22,17 +22,8 @@ parse_name(const char *filename, char **version, char **name)
 	FileRole	role;
 	size_t		stem;
 
-	if (has_suffix(filename, ".up.sql"))
-	{
-		role = FILE_UP;
-		stem = strlen(filename) - strlen(".up.sql");
-	}
-	else if (has_suffix(filename, ".down.sql"))
-	{
-		role = FILE_DOWN;
-		stem = strlen(filename) - strlen(".down.sql");
-	}
-	else
+	role = up_down_suffix(filename, &stem);
+	if (role == FILE_OTHER)
 		return FILE_OTHER;
 	if (ndigits == 0 || filename[ndigits] != '_' ||
 		filename[ndigits + 1] == '_' || (size_t) ndigits + 1 >= stem)
