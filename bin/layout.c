@@ -379,6 +379,23 @@ has_suffix(const char *name, const char *suffix)
 }
 
 /*
+ * Whether a directory entry is a file whose name parse reads as an up or
+ * down file: how the layouts that go by file names alone claim an entry.
+ */
+bool
+entry_parses(const DirEntry *entry, FileNameParser parse)
+{
+	char	   *version;
+	char	   *name;
+
+	if (entry->is_dir || parse(entry->name, &version, &name) == FILE_OTHER)
+		return false;
+	free(version);
+	free(name);
+	return true;
+}
+
+/*
  * The role of a "<stem>.up.sql" or "<stem>.down.sql" file name, with the
  * length of its stem; FILE_OTHER for any other name.  golang-migrate and
  * the project's own layout name their files so.

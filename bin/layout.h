@@ -116,6 +116,7 @@ typedef FileRole (*FileNameParser) (const char *filename, char **version,
 									char **name);
 extern bool read_named_files(LayoutContext *ctx, const char *layout,
 							 FileNameParser parse, const char *expected);
+extern bool entry_parses(const DirEntry *entry, FileNameParser parse);
 
 /* numbered and timestamp share their reader (layout_numbered.c) */
 extern bool read_prefixed_layout(LayoutContext *ctx, const char *layout);

@@ -61,14 +61,7 @@ parse_name(const char *filename, char **version, char **name)
 static bool
 flyway_claims(LayoutContext *ctx, DirEntry *entry)
 {
-	char	   *version;
-	char	   *name;
-
-	if (entry->is_dir || parse_name(entry->name, &version, &name) == FILE_OTHER)
-		return false;
-	free(version);
-	free(name);
-	return true;
+	return entry_parses(entry, parse_name);
 }
 
 static bool

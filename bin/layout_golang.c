@@ -36,13 +36,8 @@ parse_name(const char *filename, char **version, char **name)
 static bool
 golang_claims(LayoutContext *ctx, DirEntry *entry)
 {
-	char	   *version;
-	char	   *name;
-
-	if (entry->is_dir || parse_name(entry->name, &version, &name) == FILE_OTHER)
+	if (!entry_parses(entry, parse_name))
 		return false;
-	free(version);
-	free(name);
 	/* "2_1__x.up.sql" is version 2_1 of the project's own layout */
 	return strstr(entry->name, "__") == NULL;
 }

@@ -51,14 +51,10 @@ parse_name(const char *filename, char **version, char **name)
 bool
 prefixed_claims(LayoutContext *ctx, DirEntry *entry, bool timestamp)
 {
-	char	   *version;
-	char	   *name;
 	char	   *text;
 
-	if (entry->is_dir || parse_name(entry->name, &version, &name) == FILE_OTHER)
+	if (!entry_parses(entry, parse_name))
 		return false;
-	free(version);
-	free(name);
 	if ((digit_prefix(entry->name) == 14) != timestamp)
 		return false;
 	text = entry_text(ctx, entry);
