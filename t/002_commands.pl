@@ -285,12 +285,3 @@ SKIP:
 
 $node->stop;
 done_testing();
-
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return;
-}

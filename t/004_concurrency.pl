@@ -87,12 +87,3 @@ sub race
 
 $node->stop;
 done_testing();
-
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return;
-}

@@ -40,7 +40,7 @@ sub validate { return pgm($node, 'val', '--dir', $dir, 'validate', @_); }
 	# edited after it was applied
 	my $f = "$dir/1__create_tenants.up.sql";
 	copy($f, "$f.orig") or die;
-	append_file($f, "COMMENT ON TABLE tenants IS 'edited';\n");
+	append_to_file($f, "COMMENT ON TABLE tenants IS 'edited';\n");
 	$reg = registered($node, 'val');
 	($rc, $out, $err) = validate();
 	is($rc, 3, 'an edited file: exit 3');
@@ -77,7 +77,7 @@ sub validate { return pgm($node, 'val', '--dir', $dir, 'validate', @_); }
 }
 {
 	local $TODO = todo_unless('validate', $node) // todo_unless('json', $node);
-	append_file("$dir/1__create_tenants.up.sql", "-- edited\n");
+	append_to_file("$dir/1__create_tenants.up.sql", "-- edited\n");
 	my ($rc, $out, $err) = validate('--json');
 	is($rc, 3, 'validate --json with an edited file: exit 3');
 	my $doc = eval { JSON::PP->new->decode($out) };
@@ -87,21 +87,3 @@ sub validate { return pgm($node, 'val', '--dir', $dir, 'validate', @_); }
 
 $node->stop;
 done_testing();
-
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return;
-}
-
-sub append_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return;
-}

@@ -58,12 +58,3 @@ my $bad  = make_dir('bad', 1);
 
 $node->stop;
 done_testing();
-
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return;
-}

@@ -24,15 +24,6 @@ use Time::HiRes qw(usleep);
 
 my $node = start_node('up_batches_review');
 
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh or die "$path: $!";
-	return;
-}
-
 sub new_dir
 {
 	my ($name) = @_;

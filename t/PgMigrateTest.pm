@@ -50,7 +50,7 @@ use Test::More;
 
 our @EXPORT = qw(start_node create_db drop_db pgm pgm_env fixture fixture_root
   registered event_count applied_versions migration_count norm_version
-  todo_unless part_ready psql_value LAYOUTS);
+  todo_unless part_ready psql_value write_file LAYOUTS);
 
 # the layouts of test/fixtures/layouts, with what each deploys: the number
 # of migrations, the tables (schema-qualified) the schema must then hold,
@@ -329,6 +329,16 @@ sub part_ready
 	diag("part \"$part\" of the client is not merged yet (stub): its tests are TODO")
 	  unless $ok;
 	return $ok;
+}
+
+# write_file(PATH, TEXT): a migration or configuration file a test writes
+sub write_file
+{
+	my ($path, $text) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	print $fh $text;
+	close $fh or die "$path: $!";
+	return;
 }
 
 # todo_unless(PART, NODE): undef.  While the client was written, a test of a
