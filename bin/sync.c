@@ -25,6 +25,8 @@
  */
 #include "pg_migrate.h"
 
+#include "fe_utils/string_utils.h"
+
 #include "portability/instr_time.h"
 #include "pqexpbuffer.h"
 
@@ -152,27 +154,16 @@ find_registered(const RegisteredSet *reg, const char *version)
 	return found ? *found : NULL;
 }
 
+/* with fe_utils' appendPGArray(), the quoting pg_dump uses for arrays */
 char *
 text_array_literal(const char *const *items, int nitems)
 {
 	PQExpBufferData array;
 
-	/* every element double-quoted, with \\ and " escaped */
 	initPQExpBuffer(&array);
 	appendPQExpBufferChar(&array, '{');
 	for (int i = 0; i < nitems; i++)
-	{
-		if (i > 0)
-			appendPQExpBufferChar(&array, ',');
-		appendPQExpBufferChar(&array, '"');
-		for (const char *p = items[i]; *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendPQExpBufferChar(&array, '\\');
-			appendPQExpBufferChar(&array, *p);
-		}
-		appendPQExpBufferChar(&array, '"');
-	}
+		appendPGArray(&array, items[i]);
 	appendPQExpBufferChar(&array, '}');
 	return array.data;
 }
