@@ -1768,6 +1768,46 @@ DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
 DROP FUNCTION migrate.upgrade_acl(regclass, oid);
 
 /* ---------------------------------------------------------------------
+ * Issue 11: production guard rails.  Shared catalog changes first, then
+ * one section per work package (wp11-1 environments and skips, wp11-2
+ * approvals and gates, wp11-3 DDL lock timeouts, wp11-4 backups).
+ * --------------------------------------------------------------------- */
+
+-- history records configuration changes, withdrawn approvals, restored
+-- and purged backups
+ALTER TABLE migrate.event DROP CONSTRAINT event_action_check;
+ALTER TABLE migrate.event ADD CONSTRAINT event_action_check
+    CHECK (action IN ('register', 'apply', 'revert', 'repair', 'resolve',
+                      'approve', 'run', 'pause', 'resume', 'dry run', 'tag', 'untag',
+                      'configure', 'unapprove', 'restore', 'purge'));
+
+-- a migration meant for other environments (@environments) is skipped in
+-- this one: done, in order, without running
+ALTER TABLE migrate.migration DROP CONSTRAINT migration_state_check;
+ALTER TABLE migrate.migration ADD CONSTRAINT migration_state_check
+    CHECK (state IN ('pending', 'applied', 'failed', 'reverted', 'dirty', 'rolled_back', 'skipped'));
+
+-- ---- wp11-1: environments, configure(), skipped migrations ----
+
+-- ---- end of wp11-1 ----
+
+
+-- ---- wp11-2: approvals everywhere, risk gate, revert window, expect_fingerprint ----
+
+-- ---- end of wp11-2 ----
+
+
+-- ---- wp11-3: DDL lock timeouts with retries ----
+
+-- ---- end of wp11-3 ----
+
+
+-- ---- wp11-4: backups before destructive changes ----
+
+-- ---- end of wp11-4 ----
+
+
+/* ---------------------------------------------------------------------
  * WP-S review fixes (issue 9): what this script creates is the
  * extension owner's.
  *

@@ -40,4 +40,22 @@
 /* a migration's verify script found the result wrong */
 #define ERRCODE_MIGRATE_VERIFY_FAILED			MAKE_SQLSTATE('M','G','0','1','0')
 
+/*
+ * Production guard rails (issue 11).  A lock that cannot be had within the
+ * DDL lock timeout, retries exhausted, keeps the standard 55P03; a
+ * four-eyes approval by the registrant is 42501.
+ */
+/* apply() where the environment requires approval, of an unapproved migration */
+#define ERRCODE_MIGRATE_NOT_APPROVED			MAKE_SQLSTATE('M','G','0','1','1')
+/* a migration above the environment's risk ceiling (or not zero-downtime), without force or approval */
+#define ERRCODE_MIGRATE_RISK_GATE				MAKE_SQLSTATE('M','G','0','1','2')
+/* a revert of a migration applied longer ago than the revert window, without force */
+#define ERRCODE_MIGRATE_REVERT_WINDOW			MAKE_SQLSTATE('M','G','0','1','3')
+/* apply(expect_fingerprint => ...) on a schema with another fingerprint */
+#define ERRCODE_MIGRATE_FINGERPRINT_MISMATCH	MAKE_SQLSTATE('M','G','0','1','4')
+/* a backup copy larger than migrate.backup_max_bytes */
+#define ERRCODE_MIGRATE_BACKUP_TOO_LARGE		MAKE_SQLSTATE('M','G','0','1','5')
+/* migrate.environment names an environment migrate.environment_setting has no row for */
+#define ERRCODE_MIGRATE_UNKNOWN_ENVIRONMENT		MAKE_SQLSTATE('M','G','0','1','6')
+
 #endif							/* MIGRATE_ERRORS_H */

@@ -46,6 +46,18 @@ char	   *migrate_databases = NULL;
 /* role scheduled migrations run as; empty means each one's registrant */
 char	   *migrate_worker_role = NULL;
 
+/*
+ * The environment whose guard rails apply (a row of
+ * migrate.environment_setting); empty means none: 1.0's behaviour.
+ * Superuser-only (PGC_SUSET), so that a deploy role cannot leave
+ * production's rules by SETting it: a DBA sets it with ALTER DATABASE ...
+ * SET, ALTER ROLE ... SET or postgresql.conf, or GRANTs SET on it.
+ */
+char	   *migrate_environment_name = NULL;
+
+/* largest backup copy before a destructive statement, in kB; -1: no limit */
+int			migrate_backup_max_kb = 1024 * 1024;
+
 /* the same choices client_min_messages offers, minus the ones above it */
 static const struct config_enum_entry progress_level_options[] = {
 	{"debug5", DEBUG5, false},
@@ -139,6 +151,25 @@ migrate_guc_define_all(void)
 							   PGC_SIGHUP,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migrate.environment",
+							   gettext_noop("Sets the environment whose guard rails apply to migrations."),
+							   gettext_noop("Names a row of migrate.environment_setting (development, staging, production, ...); "
+											"empty means no environment: no guard rails."),
+							   &migrate_environment_name,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.backup_max_bytes",
+							gettext_noop("Sets the largest table data a backup before a destructive statement may copy."),
+							gettext_noop("A larger copy is refused (MG015) unless the setting is raised or the backup skipped; -1 means no limit."),
+							&migrate_backup_max_kb,
+							1024 * 1024, -1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	migrate_reserve_guc_prefix("migrate");
 }

@@ -19,6 +19,8 @@ extern int	migrate_naptime;
 extern char *migrate_databases;
 extern char *migrate_worker_role;
 
+extern char *migrate_environment_name;
+extern int	migrate_backup_max_kb;
 extern void migrate_guc_define_all(void);
 
 #endif							/* MIGRATE_GUC_H */

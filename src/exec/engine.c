@@ -53,7 +53,9 @@
 #include "utils/timestamp.h"
 
 #include "store/durable.h"
+#include "exec/backup.h"
 #include "exec/engine.h"
+#include "exec/skip.h"
 #include "exec/message.h"
 #include "errors.h"
 #include "guc.h"
@@ -530,6 +532,7 @@ migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execu
 	for (int i = 0; i < state->script->nstatements; i++)
 	{
 		state->statement = &state->script->statements[i];
+		migrate_backup_before_statement(state);
 		rows += execute(state->script, state->statement);
 	}
 	state->statement = NULL;
@@ -566,6 +569,11 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 
 	migrate_xact_spi_connect();
 	state->started_at = GetCurrentTimestamp();
+	if (migrate_skip_for_environment(state, outcome))
+	{
+		SPI_finish();
+		return;
+	}
 	if (!precondition_allows(state, outcome))
 	{
 		SPI_finish();

@@ -51,6 +51,8 @@ typedef struct MigrateRunInfo
 	int			first;			/* number of the first migration (1-based) */
 	int			total;			/* migrations in the whole run */
 	bool		dry_run;		/* roll everything back at the end */
+	bool		force;			/* the caller passed force => true (guard.c) */
+	bool		skip_backup;	/* the caller passed skip_backup => true (backup.c) */
 } MigrateRunInfo;
 
 #endif							/* MIGRATE_RUN_H */

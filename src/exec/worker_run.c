@@ -64,6 +64,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "exec/backup.h"
 #include "exec/cleanup.h"
 #include "exec/engine.h"
 #include "exec/message.h"
@@ -72,6 +73,7 @@
 #include "ipc/progress.h"
 #include "ipc/xact.h"
 #include "model/json.h"
+#include "store/environment.h"
 #include "store/lock.h"
 #include "store/spi.h"
 
@@ -341,6 +343,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 				StartTransactionCommand();
 				migrate_engine_push_errcallback(state, &errcallback);
 				migrate_lock_set_running(true);
+				migrate_backup_before_statement(state);
 				migrate_topstmt_exec(sql);
 				error_context_stack = errcallback.previous;
 				/* its commit-time code may not change migrations either */
@@ -417,7 +420,10 @@ run_step(const char *version, MigrateDirection direction, const MigrateRunInfo *
 		migrate_xact_end_work(keep);
 		return m == NULL ? STEP_NOT_NEEDED : STEP_WINDOW_CLOSING;
 	}
-	if (direction == DIRECTION_UP ? m->transactional : m->down_transactional)
+	/* one meant for another environment runs nothing: the engine skips it */
+	if (direction == DIRECTION_UP ? (m->transactional ||
+									 !migrate_environment_allows(migrate_environment_current(), m))
+		: m->down_transactional)
 		*edata = run_transactional(m, direction, info, outcome, keep);
 	else
 	{

@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * skip.h
+ *	  Migrations meant for other environments (@environments): recorded as
+ *	  skipped in order, so that history is the same in every environment.
+ *
+ * IDENTIFICATION
+ *	  src/exec/skip.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_SKIP_H
+#define MIGRATE_SKIP_H
+
+#include "exec/engine.h"
+
+/*
+ * Called by the engine for the current migration of a run, before its
+ * precondition (up only).  When its @environments leave out the current
+ * environment, records it as skipped (state "skipped" where the catalog
+ * accepts it, a history row with outcome "skipped"), fills in the outcome
+ * and returns true: the engine then runs nothing of it.
+ */
+extern bool migrate_skip_for_environment(MigrateRunState *state, MigrateOutcome *outcome);
+
+#endif							/* MIGRATE_SKIP_H */

@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ *
+ * environment.h
+ *	  The current environment's guard rails, read from
+ *	  migrate.environment_setting; migrate.configure().
+ *
+ * IDENTIFICATION
+ *	  src/store/environment.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_STORE_ENVIRONMENT_H
+#define MIGRATE_STORE_ENVIRONMENT_H
+
+#include "model/environment.h"
+#include "model/migration.h"
+
+/*
+ * The settings of the environment migrate.environment names, loaded (SPI,
+ * pinned search_path) in the current memory context.  Every rail off when
+ * the setting is empty or the catalog is 1.0's; ERROR MG016 when it names
+ * an environment without a row.  Needs an SPI connection.
+ */
+extern const MigrateEnvironment *migrate_environment_current(void);
+
+/* whether the migration's @environments lets it run in "env" (no list, or no environment: yes) */
+extern bool migrate_environment_allows(const MigrateEnvironment *env, const MigrateMigration *m);
+
+#endif							/* MIGRATE_STORE_ENVIRONMENT_H */
