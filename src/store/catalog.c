@@ -125,9 +125,15 @@ migrate_catalog_is_applied(const MigrateMigration *m)
  * reverts applied ones only.
  */
 bool
+migrate_catalog_is_done_state(const char *state)
+{
+	return migrate_catalog_is_applied_state(state) || strcmp(state, "skipped") == 0;
+}
+
+bool
 migrate_catalog_is_done(const MigrateMigration *m)
 {
-	return migrate_catalog_is_applied_state(m->state) || strcmp(m->state, "skipped") == 0;
+	return migrate_catalog_is_done_state(m->state);
 }
 
 PG_FUNCTION_INFO_V1(migrate_calling_role);

@@ -21,6 +21,7 @@ extern Oid	migrate_catalog_extension_owner(void);
 extern bool migrate_catalog_is_applied_state(const char *state);
 extern bool migrate_catalog_is_reverted_state(const char *state);
 extern bool migrate_catalog_is_applied(const MigrateMigration *m);
+extern bool migrate_catalog_is_done_state(const char *state);
 extern bool migrate_catalog_is_done(const MigrateMigration *m);
 extern char *migrate_catalog_current_role(void);
 extern bool migrate_catalog_has_repeatable(void);

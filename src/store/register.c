@@ -748,7 +748,9 @@ migrate_repair(PG_FUNCTION_ARGS)
 
 /*
  * The version of an applied migration, as registered; an error unless
- * it is applied.  Reads migrate.status with the caller's own privileges.
+ * it is applied, or skipped because it is not meant for this environment
+ * (done here: an application that needs it finds the schema it expects).
+ * Reads migrate.status with the caller's own privileges.
  */
 static char *
 require_applied(FunctionCallInfo fcinfo)
@@ -774,7 +776,7 @@ require_applied(FunctionCallInfo fcinfo)
 				 errhint("The application needs a migration this database does not know about.")));
 	found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	if (!migrate_catalog_is_applied_state(state))
+	if (!migrate_catalog_is_done_state(state))
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_NOT_APPLIED),
 				 errmsg("migration \"%s\" is not applied", version),
