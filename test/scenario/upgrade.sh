@@ -690,8 +690,10 @@ sql "$ENVDB" >/dev/null <<SQL
 SET client_min_messages = warning;
 ALTER EXTENSION migrate UPDATE;
 SELECT migrate.register('$VE3', 'dev_seed_2', E'-- @environments: development\nINSERT INTO upg_env VALUES (3);');
+-- production requires approval
+SELECT migrate.approve('$VE3');
 SQL
-expect "environments after the update: the same setting selects production, which skips it" \
+expect "environments after the update: the same setting selects production, which skips it (approved)" \
     "$(val "$ENVDB" -c "SELECT environment FROM migrate.effective_settings")
 $(val "$ENVDB" -c "SET client_min_messages = warning" \
         -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY ordinality) FROM migrate.apply() WITH ORDINALITY")" \
