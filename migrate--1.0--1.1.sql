@@ -1899,7 +1899,11 @@ SELECT e.name AS environment,
        coalesce(s.drift_blocks_apply, false) AS drift_blocks_apply,
        s.changed_at,
        s.changed_by
-FROM (SELECT NULLIF(pg_catalog.current_setting('migrate.environment', true), '') AS name) e
+FROM (SELECT NULLIF(pg_catalog.current_setting('migrate.environment', true), '') AS name
+      -- calling into the library first loads it, which defines the setting:
+      -- a value a non-superuser SET before (a placeholder) is then refused,
+      -- as it is for apply(), instead of being shown here
+      WHERE migrate.version() IS NOT NULL) e
 LEFT JOIN migrate.environment_setting s ON s.environment OPERATOR(pg_catalog.=) e.name;
 REVOKE ALL ON migrate.effective_settings FROM PUBLIC;
 GRANT SELECT ON migrate.effective_settings TO migrate_reader;
