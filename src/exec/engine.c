@@ -12,20 +12,26 @@
  * one migration in a transaction of its own:
  *
  *	 1. it opens one subtransaction for the whole plan;
- *	 2. for each migration it opens a subtransaction of its own inside
- *		that one, splits the script with PostgreSQL's parser, executes each
- *		statement through SPI as the current user (never as the owner),
- *		then updates the migration's row and adds a history row (as the
- *		owner, see catalog.c), and releases the migration's subtransaction;
- *	 3. on success it releases the plan's subtransaction: the caller's
- *		COMMIT makes everything durable at once.
+ *	 2. for each migration it splits the script with PostgreSQL's parser,
+ *		executes each statement through SPI as the current user (never as
+ *		the owner), then updates the migration's row and adds a history row
+ *		(as the owner, see catalog.c);
+ *	 3. on success it releases the subtransaction: the caller's COMMIT
+ *		makes everything durable at once.
  *
  * Each migration runs with the lock_timeout and statement_timeout of its
- * environment or header (lockretry.c).  When a statement of it waits
- * longer than lock_timeout, its own subtransaction is rolled back, which
- * releases every lock it took (the locks of earlier migrations of the plan
- * stay with the plan's subtransaction), and it is tried again after a
- * backoff, up to the environment's lock_retries (run_with_retries).
+ * environment or header (lockretry.c).  Where the environment allows lock
+ * retries, each migration runs in a subtransaction of its own inside the
+ * plan's; when a statement of it waits longer than lock_timeout, that
+ * subtransaction is rolled back, which releases every lock the migration
+ * took (the locks of earlier migrations of the plan stay with the plan's
+ * subtransaction), and it is tried again after a backoff, up to
+ * lock_retries (run_with_retries).  Without retries a migration needs no
+ * subtransaction of its own (a failure rolls back the plan's anyway), and
+ * gets none: a subtransaction per migration costs a transaction ID lock
+ * each, held to the end of the caller's transaction, and more than 64 of
+ * them overflow the snapshot's cache of subtransactions, which slows down
+ * every other session's visibility checks while the transaction lasts.
  *
  * On failure the subtransaction is rolled back, which undoes every
  * migration of the plan and cleans up after the error; then the failure is
@@ -639,7 +645,6 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 	state->attempt_started = GetCurrentTimestamp();
 	if (state->attempt == 1)
 		state->started_at = state->attempt_started;
-	migrate_lockretry_from_environment(&state->policy);
 	if (migrate_skip_for_environment(state, outcome))
 	{
 		SPI_finish();
@@ -823,14 +828,25 @@ announce_retry(MigrateRunState *state, const PlanRun *run)
 	state->current = m;
 }
 
+/* the current environment's lock policy, for the migration about to run */
+static void
+load_policy(MigrateRunState *state)
+{
+	migrate_xact_spi_connect();
+	migrate_lockretry_from_environment(&state->policy);
+	SPI_finish();
+}
+
 /*
- * Run the current migration in a subtransaction of its own, inside the
- * plan's, and try it again while it fails on lock_timeout and retries are
- * left: its subtransaction is rolled back (releasing every lock it took),
- * it sleeps (lockretry.c) and starts over, with its outcome as it was
- * before the first attempt.  It is announced once; history keeps the
- * first attempt's start and each retry.  Any other error, or the last
- * retry's, goes on to the plan's subtransaction.
+ * Run the current migration.  Where the environment allows lock retries,
+ * run it in a subtransaction of its own, inside the plan's, and try it
+ * again while it fails on lock_timeout and retries are left: its
+ * subtransaction is rolled back (releasing every lock it took), it sleeps
+ * (lockretry.c) and starts over, with its outcome as it was before the
+ * first attempt.  It is announced once; history keeps the first attempt's
+ * start and each retry.  Any other error, or the last retry's, goes on to
+ * the plan's subtransaction.  Without retries it runs right in the plan's
+ * subtransaction (see the header).
  */
 static void
 run_with_retries(PlanRun *run, MigrateOutcome *outcome)
@@ -839,11 +855,18 @@ run_with_retries(PlanRun *run, MigrateOutcome *outcome)
 	MigrateOutcome before = {0};
 	ErrorData  *edata;
 
+	load_policy(state);
+	state->retries = NIL;
+	state->attempt = 1;
+	if (state->policy.retries == 0)
+	{
+		run_migration(state, outcome);
+		return;
+	}
 	if (outcome)
 		before = *outcome;
 	run->outcome = outcome;
-	state->retries = NIL;
-	for (state->attempt = 1;; state->attempt++)
+	for (;; state->attempt++)
 	{
 		MemoryContext old;
 
@@ -888,9 +911,10 @@ run_plan_migrations(void *arg)
 
 /*
  * On error in the plan's subtransaction, before its rollback.  A failed
- * attempt of a migration was described in its own subtransaction
- * (describe_attempt_failure); an error between attempts (a cancel while
- * waiting to retry) is described here.
+ * attempt of a migration with a subtransaction of its own was described
+ * there (describe_attempt_failure); the failure of one without, or an
+ * error between attempts (a cancel while waiting to retry), is described
+ * here.
  */
 static void
 describe_plan_failure(void *arg, ErrorData *edata)
@@ -899,6 +923,8 @@ describe_plan_failure(void *arg, ErrorData *edata)
 
 	migrate_lock_set_running(false);
 	migrate_progress_end();
+	if (run->state->current != NULL)
+		migrate_lockretry_explain(edata, &run->state->policy, run->state->retries);
 	describe_failure(run, edata);
 	error_context_stack = run->errcallback->previous;
 	run->state->script = NULL;
