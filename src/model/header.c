@@ -435,7 +435,6 @@ walk_header(const char *script, HeaderLineHandler handle, void *arg)
 		}
 		line = next;
 	}
-	pfree(copy);
 }
 
 /* the header being parsed, and which keys it gave so far */
