@@ -631,9 +631,10 @@ start_progress(MigrateRunState *state)
 }
 
 /*
- * Run one attempt of one migration inside its own subtransaction (see
- * run_with_retries), in an SPI connection of its own so that its memory
- * goes away with it.  History's start time is the first attempt's.
+ * Run one attempt of one migration (in a subtransaction of its own where
+ * lock retries are allowed, see run_with_retries), in an SPI connection of
+ * its own so that its memory goes away with it.  History's start time is
+ * the first attempt's.
  */
 static void
 run_migration(MigrateRunState *state, MigrateOutcome *outcome)
