@@ -35,6 +35,8 @@
 #define CO_BATCH		(1 << 6)	/* --batch, --single-transaction */
 #define CO_ACTION		(1 << 7)
 #define CO_NEW			(1 << 8)	/* --risk-level, --zero-downtime, ... */
+#define CO_GUARD		(1 << 9)	/* --force, --skip-backup */
+#define CO_FINGERPRINT	(1 << 10)	/* --expect-fingerprint */
 
 /* how a command reaches the database */
 typedef enum CommandTarget
@@ -73,10 +75,12 @@ static const Command commands[] = {
 	{"status", 0, 0, "status [--check]", CO_CHECK, TARGET_EXTENSION, cmd_status},
 	{"plan", 0, 0, "plan [--to VERSION] [--check]", CO_TO | CO_CHECK,
 	TARGET_EXTENSION, cmd_plan},
-	{"up", 0, 0, "up [--to VERSION] [--dry-run] [--batch N | --single-transaction]",
-	CO_TO | CO_DRY_RUN | CO_BATCH, TARGET_EXTENSION, cmd_up},
-	{"down", 0, 0, "down [--steps N | --to VERSION | --to-tag TAG | --all] [--dry-run]",
-	CO_TO | CO_TO_TAG | CO_STEPS | CO_ALL | CO_DRY_RUN, TARGET_EXTENSION, cmd_down},
+	{"up", 0, 0, "up [--to VERSION] [--dry-run] [--batch N | --single-transaction] [--force] [--skip-backup] [--expect-fingerprint FP]",
+	CO_TO | CO_DRY_RUN | CO_BATCH | CO_GUARD | CO_FINGERPRINT,
+	TARGET_EXTENSION, cmd_up},
+	{"down", 0, 0, "down [--steps N | --to VERSION | --to-tag TAG | --all] [--dry-run] [--force] [--skip-backup]",
+	CO_TO | CO_TO_TAG | CO_STEPS | CO_ALL | CO_DRY_RUN | CO_GUARD,
+	TARGET_EXTENSION, cmd_down},
 	{"redo", 0, 0, "redo", 0, TARGET_EXTENSION, cmd_redo},
 	{"validate", 0, 0, "validate", 0, TARGET_EXTENSION, cmd_validate},
 	{"rehearse", 0, 0, "rehearse [--to VERSION]", CO_TO, TARGET_EXTENSION, cmd_rehearse},
@@ -161,6 +165,10 @@ check_command_usage(const ClientOptions *opts)
 	check_option(cmd, CO_NEW, opts->estimated_duration != NULL,
 				 "--estimated-duration");
 	check_option(cmd, CO_NEW, opts->ndepends_on > 0, "--depends-on");
+	check_option(cmd, CO_GUARD, opts->force, "--force");
+	check_option(cmd, CO_GUARD, opts->skip_backup, "--skip-backup");
+	check_option(cmd, CO_FINGERPRINT, opts->expect_fingerprint != NULL,
+				 "--expect-fingerprint");
 
 	ndown = (opts->steps != 0) + (opts->to != NULL) + (opts->to_tag != NULL) +
 		opts->all;
@@ -290,7 +298,7 @@ refused_change(const MigrationFile *file, const RegisteredMigration *r)
 		(strcmp(r->state, "applied") != 0 && strcmp(r->state, "dirty") != 0))
 		return false;
 	if (same_checksum(file->checksum, r->checksum) &&
-		same_checksum(file->down ? file->down_checksum : NULL, r->down_checksum))
+		same_checksum(file->down_checksum, r->down_checksum))
 		return false;
 	return !(r->repeatable && file->repeatable &&
 			 strcmp(r->state, "applied") == 0);
@@ -312,9 +320,9 @@ register_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 {
 	MigrationSet set;
 	RegisteredSet reg;
-	char	   *errmsg = NULL;
 	struct stat st;
 	int			kept = 0;
+	bool		in_sync = false;
 
 	if (stat(opts->dir, &st) != 0 && errno == ENOENT)
 	{
@@ -322,13 +330,10 @@ register_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 					opts->dir);
 		return true;
 	}
-	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
-	{
-		out_error("%s", errmsg);
+	if (!read_files_and_registry(conn, opts, 0, &set, &reg, &in_sync))
 		return false;
-	}
-	if (!fetch_registered(conn, &reg))
-		return false;
+	if (in_sync)
+		return true;			/* nothing to register, nothing refused */
 	for (int i = 0; nrefused != NULL && i < set.nfiles; i++)
 	{
 		if (refused_change(&set.files[i], find_registered(&reg, set.files[i].version)))
