@@ -38,6 +38,8 @@ usage(void)
 	printf("  new DESCRIPTION    write a new up and down file in the directory's layout\n");
 	printf("  approve VERSION    approve a migration\n");
 	printf("  resolve VERSION    settle a dirty migration (with --action)\n");
+	printf("  unapprove VERSION  withdraw the approval of a migration\n");
+	printf("  settings           the environment's rules, as the server applies them\n");
 	printf("  files              list the migrations read from the directory\n");
 	printf("  init               create the extension\n");
 	printf("\nOptions:\n");

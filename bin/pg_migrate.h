@@ -380,6 +380,10 @@ extern void check_command_usage(const ClientOptions *opts);
 extern PGresult *exec_params(PGconn *conn, const char *sql, int nparams,
 							 const char *const *params);
 
+/* commands.c: ", force => true, skip_backup => true" as the options say */
+extern void append_guard_arguments(PQExpBuffer sql, const ClientOptions *opts,
+								   bool first);
+
 /* fleet.c: run_command against many databases, --jobs at a time */
 extern int	run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames);
 

@@ -736,13 +736,21 @@ print_applied(const ClientOptions *opts, const AppliedRows *rows)
 static int
 apply_once(PGconn *conn, const ClientOptions *opts)
 {
-	const char *params[2] = {opts->to, opts->dry_run ? "true" : "false"};
+	const char *params[3] = {opts->to, opts->dry_run ? "true" : "false",
+	opts->expect_fingerprint};
 	PGresult   *res;
 	AppliedRows rows = {0};
+	PQExpBufferData sql;
 
-	res = exec_migration_sql(conn, opts,
-							 "SELECT " APPLY_COLUMNS
-							 " FROM migrate.apply($1, $2)", 2, params);
+	initPQExpBuffer(&sql);
+	appendPQExpBufferStr(&sql, "SELECT " APPLY_COLUMNS " FROM migrate.apply($1, $2");
+	append_guard_arguments(&sql, opts, false);
+	if (opts->expect_fingerprint)
+		appendPQExpBufferStr(&sql, ", expect_fingerprint => $3");
+	appendPQExpBufferStr(&sql, ")");
+	res = exec_migration_sql(conn, opts, sql.data,
+							 opts->expect_fingerprint ? 3 : 2, params);
+	termPQExpBuffer(&sql);
 	if (res == NULL)
 		return EXIT_ERROR;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -860,8 +868,10 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 	for (;;)
 	{
 		char	   *target;
-		const char *params[1];
+		const char *params[2];
 		PGresult   *res;
+		PQExpBufferData sql;
+		bool		with_fingerprint;
 		int			applied_now;
 		instr_time	start;
 		instr_time	elapsed;
@@ -882,10 +892,24 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 
 		announce_batch(nbatches, batch, napplied, npending);
 		params[0] = target;
+		params[1] = opts->expect_fingerprint;
+		initPQExpBuffer(&sql);
+		appendPQExpBufferStr(&sql, "SELECT " APPLY_COLUMNS " FROM migrate.apply($1");
+		append_guard_arguments(&sql, opts, false);
+
+		/*
+		 * The fingerprint is the schema's before the deploy: the first
+		 * batch checks it, the later ones run on what the earlier made.
+		 */
+		with_fingerprint = opts->expect_fingerprint != NULL && nbatches == 0 &&
+			empty_target == NULL;
+		if (with_fingerprint)
+			appendPQExpBufferStr(&sql, ", expect_fingerprint => $2");
+		appendPQExpBufferStr(&sql, ")");
 		INSTR_TIME_SET_CURRENT(start);
-		res = exec_migration_sql(conn, opts,
-								 "SELECT " APPLY_COLUMNS
-								 " FROM migrate.apply($1)", 1, params);
+		res = exec_migration_sql(conn, opts, sql.data,
+								 with_fingerprint ? 2 : 1, params);
+		termPQExpBuffer(&sql);
 		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			if (res != NULL)
