@@ -339,7 +339,11 @@ register_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 	if (!read_files_and_registry(conn, opts, 0, &set, &reg, &in_sync))
 		return false;
 	if (in_sync)
-		return true;			/* nothing to register, nothing refused */
+	{
+		/* nothing to register, nothing refused; the key sync_files() sets */
+		out_json_number("registered", 0);
+		return true;
+	}
 	for (int i = 0; nrefused != NULL && i < set.nfiles; i++)
 	{
 		if (refused_change(&set.files[i], find_registered(&reg, set.files[i].version)))

@@ -226,7 +226,10 @@ check_extension(PGconn *conn, bool quiet)
  * version.  Every value is a parameter.  migrate.environment is read, not
  * set (check_environment()).
  */
-static bool check_environment(const PGresult *res, const char *expected);
+static bool check_environment(PGconn *conn, const PGresult *res,
+							  const char *expected);
+static bool environment_matches(const PGresult *res, int col,
+								const char *expected);
 
 static bool
 setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
@@ -268,7 +271,7 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 	}
 	ok = !require_extension || check_version_row(conn, res, false);
 	if (ok && opts->environment)
-		ok = check_environment(res, opts->environment);
+		ok = check_environment(conn, res, opts->environment);
 	PQclear(res);
 	return ok;
 }
@@ -282,13 +285,42 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
  * is how a pg_migrate.conf section pointing at the wrong server is caught.
  */
 static bool
-check_environment(const PGresult *res, const char *expected)
+check_environment(PGconn *conn, const PGresult *res, const char *expected)
 {
 	int			col = PQfnumber(res, "environment");
-	const char *actual;
+	PGresult   *again = NULL;
+	bool		ok;
 
 	if (col < 0)
 		return true;
+
+	/*
+	 * NULL: the setting is not defined, perhaps only because the library
+	 * is not loaded in this session yet (migrate not in
+	 * shared_preload_libraries): a call of one of its C functions loads it.
+	 */
+	if (PQgetisnull(res, 0, col) && !PQgetisnull(res, 0, 0))
+	{
+		again = exec_params(conn,
+							"SELECT migrate.checksum(''),"
+							" pg_catalog.current_setting('migrate.environment', true)"
+							" AS environment", 0, NULL);
+		if (PQresultStatus(again) == PGRES_TUPLES_OK && PQntuples(again) == 1)
+		{
+			res = again;
+			col = 1;
+		}
+	}
+	ok = environment_matches(res, col, expected);
+	PQclear(again);
+	return ok;
+}
+
+static bool
+environment_matches(const PGresult *res, int col, const char *expected)
+{
+	const char *actual;
+
 	if (PQgetisnull(res, 0, col))
 	{
 		out_error("the configuration expects migrate.environment = '%s', but this server's migrate library has no environments",

@@ -1116,6 +1116,7 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 	{
 		AppliedRows none = {0};
 
+		out_json_number("registered", 0);	/* as sync_files() says it */
 		out_info("nothing to apply");
 		print_applied(opts, &none);
 		return place_tags(conn, &set);

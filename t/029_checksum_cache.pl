@@ -30,6 +30,7 @@ use PgMigrateTest;
 
 use File::Copy qw(copy);
 use IPC::Run;
+use JSON::PP;
 use PostgreSQL::Test::RecursiveCopy;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -97,6 +98,23 @@ like($err, qr/in sync with the checksum cache's read/,
 	'third up: the in-sync record spares the registry fetch');
 unlike($err, qr/FROM migrate\.migration AS m\s*$/m,
 	'third up does not fetch the registry');
+
+# the same --json document with and without the shortcut
+{
+	my ($rc1, $in_sync) = pgm($node, 'shop', '--dir', $dir, '--json', 'up');
+	my ($rc2, $full) = pgm($node, 'shop', '--dir', $dir, '--json', '--no-cache', 'up');
+	my ($d1, $d2) = map { eval { JSON::PP->new->decode($_) } // {} } ($in_sync, $full);
+	is(join(',', sort keys %$d1), join(',', sort keys %$d2),
+		'up --json in sync: the same keys as a full comparison');
+	is($d1->{registered}, 0, 'up --json in sync: "registered" is 0');
+	is_deeply($d1->{databases} // $d1->{migrations}, $d2->{databases} // $d2->{migrations},
+		'up --json in sync: the same rows');
+	($rc1, $in_sync) = pgm($node, 'shop', '--dir', $dir, '--json', 'status');
+	($rc2, $full) = pgm($node, 'shop', '--dir', $dir, '--json', '--no-cache', 'status');
+	($d1, $d2) = map { eval { JSON::PP->new->decode($_) } // {} } ($in_sync, $full);
+	is(join(',', sort keys %$d1), join(',', sort keys %$d2),
+		'status --json in sync: the same keys as a full comparison');
+}
 
 ($rc, $out, $err) = pgm($node, 'shop', '--dir', $dir, 'validate');
 is($rc, 0, 'validate finds nothing');
