@@ -109,6 +109,7 @@ list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 {
 	DIR		   *d;
 	struct dirent *de;
+	struct stat dst;
 	int			alloc = 64;
 
 	ctx->dir = dir;
@@ -123,15 +124,11 @@ list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 			return layout_error(ctx, "migrations directory \"%s\" does not exist", dir);
 		return layout_error(ctx, "could not open directory \"%s\": %m", dir);
 	}
-	{
-		struct stat dst;
-
-		/* before the listing: an entry added meanwhile changes its times */
-		if (fstat(dirfd(d), &dst) == 0)
-			cache_record_stat(dir, &dst);
-		else
-			cache_record_uncacheable();
-	}
+	/* before the listing: an entry added meanwhile changes its times */
+	if (fstat(dirfd(d), &dst) == 0)
+		cache_record_stat(dir, &dst);
+	else
+		cache_record_uncacheable();
 	ctx->entries = pg_malloc(sizeof(DirEntry) * alloc);
 	while (errno = 0, (de = readdir(d)) != NULL)
 	{
@@ -972,7 +969,6 @@ read_migrations_opts(const char *dir, const char *layout, int flags,
 	LayoutContext ctx;
 	const LayoutDef *def;
 	bool		ok;
-
 	int			key_flags = flags & ~(READ_USE_CACHE | READ_REFRESH_CACHE);
 
 	memset(set, 0, sizeof(*set));
