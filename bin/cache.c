@@ -828,16 +828,18 @@ done:
 static char *
 sync_path(const MigrationSet *set, const char *target)
 {
+	char	   *dir_key;
 	char	   *key;
 	char	   *path;
 
 	if (set->snapshot == NULL)
 		return NULL;
-	key = cache_key(set->dir, set->layout_option,
-					set->read_flags & ~(READ_USE_CACHE | READ_REFRESH_CACHE));
-	if (key == NULL)
+	dir_key = cache_key(set->dir, set->layout_option,
+						set->read_flags & ~(READ_USE_CACHE | READ_REFRESH_CACHE));
+	if (dir_key == NULL)
 		return NULL;
-	key = psprintf("%s\ntarget=%s", key, target);	/* the first leaks: tiny */
+	key = psprintf("%s\ntarget=%s", dir_key, target);
+	free(dir_key);
 	path = cache_path(key);
 	free(key);
 	if (path == NULL)
@@ -889,20 +891,6 @@ cache_sync_matches(const MigrationSet *set, const char *target,
 	free(data);
 	free(path);
 	return match;
-}
-
-bool
-cache_sync_known(const MigrationSet *set, const char *target)
-{
-	char	   *path;
-	bool		known;
-
-	if (cache_disabled || !set->from_cache)
-		return false;
-	path = sync_path(set, target);
-	known = path != NULL && access(path, F_OK) == 0;
-	free(path);
-	return known;
 }
 
 void

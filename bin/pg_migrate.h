@@ -200,7 +200,6 @@ extern void cache_disable(void);
  * with a cached read (every file registered as it is, every migration
  * applied) at a registry stamp.
  */
-extern bool cache_sync_known(const MigrationSet *set, const char *target);
 extern bool cache_sync_matches(const MigrationSet *set, const char *target,
 							   const char *stamp);
 extern void cache_sync_store(const MigrationSet *set, const char *target,
