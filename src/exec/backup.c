@@ -453,8 +453,8 @@ check_size(List *items, const MigrateRunState *state)
 					   migrate_environment_current()->name ? migrate_environment_current()->name : "",
 					   list_length(items) > 1 ? "tables" : "table",
 					   list_length(items) > 1 ? "" : "s", total, limit),
-			 errhint("Raise migrate.backup_max_bytes (for instance SET migrate.backup_max_bytes = '%s' before the call), or pass skip_backup => true to run it without a backup.",
-					 pretty_size(total + 1024 * 1024))));
+			 errhint("Raise migrate.backup_max_bytes above %s for the call, or pass skip_backup => true to run it without a backup.",
+					 pretty_size(total))));
 }
 
 /* the name of backup "id" of the table: "<id>_<table>", cut to fit a name */

@@ -303,6 +303,7 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 	List	   *written;
 	char	   *sql;
 	bool		lent;
+	bool		lent_schema;
 	uint64		rows;
 
 	migrate_xact_spi_connect();
@@ -344,13 +345,17 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 	}
 	check_may_read(target, written, row);
 
+	/* the one backup table, lent for the one statement */
 	object = psprintf("TABLE %s", backup_name);
+	lent_schema = migrate_backup_grant_to_current_user("USAGE", "SCHEMA " MIGRATE_BACKUP_SCHEMA);
 	lent = migrate_backup_grant_to_current_user("SELECT", object);
 	migrate_spi_run_pinned(sql, 0, NULL, NULL, NULL, false,
 						   row->columns == NIL ? SPI_OK_INSERT : SPI_OK_UPDATE);
 	rows = SPI_processed;
 	if (lent)
 		migrate_backup_revoke_from_current_user("SELECT", object);
+	if (lent_schema)
+		migrate_backup_revoke_from_current_user("USAGE", "SCHEMA " MIGRATE_BACKUP_SCHEMA);
 
 	migrate_backup_mark_restored(id);
 	record_restore(row, rows, started);

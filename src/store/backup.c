@@ -222,7 +222,7 @@ migrate_backup_expired(Datum older_than)
 	migrate_spi_run_as_owner("SELECT b.id, b.backup_table FROM migrate.backup b"
 							 " WHERE b.purged_at IS NULL"
 							 " AND b.created_at OPERATOR(pg_catalog.<=)"
-							 " pg_catalog.now() OPERATOR(pg_catalog.-) $1"
+							 " (pg_catalog.now() OPERATOR(pg_catalog.-) $1)"
 							 " ORDER BY b.id FOR UPDATE",
 							 1, argtypes, values, NULL, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
