@@ -54,6 +54,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -252,6 +253,31 @@ existing_columns(Oid relid, List *columns)
 	return existing;
 }
 
+/*
+ * The table and, when the statement reaches them (no ONLY) and it is no
+ * partitioned table (whose copy reads its partitions already), the tables
+ * inheriting from it, which TRUNCATE, DELETE, UPDATE, DROP COLUMN and
+ * ALTER COLUMN TYPE change too; each is copied on its own (FROM ONLY).
+ * DROP TABLE drops children only with CASCADE, which the parse tree of a
+ * DROP does not keep per table: those children are not copied.
+ */
+static List *
+with_inheritors(Oid relid, MigrateDestructiveTarget *target, LOCKMODE lockmode,
+				Resolving *resolving)
+{
+	List	   *all;
+	ListCell   *lc;
+
+	if (!target->relation->inh || strcmp(target->what, "DROP TABLE") == 0 ||
+		get_rel_relkind(relid) != RELKIND_RELATION || !has_subclass(relid))
+		return list_make1_oid(relid);
+	all = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, all)
+		if (lfirst_oid(lc) != relid)
+			lock_table_oid(lfirst_oid(lc), lockmode, resolving);
+	return all;
+}
+
 /* the tables (and columns) one target of the statement destroys */
 static List *
 resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
@@ -259,6 +285,7 @@ resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 	Resolving	resolving = {copy, target->kind == DESTROYS_COLUMNS};
 	LOCKMODE	lockmode = AccessExclusiveLock;
 	Oid			relid;
+	ListCell   *lc;
 
 	if (strcmp(target->what, "DELETE") == 0 || strcmp(target->what, "UPDATE") == 0)
 		lockmode = copy ? ShareRowExclusiveLock : RowExclusiveLock;
@@ -266,7 +293,6 @@ resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 	if (target->kind == DESTROYS_SCHEMA)
 	{
 		Oid			schema = get_namespace_oid(target->schema, true);
-		ListCell   *lc;
 
 		if (!OidIsValid(schema))
 			return items;
@@ -284,20 +310,27 @@ resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 		return items;
 	if (target->kind == DESTROYS_COLUMNS)
 	{
-		List	   *columns = existing_columns(relid, target->columns);
+		ListCell   *lc;
 
-		return columns == NIL ? items : add_item(items, relid, target->what, columns);
+		foreach(lc, with_inheritors(relid, target, lockmode, &resolving))
+		{
+			List	   *columns = existing_columns(lfirst_oid(lc), target->columns);
+
+			if (columns != NIL)
+				items = add_item(items, lfirst_oid(lc), target->what, columns);
+		}
+		return items;
 	}
 	if (target->cascade)
 	{
-		ListCell   *lc;
-
 		foreach(lc, truncate_cascade(list_make1_oid(relid), lockmode, &resolving))
 			if (is_backed_up_kind(lfirst_oid(lc)))
 				items = add_item(items, lfirst_oid(lc), target->what, NIL);
 		return items;
 	}
-	return add_item(items, relid, target->what, NIL);
+	foreach(lc, with_inheritors(relid, target, lockmode, &resolving))
+		items = add_item(items, lfirst_oid(lc), target->what, NIL);
+	return items;
 }
 
 /* whether every key column of the index is a plain NOT NULL column */
@@ -433,6 +466,11 @@ check_size(List *items, const MigrateRunState *state)
 	int64		total = 0;
 	int64		limit;
 	BackupItem *first = linitial(items);
+	const char *environment;
+	char	   *table;
+	char	   *more;
+	char	   *total_pretty;
+	char	   *limit_pretty;
 	ListCell   *lc;
 
 	if (migrate_backup_max_kb < 0)
@@ -442,19 +480,23 @@ check_size(List *items, const MigrateRunState *state)
 	limit = (int64) migrate_backup_max_kb * 1024;
 	if (total <= limit)
 		return;
+
+	/* everything the message says, looked up before it is raised */
+	environment = migrate_environment_current()->name;
+	table = get_rel_name(first->relid);
+	more = list_length(items) > 1 ? psprintf(" and %d more", list_length(items) - 1) : "";
+	total_pretty = pretty_size(total);
+	limit_pretty = pretty_size(limit);
 	ereport(ERROR,
 			(errcode(ERRCODE_MIGRATE_BACKUP_TOO_LARGE),
 			 errmsg("backup before %s of table \"%s\"%s would copy %s, more than migrate.backup_max_bytes (%s)",
-					first->what, get_rel_name(first->relid),
-					list_length(items) > 1 ? psprintf(" and %d more", list_length(items) - 1) : "",
-					pretty_size(total), pretty_size(limit)),
-			 errdetail("Statement %d of migration \"%s\" destroys data that the environment \"%s\" backs up first; the %s hold%s " INT64_FORMAT " bytes, the limit is " INT64_FORMAT " bytes.",
+					first->what, table, more, total_pretty, limit_pretty),
+			 errdetail("Statement %d of migration \"%s\" destroys data that the environment \"%s\" backs up first; the %s " INT64_FORMAT " bytes, the limit is " INT64_FORMAT " bytes.",
 					   state->statement->number, state->current->version,
-					   migrate_environment_current()->name ? migrate_environment_current()->name : "",
-					   list_length(items) > 1 ? "tables" : "table",
-					   list_length(items) > 1 ? "" : "s", total, limit),
+					   environment ? environment : "",
+					   list_length(items) > 1 ? "tables hold" : "table holds", total, limit),
 			 errhint("Raise migrate.backup_max_bytes above %s for the call, or pass skip_backup => true to run it without a backup.",
-					 pretty_size(total))));
+					 total_pretty)));
 }
 
 /* the name of backup "id" of the table: "<id>_<table>", cut to fit a name */
