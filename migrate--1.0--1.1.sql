@@ -1816,8 +1816,8 @@ ALTER TABLE migrate.migration ADD CONSTRAINT migration_state_check
 -- (migrate.backups) and may restore (restore_backup() writes as the
 -- caller, who needs INSERT/UPDATE and SELECT on the table restored); only
 -- the owner, or a role the owner grants EXECUTE to, may purge.
+-- (a new schema grants nothing to PUBLIC: no REVOKE, no initial privileges)
 CREATE SCHEMA migrate_backup;
-REVOKE ALL ON SCHEMA migrate_backup FROM PUBLIC;
 COMMENT ON SCHEMA migrate_backup IS
     'backup tables of migrate: data copied before destructive statements (migrate.backups lists them); the extension owner''s alone';
 
@@ -1847,7 +1847,8 @@ CREATE TABLE migrate.backup (
     purged_by    name,
     CHECK (skipped OR backup_table IS NOT NULL)
 );
-ALTER SEQUENCE migrate.backup_id_seq OWNED BY migrate.backup.id;
+-- not OWNED BY the table: the owner block at the end of this script gives
+-- both to the extension's owner, which a linked sequence would refuse
 CREATE INDEX backup_version_idx ON migrate.backup (version, id);
 REVOKE ALL ON migrate.backup FROM PUBLIC;
 REVOKE ALL ON SEQUENCE migrate.backup_id_seq FROM PUBLIC;

@@ -230,6 +230,21 @@ SET ROLE bk_deployer;
 SELECT migrate.purge_backups('0');
 RESET ROLE;
 
+-- the copy reads with the rights of the role running the migration: a
+-- table it may empty but not read cannot be backed up, and is not locked
+CREATE TABLE bk_secret (id int PRIMARY KEY, secret text);
+INSERT INTO bk_secret VALUES (1, 'hush');
+GRANT TRUNCATE ON bk_secret TO bk_deployer;
+SET ROLE bk_deployer;
+SELECT migrate.register('bk4', 'empty the secrets', 'TRUNCATE bk_secret;');
+SELECT version, action FROM migrate.apply();
+SELECT count(*) AS backups_of_bk4 FROM migrate.backups WHERE migration = 'bk4';
+SELECT version, action FROM migrate.apply(skip_backup => true);
+SELECT migration, kind, object, skipped FROM migrate.backups WHERE migration = 'bk4';
+RESET ROLE;
+SELECT count(*) AS secrets_left FROM bk_secret;
+DROP TABLE bk_secret;
+
 -- backups keep the extension: DROP EXTENSION refuses while copies exist
 DROP EXTENSION migrate;
 

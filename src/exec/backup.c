@@ -107,11 +107,14 @@ is_backed_up_kind(Oid relid)
 static void
 refuse_unreadable(Oid relid)
 {
+	char	   *table = get_rel_name(relid);
+	char	   *role = migrate_catalog_current_role();
+
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to back up table \"%s\"", get_rel_name(relid)),
+			 errmsg("permission denied to back up table \"%s\"", table),
 			 errdetail("The backup before a destructive statement reads the table with the privileges of the role running the migration, \"%s\".",
-					   migrate_catalog_current_role()),
+					   role),
 			 errhint("Grant that role SELECT on the table, or run the migration with skip_backup => true.")));
 }
 
