@@ -2103,6 +2103,149 @@ COMMENT ON FUNCTION migrate.configure(text, interval, interval, integer, interva
 
 -- ---- wp11-4: backups before destructive changes ----
 
+-- Backups before destructive statements (src/exec/backup.c): where the
+-- environment's strategy is 'copy', the data a statement of a migration is
+-- about to destroy is copied into a table of the schema migrate_backup, in
+-- the same transaction, and described by a row of migrate.backup.
+--
+-- Privileges: backup data is as sensitive as the tables it comes from.
+-- The schema, migrate.backup and every backup table belong to the
+-- extension's owner, with no grant to anybody: neither PUBLIC nor
+-- migrate_reader can read them.  migrate_admin sees the list
+-- (migrate.backups) and may restore (restore_backup() writes as the
+-- caller, who needs INSERT/UPDATE and SELECT on the table restored); only
+-- the owner, or a role the owner grants EXECUTE to, may purge.
+-- (a new schema grants nothing to PUBLIC: no REVOKE, no initial privileges)
+CREATE SCHEMA migrate_backup;
+COMMENT ON SCHEMA migrate_backup IS
+    'backup tables of migrate: data copied before destructive statements (migrate.backups lists them); the extension owner''s alone';
+
+CREATE SEQUENCE migrate.backup_id_seq;
+COMMENT ON SEQUENCE migrate.backup_id_seq IS 'ids of migrate.backup rows';
+
+CREATE TABLE migrate.backup (
+    id           bigint PRIMARY KEY DEFAULT pg_catalog.nextval('migrate.backup_id_seq'),
+    version      text NOT NULL,            -- the migration whose statement it precedes
+    direction    text NOT NULL CHECK (direction IN ('up', 'down')),
+    statement    integer NOT NULL,         -- the statement's number in that script
+    kind         text NOT NULL CHECK (kind IN ('DROP TABLE', 'TRUNCATE', 'DELETE',
+                                               'DROP SCHEMA CASCADE', 'DROP COLUMN',
+                                               'ALTER COLUMN TYPE', 'UPDATE')),
+    object       text NOT NULL,            -- the table, schema-qualified and quoted
+    columns      text[],                   -- the columns it destroys; NULL: whole rows
+    key_columns  text[],                   -- the key rows are matched by; NULL: none
+    backup_table text,                     -- in schema migrate_backup; NULL when skipped
+    rows         bigint,
+    bytes        bigint,                   -- of the copy (skipped: of the table)
+    skipped      boolean NOT NULL DEFAULT false,  -- skip_backup => true: no copy
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by   name NOT NULL,
+    restored_at  timestamptz,
+    restored_by  name,
+    purged_at    timestamptz,
+    purged_by    name,
+    CHECK (skipped OR backup_table IS NOT NULL)
+);
+-- not OWNED BY the table: the owner block at the end of this script gives
+-- both to the extension's owner, which a linked sequence would refuse
+CREATE INDEX backup_version_idx ON migrate.backup (version, id);
+REVOKE ALL ON migrate.backup FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate.backup_id_seq FROM PUBLIC;
+COMMENT ON TABLE migrate.backup IS
+    'every backup made (or skipped) before a destructive statement of a migration, and its table in migrate_backup';
+SELECT pg_catalog.pg_extension_config_dump('migrate.backup', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.backup_id_seq', '');
+
+CREATE VIEW migrate.backups AS
+SELECT b.id,
+       b.version AS migration,
+       m.name,
+       b.direction,
+       b.statement,
+       b.kind,
+       b.object,
+       b.columns,
+       b.key_columns,
+       b.rows,
+       b.bytes,
+       b.skipped,
+       CASE WHEN b.backup_table IS NOT NULL
+            THEN pg_catalog.quote_ident('migrate_backup') OPERATOR(pg_catalog.||) '.'
+                 OPERATOR(pg_catalog.||) pg_catalog.quote_ident(b.backup_table) END AS backup_table,
+       b.created_at,
+       b.created_by,
+       b.restored_at,
+       b.restored_by,
+       b.purged_at,
+       b.purged_by
+FROM migrate.backup b
+LEFT JOIN migrate.migration m ON m.version OPERATOR(pg_catalog.=) b.version
+ORDER BY b.id;
+REVOKE ALL ON migrate.backups FROM PUBLIC;
+GRANT SELECT ON migrate.backups TO migrate_admin;
+COMMENT ON VIEW migrate.backups IS
+    'backups made before destructive statements, oldest first: migration, statement, object, rows, bytes, when, restored or purged (migrate_admin only)';
+
+CREATE FUNCTION migrate.restore_backup(id bigint) RETURNS bigint
+AS 'MODULE_PATHNAME', 'migrate_restore_backup'
+LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION migrate.restore_backup(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.restore_backup(bigint) TO migrate_admin;
+COMMENT ON FUNCTION migrate.restore_backup(bigint) IS
+    'put a backup''s data back into its table as it exists now (rows inserted, or column values updated by key), as the caller; returns the rows written';
+
+CREATE FUNCTION migrate.purge_backups(older_than interval DEFAULT NULL) RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_purge_backups'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.purge_backups(interval) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.purge_backups(interval) IS
+    'drop the backup tables older than older_than (default: the environment''s backup_retention); returns how many (owner only unless granted)';
+
+-- the owner block below covers functions, tables and types, not schemas:
+-- migrate_backup is the extension owner's whoever runs the update
+DO $backup_owner$
+DECLARE
+    ext_owner oid := (SELECT x.extowner FROM pg_catalog.pg_extension x
+                       WHERE x.extname OPERATOR(pg_catalog.=) 'migrate');
+BEGIN
+    -- regrole's output is already quoted
+    EXECUTE pg_catalog.format('ALTER SCHEMA migrate_backup OWNER TO %s',
+                              ext_owner::pg_catalog.regrole::text);
+END
+$backup_owner$;
+
+-- rehearse(data => true) compares every user table's rows before and after
+-- a migration's up and down scripts: the backup tables an up script's
+-- destructive statements leave in migrate_backup are migrate's, not the
+-- user's (schema_objects() leaves the extension's schemas out already)
+CREATE OR REPLACE FUNCTION migrate.table_data(OUT identity text, OUT definition text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
+$$
+
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS ident
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate', 'migrate_backup')
+          AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+          AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                          AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 2
+    LOOP
+        identity := t.ident;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.format(''%%s rows, content %%s'', pg_catalog.count(*),'
+                       ' pg_catalog.md5(coalesce(pg_catalog.string_agg(r::pg_catalog.text, E''\n'' ORDER BY r::pg_catalog.text), '''')))'
+                       ' FROM ONLY %s AS r', t.oid::pg_catalog.regclass)
+            INTO definition;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
 -- ---- end of wp11-4 ----
 
 

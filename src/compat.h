@@ -129,4 +129,11 @@ extern struct config_generic *migrate_compat_find_guc(const char *name);
  */
 extern bool migrate_compat_call_input(PGFunction func, const char *text, Datum *result);
 
+/* PG14 renamed AlterTableStmt's relkind (an ObjectType) to objtype */
+#if PG_VERSION_NUM >= 140000
+#define migrate_alter_table_objtype(stmt) ((stmt)->objtype)
+#else
+#define migrate_alter_table_objtype(stmt) ((stmt)->relkind)
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

@@ -19,10 +19,13 @@
 /*
  * Called by both paths for state->statement of state->current, inside the
  * transaction the statement runs in, right before it runs (the engine's
- * statement loop; the worker path's per-statement transaction).  Does
- * nothing unless the statement destroys data (model/destructive.h), the
- * environment's strategy is "copy", and the run is neither a dry run, a
- * rehearsal (no run info) nor told to skip backups (info->skip_backup).
+ * statement loop, which dry runs and rehearsals use too; the worker
+ * path's per-statement transaction).  Does nothing unless the statement
+ * destroys data (model/destructive.h), the installed SQL has backups (1.1)
+ * and the environment's strategy is "copy"; told to skip backups
+ * (info->skip_backup), it records the skip instead of copying.  Dry runs
+ * and rehearsals back up like apply(), in the work they roll back (see
+ * backup.c).
  */
 extern void migrate_backup_before_statement(MigrateRunState *state);
 

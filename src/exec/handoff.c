@@ -99,6 +99,7 @@ typedef struct HandoffRequest
 	PGPROC	   *leader;
 	pid_t		leader_pid;
 	MigrateDirection	direction;
+	bool		skip_backup;	/* the caller passed skip_backup => true */
 	int			nmigrations;
 	char		progress_level[SETTING_LEN];
 	char		client_min_messages[SETTING_LEN];
@@ -152,7 +153,7 @@ strings_size(List *plan, const char *search_path)
  */
 static void
 fill_request(HandoffRequest *req, char *strings, List *plan, MigrateDirection direction,
-			 const char *search_path)
+			 const MigrateRunInfo *info, const char *search_path)
 {
 	ListCell   *lc;
 
@@ -164,6 +165,7 @@ fill_request(HandoffRequest *req, char *strings, List *plan, MigrateDirection di
 	req->leader = MyProc;
 	req->leader_pid = MyProcPid;
 	req->direction = direction;
+	req->skip_backup = info != NULL && info->skip_backup;
 	req->nmigrations = list_length(plan);
 	strlcpy(req->progress_level, GetConfigOption("migrate.progress_level", false, false),
 			SETTING_LEN);
@@ -271,6 +273,17 @@ rethrow_saying_what_stays(List *plan, MigrateDirection direction,
 void
 migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome *outcomes)
 {
+	migrate_handoff_run_plan_info(plan, direction, NULL, outcomes);
+}
+
+/*
+ * The same, passing the worker what of the caller's run info it honours
+ * ("info" may be NULL): skip_backup.
+ */
+void
+migrate_handoff_run_plan_info(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
+							  MigrateOutcome *outcomes)
+{
 	const char *search_path = GetConfigOption("search_path", false, false);
 	shm_toc_estimator estimator;
 	dsm_segment *seg;
@@ -298,7 +311,7 @@ migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome 
 
 	req = shm_toc_allocate(toc, sizeof(HandoffRequest));
 	strings = shm_toc_allocate(toc, strings_size(plan, search_path));
-	fill_request(req, strings, plan, direction, search_path);
+	fill_request(req, strings, plan, direction, info, search_path);
 	shared_outcomes = shm_toc_allocate(toc, sizeof(MigrateOutcome) * list_length(plan));
 	memset(shared_outcomes, 0, sizeof(MigrateOutcome) * list_length(plan));
 	mq = shm_mq_create(shm_toc_allocate(toc, QUEUE_SIZE), QUEUE_SIZE);
@@ -520,6 +533,7 @@ migrate_handoff_worker_main(Datum main_arg)
 	migrate_xact_end_work(TopMemoryContext);
 
 	info.total = req->nmigrations;
+	info.skip_backup = req->skip_backup;
 	result = migrate_worker_run_plan(versions, req->direction, &info, outcomes, 0,
 									 reset_to_caller);
 	migrate_lock_session_release();

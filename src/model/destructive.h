@@ -28,10 +28,13 @@ typedef enum MigrateDestructiveKind
 typedef struct MigrateDestructiveTarget
 {
 	MigrateDestructiveKind kind;
-	const char *what;			/* "DROP TABLE", "DROP COLUMN", ... for messages */
+	const char *what;			/* "DROP TABLE", "DROP COLUMN", ... for messages
+								 * and migrate.backup.kind */
 	RangeVar   *relation;		/* the table, or NULL for a schema */
 	const char *schema;			/* DESTROYS_SCHEMA: the schema's name */
 	List	   *columns;		/* DESTROYS_COLUMNS: column names (String) */
+	bool		cascade;		/* TRUNCATE ... CASCADE: the tables whose
+								 * foreign keys reference it go too */
 } MigrateDestructiveTarget;
 
 /* what the statement (a raw parse tree: RawStmt or its stmt) destroys; NIL when nothing */
