@@ -55,6 +55,7 @@
 #include "store/durable.h"
 #include "exec/backup.h"
 #include "exec/engine.h"
+#include "exec/guard.h"
 #include "exec/skip.h"
 #include "exec/message.h"
 #include "errors.h"
@@ -253,7 +254,7 @@ migrate_engine_record_success(MigrateRunState *state, int64 duration_us, Migrate
 	event.started_at = state->started_at;
 	event.duration_us = duration_us;
 	event.checksum = state->direction == DIRECTION_UP ? m->checksum : m->down_checksum;
-	event.detail = run_detail(state->info);
+	event.detail = migrate_guard_event_detail(state, run_detail(state->info));
 	migrate_catalog_insert_event(&event);
 
 	if (outcome)
@@ -305,7 +306,7 @@ migrate_engine_failure_event(const MigrateRunState *state, Jsonb *error)
 	event.duration_us = migrate_engine_usecs_since(state->started_at);
 	event.checksum = state->direction == DIRECTION_UP ?
 		state->current->checksum : state->current->down_checksum;
-	event.detail = run_detail(state->info);
+	event.detail = migrate_guard_event_detail(state, run_detail(state->info));
 	event.error = error;
 	return event;
 }

@@ -364,11 +364,11 @@ expect "updated: the site's privileges on rehearse() are as before" \
 expect "updated: the site's privileges on plan() are as before" \
     "$(privileges "$OLD" "migrate.plan(text)")" "$plan_privileges"
 expect "updated: the site's privileges on apply() (dropped and created again) are as before" \
-    "$(privileges "$OLD" "migrate.apply(text, boolean)")" "$apply_privileges"
+    "$(privileges "$OLD" "migrate.apply(text, boolean, boolean, boolean, text)")" "$apply_privileges"
 expect "updated: the site's privileges on require() (dropped and created again) are as before" \
     "$(privileges "$OLD" "migrate.require(text)")" "$require_privileges"
 expect "updated: the site's privileges on deploy() (dropped and created again with batch_size) are as before" \
-    "$(privileges "$OLD" "migrate.deploy(text, interval, integer)")" "$deploy_privileges"
+    "$(privileges "$OLD" "migrate.deploy(text, interval, integer, boolean, boolean, text)")" "$deploy_privileges"
 expect "updated: the site's privileges on deploy() were as the test expects" \
     "$deploy_privileges" "migrate_admin postgres false,$SITE postgres false,postgres postgres false"
 expect "updated: the site's privileges on the view status (dropped and created again) are as before" \
@@ -378,7 +378,7 @@ expect "updated: the column grants on the view status (dropped and created again
 expect "updated: the column grants were as the test expects (version and state)" \
     "$(echo "$status_column_acls" | sed 's/ {[^}]*}//g')" "state,version"
 expect "updated: the settings of apply() (dropped and created again) are as before" \
-    "$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean)'::regprocedure")" \
+    "$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean, boolean, boolean, text)'::regprocedure")" \
     "$apply_config"
 expect "updated: the settings of apply() were as the test expects" \
     "$apply_config" '{lock_timeout=5s,"search_path=public, \"upg schema\""}'
