@@ -1496,7 +1496,7 @@ BEGIN
     IF registrant OPERATOR(pg_catalog.=) migrate.calling_role() AND migrate.four_eyes_required() THEN
         RAISE EXCEPTION 'permission denied to approve migration "%"', wanted
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = pg_catalog.format('Environment %I requires four eyes: a migration is approved by a role other than the one that registered it, and role %I registered it.',
+                  DETAIL = pg_catalog.format('Environment "%s" requires four eyes: a migration is approved by a role other than the one that registered it, and role "%s" registered it.',
                                              pg_catalog.current_setting('migrate.environment'), registrant),
                   HINT = 'Have another role approve it.';
     END IF;

@@ -403,9 +403,8 @@ not_authorised(const DueSchedule *s, const ScheduledRunPlan *run, const MigrateM
  * *waiting_for says what would let it go on.
  */
 static const char *
-held_back_because(const DueSchedule *s, const ScheduledRunPlan *run,
-				  const MigrateEnvironment *env, const MigrateMigration *m,
-				  char **waiting_for)
+held_back_because(const DueSchedule *s, const MigrateEnvironment *env,
+				  const MigrateMigration *m, char **waiting_for)
 {
 	ListCell   *lc;
 	const char *guarded;
@@ -415,7 +414,7 @@ held_back_because(const DueSchedule *s, const ScheduledRunPlan *run,
 		*waiting_for = psprintf("a fix of failed %s", m->version);
 		return "failed: waiting for a fix";
 	}
-	guarded = migrate_guard_held_back(env, m, run->approval_required, waiting_for);
+	guarded = migrate_guard_held_back(env, m, s->require_approval, waiting_for);
 	if (guarded != NULL)
 		return guarded;
 	if (s->environment == NULL || m->environments == NIL)
@@ -481,7 +480,7 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 		MigrateMigration *m = lfirst(lc);
 		const char *role = run_as_role(m);
 		char	   *waiting_for = NULL;
-		const char *reason = held_back_because(s, run, env, m, &waiting_for);
+		const char *reason = held_back_because(s, env, m, &waiting_for);
 		char	   *role_problem = NULL;
 		char	   *authorisation = NULL;
 		PlannedMigration *p;

@@ -165,7 +165,7 @@ FROM (VALUES (1, 'tag', ARRAY['text', 'text', 'text']),
              (2, 'untag', ARRAY['text']),
              (3, 'tag_version', ARRAY['text']),
              (4, 'batch_target', ARRAY['text', 'integer']),
-             (5, 'deploy', ARRAY['text', 'interval', 'integer'])) AS v(n, f, args),
+             (5, 'deploy', ARRAY['text', 'interval', 'integer', 'boolean', 'boolean', 'text'])) AS v(n, f, args),
      (VALUES (1, 'public', ARRAY[]::text[]),
              (2, 'migrate_reader', ARRAY[]::text[]),
              (3, 'migrate_admin', ARRAY['EXECUTE'])) AS r(n, role, privs)
