@@ -77,6 +77,8 @@ RESET ROLE;
 SELECT count(*) FROM migrate.configure('gr_prod', four_eyes => true);
 SELECT pg_temp.try('SELECT * FROM migrate.apply(target => ''g4'')');
 SELECT version, action, reason FROM migrate.plan() WHERE version = 'g4';
+-- what a schedule waits for counts four eyes too
+SELECT migrate.awaiting_approval(NULL);
 
 -- ---------------------------------------------------------------------------
 -- unapprove(): withdraws an approval, recorded in the history

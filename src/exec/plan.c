@@ -571,8 +571,10 @@ migrate_plan(PG_FUNCTION_ARGS)
  * that dependencies ordered before the target count too, and checks
  * approval before the environment, so that a migration meant for another
  * environment is waited for all the same; a failed one waits for a fix
- * first, not for an approval.  Runs no script (unlike plan(), which runs
- * preconditions).
+ * first, not for an approval.  Under the environment's rails (guard.c), an
+ * approval by the registrant does not count where it requires four eyes,
+ * and a migration the environment skips (@environments) needs none.  Runs
+ * no script (unlike plan(), which runs preconditions).
  */
 Datum
 migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
@@ -586,8 +588,10 @@ migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
 	Datum	   *versions;
 	int			nversions = 0;
 	ArrayType  *result;
+	const MigrateEnvironment *env;
 
 	migrate_xact_spi_connect();
+	env = migrate_environment_current();
 	registry = migrate_catalog_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, target);
 	versions = MemoryContextAlloc(caller, sizeof(Datum) * Max(list_length(plan), 1));
@@ -596,7 +600,9 @@ migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
 		MigrateMigration *m = lfirst(lc);
 		MemoryContext old;
 
-		if (m->approved || strcmp(m->state, "failed") == 0)
+		if (strcmp(m->state, "failed") == 0 || !migrate_environment_allows(env, m))
+			continue;
+		if (migrate_guard_load_facts(env, m, DIRECTION_UP).approved)
 			continue;
 		old = MemoryContextSwitchTo(caller);
 		versions[nversions++] = CStringGetTextDatum(m->version);
