@@ -94,14 +94,14 @@ GRANT EXECUTE ON FUNCTION migrate.plan(text) TO $SITE;
 -- objects 1.1 drops and creates again (issue 9): a view, a function with
 -- 1.0's default privileges, one that 1.0 left executable by PUBLIC
 GRANT SELECT ON migrate.status TO $SITE;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO $SITE;
+GRANT EXECUTE ON FUNCTION migrate.apply TO $SITE;   -- one signature, 1.0's or 1.1's
 REVOKE EXECUTE ON FUNCTION migrate.require(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.require(text) TO $SITE2;
 -- column grants on the view, and settings of a function, both of which
 -- 1.1 drops and creates again
 GRANT SELECT (version, state) ON migrate.status TO $SITE2;
-ALTER FUNCTION migrate.apply(text, boolean) SET lock_timeout = '5s';
-ALTER FUNCTION migrate.apply(text, boolean) SET search_path = public, "upg schema";
+ALTER FUNCTION migrate.apply SET lock_timeout = '5s';
+ALTER FUNCTION migrate.apply SET search_path = public, "upg schema";
 -- a procedure 1.1 drops and creates again with a new parameter (issue 10)
 GRANT EXECUTE ON PROCEDURE migrate.deploy TO $SITE;
 SQL
