@@ -7,6 +7,9 @@
 #      last_outcome and waiting_for say why; approve() lets it run
 #   2. the risk gate: a migration above max_risk_level is held back (a
 #      scheduled run never forces) until it is approved
+#   3. the database's environment changed while the scheduler runs (it
+#      read the old one when it connected): the migration's worker, a new
+#      session, checks the rails again and holds the migration back
 #
 # The database's migrate.environment is set with ALTER DATABASE (the
 # scheduler reads it when it connects).  Needs a cluster with migrate
@@ -85,6 +88,25 @@ else
 fi
 expect "nothing was forced" \
     "$(val "$DB" -c "SELECT count(*) FROM migrate.history WHERE detail ? 'forced'")" 0
+
+# --- 3. a new environment for the database, the scheduler still running -------
+sql "$DB" -c "SELECT migrate.configure('gs_strict', require_approval => true)" >/dev/null
+sql "$DB" -c "ALTER DATABASE $DB SET migrate.environment = 'gs_strict'"
+V4=20250501000004
+register $V4 gs_four "CREATE TABLE gs_four (id int);"
+if wait_value "$T" "held back: migration $V4 is held back by the environment's guard rails: not approved (environment gs_strict requires approval)" \
+        "$DB" "SELECT last_outcome FROM migrate.schedule WHERE name = 'gs'"; then
+    pass "the worker holds $V4 back under the database's new environment"
+else
+    fail "$V4 not held back by the worker (last_outcome '$WAIT_LAST')"
+fi
+expect "$V4 is still pending" "$(state $V4)" pending
+sql "$DB" -c "SELECT migrate.approve('$V4')" >/dev/null
+if wait_value "$T" applied "$DB" "SELECT state FROM migrate.migration WHERE version = '$V4'"; then
+    pass "approved $V4 applied by the scheduler"
+else
+    fail "$V4 not applied within ${T}s of approve() (state '$WAIT_LAST')"
+fi
 sql "$DB" -c "SELECT migrate.unschedule('gs')" >/dev/null
 
 scenario_finish
