@@ -167,6 +167,17 @@ SELECT version, detail->'forced' AS forced FROM migrate.history
 WHERE action = 'apply' AND version = 'g2' ORDER BY id DESC LIMIT 1;
 
 -- ---------------------------------------------------------------------------
+-- a migration the environment skips (@environments) needs no approval, and
+-- plan() says it is skipped
+-- ---------------------------------------------------------------------------
+SET ROLE gr_author;
+SELECT migrate.register('g5', 'dev_seed', E'-- @environments: development\nCREATE TABLE gr_seed (id int);', 'DROP TABLE gr_seed;');
+RESET ROLE;
+SELECT count(*) FROM migrate.configure('gr_prod', require_approval => true);
+SELECT ordinal, version, action, reason, skip, skip_reason FROM migrate.plan();
+SELECT version, action, state FROM migrate.apply();
+
+-- ---------------------------------------------------------------------------
 -- no environment: every rail off, as in 1.0
 -- ---------------------------------------------------------------------------
 RESET migrate.environment;
