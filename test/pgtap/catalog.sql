@@ -353,8 +353,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'migrate.unschedule(text)', 'migrate.pause()', 'migrate.resume()',
                     'migrate.approve(text)', 'migrate.store_approval(text)',
                     'migrate.unapprove(text)', 'migrate.store_unapproval(text)',
-                    'migrate.resolve(text,text)', 'migrate.health()'],
-              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, unapprove, resolve and health (and the three that do the work of schedule, approve and unapprove)');
+                    'migrate.resolve(text,text)', 'migrate.health()',
+                    'migrate.configure(text,interval,interval,integer,interval,boolean,boolean,text,interval,interval,text,boolean,boolean,text[])'],
+              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, unapprove, resolve, health and configure (and the three that do the work of schedule, approve and unapprove)');
 
 SELECT ok(EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) AS c
                   WHERE p.oid = f::regprocedure
