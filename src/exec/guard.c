@@ -255,6 +255,7 @@ typedef struct ForcedGate
 static List *forced_in_xact = NIL;
 static bool forget_registered = false;
 
+/* TopTransactionContext goes at the end of the transaction: forget with it */
 static void
 forget_forced(void *arg)
 {
@@ -262,6 +263,7 @@ forget_forced(void *arg)
 	forget_registered = false;
 }
 
+/* force => true opened these gates for this migration in this transaction */
 static void
 remember_forced(const char *version, int gates)
 {
@@ -283,13 +285,14 @@ remember_forced(const char *version, int gates)
 	MemoryContextSwitchTo(old);
 }
 
-/* the versions of a List of MigrateMigration pointers or strings, comma separated */
+/* add a version (and a note about it) to a comma-separated list */
 static void
 append_version(StringInfo buf, const char *version, const char *note)
 {
 	appendStringInfo(buf, "%s%s%s", buf->len ? ", " : "", version, note);
 }
 
+/* MG011: the whole call is refused, naming every unapproved migration */
 static void
 refuse_unapproved(const MigrateEnvironment *env, int count, const char *first,
 				  const char *versions, bool by_registrant)
@@ -308,6 +311,10 @@ refuse_unapproved(const MigrateEnvironment *env, int count, const char *first,
 			 errhint("Have them approved with SELECT migrate.approve(version), then apply again.")));
 }
 
+/*
+ * MG013 for a revert past the window, MG012 for the risk gate: the first
+ * gated migration of the plan, with how many more there are.
+ */
 static void
 refuse_gated(const MigrateEnvironment *env, const MigrateMigration *m, int gates,
 			 MigrateDirection direction, const MigrateGuardFacts *facts, int others)
