@@ -1194,62 +1194,71 @@ COMMENT ON VIEW migrate.status_detail IS
 
 -- 5. apply(), revert(), revert_all(): eight columns.  New C symbols: the
 -- 1.0 ones keep the 1.0 shape for a database not yet updated.
-SELECT migrate.upgrade_replace('function', 'migrate.apply(text, boolean)', 'migrate.apply(text, boolean)',
-    'drops the fingerprint columns of the result of migrate.apply()',
+-- (issue 11, wp11-2: force, skip_backup and expect_fingerprint, the
+-- environment's guard rails)
+SELECT migrate.upgrade_replace('function', 'migrate.apply(text, boolean)',
+    'migrate.apply(text, boolean, boolean, boolean, text)',
+    'drops the fingerprint columns of the result of migrate.apply() and adds the parameters force, skip_backup and expect_fingerprint',
 $create$
-CREATE FUNCTION migrate.apply(target text DEFAULT NULL, dry_run boolean DEFAULT false)
+CREATE FUNCTION migrate.apply(target text DEFAULT NULL, dry_run boolean DEFAULT false,
+                              force boolean DEFAULT false,
+                              skip_backup boolean DEFAULT false,
+                              expect_fingerprint text DEFAULT NULL)
 RETURNS TABLE (version text, name text, action text, state text,
                duration interval, statements integer, rows_affected bigint, note text)
 AS 'MODULE_PATHNAME', 'migrate_apply_1_1'
 LANGUAGE C VOLATILE
 $create$,
 $grant$
-REVOKE ALL ON FUNCTION migrate.apply(text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO migrate_admin;
+REVOKE ALL ON FUNCTION migrate.apply(text, boolean, boolean, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean, boolean, boolean, text) TO migrate_admin;
 $grant$);
-COMMENT ON FUNCTION migrate.apply(text, boolean) IS
-    'apply the pending migrations in dependency order, up to target; dry_run rolls back';
+COMMENT ON FUNCTION migrate.apply(text, boolean, boolean, boolean, text) IS
+    'apply the pending migrations in dependency order, up to target; dry_run rolls back; force opens the environment''s risk gate (recorded), skip_backup skips backups (recorded), expect_fingerprint refuses to run on another schema';
 
 -- 6. "cascade" is with_dependents; the old name stays accepted as a
 -- trailing parameter (PostgreSQL has no parameter aliases), an error when
 -- both are given
 SELECT migrate.upgrade_replace('function', 'migrate.revert(text, integer, text, boolean, boolean)',
-    'migrate.revert(text, integer, text, boolean, boolean, boolean)',
-    'renames the parameter cascade of migrate.revert() to with_dependents and drops the fingerprint columns of its result',
+    'migrate.revert(text, integer, text, boolean, boolean, boolean, boolean, boolean)',
+    'renames the parameter cascade of migrate.revert() to with_dependents, drops the fingerprint columns of its result and adds the parameters force and skip_backup',
 $create$
 CREATE FUNCTION migrate.revert(target text DEFAULT NULL,
                                steps integer DEFAULT NULL,
                                migration text DEFAULT NULL,
                                with_dependents boolean DEFAULT NULL,
                                dry_run boolean DEFAULT false,
-                               "cascade" boolean DEFAULT NULL)
+                               "cascade" boolean DEFAULT NULL,
+                               force boolean DEFAULT false,
+                               skip_backup boolean DEFAULT false)
 RETURNS TABLE (version text, name text, action text, state text,
                duration interval, statements integer, rows_affected bigint, note text)
 AS 'MODULE_PATHNAME', 'migrate_revert_1_1'
 LANGUAGE C VOLATILE
 $create$,
 $grant$
-REVOKE ALL ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean) TO migrate_admin;
+REVOKE ALL ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean, boolean, boolean) TO migrate_admin;
 $grant$);
-COMMENT ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean) IS
-    'revert applied migrations: the latest, those after target, a number of steps, or one migration (with its dependents); "cascade" is the old name of with_dependents';
+COMMENT ON FUNCTION migrate.revert(text, integer, text, boolean, boolean, boolean, boolean, boolean) IS
+    'revert applied migrations: the latest, those after target, a number of steps, or one migration (with its dependents); "cascade" is the old name of with_dependents; force reverts past the environment''s revert window (recorded), skip_backup skips backups (recorded)';
 
-SELECT migrate.upgrade_replace('function', 'migrate.revert_all()', 'migrate.revert_all()',
-    'drops the fingerprint columns of the result of migrate.revert_all()',
+SELECT migrate.upgrade_replace('function', 'migrate.revert_all()', 'migrate.revert_all(boolean, boolean)',
+    'drops the fingerprint columns of the result of migrate.revert_all() and adds the parameters force and skip_backup',
 $create$
-CREATE FUNCTION migrate.revert_all()
+CREATE FUNCTION migrate.revert_all(force boolean DEFAULT false,
+                                   skip_backup boolean DEFAULT false)
 RETURNS TABLE (version text, name text, action text, state text,
                duration interval, statements integer, rows_affected bigint, note text)
 AS 'MODULE_PATHNAME', 'migrate_revert_all_1_1'
 LANGUAGE C VOLATILE
 $create$,
 $grant$
-REVOKE ALL ON FUNCTION migrate.revert_all() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate.revert_all() TO migrate_admin;
+REVOKE ALL ON FUNCTION migrate.revert_all(boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.revert_all(boolean, boolean) TO migrate_admin;
 $grant$);
-COMMENT ON FUNCTION migrate.revert_all() IS
-    'revert every applied migration, newest first';
+COMMENT ON FUNCTION migrate.revert_all(boolean, boolean) IS
+    'revert every applied migration, newest first; force reverts past the environment''s revert window (recorded), skip_backup skips backups (recorded)';
 
 -- 9. require() returns the applied version it found, as registered.  1.0
 -- granted it to nobody explicitly (EXECUTE stays PUBLIC's): so here.
@@ -1477,8 +1486,20 @@ $body$
 
 DECLARE
     can_login boolean;
+    registrant name;
 BEGIN
     PERFORM migrate.acquire_lock();
+    -- four eyes (issue 11): where the environment says so, the approver
+    -- is a role other than the registrant
+    SELECT m.registered_by INTO registrant
+      FROM migrate.migration m WHERE m.version_key = migrate.version_key(wanted);
+    IF registrant OPERATOR(pg_catalog.=) migrate.calling_role() AND migrate.four_eyes_required() THEN
+        RAISE EXCEPTION 'permission denied to approve migration "%"', wanted
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Environment "%s" requires four eyes: a migration is approved by a role other than the one that registered it, and role "%s" registered it.',
+                                             pg_catalog.current_setting('migrate.environment'), registrant),
+                  HINT = 'Have another role approve it.';
+    END IF;
     -- a scheduled run connects as this role (scheduler.c), and PostgreSQL 15
     -- refuses a worker connection without LOGIN: say so now, not at 2 am
     SELECT coalesce(nullif(pg_catalog.current_setting('migrate.worker_role', true), ''), m.registered_by)
@@ -1742,21 +1763,24 @@ COMMENT ON FUNCTION migrate.batch_target(text, integer) IS
     'the version that ends the next chunk of at most batch_size migrations of apply(target)''s plan (apply(batch_target(t, n)) applies exactly those); NULL when nothing is pending';
 
 SELECT migrate.upgrade_replace('procedure', 'migrate.deploy(text, interval)',
-    'migrate.deploy(text, interval, integer)',
-    'adds the parameter batch_size to migrate.deploy()',
+    'migrate.deploy(text, interval, integer, boolean, boolean, text)',
+    'adds the parameters batch_size, force, skip_backup and expect_fingerprint to migrate.deploy()',
 $create$
 CREATE PROCEDURE migrate.deploy(target text DEFAULT NULL,
                                 max_wait interval DEFAULT '1 hour',
-                                batch_size integer DEFAULT NULL)
+                                batch_size integer DEFAULT NULL,
+                                force boolean DEFAULT false,
+                                skip_backup boolean DEFAULT false,
+                                expect_fingerprint text DEFAULT NULL)
 AS 'MODULE_PATHNAME', 'migrate_deploy_1_1'
 LANGUAGE C;
 $create$,
 $grant$
-REVOKE ALL ON PROCEDURE migrate.deploy(text, interval, integer) FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE migrate.deploy(text, interval, integer) TO migrate_admin;
+REVOKE ALL ON PROCEDURE migrate.deploy(text, interval, integer, boolean, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE migrate.deploy(text, interval, integer, boolean, boolean, text) TO migrate_admin;
 $grant$);
-COMMENT ON PROCEDURE migrate.deploy(text, interval, integer) IS
-    'wait (up to max_wait, holding no snapshot) for the migrate lock, then apply what is pending, up to target; with batch_size, in chunks of at most that many migrations, committing after each';
+COMMENT ON PROCEDURE migrate.deploy(text, interval, integer, boolean, boolean, text) IS
+    'wait (up to max_wait, holding no snapshot) for the migrate lock, then apply what is pending, up to target; with batch_size, in chunks of at most that many migrations, committing after each; force, skip_backup and expect_fingerprint as for apply()';
 
 -- repeatable migrations (the header decides; registration stores it)
 ALTER TABLE migrate.migration ADD COLUMN repeatable boolean NOT NULL DEFAULT false;
@@ -2092,6 +2116,69 @@ COMMENT ON FUNCTION migrate.configure(text, interval, interval, integer, interva
 
 
 -- ---- wp11-2: approvals everywhere, risk gate, revert window, expect_fingerprint ----
+--
+-- apply(), revert(), revert_all() and deploy() take force, skip_backup
+-- (and apply() and deploy() expect_fingerprint): their 1.1 CREATEs above
+-- (sections 5, 6 and "chunks of a plan") have the new parameters; the
+-- 1.0 symbols keep 1.0's arguments.  approve() refuses the registrant
+-- where the environment requires four eyes (store_approval() above).
+
+-- whether the environment (migrate.environment) requires four eyes, for
+-- store_approval(), read where apply() reads it (exec/guard.c)
+CREATE FUNCTION migrate.four_eyes_required() RETURNS boolean
+AS 'MODULE_PATHNAME', 'migrate_four_eyes_required'
+LANGUAGE C STABLE;
+REVOKE ALL ON FUNCTION migrate.four_eyes_required() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.four_eyes_required() IS
+    'internal: whether the environment migrate.environment names requires approvals by a role other than the registrant (four_eyes)';
+
+-- unapprove(): withdraw an approval, recorded in the history (the work is
+-- store_unapproval()'s, for the same reason as store_approval())
+CREATE FUNCTION migrate.store_unapproval(wanted text,
+                                         OUT found_version text, OUT found_name text,
+                                         OUT previous_approver name,
+                                         OUT previous_approved_at timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+BEGIN
+    PERFORM migrate.acquire_lock();
+    SELECT m.version, m.name, m.approved_by, m.approved_at
+      INTO found_version, found_name, previous_approver, previous_approved_at
+      FROM migrate.migration m WHERE m.version_key = migrate.version_key(wanted);
+    IF found_version IS NULL THEN
+        RAISE EXCEPTION 'migration "%" is not registered', wanted
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF previous_approved_at IS NULL THEN
+        RAISE EXCEPTION 'migration "%" is not approved', found_version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'There is no approval to withdraw (a new checksum voids an approval too).',
+                  HINT = 'See migrate.status_detail (approved_at, approved_by).';
+    END IF;
+    UPDATE migrate.migration m SET approved_at = NULL, approved_by = NULL
+     WHERE m.version_key = migrate.version_key(wanted);
+    INSERT INTO migrate.event (action, version, name, outcome, role, started_at, detail)
+    VALUES ('unapprove', found_version, found_name, 'success', migrate.calling_role(), pg_catalog.now(),
+            pg_catalog.jsonb_build_object('approved_by', previous_approver,
+                                          'approved_at', previous_approved_at));
+    RETURN NEXT;
+END
+$body$;
+REVOKE ALL ON FUNCTION migrate.store_unapproval(text) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.store_unapproval(text) IS
+    'internal: the work of migrate.unapprove()';
+
+CREATE FUNCTION migrate.unapprove(version text)
+RETURNS TABLE (version text, name text, approved_by name, approved_at timestamptz)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+    SELECT * FROM migrate.store_unapproval($1)
+$body$;
+REVOKE ALL ON FUNCTION migrate.unapprove(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.unapprove(text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.unapprove(text) IS
+    'withdraw the approval of a migration (recorded in the history); returns the approval withdrawn';
 
 -- ---- end of wp11-2 ----
 

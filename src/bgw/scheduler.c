@@ -25,7 +25,10 @@
  *	   (someone holds it: the schedule stays due and is tried again after
  *	   naptime), and builds the plan apply(target) would run, keeping its
  *	   leading part that the schedule allows: approved (when the schedule
- *	   requires it), meant for the schedule's environment, not failed,
+ *	   or the environment requires it; four-eyes where the environment
+ *	   says so), within the environment's risk gate (a scheduled run never
+ *	   forces: a gated migration waits for an approval, exec/guard.c),
+ *	   meant for the schedule's environment, not failed,
  *	   whose role can log in, and authorised by a role with that role's
  *	   privileges (its approver, or without required approval the
  *	   schedule's creator: nobody gets another role's migration run by
@@ -90,7 +93,9 @@
 #include "store/durable.h"
 #include "guc.h"
 #include "store/lock.h"
+#include "store/environment.h"
 #include "store/spi.h"
+#include "exec/guard.h"
 #include "exec/plan.h"
 #include "ipc/dynworker.h"
 #include "ipc/progress.h"
@@ -142,6 +147,7 @@ typedef struct ScheduledRunPlan
 	char	   *waiting_for;	/* ... and what would let it go on */
 	bool		role_held;		/* held back: its role cannot connect, or
 								 * was not authorised */
+	bool		approval_required;	/* by the schedule or the environment */
 	MigrateSchedRunStatus result;	/* how the last worker ended */
 	int			done;			/* migrations applied */
 	const char *stopped_at;		/* migration it stopped at, if a worker did */
@@ -359,7 +365,8 @@ approved_by(const char *version)
  * migrate.worker_role, which only a superuser sets, is not checked.
  */
 static char *
-not_authorised(const DueSchedule *s, const MigrateMigration *m, const char *role, Oid roleid)
+not_authorised(const DueSchedule *s, const ScheduledRunPlan *run, const MigrateMigration *m,
+			   const char *role, Oid roleid)
 {
 	char	   *authoriser;
 	const char *how;
@@ -367,7 +374,7 @@ not_authorised(const DueSchedule *s, const MigrateMigration *m, const char *role
 
 	if (migrate_worker_role != NULL && migrate_worker_role[0] != '\0')
 		return NULL;
-	if (s->require_approval)
+	if (run->approval_required)
 	{
 		authoriser = approved_by(m->version);
 		how = "approved";
@@ -391,23 +398,25 @@ not_authorised(const DueSchedule *s, const MigrateMigration *m, const char *role
  * Why a schedule may not apply this migration, or NULL when it may.  A
  * failed one waits for a human (a new version of it, registered, is
  * pending again): retrying it on every firing would only fail again.
+ * Approvals (the schedule's or the environment's, four-eyes) and the
+ * environment's risk gate are guard.c's: a scheduled run never forces.
  * *waiting_for says what would let it go on.
  */
 static const char *
-held_back_because(const DueSchedule *s, const MigrateMigration *m, char **waiting_for)
+held_back_because(const DueSchedule *s, const MigrateEnvironment *env,
+				  const MigrateMigration *m, char **waiting_for)
 {
 	ListCell   *lc;
+	const char *guarded;
 
 	if (strcmp(m->state, "failed") == 0)
 	{
 		*waiting_for = psprintf("a fix of failed %s", m->version);
 		return "failed: waiting for a fix";
 	}
-	if (s->require_approval && !m->approved)
-	{
-		*waiting_for = psprintf("approval of %s", m->version);
-		return "not approved";
-	}
+	guarded = migrate_guard_held_back(env, m, s->require_approval, waiting_for);
+	if (guarded != NULL)
+		return guarded;
 	if (s->environment == NULL || m->environments == NIL)
 		return NULL;
 	foreach(lc, m->environments)
@@ -460,7 +469,10 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 	int			count;
 	List	   *plan;
 	ListCell   *lc;
+	const MigrateEnvironment *env = migrate_environment_current();
 
+	/* the environment may require approval where the schedule does not */
+	run->approval_required = s->require_approval || env->require_approval;
 	registry = migrate_catalog_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, s->target);
 	foreach(lc, plan)
@@ -468,7 +480,7 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 		MigrateMigration *m = lfirst(lc);
 		const char *role = run_as_role(m);
 		char	   *waiting_for = NULL;
-		const char *reason = held_back_because(s, m, &waiting_for);
+		const char *reason = held_back_because(s, env, m, &waiting_for);
 		char	   *role_problem = NULL;
 		char	   *authorisation = NULL;
 		PlannedMigration *p;
@@ -477,7 +489,7 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 		if (reason == NULL)
 			role_problem = role_cannot_run(role, &roleid);
 		if (reason == NULL && role_problem == NULL)
-			authorisation = not_authorised(s, m, role, roleid);
+			authorisation = not_authorised(s, run, m, role, roleid);
 		if (reason != NULL || role_problem != NULL || authorisation != NULL)
 		{
 			run->held_back = MemoryContextStrdup(keep, m->version);
@@ -486,7 +498,7 @@ plan_run(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 				run->reason = MemoryContextStrdup(keep, authorisation);
 				run->waiting_for = MemoryContextStrdup(keep,
 													   psprintf("%s by a role with the privileges of \"%s\"",
-																s->require_approval ?
+																run->approval_required ?
 																"approval" : "a schedule",
 																role));
 				run->role_held = true;
@@ -574,7 +586,7 @@ run_workers(const DueSchedule *s, ScheduledRunPlan *run, MemoryContext keep)
 	{
 		PlannedMigration *p = lfirst(lc);
 		MigrateSchedPlanned planned = {p->version, p->roleid, p->by_registrant, p->checksum,
-		s->require_approval};
+		run->approval_required};
 		MigrateSchedRunResult r;
 
 		r = migrate_schedworker_run(&planned, s->name,

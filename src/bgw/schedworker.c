@@ -27,7 +27,10 @@
  *	3. It takes the migrate lock at session level (free inside the group),
  *	   checks that the migration is still what the scheduler planned (its
  *	   registrant is the role connected as, its up checksum and approval
- *	   unchanged), runs exactly one migration through the worker path
+ *	   unchanged) and that the environment's guard rails, read afresh in
+ *	   this new session, still let it run (exec/guard.c: a database's
+ *	   migrate.environment set since the scheduler connected takes effect
+ *	   here), runs exactly one migration through the worker path
  *	   (exec/worker_run.c), which refuses to start it if its
  *	   @estimated-duration would overrun the window, and writes the
  *	   outcome into the segment: done, skipped (someone applied it
@@ -63,8 +66,10 @@
 #include "utils/memutils.h"
 
 #include "store/catalog.h"
+#include "store/environment.h"
 #include "ipc/dynworker.h"
 #include "store/lock.h"
+#include "exec/guard.h"
 #include "exec/noparallel.h"
 #include "exec/worker_run.h"
 #include "ipc/xact.h"
@@ -259,6 +264,16 @@ changed_since_planned(const ScheduledRun *run)
 		else if (run->approval_required && !m->approved)
 			why = psprintf("migration %s changed since it was planned: it is no longer approved",
 						   version);
+		else
+		{
+			char	   *waiting_for = NULL;
+			const char *held = migrate_guard_held_back(migrate_environment_current(), m,
+													   run->approval_required, &waiting_for);
+
+			if (held != NULL)
+				why = psprintf("migration %s is held back by the environment's guard rails: %s",
+							   version, held);
+		}
 		if (why != NULL)
 			why = MemoryContextStrdup(TopMemoryContext, why);
 	}

@@ -16,7 +16,9 @@
  *
  * Before anything runs, the migrate lock is taken (lock.c), the registry
  * loaded and the plan built and checked (plan.c): dependencies, dirty
- * migrations, down scripts.  Nothing runs if any check fails.
+ * migrations, down scripts; then the environment's guard rails (guard.c):
+ * approvals, the risk gate, the revert window, expect_fingerprint.
+ * Nothing runs if any check fails.
  *
  * IDENTIFICATION
  *	  src/exec/apply.c
@@ -34,12 +36,14 @@
 
 #include "compat.h"
 #include "exec/engine.h"
+#include "exec/guard.h"
 #include "exec/handoff.h"
 #include "exec/message.h"
 #include "exec/plan.h"
 #include "ipc/xact.h"
 #include "guc.h"
 #include "store/catalog.h"
+#include "store/environment.h"
 #include "store/lock.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
@@ -61,6 +65,19 @@ typedef enum ResultShape
 	RESULT_1_0,
 	RESULT_1_1
 } ResultShape;
+
+/*
+ * How the caller asked for the run: 1.0's arguments (dry_run) and 1.1's
+ * guard-rail overrides (issue 11).  The 1.0 symbols leave the overrides
+ * off; with the 1.0 SQL there is no environment, so no rail either.
+ */
+typedef struct RunOptions
+{
+	bool		dry_run;
+	bool		force;			/* open the risk gate and the revert window */
+	bool		skip_backup;	/* no backup before destructive statements */
+	const char *expect_fingerprint; /* apply only on this schema, or NULL */
+} RunOptions;
 
 /* characters of a schema fingerprint that a 1.1 dry-run note shows */
 #define SHORT_FINGERPRINT_LEN 8
@@ -224,9 +241,11 @@ check_read_write(MigrateDirection direction)
  */
 static void
 apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
-				const char *target, const MigrateRevertRequest *request, bool dry_run,
-				ResultShape shape)
+				const char *target, const MigrateRevertRequest *request,
+				const RunOptions *options, ResultShape shape)
 {
+	bool		dry_run = options->dry_run;
+	const MigrateEnvironment *env;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MigrateMigration *registry;
 	int			count;
@@ -241,6 +260,10 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	started = GetCurrentTimestamp();	/* the closing message's elapsed time */
 
 	migrate_xact_spi_connect();
+	env = migrate_environment_current();
+	/* with the lock held, the schema cannot change before the run */
+	if (direction == DIRECTION_UP)
+		migrate_guard_check_fingerprint(options->expect_fingerprint);
 	registry = migrate_catalog_load_registry(&count);
 	if (direction == DIRECTION_UP)
 		plan = migrate_plan_apply(registry, count, target);
@@ -253,18 +276,21 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 		SPI_finish();
 		return;
 	}
+	migrate_guard_check_plan(env, plan, direction, options->force);
 
 	outcomes = palloc0(sizeof(MigrateOutcome) * list_length(plan));
 	if (dry_run)
 	{
-		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), true};
+		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), true,
+		options->force, options->skip_backup};
 
 		migrate_engine_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
 								direction, &info, outcomes);
 	}
 	else if (migrate_plan_first_nontransactional(plan, direction) < 0)
 	{
-		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), false};
+		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), false,
+		options->force, options->skip_backup};
 
 		migrate_engine_run_plan(plan, direction, &info, outcomes);
 	}
@@ -283,28 +309,45 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	SPI_finish();
 }
 
-/* argument n as a C string, or NULL when it is NULL */
+/* argument n as a C string, or NULL when it is NULL or not passed */
 static char *
 text_arg_or_null(FunctionCallInfo fcinfo, int n)
 {
-	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+	if (n >= PG_NARGS() || PG_ARGISNULL(n))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/* boolean argument n, false when it is NULL or not passed */
+static bool
+bool_arg(FunctionCallInfo fcinfo, int n)
+{
+	return n < PG_NARGS() && !PG_ARGISNULL(n) && PG_GETARG_BOOL(n);
 }
 
 /* migrate.apply(target, dry_run), 1.0's result shape */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
 {
+	RunOptions	options = {bool_arg(fcinfo, 1), false, false, NULL};
+
 	apply_or_revert(fcinfo, DIRECTION_UP, text_arg_or_null(fcinfo, 0), NULL,
-					!PG_ARGISNULL(1) && PG_GETARG_BOOL(1), RESULT_1_0);
+					&options, RESULT_1_0);
 	PG_RETURN_VOID();
 }
 
-/* migrate.apply(target, dry_run), 1.1's result shape */
+/*
+ * migrate.apply(target, dry_run, force, skip_backup, expect_fingerprint),
+ * 1.1's result shape.
+ */
 Datum
 migrate_apply_1_1(PG_FUNCTION_ARGS)
 {
+	RunOptions	options = {bool_arg(fcinfo, 1), bool_arg(fcinfo, 2),
+	bool_arg(fcinfo, 3), text_arg_or_null(fcinfo, 4)};
+
 	apply_or_revert(fcinfo, DIRECTION_UP, text_arg_or_null(fcinfo, 0), NULL,
-					!PG_ARGISNULL(1) && PG_GETARG_BOOL(1), RESULT_1_1);
+					&options, RESULT_1_1);
 	PG_RETURN_VOID();
 }
 
@@ -349,24 +392,27 @@ migrate_revert(PG_FUNCTION_ARGS)
 {
 	MigrateRevertRequest request;
 
-	request = revert_request(fcinfo, !PG_ARGISNULL(3) && PG_GETARG_BOOL(3));
-	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request,
-					!PG_ARGISNULL(4) && PG_GETARG_BOOL(4), RESULT_1_0);
+	RunOptions	options = {bool_arg(fcinfo, 4), false, false, NULL};
+
+	request = revert_request(fcinfo, bool_arg(fcinfo, 3));
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, &options, RESULT_1_0);
 	PG_RETURN_VOID();
 }
 
 /*
  * migrate.revert(target, steps, migration, with_dependents, dry_run,
- * "cascade"), 1.1's shape.  "cascade" is 1.0's name of with_dependents,
- * kept as a trailing parameter so that calls naming it still work
- * (PostgreSQL has no parameter aliases); naming both is refused rather
- * than guessed at.
+ * "cascade", force, skip_backup), 1.1's shape.  "cascade" is 1.0's name
+ * of with_dependents, kept as a trailing parameter so that calls naming
+ * it still work (PostgreSQL has no parameter aliases); naming both is
+ * refused rather than guessed at.
  */
 Datum
 migrate_revert_1_1(PG_FUNCTION_ARGS)
 {
 	MigrateRevertRequest request;
 	bool		with_dependents;
+	RunOptions	options = {bool_arg(fcinfo, 4), bool_arg(fcinfo, 6),
+	bool_arg(fcinfo, 7), NULL};
 
 	if (!PG_ARGISNULL(3) && !PG_ARGISNULL(5))
 		ereport(ERROR,
@@ -379,8 +425,7 @@ migrate_revert_1_1(PG_FUNCTION_ARGS)
 	else
 		with_dependents = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
 	request = revert_request(fcinfo, with_dependents);
-	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request,
-					!PG_ARGISNULL(4) && PG_GETARG_BOOL(4), RESULT_1_1);
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, &options, RESULT_1_1);
 	PG_RETURN_VOID();
 }
 
@@ -389,19 +434,21 @@ Datum
 migrate_revert_all(PG_FUNCTION_ARGS)
 {
 	MigrateRevertRequest request = {0};
+	RunOptions	options = {false, false, false, NULL};
 
 	request.all = true;
-	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false, RESULT_1_0);
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, &options, RESULT_1_0);
 	PG_RETURN_VOID();
 }
 
-/* migrate.revert_all(), 1.1's shape */
+/* migrate.revert_all(force, skip_backup), 1.1's shape */
 Datum
 migrate_revert_all_1_1(PG_FUNCTION_ARGS)
 {
 	MigrateRevertRequest request = {0};
+	RunOptions	options = {false, bool_arg(fcinfo, 0), bool_arg(fcinfo, 1), NULL};
 
 	request.all = true;
-	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, false, RESULT_1_1);
+	apply_or_revert(fcinfo, DIRECTION_DOWN, NULL, &request, &options, RESULT_1_1);
 	PG_RETURN_VOID();
 }

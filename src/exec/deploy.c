@@ -29,6 +29,12 @@
  * apply() would, but no longer counted, so that every chunk makes
  * progress and the procedure ends.
  *
+ * The guard rails (issue 11, guard.c) hold for deploy() as for apply():
+ * it passes force, skip_backup and expect_fingerprint on to apply().  In
+ * batches, the whole plan is checked before the first chunk (approvals,
+ * gates, the fingerprint), so that a migration refused at the end does
+ * not leave the chunks before it committed.
+ *
  * IDENTIFICATION
  *	  src/exec/deploy.c
  *
@@ -41,17 +47,20 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "exec/guard.h"
 #include "exec/message.h"
 #include "exec/plan.h"
 #include "guc.h"
 #include "ipc/xact.h"
 #include "store/catalog.h"
+#include "store/environment.h"
 #include "store/lock.h"
 
 PG_FUNCTION_INFO_V1(migrate_deploy);
@@ -59,6 +68,14 @@ PG_FUNCTION_INFO_V1(migrate_deploy_1_1);
 
 /* what the procedure says while it waits, in lock errors */
 #define DEPLOY_WAIT_LIMIT "max_wait of migrate.deploy()"
+
+/* what deploy() passes on to apply() (1.1); the 1.0 procedure passes none */
+typedef struct DeployOptions
+{
+	bool		force;
+	bool		skip_backup;
+	const char *expect_fingerprint;
+} DeployOptions;
 
 /* max_wait in milliseconds, clamped to what lock_timeout accepts */
 static int
@@ -94,15 +111,32 @@ check_nonatomic_call(FunctionCallInfo fcinfo)
  * transaction.  apply() says what it does and sums up: no message here.
  */
 static void
-deploy_all(Datum target, bool target_null, int timeout_ms)
+deploy_all(Datum target, bool target_null, int timeout_ms, const DeployOptions *options)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	char		nulls[1] = {target_null ? 'n' : ' '};
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2] = {target, 0};
+	char		nulls[2] = {target_null ? 'n' : ' ', ' '};
+	StringInfoData sql;
+	int			nargs = 1;
 	int			rc;
 
+	/* the guard-rail arguments only when given, so that messages stay 1.0's */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT pg_catalog.count(*) FROM migrate.apply($1");
+	if (options != NULL && options->force)
+		appendStringInfoString(&sql, ", force => true");
+	if (options != NULL && options->skip_backup)
+		appendStringInfoString(&sql, ", skip_backup => true");
+	if (options != NULL && options->expect_fingerprint != NULL)
+	{
+		appendStringInfoString(&sql, ", expect_fingerprint => $2");
+		values[1] = CStringGetTextDatum(options->expect_fingerprint);
+		nargs = 2;
+	}
+	appendStringInfoChar(&sql, ')');
+
 	migrate_lock_acquire_without_snapshot(timeout_ms, DEPLOY_WAIT_LIMIT);
-	rc = SPI_execute_with_args("SELECT pg_catalog.count(*) FROM migrate.apply($1)",
-							   1, argtypes, &target, nulls, false, 0);
+	rc = SPI_execute_with_args(sql.data, nargs, argtypes, values, nulls, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "migrate.apply() returned no count");
 }
@@ -119,14 +153,17 @@ typedef struct ChunkResult
  * added to *passed, allocated in "keep" (which outlives the commits).
  */
 static ChunkResult
-apply_chunk(const char *end, List **passed, MemoryContext keep)
+apply_chunk(const char *end, List **passed, MemoryContext keep, const DeployOptions *options)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(end)};
 	ChunkResult result = {0, 0};
 	int			rc;
 
-	rc = SPI_execute_with_args("SELECT a.version, a.state FROM migrate.apply($1) a",
+	/* the fingerprint was checked before the first chunk: see deploy_in_batches */
+	rc = SPI_execute_with_args(psprintf("SELECT a.version, a.state FROM migrate.apply($1%s%s) a",
+										options->force ? ", force => true" : "",
+										options->skip_backup ? ", skip_backup => true" : ""),
 							   1, argtypes, values, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "migrate.apply() failed: %s", SPI_result_code_string(rc));
@@ -156,7 +193,8 @@ apply_chunk(const char *end, List **passed, MemoryContext keep)
  * with that chunk rolled back; the chunks before it stay applied.
  */
 static void
-deploy_in_batches(const char *target, int batch_size, int timeout_ms)
+deploy_in_batches(const char *target, int batch_size, int timeout_ms,
+				  const DeployOptions *options)
 {
 	MemoryContext keep = CurrentMemoryContext;	/* SPI's, survives commits */
 	MemoryContext chunk_memory = AllocSetContextCreate(keep, "migrate deploy chunk",
@@ -185,6 +223,13 @@ deploy_in_batches(const char *target, int batch_size, int timeout_ms)
 		end = migrate_plan_batch_end(plan, batch_size, passed);
 		if (end != NULL)
 			end_version = end->version;
+		/* the whole plan passes the guard rails, or nothing is applied */
+		if (total < 0)
+		{
+			migrate_guard_check_fingerprint(options->expect_fingerprint);
+			migrate_guard_check_plan(migrate_environment_current(), plan, DIRECTION_UP,
+									 options->force);
+		}
 		MemoryContextSwitchTo(old);
 
 		if (total < 0)
@@ -202,7 +247,7 @@ deploy_in_batches(const char *target, int batch_size, int timeout_ms)
 		if (end == NULL)
 			break;
 
-		result = apply_chunk(end_version, &passed, keep);
+		result = apply_chunk(end_version, &passed, keep, options);
 		chunks++;
 		applied += result.applied;
 		/* every chunk holds a migration not passed yet: this cannot happen */
@@ -229,19 +274,30 @@ migrate_deploy(PG_FUNCTION_ARGS)
 
 	/* end CALL's transaction: from here on this backend holds no snapshot */
 	SPI_commit();
-	deploy_all(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0), timeout_ms);
+	deploy_all(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0), timeout_ms,
+			   NULL);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
 
+/* boolean argument n, false when it is NULL or not passed */
+static bool
+bool_arg(FunctionCallInfo fcinfo, int n)
+{
+	return n < PG_NARGS() && !PG_ARGISNULL(n) && PG_GETARG_BOOL(n);
+}
+
 /*
- * migrate.deploy(target text, max_wait interval, batch_size integer): a
- * procedure (1.1); without batch_size it is 1.0's.
+ * migrate.deploy(target text, max_wait interval, batch_size integer,
+ * force boolean, skip_backup boolean, expect_fingerprint text): a
+ * procedure (1.1); without batch_size it is 1.0's, plus the guard-rail
+ * arguments apply() takes.
  */
 Datum
 migrate_deploy_1_1(PG_FUNCTION_ARGS)
 {
 	int			timeout_ms = max_wait_ms(PG_GETARG_INTERVAL_P(1));
+	DeployOptions options = {bool_arg(fcinfo, 3), bool_arg(fcinfo, 4), NULL};
 
 	check_nonatomic_call(fcinfo);
 	if (!PG_ARGISNULL(2) && PG_GETARG_INT32(2) < 1)
@@ -250,15 +306,18 @@ migrate_deploy_1_1(PG_FUNCTION_ARGS)
 				 errmsg("batch_size must be at least 1"),
 				 errdetail("batch_size was %d.", PG_GETARG_INT32(2)),
 				 errhint("Leave it out (NULL) to apply everything in one transaction.")));
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+		options.expect_fingerprint = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	migrate_xact_spi_connect_ext(SPI_OPT_NONATOMIC);
 
 	/* end CALL's transaction: from here on this backend holds no snapshot */
 	SPI_commit();
 	if (PG_ARGISNULL(2))
-		deploy_all(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0), timeout_ms);
+		deploy_all(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0), timeout_ms,
+				   &options);
 	else
 		deploy_in_batches(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)),
-						  PG_GETARG_INT32(2), timeout_ms);
+						  PG_GETARG_INT32(2), timeout_ms, &options);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -69,6 +69,7 @@
 #include "store/durable.h"
 #include "exec/backup.h"
 #include "exec/engine.h"
+#include "exec/guard.h"
 #include "exec/lockretry.h"
 #include "exec/skip.h"
 #include "exec/message.h"
@@ -280,7 +281,7 @@ migrate_engine_record_success(MigrateRunState *state, int64 duration_us, Migrate
 	event.started_at = state->started_at;
 	event.duration_us = duration_us;
 	event.checksum = state->direction == DIRECTION_UP ? m->checksum : m->down_checksum;
-	event.detail = run_detail(state->info, state->retries);
+	event.detail = migrate_guard_event_detail(state, run_detail(state->info, state->retries));
 	migrate_catalog_insert_event(&event);
 
 	if (outcome)
@@ -335,7 +336,7 @@ migrate_engine_failure_event(const MigrateRunState *state, Jsonb *error)
 	event.duration_us = migrate_engine_usecs_since(state->started_at);
 	event.checksum = state->direction == DIRECTION_UP ?
 		state->current->checksum : state->current->down_checksum;
-	event.detail = run_detail(state->info, NIL);
+	event.detail = migrate_guard_event_detail(state, run_detail(state->info, NIL));
 	event.error = error;
 	return event;
 }

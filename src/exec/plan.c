@@ -33,13 +33,16 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "exec/engine.h"
 #include "errors.h"
+#include "exec/guard.h"
 #include "exec/plan.h"
 #include "model/order.h"
 #include "ipc/xact.h"
+#include "store/environment.h"
 
 PG_FUNCTION_INFO_V1(migrate_plan);
 PG_FUNCTION_INFO_V1(migrate_plan_awaiting_approval);
@@ -423,6 +426,61 @@ precondition_now(const MigrateMigration *m)
 }
 
 /*
+ * What the environment's guard rails (guard.c) make of a migration of the
+ * plan, for plan()'s action, reason, skip and skip_reason columns (its
+ * result shape stays): "skip" for one the environment skips
+ * (@environments), "await approval" for one it requires the approval of,
+ * "gated" for one a gate would refuse without force => true or an
+ * approval; NULL action when the rails let it run.
+ */
+typedef struct GuardLook
+{
+	const char *action;
+	char	   *reason;			/* appended to the reason, or NULL */
+	char	   *skip_reason;	/* skipped for the environment, or NULL */
+} GuardLook;
+
+static GuardLook
+guard_look(const MigrateEnvironment *env, const MigrateMigration *m, TimestampTz now)
+{
+	GuardLook	look = {NULL, NULL, NULL};
+	MigrateGuardFacts facts;
+	int			gates;
+	StringInfoData buf;
+
+	if (env->name == NULL)
+		return look;
+	if (!migrate_environment_allows(env, m))
+	{
+		look.action = "skip";
+		look.skip_reason = psprintf("not for environment %s (@environments)", env->name);
+		return look;
+	}
+	facts = migrate_guard_load_facts(env, m, DIRECTION_UP);
+	gates = migrate_guard_gates(env, m, DIRECTION_UP, &facts, now);
+	initStringInfo(&buf);
+	if (migrate_guard_needs_approval(env, &facts))
+	{
+		look.action = "await approval";
+		appendStringInfo(&buf, "waits for approval (environment %s requires approval%s)",
+						 env->name,
+						 facts.approved_by_registrant ?
+						 "; approved by its registrant, which four_eyes does not count" : "");
+	}
+	if (gates != 0)
+	{
+		if (look.action == NULL)
+			look.action = "gated";
+		appendStringInfo(&buf, "%sgated in environment %s: %s; needs approve() or force => true",
+						 buf.len ? "; " : "", env->name,
+						 migrate_guard_describe_gates(env, m, gates));
+	}
+	if (buf.len > 0)
+		look.reason = buf.data;
+	return look;
+}
+
+/*
  * migrate.plan(target): what apply(target) would do, in order, without
  * doing it.  Later releases add columns (lint findings, lock levels).
  */
@@ -436,8 +494,12 @@ migrate_plan(PG_FUNCTION_ARGS)
 	List	   *plan;
 	ListCell   *lc;
 
+	const MigrateEnvironment *env;
+	TimestampTz now = GetCurrentTimestamp();
+
 	migrate_materialize_srf(fcinfo);
 	migrate_xact_spi_connect();
+	env = migrate_environment_current();
 	registry = migrate_catalog_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, target);
 
@@ -448,15 +510,22 @@ migrate_plan(PG_FUNCTION_ARGS)
 		bool		nulls[16] = {0};
 		Datum		checks[2];
 		int			nchecks = 0;
-		PreconditionLook look = precondition_now(m);
+		GuardLook	guard = guard_look(env, m, now);
+		PreconditionLook look = {NULL, NULL, NULL};
 		bool		skip_mode = m->has_precondition &&
 			strcmp(m->precondition_mode, "skip") == 0;
+		char	   *reason = plan_reason(registry, count, m);
 
+		/* one the environment skips runs nothing, its precondition neither */
+		if (guard.skip_reason == NULL)
+			look = precondition_now(m);
+		if (guard.reason != NULL)
+			reason = psprintf("%s; %s", reason, guard.reason);
 		values[0] = Int32GetDatum(foreach_current_index(lc) + 1);
 		values[1] = CStringGetTextDatum(m->version);
 		values[2] = CStringGetTextDatum(m->name);
-		values[3] = CStringGetTextDatum("apply");
-		values[4] = CStringGetTextDatum(plan_reason(registry, count, m));
+		values[3] = CStringGetTextDatum(guard.action ? guard.action : "apply");
+		values[4] = CStringGetTextDatum(reason);
 		values[5] = Int32GetDatum(m->statements);
 		migrate_catalog_set_text_arg_bool(values, nulls, 6, m->risk_level);
 		values[7] = PointerGetDatum(m->estimated_duration);
@@ -483,6 +552,13 @@ migrate_plan(PG_FUNCTION_ARGS)
 		if (look.run_as != NULL)
 			values[15] = DirectFunctionCall1(namein, CStringGetDatum(look.run_as));
 		nulls[15] = look.run_as == NULL;
+		if (guard.skip_reason != NULL)
+		{
+			values[13] = BoolGetDatum(true);
+			nulls[13] = false;
+			values[14] = CStringGetTextDatum(guard.skip_reason);
+			nulls[14] = false;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
@@ -496,8 +572,10 @@ migrate_plan(PG_FUNCTION_ARGS)
  * that dependencies ordered before the target count too, and checks
  * approval before the environment, so that a migration meant for another
  * environment is waited for all the same; a failed one waits for a fix
- * first, not for an approval.  Runs no script (unlike plan(), which runs
- * preconditions).
+ * first, not for an approval.  Under the environment's rails (guard.c), an
+ * approval by the registrant does not count where it requires four eyes,
+ * and a migration the environment skips (@environments) needs none.  Runs
+ * no script (unlike plan(), which runs preconditions).
  */
 Datum
 migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
@@ -511,8 +589,10 @@ migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
 	Datum	   *versions;
 	int			nversions = 0;
 	ArrayType  *result;
+	const MigrateEnvironment *env;
 
 	migrate_xact_spi_connect();
+	env = migrate_environment_current();
 	registry = migrate_catalog_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, target);
 	versions = MemoryContextAlloc(caller, sizeof(Datum) * Max(list_length(plan), 1));
@@ -521,7 +601,9 @@ migrate_plan_awaiting_approval(PG_FUNCTION_ARGS)
 		MigrateMigration *m = lfirst(lc);
 		MemoryContext old;
 
-		if (m->approved || strcmp(m->state, "failed") == 0)
+		if (strcmp(m->state, "failed") == 0 || !migrate_environment_allows(env, m))
+			continue;
+		if (migrate_guard_load_facts(env, m, DIRECTION_UP).approved)
 			continue;
 		old = MemoryContextSwitchTo(caller);
 		versions[nversions++] = CStringGetTextDatum(m->version);

@@ -164,21 +164,22 @@ SELECT function_returns('migrate', 'register', ARRAY['text', 'text', 'text', 'te
                         'text', 'migrate.register() returns text');
 SELECT hasnt_function('migrate', 'register', ARRAY['text', 'text', 'text', 'text'],
                       'the four-argument migrate.register() is gone (no ambiguous overload)');
-SELECT has_function('migrate', 'apply', ARRAY['text', 'boolean'], 'migrate.apply(text, boolean) exists');
-SELECT function_returns('migrate', 'apply', ARRAY['text', 'boolean'], 'setof record',
+SELECT has_function('migrate', 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text'],
+                    'migrate.apply(text, boolean, boolean, boolean, text) exists');
+SELECT function_returns('migrate', 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text'], 'setof record',
                         'migrate.apply() returns a set');
 SELECT hasnt_function('migrate', 'apply', ARRAY['text'],
                       'the one-argument migrate.apply() is gone (no ambiguous overload)');
-SELECT has_function('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean'],
-                    'migrate.revert(text, integer, text, boolean, boolean, boolean) exists');
+SELECT has_function('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean'],
+                    'migrate.revert(text, integer, text, boolean, boolean, boolean, boolean, boolean) exists');
 SELECT hasnt_function('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean', 'boolean'],
                       'migrate.revert() no longer takes a count first (revert(''003'') is a version)');
-SELECT function_returns('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean'],
+SELECT function_returns('migrate', 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean'],
                         'setof record', 'migrate.revert() returns a set');
 SELECT hasnt_function('migrate', 'revert', ARRAY['integer', 'text', 'text', 'boolean'],
                       'the four-argument migrate.revert() is gone (no ambiguous overload)');
-SELECT has_function('migrate', 'revert_all', ARRAY[]::text[], 'migrate.revert_all() exists');
-SELECT function_returns('migrate', 'revert_all', ARRAY[]::text[], 'setof record',
+SELECT has_function('migrate', 'revert_all', ARRAY['boolean', 'boolean'], 'migrate.revert_all(boolean, boolean) exists');
+SELECT function_returns('migrate', 'revert_all', ARRAY['boolean', 'boolean'], 'setof record',
                         'migrate.revert_all() returns a set');
 SELECT has_function('migrate', 'repair', ARRAY['text', 'text', 'text'],
                     'migrate.repair(text, text, text) exists');
@@ -296,14 +297,16 @@ SELECT is(pg_get_function_arguments('migrate.register(text, text, text, text, te
           'verify text DEFAULT NULL::text, precondition text DEFAULT NULL::text, '
           'precondition_mode text DEFAULT ''fail''::text',
           'migrate.register(version, name, up, down, verify, precondition DEFAULT NULL, precondition_mode DEFAULT fail)');
-SELECT is(pg_get_function_arguments('migrate.apply(text, boolean)'::regprocedure),
-          'target text DEFAULT NULL::text, dry_run boolean DEFAULT false',
-          'migrate.apply(target DEFAULT NULL, dry_run DEFAULT false)');
-SELECT is(pg_get_function_arguments('migrate.revert(text, integer, text, boolean, boolean, boolean)'::regprocedure),
+SELECT is(pg_get_function_arguments('migrate.apply(text, boolean, boolean, boolean, text)'::regprocedure),
+          'target text DEFAULT NULL::text, dry_run boolean DEFAULT false, force boolean DEFAULT false, '
+          'skip_backup boolean DEFAULT false, expect_fingerprint text DEFAULT NULL::text',
+          'migrate.apply(target DEFAULT NULL, dry_run DEFAULT false, force DEFAULT false, skip_backup DEFAULT false, expect_fingerprint DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('migrate.revert(text, integer, text, boolean, boolean, boolean, boolean, boolean)'::regprocedure),
           'target text DEFAULT NULL::text, steps integer DEFAULT NULL::integer, '
           'migration text DEFAULT NULL::text, with_dependents boolean DEFAULT NULL::boolean, '
-          'dry_run boolean DEFAULT false, cascade boolean DEFAULT NULL::boolean',
-          'migrate.revert(target, steps, migration, with_dependents, dry_run, "cascade") all defaulted, the old name last');
+          'dry_run boolean DEFAULT false, cascade boolean DEFAULT NULL::boolean, '
+          'force boolean DEFAULT false, skip_backup boolean DEFAULT false',
+          'migrate.revert(target, steps, migration, with_dependents, dry_run, "cascade", force, skip_backup) all defaulted');
 SELECT is(pg_get_function_arguments('migrate.plan(text)'::regprocedure),
           'target text DEFAULT NULL::text',
           'migrate.plan(target DEFAULT NULL)');
@@ -349,9 +352,10 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'migrate.store_schedule(text,interval,text,text,text,text,text,boolean,text)',
                     'migrate.unschedule(text)', 'migrate.pause()', 'migrate.resume()',
                     'migrate.approve(text)', 'migrate.store_approval(text)',
+                    'migrate.unapprove(text)', 'migrate.store_unapproval(text)',
                     'migrate.resolve(text,text)', 'migrate.health()',
                     'migrate.configure(text,interval,interval,integer,interval,boolean,boolean,text,interval,interval,text,boolean,boolean,text[])'],
-              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, resolve, health and configure (and the two that do the work of schedule and approve)');
+              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, unapprove, resolve, health and configure (and the three that do the work of schedule, approve and unapprove)');
 
 SELECT ok(EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) AS c
                   WHERE p.oid = f::regprocedure
@@ -382,9 +386,9 @@ WHERE p.pronamespace = 'migrate'::regnamespace AND p.prosecdef
 
 SELECT isnt_definer('migrate', f, args, format('migrate.%s() is not SECURITY DEFINER', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
-             (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
-             (4, 'revert_all', ARRAY[]::text[]),
+             (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
+             (4, 'revert_all', ARRAY['boolean', 'boolean']),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'require', ARRAY['text']),
              -- run migration SQL (rehearse) or precondition checks (plan)
@@ -424,8 +428,8 @@ SELECT volatility_is('migrate', 'checksum', ARRAY['text'], 'immutable',
                      'migrate.checksum(text) is immutable');
 SELECT volatility_is('migrate', 'version_key', ARRAY['text'], 'immutable',
                      'migrate.version_key(text) is immutable (it backs a unique index)');
-SELECT volatility_is('migrate', 'apply', ARRAY['text', 'boolean'], 'volatile',
-                     'migrate.apply(text, boolean) is volatile');
+SELECT volatility_is('migrate', 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text'], 'volatile',
+                     'migrate.apply(text, boolean, boolean, boolean, text) is volatile');
 SELECT volatility_is('migrate', 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text'],
                      'volatile', 'migrate.register() is volatile');
 SELECT volatility_is('migrate', f, args, v, format('migrate.%s() is %s', f, v))

@@ -50,9 +50,9 @@ SELECT set_config('tap.superuser', current_user, true) IS NOT NULL AS superuser_
 SELECT function_privs_are('migrate', f, args, 'public', ARRAY[]::text[],
                           format('PUBLIC cannot execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
-             (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
-             (4, 'revert_all', ARRAY[]::text[]),
+             (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
+             (4, 'revert_all', ARRAY['boolean', 'boolean']),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
              (7, 'rehearse', ARRAY['text', 'text', 'boolean'])) AS v(n, f, args)
@@ -61,9 +61,9 @@ ORDER BY n;
 SELECT function_privs_are('migrate', f, args, 'migrate_admin', ARRAY['EXECUTE'],
                           format('migrate_admin can execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
-             (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
-             (4, 'revert_all', ARRAY[]::text[]),
+             (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
+             (4, 'revert_all', ARRAY['boolean', 'boolean']),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
              (7, 'rehearse', ARRAY['text', 'text', 'boolean'])) AS v(n, f, args)
@@ -72,9 +72,9 @@ ORDER BY n;
 SELECT function_privs_are('migrate', f, args, 'migrate_reader', ARRAY[]::text[],
                           format('migrate_reader cannot execute migrate.%s()', f))
 FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
-             (2, 'apply', ARRAY['text', 'boolean']),
-             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean']),
-             (4, 'revert_all', ARRAY[]::text[]),
+             (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
+             (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
+             (4, 'revert_all', ARRAY['boolean', 'boolean']),
              (5, 'repair', ARRAY['text', 'text', 'text']),
              (6, 'plan', ARRAY['text']),
              (7, 'rehearse', ARRAY['text', 'text', 'boolean'])) AS v(n, f, args)
@@ -165,7 +165,7 @@ FROM (VALUES (1, 'tag', ARRAY['text', 'text', 'text']),
              (2, 'untag', ARRAY['text']),
              (3, 'tag_version', ARRAY['text']),
              (4, 'batch_target', ARRAY['text', 'integer']),
-             (5, 'deploy', ARRAY['text', 'interval', 'integer'])) AS v(n, f, args),
+             (5, 'deploy', ARRAY['text', 'interval', 'integer', 'boolean', 'boolean', 'text'])) AS v(n, f, args),
      (VALUES (1, 'public', ARRAY[]::text[]),
              (2, 'migrate_reader', ARRAY[]::text[]),
              (3, 'migrate_admin', ARRAY['EXECUTE'])) AS r(n, role, privs)

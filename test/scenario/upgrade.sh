@@ -95,14 +95,14 @@ GRANT EXECUTE ON FUNCTION migrate.plan(text) TO $SITE;
 -- objects 1.1 drops and creates again (issue 9): a view, a function with
 -- 1.0's default privileges, one that 1.0 left executable by PUBLIC
 GRANT SELECT ON migrate.status TO $SITE;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO $SITE;
+GRANT EXECUTE ON FUNCTION migrate.apply TO $SITE;   -- one signature, 1.0's or 1.1's
 REVOKE EXECUTE ON FUNCTION migrate.require(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.require(text) TO $SITE2;
 -- column grants on the view, and settings of a function, both of which
 -- 1.1 drops and creates again
 GRANT SELECT (version, state) ON migrate.status TO $SITE2;
-ALTER FUNCTION migrate.apply(text, boolean) SET lock_timeout = '5s';
-ALTER FUNCTION migrate.apply(text, boolean) SET search_path = public, "upg schema";
+ALTER FUNCTION migrate.apply SET lock_timeout = '5s';
+ALTER FUNCTION migrate.apply SET search_path = public, "upg schema";
 -- a procedure 1.1 drops and creates again with a new parameter (issue 10)
 GRANT EXECUTE ON PROCEDURE migrate.deploy TO $SITE;
 SQL
@@ -365,11 +365,11 @@ expect "updated: the site's privileges on rehearse() are as before" \
 expect "updated: the site's privileges on plan() are as before" \
     "$(privileges "$OLD" "migrate.plan(text)")" "$plan_privileges"
 expect "updated: the site's privileges on apply() (dropped and created again) are as before" \
-    "$(privileges "$OLD" "migrate.apply(text, boolean)")" "$apply_privileges"
+    "$(privileges "$OLD" "migrate.apply(text, boolean, boolean, boolean, text)")" "$apply_privileges"
 expect "updated: the site's privileges on require() (dropped and created again) are as before" \
     "$(privileges "$OLD" "migrate.require(text)")" "$require_privileges"
 expect "updated: the site's privileges on deploy() (dropped and created again with batch_size) are as before" \
-    "$(privileges "$OLD" "migrate.deploy(text, interval, integer)")" "$deploy_privileges"
+    "$(privileges "$OLD" "migrate.deploy(text, interval, integer, boolean, boolean, text)")" "$deploy_privileges"
 expect "updated: the site's privileges on deploy() were as the test expects" \
     "$deploy_privileges" "migrate_admin postgres false,$SITE postgres false,postgres postgres false"
 expect "updated: the site's privileges on the view status (dropped and created again) are as before" \
@@ -379,7 +379,7 @@ expect "updated: the column grants on the view status (dropped and created again
 expect "updated: the column grants were as the test expects (version and state)" \
     "$(echo "$status_column_acls" | sed 's/ {[^}]*}//g')" "state,version"
 expect "updated: the settings of apply() (dropped and created again) are as before" \
-    "$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean)'::regprocedure")" \
+    "$(val "$OLD" -c "SELECT proconfig FROM pg_proc WHERE oid = 'migrate.apply(text, boolean, boolean, boolean, text)'::regprocedure")" \
     "$apply_config"
 expect "updated: the settings of apply() were as the test expects" \
     "$apply_config" '{lock_timeout=5s,"search_path=public, \"upg schema\""}'

@@ -1,0 +1,493 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.c
+ *	  The guard rails that decide whether a migration may run: approvals
+ *	  everywhere, the risk gate, the revert window, fingerprint-bound plans
+ *	  (issue 11).
+ *
+ * The rules come from the environment (store/environment.c: the row of
+ * migrate.environment_setting that migrate.environment names; with no
+ * environment every rail is off, as in 1.0).  The decisions are pure
+ * functions of (environment, migration, facts), so that apply(), revert(),
+ * deploy(), plan() and the scheduler decide alike; the catalog is read in
+ * one place (migrate_guard_load_facts) and only for what a rail needs.
+ *
+ *	- require_approval: apply() by hand runs only approved migrations; a
+ *	  call whose plan holds unapproved ones is refused whole (MG011), naming
+ *	  every one, before anything runs.  Scheduled runs hold such a
+ *	  migration back.  force never overrides an approval.
+ *	- four_eyes: an approval by the migration's registrant does not count
+ *	  (approve() refuses to give one: migrate--1.0--1.1.sql).
+ *	- the risk gate: @risk-level above max_risk_level (an undeclared level
+ *	  passes), or @zero-downtime: false where require_zero_downtime, needs
+ *	  an approval or force => true (MG012).  Applying only: a revert is
+ *	  bounded by the revert window instead.
+ *	- the revert window: reverting a migration applied longer ago than
+ *	  revert_window needs force => true (MG013).
+ *	- expect_fingerprint: apply() runs only on the schema a plan was
+ *	  reviewed against (MG014), checked after the migrate lock is taken, so
+ *	  that no other run can change the schema between check and run.
+ *
+ * Migrations that the environment's @environments rule leaves out are
+ * skipped (exec/skip.c) and need nothing here.  What force overrode is
+ * remembered for the rest of the transaction and added to the history
+ * detail of each such migration's event ("forced": [...], the names of
+ * the settings it overrode).
+ *
+ * IDENTIFICATION
+ *	  src/exec/guard.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "errors.h"
+#include "exec/guard.h"
+#include "ipc/xact.h"
+#include "model/json.h"
+#include "store/environment.h"
+#include "store/spi.h"
+
+PG_FUNCTION_INFO_V1(migrate_four_eyes_required);
+
+/* the risk levels @risk-level accepts, lowest first (model/header.c) */
+static const char *const risk_levels[] = {"low", "medium", "high"};
+
+/* rank of a risk level, 0 for one not known */
+static int
+risk_rank(const char *level)
+{
+	for (int i = 0; i < lengthof(risk_levels); i++)
+	{
+		if (pg_strcasecmp(level, risk_levels[i]) == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether a declared risk level is above the ceiling.  No ceiling, or no
+ * declared level, passes; a level this release does not know counts as
+ * above any ceiling (unknown risk is not low risk).
+ */
+bool
+migrate_guard_risk_above(const char *risk_level, const char *ceiling)
+{
+	int			rank;
+
+	if (ceiling == NULL || risk_level == NULL)
+		return false;
+	rank = risk_rank(risk_level);
+	return rank == 0 || rank > risk_rank(ceiling);
+}
+
+/* whether the environment requires an approval that the migration lacks */
+bool
+migrate_guard_needs_approval(const MigrateEnvironment *env, const MigrateGuardFacts *facts)
+{
+	return env->require_approval && !facts->approved;
+}
+
+/*
+ * The gates that refuse the migration in this direction unless forced
+ * (MIGRATE_GATE_* bits; 0 when it may run).  An approval opens the risk
+ * gate, not the revert window.
+ */
+int
+migrate_guard_gates(const MigrateEnvironment *env, const MigrateMigration *m,
+					MigrateDirection direction, const MigrateGuardFacts *facts,
+					TimestampTz now)
+{
+	int			gates = 0;
+
+	if (direction == DIRECTION_UP)
+	{
+		if (facts->approved)
+			return 0;
+		if (migrate_guard_risk_above(m->risk_level, env->max_risk_level))
+			gates |= MIGRATE_GATE_RISK_LEVEL;
+		if (env->require_zero_downtime && m->zero_downtime == 0)
+			gates |= MIGRATE_GATE_ZERO_DOWNTIME;
+	}
+	else if (env->has_revert_window && facts->has_applied_at &&
+			 now - facts->applied_at > env->revert_window_us)
+		gates |= MIGRATE_GATE_REVERT_WINDOW;
+	return gates;
+}
+
+/* an interval of microseconds as PostgreSQL writes it ("7 days 02:00:00") */
+static char *
+interval_text(int64 usecs)
+{
+	Interval   *interval = palloc0(sizeof(Interval));
+
+	interval->time = usecs;
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   DirectFunctionCall1(interval_justify_hours,
+																   IntervalPGetDatum(interval))));
+}
+
+/* the gates, in words, for plan() and error details */
+char *
+migrate_guard_describe_gates(const MigrateEnvironment *env, const MigrateMigration *m, int gates)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (gates & MIGRATE_GATE_RISK_LEVEL)
+		appendStringInfo(&buf, "@risk-level %s is above max_risk_level %s",
+						 m->risk_level, env->max_risk_level);
+	if (gates & MIGRATE_GATE_ZERO_DOWNTIME)
+		appendStringInfo(&buf, "%s@zero-downtime: false where require_zero_downtime is on",
+						 buf.len ? "; " : "");
+	if (gates & MIGRATE_GATE_REVERT_WINDOW)
+		appendStringInfo(&buf, "%sapplied longer ago than revert_window %s",
+						 buf.len ? "; " : "", interval_text(env->revert_window_us));
+	return buf.data;
+}
+
+/* the names of the settings a set of gates stands for, for "forced" */
+static void
+add_gate_names(MigrateJsonBuilder *b, int gates)
+{
+	if (gates & MIGRATE_GATE_RISK_LEVEL)
+		migrate_json_add_text(b, NULL, "max_risk_level");
+	if (gates & MIGRATE_GATE_ZERO_DOWNTIME)
+		migrate_json_add_text(b, NULL, "require_zero_downtime");
+	if (gates & MIGRATE_GATE_REVERT_WINDOW)
+		migrate_json_add_text(b, NULL, "revert_window");
+}
+
+/*
+ * What the rails need from the catalog about the migration: who approved
+ * it (four-eyes) and when it was applied (revert window), read only when
+ * a rail that needs it is on.  Needs an SPI connection.
+ */
+MigrateGuardFacts
+migrate_guard_load_facts(const MigrateEnvironment *env, const MigrateMigration *m,
+						 MigrateDirection direction)
+{
+	MigrateGuardFacts facts = {0};
+	bool		want_approver = env->four_eyes && m->approved;
+	bool		want_applied_at = direction == DIRECTION_DOWN && env->has_revert_window;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+
+	facts.approved = m->approved;
+	if (!want_approver && !want_applied_at)
+		return facts;
+
+	values[0] = CStringGetTextDatum(m->version);
+	migrate_spi_run_as_owner("SELECT m.approved_by::pg_catalog.text, m.applied_at"
+							 " FROM migrate.migration m"
+							 " WHERE m.version OPERATOR(pg_catalog.=) $1",
+							 1, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		return facts;
+	if (want_approver)
+	{
+		char	   *approver = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (approver != NULL && m->registered_by != NULL &&
+			strcmp(approver, m->registered_by) == 0)
+		{
+			facts.approved = false;
+			facts.approved_by_registrant = true;
+		}
+	}
+	if (want_applied_at)
+	{
+		Datum		at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+		facts.has_applied_at = !isnull;
+		if (!isnull)
+			facts.applied_at = DatumGetTimestampTz(at);
+	}
+	return facts;
+}
+
+/*
+ * apply(expect_fingerprint => ...): refuse unless the schema's fingerprint
+ * (migrate.fingerprint()) is the one expected.  The caller holds the
+ * migrate lock, so no other run changes the schema before this one runs.
+ */
+void
+migrate_guard_check_fingerprint(const char *expected)
+{
+	char	   *actual;
+
+	if (expected == NULL)
+		return;
+	migrate_spi_run_pinned("SELECT migrate.fingerprint()", 0, NULL, NULL, NULL,
+						   true, SPI_OK_SELECT);
+	actual = SPI_processed == 1 ?
+		SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
+	if (actual != NULL && strcmp(actual, expected) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_FINGERPRINT_MISMATCH),
+			 errmsg("the schema's fingerprint is not the expected one"),
+			 errdetail("Expected fingerprint %s, the schema's is %s. Nothing was applied.",
+					   expected, actual ? actual : "unknown"),
+			 errhint("The schema changed since the plan was reviewed: review the plan again against this schema (migrate.fingerprint() and migrate.plan()).")));
+}
+
+/*
+ * What force overrode in the current transaction: version -> gates, kept
+ * in TopTransactionContext and forgotten when it goes (a reset callback),
+ * for migrate_guard_event_detail().
+ */
+typedef struct ForcedGate
+{
+	char	   *version;
+	int			gates;
+} ForcedGate;
+
+static List *forced_in_xact = NIL;
+static bool forget_registered = false;
+
+/* TopTransactionContext goes at the end of the transaction: forget with it */
+static void
+forget_forced(void *arg)
+{
+	forced_in_xact = NIL;
+	forget_registered = false;
+}
+
+/* force => true opened these gates for this migration in this transaction */
+static void
+remember_forced(const char *version, int gates)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	ForcedGate *f = palloc(sizeof(ForcedGate));
+
+	if (!forget_registered)
+	{
+		MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+		cb->func = forget_forced;
+		cb->arg = NULL;
+		MemoryContextRegisterResetCallback(TopTransactionContext, cb);
+		forget_registered = true;
+	}
+	f->version = pstrdup(version);
+	f->gates = gates;
+	forced_in_xact = lappend(forced_in_xact, f);
+	MemoryContextSwitchTo(old);
+}
+
+/* add a version (and a note about it) to a comma-separated list */
+static void
+append_version(StringInfo buf, const char *version, const char *note)
+{
+	appendStringInfo(buf, "%s%s%s", buf->len ? ", " : "", version, note);
+}
+
+/* MG011: the whole call is refused, naming every unapproved migration */
+static void
+refuse_unapproved(const MigrateEnvironment *env, int count, const char *first,
+				  const char *versions, bool by_registrant)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_NOT_APPROVED),
+			 count == 1 ?
+			 errmsg("migration \"%s\" is not approved", first) :
+			 errmsg("%d migrations are not approved", count),
+			 errdetail("Environment \"%s\" requires approval before a migration is applied%s. Not approved: %s. Nothing was applied.",
+					   env->name,
+					   env->four_eyes ? ", by a role other than its registrant" : "",
+					   versions),
+			 by_registrant ?
+			 errhint("Have them approved with SELECT migrate.approve(version) by a role other than the one that registered them, then apply again.") :
+			 errhint("Have them approved with SELECT migrate.approve(version), then apply again.")));
+}
+
+/*
+ * MG013 for a revert past the window, MG012 for the risk gate: the first
+ * gated migration of the plan, with how many more there are.
+ */
+static void
+refuse_gated(const MigrateEnvironment *env, const MigrateMigration *m, int gates,
+			 MigrateDirection direction, const MigrateGuardFacts *facts, int others)
+{
+	char	   *why = migrate_guard_describe_gates(env, m, gates);
+	char	   *more = others > 0 ? psprintf(" %d more migration%s of the plan %s gated too.",
+											 others, others == 1 ? "" : "s",
+											 others == 1 ? "is" : "are") : "";
+
+	if (gates & MIGRATE_GATE_REVERT_WINDOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_REVERT_WINDOW),
+				 errmsg("migration \"%s\" was applied longer ago than the revert window of environment \"%s\"",
+						m->version, env->name),
+				 errdetail("It was applied at %s; revert_window is %s.%s Nothing was reverted.",
+						   timestamptz_to_str(facts->applied_at),
+						   interval_text(env->revert_window_us), more),
+				 errhint("Pass force => true to revert it anyway (the history records it), or register a new migration that undoes it.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGRATE_RISK_GATE),
+			 errmsg("migration \"%s\" needs an approval or force in environment \"%s\"",
+					m->version, env->name),
+			 errdetail("Its %s.%s Nothing was applied.", why, more),
+			 errhint("Have it approved with SELECT migrate.approve('%s'), or pass force => true (the history records it).",
+					 m->version)));
+}
+
+/*
+ * Check a plan against the environment's rails before anything of it
+ * runs: unapproved migrations first (force does not help), then the gates
+ * (force opens them, and what it opened is remembered for the history).
+ * Returns when the plan may run; ERROR otherwise.
+ */
+void
+migrate_guard_check_plan(const MigrateEnvironment *env, List *plan,
+						 MigrateDirection direction, bool force)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	StringInfoData unapproved;
+	int			nunapproved = 0;
+	const char *first_unapproved = NULL;
+	bool		by_registrant = false;
+	const MigrateMigration *gated = NULL;
+	MigrateGuardFacts gated_facts = {0};
+	int			gated_gates = 0;
+	int			other_gated = 0;
+	ListCell   *lc;
+
+	if (env->name == NULL)
+		return;
+	initStringInfo(&unapproved);
+	foreach(lc, plan)
+	{
+		const MigrateMigration *m = lfirst(lc);
+		MigrateGuardFacts facts;
+		int			gates;
+
+		if (direction == DIRECTION_UP && !migrate_environment_allows(env, m))
+			continue;			/* skipped for this environment: runs nothing */
+		facts = migrate_guard_load_facts(env, m, direction);
+		if (direction == DIRECTION_UP && migrate_guard_needs_approval(env, &facts))
+		{
+			append_version(&unapproved, m->version,
+						   facts.approved_by_registrant ? " (approved by its registrant)" : "");
+			if (nunapproved++ == 0)
+				first_unapproved = m->version;
+			by_registrant |= facts.approved_by_registrant;
+		}
+		gates = migrate_guard_gates(env, m, direction, &facts, now);
+		if (gates == 0)
+			continue;
+		if (force)
+			remember_forced(m->version, gates);
+		else if (gated == NULL)
+		{
+			gated = m;
+			gated_facts = facts;
+			gated_gates = gates;
+		}
+		else
+			other_gated++;
+	}
+	if (nunapproved > 0)
+		refuse_unapproved(env, nunapproved, first_unapproved, unapproved.data, by_registrant);
+	if (gated != NULL)
+		refuse_gated(env, gated, gated_gates, direction, &gated_facts, other_gated);
+}
+
+/*
+ * Why a scheduled run must hold the migration back for want of an
+ * approval (the schedule's or the environment's, four-eyes counted) or
+ * under the environment's gates, or NULL when it may run; *waiting_for
+ * says what would let it go on.  A scheduled run never forces: a gated
+ * migration waits for an approval.  One the environment skips needs none.
+ */
+const char *
+migrate_guard_held_back(const MigrateEnvironment *env, const MigrateMigration *m,
+						bool schedule_requires_approval, char **waiting_for)
+{
+	MigrateGuardFacts facts;
+	int			gates;
+
+	if (!migrate_environment_allows(env, m))
+		return NULL;
+	facts = migrate_guard_load_facts(env, m, DIRECTION_UP);
+	if ((schedule_requires_approval || env->require_approval) && !facts.approved)
+	{
+		*waiting_for = facts.approved_by_registrant ?
+			psprintf("approval of %s by a role other than its registrant", m->version) :
+			psprintf("approval of %s", m->version);
+		if (facts.approved_by_registrant)
+			return psprintf("not approved: approved by its registrant, and environment %s requires four eyes",
+							env->name);
+		if (!schedule_requires_approval)
+			return psprintf("not approved (environment %s requires approval)", env->name);
+		return "not approved";
+	}
+	gates = migrate_guard_gates(env, m, DIRECTION_UP, &facts, GetCurrentTimestamp());
+	if (gates == 0)
+		return NULL;
+	*waiting_for = facts.approved_by_registrant ?
+		psprintf("approval of %s by a role other than its registrant", m->version) :
+		psprintf("approval of %s", m->version);
+	return psprintf("gated in environment %s: %s", env->name,
+					migrate_guard_describe_gates(env, m, gates));
+}
+
+/*
+ * The detail of the history row of the current migration's event: the
+ * engine's detail, plus "forced": [setting, ...] when force => true
+ * overrode a gate for it in this transaction.
+ */
+Jsonb *
+migrate_guard_event_detail(const MigrateRunState *state, Jsonb *detail)
+{
+	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
+	ListCell   *lc;
+	int			gates = 0;
+
+	if (state->info == NULL || !state->info->force || state->current == NULL)
+		return detail;
+	foreach(lc, forced_in_xact)
+	{
+		ForcedGate *f = lfirst(lc);
+
+		if (strcmp(f->version, state->current->version) == 0)
+			gates = f->gates;
+	}
+	if (gates == 0)
+		return detail;
+	migrate_json_begin_object(&b, NULL);
+	if (detail != NULL)
+		migrate_json_add_fields(&b, detail);
+	migrate_json_begin_array(&b, "forced");
+	add_gate_names(&b, gates);
+	migrate_json_end(&b);
+	migrate_json_end(&b);
+	return migrate_json_finish(&b);
+}
+
+/*
+ * migrate.four_eyes_required(): whether the environment requires
+ * approvals by a role other than the registrant, for approve()
+ * (store_approval() in migrate--1.0--1.1.sql), from the same row apply()
+ * reads.
+ */
+Datum
+migrate_four_eyes_required(PG_FUNCTION_ARGS)
+{
+	bool		four_eyes;
+
+	migrate_xact_spi_connect();
+	four_eyes = migrate_environment_current()->four_eyes;
+	SPI_finish();
+	PG_RETURN_BOOL(four_eyes);
+}
