@@ -253,6 +253,9 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	MigrateOutcome *outcomes;
 	ListCell   *lc;
 	TimestampTz started;
+	/* every path gets force (history) and skip_backup (backup.c) */
+	MigrateRunInfo info = {NULL, NULL, 1, 0, options->dry_run,
+	options->force, options->skip_backup};
 
 	migrate_materialize_srf(fcinfo);
 	check_read_write(direction);
@@ -279,23 +282,14 @@ apply_or_revert(FunctionCallInfo fcinfo, MigrateDirection direction,
 	migrate_guard_check_plan(env, plan, direction, options->force);
 
 	outcomes = palloc0(sizeof(MigrateOutcome) * list_length(plan));
+	info.total = list_length(plan);
 	if (dry_run)
-	{
-		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), true,
-		options->force, options->skip_backup};
-
 		migrate_engine_run_plan(dry_run_prefix(list_copy(plan), direction, outcomes),
 								direction, &info, outcomes);
-	}
 	else if (migrate_plan_first_nontransactional(plan, direction) < 0)
-	{
-		MigrateRunInfo info = {NULL, NULL, 1, list_length(plan), false,
-		options->force, options->skip_backup};
-
 		migrate_engine_run_plan(plan, direction, &info, outcomes);
-	}
 	else
-		migrate_handoff_run_plan(plan, direction, outcomes);
+		migrate_handoff_run_plan(plan, direction, &info, outcomes);
 	migrate_message_summary(plan, direction, dry_run, outcomes, started);
 
 	foreach(lc, plan)

@@ -268,20 +268,13 @@ rethrow_saying_what_stays(List *plan, MigrateDirection direction,
  * Run the plan in a background worker and wait for it, relaying its
  * messages.  Fills "outcomes" for the migrations it completed; raises the
  * worker's error, if any.  This is the front end's side of the worker
- * path; migrate_handoff_worker_main() below is the worker's.
+ * path; migrate_handoff_worker_main() below is the worker's.  Of the
+ * caller's run info the worker honours skip_backup; the guard rails were
+ * checked by the caller (which is why a forced gate is not recorded as
+ * "forced" on this path: guard.c keeps that per transaction).
  */
 void
-migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome *outcomes)
-{
-	migrate_handoff_run_plan_info(plan, direction, NULL, outcomes);
-}
-
-/*
- * The same, passing the worker what of the caller's run info it honours
- * ("info" may be NULL): skip_backup.
- */
-void
-migrate_handoff_run_plan_info(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
+migrate_handoff_run_plan(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
 							  MigrateOutcome *outcomes)
 {
 	const char *search_path = GetConfigOption("search_path", false, false);

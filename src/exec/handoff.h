@@ -15,8 +15,7 @@
 #include "exec/run.h"
 #include "nodes/pg_list.h"
 
-extern void migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome *outcomes);
-extern void migrate_handoff_run_plan_info(List *plan, MigrateDirection direction,
-										  const MigrateRunInfo *info, MigrateOutcome *outcomes);
+extern void migrate_handoff_run_plan(List *plan, MigrateDirection direction,
+									 const MigrateRunInfo *info, MigrateOutcome *outcomes);
 
 #endif							/* MIGRATE_HANDOFF_H */
