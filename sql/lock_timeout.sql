@@ -98,3 +98,19 @@ RESET statement_timeout;
 DROP TABLE lt_seen;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
+
+-- the backup before a destructive statement (where the environment backs
+-- up: staging) runs under the statement's timeout, because its copy holds
+-- the statement's lock: 30 ms stop the copy of 500,000 rows, and nothing
+-- is emptied or copied
+CREATE TABLE lt_big AS SELECT g AS id, pg_catalog.repeat('x', 100) AS pad
+  FROM pg_catalog.generate_series(1, 500000) AS g;
+SET migrate.environment = 'staging';
+SELECT migrate.register('910', 'empty big', E'-- @statement-timeout: 30ms\nTRUNCATE lt_big;');
+SELECT version, action FROM migrate.apply();
+RESET migrate.environment;
+SELECT pg_catalog.count(*) FROM lt_big;
+SELECT pg_catalog.count(*) AS backups FROM migrate.backups;
+DROP TABLE lt_big;
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;

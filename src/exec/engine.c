@@ -541,6 +541,9 @@ fire_deferred_triggers(void)
  * Run the current statement with "execute", under the statement timeout
  * of the migration's policy (the server arms none for statements run
  * through SPI: lockretry.c), which is put back whether it succeeds or not.
+ * The backup before a destructive statement (backup.c) runs under the same
+ * timer: its copy holds the statement's lock, and a timeout meant to bound
+ * how long the table is locked must bound the copy too.
  */
 static uint64
 execute_timed(MigrateRunState *state, MigrateStatementExecutor execute)
@@ -551,6 +554,7 @@ execute_timed(MigrateRunState *state, MigrateStatementExecutor execute)
 	migrate_lockretry_timer_start(&timer, &state->policy);
 	PG_TRY();
 	{
+		migrate_backup_before_statement(state);
 		rows = execute(state->script, state->statement);
 	}
 	PG_FINALLY();
@@ -591,7 +595,6 @@ migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execu
 	for (int i = 0; i < state->script->nstatements; i++)
 	{
 		state->statement = &state->script->statements[i];
-		migrate_backup_before_statement(state);
 		rows += execute_timed(state, execute);
 	}
 	state->statement = NULL;

@@ -330,8 +330,9 @@ run_top_statement(MigrateRunState *state, const char *sql, MemoryContext keep)
 		StartTransactionCommand();
 		migrate_engine_push_errcallback(state, &errcallback);
 		migrate_lock_set_running(true);
-		migrate_backup_before_statement(state);
+		/* the backup's copy holds the statement's lock: timed with it */
 		migrate_lockretry_timer_start(&timer, &state->policy);
+		migrate_backup_before_statement(state);
 		migrate_topstmt_exec(sql);
 		migrate_lockretry_timer_stop(&timer);
 		error_context_stack = errcallback.previous;
