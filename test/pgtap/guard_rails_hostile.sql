@@ -38,7 +38,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(91);
+SELECT plan(94);
 
 SET LOCAL migrate.progress_level = 'debug1';
 -- loads the library, so that migrate.environment is defined (without
@@ -81,16 +81,11 @@ SELECT is(migrate.register('gr-1', 'drop_salary',
 SELECT results_eq($$SELECT version, state FROM migrate.apply('gr-1')$$,
                   $$VALUES ('gr-1', 'applied')$$,
                   'the superuser applies gr-1');
-SELECT is((SELECT count(*) FROM migrate.backups WHERE version = 'gr-1'), 1::bigint,
+SELECT is((SELECT count(*) FROM migrate.backups WHERE migration = 'gr-1' AND NOT skipped), 1::bigint,
           'applying gr-1 in production made one backup');
-SELECT set_config('tap.backup_id', (SELECT id::text FROM migrate.backups WHERE version = 'gr-1'), true)
+SELECT set_config('tap.backup_id', (SELECT id::text FROM migrate.backups WHERE migration = 'gr-1'), true)
        IS NOT NULL AS backup_id_noted \gset
--- the copy itself: the newest table in schema migrate_backup
-SELECT set_config('tap.backup_table',
-                  (SELECT format('%I.%I', n.nspname, c.relname)
-                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = 'migrate_backup' AND c.relkind = 'r'
-                   ORDER BY c.oid DESC LIMIT 1), true)
+SELECT set_config('tap.backup_table', (SELECT backup_table FROM migrate.backups WHERE migration = 'gr-1'), true)
        IS NOT NULL AS backup_table_noted \gset
 SELECT is((SELECT count(*) FROM pg_catalog.pg_class
            WHERE oid = current_setting('tap.backup_table')::regclass), 1::bigint,
@@ -102,10 +97,16 @@ SELECT results_eq($$SELECT environment, require_approval, four_eyes, backup FROM
                   $$VALUES ('production'::text, true, true, 'copy'::text)$$,
                   'migrate.effective_settings shows production''s rails');
 
+-- the column is back (as gr-1's down script would put it back), empty:
+-- what restore_backup() would fill, if the caller may; gr_dep may write
+-- it but not read it
+ALTER TABLE gr_schema.payroll ADD COLUMN salary int;
+GRANT UPDATE ON gr_schema.payroll TO gr_dep;
+
 -- what the rails look like before the attack, to compare with afterwards
 CREATE TABLE gr_schema.rails_before AS SELECT * FROM migrate.environment_setting;
 CREATE TABLE gr_schema.backup_before AS
-    SELECT id, version, object, rows, bytes, restored_at FROM migrate.backups;
+    SELECT id, migration, object, rows, bytes, restored_at, purged_at FROM migrate.backups;
 
 -- ---------------------------------------------------------------------------
 -- every attempt, tried by each role named in refused_for; each must fail
@@ -170,17 +171,21 @@ VALUES
     (18, 'delete a row of migrate.backup',
      $$DELETE FROM migrate.backup$$,
      '42501', 'permission denied for table backup', '{gr_nobody,gr_app,gr_dep}'),
-    (19, 'restore_backup() of the superuser''s backup',
+    (19, 'restore_backup()',
      format('SELECT migrate.restore_backup(%s)', current_setting('tap.backup_id')),
-     '42501', NULL, '{gr_nobody,gr_app,gr_dep}'),
-    (20, 'purge_backups()',
+     '42501', 'permission denied for function restore_backup', '{gr_nobody,gr_app}'),
+    (20, 'restore_backup() into a column it may write but not read',
+     format('SELECT migrate.restore_backup(%s)', current_setting('tap.backup_id')),
+     '42501', format('permission denied to restore backup %s into table gr_schema.payroll',
+                     current_setting('tap.backup_id')), '{gr_dep}'),
+    (21, 'purge_backups()',
      $$SELECT migrate.purge_backups()$$,
-     '42501', 'permission denied for function purge_backups', '{gr_nobody,gr_app}'),
-    (21, 'purge_backups(older_than => 0)',
+     '42501', 'permission denied for function purge_backups', '{gr_nobody,gr_app,gr_dep}'),
+    (22, 'purge_backups(older_than => 0)',
      $$SELECT migrate.purge_backups(older_than => '0 seconds')$$,
-     '42501', 'permission denied for function purge_backups', '{gr_nobody,gr_app}'),
+     '42501', 'permission denied for function purge_backups', '{gr_nobody,gr_app,gr_dep}'),
     -- approvals
-    (22, 'unapprove()',
+    (23, 'unapprove()',
      $$SELECT migrate.unapprove('gr-1')$$,
      '42501', 'permission denied for function unapprove', '{gr_nobody,gr_app}');
 GRANT SELECT ON gr_schema.attempts TO PUBLIC;
@@ -214,11 +219,13 @@ SELECT results_eq($$SELECT environment, require_approval, four_eyes FROM migrate
 -- ---------------------------------------------------------------------------
 SELECT is(migrate.register('gr-2', 'harmless', 'SELECT 2;', 'SELECT 2;'), 'registered',
           'migrate_admin registers gr-2');
-SELECT throws_ok($$SELECT migrate.approve('gr-2')$$, '42501', NULL,
+SELECT throws_ok($$SELECT migrate.approve('gr-2')$$, '42501',
+                 'permission denied to approve migration "gr-2"',
                  'migrate_admin cannot approve its own gr-2 under four_eyes');
-SELECT throws_ok($$SELECT * FROM migrate.apply('gr-2')$$, 'MG011', NULL,
+SELECT throws_ok($$SELECT * FROM migrate.apply('gr-2')$$, 'MG011', 'migration "gr-2" is not approved',
                  'migrate_admin cannot apply the unapproved gr-2');
-SELECT throws_ok($$SELECT * FROM migrate.apply('gr-2', force => true)$$, 'MG011', NULL,
+SELECT throws_ok($$SELECT * FROM migrate.apply('gr-2', force => true)$$, 'MG011',
+                 'migration "gr-2" is not approved',
                  'force => true does not stand in for an approval');
 RESET ROLE;
 
@@ -261,9 +268,11 @@ SELECT hasnt_table('migrate_backup', 'planted', 'nothing was planted in schema m
 SELECT is((SELECT count(*) FROM migrate.event WHERE action = 'configure'
            AND role::text LIKE 'gr\_%'), 0::bigint,
           'no configure event by any of the three roles');
-SELECT set_eq($$SELECT id, version, object, rows, bytes, restored_at FROM migrate.backups$$,
+SELECT set_eq($$SELECT id, migration, object, rows, bytes, restored_at, purged_at FROM migrate.backups$$,
               $$SELECT * FROM gr_schema.backup_before$$,
               'migrate.backups is unchanged: nothing restored, purged or forged');
+SELECT is((SELECT count(salary) FROM gr_schema.payroll), 0::bigint,
+          'no salary was restored');
 SELECT is((SELECT count(*) FROM pg_catalog.pg_class
            WHERE oid = current_setting('tap.backup_table')::regclass), 1::bigint,
           'the backup copy is still there');
