@@ -78,9 +78,11 @@ SELECT is(migrate.register('gr-1', 'drop_salary',
                            'ALTER TABLE gr_schema.payroll DROP COLUMN salary;',
                            'ALTER TABLE gr_schema.payroll ADD COLUMN salary int;'),
           'registered', 'the superuser registers gr-1, which drops payroll.salary');
+SET LOCAL client_min_messages = warning;   -- the NOTICE of the backup
 SELECT results_eq($$SELECT version, state FROM migrate.apply('gr-1')$$,
                   $$VALUES ('gr-1', 'applied')$$,
                   'the superuser applies gr-1');
+RESET client_min_messages;
 SELECT is((SELECT count(*) FROM migrate.backups WHERE migration = 'gr-1' AND NOT skipped), 1::bigint,
           'applying gr-1 in production made one backup');
 SELECT set_config('tap.backup_id', (SELECT id::text FROM migrate.backups WHERE migration = 'gr-1'), true)
