@@ -2,9 +2,9 @@
 # test/bench/guardrails.sh: what do the production guard rails cost apply()?
 #
 # Generates N small migrations (CREATE TABLE with 3 columns, CREATE INDEX,
-# COMMENT; a different table each, nothing destructive) and measures
-# SELECT count(*) FROM migrate.apply() of all N, 3 times each on fresh
-# databases, in two databases side by side:
+# COMMENT; a different table each, nothing destructive) and applies them
+# with SELECT count(*) FROM migrate.apply(target), in chunks of C (100),
+# in two databases side by side, 3 times each on fresh databases:
 #   off  no environment (migrate.environment empty): every rail off, 1.0's
 #        behaviour
 #   on   ALTER DATABASE ... SET migrate.environment = 'production', with
@@ -15,14 +15,18 @@
 #        (nothing is destructive, so each statement is only inspected),
 #        retention 30 days, revert window 7 days, risk ceiling 'high',
 #        zero-downtime required off
-# Registration (and approval) happen before the clock starts.  Reports the
-# medians and the ratio on/off (the median of each run's ratio against the
-# "off" run beside it); it checks that the "on" database really ran under
-# production's rails (migrate.effective_settings) and made no backup, but
-# it does not fail on the ratio.
+# Registration (and approval) happen before the clock starts.  The two
+# databases take turns chunk by chunk (which one goes first alternates),
+# so that a shared machine's load, which changes from second to second,
+# falls on both alike; each side's time is the sum of its chunks.
+# Reports the medians and the ratio on/off (the median of each run's
+# ratio); it checks that the "on" database really ran under production's
+# rails (migrate.effective_settings) and made no backup, but it does not
+# fail on the ratio.
 #
 # Usage: test/bench/guardrails.sh [N] [--no-setup]      (or BENCH_N=N)
 #   BENCH_REPS=K repeats K times instead of 3.
+#   BENCH_CHUNK=C migrations per apply() call (100; N applies all at once).
 #   With PGHOST set, uses that running cluster (migrate installed already).
 #   Otherwise starts a throwaway cluster via scripts/lib.sh, after installing
 #   dependencies and building unless --no-setup is given.
@@ -31,18 +35,20 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 N="${BENCH_N:-1000}"
 REPS="${BENCH_REPS:-3}"
+CHUNK="${BENCH_CHUNK:-100}"
 APPROVER=bench_guardrails_approver
 setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "${BASH_SOURCE[0]}"; exit 0 ;;
         ''|*[!0-9]*) echo "unknown argument: $arg" >&2; exit 2 ;;
         *) N="$arg" ;;
     esac
 done
 [ "$N" -ge 1 ] || { echo "N must be at least 1" >&2; exit 2; }
 [ "$REPS" -ge 1 ] || { echo "BENCH_REPS must be at least 1" >&2; exit 2; }
+[ "$CHUNK" -ge 1 ] || { echo "BENCH_CHUNK must be at least 1" >&2; exit 2; }
 
 work="$(mktemp -d)"
 bench_cleanup() {
@@ -59,8 +65,8 @@ trap bench_cleanup EXIT   # set before lib.sh's trap, which composes with it
 # shellcheck source=scripts/lib.sh
 source "$root/scripts/lib.sh"
 # one transaction takes ~5 relation locks per migration (table, primary
-# key, toast table and index, second index): size the lock table for it
-migrate_bench_cluster "$setup" "max_locks_per_transaction = $(( N / 10 + 64 ))"
+# key, toast table and index, second index): size the lock table for a chunk
+migrate_bench_cluster "$setup" "max_locks_per_transaction = $(( CHUNK / 10 + 64 ))"
 
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
@@ -110,7 +116,7 @@ make_off() {
 make_on() {
     make_off "$1"
     q -d postgres -c "ALTER DATABASE $1 SET migrate.environment = 'production'"
-    q -d "$1" -c "SELECT FROM migrate.configure('production',
+    q -d "$1" -o /dev/null -c "SELECT FROM migrate.configure('production',
                       lock_timeout => '5s', statement_timeout => '10min',
                       lock_retries => 3, lock_retry_backoff => '100ms',
                       require_approval => true, four_eyes => true,
@@ -134,15 +140,26 @@ time_ns() {
     LAST_NS=$(( $(now_ns) - t0 ))
 }
 
-# apply_all DB: SELECT count(*) FROM migrate.apply(), which must apply N
-apply_all() {
+# apply_to DB TARGET COUNT: SELECT count(*) FROM migrate.apply(TARGET),
+# which must apply COUNT migrations
+apply_to() {
     local applied
     applied=$(v -d "$1" -c "SET migrate.progress_level = 'debug1'" \
-                        -c 'SELECT count(*) FROM migrate.apply()')
-    if [ "$applied" != "$N" ]; then
-        echo "error: migrate.apply() in $1 applied $applied migrations, expected $N" >&2
+                        -c "SELECT count(*) FROM migrate.apply('$2')")
+    if [ "$applied" != "$3" ]; then
+        echo "error: migrate.apply('$2') in $1 applied $applied migrations, expected $3" >&2
         exit 1
     fi
+}
+
+# apply_chunk DB TARGET COUNT: apply_to after a checkpoint, timed; adds the
+# time to the side's total (off_sum or on_sum, by DB's name)
+apply_chunk() {
+    time_ns apply_to "$@"
+    case "$1" in
+        *_off_*) off_sum=$(( off_sum + LAST_NS )) ;;
+        *) on_sum=$(( on_sum + LAST_NS )) ;;
+    esac
 }
 
 # check_on DB: the "on" database ran in production, with its rails, and
@@ -167,14 +184,20 @@ for i in $(seq 1 "$REPS"); do
     off="bench_rails_off_$i" on="bench_rails_on_$i"
     make_off "$off"
     make_on "$on"
-    # alternate the order, so that neither side always runs on a warmer cache
-    if [ $(( i % 2 )) -eq 1 ]; then
-        time_ns apply_all "$off"; off_ns+=("$LAST_NS")
-        time_ns apply_all "$on"; on_ns+=("$LAST_NS")
-    else
-        time_ns apply_all "$on"; on_ns+=("$LAST_NS")
-        time_ns apply_all "$off"; off_ns+=("$LAST_NS")
-    fi
+    off_sum=0 on_sum=0 done_n=0 k=0
+    while [ "$done_n" -lt "$N" ]; do
+        k=$(( k + 1 ))
+        count=$(( N - done_n < CHUNK ? N - done_n : CHUNK ))
+        done_n=$(( done_n + count ))
+        target=$(printf '2025%010d' "$done_n")
+        # alternate the order, so that neither side always runs first
+        if [ $(( (i + k) % 2 )) -eq 0 ]; then
+            apply_chunk "$off" "$target" "$count"; apply_chunk "$on" "$target" "$count"
+        else
+            apply_chunk "$on" "$target" "$count"; apply_chunk "$off" "$target" "$count"
+        fi
+    done
+    off_ns+=("$off_sum") on_ns+=("$on_sum")
     check_on "$on"
     ratios+=("$(ratio_of "${on_ns[-1]}" "${off_ns[-1]}")")
     printf 'run %d: rails off %s ms, rails on %s ms, ratio %s\n' "$i" \
@@ -184,7 +207,7 @@ done
 
 echo
 echo "PostgreSQL:             $(v -d postgres -c 'SHOW server_version')"
-echo "migrations (N):         $N  (median of $REPS runs, fresh databases each)"
+echo "migrations (N):         $N  (apply() of $CHUNK at a time; median of $REPS runs, fresh databases each)"
 echo "apply(), rails off:     $(ms "$(median "${off_ns[@]}")") ms  (no environment)"
 echo "apply(), rails on:      $(ms "$(median "${on_ns[@]}")") ms  (production: timeouts, retries, approvals, backup copy)"
 echo "overhead ratio on/off:  $(median "${ratios[@]}")  (median of the runs' ratios)"
