@@ -19,10 +19,12 @@
 # databases take turns chunk by chunk (which one goes first alternates),
 # so that a shared machine's load, which changes from second to second,
 # falls on both alike; each side's time is the sum of its chunks.
-# Reports the medians and the ratio on/off (the median of each run's
-# ratio); it checks that the "on" database really ran under production's
-# rails (migrate.effective_settings) and made no backup, but it does not
-# fail on the ratio.
+# Reports each run's sums and their ratio, and as the result the median
+# of the ratios of all chunks (on/off, each chunk against the one beside
+# it: a burst of load spoils a chunk, not the result); it checks that the
+# "on" database really ran under production's rails
+# (migrate.effective_settings) and made no backup, but it does not fail
+# on the ratio.
 #
 # Usage: test/bench/guardrails.sh [N] [--no-setup]      (or BENCH_N=N)
 #   BENCH_REPS=K repeats K times instead of 3.
@@ -153,12 +155,13 @@ apply_to() {
 }
 
 # apply_chunk DB TARGET COUNT: apply_to after a checkpoint, timed; adds the
-# time to the side's total (off_sum or on_sum, by DB's name)
+# time to the side's total (off_sum or on_sum, by DB's name) and notes it
+# as the side's last chunk (off_last, on_last)
 apply_chunk() {
     time_ns apply_to "$@"
     case "$1" in
-        *_off_*) off_sum=$(( off_sum + LAST_NS )) ;;
-        *) on_sum=$(( on_sum + LAST_NS )) ;;
+        *_off_*) off_sum=$(( off_sum + LAST_NS )) off_last=$LAST_NS ;;
+        *) on_sum=$(( on_sum + LAST_NS )) on_last=$LAST_NS ;;
     esac
 }
 
@@ -179,7 +182,7 @@ check_on() {
     fi
 }
 
-off_ns=() on_ns=() ratios=()
+off_ns=() on_ns=() ratios=() chunk_ratios=()
 for i in $(seq 1 "$REPS"); do
     off="bench_rails_off_$i" on="bench_rails_on_$i"
     make_off "$off"
@@ -196,6 +199,7 @@ for i in $(seq 1 "$REPS"); do
         else
             apply_chunk "$on" "$target" "$count"; apply_chunk "$off" "$target" "$count"
         fi
+        chunk_ratios+=("$(ratio_of "$on_last" "$off_last")")
     done
     off_ns+=("$off_sum") on_ns+=("$on_sum")
     check_on "$on"
@@ -210,4 +214,5 @@ echo "PostgreSQL:             $(v -d postgres -c 'SHOW server_version')"
 echo "migrations (N):         $N  (apply() of $CHUNK at a time; median of $REPS runs, fresh databases each)"
 echo "apply(), rails off:     $(ms "$(median "${off_ns[@]}")") ms  (no environment)"
 echo "apply(), rails on:      $(ms "$(median "${on_ns[@]}")") ms  (production: timeouts, retries, approvals, backup copy)"
-echo "overhead ratio on/off:  $(median "${ratios[@]}")  (median of the runs' ratios)"
+echo "ratio of the sums:      $(median "${ratios[@]}")  (median of the runs' on/off ratios)"
+echo "overhead ratio on/off:  $(median "${chunk_ratios[@]}")  (median of the ${#chunk_ratios[@]} chunks' on/off ratios)"
