@@ -15,12 +15,13 @@ PG_CPPFLAGS = -I$(srcdir)/src -DMIGRATE_VERSION="\"$(MIGRATE_VERSION)\""
 # pg_regress: one concern per file, run in this order against a running
 # server (make installcheck with PGHOST/PGPORT set; see scripts/test.sh)
 REGRESS = setup extversion version checksum header parse cron register apply revert surface \
-          repair require safety errors rehearse session resume messages client_support
+          repair require safety errors rehearse session resume messages client_support \
+          environment lock_timeout
 REGRESS_OPTS = --load-extension=plpgsql
 
 # isolation specs live in test/isolation/specs, expected output beside them
 ISOLATION = concurrent-apply three-appliers apply-vs-revert \
-            register-during-apply lock-nowait lock-nontransactional
+            register-during-apply lock-nowait lock-nontransactional lock_retry
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso \
                  --load-extension=migrate
 

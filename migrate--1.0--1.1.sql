@@ -1789,6 +1789,305 @@ ALTER TABLE migrate.migration ADD CONSTRAINT migration_state_check
 
 -- ---- wp11-1: environments, configure(), skipped migrations ----
 
+-- The guard rails of each environment; migrate.environment (a superuser
+-- setting) names the row that applies.  Every column's default is "off"
+-- (what an environment created by configure() starts with).
+CREATE TABLE migrate.environment_setting (
+    environment           text PRIMARY KEY
+                          CHECK (environment OPERATOR(pg_catalog.<>) ''
+                                 AND environment OPERATOR(pg_catalog.=) pg_catalog.btrim(environment)
+                                 AND pg_catalog.octet_length(environment) OPERATOR(pg_catalog.<) 64),
+    lock_timeout          interval NOT NULL DEFAULT '0'
+                          CHECK (lock_timeout BETWEEN '0' AND '2147483647 ms'),
+    statement_timeout     interval NOT NULL DEFAULT '0'
+                          CHECK (statement_timeout BETWEEN '0' AND '2147483647 ms'),
+    lock_retries          integer NOT NULL DEFAULT 0 CHECK (lock_retries BETWEEN 0 AND 100),
+    lock_retry_backoff    interval NOT NULL DEFAULT '1s'
+                          CHECK (lock_retry_backoff BETWEEN '0' AND '1 hour'),
+    require_approval      boolean NOT NULL DEFAULT false,
+    four_eyes             boolean NOT NULL DEFAULT false,
+    backup                text NOT NULL DEFAULT 'off' CHECK (backup IN ('off', 'copy')),
+    backup_retention      interval NOT NULL DEFAULT '7 days'
+                          CHECK (backup_retention OPERATOR(pg_catalog.>) '0'),
+    revert_window         interval CHECK (revert_window OPERATOR(pg_catalog.>=) '0'),
+    max_risk_level        text CHECK (max_risk_level IN ('low', 'medium', 'high')),
+    require_zero_downtime boolean NOT NULL DEFAULT false,
+    drift_blocks_apply    boolean NOT NULL DEFAULT false,
+    changed_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    changed_by            name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE migrate.environment_setting IS
+    'guard rails per environment; the setting migrate.environment selects a row, migrate.configure() changes them';
+COMMENT ON COLUMN migrate.environment_setting.lock_timeout IS
+    'lock_timeout each migration runs with (overridden by @lock-timeout); 0: none';
+COMMENT ON COLUMN migrate.environment_setting.statement_timeout IS
+    'statement_timeout each migration runs with (overridden by @statement-timeout); 0: none';
+COMMENT ON COLUMN migrate.environment_setting.lock_retries IS
+    'further attempts of a migration whose lock_timeout expired';
+COMMENT ON COLUMN migrate.environment_setting.lock_retry_backoff IS
+    'wait before the first retry; doubles for each further one, with jitter';
+COMMENT ON COLUMN migrate.environment_setting.require_approval IS
+    'apply() by hand, deploy() and scheduled runs run approved migrations only';
+COMMENT ON COLUMN migrate.environment_setting.four_eyes IS
+    'the approver of a migration may not be the role that registered it';
+COMMENT ON COLUMN migrate.environment_setting.backup IS
+    'off, or copy: copy the data a destructive statement destroys into schema migrate_backup first';
+COMMENT ON COLUMN migrate.environment_setting.backup_retention IS
+    'how long purge_backups() keeps backups by default';
+COMMENT ON COLUMN migrate.environment_setting.revert_window IS
+    'revert only migrations applied this recently, unless forced; NULL: no limit';
+COMMENT ON COLUMN migrate.environment_setting.max_risk_level IS
+    'highest @risk-level applied without force or approval; NULL: no ceiling';
+COMMENT ON COLUMN migrate.environment_setting.require_zero_downtime IS
+    'a migration whose header says @zero-downtime: false needs force or approval';
+COMMENT ON COLUMN migrate.environment_setting.drift_blocks_apply IS
+    'unacknowledged schema drift blocks apply (reserved for drift capture; no effect yet)';
+SELECT pg_catalog.pg_extension_config_dump('migrate.environment_setting', '');
+
+-- The three documented environments.  development: every rail off;
+-- staging: production's timeouts, retries and backups, without the gates,
+-- so that a deploy rehearses how production will take its locks;
+-- production: all of it.
+INSERT INTO migrate.environment_setting
+    (environment, lock_timeout, statement_timeout, lock_retries, lock_retry_backoff,
+     require_approval, four_eyes, backup, backup_retention, revert_window,
+     max_risk_level, require_zero_downtime, drift_blocks_apply)
+VALUES
+    ('development', '0', '0', 0, '1s', false, false, 'off', '7 days', NULL, NULL, false, false),
+    ('staging', '5s', '0', 5, '1s', false, false, 'copy', '3 days', NULL, NULL, false, false),
+    ('production', '5s', '0', 5, '1s', true, false, 'copy', '7 days', '1 day', 'medium', true, false);
+
+-- pg_dump writes the rows of this table after CREATE EXTENSION, which has
+-- already made the three rows above: a dumped row whose environment exists
+-- replaces it rather than failing the whole COPY, so that a restore keeps
+-- the rules production had.
+CREATE FUNCTION migrate.environment_setting_restore() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$body$
+BEGIN
+    DELETE FROM migrate.environment_setting s
+     WHERE s.environment OPERATOR(pg_catalog.=) NEW.environment;
+    RETURN NEW;
+END
+$body$;
+REVOKE ALL ON FUNCTION migrate.environment_setting_restore() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.environment_setting_restore() IS
+    'internal: a restored dump''s row for an environment replaces the row CREATE EXTENSION made';
+CREATE TRIGGER environment_setting_restore
+    BEFORE INSERT ON migrate.environment_setting
+    FOR EACH ROW EXECUTE FUNCTION migrate.environment_setting_restore();
+
+REVOKE ALL ON migrate.environment_setting FROM PUBLIC;
+GRANT SELECT ON migrate.environment_setting TO migrate_reader;
+
+-- one row: the session's environment and the rails apply() and revert()
+-- obey in it; with no environment every rail is off
+CREATE VIEW migrate.effective_settings AS
+SELECT e.name AS environment,
+       e.name IS NULL OR s.environment IS NOT NULL AS configured,
+       coalesce(s.lock_timeout, '0') AS lock_timeout,
+       coalesce(s.statement_timeout, '0') AS statement_timeout,
+       coalesce(s.lock_retries, 0) AS lock_retries,
+       coalesce(s.lock_retry_backoff, '0') AS lock_retry_backoff,
+       coalesce(s.require_approval, false) AS require_approval,
+       coalesce(s.four_eyes, false) AS four_eyes,
+       coalesce(s.backup, 'off') AS backup,
+       s.backup_retention,
+       s.revert_window,
+       s.max_risk_level,
+       coalesce(s.require_zero_downtime, false) AS require_zero_downtime,
+       coalesce(s.drift_blocks_apply, false) AS drift_blocks_apply,
+       s.changed_at,
+       s.changed_by
+FROM (SELECT NULLIF(pg_catalog.current_setting('migrate.environment', true), '') AS name
+      -- calling into the library first loads it, which defines the setting:
+      -- a value a non-superuser SET before (a placeholder) is then refused,
+      -- as it is for apply(), instead of being shown here
+      WHERE migrate.version() IS NOT NULL) e
+LEFT JOIN migrate.environment_setting s ON s.environment OPERATOR(pg_catalog.=) e.name;
+REVOKE ALL ON migrate.effective_settings FROM PUBLIC;
+GRANT SELECT ON migrate.effective_settings TO migrate_reader;
+COMMENT ON VIEW migrate.effective_settings IS
+    'the environment migrate.environment names for this session and its guard rails (all off without one; configured false: no row, so apply() and revert() refuse)';
+
+-- Change an environment's rails (creating it if need be): each argument
+-- given replaces that setting, each name in "reset" puts the setting back
+-- to its default (off).  SECURITY DEFINER for the table, and NOT granted
+-- to migrate_admin: a deploy role must not be able to lower production's
+-- rails; the extension owner grants it to a policy role.
+CREATE FUNCTION migrate.configure(environment text,
+                                  lock_timeout interval DEFAULT NULL,
+                                  statement_timeout interval DEFAULT NULL,
+                                  lock_retries integer DEFAULT NULL,
+                                  lock_retry_backoff interval DEFAULT NULL,
+                                  require_approval boolean DEFAULT NULL,
+                                  four_eyes boolean DEFAULT NULL,
+                                  backup text DEFAULT NULL,
+                                  backup_retention interval DEFAULT NULL,
+                                  revert_window interval DEFAULT NULL,
+                                  max_risk_level text DEFAULT NULL,
+                                  require_zero_downtime boolean DEFAULT NULL,
+                                  drift_blocks_apply boolean DEFAULT NULL,
+                                  reset text[] DEFAULT NULL)
+RETURNS migrate.environment_setting
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$body$
+DECLARE
+    settings CONSTANT text[] := ARRAY['lock_timeout', 'statement_timeout', 'lock_retries',
+        'lock_retry_backoff', 'require_approval', 'four_eyes', 'backup', 'backup_retention',
+        'revert_window', 'max_risk_level', 'require_zero_downtime', 'drift_blocks_apply'];
+    given    jsonb;
+    before   jsonb;
+    after    jsonb;
+    created  boolean := false;
+    setting  text;
+    old_diff jsonb := '{}';
+    new_diff jsonb := '{}';
+    result   migrate.environment_setting;
+BEGIN
+    IF configure.environment IS NULL OR configure.environment OPERATOR(pg_catalog.=) ''
+       OR configure.environment OPERATOR(pg_catalog.<>) pg_catalog.btrim(configure.environment)
+       OR pg_catalog.octet_length(configure.environment) OPERATOR(pg_catalog.>=) 64 THEN
+        RAISE EXCEPTION 'invalid environment name "%"', coalesce(configure.environment, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'An environment name is not empty, at most 63 bytes long, and has no leading or trailing spaces.',
+                  HINT = 'Name it as migrate.environment will, for example ''production''.';
+    END IF;
+
+    -- the arguments given, by setting (NULL: leave it as it is)
+    given := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+        'lock_timeout', configure.lock_timeout,
+        'statement_timeout', configure.statement_timeout,
+        'lock_retries', configure.lock_retries,
+        'lock_retry_backoff', configure.lock_retry_backoff,
+        'require_approval', configure.require_approval,
+        'four_eyes', configure.four_eyes,
+        'backup', configure.backup,
+        'backup_retention', configure.backup_retention,
+        'revert_window', configure.revert_window,
+        'max_risk_level', configure.max_risk_level,
+        'require_zero_downtime', configure.require_zero_downtime,
+        'drift_blocks_apply', configure.drift_blocks_apply));
+
+    FOREACH setting IN ARRAY coalesce(configure.reset, '{}') LOOP
+        IF setting IS NULL OR NOT setting OPERATOR(pg_catalog.=) ANY (settings) THEN
+            RAISE EXCEPTION 'unknown setting "%" in reset', coalesce(setting, 'NULL')
+                USING ERRCODE = 'undefined_object',
+                      DETAIL = pg_catalog.format('The settings are %s.', pg_catalog.array_to_string(settings, ', ')),
+                      HINT = 'Name settings as the columns of migrate.environment_setting.';
+        END IF;
+        IF given OPERATOR(pg_catalog.?) setting THEN
+            RAISE EXCEPTION 'setting "%" is both given and reset', setting
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give a value or reset it, not both.';
+        END IF;
+    END LOOP;
+
+    -- each value checked with a message saying what is allowed
+    IF configure.lock_timeout NOT BETWEEN '0' AND '2147483647 ms' THEN
+        RAISE EXCEPTION 'lock_timeout % is out of range', configure.lock_timeout
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is at least 0 (no timeout) and at most 2147483647 milliseconds, as PostgreSQL''s lock_timeout.';
+    END IF;
+    IF configure.statement_timeout NOT BETWEEN '0' AND '2147483647 ms' THEN
+        RAISE EXCEPTION 'statement_timeout % is out of range', configure.statement_timeout
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is at least 0 (no timeout) and at most 2147483647 milliseconds, as PostgreSQL''s statement_timeout.';
+    END IF;
+    IF configure.lock_retries NOT BETWEEN 0 AND 100 THEN
+        RAISE EXCEPTION 'lock_retries % is out of range', configure.lock_retries
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is between 0 (no retry) and 100.';
+    END IF;
+    IF configure.lock_retry_backoff NOT BETWEEN '0' AND '1 hour' THEN
+        RAISE EXCEPTION 'lock_retry_backoff % is out of range', configure.lock_retry_backoff
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is between 0 and 1 hour; it doubles for each further retry.';
+    END IF;
+    IF configure.backup NOT IN ('off', 'copy') THEN
+        RAISE EXCEPTION 'invalid backup strategy "%"', configure.backup
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The strategies are ''off'' and ''copy''.';
+    END IF;
+    IF configure.backup_retention OPERATOR(pg_catalog.<=) '0' THEN
+        RAISE EXCEPTION 'backup_retention % is out of range', configure.backup_retention
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Backups are kept for a positive interval.',
+                  HINT = 'Set backup => ''off'' to take no backups.';
+    END IF;
+    IF configure.revert_window OPERATOR(pg_catalog.<) '0' THEN
+        RAISE EXCEPTION 'revert_window % is out of range', configure.revert_window
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is 0 or more (0: no revert without force).',
+                  HINT = 'Pass reset => ''{revert_window}'' for no revert window.';
+    END IF;
+    IF configure.max_risk_level NOT IN ('low', 'medium', 'high') THEN
+        RAISE EXCEPTION 'invalid max_risk_level "%"', configure.max_risk_level
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The risk levels are ''low'', ''medium'' and ''high''.',
+                  HINT = 'Pass reset => ''{max_risk_level}'' for no ceiling.';
+    END IF;
+
+    -- the row, locked against a concurrent configure(); created if missing
+    SELECT pg_catalog.to_jsonb(s) INTO before FROM migrate.environment_setting s
+     WHERE s.environment OPERATOR(pg_catalog.=) configure.environment FOR UPDATE;
+    IF before IS NULL THEN
+        INSERT INTO migrate.environment_setting AS s (environment, changed_by)
+        VALUES (configure.environment, migrate.calling_role())
+        ON CONFLICT ON CONSTRAINT environment_setting_pkey DO NOTHING;
+        SELECT pg_catalog.to_jsonb(s) INTO before FROM migrate.environment_setting s
+         WHERE s.environment OPERATOR(pg_catalog.=) configure.environment FOR UPDATE;
+        created := true;
+    END IF;
+
+    -- reset first (a column's DEFAULT is "off"), then the values given
+    FOREACH setting IN ARRAY coalesce(configure.reset, '{}') LOOP
+        EXECUTE pg_catalog.format('UPDATE migrate.environment_setting s SET %I = DEFAULT'
+                                  ' WHERE s.environment OPERATOR(pg_catalog.=) $1', setting)
+          USING configure.environment;
+    END LOOP;
+    UPDATE migrate.environment_setting s SET
+        lock_timeout = coalesce(configure.lock_timeout, s.lock_timeout),
+        statement_timeout = coalesce(configure.statement_timeout, s.statement_timeout),
+        lock_retries = coalesce(configure.lock_retries, s.lock_retries),
+        lock_retry_backoff = coalesce(configure.lock_retry_backoff, s.lock_retry_backoff),
+        require_approval = coalesce(configure.require_approval, s.require_approval),
+        four_eyes = coalesce(configure.four_eyes, s.four_eyes),
+        backup = coalesce(configure.backup, s.backup),
+        backup_retention = coalesce(configure.backup_retention, s.backup_retention),
+        revert_window = coalesce(configure.revert_window, s.revert_window),
+        max_risk_level = coalesce(configure.max_risk_level, s.max_risk_level),
+        require_zero_downtime = coalesce(configure.require_zero_downtime, s.require_zero_downtime),
+        drift_blocks_apply = coalesce(configure.drift_blocks_apply, s.drift_blocks_apply),
+        changed_at = pg_catalog.now(),
+        changed_by = migrate.calling_role()
+     WHERE s.environment OPERATOR(pg_catalog.=) configure.environment
+    RETURNING * INTO result;
+
+    -- history: the settings that changed, before and after
+    after := pg_catalog.to_jsonb(result);
+    FOREACH setting IN ARRAY settings LOOP
+        IF before OPERATOR(pg_catalog.->) setting IS DISTINCT FROM after OPERATOR(pg_catalog.->) setting THEN
+            old_diff := old_diff OPERATOR(pg_catalog.||)
+                pg_catalog.jsonb_build_object(setting, before OPERATOR(pg_catalog.->) setting);
+            new_diff := new_diff OPERATOR(pg_catalog.||)
+                pg_catalog.jsonb_build_object(setting, after OPERATOR(pg_catalog.->) setting);
+        END IF;
+    END LOOP;
+    INSERT INTO migrate.event (action, outcome, role, started_at, detail)
+    VALUES ('configure', 'success', migrate.calling_role(), pg_catalog.now(),
+            pg_catalog.jsonb_build_object('environment', configure.environment,
+                                          'created', created,
+                                          'old', old_diff, 'new', new_diff));
+    RETURN result;
+END
+$body$;
+REVOKE ALL ON FUNCTION migrate.configure(text, interval, interval, integer, interval, boolean,
+    boolean, text, interval, interval, text, boolean, boolean, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.configure(text, interval, interval, integer, interval, boolean,
+    boolean, text, interval, interval, text, boolean, boolean, text[]) IS
+    'change the guard rails of an environment (created if missing): each argument given replaces that setting, reset names settings put back to their default; recorded in the history; not granted to migrate_admin';
+
 -- ---- end of wp11-1 ----
 
 

@@ -35,6 +35,8 @@
 #define CO_BATCH		(1 << 6)	/* --batch, --single-transaction */
 #define CO_ACTION		(1 << 7)
 #define CO_NEW			(1 << 8)	/* --risk-level, --zero-downtime, ... */
+#define CO_GUARD		(1 << 9)	/* --force, --skip-backup */
+#define CO_FINGERPRINT	(1 << 10)	/* --expect-fingerprint */
 
 /* how a command reaches the database */
 typedef enum CommandTarget
@@ -66,6 +68,10 @@ static int	cmd_history(PGconn *conn, const ClientOptions *opts);
 static int	cmd_tag(PGconn *conn, const ClientOptions *opts);
 static int	cmd_approve(PGconn *conn, const ClientOptions *opts);
 static int	cmd_resolve(PGconn *conn, const ClientOptions *opts);
+static int	cmd_unapprove(PGconn *conn, const ClientOptions *opts);
+static int	cmd_settings(PGconn *conn, const ClientOptions *opts);
+static bool server_has(PGconn *conn, const char *regexpr, const char *message);
+static void say_awaiting_approval(PGconn *conn, const PGresult *plan);
 static int	cmd_files(PGconn *conn, const ClientOptions *opts);
 static int	run_new(PGconn *conn, const ClientOptions *opts);
 
@@ -73,10 +79,12 @@ static const Command commands[] = {
 	{"status", 0, 0, "status [--check]", CO_CHECK, TARGET_EXTENSION, cmd_status},
 	{"plan", 0, 0, "plan [--to VERSION] [--check]", CO_TO | CO_CHECK,
 	TARGET_EXTENSION, cmd_plan},
-	{"up", 0, 0, "up [--to VERSION] [--dry-run] [--batch N | --single-transaction]",
-	CO_TO | CO_DRY_RUN | CO_BATCH, TARGET_EXTENSION, cmd_up},
-	{"down", 0, 0, "down [--steps N | --to VERSION | --to-tag TAG | --all] [--dry-run]",
-	CO_TO | CO_TO_TAG | CO_STEPS | CO_ALL | CO_DRY_RUN, TARGET_EXTENSION, cmd_down},
+	{"up", 0, 0, "up [--to VERSION] [--dry-run] [--batch N | --single-transaction] [--force] [--skip-backup] [--expect-fingerprint FP]",
+	CO_TO | CO_DRY_RUN | CO_BATCH | CO_GUARD | CO_FINGERPRINT,
+	TARGET_EXTENSION, cmd_up},
+	{"down", 0, 0, "down [--steps N | --to VERSION | --to-tag TAG | --all] [--dry-run] [--force] [--skip-backup]",
+	CO_TO | CO_TO_TAG | CO_STEPS | CO_ALL | CO_DRY_RUN | CO_GUARD,
+	TARGET_EXTENSION, cmd_down},
 	{"redo", 0, 0, "redo", 0, TARGET_EXTENSION, cmd_redo},
 	{"validate", 0, 0, "validate", 0, TARGET_EXTENSION, cmd_validate},
 	{"rehearse", 0, 0, "rehearse [--to VERSION]", CO_TO, TARGET_EXTENSION, cmd_rehearse},
@@ -84,6 +92,8 @@ static const Command commands[] = {
 	{"tag", 1, 2, "tag NAME [VERSION]", 0, TARGET_EXTENSION, cmd_tag},
 	{"new", 1, -1, "new DESCRIPTION", CO_NEW, TARGET_NONE, run_new},
 	{"approve", 1, 1, "approve VERSION", 0, TARGET_EXTENSION, cmd_approve},
+	{"unapprove", 1, 1, "unapprove VERSION", 0, TARGET_EXTENSION, cmd_unapprove},
+	{"settings", 0, 0, "settings", 0, TARGET_EXTENSION, cmd_settings},
 	{"resolve", 1, 1, "resolve VERSION --action retry|mark_applied|mark_reverted",
 	CO_ACTION, TARGET_EXTENSION, cmd_resolve},
 	{"files", 0, 0, "files", 0, TARGET_NONE, cmd_files},
@@ -161,6 +171,10 @@ check_command_usage(const ClientOptions *opts)
 	check_option(cmd, CO_NEW, opts->estimated_duration != NULL,
 				 "--estimated-duration");
 	check_option(cmd, CO_NEW, opts->ndepends_on > 0, "--depends-on");
+	check_option(cmd, CO_GUARD, opts->force, "--force");
+	check_option(cmd, CO_GUARD, opts->skip_backup, "--skip-backup");
+	check_option(cmd, CO_FINGERPRINT, opts->expect_fingerprint != NULL,
+				 "--expect-fingerprint");
 
 	ndown = (opts->steps != 0) + (opts->to != NULL) + (opts->to_tag != NULL) +
 		opts->all;
@@ -290,7 +304,7 @@ refused_change(const MigrationFile *file, const RegisteredMigration *r)
 		(strcmp(r->state, "applied") != 0 && strcmp(r->state, "dirty") != 0))
 		return false;
 	if (same_checksum(file->checksum, r->checksum) &&
-		same_checksum(file->down ? file->down_checksum : NULL, r->down_checksum))
+		same_checksum(file->down_checksum, r->down_checksum))
 		return false;
 	return !(r->repeatable && file->repeatable &&
 			 strcmp(r->state, "applied") == 0);
@@ -312,9 +326,9 @@ register_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 {
 	MigrationSet set;
 	RegisteredSet reg;
-	char	   *errmsg = NULL;
 	struct stat st;
 	int			kept = 0;
+	bool		in_sync = false;
 
 	if (stat(opts->dir, &st) != 0 && errno == ENOENT)
 	{
@@ -322,13 +336,14 @@ register_directory(PGconn *conn, const ClientOptions *opts, int *nrefused)
 					opts->dir);
 		return true;
 	}
-	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
+	if (!read_files_and_registry(conn, opts, 0, &set, &reg, &in_sync))
+		return false;
+	if (in_sync)
 	{
-		out_error("%s", errmsg);
-		return false;
+		/* nothing to register, nothing refused; the key sync_files() sets */
+		out_json_number("registered", 0);
+		return true;
 	}
-	if (!fetch_registered(conn, &reg))
-		return false;
 	for (int i = 0; nrefused != NULL && i < set.nfiles; i++)
 	{
 		if (refused_change(&set.files[i], find_registered(&reg, set.files[i].version)))
@@ -483,7 +498,8 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 					 " p.checks, p.skip, p.skip_reason, p.precondition_checked_as"
 					 " FROM migrate.plan($1) p" :
 					 "SELECT p.ordinal AS \"#\", p.version, p.name, p.action,"
-					 " p.statements, p.risk_level, p.runs_in, p.reason"
+					 " p.statements, p.risk_level, p.runs_in, p.approved,"
+					 " p.reason"
 					 " FROM migrate.plan($1) p",
 					 1, params);
 	PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
@@ -494,8 +510,45 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 		out_info("nothing to apply");
 	else
 		out_table(res, "plan");
+	if (n > 0)
+		say_awaiting_approval(conn, res);
 	PQclear(res);
 	return opts->check && n > 0 ? EXIT_FOUND : EXIT_OK;
+}
+
+/*
+ * Where the session's environment requires approval (issue 11), how many
+ * migrations of the plan wait for one: apply() refuses the whole call
+ * while any does.  Nothing is said where approval is not required, or on a
+ * server without environments (the question is then not asked).
+ */
+static void
+say_awaiting_approval(PGconn *conn, const PGresult *plan)
+{
+	int			approved_col = PQfnumber(plan, "approved");
+	int			waiting = 0;
+	PGresult   *res;
+	bool		required;
+
+	if (approved_col < 0)
+		return;
+	res = exec_params(conn,
+					  "SELECT e.require_approval FROM migrate.effective_settings e",
+					  0, NULL);
+	required = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!required)
+		return;
+	for (int r = 0; r < PQntuples(plan); r++)
+		if (strcmp(PQgetvalue(plan, r, approved_col), "t") != 0)
+			waiting++;
+	out_json_number("awaiting_approval", waiting);
+	if (waiting > 0)
+		out_info("%d of %d %s wait%s for approval: this environment requires it (pg_migrate approve VERSION)",
+				 waiting, PQntuples(plan),
+				 PQntuples(plan) == 1 ? "migration" : "migrations",
+				 waiting == 1 ? "s" : "");
 }
 
 /* history: every event, oldest first */
@@ -543,47 +596,52 @@ static int
 cmd_down(PGconn *conn, const ClientOptions *opts)
 {
 	const char *params[2];
-	const char *sql;
+	const char *call;
 	int			nparams = 2;
 	PGresult   *res;
 	char		steps[16];
+	PQExpBufferData sql;
 
 	params[1] = opts->dry_run ? "true" : "false";
 	if (opts->all && !opts->dry_run)
 	{
-		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert_all() r";
+		call = "migrate.revert_all(";
 		nparams = 0;
 	}
 	else if (opts->all)
 	{
-		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
+		call = "migrate.revert("
 			"steps => (SELECT pg_catalog.count(*) FROM migrate.status s"
 			" WHERE s.state OPERATOR(pg_catalog.=) 'applied')::pg_catalog.int4,"
-			" dry_run => $1::pg_catalog.bool) r";
+			" dry_run => $1::pg_catalog.bool";
 		params[0] = params[1];
 		nparams = 1;
 	}
 	else if (opts->to_tag)
 	{
-		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
-			"target => migrate.tag_version($1), dry_run => $2::pg_catalog.bool) r";
+		call = "migrate.revert("
+			"target => migrate.tag_version($1), dry_run => $2::pg_catalog.bool";
 		params[0] = opts->to_tag;
 	}
 	else if (opts->to)
 	{
-		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
-			"target => $1, dry_run => $2::pg_catalog.bool) r";
+		call = "migrate.revert(target => $1, dry_run => $2::pg_catalog.bool";
 		params[0] = opts->to;
 	}
 	else
 	{
 		snprintf(steps, sizeof(steps), "%d", opts->steps ? opts->steps : 1);
-		sql = "SELECT " RUN_COLUMNS " FROM migrate.revert("
-			"steps => $1::pg_catalog.int4, dry_run => $2::pg_catalog.bool) r";
+		call = "migrate.revert("
+			"steps => $1::pg_catalog.int4, dry_run => $2::pg_catalog.bool";
 		params[0] = steps;
 	}
+	initPQExpBuffer(&sql);
+	appendPQExpBuffer(&sql, "SELECT " RUN_COLUMNS " FROM %s", call);
+	append_guard_arguments(&sql, opts, nparams == 0);
+	appendPQExpBufferStr(&sql, ") r");
 
-	res = exec_migration_sql(conn, opts, sql, nparams, params);
+	res = exec_migration_sql(conn, opts, sql.data, nparams, params);
+	termPQExpBuffer(&sql);
 	if (!migration_sql_ok(conn, res))
 		return EXIT_ERROR;
 	/*
@@ -594,6 +652,23 @@ cmd_down(PGconn *conn, const ClientOptions *opts)
 		out_table(res, "migrations");
 	PQclear(res);
 	return EXIT_OK;
+}
+
+/*
+ * --force and --skip-backup as named arguments of apply(), revert() and
+ * revert_all() (issue 11), only when given: a call without them works on
+ * a server whose functions predate them.  first: no argument before them.
+ */
+void
+append_guard_arguments(PQExpBuffer sql, const ClientOptions *opts, bool first)
+{
+	if (opts->force)
+	{
+		appendPQExpBuffer(sql, "%sforce => true", first ? "" : ", ");
+		first = false;
+	}
+	if (opts->skip_backup)
+		appendPQExpBuffer(sql, "%sskip_backup => true", first ? "" : ", ");
 }
 
 /*
@@ -825,6 +900,95 @@ cmd_approve(PGconn *conn, const ClientOptions *opts)
 	out_table(res, "approved");
 	PQclear(res);
 	return EXIT_OK;
+}
+
+/*
+ * unapprove: withdraw an approval (issue 11).  The result is shown as the
+ * server returns it, whatever its columns.
+ */
+static int
+cmd_unapprove(PGconn *conn, const ClientOptions *opts)
+{
+	const char *params[1] = {opts->args[0]};
+	PGresult   *res;
+
+	if (!server_has(conn, "pg_catalog.to_regprocedure('migrate.unapprove(pg_catalog.text)')",
+					"this server's migrate has no unapprove() (it predates production guard rails)"))
+		return EXIT_ERROR;
+	res = query_rows(conn, "SELECT * FROM migrate.unapprove($1) u", 1, params);
+	if (res == NULL)
+		return EXIT_ERROR;
+	if (PQnfields(res) == 1 && PQntuples(res) == 1 &&
+		strcmp(PQfname(res, 0), "unapprove") == 0)
+	{
+		/* a scalar (or void) result: one line, not a table */
+		out_json_field("version", opts->args[0]);
+		out_info("approval of %s withdrawn", opts->args[0]);
+	}
+	else
+		out_table(res, "unapproved");
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/*
+ * settings: the session's environment and its rails, as the server
+ * applies them (migrate.effective_settings, one row).  Shown one setting
+ * per line on a terminal, since the row is wide.
+ */
+static int
+cmd_settings(PGconn *conn, const ClientOptions *opts)
+{
+	PGresult   *res;
+
+	if (!server_has(conn, "pg_catalog.to_regclass('migrate.effective_settings')",
+					"this server's migrate has no environments (migrate.effective_settings does not exist)"))
+		return EXIT_ERROR;
+	res = query_rows(conn, "SELECT * FROM migrate.effective_settings", 0, NULL);
+	if (res == NULL)
+		return EXIT_ERROR;
+	if (opts->json || PQntuples(res) != 1)
+		out_table(res, "settings");
+	else
+	{
+		static const char *const headers[2] = {"setting", "value"};
+		int			n = PQnfields(res);
+		char	  **cells = pg_malloc(sizeof(char *) * 2 * Max(n, 1));
+
+		for (int c = 0; c < n; c++)
+		{
+			cells[2 * c] = PQfname(res, c);
+			cells[2 * c + 1] = PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
+		}
+		out_rows("settings", 2, headers, n, cells);
+		free(cells);
+	}
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/*
+ * Whether the server has an object (a query that is NULL without it);
+ * prints "message" when not.
+ */
+static bool
+server_has(PGconn *conn, const char *regexpr, const char *message)
+{
+	char	   *sql = psprintf("SELECT %s IS NOT NULL", regexpr);
+	PGresult   *res = query_rows(conn, sql, 0, NULL);
+	bool		has;
+
+	free(sql);
+	if (res == NULL)
+		return false;
+	has = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!has)
+	{
+		out_error("%s", message);
+		out_hint("Update the extension: ALTER EXTENSION migrate UPDATE.");
+	}
+	return has;
 }
 
 static int

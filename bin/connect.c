@@ -223,10 +223,14 @@ check_extension(PGconn *conn, bool quiet)
 /*
  * One round trip after connecting: make sure the progress NOTICEs arrive,
  * set the session settings the options ask for, and read the extension's
- * version.  Every value is a parameter.  migrate.environment is set only
- * where the server defines it (a reserved prefix refuses an unknown
- * migrate.* setting).
+ * version.  Every value is a parameter.  migrate.environment is read, not
+ * set (check_environment()).
  */
+static bool check_environment(PGconn *conn, const PGresult *res,
+							  const char *expected);
+static bool environment_matches(const PGresult *res, int col,
+								const char *expected);
+
 static bool
 setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 {
@@ -254,13 +258,9 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 						  nparams);
 	}
 	if (opts->environment)
-	{
-		params[nparams++] = opts->environment;
-		appendPQExpBuffer(sql,
-						  ", CASE WHEN pg_catalog.current_setting('migrate.environment', true) IS NOT NULL"
-						  " THEN pg_catalog.set_config('migrate.environment', $%d, false) END",
-						  nparams);
-	}
+		appendPQExpBufferStr(sql,
+							 ", pg_catalog.current_setting('migrate.environment', true)"
+							 " AS environment");
 	res = exec_params(conn, sql->data, nparams, params);
 	destroyPQExpBuffer(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -270,8 +270,77 @@ setup_session(PGconn *conn, const ClientOptions *opts, bool require_extension)
 		return false;
 	}
 	ok = !require_extension || check_version_row(conn, res, false);
+	if (ok && opts->environment)
+		ok = check_environment(conn, res, opts->environment);
 	PQclear(res);
 	return ok;
+}
+
+/*
+ * The configuration's "environment" key asserts which rules the server
+ * applies: migrate.environment is a superuser setting (issue 11), set by a
+ * DBA with ALTER DATABASE or ALTER ROLE ... SET, so that a deploy role
+ * cannot leave production's rules.  The client no longer sets it; it
+ * refuses to work on a database whose environment is another one, which
+ * is how a pg_migrate.conf section pointing at the wrong server is caught.
+ */
+static bool
+check_environment(PGconn *conn, const PGresult *res, const char *expected)
+{
+	int			col = PQfnumber(res, "environment");
+	PGresult   *again = NULL;
+	bool		ok;
+
+	if (col < 0)
+		return true;
+
+	/*
+	 * NULL: the setting is not defined, perhaps only because the library
+	 * is not loaded in this session yet (migrate not in
+	 * shared_preload_libraries): a call of one of its C functions loads it.
+	 */
+	if (PQgetisnull(res, 0, col) && !PQgetisnull(res, 0, 0))
+	{
+		again = exec_params(conn,
+							"SELECT migrate.checksum(''),"
+							" pg_catalog.current_setting('migrate.environment', true)"
+							" AS environment", 0, NULL);
+		if (PQresultStatus(again) == PGRES_TUPLES_OK && PQntuples(again) == 1)
+		{
+			res = again;
+			col = 1;
+		}
+	}
+	ok = environment_matches(res, col, expected);
+	PQclear(again);
+	return ok;
+}
+
+static bool
+environment_matches(const PGresult *res, int col, const char *expected)
+{
+	const char *actual;
+
+	if (PQgetisnull(res, 0, col))
+	{
+		out_error("the configuration expects migrate.environment = '%s', but this server's migrate library has no environments",
+				  expected);
+		out_hint("Install a migrate library with production guard rails (1.1), or remove \"environment\" from the configuration.");
+		return false;
+	}
+	actual = PQgetvalue(res, 0, col);
+	if (strcmp(actual, expected) == 0)
+		return true;
+	if (actual[0] == '\0')
+		out_error("the configuration expects migrate.environment = '%s', but the server sets no environment (every guard rail is off)",
+				  expected);
+	else
+		out_error("the configuration expects migrate.environment = '%s', but the server's is '%s'",
+				  expected, actual);
+	out_detail("pg_migrate no longer sets migrate.environment: only a superuser may, so that a deploy role cannot leave an environment's rules.");
+	out_hint("Check that the configuration section connects to the intended database; a superuser sets its environment with ALTER DATABASE ... SET migrate.environment = '%s'.",
+			 expected);
+	return false;
 }
 
 /*

@@ -78,6 +78,8 @@ layout_warning(LayoutContext *ctx, const char *fmt,...)
 	va_list		ap;
 
 	(void) ctx;
+	/* a cached read would not say it again: never cache one that warns */
+	cache_record_uncacheable();
 	fflush(stdout);
 	fprintf(stderr, "pg_migrate: warning: ");
 	va_start(ap, fmt);
@@ -107,6 +109,7 @@ list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 {
 	DIR		   *d;
 	struct dirent *de;
+	struct stat dst;
 	int			alloc = 64;
 
 	ctx->dir = dir;
@@ -121,6 +124,11 @@ list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 			return layout_error(ctx, "migrations directory \"%s\" does not exist", dir);
 		return layout_error(ctx, "could not open directory \"%s\": %m", dir);
 	}
+	/* before the listing: an entry added meanwhile changes its times */
+	if (fstat(dirfd(d), &dst) == 0)
+		cache_record_stat(dir, &dst);
+	else
+		cache_record_uncacheable();
 	ctx->entries = pg_malloc(sizeof(DirEntry) * alloc);
 	while (errno = 0, (de = readdir(d)) != NULL)
 	{
@@ -148,7 +156,17 @@ list_directory(LayoutContext *ctx, const char *dir, bool must_exist)
 #endif
 		/* a symbolic link, or a file system without d_type */
 		path = psprintf("%s/%s", dir, de->d_name);
-		e->is_dir = (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+		if (stat(path, &st) == 0)
+		{
+			/* where the link points is an input too */
+			cache_record_stat(path, &st);
+			e->is_dir = S_ISDIR(st.st_mode);
+		}
+		else
+		{
+			cache_record_uncacheable();
+			e->is_dir = false;
+		}
 		free(path);
 	}
 	if (errno != 0)
@@ -180,6 +198,12 @@ path_exists(LayoutContext *ctx, const char *relpath, bool *is_dir)
 	struct stat st;
 	bool		found = (stat(path, &st) == 0);
 
+	if (found)
+		cache_record_stat(path, &st);
+	else if (errno == ENOENT)
+		cache_record_absent(path);
+	else
+		cache_record_uncacheable();
 	if (is_dir)
 		*is_dir = found && S_ISDIR(st.st_mode);
 	free(path);
@@ -310,6 +334,8 @@ layout_read_file(LayoutContext *ctx, const char *relpath)
 		free(path);
 		return NULL;
 	}
+	/* before the contents: a change while they are read changes its times */
+	cache_record_stat(path, &st);
 
 	/*
 	 * One read() of the size fstat() gave is enough for a regular file;
@@ -877,11 +903,14 @@ compute_checksums(LayoutContext *ctx)
 		MigrationFile *m = &ctx->set->files[i];
 
 		if (!script_checksum(m->up, m->checksum) ||
-			(m->down != NULL && !script_checksum(m->down, m->down_checksum)))
+			(m->down != NULL && !script_checksum(m->down, m->down_checksum)) ||
+			(m->verify != NULL && !script_checksum(m->verify, m->verify_checksum)))
 			return layout_error(ctx, "could not compute the checksum of \"%s/%s\"",
 								ctx->dir, m->up_path);
 		if (m->down == NULL)
 			m->down_checksum[0] = '\0';
+		if (m->verify == NULL)
+			m->verify_checksum[0] = '\0';
 	}
 	return true;
 }
@@ -940,15 +969,31 @@ read_migrations_opts(const char *dir, const char *layout, int flags,
 	LayoutContext ctx;
 	const LayoutDef *def;
 	bool		ok;
+	int			key_flags = flags & ~(READ_USE_CACHE | READ_REFRESH_CACHE);
 
 	memset(set, 0, sizeof(*set));
+	*errmsg = NULL;
+	if ((flags & READ_USE_CACHE) && !(flags & READ_REFRESH_CACHE) &&
+		cache_load(dir, layout, key_flags, set))
+	{
+		set->dir = pg_strdup(dir);
+		set->from_cache = true;
+		set->layout_option = layout ? pg_strdup(layout) : NULL;
+		set->read_flags = flags;
+		return true;
+	}
+	memset(set, 0, sizeof(*set));	/* what a failed load left is dropped */
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.set = set;
 	set->dir = pg_strdup(dir);
-	*errmsg = NULL;
+	set->layout_option = layout ? pg_strdup(layout) : NULL;
+	set->read_flags = flags;
 
+	if (flags & (READ_USE_CACHE | READ_REFRESH_CACHE))
+		cache_record_start(dir);
 	if (!list_directory(&ctx, dir, true))
 	{
+		cache_record_finish(dir, layout, key_flags, set, false);
 		*errmsg = ctx.errmsg;
 		return false;
 	}
@@ -966,6 +1011,7 @@ read_migrations_opts(const char *dir, const char *layout, int flags,
 							   layout, buf.data);
 			termPQExpBuffer(&buf);
 			free_entries(&ctx);
+			cache_record_finish(dir, layout, key_flags, set, false);
 			return false;
 		}
 	}
@@ -986,7 +1032,31 @@ read_migrations_opts(const char *dir, const char *layout, int flags,
 		check_versions(&ctx, (flags & READ_KEEP_DUPLICATES) != 0) &&
 		compute_checksums(&ctx);
 	free_entries(&ctx);
+	cache_record_finish(dir, layout, key_flags, set, ok);
 	if (!ok)
 		*errmsg = ctx.errmsg;
 	return ok;
+}
+
+/*
+ * A set the cache gave holds no scripts: read the directory again, texts
+ * included, before they are sent.  The files are read, never the cache,
+ * so what is sent is what the files hold now (and the cache is refreshed).
+ */
+bool
+reload_migrations(MigrationSet *set, char **errmsg)
+{
+	MigrationSet fresh;
+	char	   *dir = set->dir;
+	char	   *layout = set->layout_option;
+	int			flags = set->read_flags & ~READ_USE_CACHE;
+
+	*errmsg = NULL;
+	if (!set->from_cache)
+		return true;
+	if (!read_migrations_opts(dir, layout, flags | READ_REFRESH_CACHE,
+							  &fresh, errmsg))
+		return false;
+	*set = fresh;
+	return true;
 }

@@ -24,6 +24,7 @@
 #include "pg_migrate.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "pqexpbuffer.h"
 
@@ -131,5 +132,19 @@ extern bool has_dbmate_marker(const char *text);
  */
 extern bool inject_header(LayoutContext *ctx, char **script, const char *path,
 						  const char *key, const char *value);
+
+/*
+ * cache.c: the inputs of a read, recorded as layout.c touches them (the
+ * stat() of each file before it is read, of each directory before it is
+ * listed, each path found absent), and the stored reads.
+ */
+extern void cache_record_start(const char *dir);
+extern void cache_record_stat(const char *path, const struct stat *st);
+extern void cache_record_absent(const char *path);
+extern void cache_record_uncacheable(void);
+extern void cache_record_finish(const char *dir, const char *layout, int flags,
+								MigrationSet *set, bool success);
+extern bool cache_load(const char *dir, const char *layout, int flags,
+					   MigrationSet *set);
 
 #endif							/* PG_MIGRATE_LAYOUT_H */

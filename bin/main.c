@@ -38,6 +38,8 @@ usage(void)
 	printf("  new DESCRIPTION    write a new up and down file in the directory's layout\n");
 	printf("  approve VERSION    approve a migration\n");
 	printf("  resolve VERSION    settle a dirty migration (with --action)\n");
+	printf("  unapprove VERSION  withdraw the approval of a migration\n");
+	printf("  settings           the environment's rules, as the server applies them\n");
 	printf("  files              list the migrations read from the directory\n");
 	printf("  init               create the extension\n");
 	printf("\nOptions:\n");
@@ -54,6 +56,10 @@ usage(void)
 	printf("      --batch=N              up: commit after every N migrations\n");
 	printf("      --single-transaction   up: apply everything in one transaction\n");
 	printf("      --action=ACTION        resolve: retry, mark_applied or mark_reverted\n");
+	printf("      --force                up, down: override the risk gate and the revert window\n");
+	printf("      --skip-backup          up, down: no backup before destructive statements\n");
+	printf("      --expect-fingerprint=FP  up: run only on the schema of this fingerprint\n");
+	printf("      --no-cache             read every file (no checksum cache)\n");
 	printf("      --json                 print one JSON document\n");
 	printf("  -q, --quiet                print errors only\n");
 	printf("  -v, --verbose              print the SQL sent to the server\n");
@@ -118,7 +124,8 @@ enum
 	OPT_DIR = 256, OPT_LAYOUT, OPT_ENV, OPT_CONFIG, OPT_TO, OPT_TO_TAG,
 	OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
 	OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
-	OPT_DEPENDS, OPT_ACTION, OPT_CHECK
+	OPT_DEPENDS, OPT_ACTION, OPT_CHECK, OPT_NO_CACHE, OPT_FORCE,
+	OPT_SKIP_BACKUP, OPT_EXPECT_FP
 };
 
 static const struct option long_options[] = {
@@ -153,6 +160,10 @@ static const struct option long_options[] = {
 	{"depends-on", required_argument, NULL, OPT_DEPENDS},
 	{"action", required_argument, NULL, OPT_ACTION},
 	{"check", no_argument, NULL, OPT_CHECK},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"skip-backup", no_argument, NULL, OPT_SKIP_BACKUP},
+	{"expect-fingerprint", required_argument, NULL, OPT_EXPECT_FP},
 	{NULL, 0, NULL, 0}
 };
 
@@ -172,6 +183,7 @@ static const FieldOption string_options[] = {
 	{'U', offsetof(ClientOptions, username)},
 	{OPT_DIR, offsetof(ClientOptions, dir)},
 	{OPT_LAYOUT, offsetof(ClientOptions, layout)},
+	{OPT_EXPECT_FP, offsetof(ClientOptions, expect_fingerprint)},
 	{OPT_ENV, offsetof(ClientOptions, env)},
 	{OPT_CONFIG, offsetof(ClientOptions, config_file)},
 	{OPT_TO, offsetof(ClientOptions, to)},
@@ -192,6 +204,9 @@ static const FieldOption flag_options[] = {
 	{OPT_ALL_ENVS, offsetof(ClientOptions, all_envs)},
 	{OPT_ZERO, offsetof(ClientOptions, zero_downtime)},
 	{OPT_CHECK, offsetof(ClientOptions, check)},
+	{OPT_NO_CACHE, offsetof(ClientOptions, no_cache)},
+	{OPT_FORCE, offsetof(ClientOptions, force)},
+	{OPT_SKIP_BACKUP, offsetof(ClientOptions, skip_backup)},
 };
 
 /* a string or flag option of the tables above; false if c is not one */
@@ -310,6 +325,8 @@ main(int argc, char **argv)
 	}
 	if (opts.dir == NULL)
 		opts.dir = pg_strdup("migrations");
+	if (opts.no_cache)
+		cache_disable();
 
 	/* no-color.org: NO_COLOR set to anything but "" turns colour off */
 	opts.color = isatty(fileno(stdout)) &&

@@ -15,6 +15,8 @@
  *	output.c		tables on a terminal, --json documents, colour, --quiet
  *	commands.c		one function per command, mapped onto the SQL API
  *	layout*.c		reading every supported file layout into a MigrationSet
+ *	cache.c			the checksum cache: a read used again while its files
+ *					are unchanged
  *	checksum.c		script normalisation and SHA-256, as the server does it
  *	sync.c			registered state, incremental batched registration, up
  *	validate.c		files compared with the database
@@ -117,6 +119,10 @@ typedef struct ClientOptions
 	char	  **depends_on;		/* new --depends-on V (repeatable) */
 	int			ndepends_on;
 	char	   *action;			/* resolve --action */
+	bool		no_cache;		/* --no-cache: read every file */
+	bool		force;			/* up, down --force */
+	bool		skip_backup;	/* up, down --skip-backup */
+	char	   *expect_fingerprint; /* up --expect-fingerprint FP */
 
 	/* filled in by conf.c */
 	bool		jobs_given;		/* --jobs was on the command line */
@@ -141,6 +147,7 @@ typedef struct MigrationFile
 	int			ntags;
 	char		checksum[65];	/* of the normalised up script (checksum.c) */
 	char		down_checksum[65];	/* "" without a down script */
+	char		verify_checksum[65];	/* "" without a verify script */
 } MigrationFile;
 
 typedef struct MigrationSet
@@ -149,6 +156,15 @@ typedef struct MigrationSet
 	char	   *dir;
 	MigrationFile *files;		/* in version order */
 	int			nfiles;
+
+	/*
+	 * From the checksum cache (cache.c): every field but the scripts' text
+	 * (up, down and verify are NULL); reload_migrations() reads them.
+	 */
+	bool		from_cache;
+	char	   *layout_option;	/* --layout as given, for a reload */
+	int			read_flags;
+	char	   *snapshot;		/* id of the cached read, NULL: not cached */
 } MigrationSet;
 
 /* layout.c: detect (or take --layout) and read; false + *errmsg on error */
@@ -163,8 +179,31 @@ extern const char *const *layout_names(void);
  * read_migrations(d, l, s, e) is read_migrations_opts(d, l, 0, s, e).
  */
 #define READ_KEEP_DUPLICATES	0x01
+
+/*
+ * READ_USE_CACHE: a checksum cache (cache.c) whose inputs are all
+ * unchanged gives the set without reading the files (set->from_cache);
+ * otherwise the files are read and the cache is written.  Only callers
+ * that compare checksums may ask for it, and they call
+ * reload_migrations() before they need a script's text.
+ */
+#define READ_USE_CACHE			0x02
+#define READ_REFRESH_CACHE		0x04	/* read the files, write the cache */
 extern bool read_migrations_opts(const char *dir, const char *layout,
 								 int flags, MigrationSet *set, char **errmsg);
+/* a set from the cache read again from the files, texts included */
+extern bool reload_migrations(MigrationSet *set, char **errmsg);
+/* cache.c: --no-cache */
+extern void cache_disable(void);
+/*
+ * cache.c: records of a database (target: its connection) found in sync
+ * with a cached read (every file registered as it is, every migration
+ * applied) at a registry stamp.
+ */
+extern bool cache_sync_matches(const MigrationSet *set, const char *target,
+							   const char *stamp);
+extern void cache_sync_store(const MigrationSet *set, const char *target,
+							 const char *stamp);
 
 /* checksum.c: normalise (strip a UTF-8 BOM, CR LF -> LF) then SHA-256 hex */
 extern bool script_checksum(const char *script, char out[65]);
@@ -203,6 +242,23 @@ typedef struct RegisteredSet
 } RegisteredSet;
 
 extern bool fetch_registered(PGconn *conn, RegisteredSet *reg);
+/* the same in two steps, so that the client works while the server does */
+extern bool send_fetch_registered(PGconn *conn);
+extern bool finish_fetch_registered(PGconn *conn, RegisteredSet *reg);
+extern void discard_results(PGconn *conn);
+/*
+ * The directory (read_migrations_opts() flags, the checksum cache unless
+ * --no-cache) and the registry, read at the same time; a cached set is
+ * read again when files must be sent.  With in_sync: set (and the
+ * registry not fetched) when this database was found in sync with this
+ * very read before and its registry is unchanged.  false after printing
+ * why.
+ */
+extern bool read_files_and_registry(PGconn *conn, const ClientOptions *opts,
+									int flags, MigrationSet *set,
+									RegisteredSet *reg, bool *in_sync);
+/* how many files of set register() would not call unchanged */
+extern int	files_to_send(const MigrationSet *set, const RegisteredSet *reg);
 /* the registered migration with exactly this version text, or NULL */
 extern RegisteredMigration *find_registered(const RegisteredSet *reg,
 											const char *version);
@@ -322,6 +378,10 @@ extern void check_command_usage(const ClientOptions *opts);
 /* a query with parameters, logged with --verbose (never string-built) */
 extern PGresult *exec_params(PGconn *conn, const char *sql, int nparams,
 							 const char *const *params);
+
+/* commands.c: ", force => true, skip_backup => true" as the options say */
+extern void append_guard_arguments(PQExpBuffer sql, const ClientOptions *opts,
+								   bool first);
 
 /* fleet.c: run_command against many databases, --jobs at a time */
 extern int	run_fleet(const ClientOptions *opts, char **dbnames, int ndbnames);

@@ -52,8 +52,10 @@
 #define NAPPLY_COLUMNS	5
 
 /*
- * One query, one index scan: every registered migration with what
- * register() compares.  "changed" is migrate.status.changed, spelled out
+ * One query, one scan: every registered migration with what register()
+ * compares.  The client puts them in version order itself (ORDER BY
+ * version_key sorted them on the server, which took longer than the scan
+ * at 10,000 migrations).  "changed" is migrate.status.changed, spelled out
  * as the view defines it (joining the view doubled the query's time at
  * 10,000 migrations).  The verify script is hashed on the server, and
  * only its checksum travels.
@@ -70,8 +72,7 @@ static const char *const fetch_sql =
 "         OR m.precondition_mode OPERATOR(pg_catalog.<>) 'fail'\n"
 "         AS has_precondition,\n"
 "       m.repeatable\n"
-"  FROM migrate.migration AS m\n"
-" ORDER BY m.version_key";
+"  FROM migrate.migration AS m";
 
 static const char *const register_sql =
 "SELECT migrate.register($1, $2, $3, $4, $5)";
@@ -97,20 +98,55 @@ compare_by_version(const void *a, const void *b)
 	return strcmp(x->version, y->version);
 }
 
+static int
+compare_in_version_order(const void *a, const void *b)
+{
+	return version_compare(((const RegisteredMigration *) a)->version,
+						   ((const RegisteredMigration *) b)->version);
+}
+
+/*
+ * The registry query is sent first and its rows read later, so that the
+ * server works on it while the client reads the migrations directory.
+ */
 bool
-fetch_registered(PGconn *conn, RegisteredSet *reg)
+send_fetch_registered(PGconn *conn)
+{
+	out_verbose("query: %s", fetch_sql);
+	if (PQsendQueryParams(conn, fetch_sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+	{
+		out_error("could not read the registered migrations: %s",
+				  PQerrorMessage(conn));
+		return false;
+	}
+	return true;
+}
+
+/* the results of a sent query that is no longer wanted (an error came first) */
+void
+discard_results(PGconn *conn)
 {
 	PGresult   *res;
 
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+}
+
+bool
+finish_fetch_registered(PGconn *conn, RegisteredSet *reg)
+{
+	PGresult   *res = PQgetResult(conn);
+
 	memset(reg, 0, sizeof(*reg));
-	res = exec_params(conn, fetch_sql, 0, NULL);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		out_error("could not read the registered migrations");
 		out_pg_error(conn, res);
 		PQclear(res);
+		discard_results(conn);
 		return false;
 	}
+	discard_results(conn);
 
 	reg->nitems = PQntuples(res);
 	reg->items = pg_malloc0(sizeof(RegisteredMigration) * Max(reg->nitems, 1));
@@ -130,12 +166,164 @@ fetch_registered(PGconn *conn, RegisteredSet *reg)
 		r->verify_checksum = value_or_null(res, i, 7);
 		r->has_precondition = strcmp(PQgetvalue(res, i, 8), "t") == 0;
 		r->repeatable = strcmp(PQgetvalue(res, i, 9), "t") == 0;
-		reg->by_version[i] = r;
 	}
 	PQclear(res);
 
+	/* the server's version order (version_key), as version_compare() has it */
+	qsort(reg->items, reg->nitems, sizeof(RegisteredMigration),
+		  compare_in_version_order);
+	for (int i = 0; i < reg->nitems; i++)
+		reg->by_version[i] = &reg->items[i];
 	qsort(reg->by_version, reg->nitems, sizeof(RegisteredMigration *),
 		  compare_by_version);
+	return true;
+}
+
+bool
+fetch_registered(PGconn *conn, RegisteredSet *reg)
+{
+	return send_fetch_registered(conn) && finish_fetch_registered(conn, reg);
+}
+
+/*
+ * The registry's stamp (see cache.c, "Databases found in sync"): which
+ * database, since when the server runs, the extension's version, and the
+ * count and a sum of 64-bit hashes of every row version of
+ * migrate.migration.  A row inserted, updated or deleted changes the
+ * stamp: its new version has a new (ctid, xmin), and a slot freed by
+ * VACUUM is reused only by a row of another transaction.  Only system
+ * columns are read, which is much cheaper than the rows' contents.
+ * hashtidextended() exists from PostgreSQL 14 on.
+ */
+static const char *const stamp_sql =
+"SELECT pg_catalog.concat_ws(' ', d.oid, pg_catalog.pg_postmaster_start_time(),\n"
+"                            e.extversion, s.n, s.h)\n"
+"  FROM pg_catalog.pg_database AS d, pg_catalog.pg_extension AS e,\n"
+"       (SELECT pg_catalog.count(*) AS n,\n"
+"               pg_catalog.sum(pg_catalog.hashtidextended(m.ctid,\n"
+"                   m.xmin::pg_catalog.text::pg_catalog.int8)::pg_catalog.numeric) AS h\n"
+"          FROM migrate.migration AS m) AS s\n"
+" WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()\n"
+"   AND e.extname OPERATOR(pg_catalog.=) 'migrate'";
+
+/* the stamp's answer; NULL (the error printed) when it failed */
+static bool
+finish_stamp(PGconn *conn, char **stamp)
+{
+	PGresult   *res = PQgetResult(conn);
+	bool		ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	*stamp = NULL;
+	if (!ok)
+	{
+		out_error("could not read the registered migrations");
+		out_pg_error(conn, res);
+	}
+	else if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		*stamp = pg_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	discard_results(conn);
+	return ok;
+}
+
+/* which database this connection reaches, as the in-sync records name it */
+static char *
+target_name(PGconn *conn)
+{
+	return psprintf("host=%s port=%s dbname=%s user=%s", PQhost(conn),
+					PQport(conn), PQdb(conn), PQuser(conn));
+}
+
+/* every registered migration applied, and every file registered as it is */
+static bool
+nothing_to_do(const MigrationSet *set, const RegisteredSet *reg)
+{
+	for (int i = 0; i < reg->nitems; i++)
+		if (strcmp(reg->items[i].state, "applied") != 0)
+			return false;
+	return files_to_send(set, reg) == 0;
+}
+
+/*
+ * Read the migrations directory while the server answers a query, then
+ * the registry.  Scripts come from the checksum cache unless --no-cache; a
+ * set from the cache is read again from the files when anything must be
+ * sent (the cache never decides what is sent, only that nothing needs to
+ * be).
+ *
+ * With in_sync (up and status with nothing to do), the query sent first
+ * is the registry's stamp: when the cache gave the read and this database
+ * was found in sync with that very read at the same stamp, *in_sync is
+ * set and the registry is not fetched (reg stays empty).  Otherwise the
+ * registry is fetched, and a database found in sync is recorded.
+ * false after printing why.
+ */
+bool
+read_files_and_registry(PGconn *conn, const ClientOptions *opts, int flags,
+						MigrationSet *set, RegisteredSet *reg, bool *in_sync)
+{
+	char	   *errmsg = NULL;
+	bool		use_stamp = in_sync != NULL && !opts->no_cache &&
+		PQserverVersion(conn) >= 140000;
+	char	   *stamp = NULL;
+	char	   *target = NULL;
+	bool		sent;
+
+	memset(reg, 0, sizeof(*reg));
+	if (in_sync != NULL)
+		*in_sync = false;
+	if (use_stamp)
+	{
+		out_verbose("query: %s", stamp_sql);
+		sent = PQsendQueryParams(conn, stamp_sql, 0, NULL, NULL, NULL, NULL,
+								 0) == 1;
+		if (!sent)
+			out_error("could not read the registered migrations: %s",
+					  PQerrorMessage(conn));
+	}
+	else
+		sent = send_fetch_registered(conn);
+	if (!sent)
+		return false;
+
+	if (!read_migrations_opts(opts->dir, opts->layout,
+							  flags | (opts->no_cache ? 0 : READ_USE_CACHE),
+							  set, &errmsg))
+	{
+		discard_results(conn);
+		out_error("%s", errmsg);
+		return false;
+	}
+
+	if (use_stamp)
+	{
+		if (!finish_stamp(conn, &stamp))
+			return false;
+		target = target_name(conn);
+		if (cache_sync_matches(set, target, stamp))
+		{
+			out_verbose("in sync with the checksum cache's read at registry stamp %s: nothing to compare",
+						stamp);
+			*in_sync = true;
+			return true;
+		}
+		if (!send_fetch_registered(conn))
+			return false;
+	}
+	if (!finish_fetch_registered(conn, reg))
+		return false;
+	if (set->from_cache && files_to_send(set, reg) > 0 &&
+		!reload_migrations(set, &errmsg))
+	{
+		out_error("%s", errmsg);
+		return false;
+	}
+	/* the stamp was read before the registry: a change between them only
+	 * makes the record useless, never wrong */
+	if (use_stamp && stamp != NULL && nothing_to_do(set, reg))
+		cache_sync_store(set, target, stamp);
+	free(stamp);
+	free(target);
 	return true;
 }
 
@@ -192,18 +380,25 @@ same_checksum(const char *a, const char *b)
 static bool
 file_differs(const MigrationFile *file, const RegisteredMigration *r)
 {
-	char		verify_checksum[65] = "";
-
 	if (r == NULL || r->has_precondition)
 		return true;
-	if (strcmp(file->name, r->name) != 0 ||
+	return strcmp(file->name, r->name) != 0 ||
 		!same_checksum(file->checksum, r->checksum) ||
-		!same_checksum(file->down ? file->down_checksum : NULL,
-					   r->down_checksum))
-		return true;
-	if (file->verify != NULL && !script_checksum(file->verify, verify_checksum))
-		return true;
-	return !same_checksum(verify_checksum, r->verify_checksum);
+		!same_checksum(file->down_checksum, r->down_checksum) ||
+		!same_checksum(file->verify_checksum, r->verify_checksum);
+}
+
+/* how many files register() would not call unchanged */
+int
+files_to_send(const MigrationSet *set, const RegisteredSet *reg)
+{
+	int			n = 0;
+
+	for (int i = 0; i < set->nfiles; i++)
+		if (file_differs(&set->files[i],
+						 find_registered(reg, set->files[i].version)))
+			n++;
+	return n;
 }
 
 /*
@@ -352,6 +547,9 @@ send_register(PGconn *conn, const MigrationFile *file)
 {
 	const char *values[5];
 
+	/* a set from the checksum cache holds no scripts: never send NULL */
+	if (file->up == NULL)
+		return false;
 	values[0] = file->version;
 	values[1] = file->name;
 	values[2] = file->up;
@@ -538,13 +736,21 @@ print_applied(const ClientOptions *opts, const AppliedRows *rows)
 static int
 apply_once(PGconn *conn, const ClientOptions *opts)
 {
-	const char *params[2] = {opts->to, opts->dry_run ? "true" : "false"};
+	const char *params[3] = {opts->to, opts->dry_run ? "true" : "false",
+	opts->expect_fingerprint};
 	PGresult   *res;
 	AppliedRows rows = {0};
+	PQExpBufferData sql;
 
-	res = exec_migration_sql(conn, opts,
-							 "SELECT " APPLY_COLUMNS
-							 " FROM migrate.apply($1, $2)", 2, params);
+	initPQExpBuffer(&sql);
+	appendPQExpBufferStr(&sql, "SELECT " APPLY_COLUMNS " FROM migrate.apply($1, $2");
+	append_guard_arguments(&sql, opts, false);
+	if (opts->expect_fingerprint)
+		appendPQExpBufferStr(&sql, ", expect_fingerprint => $3");
+	appendPQExpBufferStr(&sql, ")");
+	res = exec_migration_sql(conn, opts, sql.data,
+							 opts->expect_fingerprint ? 3 : 2, params);
+	termPQExpBuffer(&sql);
 	if (res == NULL)
 		return EXIT_ERROR;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -662,8 +868,10 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 	for (;;)
 	{
 		char	   *target;
-		const char *params[1];
+		const char *params[2];
 		PGresult   *res;
+		PQExpBufferData sql;
+		bool		with_fingerprint;
 		int			applied_now;
 		instr_time	start;
 		instr_time	elapsed;
@@ -684,10 +892,24 @@ apply_in_batches(PGconn *conn, const ClientOptions *opts, int npending,
 
 		announce_batch(nbatches, batch, napplied, npending);
 		params[0] = target;
+		params[1] = opts->expect_fingerprint;
+		initPQExpBuffer(&sql);
+		appendPQExpBufferStr(&sql, "SELECT " APPLY_COLUMNS " FROM migrate.apply($1");
+		append_guard_arguments(&sql, opts, false);
+
+		/*
+		 * The fingerprint is the schema's before the deploy: the first
+		 * batch checks it, the later ones run on what the earlier made.
+		 */
+		with_fingerprint = opts->expect_fingerprint != NULL && nbatches == 0 &&
+			empty_target == NULL;
+		if (with_fingerprint)
+			appendPQExpBufferStr(&sql, ", expect_fingerprint => $2");
+		appendPQExpBufferStr(&sql, ")");
 		INSTR_TIME_SET_CURRENT(start);
-		res = exec_migration_sql(conn, opts,
-								 "SELECT " APPLY_COLUMNS
-								 " FROM migrate.apply($1)", 1, params);
+		res = exec_migration_sql(conn, opts, sql.data,
+								 with_fingerprint ? 2 : 1, params);
+		termPQExpBuffer(&sql);
 		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			if (res != NULL)
@@ -883,17 +1105,22 @@ cmd_up(PGconn *conn, const ClientOptions *opts)
 {
 	MigrationSet set;
 	RegisteredSet reg;
-	char	   *errmsg = NULL;
 	int			nsent;
 	int			rc;
+	bool		in_sync = false;
 
-	if (!read_migrations(opts->dir, opts->layout, &set, &errmsg))
+	if (!read_files_and_registry(conn, opts, 0, &set, &reg,
+								 (opts->to == NULL && !opts->dry_run) ? &in_sync : NULL))
+		return EXIT_ERROR;
+	if (in_sync)
 	{
-		out_error("%s", errmsg);
-		return EXIT_ERROR;
+		AppliedRows none = {0};
+
+		out_json_number("registered", 0);	/* as sync_files() says it */
+		out_info("nothing to apply");
+		print_applied(opts, &none);
+		return place_tags(conn, &set);
 	}
-	if (!fetch_registered(conn, &reg))
-		return EXIT_ERROR;
 	if (opts->dry_run)
 		return dry_run_up(conn, opts, &set, &reg);
 	nsent = sync_files(conn, opts, &set, &reg);

@@ -87,7 +87,7 @@ static void
 check_applied(Findings *f, const MigrationFile *file,
 			  const RegisteredMigration *r)
 {
-	const char *file_down = file->down ? file->down_checksum : NULL;
+	const char *file_down = file->down_checksum;
 
 	if (strcmp(file->version, r->version) != 0)
 		add_finding(f, EDITED, file->version, file->name, file->up_path,
@@ -197,7 +197,7 @@ check_unapplied(Findings *f, const MigrationFile *file,
 
 	if (r != NULL &&
 		(!same_checksum(file->checksum, r->checksum) ||
-		 !same_checksum(file->down ? file->down_checksum : NULL,
+		 !same_checksum(file->down_checksum,
 						r->down_checksum)))
 		state = psprintf("%s; the file differs from the registered content (up registers it again)",
 						 state);
@@ -269,19 +269,13 @@ cmd_validate(PGconn *conn, const ClientOptions *opts)
 {
 	MigrationSet set;
 	RegisteredSet reg;
-	char	   *errmsg = NULL;
 	Findings	findings = {0};
 	char	   *newest_applied;
 	FileMatch  *match;
 	bool	   *has_file;
 
-	if (!read_migrations_opts(opts->dir, opts->layout, READ_KEEP_DUPLICATES,
-							  &set, &errmsg))
-	{
-		out_error("%s", errmsg);
-		return EXIT_ERROR;
-	}
-	if (!fetch_registered(conn, &reg))
+	if (!read_files_and_registry(conn, opts, READ_KEEP_DUPLICATES, &set, &reg,
+								 NULL))
 		return EXIT_ERROR;
 	match = pg_malloc0(sizeof(FileMatch) * Max(set.nfiles, 1));
 	if (!match_files(conn, &set, match, &newest_applied))

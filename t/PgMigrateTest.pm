@@ -50,7 +50,7 @@ use Test::More;
 
 our @EXPORT = qw(start_node create_db drop_db pgm pgm_env fixture fixture_root
   registered event_count applied_versions migration_count norm_version
-  todo_unless part_ready psql_value write_file LAYOUTS);
+  todo_unless part_ready psql_value write_file cache_dir LAYOUTS);
 
 # the layouts of test/fixtures/layouts, with what each deploys: the number
 # of migrations, the tables (schema-qualified) the schema must then hold,
@@ -171,6 +171,15 @@ sub psql_value
 	return $out;
 }
 
+# the checksum cache directory of this test file (PGMIGRATE_CACHE_DIR of
+# every pgm() run unless the test overrides it)
+my $cache_dir;
+sub cache_dir
+{
+	$cache_dir //= PostgreSQL::Test::Utils::tempdir('cache') . '/pg_migrate';
+	return $cache_dir;
+}
+
 # pg_migrate against NODE's database DB (undef: no -d) with ARGS; returns
 # (exit status, stdout, stderr).  Standard input is empty: nothing prompts.
 sub pgm
@@ -198,6 +207,8 @@ sub pgm_env
 		$ENV{PGPORT} = $node->port;
 	}
 	delete $ENV{$_} for grep { /^PGMIGRATE_/ } keys %ENV;
+	# the checksum cache of this test file's runs, not the user's
+	$ENV{PGMIGRATE_CACHE_DIR} = cache_dir();
 	while (my ($k, $v) = each %$env)
 	{
 		if (defined $v) { $ENV{$k} = $v; }

@@ -19,6 +19,20 @@
  *	 3. on success it releases the subtransaction: the caller's COMMIT
  *		makes everything durable at once.
  *
+ * Each migration runs with the lock_timeout and statement_timeout of its
+ * environment or header (lockretry.c).  Where the environment allows lock
+ * retries, each migration runs in a subtransaction of its own inside the
+ * plan's; when a statement of it waits longer than lock_timeout, that
+ * subtransaction is rolled back, which releases every lock the migration
+ * took (the locks of earlier migrations of the plan stay with the plan's
+ * subtransaction), and it is tried again after a backoff, up to
+ * lock_retries (run_with_retries).  Without retries a migration needs no
+ * subtransaction of its own (a failure rolls back the plan's anyway), and
+ * gets none: a subtransaction per migration costs a transaction ID lock
+ * each, held to the end of the caller's transaction, and more than 64 of
+ * them overflow the snapshot's cache of subtransactions, which slows down
+ * every other session's visibility checks while the transaction lasts.
+ *
  * On failure the subtransaction is rolled back, which undoes every
  * migration of the plan and cleans up after the error; then the failure is
  * recorded by a worker that commits on its own (durable.c), and the
@@ -55,6 +69,7 @@
 #include "store/durable.h"
 #include "exec/backup.h"
 #include "exec/engine.h"
+#include "exec/lockretry.h"
 #include "exec/skip.h"
 #include "exec/message.h"
 #include "errors.h"
@@ -89,8 +104,11 @@ void
 migrate_engine_init_state(MigrateRunState *state, MigrateDirection direction, const MigrateRunInfo *info)
 {
 	static const MigrateRunInfo interactive = {NULL, NULL, 1, 0, false};
+	static const MigrateLockPolicy no_policy = MIGRATE_LOCK_POLICY_NONE;
 
 	memset(state, 0, sizeof(MigrateRunState));
+	state->policy = no_policy;
+	state->attempt = 1;
 	state->direction = direction;
 	state->info = info ? info : &interactive;
 	state->role = migrate_catalog_current_role();
@@ -213,18 +231,27 @@ migrate_engine_load_parsed(MigrateRunState *state)
 										 migrate_engine_script_name(state->direction), m->version));
 }
 
-/* what history says about who ran it, or NULL for a plain call */
+/*
+ * What history says about who ran it and, for a success, the attempts
+ * that ran into lock_timeout before ("retries"); NULL for a plain call
+ * without retries.  A failure keeps its retries in its error (the
+ * failure record, see migrate_engine_error_json).
+ */
 static Jsonb *
-run_detail(const MigrateRunInfo *info)
+run_detail(const MigrateRunInfo *info, List *retries)
 {
 	MigrateJsonBuilder b = MIGRATE_JSON_BUILDER;
+	bool		by = info != NULL && (info->schedule != NULL || info->worker != NULL);
 
-	if (info == NULL || (info->schedule == NULL && info->worker == NULL))
+	if (!by && retries == NIL)
 		return NULL;
 	migrate_json_begin_object(&b, NULL);
-	migrate_json_add_text(&b, "by", info->worker ? info->worker : "scheduler");
-	if (info->schedule)
+	if (by)
+		migrate_json_add_text(&b, "by", info->worker ? info->worker : "scheduler");
+	if (by && info->schedule)
 		migrate_json_add_text(&b, "schedule", info->schedule);
+	if (retries != NIL)
+		migrate_lockretry_add_json(&b, retries);
 	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }
@@ -253,7 +280,7 @@ migrate_engine_record_success(MigrateRunState *state, int64 duration_us, Migrate
 	event.started_at = state->started_at;
 	event.duration_us = duration_us;
 	event.checksum = state->direction == DIRECTION_UP ? m->checksum : m->down_checksum;
-	event.detail = run_detail(state->info);
+	event.detail = run_detail(state->info, state->retries);
 	migrate_catalog_insert_event(&event);
 
 	if (outcome)
@@ -265,9 +292,10 @@ migrate_engine_record_success(MigrateRunState *state, int64 duration_us, Migrate
 }
 
 /*
- * The failed attempt, for migrate.event.error and last_error: the error
- * and where in the script it happened.  "extra" is an object whose keys
- * are added, or NULL.
+ * The failed attempt, for migrate.event.error and last_error: the error,
+ * where in the script it happened, and the earlier attempts that ran into
+ * lock_timeout ("retries").  "extra" is an object whose keys are added,
+ * or NULL.
  */
 Jsonb *
 migrate_engine_error_json(const MigrateRunState *state, const ErrorData *edata, const Jsonb *extra)
@@ -286,6 +314,8 @@ migrate_engine_error_json(const MigrateRunState *state, const ErrorData *edata, 
 	}
 	if (extra)
 		migrate_json_add_fields(&b, extra);
+	if (state->retries != NIL)
+		migrate_lockretry_add_json(&b, state->retries);
 	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }
@@ -305,7 +335,7 @@ migrate_engine_failure_event(const MigrateRunState *state, Jsonb *error)
 	event.duration_us = migrate_engine_usecs_since(state->started_at);
 	event.checksum = state->direction == DIRECTION_UP ?
 		state->current->checksum : state->current->down_checksum;
-	event.detail = run_detail(state->info);
+	event.detail = run_detail(state->info, NIL);
 	event.error = error;
 	return event;
 }
@@ -507,6 +537,30 @@ fire_deferred_triggers(void)
 }
 
 /*
+ * Run the current statement with "execute", under the statement timeout
+ * of the migration's policy (the server arms none for statements run
+ * through SPI: lockretry.c), which is put back whether it succeeds or not.
+ */
+static uint64
+execute_timed(MigrateRunState *state, MigrateStatementExecutor execute)
+{
+	MigrateStatementTimer timer;
+	uint64		rows;
+
+	migrate_lockretry_timer_start(&timer, &state->policy);
+	PG_TRY();
+	{
+		rows = execute(state->script, state->statement);
+	}
+	PG_FINALLY();
+	{
+		migrate_lockretry_timer_stop(&timer);
+	}
+	PG_END_TRY();
+	return rows;
+}
+
+/*
  * Run every statement of the current migration's parsed script
  * (state->script) with "execute", keeping state->statement on the one
  * that runs, for the error callback; returns the rows they processed.
@@ -521,7 +575,9 @@ fire_deferred_triggers(void)
  * functions with SET clauses use; on error, the rollback of the enclosing
  * subtransaction undoes the settings as well.  Verify and precondition
  * scripts run with the caller's settings, their own SETs scoped the same
- * way (migrate_engine_run_check).
+ * way (migrate_engine_run_check).  The migration's lock_timeout and
+ * statement_timeout (state->policy, lockretry.c) are set at that level
+ * before the first statement, as a function's SET clause would set them.
  */
 uint64
 migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execute)
@@ -529,11 +585,13 @@ migrate_engine_run_script(MigrateRunState *state, MigrateStatementExecutor execu
 	int			nest_level = NewGUCNestLevel();
 	uint64		rows = 0;
 
+	/* as a SET clause would: the script's own SETs come later and win */
+	migrate_lockretry_set_timeouts(&state->policy, GUC_ACTION_SAVE);
 	for (int i = 0; i < state->script->nstatements; i++)
 	{
 		state->statement = &state->script->statements[i];
 		migrate_backup_before_statement(state);
-		rows += execute(state->script, state->statement);
+		rows += execute_timed(state, execute);
 	}
 	state->statement = NULL;
 	if (commits_after_script(state))
@@ -558,8 +616,25 @@ announce(MigrateRunState *state)
 }
 
 /*
- * Run one migration inside the plan's subtransaction, in an SPI connection
- * of its own so that its memory goes away with it.
+ * The progress slot of an attempt: its earlier attempts count as failed
+ * ones ("retries" in migrate.progress).
+ */
+static void
+start_progress(MigrateRunState *state)
+{
+	MigrateMigration shown = *state->current;
+
+	shown.failures += state->attempt - 1;
+	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
+						   &shown, state->number, state->info->total,
+						   state->script->nstatements, state->info->schedule);
+}
+
+/*
+ * Run one attempt of one migration (in a subtransaction of its own where
+ * lock retries are allowed, see run_with_retries), in an SPI connection of
+ * its own so that its memory goes away with it.  History's start time is
+ * the first attempt's.
  */
 static void
 run_migration(MigrateRunState *state, MigrateOutcome *outcome)
@@ -568,7 +643,9 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 	uint64		rows;
 
 	migrate_xact_spi_connect();
-	state->started_at = GetCurrentTimestamp();
+	state->attempt_started = GetCurrentTimestamp();
+	if (state->attempt == 1)
+		state->started_at = state->attempt_started;
 	if (migrate_skip_for_environment(state, outcome))
 	{
 		SPI_finish();
@@ -579,16 +656,16 @@ run_migration(MigrateRunState *state, MigrateOutcome *outcome)
 		SPI_finish();
 		return;
 	}
-	announce(state);
+	if (state->attempt == 1)
+		announce(state);
 	if (outcome)
 		outcome->attempted = true;
 	if (dry_run && outcome)
 		outcome->fingerprint_before = MemoryContextStrdup(state->memory, fingerprint());
 
 	state->script = migrate_engine_load_parsed(state);
-	migrate_progress_start(state->direction == DIRECTION_UP ? "apply" : "revert",
-						   state->current, state->number, state->info->total,
-						   state->script->nstatements, state->info->schedule);
+	migrate_lockretry_from_header(&state->policy, state->script->script);
+	start_progress(state);
 	rows = migrate_engine_run_script(state, execute_statement);
 	migrate_engine_verify(state, NULL);
 
@@ -674,7 +751,144 @@ typedef struct PlanRun
 	int			failed_statement;	/* its statement that failed, or 0 */
 	char	   *context;		/* the CONTEXT line the run's callback gave it */
 	Jsonb	   *failure;		/* its failure record, or NULL */
+	MigrateOutcome *outcome;	/* of the migration running, or NULL */
+	MigrateLockRetry *retry;	/* its failed attempt is tried again, or NULL */
+	char	   *retry_statement;	/* the text of the statement that waited */
 } PlanRun;
+
+/*
+ * Describe a failure while the parsed script still exists: its failure
+ * record, its statement and the CONTEXT line the run's callback gave it.
+ */
+static void
+describe_failure(PlanRun *run, ErrorData *edata)
+{
+	MigrateRunState *state = run->state;
+
+	if (state->current == NULL || run->failure != NULL)
+		return;
+	run->failure = migrate_engine_error_json(state, edata, NULL);
+	if (state->statement != NULL)
+		run->failed_statement = state->statement->number;
+	run->context = context_line(state, state->context_internalpos);
+}
+
+/* one attempt of the current migration, in its own subtransaction */
+static void
+run_attempt(void *arg)
+{
+	PlanRun    *run = arg;
+
+	run_migration(run->state, run->outcome);
+}
+
+/*
+ * An attempt failed; before its subtransaction's rollback frees the parsed
+ * script and undoes its settings (lock_timeout), decide whether it is
+ * tried again and note what the retry or the failure needs.
+ */
+static void
+describe_attempt_failure(void *arg, ErrorData *edata)
+{
+	PlanRun    *run = arg;
+	MigrateRunState *state = run->state;
+
+	if (migrate_lockretry_may_retry(&state->policy, edata, state->attempt))
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->memory);
+		const MigrateStatement *stmt = state->statement;
+
+		run->retry = migrate_lockretry_plan(&state->policy, state->attempt,
+											stmt ? stmt->number : 0,
+											stmt ? error_line(state, edata->internalpos) : 0,
+											state->attempt_started);
+		run->retry_statement = stmt ? short_statement_text(state) : NULL;
+		MemoryContextSwitchTo(old);
+	}
+	else
+	{
+		migrate_lockretry_explain(edata, &state->policy, state->retries);
+		describe_failure(run, edata);
+	}
+	/* the rollback frees the script: nothing may look at it afterwards */
+	state->script = NULL;
+	state->statement = NULL;
+}
+
+/*
+ * Say that an attempt ran into lock_timeout and when the next one starts,
+ * outside the run's error callback (the message names the migration).
+ */
+static void
+announce_retry(MigrateRunState *state, const PlanRun *run)
+{
+	MigrateMigration *m = state->current;
+
+	state->current = NULL;
+	migrate_lockretry_notice(run->retry, m->version, &state->policy, run->retry_statement, true);
+	state->current = m;
+}
+
+/* the current environment's lock policy, for the migration about to run */
+static void
+load_policy(MigrateRunState *state)
+{
+	migrate_xact_spi_connect();
+	migrate_lockretry_from_environment(&state->policy);
+	SPI_finish();
+}
+
+/*
+ * Run the current migration.  Where the environment allows lock retries,
+ * run it in a subtransaction of its own, inside the plan's, and try it
+ * again while it fails on lock_timeout and retries are left: its
+ * subtransaction is rolled back (releasing every lock it took), it sleeps
+ * (lockretry.c) and starts over, with its outcome as it was before the
+ * first attempt.  It is announced once; history keeps the first attempt's
+ * start and each retry.  Any other error, or the last retry's, goes on to
+ * the plan's subtransaction.  Without retries it runs right in the plan's
+ * subtransaction (see the header).
+ */
+static void
+run_with_retries(PlanRun *run, MigrateOutcome *outcome)
+{
+	MigrateRunState *state = run->state;
+	MigrateOutcome before = {0};
+	ErrorData  *edata;
+
+	load_policy(state);
+	state->retries = NIL;
+	state->attempt = 1;
+	if (state->policy.retries == 0)
+	{
+		run_migration(state, outcome);
+		return;
+	}
+	if (outcome)
+		before = *outcome;
+	run->outcome = outcome;
+	for (;; state->attempt++)
+	{
+		MemoryContext old;
+
+		run->retry = NULL;
+		edata = migrate_xact_run_subxact(run_attempt, run, true, describe_attempt_failure);
+		if (edata == NULL)
+			break;
+		if (run->retry == NULL)
+			ReThrowError(edata);
+		old = MemoryContextSwitchTo(state->memory);
+		state->retries = lappend(state->retries, run->retry);
+		MemoryContextSwitchTo(old);
+		announce_retry(state, run);
+		FreeErrorData(edata);
+		migrate_lockretry_sleep(run->retry->backoff_ms);
+		if (outcome)
+			*outcome = before;
+	}
+	state->attempt = 1;
+	state->retries = NIL;
+}
 
 /* run every migration of the plan, in the plan's subtransaction */
 static void
@@ -689,14 +903,20 @@ run_plan_migrations(void *arg)
 		state->current = lfirst(lc);
 		state->number = state->info->first + foreach_current_index(lc);
 		run->failed_index = foreach_current_index(lc);
-		run_migration(state, run->outcomes ? &run->outcomes[foreach_current_index(lc)] : NULL);
+		run_with_retries(run, run->outcomes ? &run->outcomes[foreach_current_index(lc)] : NULL);
 		state->current = NULL;
 	}
 	migrate_lock_set_running(false);
 	migrate_progress_end();
 }
 
-/* on error, before the subtransaction's rollback frees the parsed script */
+/*
+ * On error in the plan's subtransaction, before its rollback.  A failed
+ * attempt of a migration with a subtransaction of its own was described
+ * there (describe_attempt_failure); the failure of one without, or an
+ * error between attempts (a cancel while waiting to retry), is described
+ * here.
+ */
 static void
 describe_plan_failure(void *arg, ErrorData *edata)
 {
@@ -704,14 +924,9 @@ describe_plan_failure(void *arg, ErrorData *edata)
 
 	migrate_lock_set_running(false);
 	migrate_progress_end();
-	/* describe the failure while the parsed script still exists ... */
 	if (run->state->current != NULL)
-		run->failure = migrate_engine_error_json(run->state, edata, NULL);
-	if (run->state->statement != NULL)
-		run->failed_statement = run->state->statement->number;
-	if (run->state->current != NULL)
-		run->context = context_line(run->state, run->state->context_internalpos);
-	/* ... which the rollback frees: nothing may look at it afterwards */
+		migrate_lockretry_explain(edata, &run->state->policy, run->state->retries);
+	describe_failure(run, edata);
 	error_context_stack = run->errcallback->previous;
 	run->state->script = NULL;
 	run->state->statement = NULL;
@@ -769,7 +984,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	ErrorData  *edata;
 	ErrorContextCallback errcallback;
 	bool		dry_run = info && info->dry_run;
-	PlanRun		run = {plan, state, outcomes, &errcallback, -1, 0, NULL, NULL};
+	PlanRun		run = {plan, state, outcomes, &errcallback, -1, 0, NULL, NULL, NULL, NULL, NULL};
 
 	migrate_engine_init_state(state, direction, info);
 	state->memory = fncontext;

@@ -12,6 +12,7 @@
 #ifndef MIGRATE_ENGINE_H
 #define MIGRATE_ENGINE_H
 
+#include "exec/lockretry.h"
 #include "exec/run.h"
 #include "store/catalog.h"
 #include "model/parse.h"
@@ -32,6 +33,10 @@ typedef struct MigrateRunState
 	const MigrateStatement *statement;	/* NULL between statements */
 	MemoryContext memory;		/* outlives the run, for outcomes */
 	int			context_internalpos;	/* of the error its CONTEXT line named */
+	MigrateLockPolicy policy;	/* current's timeouts and lock retries */
+	int			attempt;		/* of current, 1-based (lock retries) */
+	TimestampTz attempt_started;	/* of that attempt */
+	List	   *retries;		/* of current: MigrateLockRetry, in memory */
 } MigrateRunState;
 
 /* runs one statement of a script; returns the rows it processed */

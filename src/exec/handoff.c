@@ -75,6 +75,7 @@
 #include "store/lock.h"
 #include "exec/noparallel.h"
 #include "exec/plan.h"
+#include "exec/skip.h"
 #include "exec/worker_run.h"
 #include "ipc/xact.h"
 
@@ -101,6 +102,7 @@ typedef struct HandoffRequest
 	int			nmigrations;
 	char		progress_level[SETTING_LEN];
 	char		client_min_messages[SETTING_LEN];
+	char		environment[SETTING_LEN];	/* migrate.environment: whose rails */
 	/* strings: the versions, then search_path, each NUL-terminated */
 } HandoffRequest;
 
@@ -166,6 +168,8 @@ fill_request(HandoffRequest *req, char *strings, List *plan, MigrateDirection di
 	strlcpy(req->progress_level, GetConfigOption("migrate.progress_level", false, false),
 			SETTING_LEN);
 	strlcpy(req->client_min_messages, GetConfigOption("client_min_messages", false, false),
+			SETTING_LEN);
+	strlcpy(req->environment, GetConfigOption("migrate.environment", false, false),
 			SETTING_LEN);
 
 	foreach(lc, plan)
@@ -336,7 +340,7 @@ migrate_handoff_run_plan(List *plan, MigrateDirection direction, MigrateOutcome 
 	for (int i = 0; i < list_length(plan); i++)
 	{
 		outcomes[i].fingerprint_before = outcomes[i].fingerprint_after = NULL;
-		outcomes[i].note = outcomes[i].skipped ? "skipped: precondition does not hold" : NULL;
+		outcomes[i].note = outcomes[i].skipped ? (char *) migrate_skip_note(&outcomes[i]) : NULL;
 	}
 	dsm_detach(seg);
 }
@@ -382,6 +386,8 @@ restore_caller(HandoffRequest *req, const char *search_path)
 	SetConfigOption("search_path", search_path, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("migrate.progress_level", req->progress_level, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("client_min_messages", req->client_min_messages, PGC_SUSET, PGC_S_SESSION);
+	/* the caller's environment, also when a superuser SET it for the session */
+	SetConfigOption("migrate.environment", req->environment, PGC_SUSET, PGC_S_SESSION);
 	/* no parallel workers in a lock group member: see noparallel.c */
 }
 

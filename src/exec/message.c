@@ -81,6 +81,17 @@ migrate_message_skipping(const MigrateRunInfo *info, int number, const MigrateMi
 					number, info->total, m->version, m->name)));
 }
 
+/* likewise when its @environments leave out the current environment */
+void
+migrate_message_skipping_environment(const MigrateRunInfo *info, int number,
+									 const MigrateMigration *m, const char *environment)
+{
+	ereport(migrate_progress_level,
+			(errmsg("%s %d of %d: %s %s, not for environment %s",
+					info->dry_run ? "would skip" : "skipping",
+					number, info->total, m->version, m->name, environment)));
+}
+
 /* the plan is empty */
 void
 migrate_message_nothing_to_do(MigrateDirection direction)
@@ -108,22 +119,44 @@ failure_text(const char *version, int statement)
 	return psprintf("%s failed", version);
 }
 
+/* migrations a run skipped, by reason */
+typedef struct SkipCounts
+{
+	int			precondition;	/* their precondition did not hold (skip mode) */
+	int			environment;	/* not for this environment (exec/skip.c) */
+} SkipCounts;
+
 /*
- * "1 migration would be skipped: its precondition does not hold.", a
- * sentence of a dry run's DETAIL, or "" when none was skipped
+ * "1 migration would be skipped: its precondition does not hold.", then
+ * "2 migrations would be skipped: they are not for this environment.",
+ * the sentences of a DETAIL ("was"/"were" unless a dry run), or "" when
+ * none was skipped
  */
 static char *
-skipped_text(int skipped)
+skipped_text(SkipCounts skipped, bool dry_run)
 {
-	if (skipped == 0)
-		return "";
-	if (skipped == 1)
-		return "1 migration would be skipped: its precondition does not hold.";
-	return psprintf("%d migrations would be skipped: their preconditions do not hold.", skipped);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (skipped.precondition == 1)
+		appendStringInfo(&buf, "1 migration %s skipped: its precondition does not hold.",
+						 dry_run ? "would be" : "was");
+	else if (skipped.precondition > 1)
+		appendStringInfo(&buf, "%d migrations %s skipped: their preconditions do not hold.",
+						 skipped.precondition, dry_run ? "would be" : "were");
+	if (skipped.environment == 1)
+		appendStringInfo(&buf, "%s1 migration %s skipped: it is not for this environment.",
+						 buf.len > 0 ? " " : "", dry_run ? "would be" : "was");
+	else if (skipped.environment > 1)
+		appendStringInfo(&buf, "%s%d migrations %s skipped: they are not for this environment.",
+						 buf.len > 0 ? " " : "", skipped.environment,
+						 dry_run ? "would be" : "were");
+	return buf.data;
 }
 
 /* the blank between a DETAIL's sentence and skipped_text(), if any */
-#define SKIPPED_SEPARATOR(skipped) ((skipped) > 0 ? " " : "")
+#define SKIPPED_SEPARATOR(skipped) \
+	((skipped).precondition + (skipped).environment > 0 ? " " : "")
 
 /*
  * The summary of a dry run: how many migrations it ran before rolling
@@ -131,7 +164,7 @@ skipped_text(int skipped)
  */
 static void
 dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *outcomes,
-				int done, int skipped)
+				int done, SkipCounts skipped)
 {
 	int			cut = migrate_plan_first_nontransactional(plan, direction);
 	const char *cut_version = cut >= 0 ? ((MigrateMigration *) list_nth(plan, cut))->version : NULL;
@@ -153,7 +186,7 @@ dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *ou
 		ereport(migrate_progress_level,
 				(errmsg("dry run: nothing could be run"),
 				 errdetail("Migration %s cannot run inside a transaction block, so a dry run cannot roll it back.%s%s",
-						   cut_version, SKIPPED_SEPARATOR(skipped), skipped_text(skipped))));
+						   cut_version, SKIPPED_SEPARATOR(skipped), skipped_text(skipped, true))));
 		return;
 	}
 	/* the DETAIL says where it stopped early and how many it skipped */
@@ -165,8 +198,9 @@ dry_run_summary(List *plan, MigrateDirection direction, const MigrateOutcome *ou
 						   "dry run: would revert %d migrations, all rolled back", done, done),
 			 cut_version != NULL ?
 			 errdetail("It stopped before migration %s, which cannot run inside a transaction block, so a dry run cannot roll it back.%s%s",
-					   cut_version, SKIPPED_SEPARATOR(skipped), skipped_text(skipped)) :
-			 skipped > 0 ? errdetail("%s", skipped_text(skipped)) : 0));
+					   cut_version, SKIPPED_SEPARATOR(skipped), skipped_text(skipped, true)) :
+			 skipped.precondition + skipped.environment > 0 ?
+			 errdetail("%s", skipped_text(skipped, true)) : 0));
 }
 
 /*
@@ -179,13 +213,16 @@ migrate_message_summary(List *plan, MigrateDirection direction, bool dry_run,
 						const MigrateOutcome *outcomes, TimestampTz started)
 {
 	int			done = 0;
-	int			skipped = 0;
+	SkipCounts	skipped = {0, 0};
 	char	   *elapsed = elapsed_text(started);
 
 	for (int i = 0; i < list_length(plan); i++)
 	{
 		done += outcomes[i].done ? 1 : 0;
-		skipped += outcomes[i].skipped ? 1 : 0;
+		if (outcomes[i].skipped_for_environment)
+			skipped.environment++;
+		else if (outcomes[i].skipped)
+			skipped.precondition++;
 	}
 	if (dry_run)
 	{
@@ -196,10 +233,8 @@ migrate_message_summary(List *plan, MigrateDirection direction, bool dry_run,
 			(direction == DIRECTION_UP ?
 			 errmsg_plural("applied %d migration%s", "applied %d migrations%s", done, done, elapsed) :
 			 errmsg_plural("reverted %d migration%s", "reverted %d migrations%s", done, done, elapsed),
-			 skipped > 0 ?
-			 errdetail_plural("%d migration was skipped: its precondition does not hold.",
-							  "%d migrations were skipped: their preconditions do not hold.",
-							  skipped, skipped) : 0));
+			 skipped.precondition + skipped.environment > 0 ?
+			 errdetail("%s", skipped_text(skipped, false)) : 0));
 }
 
 /*

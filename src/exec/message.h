@@ -21,6 +21,9 @@ extern void migrate_message_starting(MigrateDirection direction, const MigrateRu
 									 int number, const MigrateMigration *m, int resume_at);
 extern void migrate_message_skipping(const MigrateRunInfo *info, int number,
 									 const MigrateMigration *m);
+extern void migrate_message_skipping_environment(const MigrateRunInfo *info, int number,
+												 const MigrateMigration *m,
+												 const char *environment);
 extern void migrate_message_nothing_to_do(MigrateDirection direction);
 extern void migrate_message_summary(List *plan, MigrateDirection direction, bool dry_run,
 									const MigrateOutcome *outcomes, TimestampTz started);

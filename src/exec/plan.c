@@ -66,7 +66,7 @@ resolve_dependencies(MigrateMigration *registry, int count, bool strict)
 
 			if (dep != NULL)
 				deps[i] = lappend_int(deps[i], dep - registry);
-			else if (strict && !migrate_catalog_is_applied(&registry[i]))
+			else if (strict && !migrate_catalog_is_done(&registry[i]))
 				ereport(ERROR,
 						(errcode(ERRCODE_MIGRATE_MISSING_DEPENDENCY),
 						 errmsg("migration \"%s\" depends on \"%s\", which is not registered",
@@ -121,15 +121,16 @@ migrate_plan_apply(MigrateMigration *registry, int count, const char *target)
 					 errmsg("migration \"%s\" is not registered", target)));
 	}
 
+	/* skipped for the environment counts as done: later ones proceed */
 	for (int i = 0; i < count; i++)
-		applied[i] = migrate_catalog_is_applied(&registry[i]);
+		applied[i] = migrate_catalog_is_done(&registry[i]);
 	order = migrate_order_dependencies_first(registry, count, deps, applied);
 
 	if (target_m != NULL)
 	{
 		int			keep = list_length(order);
 
-		if (migrate_catalog_is_applied(target_m))
+		if (migrate_catalog_is_done(target_m))
 			return NIL;
 		for (int i = 0; i < list_length(order); i++)
 			if (list_nth(order, i) == target_m)
@@ -308,7 +309,7 @@ plan_reason(MigrateMigration *registry, int count, const MigrateMigration *m)
 	{
 		MigrateMigration *dep = migrate_catalog_find_migration(registry, count, lfirst(lc));
 
-		if (dep != NULL && !migrate_catalog_is_applied(dep))
+		if (dep != NULL && !migrate_catalog_is_done(dep))
 			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "after ", dep->version);
 	}
 	if (m->resume_statement > 0)

@@ -28,7 +28,9 @@ typedef struct MigrateOutcome
 {
 	bool		done;			/* it ran to the end */
 	bool		attempted;		/* it started (dry run: also when it failed) */
-	bool		skipped;		/* its precondition did not hold (skip mode) */
+	bool		skipped;		/* its precondition did not hold (skip mode),
+								 * or not for this environment (below) */
+	bool		skipped_for_environment;	/* @environments leave this one out */
 	int64		duration_us;
 	int			statements;
 	int64		rows_affected;	/* rows the statements processed */

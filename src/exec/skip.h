@@ -23,4 +23,10 @@
  */
 extern bool migrate_skip_for_environment(MigrateRunState *state, MigrateOutcome *outcome);
 
+/*
+ * The note of a skipped outcome copied back from the apply worker, whose
+ * own note pointed into the worker's memory: why it was skipped.
+ */
+extern const char *migrate_skip_note(const MigrateOutcome *outcome);
+
 #endif							/* MIGRATE_SKIP_H */

@@ -30,6 +30,16 @@
  *	  build is dropped, and a build or drop that had finished is not run
  *	  again.
  *
+ * Lock timeouts (lockretry.c): a transactional migration gets them, and
+ * its retries, from the engine.  A non-transactional one gets its
+ * lock_timeout and statement_timeout set at session level before its
+ * first statement (its own SETs come later and win; the reset below
+ * clears them), and a statement of it that runs into lock_timeout is
+ * tried again in a new transaction, after the same backoff, up to the
+ * environment's lock_retries, once what it left (an INVALID index) is
+ * dropped.  Only when the retries run out is the migration marked dirty
+ * with the error.
+ *
  * A non-transactional migration's SETs last across its statements, which
  * commit one by one; after such a migration the session gets its settings
  * back (the "session_reset" callback; the apply worker restores the
@@ -58,6 +68,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -67,6 +78,7 @@
 #include "exec/backup.h"
 #include "exec/cleanup.h"
 #include "exec/engine.h"
+#include "exec/lockretry.h"
 #include "exec/message.h"
 #include "exec/topstmt.h"
 #include "exec/worker_run.h"
@@ -76,6 +88,9 @@
 #include "store/environment.h"
 #include "store/lock.h"
 #include "store/spi.h"
+
+/* longest statement text in the NOTICE of a retry */
+#define RETRY_TEXT_LEN 80
 
 /*
  * The migration, copied into "keep", if it still needs to run in this
@@ -219,8 +234,10 @@ run_transactional(MigrateMigration *m, MigrateDirection direction, const Migrate
 
 /*
  * Set up the run state of a non-transactional migration in "keep": load
- * and split its script, and mark it dirty at the first statement it runs.
- * Runs in the transaction that re-read the migration, and commits it.
+ * and split its script, set its timeouts for the session (the caller's
+ * "session_reset" clears them after it), and mark it dirty at the first
+ * statement it runs.  Runs in the transaction that re-read the migration,
+ * and commits it.
  */
 static void
 prepare_nontransactional(MigrateRunState *state, MigrateMigration *m, MigrateDirection direction,
@@ -239,6 +256,9 @@ prepare_nontransactional(MigrateRunState *state, MigrateMigration *m, MigrateDir
 	state->script = migrate_parse_script(pstrdup(script),
 										 psprintf("%s script of migration \"%s\"",
 												  migrate_engine_script_name(direction), m->version));
+	migrate_lockretry_from_environment(&state->policy);
+	migrate_lockretry_from_header(&state->policy, state->script->script);
+	migrate_lockretry_set_timeouts(&state->policy, GUC_ACTION_SET);
 	migrate_catalog_mark_dirty(m->version, migrate_engine_script_name(direction), first, NULL);
 	migrate_xact_end_work(keep);
 }
@@ -292,6 +312,71 @@ record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const 
 }
 
 /*
+ * Run the current statement of a non-transactional migration at top level,
+ * in a transaction command of its own, under the migration's statement
+ * timeout.  Returns the error, or NULL; on error the transaction is
+ * aborted.
+ */
+static ErrorData *
+run_top_statement(MigrateRunState *state, const char *sql, MemoryContext keep)
+{
+	ErrorData  *edata = NULL;
+	ErrorContextCallback errcallback;
+	MigrateStatementTimer timer = {0};
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		migrate_engine_push_errcallback(state, &errcallback);
+		migrate_lock_set_running(true);
+		migrate_backup_before_statement(state);
+		migrate_lockretry_timer_start(&timer, &state->policy);
+		migrate_topstmt_exec(sql);
+		migrate_lockretry_timer_stop(&timer);
+		error_context_stack = errcallback.previous;
+		/* its commit-time code may not change migrations either */
+		CommitTransactionCommand();
+		migrate_lock_set_running(false);
+	}
+	PG_CATCH();
+	{
+		migrate_lockretry_timer_stop(&timer);
+		edata = abort_with_error(keep);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(keep);
+	return edata;
+}
+
+/*
+ * A statement ran into lock_timeout and may be tried again: note the
+ * retry, drop what it left (the INVALID index of CREATE INDEX
+ * CONCURRENTLY), say so and sleep.  The migration stays dirty at this
+ * statement meanwhile, as while it runs.
+ */
+static void
+prepare_retry(MigrateRunState *state, const char *sql, List *before, int attempt,
+			  TimestampTz attempt_start, MemoryContext keep)
+{
+	MigrateLockRetry *retry;
+	char	   *text = pstrdup(sql);
+
+	retry = migrate_lockretry_plan(&state->policy, attempt, state->statement->number,
+								   state->statement->line, attempt_start);
+	state->retries = lappend(state->retries, retry);
+	migrate_cleanup_drop_leftovers(sql, migrate_cleanup_find_leftovers(sql, before));
+	MemoryContextSwitchTo(keep);
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	if (strlen(text) > RETRY_TEXT_LEN)
+		text = psprintf("%.*s...", pg_mbcliplen(text, strlen(text), RETRY_TEXT_LEN), text);
+	migrate_lockretry_notice(retry, state->current->version, &state->policy, text, false);
+	migrate_lockretry_sleep(retry->backoff_ms);
+}
+
+/*
  * A migration that cannot run in a transaction block: statement by
  * statement, at top level.  Entered in the transaction that re-read the
  * migration (prepare_nontransactional commits it).  Returns the error, or
@@ -322,7 +407,6 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 	{
 		char	   *sql;
 		List	   *before;
-		ErrorContextCallback errcallback;
 		bool		resumed = i == first - 1 && m->resume_statement > 0;
 
 		state->statement = &state->script->statements[i];
@@ -334,29 +418,23 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 			mark_reached(state, keep);
 		before = migrate_cleanup_invalid_indexes(sql);
 
-		PG_TRY();
+		/* after a kill, the statement may be half done, or done */
+		if (!(resumed && migrate_cleanup_prepare_resume(sql)))
 		{
-			/* after a kill, the statement may be half done, or done */
-			if (!(resumed && migrate_cleanup_prepare_resume(sql)))
+			for (int attempt = 1;; attempt++)
 			{
-				SetCurrentStatementStartTimestamp();
-				StartTransactionCommand();
-				migrate_engine_push_errcallback(state, &errcallback);
-				migrate_lock_set_running(true);
-				migrate_backup_before_statement(state);
-				migrate_topstmt_exec(sql);
-				error_context_stack = errcallback.previous;
-				/* its commit-time code may not change migrations either */
-				CommitTransactionCommand();
-				migrate_lock_set_running(false);
+				TimestampTz attempt_start = GetCurrentTimestamp();
+
+				edata = run_top_statement(state, sql, keep);
+				if (edata == NULL || !migrate_lockretry_may_retry(&state->policy, edata, attempt))
+					break;
+				prepare_retry(state, sql, before, attempt, attempt_start, keep);
+				FreeErrorData(edata);
+				edata = NULL;
 			}
+			if (edata != NULL)
+				migrate_lockretry_explain(edata, &state->policy, state->retries);
 		}
-		PG_CATCH();
-		{
-			edata = abort_with_error(keep);
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(keep);
 
 		if (edata != NULL)
 		{

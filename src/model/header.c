@@ -15,7 +15,8 @@
  *	 -- @dependencies: v1, v2      -- @risk-level: low|medium|high
  *	 -- @zero-downtime: true|false -- @estimated-duration: 30 seconds
  *	 -- @environments: a, b        -- @transaction: true|false
- *	 -- @repeatable: true|false
+ *	 -- @repeatable: true|false    -- @lock-timeout: 5s
+ *	 -- @statement-timeout: 10min
  *
  * Keys are case-insensitive, and the three plain keys may also be written
  * with "@".  Any other comment line is free text, except that a line whose
@@ -76,6 +77,8 @@ static void parse_estimated_duration(MigrateHeader *header, const HeaderLine *li
 static void parse_environments(MigrateHeader *header, const HeaderLine *line);
 static void parse_transaction(MigrateHeader *header, const HeaderLine *line);
 static void parse_repeatable(MigrateHeader *header, const HeaderLine *line);
+static void parse_lock_timeout(MigrateHeader *header, const HeaderLine *line);
+static void parse_statement_timeout(MigrateHeader *header, const HeaderLine *line);
 
 static const HeaderKey header_keys[] = {
 	{"Description", true, parse_description},
@@ -88,6 +91,8 @@ static const HeaderKey header_keys[] = {
 	{"environments", false, parse_environments},
 	{"transaction", false, parse_transaction},
 	{"repeatable", false, parse_repeatable},
+	{"lock-timeout", false, parse_lock_timeout},
+	{"statement-timeout", false, parse_statement_timeout},
 };
 
 #define NUM_HEADER_KEYS lengthof(header_keys)
@@ -252,6 +257,52 @@ parse_estimated_duration(MigrateHeader *header, const HeaderLine *line)
 	header->estimated_duration = result;
 }
 
+/*
+ * @lock-timeout and @statement-timeout: how long each statement of the
+ * script may wait for a lock, or run, as the settings lock_timeout and
+ * statement_timeout (which take milliseconds, hence the rounding): an
+ * interval as interval_in() reads it, with a unit ("500ms", "5s",
+ * "10min"), or 0 for no timeout at all.  A bare number is refused: the
+ * settings would read "5000" as milliseconds, interval_in() as seconds.
+ * Months, negative values, values that round to 0 ms and values beyond
+ * what the settings take (INT_MAX ms, about 24 days) are refused too.
+ */
+static int
+parse_timeout(const HeaderLine *line)
+{
+	const char *expected = "Expected a duration with a unit, such as \"500ms\", \"5s\" or \"10min\", or 0 for none.";
+	const char *v = line->value;
+	Datum		datum;
+	Interval   *parsed;
+	int64		total;
+
+	if (strcmp(v, "0") == 0)
+		return 0;
+	if (v[strspn(v, "0123456789.+- ")] == '\0' ||
+		!migrate_compat_call_input(interval_in, v, &datum))
+		invalid_value(line, expected);
+	parsed = DatumGetIntervalP(datum);
+	if (parsed->month != 0 ||
+		pg_mul_s64_overflow((int64) parsed->day, USECS_PER_DAY, &total) ||
+		pg_add_s64_overflow(total, parsed->time, &total) ||
+		total < 0 || (total > 0 && total < 500) ||
+		(total + 500) / 1000 > INT_MAX)
+		invalid_value(line, expected);
+	return (int) ((total + 500) / 1000);
+}
+
+static void
+parse_lock_timeout(MigrateHeader *header, const HeaderLine *line)
+{
+	header->lock_timeout_ms = parse_timeout(line);
+}
+
+static void
+parse_statement_timeout(MigrateHeader *header, const HeaderLine *line)
+{
+	header->statement_timeout_ms = parse_timeout(line);
+}
+
 static const HeaderKey *
 lookup_key(const char *name)
 {
@@ -341,21 +392,19 @@ parse_comment_line(MigrateHeader *header, char *text, int lineno, bool *seen)
 	key->parse(header, &line);
 }
 
+/* what walk_header() calls for the text of each comment line of the header */
+typedef void (*HeaderLineHandler) (char *text, int lineno, void *arg);
+
 /*
- * Parse the header of a script.  Absent keys are left unset.
+ * Call "handle" for the text (after "--", trimmed) of each comment line of
+ * the header: the run of blank and comment lines at the top of the script.
  */
-MigrateHeader *
-migrate_header_parse(const char *script)
+static void
+walk_header(const char *script, HeaderLineHandler handle, void *arg)
 {
-	MigrateHeader *header = palloc0(sizeof(MigrateHeader));
-	bool		seen[NUM_HEADER_KEYS] = {0};
 	char	   *copy = pstrdup(script);
 	char	   *line = copy;
 	int			lineno = 0;
-
-	header->zero_downtime = HEADER_UNSET;
-	header->transactional = HEADER_UNSET;
-	header->repeatable = HEADER_UNSET;
 
 	while (line != NULL)
 	{
@@ -382,11 +431,92 @@ migrate_header_parse(const char *script)
 			end = text + strlen(text);
 			while (end > text && isspace((unsigned char) end[-1]))
 				*--end = '\0';
-			parse_comment_line(header, text, lineno, seen);
+			handle(text, lineno, arg);
 		}
 		line = next;
 	}
-	return header;
+}
+
+/* the header being parsed, and which keys it gave so far */
+typedef struct HeaderParse
+{
+	MigrateHeader *header;
+	bool		seen[NUM_HEADER_KEYS];
+} HeaderParse;
+
+static void
+parse_header_line(char *text, int lineno, void *arg)
+{
+	HeaderParse *parse = arg;
+
+	parse_comment_line(parse->header, text, lineno, parse->seen);
+}
+
+/*
+ * Parse the header of a script.  Absent keys are left unset.
+ */
+MigrateHeader *
+migrate_header_parse(const char *script)
+{
+	HeaderParse parse = {0};
+
+	parse.header = palloc0(sizeof(MigrateHeader));
+	parse.header->zero_downtime = HEADER_UNSET;
+	parse.header->transactional = HEADER_UNSET;
+	parse.header->repeatable = HEADER_UNSET;
+	parse.header->lock_timeout_ms = -1;
+	parse.header->statement_timeout_ms = -1;
+	walk_header(script, parse_header_line, &parse);
+	return parse.header;
+}
+
+/* "@lock-timeout: 5s": the value if "text" gives the key "key", else NULL */
+static char *
+timeout_value(char *text, const char *key)
+{
+	size_t		len = strlen(key);
+	char	   *p;
+
+	if (text[0] != '@' || pg_strncasecmp(text + 1, key, len) != 0)
+		return NULL;
+	p = text + 1 + len;
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p != ':')
+		return NULL;
+	p++;
+	while (isspace((unsigned char) *p))
+		p++;
+	return p;
+}
+
+static void
+read_timeout_line(char *text, int lineno, void *arg)
+{
+	MigrateHeaderTimeouts *timeouts = arg;
+	HeaderLine	line = {lineno, text, NULL};
+
+	if ((line.value = timeout_value(text, "lock-timeout")) != NULL)
+		timeouts->lock_timeout_ms = parse_timeout(&line);
+	else if ((line.value = timeout_value(text, "statement-timeout")) != NULL)
+		timeouts->statement_timeout_ms = parse_timeout(&line);
+}
+
+/*
+ * The timeouts a registered script's header gives, read when the script
+ * runs.  Only those two keys are read: the rest of the header was
+ * validated at registration, perhaps by an earlier release that accepted
+ * forms this one refuses, and must not stop the script now.  A script
+ * with either key was registered by a release that knows it (an unknown
+ * "@" key has always been refused), so its value is valid.
+ */
+MigrateHeaderTimeouts
+migrate_header_timeouts(const char *script)
+{
+	MigrateHeaderTimeouts timeouts = {-1, -1};
+
+	walk_header(script, read_timeout_line, &timeouts);
+	return timeouts;
 }
 
 /* a list of strings as an array under "key"; null for NIL when "nil_is_null" */
@@ -445,6 +575,22 @@ plain_interval(const Interval *interval)
 	return hms;
 }
 
+/* a timeout of the header as interval text, or null when not given */
+static void
+add_json_timeout(MigrateJsonBuilder *b, const char *key, int ms)
+{
+	Interval	interval = {0};
+
+	if (ms < 0)
+	{
+		migrate_json_add_null(b, key);
+		return;
+	}
+	interval.day = ms / (int) (USECS_PER_DAY / 1000);
+	interval.time = (int64) (ms % (int) (USECS_PER_DAY / 1000)) * 1000;
+	migrate_json_add_text(b, key, plain_interval(&interval));
+}
+
 /*
  * The header as a jsonb object with every key present (null when absent).
  * Dates and durations are written in a fixed style, so that the document
@@ -467,6 +613,8 @@ header_to_json(const MigrateHeader *header)
 	add_json_list(&b, "environments", header->environments, true);
 	add_json_header_bool(&b, "transaction", header->transactional);
 	add_json_header_bool(&b, "repeatable", header->repeatable);
+	add_json_timeout(&b, "lock_timeout", header->lock_timeout_ms);
+	add_json_timeout(&b, "statement_timeout", header->statement_timeout_ms);
 	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }

@@ -37,8 +37,18 @@ typedef struct MigrateHeader
 	List	   *environments;	/* of char * */
 	MigrateHeaderBool	transactional;
 	MigrateHeaderBool	repeatable;	/* Flyway's R__: re-run when its content changes */
+	int			lock_timeout_ms;	/* @lock-timeout; 0: none; -1: not given */
+	int			statement_timeout_ms;	/* @statement-timeout; likewise */
 } MigrateHeader;
 
+/* the two timeouts of a script's header, -1 where it gives none */
+typedef struct MigrateHeaderTimeouts
+{
+	int			lock_timeout_ms;
+	int			statement_timeout_ms;
+} MigrateHeaderTimeouts;
+
 extern MigrateHeader *migrate_header_parse(const char *script);
+extern MigrateHeaderTimeouts migrate_header_timeouts(const char *script);
 
 #endif							/* MIGRATE_HEADER_H */

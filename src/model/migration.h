@@ -26,7 +26,8 @@ typedef struct MigrateMigration
 	char	   *version;
 	bytea	   *key;			/* natural sort key, see version.c */
 	char	   *name;
-	char	   *state;			/* pending, applied, failed, reverted (1.0: rolled_back), dirty */
+	char	   *state;			/* pending, applied, failed, reverted (1.0: rolled_back), dirty,
+								 * skipped (not for this environment) */
 	List	   *dependencies;	/* of char *, versions as written */
 	bool		transactional;	/* the up script may run in a transaction */
 	bool		down_transactional; /* likewise the down script */

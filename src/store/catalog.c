@@ -58,6 +58,7 @@ typedef enum KeptQuery
 	Q_LOAD_PRECONDITION,
 	Q_LOAD_MIGRATION,
 	Q_LOAD_MIGRATION_1_1,
+	Q_MARK_SKIPPED,
 	NUM_KEPT_QUERIES
 } KeptQuery;
 
@@ -115,6 +116,24 @@ bool
 migrate_catalog_is_applied(const MigrateMigration *m)
 {
 	return migrate_catalog_is_applied_state(m->state);
+}
+
+/*
+ * Done in the up direction: applied, or skipped because it is not meant
+ * for this environment (@environments).  A skipped migration is never
+ * applied here, so apply() passes over it and so does revert(), which
+ * reverts applied ones only.
+ */
+bool
+migrate_catalog_is_done_state(const char *state)
+{
+	return migrate_catalog_is_applied_state(state) || strcmp(state, "skipped") == 0;
+}
+
+bool
+migrate_catalog_is_done(const MigrateMigration *m)
+{
+	return migrate_catalog_is_done_state(m->state);
 }
 
 PG_FUNCTION_INFO_V1(migrate_calling_role);
@@ -454,6 +473,31 @@ migrate_catalog_mark_reverted(const char *version)
 								  " dirty_statement = NULL, resume_statement = NULL"
 								  " WHERE version = $1",
 								  1, argtypes, values, NULL, SPI_OK_UPDATE);
+}
+
+/*
+ * Mark a migration skipped in this environment (exec/skip.c): done without
+ * running, in its place in the order of application (apply_seq), with
+ * when and by whom.  Only a 1.1 catalog accepts the state, and only a 1.1
+ * catalog has environments, so the 1.0 catalog never gets here.
+ */
+void
+migrate_catalog_mark_skipped(const char *version, TimestampTz started_at, const char *role)
+{
+	Oid			argtypes[3] = {TEXTOID, TIMESTAMPTZOID, NAMEOID};
+	Datum		values[3];
+
+	values[0] = CStringGetTextDatum(version);
+	values[1] = TimestampTzGetDatum(started_at);
+	values[2] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	migrate_spi_run_kept_as_owner(&kept_plans[Q_MARK_SKIPPED],
+								  "UPDATE migrate.migration SET state = 'skipped',"
+								  " apply_seq = pg_catalog.nextval('migrate.apply_seq'),"
+								  " applied_checksum = NULL, applied_down_checksum = NULL,"
+								  " applied_at = $2, applied_by = $3, duration = NULL,"
+								  " last_error = NULL, dirty_statement = NULL, resume_statement = NULL"
+								  " WHERE version OPERATOR(pg_catalog.=) $1",
+								  3, argtypes, values, NULL, SPI_OK_UPDATE);
 }
 
 /*

@@ -21,6 +21,8 @@ extern Oid	migrate_catalog_extension_owner(void);
 extern bool migrate_catalog_is_applied_state(const char *state);
 extern bool migrate_catalog_is_reverted_state(const char *state);
 extern bool migrate_catalog_is_applied(const MigrateMigration *m);
+extern bool migrate_catalog_is_done_state(const char *state);
+extern bool migrate_catalog_is_done(const MigrateMigration *m);
 extern char *migrate_catalog_current_role(void);
 extern bool migrate_catalog_has_repeatable(void);
 
@@ -33,6 +35,8 @@ extern char *migrate_catalog_load_check(const char *version, const char *column)
 extern void migrate_catalog_mark_applied(const char *version, TimestampTz started_at,
 										 int64 duration_us, const char *role);
 extern void migrate_catalog_mark_reverted(const char *version);
+extern void migrate_catalog_mark_skipped(const char *version, TimestampTz started_at,
+										 const char *role);
 extern void migrate_catalog_mark_dirty(const char *version, const char *script, int statement,
 									   Jsonb *error);
 extern MigrateMigration *migrate_catalog_copy_migration(const MigrateMigration *m);

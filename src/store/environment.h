@@ -19,7 +19,10 @@
  * The settings of the environment migrate.environment names, loaded (SPI,
  * pinned search_path) in the current memory context.  Every rail off when
  * the setting is empty or the catalog is 1.0's; ERROR MG016 when it names
- * an environment without a row.  Needs an SPI connection.
+ * an environment without a row.  Needs an SPI connection, and runs a
+ * query in it (SPI_tuptable and SPI_processed are the query's afterwards).
+ * Read anew on each call: configure() may change the row between two
+ * migrations of a session.
  */
 extern const MigrateEnvironment *migrate_environment_current(void);
 

@@ -323,7 +323,10 @@ store_migration(const MigrationScripts *s, const char *name)
 							 "     (EXCLUDED.checksum, EXCLUDED.down_checksum, EXCLUDED.verify_script,"
 							 "     EXCLUDED.precondition_script, EXCLUDED.precondition_mode)"
 							 "     THEN m.approved_by END,"
-							 " state = CASE WHEN m.state = 'failed' THEN 'pending' ELSE m.state END,"
+							 " state = CASE WHEN m.state IN ('failed', 'skipped') THEN 'pending' ELSE m.state END,"
+							 " apply_seq = CASE WHEN m.state = 'skipped' THEN NULL ELSE m.apply_seq END,"
+							 " applied_at = CASE WHEN m.state = 'skipped' THEN NULL ELSE m.applied_at END,"
+							 " applied_by = CASE WHEN m.state = 'skipped' THEN NULL ELSE m.applied_by END,"
 							 " resume_statement = CASE WHEN m.checksum = EXCLUDED.checksum"
 							 "     AND m.down_checksum IS NOT DISTINCT FROM EXCLUDED.down_checksum"
 							 "     THEN m.resume_statement END,"
@@ -745,7 +748,9 @@ migrate_repair(PG_FUNCTION_ARGS)
 
 /*
  * The version of an applied migration, as registered; an error unless
- * it is applied.  Reads migrate.status with the caller's own privileges.
+ * it is applied, or skipped because it is not meant for this environment
+ * (done here: an application that needs it finds the schema it expects).
+ * Reads migrate.status with the caller's own privileges.
  */
 static char *
 require_applied(FunctionCallInfo fcinfo)
@@ -771,7 +776,7 @@ require_applied(FunctionCallInfo fcinfo)
 				 errhint("The application needs a migration this database does not know about.")));
 	found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	if (!migrate_catalog_is_applied_state(state))
+	if (!migrate_catalog_is_done_state(state))
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_NOT_APPLIED),
 				 errmsg("migration \"%s\" is not applied", version),

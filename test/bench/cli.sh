@@ -15,6 +15,11 @@
 #           (everything registered and applied before), against the
 #           connection floor psql -X -c 'SELECT 1'; target <= 1.5x at 10,000
 #   status  pg_migrate status for the same databases, against the same floor
+#   noop and status run three ways, each against the floor measured beside
+#   it: with the checksum cache (the default: the runs after the first use
+#   it), with --no-cache (every file read and hashed), and, when
+#   BENCH_BASELINE names another pg_migrate binary (an older build), that
+#   binary: before/after figures from one run.
 #
 # Medians of BENCH_REPS runs (default 3 for first, 7 for noop and status);
 # fresh databases for each first-deploy run, floor and tool runs
@@ -27,6 +32,8 @@
 # Without them the comparison is skipped with a note.
 #
 # Usage: test/bench/cli.sh [N] [--no-setup]   (or BENCH_N=N)
+#   BENCH_BASELINE=/path/to/an/older/pg_migrate adds its noop and status
+#   figures to the same run (before/after).
 #   BENCH_CASES="first noop status" chooses the cases; BENCH_NOOP_SIZES
 #   (default "1000 10000") the file counts of noop and status.
 #   With PGHOST set, uses that running cluster (migrate and pg_migrate
@@ -47,7 +54,7 @@ setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,38p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,44p' "${BASH_SOURCE[0]}"; exit 0 ;;
         ''|*[!0-9]*) echo "unknown argument: $arg" >&2; exit 2 ;;
         *) N="$arg" ;;
     esac
@@ -234,31 +241,47 @@ prepare_noop() {   # prepare_noop M: a database with M files registered and appl
     prepared="$prepared $size"
 }
 
+# the checksum cache of the benchmark's runs, not the user's
+export PGMIGRATE_CACHE_DIR="$work/cache"
+BASELINE="${BENCH_BASELINE:-}"
+
 # quick_case LABEL COMMAND...: the median of QREPS runs of the floor and of
-# pg_migrate COMMAND, for every size; the ratio of each run against the
-# floor measured beside it
+# pg_migrate COMMAND, for every size and every variant (cache, --no-cache,
+# BENCH_BASELINE); the ratio of each run against the floor measured beside
+# it.  One run of each variant first, untimed: it writes the cache the
+# timed runs of the default variant use.
 quick_case() {
-    local label="$1" size i dir db r
+    local label="$1" size i dir db r variant bin extra name
     shift
     for size in $SIZES; do
         prepare_noop "$size"
         dir="$work/noop_$size" db="bench_cli_noop_$size"
-        local floor_ns=() pgm_ns=() ratios=()
-        for i in $(seq 1 "$QREPS"); do
-            time_ns psql -X -q -d "$db" -c 'SELECT 1'
-            floor_ns+=("$LAST_NS")
-            time_ns pg_migrate -d "$(conninfo "$db")" --dir "$dir/migrations" "$@"
-            pgm_ns+=("$LAST_NS")
-            ratios+=("$(ratio_of "${pgm_ns[-1]}" "${floor_ns[-1]}")")
+        # files younger than 2 s are not cached (bin/cache.c)
+        sleep 2
+        for variant in cache no-cache ${BASELINE:+baseline}; do
+            case "$variant" in
+                cache)    bin=pg_migrate extra=() name="pg_migrate $*" ;;
+                no-cache) bin=pg_migrate extra=(--no-cache) name="pg_migrate $* --no-cache" ;;
+                baseline) bin="$BASELINE" extra=() name="baseline $*" ;;
+            esac
+            time_ns "$bin" -d "$(conninfo "$db")" --dir "$dir/migrations" "${extra[@]}" "$@"
+            local floor_ns=() pgm_ns=() ratios=()
+            for i in $(seq 1 "$QREPS"); do
+                time_ns psql -X -q -d "$db" -c 'SELECT 1'
+                floor_ns+=("$LAST_NS")
+                time_ns "$bin" -d "$(conninfo "$db")" --dir "$dir/migrations" "${extra[@]}" "$@"
+                pgm_ns+=("$LAST_NS")
+                ratios+=("$(ratio_of "${pgm_ns[-1]}" "${floor_ns[-1]}")")
+            done
+            r=$(median "${ratios[@]}")
+            printf '%-32s %6d files: floor %7s ms, %8s ms, ratio %5s' \
+                "$name" "$size" "$(ms "$(median "${floor_ns[@]}")")" \
+                "$(ms "$(median "${pgm_ns[@]}")")" "$r"
+            if [ "$size" = 10000 ] && [ "$variant" = cache ]; then
+                printf '  (target <= 1.5 at 10,000: %s)' "$(verdict "$r" 1.5)"
+            fi
+            printf '\n'
         done
-        r=$(median "${ratios[@]}")
-        printf '%-28s %6d files: floor %7s ms, pg_migrate %8s ms, ratio %5s' \
-            "pg_migrate $*" "$size" "$(ms "$(median "${floor_ns[@]}")")" \
-            "$(ms "$(median "${pgm_ns[@]}")")" "$r"
-        if [ "$size" = 10000 ]; then
-            printf '  (target <= 1.5 at 10,000: %s)' "$(verdict "$r" 1.5)"
-        fi
-        printf '\n'
     done
     : "$label"
 }

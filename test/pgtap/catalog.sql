@@ -349,8 +349,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'migrate.store_schedule(text,interval,text,text,text,text,text,boolean,text)',
                     'migrate.unschedule(text)', 'migrate.pause()', 'migrate.resume()',
                     'migrate.approve(text)', 'migrate.store_approval(text)',
-                    'migrate.resolve(text,text)', 'migrate.health()'],
-              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, resolve and health (and the two that do the work of schedule and approve)');
+                    'migrate.resolve(text,text)', 'migrate.health()',
+                    'migrate.configure(text,interval,interval,integer,interval,boolean,boolean,text,interval,interval,text,boolean,boolean,text[])'],
+              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, resolve, health and configure (and the two that do the work of schedule and approve)');
 
 SELECT ok(EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) AS c
                   WHERE p.oid = f::regprocedure

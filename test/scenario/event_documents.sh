@@ -137,6 +137,7 @@ check "header document" "
                'author', NULL, 'created', NULL,
                'dependencies', pg_catalog.jsonb_build_array('001', '002'),
                'risk_level', NULL, 'zero_downtime', true, 'estimated_duration', NULL,
-               'environments', NULL, 'transaction', NULL, 'repeatable', NULL)"
+               'environments', NULL, 'transaction', NULL, 'repeatable', NULL,
+               'lock_timeout', NULL, 'statement_timeout', NULL)"
 
 scenario_finish

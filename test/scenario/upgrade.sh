@@ -57,7 +57,8 @@ OLD=migrate_upg_old
 NEW=migrate_upg_new
 DEP=migrate_upg_dep
 DEP2=migrate_upg_dep2
-scenario_init upgrade "$OLD" "$NEW" "$DEP" "$DEP2"
+ENVDB=migrate_upg_env
+scenario_init upgrade "$OLD" "$NEW" "$DEP" "$DEP2" "$ENVDB"
 require_preload
 
 # roles the site grants privileges to (roles are the cluster's: dropped on
@@ -663,5 +664,40 @@ CREATE VIEW upg_unverified AS SELECT version FROM migrate.status WHERE changed;
 SQL
 expect "status dependants: once it is dropped the update succeeds, and it is created again over changed" \
     "$(val "$DEP2" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" "$CURRENT"
+
+# --- 7. environments (issue 11) on a 1.0 catalog --------------------------------
+# 1.0 has no migrate.environment_setting: with migrate.environment set (for
+# the database, so that the apply worker has it too) the 1.1 library sees no
+# environment there, and @environments filters nothing, as in 1.0; after
+# the update the same setting selects production's row
+VE1=20250901000001 VE2=20250901000002 VE3=20250901000003
+sql "$ENVDB" >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION migrate VERSION '1.0';
+ALTER DATABASE $ENVDB SET migrate.environment = 'production';
+SQL
+sql "$ENVDB" >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE TABLE upg_env (id int);
+SELECT migrate.register('$VE1', 'dev_seed', E'-- @environments: development\nINSERT INTO upg_env VALUES (1);');
+SELECT migrate.register('$VE2', 'dev_index', E'-- @environments: development\nCREATE INDEX CONCURRENTLY upg_env_idx ON upg_env (id);');
+SQL
+expect "environments on 1.0: apply() applies what @environments leaves out (both paths), no error" \
+    "$(val "$ENVDB" -c "SET client_min_messages = warning" \
+        -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY ordinality) FROM migrate.apply() WITH ORDINALITY")" \
+    "$VE1 applied,$VE2 applied"
+sql "$ENVDB" >/dev/null <<SQL
+SET client_min_messages = warning;
+ALTER EXTENSION migrate UPDATE;
+SELECT migrate.register('$VE3', 'dev_seed_2', E'-- @environments: development\nINSERT INTO upg_env VALUES (3);');
+-- production requires approval
+SELECT migrate.approve('$VE3');
+SQL
+expect "environments after the update: the same setting selects production, which skips it (approved)" \
+    "$(val "$ENVDB" -c "SELECT environment FROM migrate.effective_settings")
+$(val "$ENVDB" -c "SET client_min_messages = warning" \
+        -c "SELECT string_agg(version || ' ' || state, ',' ORDER BY ordinality) FROM migrate.apply() WITH ORDINALITY")" \
+    "production
+$VE3 skipped"
 
 scenario_finish
