@@ -2130,7 +2130,7 @@ CREATE TABLE migrate.backup (
     statement    integer NOT NULL,         -- the statement's number in that script
     kind         text NOT NULL CHECK (kind IN ('DROP TABLE', 'TRUNCATE', 'DELETE',
                                                'DROP SCHEMA CASCADE', 'DROP COLUMN',
-                                               'ALTER COLUMN TYPE', 'UPDATE')),
+                                               'ALTER COLUMN TYPE', 'UPDATE', 'MERGE')),
     object       text NOT NULL,            -- the table, schema-qualified and quoted
     columns      text[],                   -- the columns it destroys; NULL: whole rows
     key_columns  text[],                   -- the key rows are matched by; NULL: none
@@ -2138,6 +2138,8 @@ CREATE TABLE migrate.backup (
     rows         bigint,
     bytes        bigint,                   -- of the copy (skipped: of the table)
     skipped      boolean NOT NULL DEFAULT false,  -- skip_backup => true: no copy
+    key_changed  boolean NOT NULL DEFAULT false,  -- the statement changed a key
+                                           -- column: whole rows, restore by hand
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     created_by   name NOT NULL,
     restored_at  timestamptz,
@@ -2177,7 +2179,8 @@ SELECT b.id,
        b.restored_at,
        b.restored_by,
        b.purged_at,
-       b.purged_by
+       b.purged_by,
+       b.key_changed
 FROM migrate.backup b
 LEFT JOIN migrate.migration m ON m.version OPERATOR(pg_catalog.=) b.version
 ORDER BY b.id;

@@ -99,6 +99,49 @@ restorable_backup(int64 id)
 	return row;
 }
 
+/*
+ * Only the role that made the backup (a role with its privileges), the
+ * extension's owner or a superuser may restore it: a backup holds data
+ * its maker could read, and the column checks of check_may_read() alone
+ * would let another deploy role re-create the table as its own and pour
+ * somebody else's backup into it.
+ */
+static void
+check_may_restore(const MigrateBackupRow *row)
+{
+	Oid			maker = row->created_by ? get_role_oid(row->created_by, true) : InvalidOid;
+
+	if (superuser() || has_privs_of_role(GetUserId(), migrate_catalog_extension_owner()) ||
+		(OidIsValid(maker) && has_privs_of_role(GetUserId(), maker)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to restore backup %lld", (long long) row->id),
+			 errdetail("Backup %lld was made by role \"%s\"; only a role with its privileges, the extension's owner or a superuser may restore it.",
+					   (long long) row->id, row->created_by ? row->created_by : ""),
+			 errhint("Restore it as \"%s\" (SET ROLE), or ask the extension's owner.",
+					 row->created_by ? row->created_by : "")));
+}
+
+/*
+ * A backup made before a statement that changed a key column (UPDATE ...
+ * SET id = ..., ALTER COLUMN id TYPE ..., DROP COLUMN id) holds whole
+ * rows: matching them by key would write values onto other rows.
+ */
+static void
+refuse_key_changed(const MigrateBackupRow *row)
+{
+	if (!row->key_changed)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("backup %lld cannot be restored by key: %s changed the key of table %s",
+					(long long) row->id, row->kind, row->object),
+			 errdetail("The statement changed a column of the key rows are matched by, so the backup holds the whole rows as they were; writing them back by key would put values onto the wrong rows."),
+			 errhint("Restore the values by hand from %s.%s, as the extension's owner.",
+					 MIGRATE_BACKUP_SCHEMA, quote_identifier(row->backup_table))));
+}
+
 /* the table a backup came from, as it exists now, locked for writing */
 static Oid
 restore_target(const MigrateBackupRow *row)
@@ -308,6 +351,8 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 
 	migrate_xact_spi_connect();
 	row = restorable_backup(id);
+	check_may_restore(row);
+	refuse_key_changed(row);
 	target = restore_target(row);
 	backup = get_relname_relid(row->backup_table, get_namespace_oid(MIGRATE_BACKUP_SCHEMA, false));
 	if (!OidIsValid(backup))

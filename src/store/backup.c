@@ -112,10 +112,10 @@ text_array_column(HeapTuple tuple, TupleDesc desc, int column)
 void
 migrate_backup_insert(const MigrateBackupRow *row)
 {
-	Oid			argtypes[13] = {INT8OID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
-		TEXTARRAYOID, TEXTARRAYOID, TEXTOID, INT8OID, INT8OID, BOOLOID, NAMEOID};
-	Datum		values[13];
-	char		nulls[13];
+	Oid			argtypes[14] = {INT8OID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
+		TEXTARRAYOID, TEXTARRAYOID, TEXTOID, INT8OID, INT8OID, BOOLOID, NAMEOID, BOOLOID};
+	Datum		values[14];
+	char		nulls[14];
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int64GetDatum(row->id);
@@ -133,11 +133,13 @@ migrate_backup_insert(const MigrateBackupRow *row)
 	nulls[10] = row->bytes < 0 ? 'n' : ' ';
 	values[11] = BoolGetDatum(row->skipped);
 	values[12] = DirectFunctionCall1(namein, CStringGetDatum(migrate_catalog_current_role()));
+	values[13] = BoolGetDatum(row->key_changed);
 	migrate_spi_run_as_owner("INSERT INTO migrate.backup (id, version, direction, statement, kind,"
 							 " object, columns, key_columns, backup_table, rows, bytes, skipped,"
-							 " created_by)"
-							 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-							 13, argtypes, values, nulls, SPI_OK_INSERT);
+							 " created_by, key_changed)"
+							 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+							 " $14)",
+							 14, argtypes, values, nulls, SPI_OK_INSERT);
 }
 
 /* text column "column" of the SPI row, or NULL */
@@ -164,7 +166,8 @@ migrate_backup_load(int64 id)
 
 	migrate_spi_run_as_owner("SELECT b.version, b.direction, b.statement, b.kind, b.object,"
 							 " b.columns, b.key_columns, b.backup_table, b.rows, b.bytes,"
-							 " b.skipped, b.restored_at IS NOT NULL, b.purged_at IS NOT NULL"
+							 " b.skipped, b.restored_at IS NOT NULL, b.purged_at IS NOT NULL,"
+							 " b.key_changed, b.created_by"
 							 " FROM migrate.backup b WHERE b.id OPERATOR(pg_catalog.=) $1"
 							 " FOR UPDATE",
 							 1, argtypes, values, NULL, SPI_OK_SELECT);
@@ -189,6 +192,8 @@ migrate_backup_load(int64 id)
 	row->skipped = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
 	row->restored = DatumGetBool(SPI_getbinval(tuple, desc, 12, &isnull));
 	row->purged = DatumGetBool(SPI_getbinval(tuple, desc, 13, &isnull));
+	row->key_changed = DatumGetBool(SPI_getbinval(tuple, desc, 14, &isnull));
+	row->created_by = text_column(tuple, desc, 15);
 	SPI_freetuptable(SPI_tuptable);
 	return row;
 }
