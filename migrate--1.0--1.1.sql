@@ -2130,7 +2130,8 @@ CREATE TABLE migrate.backup (
     statement    integer NOT NULL,         -- the statement's number in that script
     kind         text NOT NULL CHECK (kind IN ('DROP TABLE', 'TRUNCATE', 'DELETE',
                                                'DROP SCHEMA CASCADE', 'DROP COLUMN',
-                                               'ALTER COLUMN TYPE', 'UPDATE', 'MERGE')),
+                                               'ALTER COLUMN TYPE', 'UPDATE', 'MERGE',
+                                               'DROP TYPE CASCADE', 'DROP DOMAIN CASCADE')),
     object       text NOT NULL,            -- the table, schema-qualified and quoted
     columns      text[],                   -- the columns it destroys; NULL: whole rows
     key_columns  text[],                   -- the key rows are matched by; NULL: none

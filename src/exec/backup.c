@@ -50,6 +50,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -58,6 +59,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
+#include "parser/parse_type.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -303,11 +305,71 @@ with_inheritors(Oid relid, MigrateDestructiveTarget *target, LOCKMODE lockmode,
 	return all;
 }
 
+/*
+ * DROP TYPE or DROP DOMAIN ... CASCADE drops every table column of the
+ * type, or of a type depending on it (its array type, a domain over it,
+ * their arrays), as pg_depend records them: the items backing those
+ * columns up, their tables locked.  A column of a composite type that
+ * contains the type is not found (the cascade drops that attribute of
+ * the composite type, not the table's column).
+ */
+static List *
+type_columns(List *items, MigrateDestructiveTarget *target, Resolving *resolving)
+{
+	Oid			typid = LookupTypeNameOid(NULL, target->type, true);
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	List	   *relids = NIL;
+	List	   *names = NIL;
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	if (!OidIsValid(typid))
+		return items;
+	values[0] = ObjectIdGetDatum(typid);
+	migrate_spi_run_pinned("WITH RECURSIVE t (oid) AS ("
+						   "  SELECT $1"
+						   "  UNION SELECT d.objid FROM pg_catalog.pg_depend d JOIN t"
+						   "    ON d.refobjid OPERATOR(pg_catalog.=) t.oid"
+						   "   WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+						   "   AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass)"
+						   " SELECT a.attrelid, a.attname::pg_catalog.text"
+						   " FROM t JOIN pg_catalog.pg_attribute a ON a.atttypid OPERATOR(pg_catalog.=) t.oid"
+						   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+						   " WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+						   " AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog.\"char\"[])"
+						   " ORDER BY a.attrelid, a.attnum",
+						   1, argtypes, values, NULL, true, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		if (relids == NIL || llast_oid(relids) != relid)
+		{
+			relids = lappend_oid(relids, relid);
+			names = lappend(names, NIL);
+		}
+		llast(names) = lappend(llast(names), name);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	forboth(lc, relids, lc2, names)
+	{
+		lock_table_oid(lfirst_oid(lc), AccessExclusiveLock, resolving);
+		if (is_backed_up_kind(lfirst_oid(lc)))
+			items = add_item(items, lfirst_oid(lc), target->what, lfirst(lc2));
+	}
+	return items;
+}
+
 /* the tables (and columns) one target of the statement destroys */
 static List *
 resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 {
-	Resolving	resolving = {copy, target->kind == DESTROYS_COLUMNS};
+	Resolving	resolving = {copy, target->kind == DESTROYS_COLUMNS ||
+		target->kind == DESTROYS_TYPE};
 	LOCKMODE	lockmode = AccessExclusiveLock;
 	Oid			relid;
 	ListCell   *lc;
@@ -316,6 +378,8 @@ resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 		strcmp(target->what, "MERGE") == 0)
 		lockmode = copy ? ShareRowExclusiveLock : RowExclusiveLock;
 
+	if (target->kind == DESTROYS_TYPE)
+		return type_columns(items, target, &resolving);
 	if (target->kind == DESTROYS_SCHEMA)
 	{
 		Oid			schema = get_namespace_oid(target->schema, true);
@@ -608,9 +672,33 @@ all_columns(Oid relid)
 }
 
 /*
+ * The type a backup column keeps a value of "typid" (typmod "*typmod")
+ * as: a built-in type as it is, a domain as its base type, and a type of
+ * the database's own (an enum, a composite or range type, an extension's
+ * type, an array of one) as its text.  A backup table then depends on no
+ * user type: DROP TYPE (even a later one of the same migration) is never
+ * blocked by a backup, DROP TYPE ... CASCADE drops no backup column, and
+ * no domain check (user code) runs when the copy is made.
+ * restore_backup() casts the text back to the column's type.
+ */
+static Oid
+backup_column_type(Oid typid, int32 *typmod)
+{
+	Oid			base = getBaseTypeAndTypmod(typid, typmod);
+
+	if (base >= FirstNormalObjectId)
+	{
+		*typmod = -1;
+		return TEXTOID;
+	}
+	return base;
+}
+
+/*
  * The column definitions of the backup table: each of "names" with the
- * source column's type and collation, and nothing else (no default, no
- * constraint: creating it runs no user code).
+ * type backup_column_type() picks and the source column's collation, and
+ * nothing else (no default, no constraint: creating it runs no user
+ * code).
  */
 static char *
 column_definitions(Oid relid, List *names)
@@ -623,15 +711,20 @@ column_definitions(Oid relid, List *names)
 	{
 		HeapTuple	tuple = SearchSysCacheAttName(relid, lfirst(lc));
 		Form_pg_attribute att;
+		Oid			type;
+		int32		typmod;
 
 		if (!HeapTupleIsValid(tuple))
 			elog(ERROR, "column \"%s\" of relation %u vanished", (char *) lfirst(lc), relid);
 		att = (Form_pg_attribute) GETSTRUCT(tuple);
+		typmod = att->atttypmod;
+		type = backup_column_type(att->atttypid, &typmod);
 		appendStringInfo(&defs, "%s%s %s", foreach_current_index(lc) > 0 ? ", " : "",
 						 quote_identifier(lfirst(lc)),
-						 format_type_extended(att->atttypid, att->atttypmod,
+						 format_type_extended(type, typmod,
 											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
-		if (OidIsValid(att->attcollation) && att->attcollation != get_typcollation(att->atttypid))
+		if (OidIsValid(att->attcollation) && type_is_collatable(type) &&
+			att->attcollation != get_typcollation(type))
 			appendStringInfo(&defs, " COLLATE %s", generate_collation_name(att->attcollation));
 		ReleaseSysCache(tuple);
 	}

@@ -40,6 +40,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_operator.h"
@@ -208,6 +209,46 @@ name_list(List *names, const char *prefix)
 	return list.data;
 }
 
+/*
+ * The value of column "name" of the backup (alias "b"), as the target's
+ * column takes it: a backup keeps a value of a type of the database's
+ * own as text (exec/backup.c), cast back here to the column's type; any
+ * other value as it is (an assignment, as before).
+ */
+static char *
+backup_value(Oid backup, Oid target, const char *name)
+{
+	HeapTuple	tuple;
+	Form_pg_attribute att = column_of(target, name, &tuple);
+	char	   *value = psprintf("b.%s", quote_identifier(name));
+	Oid			typid;
+
+	if (att == NULL)
+		return value;
+	typid = att->atttypid;
+	if (getBaseType(typid) >= FirstNormalObjectId &&
+		get_atttype(backup, get_attnum(backup, name)) == TEXTOID)
+		value = psprintf("CAST(%s AS %s)", value,
+						 format_type_extended(typid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+	ReleaseSysCache(tuple);
+	return value;
+}
+
+/* the backup's values of "names", as backup_value() gives them, comma-separated */
+static char *
+value_list(Oid backup, Oid target, List *names)
+{
+	StringInfoData list;
+	ListCell   *lc;
+
+	initStringInfo(&list);
+	foreach(lc, names)
+		appendStringInfo(&list, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 backup_value(backup, target, lfirst(lc)));
+	return list.data;
+}
+
 /* every column of "names" must exist in the target, or the restore cannot */
 static void
 require_columns(Oid target, List *names, const MigrateBackupRow *row)
@@ -282,7 +323,7 @@ equality_operator(Oid relid, const char *column, char **cast_type)
 
 /* the UPDATE that writes a column backup's values back by key */
 static char *
-update_by_key(Oid target, const MigrateBackupRow *row, const char *backup)
+update_by_key(Oid target, Oid backup_relid, const MigrateBackupRow *row, const char *backup)
 {
 	StringInfoData sql;
 	ListCell   *lc;
@@ -290,8 +331,9 @@ update_by_key(Oid target, const MigrateBackupRow *row, const char *backup)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s AS t SET ", row->object);
 	foreach(lc, row->columns)
-		appendStringInfo(&sql, "%s%s = b.%s", foreach_current_index(lc) > 0 ? ", " : "",
-						 quote_identifier(lfirst(lc)), quote_identifier(lfirst(lc)));
+		appendStringInfo(&sql, "%s%s = %s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(lfirst(lc)),
+						 backup_value(backup_relid, target, lfirst(lc)));
 	appendStringInfo(&sql, " FROM %s AS b WHERE ", backup);
 	foreach(lc, row->key_columns)
 	{
@@ -371,8 +413,9 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("table %s has none of the columns of backup %lld", row->object,
 							(long long) id)));
-		sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
-					   row->object, name_list(written, ""), name_list(written, ""), backup_name);
+		sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s AS b",
+					   row->object, name_list(written, ""), value_list(backup, target, written),
+					   backup_name);
 	}
 	else
 	{
@@ -386,7 +429,7 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 							 backup_name)));
 		written = list_concat(list_copy(row->key_columns), row->columns);
 		require_columns(target, written, row);
-		sql = update_by_key(target, row, backup_name);
+		sql = update_by_key(target, backup, row, backup_name);
 	}
 	check_may_read(target, written, row);
 

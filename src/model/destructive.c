@@ -18,6 +18,8 @@
  *	 MERGE INTO t ... WHEN MATCHED THEN DELETE | UPDATE	every row of t
  *	 DROP TABLE t CASCADE		also the tables inheriting from t (the
  *								executor finds those)
+ *	 DROP TYPE|DOMAIN d CASCADE	the columns of type d (or of an array or
+ *								domain over it: the executor finds those)
  *
  * A DELETE or UPDATE in a WITH clause counts as well (of a SELECT, an
  * INSERT, CREATE TABLE AS or COPY's query), and so does one under EXPLAIN
@@ -61,8 +63,9 @@ new_target(MigrateDestructiveKind kind, const char *what, RangeVar *relation)
 }
 
 /*
- * DROP TABLE (each table it names) and DROP SCHEMA ... CASCADE (each
- * schema).  A DROP SCHEMA without CASCADE fails on a schema that still
+ * DROP TABLE (each table it names), DROP TYPE or DROP DOMAIN ... CASCADE
+ * (each type: the columns of that type go) and DROP SCHEMA ... CASCADE
+ * (each schema).  A DROP SCHEMA without CASCADE fails on a schema that still
  * holds a table, so it destroys no data.  A table name of more than three
  * parts is left to fail when the statement runs (as in classify.c).
  */
@@ -85,6 +88,19 @@ drop_targets(DropStmt *stmt)
 			target = new_target(DESTROYS_TABLE, "DROP TABLE", makeRangeVarFromNameList(names));
 			/* CASCADE drops the tables inheriting from it too */
 			target->cascade = stmt->behavior == DROP_CASCADE;
+			targets = lappend(targets, target);
+		}
+	}
+	else if ((stmt->removeType == OBJECT_TYPE || stmt->removeType == OBJECT_DOMAIN) &&
+			 stmt->behavior == DROP_CASCADE)
+	{
+		foreach(lc, stmt->objects)
+		{
+			MigrateDestructiveTarget *target =
+				new_target(DESTROYS_TYPE, stmt->removeType == OBJECT_TYPE ?
+						   "DROP TYPE CASCADE" : "DROP DOMAIN CASCADE", NULL);
+
+			target->type = lfirst_node(TypeName, lc);
 			targets = lappend(targets, target);
 		}
 	}

@@ -15,6 +15,7 @@
 #define MIGRATE_DESTRUCTIVE_H
 
 #include "nodes/pg_list.h"
+#include "nodes/parsenodes.h"
 #include "nodes/primnodes.h"
 
 typedef enum MigrateDestructiveKind
@@ -22,7 +23,9 @@ typedef enum MigrateDestructiveKind
 	DESTROYS_TABLE,				/* DROP TABLE, TRUNCATE, DELETE without WHERE,
 								 * MERGE that deletes or updates */
 	DESTROYS_COLUMNS,			/* DROP COLUMN, ALTER COLUMN TYPE, UPDATE without WHERE */
-	DESTROYS_SCHEMA				/* DROP SCHEMA ... CASCADE: every table in it */
+	DESTROYS_SCHEMA,			/* DROP SCHEMA ... CASCADE: every table in it */
+	DESTROYS_TYPE				/* DROP TYPE/DOMAIN ... CASCADE: the columns
+								 * of that type (the executor finds them) */
 } MigrateDestructiveKind;
 
 /* one thing a statement destroys */
@@ -33,6 +36,7 @@ typedef struct MigrateDestructiveTarget
 								 * and migrate.backup.kind */
 	RangeVar   *relation;		/* the table, or NULL for a schema */
 	const char *schema;			/* DESTROYS_SCHEMA: the schema's name */
+	TypeName   *type;			/* DESTROYS_TYPE: the type's name */
 	List	   *columns;		/* DESTROYS_COLUMNS: column names (String) */
 	bool		cascade;		/* DROP TABLE ... CASCADE: its inheritance
 								 * children go too; TRUNCATE ... CASCADE: the tables whose
