@@ -10,26 +10,32 @@
  *
  *	 1. resolves the tables the statement names, in the statement's own
  *		search_path (a table that does not exist: nothing to back up; DROP
- *		SCHEMA ... CASCADE: every table in the schema; TRUNCATE ...
- *		CASCADE: the tables referencing them too), and locks each in the
+ *		SCHEMA ... CASCADE: every table in the schema and their inheritance
+ *		children; DROP TABLE ... CASCADE: its children; TRUNCATE ...
+ *		CASCADE: the tables referencing them too; DROP TYPE ... CASCADE:
+ *		the tables with a column of the type), refuses a table the running
+ *		role may not read or whose row security applies to it (the copy
+ *		would miss rows the statement destroys), and locks each in the
  *		mode the statement will take anyway (ACCESS EXCLUSIVE), or, before
  *		DELETE or UPDATE without WHERE, in SHARE ROW EXCLUSIVE mode, which
  *		holds off concurrent writers so that the copy holds exactly the
  *		rows the statement changes;
  *	 2. adds up the tables' sizes and refuses (MG015) when they exceed
  *		migrate.backup_max_bytes, before copying anything;
- *	 3. copies, with CREATE TABLE AS into the schema migrate_backup and the
- *		rights of the role running the migration (it reads what that role
- *		can read, through its row security too): whole rows for DROP TABLE,
- *		TRUNCATE, DELETE and DROP SCHEMA; the key and the affected columns
- *		for DROP COLUMN, ALTER COLUMN TYPE and UPDATE.  The key is the
+ *	 3. copies into a table of the schema migrate_backup that the
+ *		extension's owner creates empty (copy_item()), with an INSERT ...
+ *		SELECT run with the rights of the role running the migration:
+ *		whole rows for DROP TABLE, TRUNCATE, DELETE, MERGE and DROP SCHEMA;
+ *		the key and the affected columns for DROP COLUMN, ALTER COLUMN
+ *		TYPE, UPDATE and DROP TYPE ... CASCADE, or whole rows (key_changed)
+ *		when the statement changes a key column itself.  The key is the
  *		primary key, else the replica identity index, else a unique,
  *		non-partial, immediate index on NOT NULL columns; a table without
  *		one gets whole rows (ctid is no key: an UPDATE, VACUUM FULL or the
  *		ALTER TYPE itself moves rows), which restore_backup() cannot match
  *		back, but which keep the data for a restore by hand;
- *	 4. gives the table to the extension's owner (store/backup.c) and
- *		records a row of migrate.backup.
+ *	 4. revokes every grant on the table (store/backup.c) and records a
+ *		row of migrate.backup.
  *
  * Everything happens in the statement's transaction: when the migration
  * fails, the copy goes with it.  With skip_backup => true nothing is

@@ -21,7 +21,12 @@
  * backup table, which only the extension's owner may read, is lent to it
  * for the one statement (store/backup.c).  The caller must also be able to
  * read the columns it restores, so that a restore never shows anybody data
- * they could not read from the table anyway.  A backup is restored once;
+ * they could not read from the table anyway, and have the privileges of
+ * the role that made the backup (or be the extension's owner or a
+ * superuser), so that another deploy role cannot re-create the table as
+ * its own and pour the backup into it.  A backup made before a statement
+ * that changed a key column holds whole rows and is refused: matching
+ * them by key would write values onto other rows.  A backup is restored once;
  * restored_at and a history row (action "restore") say when and by whom.
  *
  * purge_backups(older_than) drops the backup tables made longer ago than

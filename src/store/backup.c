@@ -5,13 +5,14 @@
  *
  * Who owns what (doc/migrate.md, "Backups before destructive changes"):
  * migrate.backup and the schema migrate_backup belong to the extension's
- * owner, and so does every backup table once it is made.  The copy itself
- * reads the table with the rights of the role running the migration
- * (exec/backup.c): that role is lent CREATE on migrate_backup for the one
- * CREATE TABLE AS, inside the migration's transaction, and the table is
- * then given to the extension's owner with every grant on it revoked (a
- * role's default privileges may have added some), so that nobody but the
- * owner (and superusers) can read a backup.  A restore lends SELECT on the
+ * owner, and so does every backup table: the owner creates it empty.  The
+ * copy itself reads the table with the rights of the role running the
+ * migration (exec/backup.c): that role is lent USAGE on migrate_backup and
+ * INSERT on the one backup table for the INSERT ... SELECT, inside the
+ * migration's transaction (never CREATE on the schema: nothing it runs
+ * may create objects there), and every grant on the table is then revoked
+ * (the owner's default privileges may have added some), so that nobody
+ * but the owner (and superusers) can read a backup.  A restore lends SELECT on the
  * one backup table to the restoring role the same way (exec/restore.c).
  * A loan and its return happen in the same transaction, with no user code
  * between them but what the copy or restore runs itself, so no other
