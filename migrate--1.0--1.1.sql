@@ -2112,9 +2112,12 @@ COMMENT ON FUNCTION migrate.configure(text, interval, interval, integer, interva
 -- The schema, migrate.backup and every backup table belong to the
 -- extension's owner, with no grant to anybody: neither PUBLIC nor
 -- migrate_reader can read them.  migrate_admin sees the list
--- (migrate.backups) and may restore (restore_backup() writes as the
+-- (migrate.backups) and may restore a backup (restore_backup() refuses
+-- one made by a role whose privileges the caller lacks, and writes as the
 -- caller, who needs INSERT/UPDATE and SELECT on the table restored); only
--- the owner, or a role the owner grants EXECUTE to, may purge.
+-- the owner, or a role the owner grants EXECUTE to, may purge.  The owner
+-- creates each backup table; the role running the migration is lent only
+-- USAGE on the schema and INSERT on that table, for the copy.
 -- (a new schema grants nothing to PUBLIC: no REVOKE, no initial privileges)
 CREATE SCHEMA migrate_backup;
 COMMENT ON SCHEMA migrate_backup IS
