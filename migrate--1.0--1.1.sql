@@ -2199,9 +2199,12 @@ COMMENT ON FUNCTION migrate.unapprove(text) IS
 -- The schema, migrate.backup and every backup table belong to the
 -- extension's owner, with no grant to anybody: neither PUBLIC nor
 -- migrate_reader can read them.  migrate_admin sees the list
--- (migrate.backups) and may restore (restore_backup() writes as the
+-- (migrate.backups) and may restore a backup (restore_backup() refuses
+-- one made by a role whose privileges the caller lacks, and writes as the
 -- caller, who needs INSERT/UPDATE and SELECT on the table restored); only
--- the owner, or a role the owner grants EXECUTE to, may purge.
+-- the owner, or a role the owner grants EXECUTE to, may purge.  The owner
+-- creates each backup table; the role running the migration is lent only
+-- USAGE on the schema and INSERT on that table, for the copy.
 -- (a new schema grants nothing to PUBLIC: no REVOKE, no initial privileges)
 CREATE SCHEMA migrate_backup;
 COMMENT ON SCHEMA migrate_backup IS
@@ -2217,7 +2220,8 @@ CREATE TABLE migrate.backup (
     statement    integer NOT NULL,         -- the statement's number in that script
     kind         text NOT NULL CHECK (kind IN ('DROP TABLE', 'TRUNCATE', 'DELETE',
                                                'DROP SCHEMA CASCADE', 'DROP COLUMN',
-                                               'ALTER COLUMN TYPE', 'UPDATE')),
+                                               'ALTER COLUMN TYPE', 'UPDATE', 'MERGE',
+                                               'DROP TYPE CASCADE', 'DROP DOMAIN CASCADE')),
     object       text NOT NULL,            -- the table, schema-qualified and quoted
     columns      text[],                   -- the columns it destroys; NULL: whole rows
     key_columns  text[],                   -- the key rows are matched by; NULL: none
@@ -2225,6 +2229,8 @@ CREATE TABLE migrate.backup (
     rows         bigint,
     bytes        bigint,                   -- of the copy (skipped: of the table)
     skipped      boolean NOT NULL DEFAULT false,  -- skip_backup => true: no copy
+    key_changed  boolean NOT NULL DEFAULT false,  -- the statement changed a key
+                                           -- column: whole rows, restore by hand
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     created_by   name NOT NULL,
     restored_at  timestamptz,
@@ -2264,7 +2270,8 @@ SELECT b.id,
        b.restored_at,
        b.restored_by,
        b.purged_at,
-       b.purged_by
+       b.purged_by,
+       b.key_changed
 FROM migrate.backup b
 LEFT JOIN migrate.migration m ON m.version OPERATOR(pg_catalog.=) b.version
 ORDER BY b.id;

@@ -10,26 +10,32 @@
  *
  *	 1. resolves the tables the statement names, in the statement's own
  *		search_path (a table that does not exist: nothing to back up; DROP
- *		SCHEMA ... CASCADE: every table in the schema; TRUNCATE ...
- *		CASCADE: the tables referencing them too), and locks each in the
+ *		SCHEMA ... CASCADE: every table in the schema and their inheritance
+ *		children; DROP TABLE ... CASCADE: its children; TRUNCATE ...
+ *		CASCADE: the tables referencing them too; DROP TYPE ... CASCADE:
+ *		the tables with a column of the type), refuses a table the running
+ *		role may not read or whose row security applies to it (the copy
+ *		would miss rows the statement destroys), and locks each in the
  *		mode the statement will take anyway (ACCESS EXCLUSIVE), or, before
  *		DELETE or UPDATE without WHERE, in SHARE ROW EXCLUSIVE mode, which
  *		holds off concurrent writers so that the copy holds exactly the
  *		rows the statement changes;
  *	 2. adds up the tables' sizes and refuses (MG015) when they exceed
  *		migrate.backup_max_bytes, before copying anything;
- *	 3. copies, with CREATE TABLE AS into the schema migrate_backup and the
- *		rights of the role running the migration (it reads what that role
- *		can read, through its row security too): whole rows for DROP TABLE,
- *		TRUNCATE, DELETE and DROP SCHEMA; the key and the affected columns
- *		for DROP COLUMN, ALTER COLUMN TYPE and UPDATE.  The key is the
+ *	 3. copies into a table of the schema migrate_backup that the
+ *		extension's owner creates empty (copy_item()), with an INSERT ...
+ *		SELECT run with the rights of the role running the migration:
+ *		whole rows for DROP TABLE, TRUNCATE, DELETE, MERGE and DROP SCHEMA;
+ *		the key and the affected columns for DROP COLUMN, ALTER COLUMN
+ *		TYPE, UPDATE and DROP TYPE ... CASCADE, or whole rows (key_changed)
+ *		when the statement changes a key column itself.  The key is the
  *		primary key, else the replica identity index, else a unique,
  *		non-partial, immediate index on NOT NULL columns; a table without
  *		one gets whole rows (ctid is no key: an UPDATE, VACUUM FULL or the
  *		ALTER TYPE itself moves rows), which restore_backup() cannot match
  *		back, but which keep the data for a restore by hand;
- *	 4. gives the table to the extension's owner (store/backup.c) and
- *		records a row of migrate.backup.
+ *	 4. revokes every grant on the table (store/backup.c) and records a
+ *		row of migrate.backup.
  *
  * Everything happens in the statement's transaction: when the migration
  * fails, the copy goes with it.  With skip_backup => true nothing is
@@ -50,6 +56,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -58,12 +65,15 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
+#include "parser/parse_type.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/ruleutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -119,9 +129,28 @@ refuse_unreadable(Oid relid)
 }
 
 /*
+ * The error of a table whose row security hides rows from the running
+ * role: the copy would miss them while the statement destroys them all.
+ */
+static void
+refuse_row_security(Oid relid)
+{
+	char	   *table = get_rel_name(relid);
+	char	   *role = migrate_catalog_current_role();
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot back up table \"%s\": row-level security applies to role \"%s\"",
+					table, role),
+			 errdetail("The backup reads the table with the privileges of the role running the migration, so its policies would hide rows from the copy that the statement destroys."),
+			 errhint("Run the migration as a role that bypasses row-level security (the table's owner without FORCE ROW LEVEL SECURITY, or a BYPASSRLS role), or with skip_backup => true.")));
+}
+
+/*
  * RangeVarGetRelidExtended() callback: before the table is locked, make
  * sure the running role may read it (the copy reads it with its rights),
- * so that a migration cannot lock a table it could not back up.
+ * and all of it (no row security hiding rows), so that a migration cannot
+ * lock a table it could not back up.
  */
 static void
 check_readable(const RangeVar *relation, Oid relid, Oid oldrelid, void *arg)
@@ -130,12 +159,12 @@ check_readable(const RangeVar *relation, Oid relid, Oid oldrelid, void *arg)
 
 	if (!OidIsValid(relid) || !resolving->copy || !is_backed_up_kind(relid))
 		return;
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
-		return;
-	if (resolving->columns &&
-		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ANY) == ACLCHECK_OK)
-		return;
-	refuse_unreadable(relid);
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		!(resolving->columns &&
+		  pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ANY) == ACLCHECK_OK))
+		refuse_unreadable(relid);
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		refuse_row_security(relid);
 }
 
 /*
@@ -261,17 +290,18 @@ existing_columns(Oid relid, List *columns)
  * partitioned table (whose copy reads its partitions already), the tables
  * inheriting from it, which TRUNCATE, DELETE, UPDATE, DROP COLUMN and
  * ALTER COLUMN TYPE change too; each is copied on its own (FROM ONLY).
- * DROP TABLE drops children only with CASCADE, which the parse tree of a
- * DROP does not keep per table: those children are not copied.
+ * DROP TABLE drops children only with CASCADE (which then drops them
+ * all, ONLY or not): without it, the children stay and are not copied.
  */
 static List *
 with_inheritors(Oid relid, MigrateDestructiveTarget *target, LOCKMODE lockmode,
 				Resolving *resolving)
 {
+	bool		drop = strcmp(target->what, "DROP TABLE") == 0;
 	List	   *all;
 	ListCell   *lc;
 
-	if (!target->relation->inh || strcmp(target->what, "DROP TABLE") == 0 ||
+	if ((drop ? !target->cascade : !target->relation->inh) ||
 		get_rel_relkind(relid) != RELKIND_RELATION || !has_subclass(relid))
 		return list_make1_oid(relid);
 	all = find_all_inheritors(relid, NoLock, NULL);
@@ -281,18 +311,81 @@ with_inheritors(Oid relid, MigrateDestructiveTarget *target, LOCKMODE lockmode,
 	return all;
 }
 
+/*
+ * DROP TYPE or DROP DOMAIN ... CASCADE drops every table column of the
+ * type, or of a type depending on it (its array type, a domain over it,
+ * their arrays), as pg_depend records them: the items backing those
+ * columns up, their tables locked.  A column of a composite type that
+ * contains the type is not found (the cascade drops that attribute of
+ * the composite type, not the table's column).
+ */
+static List *
+type_columns(List *items, MigrateDestructiveTarget *target, Resolving *resolving)
+{
+	Oid			typid = LookupTypeNameOid(NULL, target->type, true);
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	List	   *relids = NIL;
+	List	   *names = NIL;
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	if (!OidIsValid(typid))
+		return items;
+	values[0] = ObjectIdGetDatum(typid);
+	migrate_spi_run_pinned("WITH RECURSIVE t (oid) AS ("
+						   "  SELECT $1"
+						   "  UNION SELECT d.objid FROM pg_catalog.pg_depend d JOIN t"
+						   "    ON d.refobjid OPERATOR(pg_catalog.=) t.oid"
+						   "   WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+						   "   AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass)"
+						   " SELECT a.attrelid, a.attname::pg_catalog.text"
+						   " FROM t JOIN pg_catalog.pg_attribute a ON a.atttypid OPERATOR(pg_catalog.=) t.oid"
+						   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+						   " WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+						   " AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog.\"char\"[])"
+						   " ORDER BY a.attrelid, a.attnum",
+						   1, argtypes, values, NULL, true, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		if (relids == NIL || llast_oid(relids) != relid)
+		{
+			relids = lappend_oid(relids, relid);
+			names = lappend(names, NIL);
+		}
+		llast(names) = lappend(llast(names), name);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	forboth(lc, relids, lc2, names)
+	{
+		lock_table_oid(lfirst_oid(lc), AccessExclusiveLock, resolving);
+		if (is_backed_up_kind(lfirst_oid(lc)))
+			items = add_item(items, lfirst_oid(lc), target->what, lfirst(lc2));
+	}
+	return items;
+}
+
 /* the tables (and columns) one target of the statement destroys */
 static List *
 resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 {
-	Resolving	resolving = {copy, target->kind == DESTROYS_COLUMNS};
+	Resolving	resolving = {copy, target->kind == DESTROYS_COLUMNS ||
+		target->kind == DESTROYS_TYPE};
 	LOCKMODE	lockmode = AccessExclusiveLock;
 	Oid			relid;
 	ListCell   *lc;
 
-	if (strcmp(target->what, "DELETE") == 0 || strcmp(target->what, "UPDATE") == 0)
+	if (strcmp(target->what, "DELETE") == 0 || strcmp(target->what, "UPDATE") == 0 ||
+		strcmp(target->what, "MERGE") == 0)
 		lockmode = copy ? ShareRowExclusiveLock : RowExclusiveLock;
 
+	if (target->kind == DESTROYS_TYPE)
+		return type_columns(items, target, &resolving);
 	if (target->kind == DESTROYS_SCHEMA)
 	{
 		Oid			schema = get_namespace_oid(target->schema, true);
@@ -301,9 +394,21 @@ resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 			return items;
 		foreach(lc, schema_tables(schema))
 		{
-			lock_table_oid(lfirst_oid(lc), lockmode, &resolving);
-			if (is_backed_up_kind(lfirst_oid(lc)))
-				items = add_item(items, lfirst_oid(lc), target->what, NIL);
+			Oid			table = lfirst_oid(lc);
+			List	   *family = list_make1_oid(table);
+			ListCell   *lc2;
+
+			lock_table_oid(table, lockmode, &resolving);
+			/* the cascade drops inheritance children in other schemas too */
+			if (get_rel_relkind(table) == RELKIND_RELATION && has_subclass(table))
+				family = find_all_inheritors(table, lockmode, NULL);
+			foreach(lc2, family)
+			{
+				if (lfirst_oid(lc2) != table)
+					check_readable(NULL, lfirst_oid(lc2), InvalidOid, &resolving);
+				if (is_backed_up_kind(lfirst_oid(lc2)))
+					items = add_item(items, lfirst_oid(lc2), target->what, NIL);
+			}
 		}
 		return items;
 	}
@@ -324,7 +429,7 @@ resolve_target(List *items, MigrateDestructiveTarget *target, bool copy)
 		}
 		return items;
 	}
-	if (target->cascade)
+	if (target->cascade && strcmp(target->what, "TRUNCATE") == 0)
 	{
 		foreach(lc, truncate_cascade(list_make1_oid(relid), lockmode, &resolving))
 			if (is_backed_up_kind(lfirst_oid(lc)))
@@ -502,31 +607,148 @@ check_size(List *items, const MigrateRunState *state)
 					 total_pretty)));
 }
 
-/* the name of backup "id" of the table: "<id>_<table>", cut to fit a name */
+/* whether "name" is free in migrate_backup: no relation, no type */
+static bool
+backup_name_free(const char *name)
+{
+	Oid			schema = get_namespace_oid(MIGRATE_BACKUP_SCHEMA, false);
+
+	return !OidIsValid(get_relname_relid(name, schema)) &&
+		!OidIsValid(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(name),
+									ObjectIdGetDatum(schema)));
+}
+
+/*
+ * The name of backup "id" of the table: "<id>_<table>", cut to fit a
+ * name; when something else took it (only the extension's owner can
+ * create in migrate_backup, but a restored dump or an owner's mistake
+ * may have), "<id>_<n>_<table>" with the first n that is free.
+ */
 static char *
 backup_table_name(int64 id, Oid relid)
 {
-	char	   *name = psprintf(INT64_FORMAT "_%s", id, get_rel_name(relid));
-	int			len = pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1);
+	for (int n = 0;; n++)
+	{
+		char	   *name = n == 0 ?
+			psprintf(INT64_FORMAT "_%s", id, get_rel_name(relid)) :
+			psprintf(INT64_FORMAT "_%d_%s", id, n, get_rel_name(relid));
 
-	name[len] = '\0';
-	return name;
+		name[pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1)] = '\0';
+		if (backup_name_free(name))
+			return name;
+		if (n >= 100)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("no free name for backup " INT64_FORMAT " of table \"%s\" in schema %s",
+							id, get_rel_name(relid), MIGRATE_BACKUP_SCHEMA),
+					 errdetail("Relations or types named \"%s\" and 100 variants exist already.",
+							   name),
+					 errhint("Drop what does not belong in schema %s, as the extension's owner.",
+							 MIGRATE_BACKUP_SCHEMA)));
+	}
 }
 
-/* the SELECT list of the copy: "*" for rows, else the key then the columns */
+/* a comma-separated list of the quoted names */
 static char *
-select_list(List *names)
+column_list(List *names)
 {
 	StringInfoData list;
 	ListCell   *lc;
 
-	if (names == NIL)
-		return "*";
 	initStringInfo(&list);
 	foreach(lc, names)
 		appendStringInfo(&list, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
 						 quote_identifier(lfirst(lc)));
 	return list.data;
+}
+
+/* the names of every column of the table, in order */
+static List *
+all_columns(Oid relid)
+{
+	Relation	rel = table_open(relid, NoLock);	/* locked by the caller */
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *names = NIL;
+
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			names = lappend(names, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
+	table_close(rel, NoLock);
+	return names;
+}
+
+/*
+ * The type a backup column keeps a value of "typid" (typmod "*typmod")
+ * as: a built-in type as it is, a domain as its base type, and a type of
+ * the database's own (an enum, a composite or range type, an extension's
+ * type, an array of one) as its text.  A backup table then depends on no
+ * user type: DROP TYPE (even a later one of the same migration) is never
+ * blocked by a backup, DROP TYPE ... CASCADE drops no backup column, and
+ * no domain check (user code) runs when the copy is made.
+ * restore_backup() casts the text back to the column's type.
+ */
+static Oid
+backup_column_type(Oid typid, int32 *typmod)
+{
+	Oid			base = getBaseTypeAndTypmod(typid, typmod);
+
+	if (base >= FirstNormalObjectId)
+	{
+		*typmod = -1;
+		return TEXTOID;
+	}
+	return base;
+}
+
+/*
+ * The column definitions of the backup table: each of "names" with the
+ * type backup_column_type() picks and the source column's collation, and
+ * nothing else (no default, no constraint: creating it runs no user
+ * code).
+ */
+static char *
+column_definitions(Oid relid, List *names)
+{
+	StringInfoData defs;
+	ListCell   *lc;
+
+	initStringInfo(&defs);
+	foreach(lc, names)
+	{
+		HeapTuple	tuple = SearchSysCacheAttName(relid, lfirst(lc));
+		Form_pg_attribute att;
+		Oid			type;
+		int32		typmod;
+
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "column \"%s\" of relation %u vanished", (char *) lfirst(lc), relid);
+		att = (Form_pg_attribute) GETSTRUCT(tuple);
+		typmod = att->atttypmod;
+		type = backup_column_type(att->atttypid, &typmod);
+		appendStringInfo(&defs, "%s%s %s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(lfirst(lc)),
+						 format_type_extended(type, typmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+		if (OidIsValid(att->attcollation) && type_is_collatable(type) &&
+			att->attcollation != get_typcollation(type))
+			appendStringInfo(&defs, " COLLATE %s", generate_collation_name(att->attcollation));
+		ReleaseSysCache(tuple);
+	}
+	return defs.data;
+}
+
+/* whether a name of "a" is in "b" (both lists of C strings) */
+static bool
+names_overlap(List *a, List *b)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, a)
+		foreach(lc2, b)
+			if (strcmp(lfirst(lc), lfirst(lc2)) == 0)
+				return true;
+	return false;
 }
 
 /* the row of migrate.backup describing "item" before the current statement */
@@ -548,23 +770,37 @@ describe(const MigrateRunState *state, const BackupItem *item)
 
 /*
  * Copy one table (or its key and affected columns) into a new backup
- * table, with the running role's rights, and record it.
+ * table, and record it.  The extension's owner creates the empty table
+ * (from the catalog: no user code runs); the running role is lent USAGE
+ * on migrate_backup and INSERT on that one table for the INSERT ...
+ * SELECT, which reads with its rights, and never CREATE on the schema:
+ * code of its own that the copy runs (a domain's check, a function a
+ * column's type calls) can create nothing there.
  */
 static void
 copy_item(const MigrateRunState *state, const BackupItem *item)
 {
 	MigrateBackupRow row = describe(state, item);
 	List	   *names = NIL;
+	char	   *backup;
+	char	   *object;
+	bool		lent_schema;
 	bool		lent;
-	char	   *sql;
 	uint64		rows;
 	ListCell   *lc;
 
 	if (item->columns != NIL)
 	{
 		row.key_columns = key_columns(item->relid);
+
+		/*
+		 * A statement that changes a key column itself leaves nothing to
+		 * match rows back by: whole rows, restored by hand
+		 * (restore_backup() refuses).
+		 */
+		row.key_changed = names_overlap(row.key_columns, item->columns);
 		/* without a key, whole rows: nothing is lost, a restore is by hand */
-		if (row.key_columns != NIL)
+		if (row.key_columns != NIL && !row.key_changed)
 		{
 			foreach(lc, row.key_columns)
 				names = add_name(names, lfirst(lc));
@@ -572,19 +808,28 @@ copy_item(const MigrateRunState *state, const BackupItem *item)
 				names = add_name(names, lfirst(lc));
 		}
 	}
+	if (names == NIL)
+		names = all_columns(item->relid);
 	row.id = migrate_backup_next_id();
 	row.backup_table = backup_table_name(row.id, item->relid);
-	sql = psprintf("CREATE TABLE %s AS SELECT %s FROM %s%s",
-				   quote_qualified_identifier(MIGRATE_BACKUP_SCHEMA, row.backup_table),
-				   select_list(names),
-				   get_rel_relkind(item->relid) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
-				   row.object);
+	backup = quote_qualified_identifier(MIGRATE_BACKUP_SCHEMA, row.backup_table);
 
-	lent = migrate_backup_grant_to_current_user("CREATE", "SCHEMA " MIGRATE_BACKUP_SCHEMA);
-	migrate_spi_run_pinned(sql, 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+	migrate_spi_run_as_owner(psprintf("CREATE TABLE %s (%s)", backup,
+									  column_definitions(item->relid, names)),
+							 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	object = psprintf("TABLE %s", backup);
+	lent_schema = migrate_backup_grant_to_current_user("USAGE", "SCHEMA " MIGRATE_BACKUP_SCHEMA);
+	lent = migrate_backup_grant_to_current_user("INSERT", object);
+	migrate_spi_run_pinned(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s%s", backup,
+									column_list(names), column_list(names),
+									get_rel_relkind(item->relid) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+									row.object),
+						   0, NULL, NULL, NULL, false, SPI_OK_INSERT);
 	rows = SPI_processed;
 	if (lent)
-		migrate_backup_revoke_from_current_user("CREATE", "SCHEMA " MIGRATE_BACKUP_SCHEMA);
+		migrate_backup_revoke_from_current_user("INSERT", object);
+	if (lent_schema)
+		migrate_backup_revoke_from_current_user("USAGE", "SCHEMA " MIGRATE_BACKUP_SCHEMA);
 	migrate_backup_take_over(row.backup_table);
 
 	row.rows = (int64) rows;

@@ -21,7 +21,12 @@
  * backup table, which only the extension's owner may read, is lent to it
  * for the one statement (store/backup.c).  The caller must also be able to
  * read the columns it restores, so that a restore never shows anybody data
- * they could not read from the table anyway.  A backup is restored once;
+ * they could not read from the table anyway, and have the privileges of
+ * the role that made the backup (or be the extension's owner or a
+ * superuser), so that another deploy role cannot re-create the table as
+ * its own and pour the backup into it.  A backup made before a statement
+ * that changed a key column holds whole rows and is refused: matching
+ * them by key would write values onto other rows.  A backup is restored once;
  * restored_at and a history row (action "restore") say when and by whom.
  *
  * purge_backups(older_than) drops the backup tables made longer ago than
@@ -40,6 +45,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_operator.h"
@@ -97,6 +103,49 @@ restorable_backup(int64 id)
 				 errdetail("Restoring it again would write its data a second time."),
 				 errhint("migrate.backups shows when and by whom; pick a backup whose restored_at is null.")));
 	return row;
+}
+
+/*
+ * Only the role that made the backup (a role with its privileges), the
+ * extension's owner or a superuser may restore it: a backup holds data
+ * its maker could read, and the column checks of check_may_read() alone
+ * would let another deploy role re-create the table as its own and pour
+ * somebody else's backup into it.
+ */
+static void
+check_may_restore(const MigrateBackupRow *row)
+{
+	Oid			maker = row->created_by ? get_role_oid(row->created_by, true) : InvalidOid;
+
+	if (superuser() || has_privs_of_role(GetUserId(), migrate_catalog_extension_owner()) ||
+		(OidIsValid(maker) && has_privs_of_role(GetUserId(), maker)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to restore backup %lld", (long long) row->id),
+			 errdetail("Backup %lld was made by role \"%s\"; only a role with its privileges, the extension's owner or a superuser may restore it.",
+					   (long long) row->id, row->created_by ? row->created_by : ""),
+			 errhint("Restore it as \"%s\" (SET ROLE), or ask the extension's owner.",
+					 row->created_by ? row->created_by : "")));
+}
+
+/*
+ * A backup made before a statement that changed a key column (UPDATE ...
+ * SET id = ..., ALTER COLUMN id TYPE ..., DROP COLUMN id) holds whole
+ * rows: matching them by key would write values onto other rows.
+ */
+static void
+refuse_key_changed(const MigrateBackupRow *row)
+{
+	if (!row->key_changed)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("backup %lld cannot be restored by key: %s changed the key of table %s",
+					(long long) row->id, row->kind, row->object),
+			 errdetail("The statement changed a column of the key rows are matched by, so the backup holds the whole rows as they were; writing them back by key would put values onto the wrong rows."),
+			 errhint("Restore the values by hand from %s.%s, as the extension's owner.",
+					 MIGRATE_BACKUP_SCHEMA, quote_identifier(row->backup_table))));
 }
 
 /* the table a backup came from, as it exists now, locked for writing */
@@ -162,6 +211,46 @@ name_list(List *names, const char *prefix)
 	foreach(lc, names)
 		appendStringInfo(&list, "%s%s%s", foreach_current_index(lc) > 0 ? ", " : "", prefix,
 						 quote_identifier(lfirst(lc)));
+	return list.data;
+}
+
+/*
+ * The value of column "name" of the backup (alias "b"), as the target's
+ * column takes it: a backup keeps a value of a type of the database's
+ * own as text (exec/backup.c), cast back here to the column's type; any
+ * other value as it is (an assignment, as before).
+ */
+static char *
+backup_value(Oid backup, Oid target, const char *name)
+{
+	HeapTuple	tuple;
+	Form_pg_attribute att = column_of(target, name, &tuple);
+	char	   *value = psprintf("b.%s", quote_identifier(name));
+	Oid			typid;
+
+	if (att == NULL)
+		return value;
+	typid = att->atttypid;
+	if (getBaseType(typid) >= FirstNormalObjectId &&
+		get_atttype(backup, get_attnum(backup, name)) == TEXTOID)
+		value = psprintf("CAST(%s AS %s)", value,
+						 format_type_extended(typid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+	ReleaseSysCache(tuple);
+	return value;
+}
+
+/* the backup's values of "names", as backup_value() gives them, comma-separated */
+static char *
+value_list(Oid backup, Oid target, List *names)
+{
+	StringInfoData list;
+	ListCell   *lc;
+
+	initStringInfo(&list);
+	foreach(lc, names)
+		appendStringInfo(&list, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 backup_value(backup, target, lfirst(lc)));
 	return list.data;
 }
 
@@ -239,7 +328,7 @@ equality_operator(Oid relid, const char *column, char **cast_type)
 
 /* the UPDATE that writes a column backup's values back by key */
 static char *
-update_by_key(Oid target, const MigrateBackupRow *row, const char *backup)
+update_by_key(Oid target, Oid backup_relid, const MigrateBackupRow *row, const char *backup)
 {
 	StringInfoData sql;
 	ListCell   *lc;
@@ -247,8 +336,9 @@ update_by_key(Oid target, const MigrateBackupRow *row, const char *backup)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s AS t SET ", row->object);
 	foreach(lc, row->columns)
-		appendStringInfo(&sql, "%s%s = b.%s", foreach_current_index(lc) > 0 ? ", " : "",
-						 quote_identifier(lfirst(lc)), quote_identifier(lfirst(lc)));
+		appendStringInfo(&sql, "%s%s = %s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(lfirst(lc)),
+						 backup_value(backup_relid, target, lfirst(lc)));
 	appendStringInfo(&sql, " FROM %s AS b WHERE ", backup);
 	foreach(lc, row->key_columns)
 	{
@@ -308,6 +398,8 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 
 	migrate_xact_spi_connect();
 	row = restorable_backup(id);
+	check_may_restore(row);
+	refuse_key_changed(row);
 	target = restore_target(row);
 	backup = get_relname_relid(row->backup_table, get_namespace_oid(MIGRATE_BACKUP_SCHEMA, false));
 	if (!OidIsValid(backup))
@@ -326,8 +418,9 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("table %s has none of the columns of backup %lld", row->object,
 							(long long) id)));
-		sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
-					   row->object, name_list(written, ""), name_list(written, ""), backup_name);
+		sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s AS b",
+					   row->object, name_list(written, ""), value_list(backup, target, written),
+					   backup_name);
 	}
 	else
 	{
@@ -341,7 +434,7 @@ migrate_restore_backup(PG_FUNCTION_ARGS)
 							 backup_name)));
 		written = list_concat(list_copy(row->key_columns), row->columns);
 		require_columns(target, written, row);
-		sql = update_by_key(target, row, backup_name);
+		sql = update_by_key(target, backup, row, backup_name);
 	}
 	check_may_read(target, written, row);
 

@@ -15,9 +15,15 @@
  *	 ALTER TABLE t DROP COLUMN c	the values of c
  *	 ALTER TABLE t ALTER COLUMN c TYPE ...	the values of c as they were
  *	 UPDATE t SET c = ...		(no WHERE) the old values of c
+ *	 MERGE INTO t ... WHEN MATCHED THEN DELETE | UPDATE	every row of t
+ *	 DROP TABLE t CASCADE		also the tables inheriting from t (the
+ *								executor finds those)
+ *	 DROP TYPE|DOMAIN d CASCADE	the columns of type d (or of an array or
+ *								domain over it: the executor finds those)
  *
- * A DELETE or UPDATE in a WITH clause counts as well, and so does one
- * under EXPLAIN ANALYZE, which runs it.  A WHERE clause of any form,
+ * A DELETE or UPDATE in a WITH clause counts as well (of a SELECT, an
+ * INSERT, CREATE TABLE AS or COPY's query), and so does one under EXPLAIN
+ * ANALYZE, which runs it.  A WHERE clause of any form,
  * even WHERE true, makes a DELETE or UPDATE a filtered one: it is not
  * reported.  What a statement does indirectly (a function it calls, a DO
  * block, EXECUTE, a rule or trigger, ON DELETE CASCADE) is not seen: only
@@ -57,8 +63,9 @@ new_target(MigrateDestructiveKind kind, const char *what, RangeVar *relation)
 }
 
 /*
- * DROP TABLE (each table it names) and DROP SCHEMA ... CASCADE (each
- * schema).  A DROP SCHEMA without CASCADE fails on a schema that still
+ * DROP TABLE (each table it names), DROP TYPE or DROP DOMAIN ... CASCADE
+ * (each type: the columns of that type go) and DROP SCHEMA ... CASCADE
+ * (each schema).  A DROP SCHEMA without CASCADE fails on a schema that still
  * holds a table, so it destroys no data.  A table name of more than three
  * parts is left to fail when the statement runs (as in classify.c).
  */
@@ -74,10 +81,27 @@ drop_targets(DropStmt *stmt)
 		{
 			List	   *names = lfirst(lc);
 
+			MigrateDestructiveTarget *target;
+
 			if (list_length(names) > 3)
 				continue;
-			targets = lappend(targets, new_target(DESTROYS_TABLE, "DROP TABLE",
-												  makeRangeVarFromNameList(names)));
+			target = new_target(DESTROYS_TABLE, "DROP TABLE", makeRangeVarFromNameList(names));
+			/* CASCADE drops the tables inheriting from it too */
+			target->cascade = stmt->behavior == DROP_CASCADE;
+			targets = lappend(targets, target);
+		}
+	}
+	else if ((stmt->removeType == OBJECT_TYPE || stmt->removeType == OBJECT_DOMAIN) &&
+			 stmt->behavior == DROP_CASCADE)
+	{
+		foreach(lc, stmt->objects)
+		{
+			MigrateDestructiveTarget *target =
+				new_target(DESTROYS_TYPE, stmt->removeType == OBJECT_TYPE ?
+						   "DROP TYPE CASCADE" : "DROP DOMAIN CASCADE", NULL);
+
+			target->type = lfirst_node(TypeName, lc);
+			targets = lappend(targets, target);
 		}
 	}
 	else if (stmt->removeType == OBJECT_SCHEMA && stmt->behavior == DROP_CASCADE)
@@ -175,6 +199,28 @@ update_columns(UpdateStmt *stmt)
 	return columns;
 }
 
+#if PG_VERSION_NUM >= 150000
+/*
+ * Whether a MERGE deletes or updates rows: its join condition is no
+ * WHERE a reader can judge, so any WHEN MATCHED THEN DELETE or UPDATE
+ * counts, and the whole target table is copied.
+ */
+static bool
+merge_changes_rows(MergeStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->mergeWhenClauses)
+	{
+		MergeWhenClause *clause = lfirst_node(MergeWhenClause, lc);
+
+		if (clause->commandType == CMD_DELETE || clause->commandType == CMD_UPDATE)
+			return true;
+	}
+	return false;
+}
+#endif
+
 /*
  * The walker over a data-modifying statement and everything below it
  * (WITH clauses, subqueries): each DELETE or UPDATE without WHERE it
@@ -197,6 +243,11 @@ unfiltered_dml_walker(Node *node, List **targets)
 		target->columns = update_columns((UpdateStmt *) node);
 		*targets = lappend(*targets, target);
 	}
+#if PG_VERSION_NUM >= 150000
+	else if (IsA(node, MergeStmt) && merge_changes_rows((MergeStmt *) node))
+		*targets = lappend(*targets, new_target(DESTROYS_TABLE, "MERGE",
+												((MergeStmt *) node)->relation));
+#endif
 	return raw_expression_tree_walker(node, unfiltered_dml_walker, (void *) targets);
 }
 
@@ -242,6 +293,17 @@ migrate_destructive_targets(Node *parsetree)
 			if (!explain_runs((ExplainStmt *) parsetree))
 				return NIL;
 			return migrate_destructive_targets(((ExplainStmt *) parsetree)->query);
+		case T_CreateTableAsStmt:
+			/* CREATE TABLE ... AS WITH d AS (DELETE ...) SELECT ... */
+			(void) unfiltered_dml_walker(((CreateTableAsStmt *) parsetree)->query, &targets);
+			return targets;
+		case T_CopyStmt:
+			/* COPY (DELETE ... RETURNING ...) TO ... */
+			(void) unfiltered_dml_walker(((CopyStmt *) parsetree)->query, &targets);
+			return targets;
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+#endif
 		case T_SelectStmt:
 		case T_InsertStmt:
 		case T_UpdateStmt:

@@ -5,13 +5,14 @@
  *
  * Who owns what (doc/migrate.md, "Backups before destructive changes"):
  * migrate.backup and the schema migrate_backup belong to the extension's
- * owner, and so does every backup table once it is made.  The copy itself
- * reads the table with the rights of the role running the migration
- * (exec/backup.c): that role is lent CREATE on migrate_backup for the one
- * CREATE TABLE AS, inside the migration's transaction, and the table is
- * then given to the extension's owner with every grant on it revoked (a
- * role's default privileges may have added some), so that nobody but the
- * owner (and superusers) can read a backup.  A restore lends SELECT on the
+ * owner, and so does every backup table: the owner creates it empty.  The
+ * copy itself reads the table with the rights of the role running the
+ * migration (exec/backup.c): that role is lent USAGE on migrate_backup and
+ * INSERT on the one backup table for the INSERT ... SELECT, inside the
+ * migration's transaction (never CREATE on the schema: nothing it runs
+ * may create objects there), and every grant on the table is then revoked
+ * (the owner's default privileges may have added some), so that nobody
+ * but the owner (and superusers) can read a backup.  A restore lends SELECT on the
  * one backup table to the restoring role the same way (exec/restore.c).
  * A loan and its return happen in the same transaction, with no user code
  * between them but what the copy or restore runs itself, so no other
@@ -112,10 +113,10 @@ text_array_column(HeapTuple tuple, TupleDesc desc, int column)
 void
 migrate_backup_insert(const MigrateBackupRow *row)
 {
-	Oid			argtypes[13] = {INT8OID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
-		TEXTARRAYOID, TEXTARRAYOID, TEXTOID, INT8OID, INT8OID, BOOLOID, NAMEOID};
-	Datum		values[13];
-	char		nulls[13];
+	Oid			argtypes[14] = {INT8OID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
+		TEXTARRAYOID, TEXTARRAYOID, TEXTOID, INT8OID, INT8OID, BOOLOID, NAMEOID, BOOLOID};
+	Datum		values[14];
+	char		nulls[14];
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int64GetDatum(row->id);
@@ -133,11 +134,13 @@ migrate_backup_insert(const MigrateBackupRow *row)
 	nulls[10] = row->bytes < 0 ? 'n' : ' ';
 	values[11] = BoolGetDatum(row->skipped);
 	values[12] = DirectFunctionCall1(namein, CStringGetDatum(migrate_catalog_current_role()));
+	values[13] = BoolGetDatum(row->key_changed);
 	migrate_spi_run_as_owner("INSERT INTO migrate.backup (id, version, direction, statement, kind,"
 							 " object, columns, key_columns, backup_table, rows, bytes, skipped,"
-							 " created_by)"
-							 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-							 13, argtypes, values, nulls, SPI_OK_INSERT);
+							 " created_by, key_changed)"
+							 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+							 " $14)",
+							 14, argtypes, values, nulls, SPI_OK_INSERT);
 }
 
 /* text column "column" of the SPI row, or NULL */
@@ -164,7 +167,8 @@ migrate_backup_load(int64 id)
 
 	migrate_spi_run_as_owner("SELECT b.version, b.direction, b.statement, b.kind, b.object,"
 							 " b.columns, b.key_columns, b.backup_table, b.rows, b.bytes,"
-							 " b.skipped, b.restored_at IS NOT NULL, b.purged_at IS NOT NULL"
+							 " b.skipped, b.restored_at IS NOT NULL, b.purged_at IS NOT NULL,"
+							 " b.key_changed, b.created_by"
 							 " FROM migrate.backup b WHERE b.id OPERATOR(pg_catalog.=) $1"
 							 " FOR UPDATE",
 							 1, argtypes, values, NULL, SPI_OK_SELECT);
@@ -189,6 +193,8 @@ migrate_backup_load(int64 id)
 	row->skipped = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
 	row->restored = DatumGetBool(SPI_getbinval(tuple, desc, 12, &isnull));
 	row->purged = DatumGetBool(SPI_getbinval(tuple, desc, 13, &isnull));
+	row->key_changed = DatumGetBool(SPI_getbinval(tuple, desc, 14, &isnull));
+	row->created_by = text_column(tuple, desc, 15);
 	SPI_freetuptable(SPI_tuptable);
 	return row;
 }

@@ -32,6 +32,9 @@ typedef struct MigrateBackupRow
 	int64		rows;			/* -1: unknown (skipped) */
 	int64		bytes;			/* of the copy, or the table's when skipped */
 	bool		skipped;		/* skip_backup => true: no copy made */
+	bool		key_changed;	/* the statement changed a key column: whole
+								 * rows copied, restore_backup() refuses */
+	const char *created_by;		/* the role that ran the migration */
 	bool		restored;		/* restored_at is set */
 	bool		purged;			/* purged_at is set: the table is gone */
 } MigrateBackupRow;

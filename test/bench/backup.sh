@@ -15,8 +15,8 @@
 #            migrate.restore_backup(): the rows inserted back (reported, not
 #            part of the ratio; it has the table's indexes to maintain)
 # with a CHECKPOINT before each, and reports seconds, seconds per GB and
-# the ratio backup/floor (expected close to 1: the copy is a CREATE TABLE AS
-# itself).  It reports; it does not fail on the ratio.
+# the ratio backup/floor (expected close to 1: the copy is an INSERT ...
+# SELECT into a table created empty in the same transaction).  It reports; it does not fail on the ratio.
 #
 # Scaling: the cost is linear in the table's size; MB = 1024 or more gives
 # a per-GB figure measured on a GB (needs about 3x MB of free disk: the
