@@ -270,6 +270,9 @@ $$
     FROM migrate.schema_objects() o
 $$;
 
+-- table_data() leaves out migrate_backup too (issue 11): the backup tables
+-- an up script's destructive statements leave there are migrate's, not the
+-- user's, so rehearse(data => true) of a down script that restores passes
 CREATE OR REPLACE FUNCTION migrate.table_data(OUT identity text, OUT definition text)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
@@ -282,7 +285,7 @@ BEGIN
         SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS ident
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p')
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate', 'migrate_backup')
           AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
           AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND d.objid = c.oid AND d.deptype = 'e')
@@ -2308,37 +2311,6 @@ BEGIN
 END
 $backup_owner$;
 
--- rehearse(data => true) compares every user table's rows before and after
--- a migration's up and down scripts: the backup tables an up script's
--- destructive statements leave in migrate_backup are migrate's, not the
--- user's (schema_objects() leaves the extension's schemas out already)
-CREATE OR REPLACE FUNCTION migrate.table_data(OUT identity text, OUT definition text)
-RETURNS SETOF record
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
-$$
-
-DECLARE
-    t record;
-BEGIN
-    FOR t IN
-        SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS ident
-        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p')
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'migrate', 'migrate_backup')
-          AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
-          AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                          AND d.objid = c.oid AND d.deptype = 'e')
-        ORDER BY 2
-    LOOP
-        identity := t.ident;
-        EXECUTE pg_catalog.format('SELECT pg_catalog.format(''%%s rows, content %%s'', pg_catalog.count(*),'
-                       ' pg_catalog.md5(coalesce(pg_catalog.string_agg(r::pg_catalog.text, E''\n'' ORDER BY r::pg_catalog.text), '''')))'
-                       ' FROM ONLY %s AS r', t.oid::pg_catalog.regclass)
-            INTO definition;
-        RETURN NEXT;
-    END LOOP;
-END
-$$;
 
 -- ---- end of wp11-4 ----
 
