@@ -549,7 +549,7 @@ static uint64
 execute_timed(MigrateRunState *state, MigrateStatementExecutor execute)
 {
 	MigrateStatementTimer timer;
-	uint64		rows;
+	uint64		rows = 0;
 
 	migrate_lockretry_timer_start(&timer, &state->policy);
 	PG_TRY();
