@@ -178,6 +178,19 @@ SELECT ordinal, version, action, reason, skip, skip_reason FROM migrate.plan();
 SELECT version, action, state FROM migrate.apply();
 
 -- ---------------------------------------------------------------------------
+-- force on the worker path: a plan handed to the apply worker (it holds a
+-- non-transactional migration) records what force let through as well
+-- ---------------------------------------------------------------------------
+SELECT count(*) FROM migrate.configure('gr_prod', require_approval => false);
+CREATE TABLE gr_idx (i int);
+SELECT migrate.register('g6', 'concurrent_index', E'-- @risk-level: high\nCREATE INDEX CONCURRENTLY gr_idx_i ON gr_idx (i);',
+                        'DROP INDEX gr_idx_i;');
+SELECT pg_temp.try('SELECT * FROM migrate.apply(target => ''g6'')');
+SELECT version, action, state FROM migrate.apply(target => 'g6', force => true);
+SELECT version, detail->'forced' AS forced FROM migrate.history
+WHERE action = 'apply' AND version = 'g6';
+
+-- ---------------------------------------------------------------------------
 -- no environment: every rail off, as in 1.0
 -- ---------------------------------------------------------------------------
 RESET migrate.environment;
@@ -187,6 +200,7 @@ SELECT version, action, state FROM migrate.apply();
 SELECT version, action, state FROM migrate.revert_all();
 
 DROP EXTENSION migrate;
+DROP TABLE gr_idx;
 DROP ROLE gr_author;
 DROP ROLE gr_reviewer;
 CREATE EXTENSION migrate;

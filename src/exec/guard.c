@@ -443,9 +443,51 @@ migrate_guard_held_back(const MigrateEnvironment *env, const MigrateMigration *m
 }
 
 /*
+ * What force => true let through in the caller's session, for a plan
+ * handed to the apply worker: the worker (handoff.c) adopts it for its
+ * session, which runs that one plan.  Version -> gates, in
+ * TopMemoryContext.
+ */
+static List *forced_by_caller = NIL;
+
+/* the gates force => true opened for this migration in this transaction */
+int
+migrate_guard_forced_gates(const char *version)
+{
+	ListCell   *lc;
+
+	foreach(lc, forced_in_xact)
+	{
+		ForcedGate *f = lfirst(lc);
+
+		if (strcmp(f->version, version) == 0)
+			return f->gates;
+	}
+	return 0;
+}
+
+/* the apply worker: the caller's force => true opened these gates */
+void
+migrate_guard_adopt_forced(const char *version, int gates)
+{
+	MemoryContext old;
+	ForcedGate *f;
+
+	if (gates == 0)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	f = palloc(sizeof(ForcedGate));
+	f->version = pstrdup(version);
+	f->gates = gates;
+	forced_by_caller = lappend(forced_by_caller, f);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * The detail of the history row of the current migration's event: the
  * engine's detail, plus "forced": [setting, ...] when force => true
- * overrode a gate for it in this transaction.
+ * overrode a gate for it, in this transaction or, on the worker path, in
+ * the caller's.
  */
 Jsonb *
 migrate_guard_event_detail(const MigrateRunState *state, Jsonb *detail)
@@ -454,14 +496,16 @@ migrate_guard_event_detail(const MigrateRunState *state, Jsonb *detail)
 	ListCell   *lc;
 	int			gates = 0;
 
-	if (state->info == NULL || !state->info->force || state->current == NULL)
+	if (state->current == NULL)
 		return detail;
-	foreach(lc, forced_in_xact)
+	if (state->info != NULL && state->info->force)
+		gates = migrate_guard_forced_gates(state->current->version);
+	foreach(lc, forced_by_caller)
 	{
 		ForcedGate *f = lfirst(lc);
 
 		if (strcmp(f->version, state->current->version) == 0)
-			gates = f->gates;
+			gates |= f->gates;
 	}
 	if (gates == 0)
 		return detail;

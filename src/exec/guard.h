@@ -63,5 +63,7 @@ extern const char *migrate_guard_held_back(const MigrateEnvironment *env,
 
 /* the history detail of a migration's event, with "forced" when force overrode a gate */
 extern Jsonb *migrate_guard_event_detail(const MigrateRunState *state, Jsonb *detail);
+extern int	migrate_guard_forced_gates(const char *version);
+extern void migrate_guard_adopt_forced(const char *version, int gates);
 
 #endif							/* MIGRATE_GUARD_H */

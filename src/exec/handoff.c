@@ -70,6 +70,7 @@
 
 #include "store/catalog.h"
 #include "ipc/dynworker.h"
+#include "exec/guard.h"
 #include "exec/handoff.h"
 #include "exec/message.h"
 #include "store/lock.h"
@@ -84,6 +85,7 @@
 #define KEY_STRINGS			2
 #define KEY_OUTCOMES		3
 #define KEY_QUEUE			4
+#define KEY_FORCED			5	/* per migration: the gates force opened (guard.c) */
 #define QUEUE_SIZE			(64 * 1024)
 #define SETTING_LEN			64
 
@@ -270,8 +272,8 @@ rethrow_saying_what_stays(List *plan, MigrateDirection direction,
  * worker's error, if any.  This is the front end's side of the worker
  * path; migrate_handoff_worker_main() below is the worker's.  Of the
  * caller's run info the worker honours skip_backup; the guard rails were
- * checked by the caller (which is why a forced gate is not recorded as
- * "forced" on this path: guard.c keeps that per transaction).
+ * checked by the caller, and what its force => true let through goes to
+ * the worker with the plan (KEY_FORCED), for the history rows it writes.
  */
 void
 migrate_handoff_run_plan(List *plan, MigrateDirection direction, const MigrateRunInfo *info,
@@ -289,6 +291,8 @@ migrate_handoff_run_plan(List *plan, MigrateDirection direction, const MigrateRu
 	BackgroundWorkerHandle *handle;
 	Size		nbytes;
 	void	   *data;
+	int		   *forced;
+	ListCell   *lc;
 	MemoryContext caller_memory = CurrentMemoryContext;
 
 	check_can_hand_off(plan, direction);
@@ -298,7 +302,8 @@ migrate_handoff_run_plan(List *plan, MigrateDirection direction, const MigrateRu
 	shm_toc_estimate_chunk(&estimator, strings_size(plan, search_path));
 	shm_toc_estimate_chunk(&estimator, sizeof(MigrateOutcome) * list_length(plan));
 	shm_toc_estimate_chunk(&estimator, QUEUE_SIZE);
-	shm_toc_estimate_keys(&estimator, 4);
+	shm_toc_estimate_chunk(&estimator, sizeof(int) * list_length(plan));
+	shm_toc_estimate_keys(&estimator, 5);
 	seg = dsm_create(shm_toc_estimate(&estimator), 0);
 	toc = shm_toc_create(HANDOFF_MAGIC, dsm_segment_address(seg), shm_toc_estimate(&estimator));
 
@@ -308,6 +313,11 @@ migrate_handoff_run_plan(List *plan, MigrateDirection direction, const MigrateRu
 	shared_outcomes = shm_toc_allocate(toc, sizeof(MigrateOutcome) * list_length(plan));
 	memset(shared_outcomes, 0, sizeof(MigrateOutcome) * list_length(plan));
 	mq = shm_mq_create(shm_toc_allocate(toc, QUEUE_SIZE), QUEUE_SIZE);
+	forced = shm_toc_allocate(toc, sizeof(int) * list_length(plan));
+	foreach(lc, plan)
+		forced[foreach_current_index(lc)] =
+			migrate_guard_forced_gates(((MigrateMigration *) lfirst(lc))->version);
+	shm_toc_insert(toc, KEY_FORCED, forced);
 	shm_toc_insert(toc, KEY_REQUEST, req);
 	shm_toc_insert(toc, KEY_STRINGS, strings);
 	shm_toc_insert(toc, KEY_OUTCOMES, shared_outcomes);
@@ -475,6 +485,7 @@ migrate_handoff_worker_main(Datum main_arg)
 	shm_toc    *toc;
 	HandoffRequest *req;
 	char	   *strings;
+	int		   *forced;
 	MigrateOutcome *outcomes;
 	shm_mq	   *mq;
 	List	   *versions = NIL;
@@ -487,6 +498,7 @@ migrate_handoff_worker_main(Datum main_arg)
 	strings = shm_toc_lookup(toc, KEY_STRINGS, false);
 	outcomes = shm_toc_lookup(toc, KEY_OUTCOMES, false);
 	mq = shm_toc_lookup(toc, KEY_QUEUE, false);
+	forced = shm_toc_lookup(toc, KEY_FORCED, false);
 
 	/* from here on, every message goes to the waiting caller */
 	shm_mq_set_sender(mq, MyProc);
@@ -502,6 +514,8 @@ migrate_handoff_worker_main(Datum main_arg)
 	for (int i = 0; i < req->nmigrations; i++)
 	{
 		versions = lappend(versions, strings);
+		/* what the caller's force => true let through, for the history */
+		migrate_guard_adopt_forced(strings, forced[i]);
 		strings += strlen(strings) + 1;
 	}
 	restore_caller(req, strings);
