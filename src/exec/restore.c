@@ -353,11 +353,30 @@ update_by_key(Oid target, Oid backup_relid, const MigrateBackupRow *row, const c
 	return sql.data;
 }
 
+/*
+ * The history row of a restore or a purge ("action"): a success by the
+ * current user, started at "started", with the detail built so far.
+ */
+static void
+record_event(const char *action, const char *version, MigrateJsonBuilder *detail,
+			 TimestampTz started)
+{
+	MigrateEvent event = {0};
+
+	event.action = action;
+	event.version = version;
+	event.outcome = "success";
+	event.role = migrate_catalog_current_role();
+	event.started_at = started;
+	event.duration_us = GetCurrentTimestamp() - started;
+	event.detail = migrate_json_finish(detail);
+	migrate_catalog_insert_event(&event);
+}
+
 /* the history row of a restore */
 static void
 record_restore(const MigrateBackupRow *row, uint64 rows, TimestampTz started)
 {
-	MigrateEvent event = {0};
 	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 
 	migrate_json_begin_object(&detail, NULL);
@@ -366,14 +385,7 @@ record_restore(const MigrateBackupRow *row, uint64 rows, TimestampTz started)
 	migrate_json_add_text(&detail, "object", row->object);
 	migrate_json_add_int(&detail, "rows", (int64) rows);
 	migrate_json_end(&detail);
-	event.action = "restore";
-	event.version = row->version;
-	event.outcome = "success";
-	event.role = migrate_catalog_current_role();
-	event.started_at = started;
-	event.duration_us = GetCurrentTimestamp() - started;
-	event.detail = migrate_json_finish(&detail);
-	migrate_catalog_insert_event(&event);
+	record_event("restore", row->version, &detail, started);
 }
 
 /*
@@ -506,7 +518,6 @@ environment_retention(Datum *retention)
 static void
 record_purge(List *purged, Datum older_than, TimestampTz started)
 {
-	MigrateEvent event = {0};
 	MigrateJsonBuilder detail = MIGRATE_JSON_BUILDER;
 	ListCell   *lc;
 
@@ -518,13 +529,7 @@ record_purge(List *purged, Datum older_than, TimestampTz started)
 		migrate_json_add_int(&detail, NULL, ((MigrateBackupRow *) lfirst(lc))->id);
 	migrate_json_end(&detail);
 	migrate_json_end(&detail);
-	event.action = "purge";
-	event.outcome = "success";
-	event.role = migrate_catalog_current_role();
-	event.started_at = started;
-	event.duration_us = GetCurrentTimestamp() - started;
-	event.detail = migrate_json_finish(&detail);
-	migrate_catalog_insert_event(&event);
+	record_event("purge", NULL, &detail, started);
 }
 
 /*
