@@ -1790,9 +1790,8 @@ ALTER TABLE migrate.migration ADD COLUMN repeatable boolean NOT NULL DEFAULT fal
 COMMENT ON COLUMN migrate.migration.repeatable IS
     '@repeatable: new content for it once applied makes it pending again, to be run again';
 
--- the helpers of the issue 9 section were for the update only
-DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
-DROP FUNCTION migrate.upgrade_acl(regclass, oid);
+-- (the helpers of the issue 9 section, upgrade_replace() and
+-- upgrade_acl(), are dropped at the end of the issue 12 section)
 
 /* ---------------------------------------------------------------------
  * Issue 11: production guard rails.  Shared catalog changes first, then
@@ -2313,6 +2312,145 @@ $backup_owner$;
 
 
 -- ---- end of wp11-4 ----
+
+
+/* ---------------------------------------------------------------------
+ * Issue 12: lint, lock and rewrite analysis, generated down scripts,
+ * derived risk.  The contract first (every function's signature, the
+ * shared columns), then one section per work package.
+ * --------------------------------------------------------------------- */
+
+-- lint a script as register() would (the session's environment, the live
+-- catalog); stores nothing, runs nothing
+CREATE FUNCTION migrate.lint(script text)
+RETURNS TABLE (rule text, severity text, statement integer, line integer,
+               message text, hint text)
+AS 'MODULE_PATHNAME', 'migrate_lint'
+LANGUAGE C STABLE STRICT;
+REVOKE ALL ON FUNCTION migrate.lint(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.lint(text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.lint(text) IS
+    'lint findings of a script (rule, severity, statement, line, message, hint), with the live catalog and the session''s environment; runs nothing';
+
+CREATE FUNCTION migrate.lint_rule_list()
+RETURNS TABLE (id text, severity text, category text, catalog boolean,
+               summary text, hint text, bad_example text, safe_example text,
+               blocks_apply boolean)
+AS 'MODULE_PATHNAME', 'migrate_lint_rule_list'
+LANGUAGE C STABLE;
+REVOKE ALL ON FUNCTION migrate.lint_rule_list() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.lint_rule_list() TO migrate_reader;
+COMMENT ON FUNCTION migrate.lint_rule_list() IS
+    'every lint rule with its documentation (the rows of migrate.lint_rules)';
+
+CREATE VIEW migrate.lint_rules AS
+SELECT r.id, r.severity, r.category, r.catalog, r.summary, r.hint,
+       r.bad_example, r.safe_example, r.blocks_apply
+FROM migrate.lint_rule_list() r;
+REVOKE ALL ON migrate.lint_rules FROM PUBLIC;
+GRANT SELECT ON migrate.lint_rules TO migrate_reader;
+COMMENT ON VIEW migrate.lint_rules IS
+    'every lint rule: id, severity, category, whether only the catalog decides it, what it finds, the safe pattern, a bad example and its safe rewrite, whether the environment makes it block apply';
+
+-- per statement and relation: lock mode, effect, size; measure => true
+-- runs each statement in a rolled-back subtransaction and reads pg_locks
+CREATE FUNCTION migrate.analyze(script text, measure boolean DEFAULT false)
+RETURNS TABLE (statement integer, line integer, command text, relation text,
+               lock_mode text, effect text, relation_bytes bigint,
+               relation_size text, detail text)
+AS 'MODULE_PATHNAME', 'migrate_analyze'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.analyze(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.analyze(text, boolean) TO migrate_admin;
+COMMENT ON FUNCTION migrate.analyze(text, boolean) IS
+    'per statement: the relations it locks, in which mode, whether it rewrites, scans, builds or only changes the catalog, and their size; measure => true runs it in a rolled-back subtransaction, as the caller, and reads pg_locks';
+
+-- generated down scripts
+CREATE FUNCTION migrate.inversions(script text)
+RETURNS TABLE (statement integer, line integer, command text, invertible boolean,
+               down text, reason text)
+AS 'MODULE_PATHNAME', 'migrate_inversions'
+LANGUAGE C STABLE STRICT;
+REVOKE ALL ON FUNCTION migrate.inversions(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.inversions(text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.inversions(text) IS
+    'each statement of an up script with its inverse, or the reason it has none';
+
+CREATE FUNCTION migrate.generate_down(script text) RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_generate_down'
+LANGUAGE C STABLE STRICT;
+REVOKE ALL ON FUNCTION migrate.generate_down(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.generate_down(text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.generate_down(text) IS
+    'the down script of an up script: the inverses in reverse order; a statement without one appears as a comment with the reason';
+
+ALTER TABLE migrate.migration ADD COLUMN down_generated boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN migrate.migration.down_generated IS
+    'the down script was generated from the up script (register(..., generate_down => true))';
+
+SELECT migrate.upgrade_replace('function',
+    'migrate.register(text, text, text, text, text, text, text)',
+    'migrate.register(text, text, text, text, text, text, text, boolean)',
+    'adds the parameter generate_down to migrate.register(), and lints the up script',
+$create$
+CREATE FUNCTION migrate.register(version text, name text, up text,
+                                 down text DEFAULT NULL,
+                                 verify text DEFAULT NULL,
+                                 precondition text DEFAULT NULL,
+                                 precondition_mode text DEFAULT 'fail',
+                                 generate_down boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_register_1_1'
+LANGUAGE C VOLATILE
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.register(text, text, text, text, text, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.register(text, text, text, text, text, text, text, boolean) TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.register(text, text, text, text, text, text, text, boolean) IS
+    'register a migration: version, name, up script, optional down, verify and precondition scripts; generate_down => true generates the down script (every statement must be invertible); the up script is linted and the findings stored';
+
+SELECT migrate.upgrade_replace('function', 'migrate.plan(text)', 'migrate.plan(text)',
+    'adds the columns derived_risk, risk_reasons, findings and locks to the result of migrate.plan()',
+$create$
+CREATE FUNCTION migrate.plan(target text DEFAULT NULL)
+RETURNS TABLE (ordinal integer, version text, name text, action text, reason text,
+               statements integer, risk_level text, estimated_duration interval,
+               zero_downtime boolean, transactional boolean, runs_in text,
+               approved boolean, checks text[], skip boolean, skip_reason text,
+               precondition_checked_as name,
+               derived_risk text, risk_reasons text[], findings text[], locks text[])
+AS 'MODULE_PATHNAME', 'migrate_plan_1_1'
+LANGUAGE C VOLATILE
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.plan(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.plan(text) TO migrate_admin;
+$grant$);
+COMMENT ON FUNCTION migrate.plan(text) IS
+    'what apply(target) would do, in order, without doing it: actions, reasons, checks, and the lint findings, locks and derived risk of each migration';
+
+-- ---- wp12-1: lock and rewrite rules ----
+-- ---- end of wp12-1 ----
+
+-- ---- wp12-2: type, naming and safety rules ----
+-- ---- end of wp12-2 ----
+
+-- ---- wp12-3: analyze(), derived risk, plan() ----
+-- ---- end of wp12-3 ----
+
+-- ---- wp12-4: generated down scripts ----
+-- ---- end of wp12-4 ----
+
+-- ---- wp12-5: findings at registration, status, blocking rules ----
+-- ---- end of wp12-5 ----
+
+-- ---- wp12-6: client, corpus, benchmark ----
+-- ---- end of wp12-6 ----
+
+-- the helpers of the issue 9 section were for the update only
+DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
+DROP FUNCTION migrate.upgrade_acl(regclass, oid);
 
 
 /* ---------------------------------------------------------------------

@@ -7,7 +7,8 @@
 -- the keys, in the header document (interval text; 0: no timeout at all)
 SELECT migrate.header(E'-- @lock-timeout: 5s\n-- @statement-timeout: 10min\nSELECT 1')
        - ARRAY['author', 'created', 'repeatable', 'risk_level', 'description', 'transaction',
-               'dependencies', 'environments', 'zero_downtime', 'estimated_duration'] AS timeouts;
+               'dependencies', 'environments', 'zero_downtime', 'estimated_duration',
+               'idempotent', 'lint_ignore'] AS timeouts;
 SELECT v, migrate.header('-- @lock-timeout: ' || v || E'\nSELECT 1') ->> 'lock_timeout' AS lock_timeout,
        migrate.header('-- @STATEMENT-TIMEOUT: ' || v || E'\nSELECT 1') ->> 'statement_timeout' AS statement_timeout
 FROM unnest(ARRAY['500ms', '5s', '1.5s', '10min', '1 hour', '2 days', '00:00:02', '0', '0s', '0.6 ms']) AS v;

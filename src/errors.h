@@ -57,5 +57,9 @@
 #define ERRCODE_MIGRATE_BACKUP_TOO_LARGE		MAKE_SQLSTATE('M','G','0','1','5')
 /* migrate.environment names an environment migrate.environment_setting has no row for */
 #define ERRCODE_MIGRATE_UNKNOWN_ENVIRONMENT		MAKE_SQLSTATE('M','G','0','1','6')
+/* a lint finding of a rule the environment makes blocking (issue 12) */
+#define ERRCODE_MIGRATE_LINT_BLOCKED			MAKE_SQLSTATE('M','G','0','1','7')
+/* generate_down: a statement of the up script has no inverse (issue 12) */
+#define ERRCODE_MIGRATE_NOT_INVERTIBLE			MAKE_SQLSTATE('M','G','0','1','8')
 
 #endif							/* MIGRATE_ERRORS_H */

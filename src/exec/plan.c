@@ -45,6 +45,7 @@
 #include "store/environment.h"
 
 PG_FUNCTION_INFO_V1(migrate_plan);
+PG_FUNCTION_INFO_V1(migrate_plan_1_1);
 PG_FUNCTION_INFO_V1(migrate_plan_awaiting_approval);
 PG_FUNCTION_INFO_V1(migrate_batch_target);
 
@@ -480,12 +481,27 @@ guard_look(const MigrateEnvironment *env, const MigrateMigration *m, TimestampTz
 	return look;
 }
 
+/* the columns 1.1 adds to plan(): lint findings, locks, derived risk */
+#define PLAN_COLUMNS_1_0	16
+#define PLAN_COLUMNS_1_1	20
+
+/*
+ * Fill plan()'s 1.1 columns for one migration: derived_risk,
+ * risk_reasons, findings, locks.  CONTRACT STUB (issue 12): wp12-3.
+ */
+static void
+plan_analysis(const MigrateMigration *m, Datum *values, bool *nulls)
+{
+	for (int i = PLAN_COLUMNS_1_0; i < PLAN_COLUMNS_1_1; i++)
+		nulls[i] = true;
+}
+
 /*
  * migrate.plan(target): what apply(target) would do, in order, without
- * doing it.  Later releases add columns (lint findings, lock levels).
+ * doing it.  "wide": 1.1's result, with the lint and lock columns.
  */
-Datum
-migrate_plan(PG_FUNCTION_ARGS)
+static Datum
+plan_rows(FunctionCallInfo fcinfo, bool wide)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -506,8 +522,8 @@ migrate_plan(PG_FUNCTION_ARGS)
 	foreach(lc, plan)
 	{
 		MigrateMigration *m = lfirst(lc);
-		Datum		values[16];
-		bool		nulls[16] = {0};
+		Datum		values[PLAN_COLUMNS_1_1];
+		bool		nulls[PLAN_COLUMNS_1_1] = {0};
 		Datum		checks[2];
 		int			nchecks = 0;
 		GuardLook	guard = guard_look(env, m, now);
@@ -559,10 +575,26 @@ migrate_plan(PG_FUNCTION_ARGS)
 			values[14] = CStringGetTextDatum(guard.skip_reason);
 			nulls[14] = false;
 		}
+		if (wide)
+			plan_analysis(m, values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/* 1.0: sixteen columns */
+Datum
+migrate_plan(PG_FUNCTION_ARGS)
+{
+	return plan_rows(fcinfo, false);
+}
+
+/* 1.1: and derived_risk, risk_reasons, findings, locks */
+Datum
+migrate_plan_1_1(PG_FUNCTION_ARGS)
+{
+	return plan_rows(fcinfo, true);
 }
 
 /*

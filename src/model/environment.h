@@ -17,6 +17,7 @@
 #define MIGRATE_MODEL_ENVIRONMENT_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 typedef struct MigrateEnvironment
 {
@@ -33,6 +34,13 @@ typedef struct MigrateEnvironment
 	const char *max_risk_level; /* "low", "medium", "high", or NULL: no ceiling */
 	bool		require_zero_downtime;	/* @zero-downtime: false needs force */
 	bool		drift_blocks_apply; /* unacknowledged drift blocks apply (issue 13) */
+	/* lint (issue 12) */
+	List	   *lint_blocking;	/* rule ids (char *) whose findings block apply */
+	int64		lint_large_table_bytes; /* a table this big is "large"; < 0: never */
+	bool		lint_require_timeouts;	/* rule require-timeout-settings applies */
 } MigrateEnvironment;
+
+/* the size from which a table is "large" where no environment says */
+#define MIGRATE_LINT_DEFAULT_LARGE_TABLE_BYTES	(INT64CONST(100) * 1024 * 1024)
 
 #endif							/* MIGRATE_MODEL_ENVIRONMENT_H */

@@ -16,7 +16,8 @@
  *	 -- @zero-downtime: true|false -- @estimated-duration: 30 seconds
  *	 -- @environments: a, b        -- @transaction: true|false
  *	 -- @repeatable: true|false    -- @lock-timeout: 5s
- *	 -- @statement-timeout: 10min
+ *	 -- @statement-timeout: 10min  -- @idempotent: true|false
+ *	 -- @lint-ignore: rule-id, ... (may be repeated; lint.c reads the ids)
  *
  * Keys are case-insensitive, and the three plain keys may also be written
  * with "@".  Any other comment line is free text, except that a line whose
@@ -79,6 +80,8 @@ static void parse_transaction(MigrateHeader *header, const HeaderLine *line);
 static void parse_repeatable(MigrateHeader *header, const HeaderLine *line);
 static void parse_lock_timeout(MigrateHeader *header, const HeaderLine *line);
 static void parse_statement_timeout(MigrateHeader *header, const HeaderLine *line);
+static void parse_idempotent(MigrateHeader *header, const HeaderLine *line);
+static void parse_lint_ignore(MigrateHeader *header, const HeaderLine *line);
 
 static const HeaderKey header_keys[] = {
 	{"Description", true, parse_description},
@@ -93,6 +96,8 @@ static const HeaderKey header_keys[] = {
 	{"repeatable", false, parse_repeatable},
 	{"lock-timeout", false, parse_lock_timeout},
 	{"statement-timeout", false, parse_statement_timeout},
+	{"idempotent", false, parse_idempotent},
+	{"lint-ignore", false, parse_lint_ignore},
 };
 
 #define NUM_HEADER_KEYS lengthof(header_keys)
@@ -225,6 +230,29 @@ static void
 parse_repeatable(MigrateHeader *header, const HeaderLine *line)
 {
 	header->repeatable = parse_header_bool(line);
+}
+
+/*
+ * @idempotent: the author says every statement may run again (lint rule
+ * prefer-robust-stmts holds the script to it)
+ */
+static void
+parse_idempotent(MigrateHeader *header, const HeaderLine *line)
+{
+	header->idempotent = parse_header_bool(line);
+}
+
+/*
+ * @lint-ignore: rule ids the lint does not report for this script.  Kept
+ * as written: an unknown id is a lint finding (unused-suppression), not an
+ * error, so that a script written for a newer release still registers.
+ */
+static void
+parse_lint_ignore(MigrateHeader *header, const HeaderLine *line)
+{
+	if (line->value[0] == '\0')
+		invalid_value(line, "Expected a comma-separated list of lint rule ids.");
+	header->lint_ignore = lappend(header->lint_ignore, pstrdup(line->value));
 }
 
 /*
@@ -384,7 +412,8 @@ parse_comment_line(MigrateHeader *header, char *text, int lineno, bool *seen)
 				 errmsg("header key \"%s\" at line %d must be written \"@%s\"",
 						line.key, lineno, key->name),
 				 errdetail("Without \"@\" the line would be ignored as a comment.")));
-	if (seen[key - header_keys])
+	/* @lint-ignore may be repeated: one line per rule reads better */
+	if (seen[key - header_keys] && key->parse != parse_lint_ignore)
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGRATE_INVALID_HEADER),
 				 errmsg("duplicate header key \"%s\" at line %d", line.key, lineno)));
@@ -466,6 +495,7 @@ migrate_header_parse(const char *script)
 	parse.header->repeatable = HEADER_UNSET;
 	parse.header->lock_timeout_ms = -1;
 	parse.header->statement_timeout_ms = -1;
+	parse.header->idempotent = HEADER_UNSET;
 	walk_header(script, parse_header_line, &parse);
 	return parse.header;
 }
@@ -615,6 +645,8 @@ header_to_json(const MigrateHeader *header)
 	add_json_header_bool(&b, "repeatable", header->repeatable);
 	add_json_timeout(&b, "lock_timeout", header->lock_timeout_ms);
 	add_json_timeout(&b, "statement_timeout", header->statement_timeout_ms);
+	add_json_header_bool(&b, "idempotent", header->idempotent);
+	add_json_list(&b, "lint_ignore", header->lint_ignore, true);
 	migrate_json_end(&b);
 	return migrate_json_finish(&b);
 }

@@ -39,6 +39,8 @@ typedef struct MigrateHeader
 	MigrateHeaderBool	repeatable;	/* Flyway's R__: re-run when its content changes */
 	int			lock_timeout_ms;	/* @lock-timeout; 0: none; -1: not given */
 	int			statement_timeout_ms;	/* @statement-timeout; likewise */
+	MigrateHeaderBool	idempotent;	/* @idempotent: every statement may run twice */
+	List	   *lint_ignore;	/* @lint-ignore values, as written (lint.c splits them) */
 } MigrateHeader;
 
 /* the two timeouts of a script's header, -1 where it gives none */

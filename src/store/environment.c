@@ -153,6 +153,8 @@ migrate_environment_current(void)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 
+	env->lint_large_table_bytes = MIGRATE_LINT_DEFAULT_LARGE_TABLE_BYTES;
+
 	if (name == NULL || !has_environment_table())
 		return env;
 

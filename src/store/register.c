@@ -43,8 +43,11 @@
 #include "ipc/xact.h"
 #include "model/json.h"
 #include "store/spi.h"
+#include "store/gendown.h"
+#include "store/lintstore.h"
 
 PG_FUNCTION_INFO_V1(migrate_register);
+PG_FUNCTION_INFO_V1(migrate_register_1_1);
 PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_require);
 PG_FUNCTION_INFO_V1(migrate_require_1_1);
@@ -580,11 +583,14 @@ check_name_characters(const char *name, const char *version)
 }
 
 /*
- * migrate.register(version, name, up, down) returns text: "registered",
- * "updated" or "unchanged".
+ * migrate.register(version, name, up, down, verify, precondition,
+ * precondition_mode [, generate_down]) returns text: "registered",
+ * "updated", "requeued" or "unchanged".  With generate_down (1.1) the
+ * down script is generated from the up script (store/gendown.c) and
+ * marked as generated; catalog_1_1 says the 1.1 columns exist.
  */
-Datum
-migrate_register(PG_FUNCTION_ARGS)
+static Datum
+register_migration(FunctionCallInfo fcinfo, bool generate_down, bool catalog_1_1)
 {
 	char	   *version;
 	char	   *name;
@@ -604,7 +610,17 @@ migrate_register(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("migration name must not be empty")));
-	scripts = normalise_scripts(version, text_arg(fcinfo, 2), text_arg(fcinfo, 3));
+	if (generate_down && !PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("register() takes a down script or generate_down => true, not both"),
+				 errhint("Pass down => NULL to have the down script generated.")));
+	if (generate_down)
+		scripts = normalise_scripts(version, text_arg(fcinfo, 2),
+									migrate_gendown_for_register(version,
+																 migrate_checksum_normalise(text_arg(fcinfo, 2))));
+	else
+		scripts = normalise_scripts(version, text_arg(fcinfo, 2), text_arg(fcinfo, 3));
 	scripts->verify = PG_ARGISNULL(4) ? NULL : migrate_checksum_normalise(text_arg(fcinfo, 4));
 	scripts->precondition = PG_ARGISNULL(5) ? NULL : migrate_checksum_normalise(text_arg(fcinfo, 5));
 	scripts->precondition_mode = PG_ARGISNULL(6) ? "fail" : text_arg(fcinfo, 6);
@@ -660,6 +676,11 @@ migrate_register(PG_FUNCTION_ARGS)
 		}
 		store_migration(scripts, name);
 		store_repeatable(version, scripts->header, requeue);
+		if (catalog_1_1)
+		{
+			migrate_gendown_mark(version, generate_down);
+			migrate_lint_record(version, scripts->up, scripts->header);
+		}
 		record_change("register", row, version, name, scripts->checksum,
 					  change_detail(row, scripts->checksum, scripts->down_checksum, requeue));
 		outcome = requeue ? "requeued" : row ? "updated" : "registered";
@@ -667,6 +688,20 @@ migrate_register(PG_FUNCTION_ARGS)
 
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(outcome));
+}
+
+/* the 1.0 symbol: no generated down scripts, no lint findings stored */
+Datum
+migrate_register(PG_FUNCTION_ARGS)
+{
+	return register_migration(fcinfo, false, false);
+}
+
+/* 1.1: register(..., generate_down boolean DEFAULT false) */
+Datum
+migrate_register_1_1(PG_FUNCTION_ARGS)
+{
+	return register_migration(fcinfo, !PG_ARGISNULL(7) && PG_GETARG_BOOL(7), true);
 }
 
 /* accept the registered content of an applied migration as applied */
