@@ -2448,6 +2448,17 @@ COMMENT ON FUNCTION migrate.plan(text) IS
 -- ---- wp12-6: client, corpus, benchmark ----
 -- ---- end of wp12-6 ----
 
+/* ---------------------------------------------------------------------
+ * Issue 13: drift capture and adoption.  One section per work package
+ * (wp13-1 drift capture, wp13-2 baseline and imported histories).
+ * --------------------------------------------------------------------- */
+
+-- ---- wp13-1: drift capture ----
+-- ---- end of wp13-1 ----
+
+-- ---- wp13-2: baseline, import_history ----
+-- ---- end of wp13-2 ----
+
 -- the helpers of the issue 9 section were for the update only
 DROP FUNCTION migrate.upgrade_replace(text, text, text, text, text, text);
 DROP FUNCTION migrate.upgrade_acl(regclass, oid);

@@ -45,6 +45,7 @@
 #include "store/spi.h"
 #include "store/gendown.h"
 #include "store/lintstore.h"
+#include "store/adopt.h"
 
 PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_register_1_1);
@@ -680,6 +681,7 @@ register_migration(FunctionCallInfo fcinfo, bool generate_down, bool catalog_1_1
 		{
 			migrate_gendown_mark(version, generate_down);
 			migrate_lint_record(version, scripts->up, scripts->header);
+			migrate_adopt_registered(version);
 		}
 		record_change("register", row, version, name, scripts->checksum,
 					  change_detail(row, scripts->checksum, scripts->down_checksum, requeue));
