@@ -174,10 +174,11 @@ decode_environment(HeapTuple tuple, TupleDesc desc, MigrateEnvironment *env)
 
 /*
  * The settings of the environment migrate.environment names, allocated in
- * the current memory context (see store/environment.h).
+ * the current memory context (see store/environment.h); an environment
+ * without a row is MG016, or no environment when missing_ok.
  */
-const MigrateEnvironment *
-migrate_environment_current(void)
+static const MigrateEnvironment *
+load_environment(bool missing_ok)
 {
 	MigrateEnvironment *env = palloc0(sizeof(MigrateEnvironment));
 	const char *name = environment_name();
@@ -193,11 +194,27 @@ migrate_environment_current(void)
 	migrate_spi_run_kept_as_owner(&environment_plan, ENVIRONMENT_QUERY,
 								  1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
+	{
+		if (missing_ok)
+			return env;
 		unknown_environment(name);
+	}
 	env->name = pstrdup(name);
 	decode_environment(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, env);
 	SPI_freetuptable(SPI_tuptable);
 	return env;
+}
+
+const MigrateEnvironment *
+migrate_environment_current(void)
+{
+	return load_environment(false);
+}
+
+const MigrateEnvironment *
+migrate_environment_current_or_none(void)
+{
+	return load_environment(true);
 }
 
 /*

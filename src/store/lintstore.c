@@ -205,7 +205,9 @@ store_findings(const char *version, List *findings)
 							 " (version, ordinal, rule, severity, statement, line, message, hint)"
 							 " SELECT $1, u.ordinal, u.rule, u.severity, u.statement, u.line,"
 							 " u.message, u.hint"
-							 " FROM pg_catalog.unnest($2, $3, $4, $5, $6, $7)"
+							 " FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+							 " pg_catalog.unnest($4), pg_catalog.unnest($5),"
+							 " pg_catalog.unnest($6), pg_catalog.unnest($7))"
 							 " WITH ORDINALITY AS u(rule, severity, statement, line, message, hint,"
 							 " ordinal)",
 							 FINDING_COLUMNS + 1, argtypes, values, NULL, SPI_OK_INSERT);
@@ -239,7 +241,8 @@ migrate_lint_record(const char *version, const char *up, const MigrateHeader *he
 		return;
 	/* register() validated it: this parse cannot fail */
 	parsed = migrate_parse_script(up, psprintf("up script of migration \"%s\"", version));
-	env = migrate_environment_current();
+	/* an environment without a row: lint without one, as before 1.1 */
+	env = migrate_environment_current_or_none();
 	findings = migrate_lint_live(parsed, header, env);
 	risk = migrate_risk_derive(findings, migrate_lint_sized_lock_facts(parsed),
 							   env->lint_large_table_bytes);
