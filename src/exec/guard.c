@@ -199,6 +199,9 @@ add_gate_names(MigrateJsonBuilder *b, int gates)
 		migrate_json_add_text(b, NULL, "lint_blocking");
 }
 
+/* kept for the backend: read once per migration of every plan */
+static SPIPlanPtr lint_facts_plan = NULL;
+
 /*
  * The stored lint findings of the migration whose rules the environment
  * lists in lint_blocking: how many, and the first of them.  A migration
@@ -223,13 +226,14 @@ load_lint_facts(const MigrateEnvironment *env, const MigrateMigration *m,
 	values[0] = CStringGetTextDatum(m->version);
 	values[1] = PointerGetDatum(construct_array(rules, list_length(env->lint_blocking),
 												TEXTOID, -1, false, TYPALIGN_INT));
-	migrate_spi_run_as_owner("SELECT f.rule, f.statement, f.line, f.message,"
-							 " pg_catalog.count(*) OVER ()::integer"
-							 " FROM migrate.lint_finding f"
-							 " WHERE f.version OPERATOR(pg_catalog.=) $1"
-							 " AND f.rule OPERATOR(pg_catalog.=) ANY ($2)"
-							 " ORDER BY f.ordinal LIMIT 1",
-							 2, argtypes, values, NULL, SPI_OK_SELECT);
+	migrate_spi_run_kept_as_owner(&lint_facts_plan,
+								  "SELECT f.rule, f.statement, f.line, f.message,"
+								  " pg_catalog.count(*) OVER ()::integer"
+								  " FROM migrate.lint_finding f"
+								  " WHERE f.version OPERATOR(pg_catalog.=) $1"
+								  " AND f.rule OPERATOR(pg_catalog.=) ANY ($2)"
+								  " ORDER BY f.ordinal LIMIT 1",
+								  2, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		return;
 	tuple = SPI_tuptable->vals[0];
