@@ -30,9 +30,10 @@
  *	- the lint gate (issue 12): a migration with a stored lint finding
  *	  (migrate.lint_finding, written by register(): store/lintstore.c) of
  *	  a rule the environment lists in lint_blocking needs force => true
- *	  (MG017).  An approval does not open it: the rules name scripts that
- *	  will fail or destroy, and the deploy role that approves is the one
- *	  the policy holds back; the remedy is a fixed script.  Applying only.
+ *	  (MG017).  An approval does not open it: an approval accepts a
+ *	  risk, a blocking finding says the script will fail or destroy what
+ *	  it should not; the remedy is a fixed script, force the recorded
+ *	  exception.  Applying only.
  *
  * Migrations that the environment's @environments rule leaves out are
  * skipped (exec/skip.c) and need nothing here.  What force overrode is
