@@ -1118,76 +1118,10 @@ ORDER BY e.id;
 -- 7. the schedules view: maintenance_window, which needs no quoting
 ALTER VIEW migrate.schedules RENAME COLUMN "window" TO maintenance_window;
 
--- 1. the narrow status: what a DBA reads first
-SELECT migrate.upgrade_replace('view', 'migrate.status', 'migrate.status',
-    'keeps only the columns a DBA reads first in migrate.status (the others are in migrate.status_detail)',
-$create$
-CREATE VIEW migrate.status AS
-SELECT m.version,
-       m.name,
-       m.state,
-       pg_catalog.date_trunc('second', m.applied_at) AS applied_at,
-       m.applied_by,
-       -- 1.0's NOT checksum_ok: the up or down script was edited since
-       CASE WHEN m.applied_checksum IS NULL THEN NULL
-            ELSE NOT (m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
-                      AND m.applied_down_checksum IS NOT DISTINCT FROM m.down_checksum)
-       END AS changed,
-       -- the message only: it never holds script text, readers see it too
-       m.last_error OPERATOR(pg_catalog.->>) 'message' AS error
-FROM migrate.migration m
-ORDER BY m.version_key
-$create$,
-$grant$
-REVOKE ALL ON migrate.status FROM PUBLIC;
-GRANT SELECT ON migrate.status TO migrate_reader;
-$grant$);
-COMMENT ON VIEW migrate.status IS
-    'every registered migration, in version order: state, when and by whom applied, whether its script changed since, last error message (more in migrate.status_detail)';
-
--- 2. the wide view: every column of 1.0's status, and more; no script text
-CREATE VIEW migrate.status_detail AS
-SELECT m.version,
-       m.name,
-       m.state,
-       m.checksum,
-       CASE WHEN m.applied_checksum IS NULL THEN NULL
-            ELSE m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
-                 AND m.applied_down_checksum IS NOT DISTINCT FROM m.down_checksum
-       END AS checksum_ok,
-       m.applied_at,
-       m.applied_by,
-       pg_catalog.date_trunc('milliseconds', m.duration OPERATOR(pg_catalog.+) interval '0.5 ms') AS duration,
-       m.dependencies,
-       m.description,
-       m.author,
-       m.created,
-       m.risk_level,
-       m.zero_downtime,
-       m.estimated_duration,
-       m.environments,
-       m.transactional,
-       m.statements,
-       m.down_script IS NOT NULL AS revertible,
-       m.registered_at,
-       -- the view runs as its owner, but current_user is the reader
-       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN m.last_error
-            ELSE migrate.error_for_reader(m.last_error)
-       END AS last_error,
-       m.registered_by,
-       m.approved_at,
-       m.approved_by,
-       m.dirty_statement,
-       m.resume_statement,
-       m.precondition_mode,
-       m.precondition_script IS NOT NULL AS has_precondition,
-       m.verify_script IS NOT NULL AS has_verify
-FROM migrate.migration m
-ORDER BY m.version_key;
-REVOKE ALL ON migrate.status_detail FROM PUBLIC;
-GRANT SELECT ON migrate.status_detail TO migrate_reader;
-COMMENT ON VIEW migrate.status_detail IS
-    'every registered migration with all it records but script text: checksums, header fields, dependencies, approval, resume points, last error';
+-- 1. the narrow status and 2. the wide view (migrate.status_detail) are
+-- created at the end of the issue 12 section (wp12-5): they show the lint
+-- findings, the derived risk and whether the down script was generated,
+-- whose table and columns that section creates.
 
 -- 3. health() counts reverted migrations as pending, resolve(...,
 -- 'mark_reverted') marks and says "reverted", and verify_integrity()
@@ -1839,6 +1773,11 @@ CREATE TABLE migrate.environment_setting (
     max_risk_level        text CHECK (max_risk_level IN ('low', 'medium', 'high')),
     require_zero_downtime boolean NOT NULL DEFAULT false,
     drift_blocks_apply    boolean NOT NULL DEFAULT false,
+    -- issue 12 (wp12-5): the lint's rules for this environment
+    lint_blocking         text[] NOT NULL DEFAULT '{}'
+                          CHECK (pg_catalog.array_position(lint_blocking, NULL) IS NULL),
+    lint_large_table      bigint CHECK (lint_large_table OPERATOR(pg_catalog.>=) 0),
+    lint_require_timeouts boolean NOT NULL DEFAULT false,
     changed_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
     changed_by            name NOT NULL DEFAULT CURRENT_USER
 );
@@ -1868,20 +1807,36 @@ COMMENT ON COLUMN migrate.environment_setting.require_zero_downtime IS
     'a migration whose header says @zero-downtime: false needs force or approval';
 COMMENT ON COLUMN migrate.environment_setting.drift_blocks_apply IS
     'unacknowledged schema drift blocks apply (reserved for drift capture; no effect yet)';
+COMMENT ON COLUMN migrate.environment_setting.lint_blocking IS
+    'lint rule ids (migrate.lint_rules) whose stored findings block apply unless forced';
+COMMENT ON COLUMN migrate.environment_setting.lint_large_table IS
+    'size in bytes from which the lint counts a table as large; NULL: 100 MB';
+COMMENT ON COLUMN migrate.environment_setting.lint_require_timeouts IS
+    'the lint asks for lock_timeout and statement_timeout before statements that block writes (rule require-timeout-settings)';
 SELECT pg_catalog.pg_extension_config_dump('migrate.environment_setting', '');
 
 -- The three documented environments.  development: every rail off;
 -- staging: production's timeouts, retries and backups, without the gates,
 -- so that a deploy rehearses how production will take its locks;
--- production: all of it.
+-- production: all of it.  The lint (issue 12, wp12-5) blocks the rules of
+-- severity error (a migration that will fail, or destroy what it should
+-- not) in staging and production alike: a script production would refuse
+-- is better refused in staging, before it is applied anywhere that needs
+-- a new migration to undo it.
 INSERT INTO migrate.environment_setting
     (environment, lock_timeout, statement_timeout, lock_retries, lock_retry_backoff,
      require_approval, four_eyes, backup, backup_retention, revert_window,
-     max_risk_level, require_zero_downtime, drift_blocks_apply)
+     max_risk_level, require_zero_downtime, drift_blocks_apply,
+     lint_blocking, lint_large_table, lint_require_timeouts)
 VALUES
-    ('development', '0', '0', 0, '1s', false, false, 'off', '7 days', NULL, NULL, false, false),
-    ('staging', '5s', '0', 5, '1s', false, false, 'copy', '3 days', NULL, NULL, false, false),
-    ('production', '5s', '0', 5, '1s', true, false, 'copy', '7 days', '1 day', 'medium', true, false);
+    ('development', '0', '0', 0, '1s', false, false, 'off', '7 days', NULL, NULL, false, false,
+     '{}', NULL, false),
+    ('staging', '5s', '0', 5, '1s', false, false, 'copy', '3 days', NULL, NULL, false, false,
+     '{ban-drop-database,ban-truncate-cascade,adding-required-field,identifier-truncated,ban-concurrent-index-creation-in-transaction}',
+     NULL, true),
+    ('production', '5s', '0', 5, '1s', true, false, 'copy', '7 days', '1 day', 'medium', true, false,
+     '{ban-drop-database,ban-truncate-cascade,adding-required-field,identifier-truncated,ban-concurrent-index-creation-in-transaction}',
+     NULL, true);
 
 -- pg_dump writes the rows of this table after CREATE EXTENSION, which has
 -- already made the three rows above: a dumped row whose environment exists
@@ -1923,6 +1878,10 @@ SELECT e.name AS environment,
        s.max_risk_level,
        coalesce(s.require_zero_downtime, false) AS require_zero_downtime,
        coalesce(s.drift_blocks_apply, false) AS drift_blocks_apply,
+       coalesce(s.lint_blocking, '{}') AS lint_blocking,
+       -- the threshold the lint uses: the column, or its 100 MB default
+       coalesce(s.lint_large_table, 104857600) AS lint_large_table,
+       coalesce(s.lint_require_timeouts, false) AS lint_require_timeouts,
        s.changed_at,
        s.changed_by
 FROM (SELECT NULLIF(pg_catalog.current_setting('migrate.environment', true), '') AS name
@@ -1954,6 +1913,9 @@ CREATE FUNCTION migrate.configure(environment text,
                                   max_risk_level text DEFAULT NULL,
                                   require_zero_downtime boolean DEFAULT NULL,
                                   drift_blocks_apply boolean DEFAULT NULL,
+                                  lint_blocking text[] DEFAULT NULL,
+                                  lint_large_table bigint DEFAULT NULL,
+                                  lint_require_timeouts boolean DEFAULT NULL,
                                   reset text[] DEFAULT NULL)
 RETURNS migrate.environment_setting
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
@@ -1961,7 +1923,9 @@ $body$
 DECLARE
     settings CONSTANT text[] := ARRAY['lock_timeout', 'statement_timeout', 'lock_retries',
         'lock_retry_backoff', 'require_approval', 'four_eyes', 'backup', 'backup_retention',
-        'revert_window', 'max_risk_level', 'require_zero_downtime', 'drift_blocks_apply'];
+        'revert_window', 'max_risk_level', 'require_zero_downtime', 'drift_blocks_apply',
+        'lint_blocking', 'lint_large_table', 'lint_require_timeouts'];
+    unknown  text;
     given    jsonb;
     before   jsonb;
     after    jsonb;
@@ -1993,7 +1957,10 @@ BEGIN
         'revert_window', configure.revert_window,
         'max_risk_level', configure.max_risk_level,
         'require_zero_downtime', configure.require_zero_downtime,
-        'drift_blocks_apply', configure.drift_blocks_apply));
+        'drift_blocks_apply', configure.drift_blocks_apply,
+        'lint_blocking', configure.lint_blocking,
+        'lint_large_table', configure.lint_large_table,
+        'lint_require_timeouts', configure.lint_require_timeouts));
 
     FOREACH setting IN ARRAY coalesce(configure.reset, '{}') LOOP
         IF setting IS NULL OR NOT setting OPERATOR(pg_catalog.=) ANY (settings) THEN
@@ -2053,6 +2020,17 @@ BEGIN
                   DETAIL = 'The risk levels are ''low'', ''medium'' and ''high''.',
                   HINT = 'Pass reset => ''{max_risk_level}'' for no ceiling.';
     END IF;
+    IF configure.lint_large_table OPERATOR(pg_catalog.<) 0 THEN
+        RAISE EXCEPTION 'lint_large_table % is out of range', configure.lint_large_table
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'It is a size in bytes, 0 or more.',
+                  HINT = 'Pass reset => ''{lint_large_table}'' for the default of 100 MB.';
+    END IF;
+    IF pg_catalog.array_position(configure.lint_blocking, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'lint_blocking must not contain NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Name rules as migrate.lint_rules does, or pass ''{}'' to block none.';
+    END IF;
 
     -- the row, locked against a concurrent configure(); created if missing
     SELECT pg_catalog.to_jsonb(s) INTO before FROM migrate.environment_setting s
@@ -2064,6 +2042,19 @@ BEGIN
         SELECT pg_catalog.to_jsonb(s) INTO before FROM migrate.environment_setting s
          WHERE s.environment OPERATOR(pg_catalog.=) configure.environment FOR UPDATE;
         created := true;
+    END IF;
+
+    -- the rules lint_blocking names must exist.  Checked once the row
+    -- exists: migrate.lint_rules reads the session's environment, which
+    -- may be the one this call creates.
+    SELECT pg_catalog.string_agg(pg_catalog.format('"%s"', b.id), ', ' ORDER BY b.n) INTO unknown
+      FROM pg_catalog.unnest(configure.lint_blocking) WITH ORDINALITY AS b(id, n)
+     WHERE NOT EXISTS (SELECT FROM migrate.lint_rules r WHERE r.id OPERATOR(pg_catalog.=) b.id);
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown lint rule in lint_blocking: %', unknown
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = 'lint_blocking names rules by their id, as migrate.lint_rules lists them.',
+                  HINT = 'SELECT id, severity, summary FROM migrate.lint_rules;';
     END IF;
 
     -- reset first (a column's DEFAULT is "off"), then the values given
@@ -2085,6 +2076,9 @@ BEGIN
         max_risk_level = coalesce(configure.max_risk_level, s.max_risk_level),
         require_zero_downtime = coalesce(configure.require_zero_downtime, s.require_zero_downtime),
         drift_blocks_apply = coalesce(configure.drift_blocks_apply, s.drift_blocks_apply),
+        lint_blocking = coalesce(configure.lint_blocking, s.lint_blocking),
+        lint_large_table = coalesce(configure.lint_large_table, s.lint_large_table),
+        lint_require_timeouts = coalesce(configure.lint_require_timeouts, s.lint_require_timeouts),
         changed_at = pg_catalog.now(),
         changed_by = migrate.calling_role()
      WHERE s.environment OPERATOR(pg_catalog.=) configure.environment
@@ -2109,9 +2103,11 @@ BEGIN
 END
 $body$;
 REVOKE ALL ON FUNCTION migrate.configure(text, interval, interval, integer, interval, boolean,
-    boolean, text, interval, interval, text, boolean, boolean, text[]) FROM PUBLIC;
+    boolean, text, interval, interval, text, boolean, boolean, text[], bigint, boolean,
+    text[]) FROM PUBLIC;
 COMMENT ON FUNCTION migrate.configure(text, interval, interval, integer, interval, boolean,
-    boolean, text, interval, interval, text, boolean, boolean, text[]) IS
+    boolean, text, interval, interval, text, boolean, boolean, text[], bigint, boolean,
+    text[]) IS
     'change the guard rails of an environment (created if missing): each argument given replaces that setting, reset names settings put back to their default; recorded in the history; not granted to migrate_admin';
 
 -- ---- end of wp11-1 ----
@@ -2443,6 +2439,159 @@ COMMENT ON FUNCTION migrate.plan(text) IS
 -- ---- end of wp12-4 ----
 
 -- ---- wp12-5: findings at registration, status, blocking rules ----
+
+-- The lint findings of each migration's up script, as register() linted
+-- it (store/lintstore.c replaces a migration's rows each time it stores
+-- new content).  Only the owner writes it; readers see it through
+-- migrate.lint_findings.  Findings name rules, statements, lines and
+-- objects, never the text of a statement.
+CREATE TABLE migrate.lint_finding (
+    version   text NOT NULL REFERENCES migrate.migration (version) ON DELETE CASCADE,
+    ordinal   integer NOT NULL CHECK (ordinal OPERATOR(pg_catalog.>) 0),
+    rule      text NOT NULL,
+    severity  text NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+    statement integer NOT NULL CHECK (statement OPERATOR(pg_catalog.>=) 0),
+    line      integer NOT NULL CHECK (line OPERATOR(pg_catalog.>) 0),
+    message   text NOT NULL,
+    hint      text,
+    PRIMARY KEY (version, ordinal)
+);
+COMMENT ON TABLE migrate.lint_finding IS
+    'lint findings of each registered migration''s up script, stored by register(); read them in migrate.lint_findings';
+COMMENT ON COLUMN migrate.lint_finding.ordinal IS
+    'order of the findings of a migration: statement order, migration-wide ones (statement 0) first';
+COMMENT ON COLUMN migrate.lint_finding.statement IS
+    'the statement of the up script (1-based); 0: the migration as a whole';
+SELECT pg_catalog.pg_extension_config_dump('migrate.lint_finding', '');
+REVOKE ALL ON migrate.lint_finding FROM PUBLIC;
+
+-- the risk derived from the findings and the locks and rewrites of the
+-- statements (model/risk.c), beside the declared @risk-level
+ALTER TABLE migrate.migration
+    ADD COLUMN derived_risk text CHECK (derived_risk IN ('low', 'medium', 'high')),
+    ADD COLUMN risk_reasons text[];
+COMMENT ON COLUMN migrate.migration.derived_risk IS
+    'risk derived at registration from the lint findings and the lock and rewrite facts: low, medium or high; NULL for a migration registered before 1.1';
+COMMENT ON COLUMN migrate.migration.risk_reasons IS
+    'why derived_risk is what it is, one short sentence per fact that raised it';
+
+-- the findings, in version order; blocks: the session's environment lists
+-- the rule in lint_blocking, so apply() refuses the migration unless forced
+CREATE VIEW migrate.lint_findings AS
+SELECT f.version,
+       m.name,
+       f.ordinal,
+       f.rule,
+       f.severity,
+       f.statement,
+       f.line,
+       f.message,
+       f.hint,
+       f.rule OPERATOR(pg_catalog.=) ANY (e.lint_blocking) AS blocks
+FROM migrate.lint_finding f
+JOIN migrate.migration m ON m.version OPERATOR(pg_catalog.=) f.version
+CROSS JOIN migrate.effective_settings e
+ORDER BY m.version_key, f.ordinal;
+REVOKE ALL ON migrate.lint_findings FROM PUBLIC;
+GRANT SELECT ON migrate.lint_findings TO migrate_reader;
+COMMENT ON VIEW migrate.lint_findings IS
+    'the lint findings register() stored for each migration (rule, severity, statement, line, message, hint), and whether the session''s environment blocks them; no script text';
+
+-- 1. the narrow status: what a DBA reads first (WP-S, issue 9; findings:
+-- issue 12)
+SELECT migrate.upgrade_replace('view', 'migrate.status', 'migrate.status',
+    'keeps only the columns a DBA reads first in migrate.status (the others are in migrate.status_detail)',
+$create$
+CREATE VIEW migrate.status AS
+SELECT m.version,
+       m.name,
+       m.state,
+       pg_catalog.date_trunc('second', m.applied_at) AS applied_at,
+       m.applied_by,
+       -- 1.0's NOT checksum_ok: the up or down script was edited since
+       CASE WHEN m.applied_checksum IS NULL THEN NULL
+            ELSE NOT (m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
+                      AND m.applied_down_checksum IS NOT DISTINCT FROM m.down_checksum)
+       END AS changed,
+       -- the message only: it never holds script text, readers see it too
+       m.last_error OPERATOR(pg_catalog.->>) 'message' AS error,
+       -- the lint findings counted by severity, as migrate_lint_summary()
+       -- writes them: "1 error, 2 warnings"; NULL when there are none
+       (SELECT NULLIF(pg_catalog.concat_ws(', ',
+                   CASE WHEN c.errors OPERATOR(pg_catalog.>) 0 THEN
+                       pg_catalog.format('%s error%s', c.errors,
+                                         CASE WHEN c.errors OPERATOR(pg_catalog.>) 1 THEN 's' ELSE '' END)
+                   END,
+                   CASE WHEN c.warnings OPERATOR(pg_catalog.>) 0 THEN
+                       pg_catalog.format('%s warning%s', c.warnings,
+                                         CASE WHEN c.warnings OPERATOR(pg_catalog.>) 1 THEN 's' ELSE '' END)
+                   END,
+                   CASE WHEN c.infos OPERATOR(pg_catalog.>) 0 THEN
+                       pg_catalog.format('%s info%s', c.infos,
+                                         CASE WHEN c.infos OPERATOR(pg_catalog.>) 1 THEN 's' ELSE '' END)
+                   END), '')
+        FROM (SELECT pg_catalog.count(*) FILTER (WHERE f.severity OPERATOR(pg_catalog.=) 'error') AS errors,
+                     pg_catalog.count(*) FILTER (WHERE f.severity OPERATOR(pg_catalog.=) 'warning') AS warnings,
+                     pg_catalog.count(*) FILTER (WHERE f.severity OPERATOR(pg_catalog.=) 'info') AS infos
+              FROM migrate.lint_finding f
+              WHERE f.version OPERATOR(pg_catalog.=) m.version) c) AS findings
+FROM migrate.migration m
+ORDER BY m.version_key
+$create$,
+$grant$
+REVOKE ALL ON migrate.status FROM PUBLIC;
+GRANT SELECT ON migrate.status TO migrate_reader;
+$grant$);
+COMMENT ON VIEW migrate.status IS
+    'every registered migration, in version order: state, when and by whom applied, whether its script changed since, last error message, lint findings (more in migrate.status_detail and migrate.lint_findings)';
+
+-- 2. the wide view: every column of 1.0's status, and more; no script text
+CREATE VIEW migrate.status_detail AS
+SELECT m.version,
+       m.name,
+       m.state,
+       m.checksum,
+       CASE WHEN m.applied_checksum IS NULL THEN NULL
+            ELSE m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
+                 AND m.applied_down_checksum IS NOT DISTINCT FROM m.down_checksum
+       END AS checksum_ok,
+       m.applied_at,
+       m.applied_by,
+       pg_catalog.date_trunc('milliseconds', m.duration OPERATOR(pg_catalog.+) interval '0.5 ms') AS duration,
+       m.dependencies,
+       m.description,
+       m.author,
+       m.created,
+       m.risk_level,
+       m.derived_risk,
+       m.risk_reasons,
+       m.zero_downtime,
+       m.estimated_duration,
+       m.environments,
+       m.transactional,
+       m.statements,
+       m.down_script IS NOT NULL AS revertible,
+       m.down_generated,
+       m.registered_at,
+       -- the view runs as its owner, but current_user is the reader
+       CASE WHEN pg_catalog.pg_has_role('migrate_admin', 'USAGE') THEN m.last_error
+            ELSE migrate.error_for_reader(m.last_error)
+       END AS last_error,
+       m.registered_by,
+       m.approved_at,
+       m.approved_by,
+       m.dirty_statement,
+       m.resume_statement,
+       m.precondition_mode,
+       m.precondition_script IS NOT NULL AS has_precondition,
+       m.verify_script IS NOT NULL AS has_verify
+FROM migrate.migration m
+ORDER BY m.version_key;
+REVOKE ALL ON migrate.status_detail FROM PUBLIC;
+GRANT SELECT ON migrate.status_detail TO migrate_reader;
+COMMENT ON VIEW migrate.status_detail IS
+    'every registered migration with all it records but script text: checksums, header fields, declared and derived risk, dependencies, approval, resume points, last error';
+
 -- ---- end of wp12-5 ----
 
 -- ---- wp12-6: client, corpus, benchmark ----

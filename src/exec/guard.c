@@ -27,6 +27,13 @@
  *	- expect_fingerprint: apply() runs only on the schema a plan was
  *	  reviewed against (MG014), checked after the migrate lock is taken, so
  *	  that no other run can change the schema between check and run.
+ *	- the lint gate (issue 12): a migration with a stored lint finding
+ *	  (migrate.lint_finding, written by register(): store/lintstore.c) of
+ *	  a rule the environment lists in lint_blocking needs force => true
+ *	  (MG017).  An approval does not open it: an approval accepts a
+ *	  risk, a blocking finding says the script will fail or destroy what
+ *	  it should not; the remedy is a fixed script, force the recorded
+ *	  exception.  Applying only.
  *
  * Migrations that the environment's @environments rule leaves out are
  * skipped (exec/skip.c) and need nothing here.  What force overrode is
@@ -45,6 +52,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -99,7 +107,7 @@ migrate_guard_needs_approval(const MigrateEnvironment *env, const MigrateGuardFa
 /*
  * The gates that refuse the migration in this direction unless forced
  * (MIGRATE_GATE_* bits; 0 when it may run).  An approval opens the risk
- * gate, not the revert window.
+ * gate, not the lint gate nor the revert window.
  */
 int
 migrate_guard_gates(const MigrateEnvironment *env, const MigrateMigration *m,
@@ -110,8 +118,10 @@ migrate_guard_gates(const MigrateEnvironment *env, const MigrateMigration *m,
 
 	if (direction == DIRECTION_UP)
 	{
+		if (facts->lint_blocked > 0)
+			gates |= MIGRATE_GATE_LINT;
 		if (facts->approved)
-			return 0;
+			return gates;
 		if (migrate_guard_risk_above(m->risk_level, env->max_risk_level))
 			gates |= MIGRATE_GATE_RISK_LEVEL;
 		if (env->require_zero_downtime && m->zero_downtime == 0)
@@ -137,14 +147,22 @@ interval_text(int64 usecs)
 
 /* the gates, in words, for plan() and error details */
 char *
-migrate_guard_describe_gates(const MigrateEnvironment *env, const MigrateMigration *m, int gates)
+migrate_guard_describe_gates(const MigrateEnvironment *env, const MigrateMigration *m, int gates,
+							 const MigrateGuardFacts *facts)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
+	if (gates & MIGRATE_GATE_LINT)
+		appendStringInfo(&buf, "lint rule %s, which lint_blocking lists, found at statement %d, line %d (%s)%s",
+						 facts->lint_rule, facts->lint_statement, facts->lint_line,
+						 facts->lint_message,
+						 facts->lint_blocked > 1 ?
+						 psprintf(", and %d more finding%s of blocking rules",
+								  facts->lint_blocked - 1, facts->lint_blocked == 2 ? "" : "s") : "");
 	if (gates & MIGRATE_GATE_RISK_LEVEL)
-		appendStringInfo(&buf, "@risk-level %s is above max_risk_level %s",
-						 m->risk_level, env->max_risk_level);
+		appendStringInfo(&buf, "%s@risk-level %s is above max_risk_level %s",
+						 buf.len ? "; " : "", m->risk_level, env->max_risk_level);
 	if (gates & MIGRATE_GATE_ZERO_DOWNTIME)
 		appendStringInfo(&buf, "%s@zero-downtime: false where require_zero_downtime is on",
 						 buf.len ? "; " : "");
@@ -152,6 +170,20 @@ migrate_guard_describe_gates(const MigrateEnvironment *env, const MigrateMigrati
 		appendStringInfo(&buf, "%sapplied longer ago than revert_window %s",
 						 buf.len ? "; " : "", interval_text(env->revert_window_us));
 	return buf.data;
+}
+
+/*
+ * What opens a set of gates, for plan(): an approval opens the risk gate,
+ * not the lint gate, and force opens every one.
+ */
+const char *
+migrate_guard_gate_remedy(int gates)
+{
+	if (gates & MIGRATE_GATE_LINT)
+		return "needs a fixed script or force => true";
+	if (gates & MIGRATE_GATE_REVERT_WINDOW)
+		return "needs force => true";
+	return "needs approve() or force => true";
 }
 
 /* the names of the settings a set of gates stands for, for "forced" */
@@ -164,12 +196,61 @@ add_gate_names(MigrateJsonBuilder *b, int gates)
 		migrate_json_add_text(b, NULL, "require_zero_downtime");
 	if (gates & MIGRATE_GATE_REVERT_WINDOW)
 		migrate_json_add_text(b, NULL, "revert_window");
+	if (gates & MIGRATE_GATE_LINT)
+		migrate_json_add_text(b, NULL, "lint_blocking");
+}
+
+/* kept for the backend: read once per migration of every plan */
+static SPIPlanPtr lint_facts_plan = NULL;
+
+/*
+ * The stored lint findings of the migration whose rules the environment
+ * lists in lint_blocking: how many, and the first of them.  A migration
+ * registered before 1.1 has none.  lint_blocking is a column of the
+ * same update as migrate.lint_finding, so the table exists when it is
+ * not empty.
+ */
+static void
+load_lint_facts(const MigrateEnvironment *env, const MigrateMigration *m,
+				MigrateGuardFacts *facts)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTARRAYOID};
+	Datum		values[2];
+	Datum	   *rules = palloc(sizeof(Datum) * list_length(env->lint_blocking));
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	ListCell   *lc;
+
+	foreach(lc, env->lint_blocking)
+		rules[foreach_current_index(lc)] = CStringGetTextDatum(lfirst(lc));
+	values[0] = CStringGetTextDatum(m->version);
+	values[1] = PointerGetDatum(construct_array(rules, list_length(env->lint_blocking),
+												TEXTOID, -1, false, TYPALIGN_INT));
+	migrate_spi_run_kept_as_owner(&lint_facts_plan,
+								  "SELECT f.rule, f.statement, f.line, f.message,"
+								  " pg_catalog.count(*) OVER ()::integer"
+								  " FROM migrate.lint_finding f"
+								  " WHERE f.version OPERATOR(pg_catalog.=) $1"
+								  " AND f.rule OPERATOR(pg_catalog.=) ANY ($2)"
+								  " ORDER BY f.ordinal LIMIT 1",
+								  2, argtypes, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		return;
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	facts->lint_rule = SPI_getvalue(tuple, desc, 1);
+	facts->lint_statement = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
+	facts->lint_line = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
+	facts->lint_message = SPI_getvalue(tuple, desc, 4);
+	facts->lint_blocked = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
 }
 
 /*
  * What the rails need from the catalog about the migration: who approved
- * it (four-eyes) and when it was applied (revert window), read only when
- * a rail that needs it is on.  Needs an SPI connection.
+ * it (four-eyes), when it was applied (revert window) and its findings of
+ * blocking lint rules, read only when a rail that needs it is on.  Needs
+ * an SPI connection; the strings are allocated in its memory.
  */
 MigrateGuardFacts
 migrate_guard_load_facts(const MigrateEnvironment *env, const MigrateMigration *m,
@@ -183,6 +264,8 @@ migrate_guard_load_facts(const MigrateEnvironment *env, const MigrateMigration *
 	bool		isnull;
 
 	facts.approved = m->approved;
+	if (direction == DIRECTION_UP && env->lint_blocking != NIL)
+		load_lint_facts(env, m, &facts);
 	if (!want_approver && !want_applied_at)
 		return facts;
 
@@ -319,10 +402,24 @@ static void
 refuse_gated(const MigrateEnvironment *env, const MigrateMigration *m, int gates,
 			 MigrateDirection direction, const MigrateGuardFacts *facts, int others)
 {
-	char	   *why = migrate_guard_describe_gates(env, m, gates);
+	char	   *why = migrate_guard_describe_gates(env, m, gates & ~MIGRATE_GATE_LINT, facts);
 	char	   *more = others > 0 ? psprintf(" %d more migration%s of the plan %s gated too.",
 											 others, others == 1 ? "" : "s",
 											 others == 1 ? "is" : "are") : "";
+
+	if (gates & MIGRATE_GATE_LINT)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGRATE_LINT_BLOCKED),
+				 errmsg("migration \"%s\" is blocked by lint rule \"%s\" at statement %d, line %d",
+						m->version, facts->lint_rule, facts->lint_statement, facts->lint_line),
+				 errdetail("The finding: %s. Environment \"%s\" lists the rule in lint_blocking.%s%s%s Nothing was applied.",
+						   facts->lint_message, env->name,
+						   facts->lint_blocked > 1 ?
+						   psprintf(" The migration has %d more finding%s of blocking rules (migrate.lint_findings).",
+									facts->lint_blocked - 1, facts->lint_blocked == 2 ? "" : "s") : "",
+						   why[0] ? psprintf(" It is gated too: %s.", why) : "",
+						   more),
+				 errhint("Fix the script and register it again, or pass force => true to apply it anyway (the history records it).")));
 
 	if (gates & MIGRATE_GATE_REVERT_WINDOW)
 		ereport(ERROR,
@@ -438,8 +535,11 @@ migrate_guard_held_back(const MigrateEnvironment *env, const MigrateMigration *m
 	*waiting_for = facts.approved_by_registrant ?
 		psprintf("approval of %s by a role other than its registrant", m->version) :
 		psprintf("approval of %s", m->version);
+	if (gates & MIGRATE_GATE_LINT)
+		*waiting_for = psprintf("a fixed script of %s (lint rule %s), or apply() with force => true",
+								m->version, facts.lint_rule);
 	return psprintf("gated in environment %s: %s", env->name,
-					migrate_guard_describe_gates(env, m, gates));
+					migrate_guard_describe_gates(env, m, gates, &facts));
 }
 
 /*

@@ -4,7 +4,8 @@
  *	  The guard rails of an environment that decide whether a migration may
  *	  run (issue 11): approvals (require_approval, four_eyes), the risk gate
  *	  (max_risk_level, require_zero_downtime), the revert window, and
- *	  fingerprint-bound plans (expect_fingerprint).  One place for the
+ *	  fingerprint-bound plans (expect_fingerprint); and the lint gate
+ *	  (issue 12: lint_blocking).  One place for the
  *	  checks: apply(), revert(), revert_all(), deploy(), plan() and the
  *	  scheduler all ask here.
  *
@@ -23,6 +24,7 @@
 #define MIGRATE_GATE_RISK_LEVEL		(1 << 0)	/* @risk-level above max_risk_level */
 #define MIGRATE_GATE_ZERO_DOWNTIME	(1 << 1)	/* @zero-downtime: false, require_zero_downtime */
 #define MIGRATE_GATE_REVERT_WINDOW	(1 << 2)	/* applied longer ago than revert_window */
+#define MIGRATE_GATE_LINT			(1 << 3)	/* a stored finding of a rule in lint_blocking */
 
 /*
  * What the checks need to know about a migration beyond MigrateMigration:
@@ -35,6 +37,12 @@ typedef struct MigrateGuardFacts
 	bool		approved_by_registrant; /* approved, but by its registrant */
 	bool		has_applied_at;
 	TimestampTz applied_at;		/* when it was applied (revert window) */
+	/* the stored lint findings of rules the environment blocks (apply) */
+	int			lint_blocked;	/* how many; 0: none */
+	char	   *lint_rule;		/* the first of them: its rule, where, what */
+	int			lint_statement;
+	int			lint_line;
+	char	   *lint_message;
 } MigrateGuardFacts;
 
 /* pure decisions: functions of (environment, migration, facts) only */
@@ -45,7 +53,9 @@ extern int	migrate_guard_gates(const MigrateEnvironment *env, const MigrateMigra
 								MigrateDirection direction, const MigrateGuardFacts *facts,
 								TimestampTz now);
 extern char *migrate_guard_describe_gates(const MigrateEnvironment *env,
-										  const MigrateMigration *m, int gates);
+										  const MigrateMigration *m, int gates,
+										  const MigrateGuardFacts *facts);
+extern const char *migrate_guard_gate_remedy(int gates);
 
 /* the catalog's part */
 extern MigrateGuardFacts migrate_guard_load_facts(const MigrateEnvironment *env,

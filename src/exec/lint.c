@@ -83,8 +83,8 @@ migrate_lint_rule_list(PG_FUNCTION_ARGS)
 
 	migrate_materialize_srf(fcinfo);
 	migrate_xact_spi_connect();
+	/* allocated in SPI's memory: read it before SPI_finish() */
 	env = migrate_environment_current();
-	SPI_finish();
 
 	for (int i = 0; i < count; i++)
 	{
@@ -103,5 +103,6 @@ migrate_lint_rule_list(PG_FUNCTION_ARGS)
 		values[8] = BoolGetDatum(migrate_lint_rule_blocks(env, rule->id));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	SPI_finish();
 	PG_RETURN_VOID();
 }

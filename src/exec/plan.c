@@ -472,9 +472,10 @@ guard_look(const MigrateEnvironment *env, const MigrateMigration *m, TimestampTz
 	{
 		if (look.action == NULL)
 			look.action = "gated";
-		appendStringInfo(&buf, "%sgated in environment %s: %s; needs approve() or force => true",
+		appendStringInfo(&buf, "%sgated in environment %s: %s; %s",
 						 buf.len ? "; " : "", env->name,
-						 migrate_guard_describe_gates(env, m, gates));
+						 migrate_guard_describe_gates(env, m, gates, &facts),
+						 migrate_guard_gate_remedy(gates));
 	}
 	if (buf.len > 0)
 		look.reason = buf.data;

@@ -31,6 +31,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -44,7 +45,8 @@
 #define ENVIRONMENT_QUERY \
 	"SELECT s.lock_timeout, s.statement_timeout, s.lock_retries, s.lock_retry_backoff," \
 	" s.require_approval, s.four_eyes, s.backup, s.revert_window," \
-	" s.max_risk_level, s.require_zero_downtime, s.drift_blocks_apply" \
+	" s.max_risk_level, s.require_zero_downtime, s.drift_blocks_apply," \
+	" s.lint_blocking, s.lint_large_table, s.lint_require_timeouts" \
 	" FROM migrate.environment_setting s" \
 	" WHERE s.environment OPERATOR(pg_catalog.=) $1"
 
@@ -104,6 +106,29 @@ column_bool(HeapTuple tuple, TupleDesc desc, int column)
 	return !isnull && DatumGetBool(value);
 }
 
+/* a text[] column as a List of strings; NIL for NULL or an empty array */
+static List *
+column_text_list(HeapTuple tuple, TupleDesc desc, int column)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, desc, column, &isnull);
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nelems;
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elem_nulls, &nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		if (!elem_nulls[i])
+			result = lappend(result, TextDatumGetCString(elems[i]));
+	}
+	return result;
+}
+
 /* ERROR MG016: migrate.environment names an environment without a row */
 static void
 unknown_environment(const char *name)
@@ -139,14 +164,21 @@ decode_environment(HeapTuple tuple, TupleDesc desc, MigrateEnvironment *env)
 	env->max_risk_level = SPI_getvalue(tuple, desc, 9);
 	env->require_zero_downtime = column_bool(tuple, desc, 10);
 	env->drift_blocks_apply = column_bool(tuple, desc, 11);
+	env->lint_blocking = column_text_list(tuple, desc, 12);
+	/* NULL keeps the default threshold migrate_environment_current() set */
+	value = SPI_getbinval(tuple, desc, 13, &isnull);
+	if (!isnull)
+		env->lint_large_table_bytes = DatumGetInt64(value);
+	env->lint_require_timeouts = column_bool(tuple, desc, 14);
 }
 
 /*
  * The settings of the environment migrate.environment names, allocated in
- * the current memory context (see store/environment.h).
+ * the current memory context (see store/environment.h); an environment
+ * without a row is MG016, or no environment when missing_ok.
  */
-const MigrateEnvironment *
-migrate_environment_current(void)
+static const MigrateEnvironment *
+load_environment(bool missing_ok)
 {
 	MigrateEnvironment *env = palloc0(sizeof(MigrateEnvironment));
 	const char *name = environment_name();
@@ -162,11 +194,27 @@ migrate_environment_current(void)
 	migrate_spi_run_kept_as_owner(&environment_plan, ENVIRONMENT_QUERY,
 								  1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
+	{
+		if (missing_ok)
+			return env;
 		unknown_environment(name);
+	}
 	env->name = pstrdup(name);
 	decode_environment(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, env);
 	SPI_freetuptable(SPI_tuptable);
 	return env;
+}
+
+const MigrateEnvironment *
+migrate_environment_current(void)
+{
+	return load_environment(false);
+}
+
+const MigrateEnvironment *
+migrate_environment_current_or_none(void)
+{
+	return load_environment(true);
 }
 
 /*

@@ -773,6 +773,8 @@ migrate_repair(PG_FUNCTION_ARGS)
 		{
 			store_migration(scripts, row->name);
 			store_repeatable(row->version, scripts->header, false);
+			/* a new up script: its findings and risk are linted again */
+			migrate_lint_record(row->version, scripts->up, scripts->header);
 			acknowledge_checksums(row->version);
 			record_change("repair", row, row->version, row->name, scripts->checksum,
 						  change_detail(row, scripts->checksum, scripts->down_checksum, false));

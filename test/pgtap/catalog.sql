@@ -115,14 +115,16 @@ SELECT columns_are('migrate', 'progress',
 -- the narrow view a DBA reads first, and the wide one with every column
 -- 1.0's status had (same names), and more
 SELECT columns_are('migrate', 'status',
-                   ARRAY['version', 'name', 'state', 'applied_at', 'applied_by', 'changed', 'error'],
+                   ARRAY['version', 'name', 'state', 'applied_at', 'applied_by', 'changed', 'error',
+                         'findings'],
                    'migrate.status has exactly the expected columns');
 SELECT columns_are('migrate', 'status_detail',
                    ARRAY['version', 'name', 'state', 'checksum', 'checksum_ok',
                          'applied_at', 'applied_by', 'duration', 'dependencies',
                          'description', 'author', 'created', 'risk_level',
+                         'derived_risk', 'risk_reasons',
                          'zero_downtime', 'estimated_duration', 'environments',
-                         'transactional', 'statements', 'revertible',
+                         'transactional', 'statements', 'revertible', 'down_generated',
                          'registered_at', 'last_error', 'registered_by', 'approved_at',
                          'approved_by', 'dirty_statement', 'resume_statement',
                          'precondition_mode', 'has_precondition', 'has_verify'],
@@ -355,7 +357,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'migrate.approve(text)', 'migrate.store_approval(text)',
                     'migrate.unapprove(text)', 'migrate.store_unapproval(text)',
                     'migrate.resolve(text,text)', 'migrate.health()',
-                    'migrate.configure(text,interval,interval,integer,interval,boolean,boolean,text,interval,interval,text,boolean,boolean,text[])'],
+                    'migrate.configure(text,interval,interval,integer,interval,boolean,boolean,text,interval,interval,text,boolean,boolean,text[],bigint,boolean,text[])'],
               'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, unapprove, resolve, health and configure (and the three that do the work of schedule, approve and unapprove)');
 
 SELECT ok(EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) AS c

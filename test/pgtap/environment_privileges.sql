@@ -145,7 +145,8 @@ RESET ROLE;
 -- the extension owner grants configure() to a policy role
 -- ---------------------------------------------------------------------------
 GRANT EXECUTE ON FUNCTION migrate.configure(text, interval, interval, integer, interval, boolean,
-    boolean, text, interval, interval, text, boolean, boolean, text[]) TO envtap_policy;
+    boolean, text, interval, interval, text, boolean, boolean, text[], bigint, boolean,
+    text[]) TO envtap_policy;
 SET ROLE envtap_policy;
 SELECT is((SELECT lock_retries FROM migrate.configure('production', lock_retries => 2)), 2,
           'a policy role granted configure() changes production''s rails');
