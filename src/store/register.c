@@ -771,6 +771,9 @@ migrate_repair(PG_FUNCTION_ARGS)
 		{
 			store_migration(scripts, row->name);
 			store_repeatable(row->version, scripts->header, false);
+			/* a down script written by hand is no longer the generated one */
+			if (down != NULL && !strings_equal(row->down_checksum, scripts->down_checksum))
+				migrate_gendown_mark(row->version, false);
 			acknowledge_checksums(row->version);
 			record_change("repair", row, row->version, row->name, scripts->checksum,
 						  change_detail(row, scripts->checksum, scripts->down_checksum, false));
