@@ -387,11 +387,10 @@ remember_created(InvertState *st, CreatedKind kind, List *names)
 
 /*
  * The statement of this script that created an object of this kind with
- * these names, or 0.  An object in a schema the script created is new
- * too.
+ * these names, or 0.
  */
 static int
-created_by(InvertState *st, CreatedKind kind, List *names)
+created_exactly_by(InvertState *st, CreatedKind kind, List *names)
 {
 	ListCell   *lc;
 
@@ -401,13 +400,25 @@ created_by(InvertState *st, CreatedKind kind, List *names)
 
 		if (c->kind == kind && same_name(c->names, names))
 			return c->statement;
-		if (c->kind == CREATED_SCHEMA && list_length(names) >= 2 &&
-			kind != CREATED_COLUMN && kind != CREATED_SUBOBJECT && kind != CREATED_EXTENSION &&
-			strcmp(strVal(linitial(c->names)),
-				   strVal(list_nth(names, list_length(names) - 2))) == 0)
-			return c->statement;
 	}
 	return 0;
+}
+
+/*
+ * The same, and failing that the statement that created the schema the
+ * names are qualified with: an object in a schema this script created is
+ * new too.
+ */
+static int
+created_by(InvertState *st, CreatedKind kind, List *names)
+{
+	int			by = created_exactly_by(st, kind, names);
+
+	if (by == 0 && list_length(names) >= 2 &&
+		kind != CREATED_COLUMN && kind != CREATED_SUBOBJECT && kind != CREATED_EXTENSION)
+		by = created_exactly_by(st, CREATED_SCHEMA,
+								list_make1(list_nth(names, list_length(names) - 2)));
+	return by;
 }
 
 /* the relation names of a column's or sub-object's names (all but the last) */
@@ -508,7 +519,7 @@ static void
 invert_create(InvertState *st, const char *drop, bool conditional, bool or_replace,
 			  MigrateFact exists, CreatedKind kind, List *names)
 {
-	int			by = conditional ? created_by(st, kind, names) : 0;
+	int			by = conditional ? created_exactly_by(st, kind, names) : 0;
 
 	if (by > 0)
 		nothing_to_undo(st, psprintf("the object exists already when it runs: statement %d of this script creates it",
@@ -1243,9 +1254,10 @@ invert_drop(InvertState *st, DropStmt *stmt)
 {
 	const char *kw = object_keyword(stmt->removeType);
 
-	irreversible(st, psprintf("DROP destroys the %s: its definition%s is not in the up script",
+	irreversible(st, psprintf("DROP destroys the %s: %s not in the up script",
 							  kw ? asc_tolower(kw, strlen(kw)) : "object",
-							  stmt->removeType == OBJECT_TABLE ? " and data" : ""));
+							  stmt->removeType == OBJECT_TABLE ?
+							  "its definition and data are" : "its definition is"));
 }
 
 /*
