@@ -63,8 +63,11 @@ typedef enum CreatedKind
 	CREATED_SCHEMA,
 	CREATED_EXTENSION,
 	CREATED_COLUMN,				/* names: relation's names, then column */
-	CREATED_SUBOBJECT			/* trigger, policy, constraint: relation's
+	CREATED_SUBOBJECT,			/* trigger, policy, constraint: relation's
 								 * names, then its name */
+	CHANGED_DEFAULT,			/* a column's default was set or dropped:
+								 * relation's names, then column */
+	CHANGED_COMMENT				/* a comment was set: "KEYWORD object" */
 } CreatedKind;
 
 typedef struct CreatedObject
@@ -415,7 +418,7 @@ created_by(InvertState *st, CreatedKind kind, List *names)
 	int			by = created_exactly_by(st, kind, names);
 
 	if (by == 0 && list_length(names) >= 2 &&
-		kind != CREATED_COLUMN && kind != CREATED_SUBOBJECT && kind != CREATED_EXTENSION)
+		(kind == CREATED_RELATION || kind == CREATED_TYPE || kind == CREATED_FUNCTION))
 		by = created_exactly_by(st, CREATED_SCHEMA,
 								list_make1(list_nth(names, list_length(names) - 2)));
 	return by;
@@ -513,7 +516,8 @@ object_exists(InvertState *st, ObjectType type, Node *object)
  * statement always creates the object; when it is conditional (IF NOT
  * EXISTS, OR REPLACE), DROP ... IF EXISTS if the object does not exist
  * now, else no inverse.  An object a statement earlier in the script
- * created already is left to that statement's inverse.
+ * created already is left to that statement's inverse.  What the
+ * statement does create is remembered for the statements after it.
  */
 static void
 invert_create(InvertState *st, const char *drop, bool conditional, bool or_replace,
@@ -524,10 +528,11 @@ invert_create(InvertState *st, const char *drop, bool conditional, bool or_repla
 	if (by > 0)
 		nothing_to_undo(st, psprintf("the object exists already when it runs: statement %d of this script creates it",
 									 by));
-	else if (!conditional)
+	else if (!conditional || exists == FACT_NO)
+	{
 		inverse(st, psprintf("DROP %s", drop));
-	else if (exists == FACT_NO)
-		inverse(st, psprintf("DROP %s", drop));
+		remember_created(st, kind, names);
+	}
 	else if (exists == FACT_UNKNOWN)
 		irreversible(st, pstrdup("whether the object exists before the statement runs is known only from the catalog"));
 	else if (or_replace)
@@ -555,7 +560,6 @@ invert_create_table(InvertState *st, CreateStmt *stmt, const char *keyword)
 	invert_create(st, drop_target(keyword, cond, rangevar_sql(stmt->relation)), cond, false,
 				  cond ? relation_exists(st, stmt->relation) : FACT_UNKNOWN,
 				  CREATED_RELATION, rangevar_names(stmt->relation));
-	remember_created(st, CREATED_RELATION, rangevar_names(stmt->relation));
 }
 
 static void
@@ -569,7 +573,14 @@ invert_create_table_as(InvertState *st, CreateTableAsStmt *stmt)
 	invert_create(st, drop_target(keyword, cond, rangevar_sql(rel)), cond, false,
 				  cond ? relation_exists(st, rel) : FACT_UNKNOWN,
 				  CREATED_RELATION, rangevar_names(rel));
-	remember_created(st, CREATED_RELATION, rangevar_names(rel));
+}
+
+/* SELECT ... INTO t: CREATE TABLE AS by another name */
+static void
+invert_select_into(InvertState *st, RangeVar *rel)
+{
+	invert_create(st, drop_target("TABLE", false, rangevar_sql(rel)), false, false,
+				  FACT_UNKNOWN, CREATED_RELATION, rangevar_names(rel));
 }
 
 /* an index lives in its table's schema */
@@ -589,7 +600,6 @@ invert_create_index(InvertState *st, IndexStmt *stmt)
 								  rangevar_sql(index)),
 				  cond, false, cond ? relation_exists(st, index) : FACT_UNKNOWN,
 				  CREATED_RELATION, rangevar_names(index));
-	remember_created(st, CREATED_RELATION, rangevar_names(index));
 }
 
 static void
@@ -600,7 +610,6 @@ invert_create_view(InvertState *st, ViewStmt *stmt)
 	invert_create(st, drop_target("VIEW", cond, rangevar_sql(stmt->view)), cond, true,
 				  cond ? relation_exists(st, stmt->view) : FACT_UNKNOWN,
 				  CREATED_RELATION, rangevar_names(stmt->view));
-	remember_created(st, CREATED_RELATION, rangevar_names(stmt->view));
 }
 
 static void
@@ -611,7 +620,6 @@ invert_create_sequence(InvertState *st, CreateSeqStmt *stmt)
 	invert_create(st, drop_target("SEQUENCE", cond, rangevar_sql(stmt->sequence)), cond, false,
 				  cond ? relation_exists(st, stmt->sequence) : FACT_UNKNOWN,
 				  CREATED_RELATION, rangevar_names(stmt->sequence));
-	remember_created(st, CREATED_RELATION, rangevar_names(stmt->sequence));
 }
 
 /*
@@ -641,7 +649,6 @@ invert_create_schema(InvertState *st, CreateSchemaStmt *stmt)
 	invert_create(st, drop_target("SCHEMA", cond, quote_identifier(name)), cond, false,
 				  cond ? object_exists(st, OBJECT_SCHEMA, (Node *) makeString(pstrdup(name))) : FACT_UNKNOWN,
 				  CREATED_SCHEMA, list_make1(makeString(pstrdup(name))));
-	remember_created(st, CREATED_SCHEMA, list_make1(makeString(pstrdup(name))));
 }
 
 /* CREATE TYPE ... AS ENUM / AS RANGE / AS (composite), CREATE DOMAIN */
@@ -670,7 +677,6 @@ invert_create_function(InvertState *st, CreateFunctionStmt *stmt)
 	invert_create(st, drop_target(object_keyword(type), stmt->replace,
 								  signature_sql(stmt->funcname, argtypes)),
 				  stmt->replace, true, exists, CREATED_FUNCTION, stmt->funcname);
-	remember_created(st, CREATED_FUNCTION, stmt->funcname);
 }
 
 /* the names of a sub-object of a relation: the relation's, then its own */
@@ -690,7 +696,6 @@ invert_create_trigger(InvertState *st, CreateTrigStmt *stmt)
 							   quote_identifier(stmt->trigname), rangevar_sql(stmt->relation)),
 				  cond, true, cond ? object_exists(st, OBJECT_TRIGGER, (Node *) names) : FACT_UNKNOWN,
 				  CREATED_SUBOBJECT, names);
-	remember_created(st, CREATED_SUBOBJECT, names);
 }
 
 static void
@@ -723,7 +728,6 @@ invert_create_extension(InvertState *st, CreateExtensionStmt *stmt)
 	invert_create(st, drop_target("EXTENSION", cond, quote_identifier(stmt->extname)), cond, false,
 				  cond ? object_exists(st, OBJECT_EXTENSION, (Node *) makeString(stmt->extname)) : FACT_UNKNOWN,
 				  CREATED_EXTENSION, list_make1(makeString(stmt->extname)));
-	remember_created(st, CREATED_EXTENSION, list_make1(makeString(stmt->extname)));
 }
 
 /* ----------------------------------------------------------------------
@@ -822,8 +826,13 @@ invert_column_default(AlterTableInversion *ati, AlterTableCmd *cmd)
 	char	   *previous;
 	bool		found = false;
 
+	List	   *key = subobject_names(ati->stmt->relation, cmd->name);
+
 	if (column_is_new(ati, cmd->name))
 		return pstrdup("");		/* the column's inverse drops its default too */
+	/* the inverse of the first change restores the default from before */
+	if (created_exactly_by(ati->st, CHANGED_DEFAULT, key) > 0)
+		return pstrdup("");
 	if (facts == NULL || facts->column_default == NULL)
 	{
 		ati->reason = pstrdup("the previous default is known only from the catalog");
@@ -836,6 +845,7 @@ invert_column_default(AlterTableInversion *ati, AlterTableCmd *cmd)
 							   quote_identifier(cmd->name));
 		return NULL;
 	}
+	remember_created(ati->st, CHANGED_DEFAULT, key);
 	if (previous == NULL)
 		return psprintf("ALTER COLUMN %s DROP DEFAULT", quote_identifier(cmd->name));
 	return psprintf("ALTER COLUMN %s SET DEFAULT %s", quote_identifier(cmd->name), previous);
@@ -1016,7 +1026,7 @@ invert_alter_table(InvertState *st, AlterTableStmt *stmt)
 	}
 	if (ati.inverses == NIL)
 	{
-		nothing_to_undo(st, pstrdup("it changes only what this script creates earlier, whose inverses drop it"));
+		nothing_to_undo(st, pstrdup("it changes only what this script creates or changes earlier, whose inverses drop it or restore it"));
 		return;
 	}
 	initStringInfo(&down);
@@ -1185,6 +1195,7 @@ invert_comment(InvertState *st, CommentStmt *stmt)
 	char	   *object = comment_object_sql(stmt->objtype, stmt->object);
 	char	   *previous;
 	bool		found = false;
+	List	   *key;
 	int			by = comment_object_created_by(st, stmt->objtype, stmt->object);
 
 	if (by > 0)
@@ -1195,6 +1206,14 @@ invert_comment(InvertState *st, CommentStmt *stmt)
 	if (kw == NULL || object == NULL)
 	{
 		irreversible(st, pstrdup("no inverse is known for COMMENT on this kind of object"));
+		return;
+	}
+	key = list_make1(makeString(psprintf("%s %s", kw, object)));
+	by = created_exactly_by(st, CHANGED_COMMENT, key);
+	if (by > 0)
+	{
+		nothing_to_undo(st, psprintf("statement %d of this script changes the comment first, and its inverse restores the one from before",
+									 by));
 		return;
 	}
 	if (st->facts == NULL || st->facts->comment_of == NULL)
@@ -1210,6 +1229,7 @@ invert_comment(InvertState *st, CommentStmt *stmt)
 	}
 	inverse(st, psprintf("COMMENT ON %s %s IS %s", kw, object,
 						 previous ? quote_literal_cstr(previous) : "NULL"));
+	remember_created(st, CHANGED_COMMENT, key);
 }
 
 /* ----------------------------------------------------------------------
@@ -1414,6 +1434,12 @@ invert_statement(InvertState *st, Node *stmt)
 			break;
 		case T_RefreshMatViewStmt:
 			invert_refresh(st, (RefreshMatViewStmt *) stmt);
+			break;
+		case T_SelectStmt:
+			if (((SelectStmt *) stmt)->intoClause != NULL)
+				invert_select_into(st, ((SelectStmt *) stmt)->intoClause->rel);
+			else
+				no_inverse_known(st);
 			break;
 		case T_AlterOwnerStmt:
 			irreversible(st, pstrdup("the previous owner is not known"));

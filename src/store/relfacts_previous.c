@@ -18,7 +18,11 @@
  * reported as not invertible rather than inverted from a guess.  Objects
  * that are not relations (schemas, types, functions, extensions) are
  * looked up without any lock: their comment is read from the catalog
- * snapshot, which is what a lookup by name sees anyway.
+ * snapshot.  get_object_address() locks every object it finds, and for
+ * these it cannot do so conditionally: they get the weakest lock,
+ * AccessShareLock, which conflicts only with the lock DROP (or a
+ * concurrent ALTER) takes on that very object, so the wait, if any, is
+ * for a transaction that is dropping or changing the object in question.
  *
  * IDENTIFICATION
  *	  src/store/relfacts_previous.c
@@ -91,19 +95,17 @@ char *
 migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 {
 	List	   *relnames = relation_names_of(objtype, object);
-	LOCKMODE	lockmode = NoLock;
 	ObjectAddress address;
 	Relation	relation = NULL;
 
 	*found = false;
 	if (relnames != NULL)
 	{
+		/* once we hold it, get_object_address() taking it again does not wait */
 		if (!lock_relation_now(relnames))
 			return NULL;
-		/* we hold it already: taking it again does not wait */
-		lockmode = AccessShareLock;
 	}
-	address = get_object_address(objtype, object, &relation, lockmode, true);
+	address = get_object_address(objtype, object, &relation, AccessShareLock, true);
 	if (relation != NULL)
 		relation_close(relation, NoLock);
 	if (!OidIsValid(address.objectId))
