@@ -99,6 +99,7 @@ ALTER TABLE gd_account ENABLE ROW LEVEL SECURITY;
 ALTER TABLE gd_account DISABLE ROW LEVEL SECURITY;
 ALTER TABLE gd_account FORCE ROW LEVEL SECURITY;
 ALTER TABLE IF EXISTS gd_account ADD COLUMN note text;
+ALTER TABLE ONLY gd_account ADD CONSTRAINT gd_account_score_check CHECK (score >= 0);
 ALTER TABLE gd_parted ATTACH PARTITION gd_part_1 FOR VALUES FROM (1) TO (10);
 ALTER TYPE gd_old."Address" ADD ATTRIBUTE zip text;
 ALTER DOMAIN gd_positive ADD CONSTRAINT gd_positive_small CHECK (VALUE < 100);
@@ -112,6 +113,7 @@ SELECT * FROM pg_temp.inv($up$
 ALTER TABLE gd_account RENAME TO gd_customer;
 ALTER TABLE gd_old.invoice RENAME TO "Invoice";
 ALTER TABLE gd_account RENAME COLUMN score TO rating;
+ALTER TABLE ONLY gd_account RENAME COLUMN score TO rating;
 ALTER TABLE gd_account RENAME CONSTRAINT gd_account_email_check TO gd_account_email_present;
 ALTER INDEX gd_account_email_idx RENAME TO gd_account_email_lookup;
 ALTER VIEW gd_account_view RENAME TO gd_accounts;

@@ -140,6 +140,19 @@ rangevar_sql(const RangeVar *rv)
 	return quote_qualified_identifier(rv->schemaname, rv->relname);
 }
 
+/*
+ * "ONLY " when the statement names the relation with ONLY (not its
+ * inheritance children or partitions): the inverse must not recurse
+ * either.
+ */
+static const char *
+only_sql(ObjectType objtype, const RangeVar *rv)
+{
+	if (objtype != OBJECT_TABLE && objtype != OBJECT_FOREIGN_TABLE)
+		return "";				/* no ONLY in ALTER TYPE, VIEW, INDEX... */
+	return rv->inh ? "" : "ONLY ";
+}
+
 /* the names of a RangeVar as a List of String, for the created list */
 static List *
 rangevar_names(const RangeVar *rv)
@@ -1030,9 +1043,10 @@ invert_alter_table(InvertState *st, AlterTableStmt *stmt)
 		return;
 	}
 	initStringInfo(&down);
-	appendStringInfo(&down, "ALTER %s %s%s ",
+	appendStringInfo(&down, "ALTER %s %s%s%s ",
 					 object_keyword(objtype) ? object_keyword(objtype) : "TABLE",
-					 stmt->missing_ok ? "IF EXISTS " : "", rangevar_sql(stmt->relation));
+					 stmt->missing_ok ? "IF EXISTS " : "", only_sql(objtype, stmt->relation),
+					 rangevar_sql(stmt->relation));
 	foreach(lc, ati.inverses)
 		appendStringInfo(&down, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
 						 (char *) lfirst(lc));
@@ -1103,9 +1117,12 @@ invert_rename(InvertState *st, RenameStmt *stmt)
 
 				if (stmt->renameType == OBJECT_TABCONSTRAINT)
 					owner = "TABLE";
-				inverse(st, psprintf("ALTER %s %s%s RENAME %s %s TO %s", owner, ifx,
-									 rangevar_sql(stmt->relation), what, newname,
-									 quote_identifier(stmt->subname)));
+				inverse(st, psprintf("ALTER %s %s%s%s RENAME %s %s TO %s", owner, ifx,
+									 only_sql(stmt->renameType == OBJECT_ATTRIBUTE ? OBJECT_TYPE :
+										  stmt->renameType == OBJECT_TABCONSTRAINT ? OBJECT_TABLE :
+										  stmt->relationType, stmt->relation),
+									 rangevar_sql(stmt->relation),
+									 what, newname, quote_identifier(stmt->subname)));
 				return;
 			}
 		case OBJECT_DOMCONSTRAINT:
