@@ -2436,6 +2436,12 @@ COMMENT ON FUNCTION migrate.plan(text) IS
 -- ---- end of wp12-3 ----
 
 -- ---- wp12-4: generated down scripts ----
+-- inversions(), generate_down(), migration.down_generated and
+-- register(..., generate_down) are created by the contract above; a
+-- statement may also need no inverse (it changes only what the script
+-- creates), and inversions() says so
+COMMENT ON FUNCTION migrate.inversions(text) IS
+    'each statement of an up script with its inverse, the reason it has none, or why it needs none ("nothing to undo: ...")';
 -- ---- end of wp12-4 ----
 
 -- ---- wp12-5: findings at registration, status, blocking rules ----

@@ -22,8 +22,11 @@ typedef struct MigrateInversion
 	const char *command;		/* command tag */
 	bool		invertible;
 	char	   *down;			/* the inverse statement(s), without the
-								 * final semicolon; NULL when not invertible */
-	char	   *reason;			/* why not; NULL when invertible */
+								 * final semicolon; NULL when not invertible,
+								 * or when there is nothing to undo */
+	char	   *reason;			/* why not invertible, or why there is
+								 * nothing to undo ("nothing to undo: ...");
+								 * NULL when down is set */
 } MigrateInversion;
 
 /*
@@ -37,9 +40,9 @@ extern List *migrate_invert_script(const MigrateParsedScript *parsed,
 
 /*
  * The down script of the inversions: inverses in reverse order, each
- * ended by ";\n".  Not invertible ones appear as a comment line naming the
- * statement and the reason, so the result is still a script a human can
- * finish by hand.
+ * ended by ";\n".  A statement with nothing to undo, or not invertible,
+ * appears as a comment line naming the statement and the reason, so the
+ * result is still a script a human can finish by hand.
  */
 extern char *migrate_invert_down_script(List *inversions);
 

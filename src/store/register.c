@@ -775,6 +775,9 @@ migrate_repair(PG_FUNCTION_ARGS)
 			store_repeatable(row->version, scripts->header, false);
 			/* a new up script: its findings and risk are linted again */
 			migrate_lint_record(row->version, scripts->up, scripts->header);
+			/* a down script written by hand is no longer the generated one */
+			if (down != NULL && !strings_equal(row->down_checksum, scripts->down_checksum))
+				migrate_gendown_mark(row->version, false);
 			acknowledge_checksums(row->version);
 			record_change("repair", row, row->version, row->name, scripts->checksum,
 						  change_detail(row, scripts->checksum, scripts->down_checksum, false));

@@ -2,9 +2,29 @@
  *
  * relfacts_previous.c
  *	  What an object has now that a statement would replace: its comment,
- *	  a column's default.  For the inverses of COMMENT ON and SET DEFAULT.
+ *	  a column's default.  For the inverses of COMMENT ON and SET DEFAULT
+ *	  (model/invert.c), and for whether the object of a CREATE ... IF NOT
+ *	  EXISTS exists ("found").
  *
- * CONTRACT STUB (issue 12): wp12-4 writes it; until then "not found".
+ * Neither raises an error for a missing object: it answers "not found".
+ * Neither waits for a table's lock: generate_down() and register() ask
+ * these while a migration or a long transaction may hold an ACCESS
+ * EXCLUSIVE lock on the table, and a read-only question must not hang
+ * behind it.  Names resolve without a lock (RangeVarGetRelid with NoLock).
+ *
+ * A comment is read through get_object_address(), which wants a relation
+ * locked: the table's AccessShareLock is taken only if it is free at once
+ * (ConditionalLockRelationOid), and when it is not, the relation and its
+ * column, trigger, policy, rule or constraint are looked up by name in
+ * the catalog snapshot instead (what get_object_address() would find,
+ * without its lock).  Objects that are not relations (schemas, types,
+ * functions, extensions) cannot be looked up without a lock that way:
+ * they get the weakest, AccessShareLock, which conflicts only with the
+ * lock a DROP or ALTER of that very object takes, so a wait, if any, is
+ * for a transaction that is dropping or changing the object asked about.
+ *
+ * A column's default takes no lock on the table at all (see
+ * migrate_relfacts_column_default).
  *
  * IDENTIFICATION
  *	  src/store/relfacts_previous.c
@@ -13,18 +33,195 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_trigger.h"
+#include "commands/comment.h"
+#include "commands/policy.h"
+#include "commands/trigger.h"
+#include "rewrite/rewriteSupport.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
 #include "store/relfacts.h"
+
+/*
+ * The relation an object of this type names, for the types whose lookup
+ * opens a relation: a relation itself, or one of its columns, triggers,
+ * rules, policies or constraints (the relation's names are all but the
+ * last).  NULL for every other type.
+ */
+static List *
+relation_names_of(ObjectType objtype, Node *object)
+{
+	List	   *names;
+
+	switch (objtype)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_INDEX:
+		case OBJECT_SEQUENCE:
+		case OBJECT_FOREIGN_TABLE:
+			return castNode(List, object);
+		case OBJECT_COLUMN:
+		case OBJECT_TRIGGER:
+		case OBJECT_RULE:
+		case OBJECT_POLICY:
+		case OBJECT_TABCONSTRAINT:
+			names = castNode(List, object);
+			if (list_length(names) < 2)
+				return NULL;
+			return list_truncate(list_copy(names), list_length(names) - 1);
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * The address of a relation or of one of its parts, looked up without a
+ * lock; objectId is InvalidOid when it does not exist.
+ */
+static ObjectAddress
+address_without_lock(ObjectType objtype, List *object, Oid relid)
+{
+	const char *name = strVal(llast(object));
+	ObjectAddress address = {RelationRelationId, relid, 0};
+
+	switch (objtype)
+	{
+		case OBJECT_COLUMN:
+			address.objectSubId = get_attnum(relid, name);
+			if (address.objectSubId == InvalidAttrNumber)
+				address.objectId = InvalidOid;
+			break;
+		case OBJECT_TRIGGER:
+			address.classId = TriggerRelationId;
+			address.objectId = get_trigger_oid(relid, name, true);
+			break;
+		case OBJECT_POLICY:
+			address.classId = PolicyRelationId;
+			address.objectId = get_relation_policy_oid(relid, name, true);
+			break;
+		case OBJECT_RULE:
+			address.classId = RewriteRelationId;
+			address.objectId = get_rewrite_oid(relid, name, true);
+			break;
+		case OBJECT_TABCONSTRAINT:
+			address.classId = ConstraintRelationId;
+			address.objectId = get_relation_constraint_oid(relid, name, true);
+			break;
+		default:
+			break;				/* the relation itself */
+	}
+	return address;
+}
 
 char *
 migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 {
+	List	   *relnames = relation_names_of(objtype, object);
+	ObjectAddress address;
+	Relation	relation = NULL;
+
 	*found = false;
-	return NULL;
+	if (relnames != NULL)
+	{
+		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(relnames), NoLock, true);
+
+		if (!OidIsValid(relid))
+			return NULL;
+		if (!ConditionalLockRelationOid(relid, AccessShareLock))
+			address = address_without_lock(objtype, castNode(List, object), relid);
+		else
+		{
+			/* we hold it: get_object_address() taking it again does not wait */
+			address = get_object_address(objtype, object, &relation, AccessShareLock, true);
+			if (relation != NULL)
+				relation_close(relation, NoLock);
+		}
+	}
+	else
+		address = get_object_address(objtype, object, &relation, AccessShareLock, true);
+	if (!OidIsValid(address.objectId))
+		return NULL;
+	*found = true;
+	return GetComment(address.objectId, address.classId, address.objectSubId);
 }
 
+/*
+ * The stored default expression (pg_attrdef.adbin) of a column, or NULL.
+ * Read from the catalog, not from the table's relcache entry, which would
+ * need the table's lock.
+ */
+static char *
+stored_default(Oid relid, AttrNumber attnum)
+{
+	Relation	attrdef = table_open(AttrDefaultRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *adbin = NULL;
+
+	ScanKeyInit(&keys[0], Anum_pg_attrdef_adrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[1], Anum_pg_attrdef_adnum, BTEqualStrategyNumber, F_INT2EQ,
+				Int16GetDatum(attnum));
+	scan = systable_beginscan(attrdef, AttrDefaultIndexId, true, NULL, 2, keys);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		value = heap_getattr(tuple, Anum_pg_attrdef_adbin,
+										 RelationGetDescr(attrdef), &isnull);
+
+		if (!isnull)
+			adbin = TextDatumGetCString(value);
+	}
+	systable_endscan(scan);
+	table_close(attrdef, AccessShareLock);
+	return adbin;
+}
+
+/*
+ * No lock on the table at all: its column and the column's default are
+ * read from the catalog (pg_attribute, pg_attrdef), and the default is
+ * deparsed without the table (pg_get_expr() with no relation: a default
+ * cannot refer to a column, so it needs none, and with one ruleutils
+ * would open the table under AccessShareLock).
+ */
 char *
 migrate_relfacts_column_default(const RangeVar *relation, const char *column, bool *found)
 {
+	Oid			relid = RangeVarGetRelid(relation, NoLock, true);
+	AttrNumber	attnum;
+	char	   *adbin;
+
 	*found = false;
-	return NULL;
+	if (!OidIsValid(relid))
+		return NULL;
+	attnum = get_attnum(relid, column);
+	if (attnum == InvalidAttrNumber)
+		return NULL;
+	*found = true;
+	adbin = stored_default(relid, attnum);
+	if (adbin == NULL)
+		return NULL;
+	/* pg_get_expr() deparses it as pg_dump and \d show it */
+	return TextDatumGetCString(DirectFunctionCall2(pg_get_expr, CStringGetTextDatum(adbin),
+												   ObjectIdGetDatum(InvalidOid)));
 }
