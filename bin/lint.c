@@ -230,7 +230,8 @@ add_findings(LintFindings *f, const LintTarget *t, const PGresult *res)
 
 		row[COL_FILE] = pg_strdup(t->file);
 		row[COL_VERSION] = t->version ? pg_strdup(t->version) : NULL;
-		for (int c = 0; c < 6; c++)
+		/* the query's columns are COL_STATEMENT .. COL_HINT, in order */
+		for (int c = 0; c < NCOLUMNS - COL_STATEMENT; c++)
 			row[COL_STATEMENT + c] = PQgetisnull(res, r, c) ? NULL :
 				pg_strdup(PQgetvalue(res, r, c));
 		f->count[lint_severity_rank(row[COL_SEVERITY])]++;
@@ -326,6 +327,7 @@ print_findings(const ClientOptions *opts, const LintFindings *f,
 {
 	static const bool numeric[NCOLUMNS] = {false, false, true, true};
 	PQExpBufferData summary;
+	char	   *counts;
 
 	if (opts->json)
 		out_rows_typed("findings", NCOLUMNS, column_names, numeric, f->nrows,
@@ -353,13 +355,10 @@ print_findings(const ClientOptions *opts, const LintFindings *f,
 	}
 
 	out_json_number("files", ntargets);
-	{
-		char	   *counts = psprintf("{\"error\": %d, \"warning\": %d, \"info\": %d}",
-									  f->count[3], f->count[2], f->count[1]);
-
-		out_json_raw("severities", counts);
-		free(counts);
-	}
+	counts = psprintf("{\"error\": %d, \"warning\": %d, \"info\": %d}",
+					  f->count[3], f->count[2], f->count[1]);
+	out_json_raw("severities", counts);
+	free(counts);
 	initPQExpBuffer(&summary);
 	appendPQExpBuffer(&summary, "%d %s linted: ", ntargets,
 					  ntargets == 1 ? "file" : "files");
