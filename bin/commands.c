@@ -11,8 +11,8 @@
  * to it, and whether it needs a database with the extension; usage errors
  * are found before connecting anywhere (exit 2).
  *
- * up and validate live in sync.c and validate.c, new in newfile.c, init in
- * connect.c.
+ * up, validate and lint live in sync.c, validate.c and lint.c, new in
+ * newfile.c, init in connect.c.
  *
  * Copyright (c) 2026, the migrate authors
  *
@@ -37,6 +37,7 @@
 #define CO_NEW			(1 << 8)	/* --risk-level, --zero-downtime, ... */
 #define CO_GUARD		(1 << 9)	/* --force, --skip-backup */
 #define CO_FINGERPRINT	(1 << 10)	/* --expect-fingerprint */
+#define CO_FAIL_ON		(1 << 11)	/* --fail-on */
 
 /* how a command reaches the database */
 typedef enum CommandTarget
@@ -87,6 +88,8 @@ static const Command commands[] = {
 	TARGET_EXTENSION, cmd_down},
 	{"redo", 0, 0, "redo", 0, TARGET_EXTENSION, cmd_redo},
 	{"validate", 0, 0, "validate", 0, TARGET_EXTENSION, cmd_validate},
+	{"lint", 0, -1, "lint [--fail-on error|warning|info] [FILE...]", CO_FAIL_ON,
+	TARGET_EXTENSION, cmd_lint},
 	{"rehearse", 0, 0, "rehearse [--to VERSION]", CO_TO, TARGET_EXTENSION, cmd_rehearse},
 	{"history", 0, 0, "history", 0, TARGET_EXTENSION, cmd_history},
 	{"tag", 1, 2, "tag NAME [VERSION]", 0, TARGET_EXTENSION, cmd_tag},
@@ -175,6 +178,10 @@ check_command_usage(const ClientOptions *opts)
 	check_option(cmd, CO_GUARD, opts->skip_backup, "--skip-backup");
 	check_option(cmd, CO_FINGERPRINT, opts->expect_fingerprint != NULL,
 				 "--expect-fingerprint");
+	check_option(cmd, CO_FAIL_ON, opts->fail_on != NULL, "--fail-on");
+	if (opts->fail_on != NULL && lint_severity_rank(opts->fail_on) == 0)
+		usage_error("invalid value for --fail-on: \"%s\" (error, warning or info)",
+					opts->fail_on);
 
 	ndown = (opts->steps != 0) + (opts->to != NULL) + (opts->to_tag != NULL) +
 		opts->all;
@@ -437,6 +444,11 @@ may_register(PGconn *conn)
  * applied (pending, reverted, failed, dirty) or was changed since it was
  * applied.
  */
+static const char *const status_columns[] = {
+	"version", "name", "state", "applied_at", "applied_by", "changed",
+	"findings", "error"
+};
+
 static int
 cmd_status(PGconn *conn, const ClientOptions *opts)
 {
@@ -452,10 +464,8 @@ cmd_status(PGconn *conn, const ClientOptions *opts)
 	}
 	else if (!begin_with_directory(conn, opts, &nedited))
 		return EXIT_ERROR;
-	res = query_rows(conn,
-					 "SELECT s.version, s.name, s.state, s.applied_at, s.applied_by,"
-					 " s.changed, s.error FROM migrate.status s",
-					 0, NULL);
+	/* s.*: "findings" (issue 12) is shown where the server has it */
+	res = query_rows(conn, "SELECT s.* FROM migrate.status s", 0, NULL);
 	PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
 	if (res == NULL)
 		return EXIT_ERROR;
@@ -463,7 +473,8 @@ cmd_status(PGconn *conn, const ClientOptions *opts)
 	if (PQntuples(res) == 0 && !opts->json)
 		out_info("no migrations are registered in database \"%s\"", PQdb(conn));
 	else
-		out_table(res, "migrations");
+		out_table_columns(res, "migrations", status_columns,
+						  lengthof(status_columns));
 	nattention = summarize_status(res);
 	PQclear(res);
 	if (nedited > 0)
@@ -483,6 +494,55 @@ cmd_status(PGconn *conn, const ClientOptions *opts)
  * holds them as up will.  The table shows the columns a reviewer reads;
  * --json has every column of migrate.plan().
  */
+static const char *const plan_columns[] = {
+	"#", "version", "name", "action", "statements", "risk_level",
+	"derived_risk", "runs_in", "approved", "reason"
+};
+
+/*
+ * Under the plan table, one line per reason of a derived risk, lock and
+ * lint finding of each migration (plan()'s array columns of issue 12), so
+ * that the table stays narrow; nothing on a server without them, or when
+ * every array is empty.
+ */
+static void
+print_plan_analysis(const PGresult *res)
+{
+	static const char *const arrays[][2] = {
+		{"risk_reasons", "risk"}, {"locks", "lock"}, {"findings", "finding"}
+	};
+	static const char *const headers[3] = {"version", "kind", "detail"};
+	int			version_col = column(res, "version");
+	char	  **cells = NULL;
+	int			nrows = 0;
+
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		for (int a = 0; a < lengthof(arrays); a++)
+		{
+			int			c = column(res, arrays[a][0]);
+			char	  **elems;
+			int			n;
+
+			if (c < 0 || PQgetisnull(res, r, c) ||
+				!split_text_array(PQgetvalue(res, r, c), &elems, &n))
+				continue;
+			cells = pg_realloc(cells, sizeof(char *) * 3 * (nrows + n + 1));
+			for (int i = 0; i < n; i++)
+			{
+				cells[3 * nrows] = PQgetvalue(res, r, version_col);
+				cells[3 * nrows + 1] = (char *) arrays[a][1];
+				cells[3 * nrows + 2] = elems[i];
+				nrows++;
+			}
+			free(elems);
+		}
+	}
+	if (nrows > 0)
+		out_rows("analysis", 3, headers, nrows, cells);
+	free(cells);
+}
+
 static int
 cmd_plan(PGconn *conn, const ClientOptions *opts)
 {
@@ -493,16 +553,13 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 	if (!begin_with_directory(conn, opts, NULL))
 		return EXIT_ERROR;		/* the connection ends: rolled back */
 
+	/*
+	 * p.*: the columns of issue 12 (derived_risk, risk_reasons, findings,
+	 * locks) are shown where the server's plan() has them
+	 */
 	res = query_rows(conn, opts->json ?
-					 "SELECT p.ordinal, p.version, p.name, p.action, p.reason,"
-					 " p.statements, p.risk_level, p.estimated_duration,"
-					 " p.zero_downtime, p.transactional, p.runs_in, p.approved,"
-					 " p.checks, p.skip, p.skip_reason, p.precondition_checked_as"
-					 " FROM migrate.plan($1) p" :
-					 "SELECT p.ordinal AS \"#\", p.version, p.name, p.action,"
-					 " p.statements, p.risk_level, p.runs_in, p.approved,"
-					 " p.reason"
-					 " FROM migrate.plan($1) p",
+					 "SELECT p.* FROM migrate.plan($1) p" :
+					 "SELECT p.ordinal AS \"#\", p.* FROM migrate.plan($1) p",
 					 1, params);
 	PQclear(exec_params(conn, "ROLLBACK", 0, NULL));
 	if (res == NULL)
@@ -510,8 +567,13 @@ cmd_plan(PGconn *conn, const ClientOptions *opts)
 	n = PQntuples(res);
 	if (n == 0 && !opts->json)
 		out_info("nothing to apply");
-	else
+	else if (opts->json)
 		out_table(res, "plan");
+	else
+	{
+		out_table_columns(res, "plan", plan_columns, lengthof(plan_columns));
+		print_plan_analysis(res);
+	}
 	if (n > 0)
 		say_awaiting_approval(conn, res);
 	PQclear(res);

@@ -32,6 +32,7 @@ usage(void)
 	printf("  down               revert (--steps N, --to V, --to-tag T or --all)\n");
 	printf("  redo               revert the newest migration and apply it again\n");
 	printf("  validate           compare files with the database (exit 3 if they differ)\n");
+	printf("  lint [FILE]...     lint the files with migrate.lint() (exit 3 on findings)\n");
 	printf("  rehearse           register files, rehearse what is pending (rolled back)\n");
 	printf("  history            show the history of events\n");
 	printf("  tag NAME [VERSION] name the newest applied migration (or VERSION)\n");
@@ -59,10 +60,12 @@ usage(void)
 	printf("      --force                up, down: override the risk gate and the revert window\n");
 	printf("      --skip-backup          up, down: no backup before destructive statements\n");
 	printf("      --expect-fingerprint=FP  up: run only on the schema of this fingerprint\n");
+	printf("      --fail-on=SEVERITY     lint: exit 3 on a finding of this severity or\n"
+		   "                             above: error (default), warning or info\n");
 	printf("      --no-cache             read every file (no checksum cache)\n");
 	printf("      --json                 print one JSON document\n");
 	printf("  -q, --quiet                print errors only\n");
-	printf("  -v, --verbose              print the SQL sent to the server\n");
+	printf("  -v, --verbose              print the SQL sent to the server (lint: and hints)\n");
 	printf("  -j, --jobs=N               databases to work on at once\n");
 	printf("      --all-envs             every environment of the configuration file\n");
 	printf("      --dbs-from=FILE        databases, one connection string a line\n");
@@ -84,7 +87,8 @@ usage(void)
 		   "variables (and ~/.pgpass, PGSERVICE) are used, as psql uses them.\n"
 		   "Colour is used on a terminal unless NO_COLOR is set.\n");
 	printf("\nExit status: 0 success, 1 error, 2 usage, 3 something is pending,\n"
-		   "edited, missing or drifted (status --check, plan --check, validate).\n");
+		   "edited, missing or drifted (status --check, plan --check, validate),\n"
+		   "or lint found something at or above --fail-on.\n");
 	printf("\nReport bugs in the migrate project's issue tracker.\n");
 }
 
@@ -125,7 +129,7 @@ enum
 	OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
 	OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
 	OPT_DEPENDS, OPT_ACTION, OPT_CHECK, OPT_NO_CACHE, OPT_FORCE,
-	OPT_SKIP_BACKUP, OPT_EXPECT_FP
+	OPT_SKIP_BACKUP, OPT_EXPECT_FP, OPT_FAIL_ON
 };
 
 static const struct option long_options[] = {
@@ -164,6 +168,7 @@ static const struct option long_options[] = {
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"skip-backup", no_argument, NULL, OPT_SKIP_BACKUP},
 	{"expect-fingerprint", required_argument, NULL, OPT_EXPECT_FP},
+	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 	{NULL, 0, NULL, 0}
 };
 
@@ -184,6 +189,7 @@ static const FieldOption string_options[] = {
 	{OPT_DIR, offsetof(ClientOptions, dir)},
 	{OPT_LAYOUT, offsetof(ClientOptions, layout)},
 	{OPT_EXPECT_FP, offsetof(ClientOptions, expect_fingerprint)},
+	{OPT_FAIL_ON, offsetof(ClientOptions, fail_on)},
 	{OPT_ENV, offsetof(ClientOptions, env)},
 	{OPT_CONFIG, offsetof(ClientOptions, config_file)},
 	{OPT_TO, offsetof(ClientOptions, to)},

@@ -400,20 +400,20 @@ is_json_number(const char *s)
 }
 
 /*
- * A one-dimensional text[] or name[] in PostgreSQL's array syntax
- * ({a,"b c",NULL}) as a JSON array; false when it is something else (the
- * caller then writes the text as a string).
+ * The elements of a one-dimensional text[] or name[] in PostgreSQL's array
+ * syntax ({a,"b c",NULL}): *elems (malloc'd strings, NULL for a NULL
+ * element) and *nelems; false when the text is something else.
  */
-static bool
-json_text_array(PQExpBuffer buf, const char *s)
+bool
+split_text_array(const char *s, char ***elems, int *nelems)
 {
 	PQExpBuffer elem = createPQExpBuffer();
 	const char *p = s;
-	bool		first = true;
+	int			n = 0;
+	char	  **list = NULL;
 
 	if (*p++ != '{')
 		goto fail;
-	appendPQExpBufferChar(buf, '[');
 	while (*p && *p != '}')
 	{
 		bool		quoted = false;
@@ -437,25 +437,53 @@ json_text_array(PQExpBuffer buf, const char *s)
 		else
 			while (*p && *p != ',' && *p != '}')
 				appendPQExpBufferChar(elem, *p++);
-		if (!first)
-			appendPQExpBufferStr(buf, ", ");
-		first = false;
-		if (!quoted && strcmp(elem->data, "NULL") == 0)
-			appendPQExpBufferStr(buf, "null");
-		else
-			json_escape(buf, elem->data);
+		list = pg_realloc(list, sizeof(char *) * (n + 1));
+		list[n++] = !quoted && strcmp(elem->data, "NULL") == 0 ? NULL :
+			pg_strdup(elem->data);
 		if (*p == ',')
 			p++;
 	}
 	if (*p != '}' || p[1] != '\0')
 		goto fail;
-	appendPQExpBufferChar(buf, ']');
 	destroyPQExpBuffer(elem);
+	*elems = list;
+	*nelems = n;
 	return true;
 
 fail:
 	destroyPQExpBuffer(elem);
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
 	return false;
+}
+
+/*
+ * A one-dimensional text[] or name[] as a JSON array; false when it is
+ * something else (the caller then writes the text as a string).
+ */
+static bool
+json_text_array(PQExpBuffer buf, const char *s)
+{
+	char	  **elems;
+	int			n;
+
+	if (!split_text_array(s, &elems, &n))
+		return false;
+	appendPQExpBufferChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i)
+			appendPQExpBufferStr(buf, ", ");
+		if (elems[i] == NULL)
+			appendPQExpBufferStr(buf, "null");
+		else
+			json_escape(buf, elems[i]);
+		free(elems[i]);
+	}
+	appendPQExpBufferChar(buf, ']');
+	free(elems);
+	return true;
 }
 
 /* one value of a result, typed: numbers, booleans, json as they are */
@@ -567,7 +595,8 @@ static const char *
 value_color(const char *header, const char *value)
 {
 	if (strcmp(header, "state") != 0 && strcmp(header, "action") != 0 &&
-		strcmp(header, "outcome") != 0 && strcmp(header, "ok") != 0)
+		strcmp(header, "outcome") != 0 && strcmp(header, "ok") != 0 &&
+		strcmp(header, "severity") != 0)
 		return NULL;
 	if (strcmp(value, "applied") == 0 || strcmp(value, "success") == 0 ||
 		strcmp(value, "reverted") == 0 || strcmp(value, "t") == 0)
@@ -576,7 +605,8 @@ value_color(const char *header, const char *value)
 		strcmp(value, "failure") == 0 || strcmp(value, "error") == 0 ||
 		strcmp(value, "f") == 0)
 		return COLOR_RED;
-	if (strcmp(value, "pending") == 0 || strncmp(value, "would ", 6) == 0)
+	if (strcmp(value, "pending") == 0 || strncmp(value, "would ", 6) == 0 ||
+		strcmp(value, "warning") == 0)
 		return COLOR_YELLOW;
 	return NULL;
 }
@@ -849,6 +879,70 @@ out_table(const PGresult *res, const char *key)
 		free(right);
 		free(cells);
 	}
+}
+
+/*
+ * out_table() of the named columns of a result that it has, in that order:
+ * a query that reads a view or a function with SELECT * keeps working on a
+ * server whose version lacks a newer column, and shows it where it exists.
+ */
+void
+out_table_columns(const PGresult *res, const char *key,
+				  const char *const *names, int nnames)
+{
+	const char **headers = pg_malloc(sizeof(char *) * (nnames + 1));
+	bool	   *numeric = pg_malloc0(sizeof(bool) * (nnames + 1));
+	int		   *cols = pg_malloc(sizeof(int) * (nnames + 1));
+	int			ncols = 0;
+	int			nrows = PQntuples(res);
+	char	  **cells;
+
+	for (int i = 0; i < nnames; i++)
+	{
+		int			c = PQfnumber(res, names[i]);
+
+		if (c < 0)
+			continue;
+		headers[ncols] = names[i];
+		numeric[ncols] = is_numeric_type(PQftype(res, c));
+		cols[ncols++] = c;
+	}
+	if (json_mode())
+	{
+		/* typed as out_table() types them: booleans, numbers, arrays */
+		JsonRun    *run = current_run();
+
+		json_key(run->fields, key ? key : "rows");
+		appendPQExpBufferChar(run->fields, '[');
+		for (int r = 0; r < nrows; r++)
+		{
+			appendPQExpBufferStr(run->fields, r ? ", {" : "{");
+			for (int c = 0; c < ncols; c++)
+			{
+				if (c)
+					appendPQExpBufferStr(run->fields, ", ");
+				json_escape(run->fields, headers[c]);
+				appendPQExpBufferStr(run->fields, ": ");
+				json_value(run->fields, res, r, cols[c]);
+			}
+			appendPQExpBufferChar(run->fields, '}');
+		}
+		appendPQExpBufferChar(run->fields, ']');
+		cells = NULL;
+	}
+	else
+	{
+		cells = pg_malloc(sizeof(char *) * ((size_t) nrows * ncols + 1));
+		for (int r = 0; r < nrows; r++)
+			for (int c = 0; c < ncols; c++)
+				cells[r * ncols + c] = PQgetisnull(res, r, cols[c]) ? NULL :
+					PQgetvalue(res, r, cols[c]);
+		out_rows_typed(key, ncols, headers, numeric, nrows, cells);
+	}
+	free(headers);
+	free(numeric);
+	free(cols);
+	free(cells);
 }
 
 /*

@@ -20,6 +20,7 @@
  *	checksum.c		script normalisation and SHA-256, as the server does it
  *	sync.c			registered state, incremental batched registration, up
  *	validate.c		files compared with the database
+ *	lint.c			the "lint" command: every file through migrate.lint()
  *	newfile.c		the "new" command: files in the detected layout
  *	progress.c		live progress of a running command, second connection
  *	fleet.c			one command against many databases, --jobs
@@ -42,7 +43,8 @@
 #define EXIT_OK			0
 #define EXIT_ERROR		1
 #define EXIT_USAGE		2
-#define EXIT_FOUND		3		/* check modes: pending, edited, missing, drifted */
+#define EXIT_FOUND		3		/* check modes: pending, edited, missing, drifted;
+								 * lint: a finding at or above --fail-on */
 
 /* the extension versions this client can drive */
 #define CLIENT_MIN_EXTVERSION	"1.1"
@@ -123,6 +125,7 @@ typedef struct ClientOptions
 	bool		force;			/* up, down --force */
 	bool		skip_backup;	/* up, down --skip-backup */
 	char	   *expect_fingerprint; /* up --expect-fingerprint FP */
+	char	   *fail_on;		/* lint --fail-on error|warning|info */
 
 	/* filled in by conf.c */
 	bool		jobs_given;		/* --jobs was on the command line */
@@ -274,6 +277,11 @@ extern int	cmd_up(PGconn *conn, const ClientOptions *opts);
 /* validate.c */
 extern int	cmd_validate(PGconn *conn, const ClientOptions *opts);
 
+/* lint.c */
+extern int	cmd_lint(PGconn *conn, const ClientOptions *opts);
+/* the rank of a severity name (info 1, warning 2, error 3), 0: not one */
+extern int	lint_severity_rank(const char *severity);
+
 /* --------------------------------------------------------------------
  * connect.c
  * --------------------------------------------------------------------
@@ -319,6 +327,11 @@ extern int	cmd_init(PGconn *conn, const ClientOptions *opts);
 extern void out_init(const ClientOptions *opts);
 /* a query result as a table (TTY, plain) or, with --json, under "key" */
 extern void out_table(const PGresult *res, const char *key);
+/* out_table() of the named columns the result has, in that order */
+extern void out_table_columns(const PGresult *res, const char *key,
+							  const char *const *names, int nnames);
+/* a text[] literal's elements (NULL element: NULL); false if not one */
+extern bool split_text_array(const char *s, char ***elems, int *nelems);
 /* rows built by the client itself: cells[row * ncols + col], NULL = null */
 extern void out_rows(const char *key, int ncols, const char *const *headers,
 					 int nrows, char *const *cells);

@@ -15,7 +15,8 @@
 #                   with clusters of its own (PostgreSQL::Test::Cluster)
 #        doc        test/doc/run.sh: the SQL examples of README.md,
 #                   doc/tutorial.md and doc/troubleshooting.md, run and
-#                   compared with what they show
+#                   compared with what they show; test/doc/lint_rules.sh:
+#                   every lint rule has its section in doc/lint.md
 #        scenario   every executable test/scenario/*.sh and test/realworld/*.sh
 #                   (the real-world checks skip, saying so, without their corpus)
 #   4. print a summary; exit status 1 if anything failed
@@ -37,7 +38,7 @@ setup=1
 for arg in "$@"; do
     case "$arg" in
         --no-setup) setup=0 ;;
-        -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -169,6 +170,12 @@ if bash test/doc/selftest.sh && bash test/doc/run.sh; then
     record PASS "doc"
 else
     record FAIL "doc (examples of README.md, doc/tutorial.md, doc/troubleshooting.md)"
+fi
+# every rule of migrate.lint_rules has its "### id" section in doc/lint.md
+if bash test/doc/lint_rules.sh; then
+    record PASS "doc: every lint rule documented in doc/lint.md"
+else
+    record FAIL "doc: lint rules without a section in doc/lint.md (test/doc/lint_rules.sh)"
 fi
 
 # --- scenario scripts -------------------------------------------------------
