@@ -769,6 +769,8 @@ check_timeouts(MigrateLintState *state)
  * ---------------------------------------------------------------------
  */
 
+#define AGAIN "fails when the migration runs again"
+
 /* why an ALTER TABLE subcommand fails the second time, or NULL */
 static const char *
 alter_table_not_rerunnable(const AlterTableCmd *cmd)
@@ -776,22 +778,22 @@ alter_table_not_rerunnable(const AlterTableCmd *cmd)
 	switch (cmd->subtype)
 	{
 		case AT_AddColumn:
-			return cmd->missing_ok ? NULL : "ADD COLUMN without IF NOT EXISTS";
+			return cmd->missing_ok ? NULL : "ADD COLUMN without IF NOT EXISTS " AGAIN;
 		case AT_DropColumn:
-			return cmd->missing_ok ? NULL : "DROP COLUMN without IF EXISTS";
+			return cmd->missing_ok ? NULL : "DROP COLUMN without IF EXISTS " AGAIN;
 		case AT_DropConstraint:
-			return cmd->missing_ok ? NULL : "DROP CONSTRAINT without IF EXISTS";
+			return cmd->missing_ok ? NULL : "DROP CONSTRAINT without IF EXISTS " AGAIN;
 		case AT_AddConstraint:
-			return "ADD CONSTRAINT (which has no IF NOT EXISTS)";
+			return "ADD CONSTRAINT " AGAIN ": it has no IF NOT EXISTS";
 		default:
 			return NULL;
 	}
 }
 
 /*
- * Why "stmt" fails (or does something again) when it runs a second time,
- * or NULL when it may.  Only DDL: a data change's effect is the author's
- * to judge.
+ * Why "stmt" fails (or does its work twice) when it runs a second time,
+ * or NULL when it may.  Only DDL: what a data change does twice is the
+ * author's to judge.
  */
 static const char *
 not_rerunnable(Node *stmt)
@@ -799,42 +801,44 @@ not_rerunnable(Node *stmt)
 	switch (nodeTag(stmt))
 	{
 		case T_CreateStmt:
-			return ((CreateStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS";
+			return ((CreateStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS " AGAIN;
 		case T_CreateTableAsStmt:
-			return ((CreateTableAsStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS";
+			return ((CreateTableAsStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS " AGAIN;
 		case T_IndexStmt:
 			if (((IndexStmt *) stmt)->idxname == NULL)
-				return "without a name (it builds another index each time)";
-			return ((IndexStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS";
+				return "without a name builds one more index each time the migration runs";
+			return ((IndexStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS " AGAIN;
 		case T_CreateSeqStmt:
-			return ((CreateSeqStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS";
+			return ((CreateSeqStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS " AGAIN;
 		case T_CreateSchemaStmt:
-			return ((CreateSchemaStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS";
+			return ((CreateSchemaStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS " AGAIN;
 		case T_CreateExtensionStmt:
-			return ((CreateExtensionStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS";
+			return ((CreateExtensionStmt *) stmt)->if_not_exists ? NULL : "without IF NOT EXISTS " AGAIN;
 		case T_CreateFunctionStmt:
-			return ((CreateFunctionStmt *) stmt)->replace ? NULL : "without OR REPLACE";
+			return ((CreateFunctionStmt *) stmt)->replace ? NULL : "without OR REPLACE " AGAIN;
 		case T_ViewStmt:
-			return ((ViewStmt *) stmt)->replace ? NULL : "without OR REPLACE";
+			return ((ViewStmt *) stmt)->replace ? NULL : "without OR REPLACE " AGAIN;
 		case T_RuleStmt:
-			return ((RuleStmt *) stmt)->replace ? NULL : "without OR REPLACE";
+			return ((RuleStmt *) stmt)->replace ? NULL : "without OR REPLACE " AGAIN;
 		case T_CreateTrigStmt:
-			return migrate_trigger_replaces((CreateTrigStmt *) stmt) ? NULL : "without OR REPLACE";
+			return migrate_trigger_replaces((CreateTrigStmt *) stmt) ? NULL :
+				"without OR REPLACE " AGAIN;
 		case T_CreateDomainStmt:
 		case T_CompositeTypeStmt:
 		case T_CreateEnumStmt:
 		case T_CreateRangeStmt:
 		case T_CreatePolicyStmt:
 		case T_CreateRoleStmt:
-			return "(which has no IF NOT EXISTS)";
+			return AGAIN ": it has no IF NOT EXISTS";
 		case T_DropStmt:
-			return ((DropStmt *) stmt)->missing_ok ? NULL : "without IF EXISTS";
+			return ((DropStmt *) stmt)->missing_ok ? NULL : "without IF EXISTS " AGAIN;
 		case T_RenameStmt:
-			return "(the old name is gone the second time)";
+			return "... RENAME " AGAIN ": the old name is gone";
 		case T_AlterEnumStmt:
 			if (((AlterEnumStmt *) stmt)->oldVal != NULL)
-				return "(the old value is gone the second time)";
-			return ((AlterEnumStmt *) stmt)->skipIfNewValExists ? NULL : "without IF NOT EXISTS";
+				return "... RENAME VALUE " AGAIN ": the old value is gone";
+			return ((AlterEnumStmt *) stmt)->skipIfNewValExists ? NULL :
+				"... ADD VALUE without IF NOT EXISTS " AGAIN;
 		case T_AlterTableStmt:
 			{
 				ListCell   *lc;
@@ -862,8 +866,7 @@ check_robust(MigrateLintState *state)
 		return;
 	why = not_rerunnable(state->stmt);
 	if (why != NULL)
-		migrate_lint_report(state, "prefer-robust-stmts", NULL,
-							"%s %s fails when the migration runs again",
+		migrate_lint_report(state, "prefer-robust-stmts", NULL, "%s %s",
 							state->statement->classified.command, why);
 }
 
