@@ -57,7 +57,7 @@ static const MigrateLintRule type_rules[] = {
 		"CREATE TABLE country (code char(2) NOT NULL);",
 	"CREATE TABLE country (code text NOT NULL CHECK (length(code) = 2));", false},
 	{"prefer-text-field", LINT_INFO, "types",
-		"varchar(n) needs a table rewrite or scan to change its limit; text with a CHECK does not.",
+		"varchar(n) puts the limit in the type: lowering it rewrites the table, where a CHECK on text is replaced without a rewrite.",
 		"Use text, with a CHECK (length(col) <= n) if the limit matters.",
 		"CREATE TABLE customer (name varchar(100) NOT NULL);",
 	"CREATE TABLE customer (name text NOT NULL CHECK (length(name) <= 100));", false},
@@ -400,6 +400,18 @@ remember_create_index(MigrateLintState *state, const IndexStmt *index)
 	remember_index(state, index->relation, columns);
 }
 
+/* whether "name" is one of the first n names of "names" */
+static bool
+name_in_first(List *names, int n, const char *name)
+{
+	for (int i = 0; i < n && i < list_length(names); i++)
+	{
+		if (strcmp(strVal(list_nth(names, i)), name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Whether the first list_length(wanted) columns of "leading" are the
  * columns "wanted", in any order.
@@ -408,17 +420,20 @@ static bool
 leading_columns_are(List *leading, List *wanted)
 {
 	int			n = list_length(wanted);
+	ListCell   *lc;
 
 	if (list_length(leading) < n)
 		return false;
-	for (int i = 0; i < n; i++)
+	foreach(lc, wanted)
 	{
-		if (!name_in(wanted, strVal(list_nth(leading, i))))
+		if (!name_in_first(leading, n, strVal(lfirst(lc))))
 			return false;
 	}
-	for (int i = 0; i < n; i++)
+	foreach(lc, leading)
 	{
-		if (!name_in(list_truncate(list_copy(leading), n), strVal(list_nth(wanted, i))))
+		if (foreach_current_index(lc) >= n)
+			break;
+		if (!name_in(wanted, strVal(lfirst(lc))))
 			return false;
 	}
 	return true;
@@ -658,7 +673,9 @@ referenced_tables(const CreateStmt *create)
 		{
 			Constraint *constraint = lfirst(cc);
 
-			if (IsA(constraint, Constraint) && constraint->contype == CONSTR_FOREIGN)
+			/* a key referencing the new table itself locks nobody else's */
+			if (IsA(constraint, Constraint) && constraint->contype == CONSTR_FOREIGN &&
+				!same_relation(constraint->pktable, create->relation))
 				tables = lappend(tables, constraint->pktable);
 		}
 	}
