@@ -294,6 +294,7 @@ CREATE TABLE lt_t (abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdef
 ALTER TABLE lt_t ADD COLUMN "ABCDEFGHIJ_ABCDEFGHIJ_ABCDEFGHIJ_ABCDEFGHIJ_ABCDEFGHIJ_ABCDEFGH" int;
 ALTER TABLE lt_t ADD COLUMN éééééééééééééééééééééééééééééééx int;
 COMMENT ON TABLE lt_t IS 'a comment that is much longer than sixty-three bytes, which is fine for a string';
+COMMENT ON COLUMN lt_t.x IS E'an_escaped_string_without_spaces_that_is_much_longer_than_sixty_three_bytes';
 CREATE FUNCTION lt_g() RETURNS int LANGUAGE sql AS $f$ SELECT 1 AS a_column_alias_that_is_longer_than_sixty_three_bytes_in_a_function_body $f$;
 $$);
 

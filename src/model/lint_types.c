@@ -40,8 +40,6 @@
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "parser/scanner.h"
-/* after scanner.h: its token union holds core_YYSTYPE */
-#include "parser/gram.h"
 #include "utils/elog.h"
 
 #include "compat.h"
@@ -912,10 +910,18 @@ quiet_truncation_notices(ErrorData *edata)
 }
 
 /*
- * The length of an identifier token at "token": *text_bytes of its text
- * (quotes included), returned the bytes of the name it stands for.  An
- * ordinary identifier's characters are scan.l's ident_cont; in a quoted
- * one, "" stands for one quote.
+ * The bytes of the name an identifier token at "token" stands for, and in
+ * *text_bytes the length of its text (quotes included); -1 when the token
+ * is not an identifier that could be too long.  An ordinary identifier
+ * starts with a letter, "_" or a byte of a multibyte character and goes on
+ * with scan.l's ident_cont characters; in a quoted one, "" stands for one
+ * quote.
+ *
+ * The token's number is not needed (parser/gram.h, which names it, is not
+ * installed from PostgreSQL 16 on): a run of NAMEDATALEN or more such
+ * characters at a token's start is always an identifier, since no keyword
+ * is that long and the prefixes of E'', B'', X'', N'' and U& strings are
+ * one letter.
  */
 static int
 identifier_bytes(const char *token, int *text_bytes)
@@ -925,6 +931,8 @@ identifier_bytes(const char *token, int *text_bytes)
 
 	if (*p != '"')
 	{
+		if (!isalpha((unsigned char) *p) && *p != '_' && !IS_HIGHBIT_SET(*p))
+			return -1;
 		while (isalnum((unsigned char) p[len]) || p[len] == '_' || p[len] == '$' ||
 			   IS_HIGHBIT_SET(p[len]))
 			len++;
@@ -964,14 +972,11 @@ scan_identifiers(MigrateLintState *state, const char *text)
 	{
 		core_YYSTYPE yylval;
 		YYLTYPE		yylloc;
-		int			token = core_yylex(&yylval, &yylloc, scanner);
-		int			text_bytes;
+		int			text_bytes = 0;
 		int			bytes;
 
-		if (token == 0)
+		if (core_yylex(&yylval, &yylloc, scanner) == 0)
 			break;
-		if (token != IDENT)
-			continue;
 		bytes = identifier_bytes(text + yylloc, &text_bytes);
 		if (bytes < NAMEDATALEN || list_member(reported, makeString(yylval.str)))
 			continue;
