@@ -49,16 +49,19 @@ static void check_types(MigrateLintState *state);
 static void finish_types(MigrateLintState *state);
 
 static const MigrateLintRule type_rules[] = {
+	/* blank-padded values surprise comparisons and clients, for no saving */
 	{"ban-char-field", LINT_WARNING, "types",
 		"char(n) pads with blanks and saves no space over text.",
 		"Use text (with a CHECK on length if the length matters).",
 		"CREATE TABLE country (code char(2) NOT NULL);",
 	"CREATE TABLE country (code text NOT NULL CHECK (length(code) = 2));", false},
+	/* a limit in the type costs a rewrite to lower; a CHECK does not */
 	{"prefer-text-field", LINT_INFO, "types",
 		"varchar(n) puts the limit in the type: lowering it rewrites the table, where a CHECK on text is replaced without a rewrite.",
 		"Use text, with a CHECK (length(col) <= n) if the limit matters.",
 		"CREATE TABLE customer (name varchar(100) NOT NULL);",
 	"CREATE TABLE customer (name text NOT NULL CHECK (length(name) <= 100));", false},
+	/* running out of key values is an outage, widening later a rewrite */
 	{"prefer-bigint-over-int", LINT_WARNING, "types",
 		"An integer key runs out at 2^31; changing it later rewrites the table.",
 		"Use bigint for primary keys, identity columns and the columns that reference them.",
@@ -69,43 +72,51 @@ static const MigrateLintRule type_rules[] = {
 		"Use bigint for primary keys, identity columns and the columns that reference them.",
 		"CREATE TABLE category (id smallint PRIMARY KEY);",
 	"CREATE TABLE category (id bigint PRIMARY KEY);", false},
+	/* a serial's sequence is a separate object with grants of its own */
 	{"prefer-identity", LINT_WARNING, "types",
 		"serial columns own a sequence with loose permissions and odd dump behaviour; identity columns are the standard.",
 		"Use bigint GENERATED ALWAYS AS IDENTITY (or BY DEFAULT).",
 		"CREATE TABLE invoice (id bigserial PRIMARY KEY);",
 	"CREATE TABLE invoice (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);", false},
+	/* a wall-clock value without a zone means different instants to different sessions */
 	{"prefer-timestamptz", LINT_WARNING, "types",
 		"timestamp without time zone stores wall-clock time with no zone: values shift when the session's zone differs.",
 		"Use timestamptz.",
 		"CREATE TABLE event (happened_at timestamp NOT NULL);",
 	"CREATE TABLE event (happened_at timestamptz NOT NULL);", false},
+	/* a domain CHECK cannot be added NOT VALID per table later */
 	{"ban-create-domain-with-constraint", LINT_WARNING, "types",
 		"A domain's CHECK constraint is checked on every column of the domain, and changing it scans them all under lock.",
 		"Put the CHECK on the table's column instead.",
 		"CREATE DOMAIN percent AS integer CHECK (VALUE BETWEEN 0 AND 100);",
 	"CREATE TABLE score (percent integer NOT NULL CHECK (percent BETWEEN 0 AND 100));", false},
+	/* checks every column of the domain, each table locked against writes */
 	{"ban-alter-domain-with-add-constraint", LINT_WARNING, "types",
 		"ALTER DOMAIN ... ADD CONSTRAINT scans every column of the domain in every table.",
 		"Add the CHECK to each table's column, NOT VALID, then VALIDATE it.",
 		"ALTER DOMAIN percent ADD CONSTRAINT percent_range CHECK (VALUE BETWEEN 0 AND 100);",
 		"ALTER TABLE score ADD CONSTRAINT score_range CHECK (percent BETWEEN 0 AND 100) NOT VALID;\n"
 	"ALTER TABLE score VALIDATE CONSTRAINT score_range;", false},
+	/* a lock wait without lock_timeout queues all traffic of the table behind it */
 	{"require-timeout-settings", LINT_WARNING, "locking",
 		"A statement that takes a strong lock runs without lock_timeout or statement_timeout, although the environment asks for them.",
 		"SET lock_timeout and statement_timeout first, or give @lock-timeout and @statement-timeout in the header.",
 		"ALTER TABLE orders ADD COLUMN note text;",
 		"SET lock_timeout = '2s';\nSET statement_timeout = '1min';\n"
 	"ALTER TABLE orders ADD COLUMN note text;", false},
+	/* the header promises the script may run again */
 	{"prefer-robust-stmts", LINT_WARNING, "safety",
 		"The migration says @idempotent: true, but this statement fails when run a second time.",
 		"Use IF NOT EXISTS / IF EXISTS / OR REPLACE, or drop the @idempotent claim.",
 		"-- @idempotent: true\nCREATE TABLE audit_log (id bigint);",
 	"-- @idempotent: true\nCREATE TABLE IF NOT EXISTS audit_log (id bigint);", false},
+	/* PostgreSQL truncates with only a NOTICE, and names may collide */
 	{"identifier-truncated", LINT_ERROR, "naming",
 		"An identifier longer than 63 bytes is silently truncated, and two long names may collide.",
 		"Use a name of at most 63 bytes.",
 		"CREATE TABLE account (customer_billing_address_verification_status_last_changed_by_user_id bigint);",
 	"CREATE TABLE account (billing_address_verified_by bigint);", false},
+	/* every delete of a referenced row scans the referencing table */
 	{"foreign-key-without-index", LINT_WARNING, "catalog",
 		"The referencing columns of a foreign key have no index: every DELETE or key UPDATE on the referenced table scans this one.",
 		"CREATE INDEX CONCURRENTLY on the referencing columns.",
@@ -178,8 +189,8 @@ same_relation(const RangeVar *a, const RangeVar *b)
  */
 
 /*
- * The type's own name if "type" names pg_catalog's "name" as the grammar
- * writes it: qualified (char(n) is pg_catalog.bpchar) or bare.
+ * Whether "type" names pg_catalog's type "name" as the grammar writes it:
+ * qualified (char(n) is pg_catalog.bpchar) or bare.
  */
 static bool
 type_is(const TypeName *type, const char *name)
