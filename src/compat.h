@@ -46,6 +46,13 @@ extern void migrate_materialize_srf_compat(FunctionCallInfo fcinfo);
 #define MIGRATE_HAVE_DETACH_CONCURRENTLY 1
 #endif
 
+/* PG14 added CREATE OR REPLACE TRIGGER (CreateTrigStmt's replace) */
+#if PG_VERSION_NUM >= 140000
+#define migrate_trigger_replaces(stmt) ((stmt)->replace)
+#else
+#define migrate_trigger_replaces(stmt) false
+#endif
+
 /*
  * PG14 made refreshing a subscription refuse a transaction block (table
  * synchronisation commits on its own since then): REFRESH PUBLICATION and

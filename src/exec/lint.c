@@ -48,9 +48,9 @@ migrate_lint(PG_FUNCTION_ARGS)
 	header = migrate_header_parse(script);
 	parsed = migrate_parse_script(script, "script");
 	migrate_xact_spi_connect();
+	/* the environment and the findings are in SPI's memory: SPI_finish() last */
 	env = migrate_environment_current();
 	findings = migrate_lint_live(parsed, header, env);
-	SPI_finish();
 
 	foreach(lc, findings)
 	{
@@ -66,6 +66,7 @@ migrate_lint(PG_FUNCTION_ARGS)
 		values[5] = CStringGetTextDatum(f->hint);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	SPI_finish();
 	PG_RETURN_VOID();
 }
 
