@@ -77,11 +77,13 @@
 
 #include "exec/backup.h"
 #include "exec/cleanup.h"
+#include "exec/drift.h"
 #include "exec/engine.h"
 #include "exec/lockretry.h"
 #include "exec/message.h"
 #include "exec/topstmt.h"
 #include "exec/worker_run.h"
+#include "ipc/migrating.h"
 #include "ipc/progress.h"
 #include "ipc/xact.h"
 #include "model/json.h"
@@ -139,6 +141,7 @@ abort_with_error(MemoryContext keep)
 	ErrorData  *edata;
 
 	migrate_lock_set_running(false);
+	migrate_migrating_set(false);
 	edata = migrate_xact_abort_work(keep);
 	return edata;
 }
@@ -210,8 +213,10 @@ run_transactional(MigrateMigration *m, MigrateDirection direction, const Migrate
 		 * role).
 		 */
 		migrate_lock_set_running(true);
+		migrate_migrating_set(true);
 		migrate_xact_end_work(keep);
 		migrate_lock_set_running(false);
+		migrate_migrating_set(false);
 	}
 	PG_CATCH();
 	{
@@ -330,6 +335,7 @@ run_top_statement(MigrateRunState *state, const char *sql, MemoryContext keep)
 		StartTransactionCommand();
 		migrate_engine_push_errcallback(state, &errcallback);
 		migrate_lock_set_running(true);
+		migrate_migrating_set(true);
 		/* the backup's copy holds the statement's lock: timed with it */
 		migrate_lockretry_timer_start(&timer, &state->policy);
 		migrate_backup_before_statement(state);
@@ -339,6 +345,7 @@ run_top_statement(MigrateRunState *state, const char *sql, MemoryContext keep)
 		/* its commit-time code may not change migrations either */
 		CommitTransactionCommand();
 		migrate_lock_set_running(false);
+		migrate_migrating_set(false);
 	}
 	PG_CATCH();
 	{
@@ -454,6 +461,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		state->statement = NULL;
 		migrate_xact_begin_work(MIGRATE_WORK_SPI);
 		migrate_engine_record_success(state, migrate_engine_usecs_since(state->started_at), outcome);
+		migrate_drift_record_after_run(direction);
 		migrate_xact_end_work(keep);
 		if (outcome)
 			outcome->left_dirty = false;

@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrating.c
+ *	  A backend-local flag: this backend runs migrate's own work now.
+ *
+ * The drift capture's event triggers (store/driftlog.c) record the DDL
+ * that runs outside migrate.  What runs inside is known to the executor,
+ * not guessed from the statement: engine.c sets the flag around the run
+ * of a plan (apply(), revert(), dry runs, the apply worker's transactional
+ * migrations), worker_run.c around each top-level statement of a
+ * non-transactional migration and the commit of a transactional one,
+ * rehearse.c around a rehearsal.  It is set exactly where store/lock.c's
+ * "migrations running" flag is, and cleared on the same paths; a
+ * transaction's end clears it as well, so that no error path can leave
+ * it set and hide the session's later DDL.
+ *
+ * The flag is per backend: a concurrent session's DDL is drift even while
+ * this one applies a migration.
+ *
+ * IDENTIFICATION
+ *	  src/ipc/migrating.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+
+#include "ipc/migrating.h"
+
+static bool migrating = false;
+static bool callback_registered = false;
+
+/* a transaction's end leaves nothing set (see the header) */
+static void
+clear_at_end(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		migrating = false;
+}
+
+void
+migrate_migrating_set(bool running)
+{
+	if (!callback_registered)
+	{
+		RegisterXactCallback(clear_at_end, NULL);
+		callback_registered = true;
+	}
+	migrating = running;
+}
+
+bool
+migrate_migrating_now(void)
+{
+	return migrating;
+}
