@@ -2551,7 +2551,7 @@ BEGIN
            (SELECT pg_catalog.max(l.id) FROM migrate.drift_log l)
       FROM migrate.schema_objects() o
     RETURNING id, fingerprint INTO newest, fp;
-    DELETE FROM migrate.schema_state s WHERE s.id OPERATOR(pg_catalog.<=) newest OPERATOR(pg_catalog.-) 10;
+    DELETE FROM migrate.schema_state s WHERE s.id OPERATOR(pg_catalog.<=) (newest OPERATOR(pg_catalog.-) 10);
     RETURN fp;
 END
 $$;
@@ -2640,10 +2640,12 @@ $$
          GROUP BY g.pid, g.transaction_id, g.statement
     )
     SELECT pg_catalog.format(E'-- drift captured since %s (migrate.drift_script())\n',
-                             coalesce((SELECT snap.recorded_at::text FROM snap), 'the installation'))
+                             coalesce((SELECT pg_catalog.to_char(snap.recorded_at, 'YYYY-MM-DD HH24:MI:SS TZ') FROM snap),
+                                      'the installation'))
            OPERATOR(pg_catalog.||)
            pg_catalog.string_agg(pg_catalog.format(E'\n-- %s by %s: %s\n%s;\n',
-                                                   st.captured_at, st.role, st.commands,
+                                                   pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                                   st.role, st.commands,
                                                    pg_catalog.rtrim(st.statement, E' \t\r\n;')),
                                  '' ORDER BY st.first_id)
       FROM st

@@ -11,7 +11,7 @@
  * non-transactional migration and the commit of a transactional one,
  * rehearse.c around a rehearsal.  It is set exactly where store/lock.c's
  * "migrations running" flag is, and cleared on the same paths; a
- * transaction's end clears it as well, so that no error path can leave
+ * transaction's abort clears it as well, so that no error path can leave
  * it set and hide the session's later DDL.
  *
  * The flag is per backend: a concurrent session's DDL is drift even while
@@ -31,13 +31,15 @@
 static bool migrating = false;
 static bool callback_registered = false;
 
-/* a transaction's end leaves nothing set (see the header) */
+/*
+ * An aborted transaction leaves nothing set (see the header).  Not a
+ * commit: CREATE INDEX CONCURRENTLY and the apply worker's statements
+ * commit in the middle of migrate's own work.
+ */
 static void
-clear_at_end(XactEvent event, void *arg)
+clear_at_abort(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PREPARE)
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		migrating = false;
 }
 
@@ -46,7 +48,7 @@ migrate_migrating_set(bool running)
 {
 	if (!callback_registered)
 	{
-		RegisterXactCallback(clear_at_end, NULL);
+		RegisterXactCallback(clear_at_abort, NULL);
 		callback_registered = true;
 	}
 	migrating = running;

@@ -9,7 +9,8 @@
  * migrate.drift_log: one per object pg_event_trigger_ddl_commands()
  * reports at ddl_command_end, one per object a DROP removed
  * (pg_event_trigger_dropped_objects(), the original and those CASCADE
- * took along) at sql_drop.  What is not drift:
+ * took along, but not a view's rewrite rule or a column default) at
+ * sql_drop.  What is not drift:
  *
  *  - what migrate runs itself: the executor sets a backend-local flag
  *	  (ipc/migrating.c) around migration scripts, dry runs, rehearsals and
@@ -85,7 +86,8 @@ static const char *const drop_sql =
 DRIFT_COLUMNS
 "$6, d.object_type, d.object_identity, d.schema_name, 'sql_drop', $5 "
 "FROM pg_catalog.pg_event_trigger_dropped_objects() d "
-"WHERE (d.original OR d.normal) AND NOT d.is_temporary AND " DRIFT_SCHEMA_FILTER("d.schema_name");
+"WHERE (d.original OR (d.normal AND d.object_type OPERATOR(pg_catalog.<>) ALL ('{rule,default value}'::pg_catalog.text[])))"
+" AND NOT d.is_temporary AND " DRIFT_SCHEMA_FILTER("d.schema_name");
 
 static SPIPlanPtr ddl_plan = NULL;
 static SPIPlanPtr drop_plan = NULL;
