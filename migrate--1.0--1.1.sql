@@ -2581,8 +2581,9 @@ COMMENT ON EVENT TRIGGER migrate_drift_drop IS
     'records objects dropped outside migrate in migrate.drift_log (setting migrate.capture_drift)';
 
 -- what differs from the last recorded schema, and the log rows since then
--- that name the object (or one it belongs to: a column's table, a
--- comment's object)
+-- that name the object, one it belongs to (a column's table) or one that
+-- belongs to it (a column of a table; not every object of a schema), or
+-- for a comment the object commented on
 CREATE VIEW migrate.drift AS
 WITH snap AS (
     SELECT s.id, s.objects, s.recorded_at, s.last_log_id
@@ -2611,7 +2612,8 @@ SELECT d.change, d.kind, d.identity, snap.recorded_at AS since,
        WHERE g.id OPERATOR(pg_catalog.>) coalesce(snap.last_log_id, 0)
          AND (g.object_identity OPERATOR(pg_catalog.=) d.identity
               OR pg_catalog.starts_with(d.identity, g.object_identity OPERATOR(pg_catalog.||) '.')
-              OR pg_catalog.starts_with(g.object_identity, d.identity OPERATOR(pg_catalog.||) '.')
+              OR (d.kind OPERATOR(pg_catalog.<>) 'schema'
+                  AND pg_catalog.starts_with(g.object_identity, d.identity OPERATOR(pg_catalog.||) '.'))
               OR (d.kind OPERATOR(pg_catalog.=) 'comment'
                   AND d.identity OPERATOR(pg_catalog.=) (g.object_type OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) g.object_identity)))
   ) l ON true
