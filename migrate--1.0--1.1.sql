@@ -2467,11 +2467,14 @@ COMMENT ON FUNCTION migrate.plan(text) IS
  * with search_path pinned, and runs no function the DDL's role controls.
  * Setting migrate.capture_drift (superuser) turns it off.
  *
- * After every apply() and revert() (and acknowledge_drift()) the schema
- * is recorded in migrate.schema_state (fingerprint and the hash of every
- * object of schema_objects()); migrate.drift compares the schema now with
- * the last record, object by object, and names the log rows that explain
- * each difference.
+ * After every apply() and revert() (and acknowledge_drift(), baseline())
+ * the schema is recorded in migrate.schema_state (fingerprint and the hash
+ * of every object of schema_objects()); migrate.drift compares the schema
+ * now with the last record, object by object, and names the log rows that
+ * explain each difference.  Until the first record there is nothing to
+ * drift from, and nothing is logged: that also keeps a pg_restore's own
+ * DDL out of the restored log (its tables are created before the rows of
+ * schema_state are restored).
  * --------------------------------------------------------------------- */
 
 ALTER TABLE migrate.event DROP CONSTRAINT event_action_check;
@@ -2495,7 +2498,10 @@ CREATE TABLE migrate.drift_log (
     event           text NOT NULL CHECK (event IN ('ddl_command_end', 'sql_drop')),
     statement       text
 );
-ALTER SEQUENCE migrate.drift_log_id_seq OWNED BY migrate.drift_log.id;
+-- not OWNED BY the table: the owner block at the end of this script gives
+-- every member to the extension owner, and a linked sequence cannot be
+-- given on its own
+COMMENT ON SEQUENCE migrate.drift_log_id_seq IS 'ids of migrate.drift_log rows';
 SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log_id_seq', '');
 REVOKE ALL ON TABLE migrate.drift_log FROM PUBLIC;
@@ -2517,10 +2523,10 @@ CREATE TABLE migrate.schema_state (
     objects     jsonb NOT NULL,     -- {kind: {identity: hash}} of schema_objects()
     recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     recorded_by name NOT NULL,
-    reason      text NOT NULL CHECK (reason IN ('install', 'apply', 'revert', 'acknowledge', 'baseline')),
+    reason      text NOT NULL CHECK (reason IN ('apply', 'revert', 'acknowledge', 'baseline')),
     last_log_id bigint              -- drift_log rows up to this one are accounted for
 );
-ALTER SEQUENCE migrate.schema_state_id_seq OWNED BY migrate.schema_state.id;
+COMMENT ON SEQUENCE migrate.schema_state_id_seq IS 'ids of migrate.schema_state rows';
 SELECT pg_catalog.pg_extension_config_dump('migrate.schema_state', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.schema_state_id_seq', '');
 REVOKE ALL ON TABLE migrate.schema_state FROM PUBLIC;
@@ -2754,10 +2760,6 @@ GRANT EXECUTE ON FUNCTION migrate.health() TO migrate_reader;
 $grant$);
 COMMENT ON FUNCTION migrate.health() IS
     'one row for monitoring: pending, failed and dirty migrations, last apply, lock holder, scheduler state, and whether the schema drifted from the one migrate recorded';
-
--- the schema as the installation (or the update) finds it is the first
--- record: drift is what changes after it
-SELECT migrate.record_schema_state('install');
 
 -- ---- end of wp13-1 ----
 

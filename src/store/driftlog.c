@@ -20,7 +20,13 @@
  *	  CREATE EXTENSION command itself is logged);
  *  - objects in migrate's schemas (migrate, migrate_backup) and temporary
  *	  objects, which schema_objects() leaves out too;
- *  - anything while the superuser setting migrate.capture_drift is off.
+ *  - anything while the superuser setting migrate.capture_drift is off;
+ *  - anything before migrate recorded a schema for the first time (the
+ *	  first apply, revert, acknowledge_drift() or baseline()): there is no
+ *	  schema to drift from yet.  A pg_restore creates its tables before it
+ *	  restores the rows of migrate.schema_state, so its own DDL is not
+ *	  logged either (the indexes and constraints it creates after the data
+ *	  are: restore with migrate.capture_drift = off).
  *
  * The capture must never make the DDL fail.  It runs in an internal
  * subtransaction; an error there (the log cannot be written) is rolled
@@ -76,18 +82,21 @@ PG_FUNCTION_INFO_V1(migrate_drift_capture_drop);
 #define DRIFT_SCHEMA_FILTER(col) \
 	"coalesce(" col ", '') OPERATOR(pg_catalog.<>) ALL ('{migrate,migrate_backup,pg_temp}'::pg_catalog.text[])"
 
+/* nothing recorded yet: no schema to drift from (see the header) */
+#define DRIFT_RECORDED " AND EXISTS (SELECT FROM migrate.schema_state)"
+
 static const char *const ddl_sql =
 DRIFT_COLUMNS
 "c.command_tag, c.object_type, c.object_identity, c.schema_name, 'ddl_command_end', $5 "
 "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
-"WHERE NOT c.in_extension AND " DRIFT_SCHEMA_FILTER("c.schema_name");
+"WHERE NOT c.in_extension AND " DRIFT_SCHEMA_FILTER("c.schema_name") DRIFT_RECORDED;
 
 static const char *const drop_sql =
 DRIFT_COLUMNS
 "$6, d.object_type, d.object_identity, d.schema_name, 'sql_drop', $5 "
 "FROM pg_catalog.pg_event_trigger_dropped_objects() d "
 "WHERE (d.original OR (d.normal AND d.object_type OPERATOR(pg_catalog.<>) ALL ('{rule,default value}'::pg_catalog.text[])))"
-" AND NOT d.is_temporary AND " DRIFT_SCHEMA_FILTER("d.schema_name");
+" AND NOT d.is_temporary AND " DRIFT_SCHEMA_FILTER("d.schema_name") DRIFT_RECORDED;
 
 static SPIPlanPtr ddl_plan = NULL;
 static SPIPlanPtr drop_plan = NULL;
