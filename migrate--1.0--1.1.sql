@@ -2547,15 +2547,19 @@ DECLARE
     fp text;
     newest bigint;
 BEGIN
+    WITH o AS MATERIALIZED (
+        SELECT so.kind, so.identity, so.hash FROM migrate.schema_objects() so
+    ), by_kind AS (
+        SELECT o.kind, pg_catalog.jsonb_object_agg(o.identity, o.hash) AS objects
+          FROM o GROUP BY o.kind
+    )
     INSERT INTO migrate.schema_state (fingerprint, objects, recorded_by, reason, last_log_id)
-    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg(o.hash, ''
-                   ORDER BY o.kind COLLATE pg_catalog."C", o.identity COLLATE pg_catalog."C"), ''), 'UTF8')), 'hex'),
-           coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects)
-                       FROM (SELECT o2.kind, pg_catalog.jsonb_object_agg(o2.identity, o2.hash) AS objects
-                               FROM migrate.schema_objects() o2 GROUP BY o2.kind) k), '{}'),
+    SELECT (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg(o.hash, ''
+                        ORDER BY o.kind COLLATE pg_catalog."C", o.identity COLLATE pg_catalog."C"), ''), 'UTF8')), 'hex')
+              FROM o),
+           coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects) FROM by_kind k), '{}'),
            migrate.calling_role(), record_schema_state.reason,
            (SELECT pg_catalog.max(l.id) FROM migrate.drift_log l)
-      FROM migrate.schema_objects() o
     RETURNING id, fingerprint INTO newest, fp;
     DELETE FROM migrate.schema_state s WHERE s.id OPERATOR(pg_catalog.<=) (newest OPERATOR(pg_catalog.-) 10);
     RETURN fp;

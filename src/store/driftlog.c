@@ -133,8 +133,8 @@ should_capture(void)
 	if (creating_extension &&
 		CurrentExtensionObject == get_extension_oid("migrate", true))
 		return false;
-	/* a 1.0 catalog, or DROP EXTENSION migrate has removed the log */
-	return has_table("drift_log");
+	/* a 1.0 catalog, or DROP EXTENSION migrate has removed the tables */
+	return has_table("drift_log") && has_table("schema_state");
 }
 
 /* the body of the subtransaction: the one INSERT */
