@@ -2537,37 +2537,117 @@ GRANT SELECT ON TABLE migrate.schema_state TO migrate_admin;
 COMMENT ON TABLE migrate.schema_state IS
     'the schema as migrate left it: recorded after each apply() and revert(), at acknowledge_drift() and baseline(); the last ten are kept';
 
--- Record the schema now (one scan of schema_objects(): the fingerprint
--- and the objects come from the same rows).  Internal: called by the
--- executor as the extension owner, by acknowledge_drift() and baseline().
-CREATE FUNCTION migrate.record_schema_state(reason text) RETURNS text
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+-- The schema now: its fingerprint (as fingerprint() computes it) and its
+-- objects, {kind: {identity: hash}}, from one scan of schema_objects()
+CREATE FUNCTION migrate.schema_state_now(OUT fingerprint text, OUT objects jsonb)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
 $$
-DECLARE
-    fp text;
-    newest bigint;
-BEGIN
     WITH o AS MATERIALIZED (
         SELECT so.kind, so.identity, so.hash FROM migrate.schema_objects() so
     ), by_kind AS (
         SELECT o.kind, pg_catalog.jsonb_object_agg(o.identity, o.hash) AS objects
           FROM o GROUP BY o.kind
     )
-    INSERT INTO migrate.schema_state (fingerprint, objects, recorded_by, reason, last_log_id)
     SELECT (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg(o.hash, ''
                         ORDER BY o.kind COLLATE pg_catalog."C", o.identity COLLATE pg_catalog."C"), ''), 'UTF8')), 'hex')
               FROM o),
-           coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects) FROM by_kind k), '{}'),
-           migrate.calling_role(), record_schema_state.reason,
-           (SELECT pg_catalog.max(l.id) FROM migrate.drift_log l)
-    RETURNING id, fingerprint INTO newest, fp;
+           coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects) FROM by_kind k), '{}')
+$$;
+REVOKE ALL ON FUNCTION migrate.schema_state_now() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.schema_state_now() IS
+    'internal: the fingerprint and the objects of the schema now, from one scan of schema_objects()';
+
+-- Before a run: the objects of the schema, when it has drifted from the
+-- last record (DDL was logged since, and the fingerprint differs), so that
+-- the record after the run keeps that drift; NULL otherwise (no scan at
+-- all when nothing was logged since the record).
+CREATE FUNCTION migrate.schema_state_before() RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    last record;
+    now_state record;
+BEGIN
+    SELECT s.fingerprint, s.last_log_id INTO last
+      FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
+    IF NOT FOUND OR NOT EXISTS (SELECT FROM migrate.drift_log l
+                                 WHERE l.id OPERATOR(pg_catalog.>) coalesce(last.last_log_id, 0)) THEN
+        RETURN NULL;
+    END IF;
+    now_state := migrate.schema_state_now();
+    IF now_state.fingerprint OPERATOR(pg_catalog.=) last.fingerprint THEN
+        RETURN NULL;
+    END IF;
+    RETURN now_state.objects;
+END
+$$;
+REVOKE ALL ON FUNCTION migrate.schema_state_before() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.schema_state_before() IS
+    'internal: before a run, the objects of a schema that drifted from the last record (else NULL)';
+
+-- Record the schema.  Without "before": the schema now.  With it (the
+-- schema before a run, which had drifted): the last record changed by
+-- what the run changed (now against before), so that the drift stays what
+-- it was instead of being taken into the record.  Internal: called by the
+-- executor as the extension owner, by acknowledge_drift() and baseline().
+CREATE FUNCTION migrate.record_schema_state(reason text, before jsonb DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    now_state record;
+    last_objects jsonb;
+    fp text;
+    objs jsonb;
+    newest bigint;
+BEGIN
+    now_state := migrate.schema_state_now();
+    fp := now_state.fingerprint;
+    objs := now_state.objects;
+    SELECT s.objects INTO last_objects FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
+    IF before IS NOT NULL AND last_objects IS NOT NULL THEN
+        WITH cur AS (
+            SELECT k.key AS kind, i.key AS identity, i.value AS hash
+              FROM pg_catalog.jsonb_each(now_state.objects) k, pg_catalog.jsonb_each_text(k.value) i
+        ), bef AS (
+            SELECT k.key AS kind, i.key AS identity, i.value AS hash
+              FROM pg_catalog.jsonb_each(record_schema_state.before) k, pg_catalog.jsonb_each_text(k.value) i
+        ), lst AS (
+            SELECT k.key AS kind, i.key AS identity, i.value AS hash
+              FROM pg_catalog.jsonb_each(last_objects) k, pg_catalog.jsonb_each_text(k.value) i
+        ), delta AS (       -- what the run changed; hash NULL: it removed it
+            SELECT coalesce(c.kind, b.kind) AS kind, coalesce(c.identity, b.identity) AS identity, c.hash
+              FROM cur c FULL JOIN bef b
+                ON b.kind OPERATOR(pg_catalog.=) c.kind AND b.identity OPERATOR(pg_catalog.=) c.identity
+             WHERE c.hash IS DISTINCT FROM b.hash
+        ), expected AS (
+            SELECT l.kind, l.identity, l.hash FROM lst l
+             WHERE NOT EXISTS (SELECT FROM delta d WHERE d.kind OPERATOR(pg_catalog.=) l.kind
+                                                     AND d.identity OPERATOR(pg_catalog.=) l.identity)
+            UNION ALL
+            SELECT d.kind, d.identity, d.hash FROM delta d WHERE d.hash IS NOT NULL
+        ), by_kind AS (
+            SELECT e.kind, pg_catalog.jsonb_object_agg(e.identity, e.hash) AS objects
+              FROM expected e GROUP BY e.kind
+        )
+        SELECT (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg(e.hash, ''
+                            ORDER BY e.kind COLLATE pg_catalog."C", e.identity COLLATE pg_catalog."C"), ''), 'UTF8')), 'hex')
+                  FROM expected e),
+               coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects) FROM by_kind k), '{}')
+          INTO fp, objs;
+    END IF;
+    INSERT INTO migrate.schema_state (fingerprint, objects, recorded_by, reason, last_log_id)
+    VALUES (fp, objs, migrate.calling_role(), record_schema_state.reason,
+            CASE WHEN before IS NULL OR last_objects IS NULL
+                 THEN (SELECT pg_catalog.max(l.id) FROM migrate.drift_log l)
+                 ELSE (SELECT s.last_log_id FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1) END)
+    RETURNING id INTO newest;
     DELETE FROM migrate.schema_state s WHERE s.id OPERATOR(pg_catalog.<=) (newest OPERATOR(pg_catalog.-) 10);
     RETURN fp;
 END
 $$;
-REVOKE ALL ON FUNCTION migrate.record_schema_state(text) FROM PUBLIC;
-COMMENT ON FUNCTION migrate.record_schema_state(text) IS
-    'internal: record the schema now in migrate.schema_state (after apply and revert, at acknowledge_drift() and baseline())';
+REVOKE ALL ON FUNCTION migrate.record_schema_state(text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.record_schema_state(text, jsonb) IS
+    'internal: record the schema in migrate.schema_state (after apply and revert, at acknowledge_drift() and baseline()); with before, keep the drift that existed before a run';
 
 CREATE FUNCTION migrate.drift_capture_ddl() RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'migrate_drift_capture_ddl'

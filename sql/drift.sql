@@ -140,6 +140,19 @@ SELECT reason FROM migrate.schema_state ORDER BY id DESC LIMIT 1;
 SELECT count(*) AS differences FROM migrate.drift;
 SELECT count(*) AS logged FROM pg_temp.logged();
 
+-- drift that exists when migrate applies or reverts is kept: the record
+-- after the run is the last one changed by what the run changed
+ALTER TABLE dr_t ADD COLUMN by_hand int;
+SELECT version, action, state FROM migrate.apply(target => 'dr1');
+SELECT change, kind, identity, commands FROM migrate.drift;
+SELECT version, action, state FROM migrate.revert();
+SELECT change, kind, identity, commands FROM migrate.drift;
+SELECT drift FROM migrate.health();
+-- undone by hand: the schema is the recorded one again
+ALTER TABLE dr_t DROP COLUMN by_hand;
+SELECT count(*) AS differences FROM migrate.drift;
+SELECT drift FROM migrate.health();
+
 -- ---------------------------------------------------------------------------
 -- drift_blocks_apply: MG019 until the drift is acknowledged
 -- ---------------------------------------------------------------------------

@@ -9,7 +9,9 @@
  * (migrate.schema_state, store/driftlog.c): what migrate.drift compares
  * with.  Once per run of a plan, in the run's transaction, not once per
  * migration: the record is one scan of schema_objects(), and a plan of a
- * hundred migrations needs only the last.
+ * hundred migrations needs only the last.  Drift that existed before the
+ * run is kept, not taken into the record (migrate_drift_before_run()):
+ * it stays in migrate.drift until somebody acknowledges it.
  *
  * Where the environment sets drift_blocks_apply, a plan that would apply
  * migrations is refused (MG019) while the schema differs from the one
@@ -31,10 +33,23 @@
 #include "exec/drift.h"
 #include "store/driftlog.h"
 
-void
-migrate_drift_record_after_run(MigrateDirection direction)
+/*
+ * Before a run: when the schema has drifted from the last record, its
+ * objects, so that the record after the run keeps that drift (it records
+ * the last record changed by what the run changed) instead of taking it
+ * in; NULL otherwise.  Costs a scan of schema_objects() only when DDL was
+ * logged since the last record.
+ */
+char *
+migrate_drift_before_run(void)
 {
-	migrate_driftlog_record_state(direction == DIRECTION_UP ? "apply" : "revert");
+	return migrate_driftlog_state_before();
+}
+
+void
+migrate_drift_record_after_run(MigrateDirection direction, const char *before)
+{
+	migrate_driftlog_record_state(direction == DIRECTION_UP ? "apply" : "revert", before);
 }
 
 /* whether the environment's gate applies at all */

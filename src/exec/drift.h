@@ -15,7 +15,8 @@
 #include "exec/engine.h"
 #include "model/environment.h"
 
-extern void migrate_drift_record_after_run(MigrateDirection direction);
+extern char *migrate_drift_before_run(void);
+extern void migrate_drift_record_after_run(MigrateDirection direction, const char *before);
 extern void migrate_drift_check_plan(const MigrateEnvironment *env, List *plan,
 									 MigrateDirection direction);
 extern const char *migrate_drift_held_back(const MigrateEnvironment *env, char **waiting_for);

@@ -993,6 +993,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	ErrorContextCallback errcallback;
 	bool		dry_run = info && info->dry_run;
 	PlanRun		run = {plan, state, outcomes, &errcallback, -1, 0, NULL, NULL, NULL, NULL, NULL};
+	char	   *drift_before = NULL;
 
 	migrate_engine_init_state(state, direction, info);
 	state->memory = fncontext;
@@ -1000,6 +1001,9 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 		migrate_engine_warn_foreign_scripts(plan, "dry run");
 
 	migrate_engine_push_errcallback(state, &errcallback);
+	/* drift that exists now is kept in the record after the run */
+	if (!dry_run && plan != NIL)
+		drift_before = migrate_drift_before_run();
 	migrate_lock_set_running(true);
 	migrate_migrating_set(true);
 	edata = migrate_xact_run_subxact(run_plan_migrations, &run, !dry_run, describe_plan_failure);
@@ -1038,5 +1042,5 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	}
 	/* the schema as this run left it: what migrate.drift compares with */
 	if (plan != NIL)
-		migrate_drift_record_after_run(direction);
+		migrate_drift_record_after_run(direction, drift_before);
 }

@@ -392,7 +392,7 @@ prepare_retry(MigrateRunState *state, const char *sql, List *before, int attempt
  */
 static ErrorData *
 run_nontransactional(MigrateMigration *m, MigrateDirection direction, const MigrateRunInfo *info,
-					 MigrateOutcome *outcome, MemoryContext keep)
+					 MigrateOutcome *outcome, const char *drift_before, MemoryContext keep)
 {
 	MigrateRunState *state = MemoryContextAllocZero(keep, sizeof(MigrateRunState));
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
@@ -461,7 +461,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		state->statement = NULL;
 		migrate_xact_begin_work(MIGRATE_WORK_SPI);
 		migrate_engine_record_success(state, migrate_engine_usecs_since(state->started_at), outcome);
-		migrate_drift_record_after_run(direction);
+		migrate_drift_record_after_run(direction, drift_before);
 		migrate_xact_end_work(keep);
 		if (outcome)
 			outcome->left_dirty = false;
@@ -514,7 +514,12 @@ run_step(const char *version, MigrateDirection direction, const MigrateRunInfo *
 		*edata = run_transactional(m, direction, info, outcome, keep);
 	else
 	{
-		*edata = run_nontransactional(m, direction, info, outcome, keep);
+		/* drift that exists now is kept in the record after it */
+		char	   *before = migrate_drift_before_run();
+
+		if (before != NULL)
+			before = MemoryContextStrdup(keep, before);
+		*edata = run_nontransactional(m, direction, info, outcome, before, keep);
 		if (session_reset != NULL)
 			session_reset();
 	}

@@ -101,6 +101,7 @@ DRIFT_COLUMNS
 static SPIPlanPtr ddl_plan = NULL;
 static SPIPlanPtr drop_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
+static SPIPlanPtr before_plan = NULL;
 
 /* what one capture inserts */
 typedef struct DriftCapture
@@ -214,18 +215,46 @@ migrate_drift_capture_drop(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-void
-migrate_driftlog_record_state(const char *reason)
+char *
+migrate_driftlog_state_before(void)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *before = NULL;
+
+	if (!has_table("schema_state"))
+		return NULL;
+	migrate_xact_spi_connect();
+	migrate_spi_run_kept_as_owner(&before_plan, "SELECT migrate.schema_state_before()::pg_catalog.text",
+								  0, NULL, NULL, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (value != NULL)
+			before = MemoryContextStrdup(caller, value);
+	}
+	SPI_finish();
+	return before;
+}
+
+void
+migrate_driftlog_record_state(const char *reason, const char *before)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
 
 	if (!has_table("schema_state"))
 		return;
 	values[0] = CStringGetTextDatum(reason);
+	if (before != NULL)
+		values[1] = CStringGetTextDatum(before);
+	else
+		nulls[1] = 'n';
 	migrate_xact_spi_connect();
-	migrate_spi_run_kept_as_owner(&record_plan, "SELECT migrate.record_schema_state($1)",
-								  1, types, values, NULL, SPI_OK_SELECT);
+	migrate_spi_run_kept_as_owner(&record_plan,
+								  "SELECT migrate.record_schema_state($1, $2::pg_catalog.jsonb)",
+								  2, types, values, nulls, SPI_OK_SELECT);
 	SPI_finish();
 }
 

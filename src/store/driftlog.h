@@ -15,10 +15,18 @@
 #define MIGRATE_DRIFTLOG_H
 
 /*
- * Record the schema now ("apply", "revert", "acknowledge", "baseline"):
- * does nothing on a catalog without migrate.schema_state (1.0).
+ * Before a run: the objects (jsonb text) of a schema that drifted from the
+ * last record, or NULL (no drift, nothing recorded, or a 1.0 catalog).
  */
-extern void migrate_driftlog_record_state(const char *reason);
+extern char *migrate_driftlog_state_before(void);
+
+/*
+ * Record the schema ("apply", "revert", "acknowledge", "baseline"); with
+ * "before" (from migrate_driftlog_state_before()), keep the drift that
+ * existed before the run.  Does nothing on a catalog without
+ * migrate.schema_state (1.0).
+ */
+extern void migrate_driftlog_record_state(const char *reason, const char *before);
 
 /*
  * How many objects differ from the schema recorded last (0: none, or
