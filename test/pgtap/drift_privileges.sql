@@ -34,7 +34,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(36);
+SELECT plan(37);
 
 CREATE ROLE drifttap_hostile LOGIN;
 CREATE ROLE drifttap_reader LOGIN IN ROLE migrate_reader;
@@ -53,8 +53,10 @@ SELECT ok((SELECT bool_and(r.rolsuper) FROM pg_event_trigger e JOIN pg_roles r O
 SELECT ok(NOT has_function_privilege('public', 'migrate.drift_capture_ddl()', 'EXECUTE')
           AND NOT has_function_privilege('public', 'migrate.drift_capture_drop()', 'EXECUTE'),
           'PUBLIC may not execute the capture functions');
-SELECT ok(NOT has_function_privilege('migrate_admin', 'migrate.record_schema_state(text)', 'EXECUTE'),
-          'migrate_admin may not execute record_schema_state()');
+SELECT ok(NOT has_function_privilege('migrate_admin', 'migrate.record_schema_state(text, jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('migrate_admin', 'migrate.schema_state_before()', 'EXECUTE')
+          AND NOT has_function_privilege('migrate_admin', 'migrate.schema_state_now()', 'EXECUTE'),
+          'migrate_admin may not execute record_schema_state(), schema_state_before(), schema_state_now()');
 SELECT ok((SELECT p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)
              FROM pg_proc p WHERE p.oid = 'migrate.acknowledge_drift(text)'::regprocedure),
           'acknowledge_drift() is SECURITY DEFINER with search_path pinned');
@@ -63,6 +65,10 @@ SELECT ok((SELECT p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.pro
           'drift_script() is SECURITY DEFINER with search_path pinned');
 SELECT is((SELECT context FROM pg_settings WHERE name = 'migrate.capture_drift'),
           'superuser', 'migrate.capture_drift is a superuser setting');
+
+-- nothing is logged before migrate recorded a schema: record one
+SELECT matches(migrate.acknowledge_drift('drift_privileges.sql starts'), '^acknowledged: ',
+               'a first record of the schema: drift is measured from here');
 
 -- ---------------------------------------------------------------------------
 -- a role with no migrate privilege: its DDL is logged, it cannot look
