@@ -292,7 +292,10 @@ record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const 
 	MigrateEvent event;
 	ListCell   *lc;
 
+	/* migrate's own DDL, not drift (ipc/migrating.c) */
+	migrate_migrating_set(true);
 	migrate_cleanup_drop_leftovers(sql, leftovers);
+	migrate_migrating_set(false);
 	error = migrate_engine_error_json(state, edata, leftovers ? migrate_cleanup_leftovers_json(leftovers) : NULL);
 
 	migrate_xact_begin_work(MIGRATE_WORK_SPI);
@@ -373,7 +376,9 @@ prepare_retry(MigrateRunState *state, const char *sql, List *before, int attempt
 	retry = migrate_lockretry_plan(&state->policy, attempt, state->statement->number,
 								   state->statement->line, attempt_start);
 	state->retries = lappend(state->retries, retry);
+	migrate_migrating_set(true);
 	migrate_cleanup_drop_leftovers(sql, migrate_cleanup_find_leftovers(sql, before));
+	migrate_migrating_set(false);
 	MemoryContextSwitchTo(keep);
 	for (char *p = text; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
@@ -416,6 +421,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		char	   *sql;
 		List	   *before;
 		bool		resumed = i == first - 1 && m->resume_statement > 0;
+		bool		done_before;
 
 		state->statement = &state->script->statements[i];
 		if (outcome)
@@ -427,7 +433,10 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		before = migrate_cleanup_invalid_indexes(sql);
 
 		/* after a kill, the statement may be half done, or done */
-		if (!(resumed && migrate_cleanup_prepare_resume(sql)))
+		migrate_migrating_set(resumed);
+		done_before = resumed && migrate_cleanup_prepare_resume(sql);
+		migrate_migrating_set(false);
+		if (!done_before)
 		{
 			for (int attempt = 1;; attempt++)
 			{

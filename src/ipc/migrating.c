@@ -8,7 +8,8 @@
  * not guessed from the statement: engine.c sets the flag around the run
  * of a plan (apply(), revert(), dry runs, the apply worker's transactional
  * migrations), worker_run.c around each top-level statement of a
- * non-transactional migration and the commit of a transactional one,
+ * non-transactional migration, the commit of a transactional one and the
+ * drop of what a failed or killed concurrent build left,
  * rehearse.c around a rehearsal.  It is set exactly where store/lock.c's
  * "migrations running" flag is, and cleared on the same paths; a
  * transaction's abort clears it as well, so that no error path can leave
