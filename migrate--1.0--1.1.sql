@@ -2483,6 +2483,9 @@ ALTER TABLE migrate.event ADD CONSTRAINT event_action_check
                       'approve', 'run', 'pause', 'resume', 'dry run', 'tag', 'untag',
                       'configure', 'unapprove', 'restore', 'purge', 'acknowledge drift'));
 
+COMMENT ON COLUMN migrate.environment_setting.drift_blocks_apply IS
+    'unacknowledged schema drift blocks apply(), deploy() and scheduled runs (MG019) until acknowledge_drift(); force does not override it';
+
 CREATE SEQUENCE migrate.drift_log_id_seq;
 CREATE TABLE migrate.drift_log (
     id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('migrate.drift_log_id_seq'),
