@@ -2,7 +2,10 @@
 # test/bench/drift.sh: what does drift capture cost?
 #
 # Case "trigger": N CREATE TABLE statements (3 columns and a primary key,
-# each in its own transaction, one psql session) on three fresh databases:
+# each in its own transaction, synchronous_commit off so that the disk's
+# flushes do not drown the difference) on three fresh databases, in
+# chunks of 100 that take turns between the databases (so that a change
+# in the machine's load hits all three alike):
 #   none  migrate not installed (no event trigger at all)
 #   off   migrate installed, migrate.capture_drift = off (the triggers fire
 #         and return at once)
@@ -81,13 +84,34 @@ fresh_db() {   # fresh_db NAME [with_migrate]
 }
 
 # --- case "trigger" -------------------------------------------------------------
-ddl_sql="$work/ddl.sql"
-for i in $(seq 1 "$N"); do
-    printf 'CREATE TABLE bench_d%05d (id bigint PRIMARY KEY, label text NOT NULL, at timestamptz);\n' "$i"
-done >"$ddl_sql"
+CHUNK=100
+chunks=$(( (N + CHUNK - 1) / CHUNK ))
+for c in $(seq 1 "$chunks"); do
+    for i in $(seq $(( (c - 1) * CHUNK + 1 )) $(( c * CHUNK < N ? c * CHUNK : N ))); do
+        printf 'CREATE TABLE bench_d%05d (id bigint PRIMARY KEY, label text NOT NULL, at timestamptz);\n' "$i"
+    done >"$work/ddl_$c.sql"
+done
 
-run_ddl() {   # run_ddl DB SETTING
-    time_ns env PGOPTIONS="$PGOPTIONS $2" psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$ddl_sql"
+# run_chunk DB SETTING C: chunk C in DB; its duration in LAST_NS
+run_chunk() {
+    local t0
+    t0=$(now_ns)
+    env PGOPTIONS="$PGOPTIONS -c synchronous_commit=off $2" \
+        psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$work/ddl_$3.sql"
+    LAST_NS=$(( $(now_ns) - t0 ))
+}
+
+# run_ddl_turns: every chunk in the three databases, in turns; the sums in
+# NONE_NS, OFF_NS, ON_NS
+run_ddl_turns() {
+    local c
+    NONE_NS=0 OFF_NS=0 ON_NS=0
+    q -d postgres -c CHECKPOINT
+    for c in $(seq 1 "$chunks"); do
+        run_chunk bench_drift_none "" "$c"; NONE_NS=$(( NONE_NS + LAST_NS ))
+        run_chunk bench_drift_off "-c migrate.capture_drift=off" "$c"; OFF_NS=$(( OFF_NS + LAST_NS ))
+        run_chunk bench_drift_on "" "$c"; ON_NS=$(( ON_NS + LAST_NS ))
+    done
 }
 
 trigger_case() {
@@ -99,16 +123,8 @@ trigger_case() {
         # nothing is logged before migrate recorded a schema: record one
         q -d bench_drift_on -c "SELECT migrate.acknowledge_drift('bench')" >/dev/null
         q -d bench_drift_off -c "SELECT migrate.acknowledge_drift('bench')" >/dev/null
-        # alternate the order, so that no side always has the warmer cache
-        if [ $(( i % 2 )) -eq 1 ]; then
-            run_ddl bench_drift_none ""; none+=("$LAST_NS")
-            run_ddl bench_drift_off "-c migrate.capture_drift=off"; off+=("$LAST_NS")
-            run_ddl bench_drift_on ""; on+=("$LAST_NS")
-        else
-            run_ddl bench_drift_on ""; on+=("$LAST_NS")
-            run_ddl bench_drift_off "-c migrate.capture_drift=off"; off+=("$LAST_NS")
-            run_ddl bench_drift_none ""; none+=("$LAST_NS")
-        fi
+        run_ddl_turns
+        none+=("$NONE_NS") off+=("$OFF_NS") on+=("$ON_NS")
         rows=$(psql -X -A -t -d bench_drift_on -c 'SELECT count(*) FROM migrate.drift_log')
         [ "$rows" -ge "$N" ] || { echo "error: only $rows drift_log rows for $N statements" >&2; exit 1; }
         printf 'run %d: none %s ms, off %s ms, on %s ms (%s log rows)\n' "$i" \
@@ -117,7 +133,7 @@ trigger_case() {
     local n f o
     n=$(median "${none[@]}") f=$(median "${off[@]}") o=$(median "${on[@]}")
     echo
-    echo "CREATE TABLE x $N, one transaction each (median of $REPS runs):"
+    echo "CREATE TABLE x $N, one transaction each, in turns of $CHUNK (median of $REPS runs):"
     echo "  no extension:        $(ms "$n") ms"
     echo "  capture_drift = off: $(ms "$f") ms"
     echo "  capture_drift = on:  $(ms "$o") ms"
