@@ -2609,6 +2609,400 @@ COMMENT ON VIEW migrate.status_detail IS
  * --------------------------------------------------------------------- */
 
 -- ---- wp13-1: drift capture ----
+
+/*
+ * Drift capture (issue 13, items 1-3).  Two event triggers, on
+ * ddl_command_end and sql_drop, record every DDL command that runs
+ * outside migrate into migrate.drift_log (C: src/store/driftlog.c).
+ * "Outside migrate" is a backend-local flag the executor sets while it
+ * runs migration scripts (apply(), revert(), dry runs, rehearse(), the
+ * apply worker: src/ipc/migrating.c), never a guess from the statement.
+ * The trigger never makes DDL fail: its own errors become WARNINGs.  It
+ * writes as the extension owner (the DDL's role cannot write the log),
+ * with search_path pinned, and runs no function the DDL's role controls.
+ * Setting migrate.capture_drift (superuser) turns it off.
+ *
+ * After every apply() and revert() (and acknowledge_drift(), baseline())
+ * the schema is recorded in migrate.schema_state (fingerprint and the hash
+ * of every object of schema_objects()); migrate.drift compares the schema
+ * now with the last record, object by object, and names the log rows that
+ * explain each difference.  Until the first record there is nothing to
+ * drift from, and nothing is logged: that also keeps a pg_restore's own
+ * DDL out of the restored log (its tables are created before the rows of
+ * schema_state are restored).
+ * --------------------------------------------------------------------- */
+
+ALTER TABLE migrate.event DROP CONSTRAINT event_action_check;
+ALTER TABLE migrate.event ADD CONSTRAINT event_action_check
+    CHECK (action IN ('register', 'apply', 'revert', 'repair', 'resolve',
+                      'approve', 'run', 'pause', 'resume', 'dry run', 'tag', 'untag',
+                      'configure', 'unapprove', 'restore', 'purge', 'acknowledge drift'));
+
+COMMENT ON COLUMN migrate.environment_setting.drift_blocks_apply IS
+    'unacknowledged schema drift blocks apply(), deploy() and scheduled runs (MG019) until acknowledge_drift(); force does not override it';
+
+CREATE SEQUENCE migrate.drift_log_id_seq;
+CREATE TABLE migrate.drift_log (
+    id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('migrate.drift_log_id_seq'),
+    captured_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    role            name NOT NULL,
+    session_role    name NOT NULL,
+    pid             integer NOT NULL,
+    transaction_id  xid8,
+    command_tag     text NOT NULL,
+    object_type     text,
+    object_identity text,
+    schema_name     text,
+    event           text NOT NULL CHECK (event IN ('ddl_command_end', 'sql_drop')),
+    statement       text
+);
+-- not OWNED BY the table: the owner block at the end of this script gives
+-- every member to the extension owner, and a linked sequence cannot be
+-- given on its own
+COMMENT ON SEQUENCE migrate.drift_log_id_seq IS 'ids of migrate.drift_log rows';
+SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log_id_seq', '');
+REVOKE ALL ON TABLE migrate.drift_log FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate.drift_log_id_seq FROM PUBLIC;
+-- the statement text may hold secrets (a password in ALTER ROLE is no
+-- DDL the trigger sees, but a literal in a DEFAULT or a function body is):
+-- migrate_admin reads it, migrate_reader every other column
+GRANT SELECT (id, captured_at, role, session_role, pid, transaction_id, command_tag,
+              object_type, object_identity, schema_name, event)
+    ON TABLE migrate.drift_log TO migrate_reader;
+GRANT SELECT ON TABLE migrate.drift_log TO migrate_admin;
+COMMENT ON TABLE migrate.drift_log IS
+    'every DDL command run outside migrate (event triggers migrate_drift_ddl and migrate_drift_drop): who, when, what, and the statement (migrate_admin only)';
+
+CREATE SEQUENCE migrate.schema_state_id_seq;
+CREATE TABLE migrate.schema_state (
+    id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('migrate.schema_state_id_seq'),
+    fingerprint text NOT NULL,
+    objects     jsonb NOT NULL,     -- {kind: {identity: hash}} of schema_objects()
+    recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    recorded_by name NOT NULL,
+    reason      text NOT NULL CHECK (reason IN ('apply', 'revert', 'acknowledge', 'baseline')),
+    last_log_id bigint              -- drift_log rows up to this one are accounted for
+);
+COMMENT ON SEQUENCE migrate.schema_state_id_seq IS 'ids of migrate.schema_state rows';
+SELECT pg_catalog.pg_extension_config_dump('migrate.schema_state', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.schema_state_id_seq', '');
+REVOKE ALL ON TABLE migrate.schema_state FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate.schema_state_id_seq FROM PUBLIC;
+GRANT SELECT (id, fingerprint, recorded_at, recorded_by, reason, last_log_id)
+    ON TABLE migrate.schema_state TO migrate_reader;
+GRANT SELECT ON TABLE migrate.schema_state TO migrate_admin;
+COMMENT ON TABLE migrate.schema_state IS
+    'the schema as migrate left it: recorded after each apply() and revert(), at acknowledge_drift() and baseline(); the last ten are kept';
+
+-- The schema now: its fingerprint (as fingerprint() computes it) and its
+-- objects, {kind: {identity: hash}}, from one scan of schema_objects()
+CREATE FUNCTION migrate.schema_state_now(OUT fingerprint text, OUT objects jsonb)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+    WITH o AS MATERIALIZED (
+        SELECT so.kind, so.identity, so.hash FROM migrate.schema_objects() so
+    ), by_kind AS (
+        SELECT o.kind, pg_catalog.jsonb_object_agg(o.identity, o.hash) AS objects
+          FROM o GROUP BY o.kind
+    )
+    SELECT (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg(o.hash, ''
+                        ORDER BY o.kind COLLATE pg_catalog."C", o.identity COLLATE pg_catalog."C"), ''), 'UTF8')), 'hex')
+              FROM o),
+           coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects) FROM by_kind k), '{}')
+$$;
+REVOKE ALL ON FUNCTION migrate.schema_state_now() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.schema_state_now() IS
+    'internal: the fingerprint and the objects of the schema now, from one scan of schema_objects()';
+
+-- Before a run: the objects of the schema, when it has drifted from the
+-- last record (DDL was logged since, and the fingerprint differs), so that
+-- the record after the run keeps that drift; NULL otherwise (no scan at
+-- all when nothing was logged since the record).
+CREATE FUNCTION migrate.schema_state_before() RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    last record;
+    now_state record;
+BEGIN
+    SELECT s.fingerprint, s.last_log_id INTO last
+      FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
+    IF NOT FOUND OR NOT EXISTS (SELECT FROM migrate.drift_log l
+                                 WHERE l.id OPERATOR(pg_catalog.>) coalesce(last.last_log_id, 0)) THEN
+        RETURN NULL;
+    END IF;
+    now_state := migrate.schema_state_now();
+    IF now_state.fingerprint OPERATOR(pg_catalog.=) last.fingerprint THEN
+        RETURN NULL;
+    END IF;
+    RETURN now_state.objects;
+END
+$$;
+REVOKE ALL ON FUNCTION migrate.schema_state_before() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.schema_state_before() IS
+    'internal: before a run, the objects of a schema that drifted from the last record (else NULL)';
+
+-- Record the schema.  Without "before": the schema now.  With it (the
+-- schema before a run, which had drifted): the last record changed by
+-- what the run changed (now against before), so that the drift stays what
+-- it was instead of being taken into the record.  Internal: called by the
+-- executor as the extension owner, by acknowledge_drift() and baseline().
+CREATE FUNCTION migrate.record_schema_state(reason text, before jsonb DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    now_state record;
+    last_objects jsonb;
+    fp text;
+    objs jsonb;
+    newest bigint;
+BEGIN
+    now_state := migrate.schema_state_now();
+    fp := now_state.fingerprint;
+    objs := now_state.objects;
+    SELECT s.objects INTO last_objects FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
+    IF before IS NOT NULL AND last_objects IS NOT NULL THEN
+        WITH cur AS (
+            SELECT k.key AS kind, i.key AS identity, i.value AS hash
+              FROM pg_catalog.jsonb_each(now_state.objects) k, pg_catalog.jsonb_each_text(k.value) i
+        ), bef AS (
+            SELECT k.key AS kind, i.key AS identity, i.value AS hash
+              FROM pg_catalog.jsonb_each(record_schema_state.before) k, pg_catalog.jsonb_each_text(k.value) i
+        ), lst AS (
+            SELECT k.key AS kind, i.key AS identity, i.value AS hash
+              FROM pg_catalog.jsonb_each(last_objects) k, pg_catalog.jsonb_each_text(k.value) i
+        ), delta AS (       -- what the run changed; hash NULL: it removed it
+            SELECT coalesce(c.kind, b.kind) AS kind, coalesce(c.identity, b.identity) AS identity, c.hash
+              FROM cur c FULL JOIN bef b
+                ON b.kind OPERATOR(pg_catalog.=) c.kind AND b.identity OPERATOR(pg_catalog.=) c.identity
+             WHERE c.hash IS DISTINCT FROM b.hash
+        ), expected AS (
+            SELECT l.kind, l.identity, l.hash FROM lst l
+             WHERE NOT EXISTS (SELECT FROM delta d WHERE d.kind OPERATOR(pg_catalog.=) l.kind
+                                                     AND d.identity OPERATOR(pg_catalog.=) l.identity)
+            UNION ALL
+            SELECT d.kind, d.identity, d.hash FROM delta d WHERE d.hash IS NOT NULL
+        ), by_kind AS (
+            SELECT e.kind, pg_catalog.jsonb_object_agg(e.identity, e.hash) AS objects
+              FROM expected e GROUP BY e.kind
+        )
+        SELECT (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce(pg_catalog.string_agg(e.hash, ''
+                            ORDER BY e.kind COLLATE pg_catalog."C", e.identity COLLATE pg_catalog."C"), ''), 'UTF8')), 'hex')
+                  FROM expected e),
+               coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects) FROM by_kind k), '{}')
+          INTO fp, objs;
+    END IF;
+    INSERT INTO migrate.schema_state (fingerprint, objects, recorded_by, reason, last_log_id)
+    VALUES (fp, objs, migrate.calling_role(), record_schema_state.reason,
+            CASE WHEN before IS NULL OR last_objects IS NULL
+                 THEN (SELECT pg_catalog.max(l.id) FROM migrate.drift_log l)
+                 ELSE (SELECT s.last_log_id FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1) END)
+    RETURNING id INTO newest;
+    DELETE FROM migrate.schema_state s WHERE s.id OPERATOR(pg_catalog.<=) (newest OPERATOR(pg_catalog.-) 10);
+    RETURN fp;
+END
+$$;
+REVOKE ALL ON FUNCTION migrate.record_schema_state(text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION migrate.record_schema_state(text, jsonb) IS
+    'internal: record the schema in migrate.schema_state (after apply and revert, at acknowledge_drift() and baseline()); with before, keep the drift that existed before a run';
+
+CREATE FUNCTION migrate.drift_capture_ddl() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_drift_capture_ddl'
+LANGUAGE C;
+CREATE FUNCTION migrate.drift_capture_drop() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_drift_capture_drop'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION migrate.drift_capture_ddl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.drift_capture_drop() FROM PUBLIC;
+COMMENT ON FUNCTION migrate.drift_capture_ddl() IS
+    'internal: event trigger function (ddl_command_end) that records DDL run outside migrate in migrate.drift_log';
+COMMENT ON FUNCTION migrate.drift_capture_drop() IS
+    'internal: event trigger function (sql_drop) that records objects dropped outside migrate in migrate.drift_log';
+CREATE EVENT TRIGGER migrate_drift_ddl ON ddl_command_end
+    EXECUTE FUNCTION migrate.drift_capture_ddl();
+CREATE EVENT TRIGGER migrate_drift_drop ON sql_drop
+    EXECUTE FUNCTION migrate.drift_capture_drop();
+COMMENT ON EVENT TRIGGER migrate_drift_ddl IS
+    'records DDL run outside migrate in migrate.drift_log (setting migrate.capture_drift)';
+COMMENT ON EVENT TRIGGER migrate_drift_drop IS
+    'records objects dropped outside migrate in migrate.drift_log (setting migrate.capture_drift)';
+
+-- what differs from the last recorded schema, and the log rows since then
+-- that name the object, one it belongs to (a column's table) or one that
+-- belongs to it (a column of a table; not every object of a schema), or
+-- for a comment the object commented on
+CREATE VIEW migrate.drift AS
+WITH snap AS (
+    SELECT s.id, s.objects, s.recorded_at, s.last_log_id
+      FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1
+), was AS (
+    SELECT k.key AS kind, i.key AS identity, i.value AS hash
+      FROM snap, pg_catalog.jsonb_each(snap.objects) k, pg_catalog.jsonb_each_text(k.value) i
+), cur AS (
+    SELECT o.kind, o.identity, o.hash FROM migrate.schema_objects() o
+     WHERE EXISTS (SELECT FROM snap)
+), diff AS (
+    SELECT CASE WHEN w.hash IS NULL THEN 'added' WHEN c.hash IS NULL THEN 'removed' ELSE 'changed' END AS change,
+           coalesce(c.kind, w.kind) AS kind, coalesce(c.identity, w.identity) AS identity
+      FROM cur c FULL JOIN was w ON w.kind OPERATOR(pg_catalog.=) c.kind AND w.identity OPERATOR(pg_catalog.=) c.identity
+     WHERE c.hash IS DISTINCT FROM w.hash
+)
+SELECT d.change, d.kind, d.identity, snap.recorded_at AS since,
+       l.log_ids, l.commands, l.roles, l.last_captured_at
+  FROM diff d CROSS JOIN snap
+  LEFT JOIN LATERAL (
+      SELECT pg_catalog.array_agg(g.id ORDER BY g.id) AS log_ids,
+             pg_catalog.array_agg(DISTINCT g.command_tag) AS commands,
+             pg_catalog.array_agg(DISTINCT g.role) AS roles,
+             pg_catalog.max(g.captured_at) AS last_captured_at
+        FROM migrate.drift_log g
+       WHERE g.id OPERATOR(pg_catalog.>) coalesce(snap.last_log_id, 0)
+         AND (g.object_identity OPERATOR(pg_catalog.=) d.identity
+              OR pg_catalog.starts_with(d.identity, g.object_identity OPERATOR(pg_catalog.||) '.')
+              OR (d.kind OPERATOR(pg_catalog.<>) 'schema'
+                  AND pg_catalog.starts_with(g.object_identity, d.identity OPERATOR(pg_catalog.||) '.'))
+              OR (d.kind OPERATOR(pg_catalog.=) 'comment'
+                  AND d.identity OPERATOR(pg_catalog.=) (g.object_type OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) g.object_identity)))
+  ) l ON true
+ ORDER BY d.kind, d.identity;
+REVOKE ALL ON TABLE migrate.drift FROM PUBLIC;
+GRANT SELECT ON TABLE migrate.drift TO migrate_reader;
+COMMENT ON VIEW migrate.drift IS
+    'objects added, removed or changed since the schema was last recorded (apply, revert, acknowledge_drift), with the drift_log rows that explain them';
+
+-- the captured statements since the last record, in order, once each
+-- (a statement that made several log rows, a query string of several
+-- statements), as the up script of a migration
+CREATE FUNCTION migrate.drift_script() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+    WITH snap AS (
+        SELECT s.last_log_id, s.recorded_at FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1
+    ), st AS (
+        SELECT pg_catalog.min(g.id) AS first_id, pg_catalog.min(g.captured_at) AS captured_at,
+               pg_catalog.min(g.role::text) AS role,
+               pg_catalog.string_agg(DISTINCT g.command_tag, ', ') AS commands,
+               g.statement
+          FROM migrate.drift_log g
+         WHERE g.id OPERATOR(pg_catalog.>) coalesce((SELECT snap.last_log_id FROM snap), 0)
+           AND g.statement IS NOT NULL
+         GROUP BY g.pid, g.transaction_id, g.statement
+    )
+    SELECT pg_catalog.format(E'-- drift captured since %s (migrate.drift_script())\n',
+                             coalesce((SELECT pg_catalog.to_char(snap.recorded_at, 'YYYY-MM-DD HH24:MI:SS TZ') FROM snap),
+                                      'the installation'))
+           OPERATOR(pg_catalog.||)
+           pg_catalog.string_agg(pg_catalog.format(E'\n-- %s by %s: %s\n%s;\n',
+                                                   pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                                   st.role, st.commands,
+                                                   pg_catalog.rtrim(st.statement, E' \t\r\n;')),
+                                 '' ORDER BY st.first_id)
+      FROM st
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+$$;
+REVOKE ALL ON FUNCTION migrate.drift_script() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.drift_script() TO migrate_admin;
+COMMENT ON FUNCTION migrate.drift_script() IS
+    'the DDL captured since the schema was last recorded, in order, as a migration script to register';
+
+CREATE FUNCTION migrate.acknowledge_drift(comment text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    before   record;
+    counts   record;
+    fp       text;
+BEGIN
+    PERFORM migrate.acquire_lock();
+    SELECT s.fingerprint, s.last_log_id, s.recorded_at INTO before
+      FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
+    SELECT pg_catalog.count(*) FILTER (WHERE d.change OPERATOR(pg_catalog.=) 'added') AS added,
+           pg_catalog.count(*) FILTER (WHERE d.change OPERATOR(pg_catalog.=) 'removed') AS removed,
+           pg_catalog.count(*) FILTER (WHERE d.change OPERATOR(pg_catalog.=) 'changed') AS changed
+      INTO counts FROM migrate.drift d;
+    fp := migrate.record_schema_state('acknowledge');
+    INSERT INTO migrate.event (action, outcome, role, started_at, detail)
+    VALUES ('acknowledge drift', 'success', migrate.calling_role(), pg_catalog.now(),
+            pg_catalog.jsonb_build_object('comment', acknowledge_drift.comment,
+                'fingerprint_before', before.fingerprint, 'fingerprint', fp,
+                'added', counts.added, 'removed', counts.removed, 'changed', counts.changed,
+                'log_ids', (SELECT pg_catalog.jsonb_build_array(pg_catalog.min(l.id), pg_catalog.max(l.id))
+                              FROM migrate.drift_log l
+                             WHERE l.id OPERATOR(pg_catalog.>) coalesce(before.last_log_id, 0))));
+    RETURN pg_catalog.format('acknowledged: %s added, %s removed, %s changed', counts.added, counts.removed, counts.changed);
+END
+$$;
+REVOKE ALL ON FUNCTION migrate.acknowledge_drift(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.acknowledge_drift(text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.acknowledge_drift(text) IS
+    'accept the schema as it is now: record it (history action "acknowledge drift", with the comment), so migrate.drift is empty and drift_blocks_apply lets apply run';
+
+-- health() gains the column drift: the schema differs from the last one
+-- recorded (NULL before the first record)
+SELECT migrate.upgrade_replace('function', 'migrate.health()', 'migrate.health()',
+    'adds the column drift to the result of migrate.health()',
+$create$
+CREATE FUNCTION migrate.health(
+    OUT pending integer, OUT failed integer, OUT dirty integer,
+    OUT last_apply_at timestamptz, OUT last_apply_outcome text,
+    OUT lock_held boolean, OUT lock_holder_pid integer,
+    OUT scheduler text, OUT scheduler_pid integer, OUT awaiting_approval integer,
+    OUT drift boolean)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+
+DECLARE
+    info record;
+    is_paused boolean;
+    recorded text;
+BEGIN
+    SELECT pg_catalog.count(*) FILTER (WHERE m.state IN ('pending', 'reverted')),
+           pg_catalog.count(*) FILTER (WHERE m.state = 'failed'),
+           pg_catalog.count(*) FILTER (WHERE m.state = 'dirty')
+      INTO pending, failed, dirty
+      FROM migrate.migration m;
+    SELECT e.started_at, e.outcome INTO last_apply_at, last_apply_outcome
+      FROM migrate.event e WHERE e.action = 'apply' ORDER BY e.id DESC LIMIT 1;
+    -- the migrate lock is an object lock on this extension, objsubid 1
+    -- (src/lock.c); a prepared transaction holds it with no pid
+    SELECT true, l.pid INTO lock_held, lock_holder_pid
+      FROM pg_locks l
+     WHERE l.locktype = 'object' AND l.granted
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())
+       AND l.classid = 'pg_catalog.pg_extension'::regclass
+       AND l.objid = (SELECT x.oid FROM pg_extension x WHERE x.extname = 'migrate')
+       AND l.objsubid = 1
+     ORDER BY l.pid NULLS LAST LIMIT 1;
+    lock_held := coalesce(lock_held, false);
+    info := migrate.scheduler_info();
+    SELECT coalesce(pg_catalog.bool_or(st.paused), false) INTO is_paused FROM migrate.scheduler_state st;
+    scheduler_pid := info.scheduler_pid;
+    scheduler := CASE
+        WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'
+        WHEN is_paused THEN 'paused'
+        WHEN info.scheduler_pid IS NOT NULL THEN 'running'
+        WHEN NOT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)
+            THEN 'idle (no enabled schedule)'
+        WHEN info.launcher_pid IS NOT NULL THEN 'starting'
+        ELSE 'not running' END;
+    -- pending migrations a schedule would apply once they are approved
+    SELECT pg_catalog.count(*) INTO awaiting_approval FROM migrate.migration m
+     WHERE m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
+       AND EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled AND s.require_approval);
+    -- drift: the schema is not the one recorded last (one fingerprint)
+    SELECT s.fingerprint INTO recorded FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
+    drift := CASE WHEN recorded IS NULL THEN NULL ELSE recorded <> migrate.fingerprint() END;
+END
+$$
+$create$,
+$grant$
+REVOKE ALL ON FUNCTION migrate.health() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.health() TO migrate_reader;
+$grant$);
+COMMENT ON FUNCTION migrate.health() IS
+    'one row for monitoring: pending, failed and dirty migrations, last apply, lock holder, scheduler state, and whether the schema drifted from the one migrate recorded';
+
 -- ---- end of wp13-1 ----
 
 -- ---- wp13-2: baseline, import_history ----

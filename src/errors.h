@@ -61,5 +61,7 @@
 #define ERRCODE_MIGRATE_LINT_BLOCKED			MAKE_SQLSTATE('M','G','0','1','7')
 /* generate_down: a statement of the up script has no inverse (issue 12) */
 #define ERRCODE_MIGRATE_NOT_INVERTIBLE			MAKE_SQLSTATE('M','G','0','1','8')
+/* apply: the schema drifted and drift_blocks_apply waits for acknowledge_drift() (issue 13) */
+#define ERRCODE_MIGRATE_DRIFT_BLOCKED			MAKE_SQLSTATE('M','G','0','1','9')
 
 #endif							/* MIGRATE_ERRORS_H */

@@ -58,6 +58,9 @@ char	   *migrate_environment_name = NULL;
 /* largest backup copy before a destructive statement, in kB; -1: no limit */
 int			migrate_backup_max_kb = 1024 * 1024;
 
+/* record DDL run outside migrate in migrate.drift_log (issue 13) */
+bool		migrate_capture_drift = true;
+
 /* the same choices client_min_messages offers, minus the ones above it */
 static const struct config_enum_entry progress_level_options[] = {
 	{"debug5", DEBUG5, false},
@@ -170,6 +173,16 @@ migrate_guc_define_all(void)
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	/* superuser only: a role must not hide its own DDL from the log */
+	DefineCustomBoolVariable("migrate.capture_drift",
+							 gettext_noop("Records DDL run outside migrate in migrate.drift_log."),
+							 gettext_noop("The event triggers migrate_drift_ddl and migrate_drift_drop do nothing while it is off."),
+							 &migrate_capture_drift,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	migrate_reserve_guc_prefix("migrate");
 }

@@ -21,6 +21,7 @@ extern char *migrate_worker_role;
 
 extern char *migrate_environment_name;
 extern int	migrate_backup_max_kb;
+extern bool migrate_capture_drift;
 extern void migrate_guc_define_all(void);
 
 #endif							/* MIGRATE_GUC_H */

@@ -68,6 +68,7 @@
 
 #include "store/durable.h"
 #include "exec/backup.h"
+#include "exec/drift.h"
 #include "exec/engine.h"
 #include "exec/guard.h"
 #include "exec/lockretry.h"
@@ -76,6 +77,7 @@
 #include "errors.h"
 #include "guc.h"
 #include "store/lock.h"
+#include "ipc/migrating.h"
 #include "ipc/progress.h"
 #include "ipc/xact.h"
 #include "model/json.h"
@@ -911,6 +913,7 @@ run_plan_migrations(void *arg)
 		state->current = NULL;
 	}
 	migrate_lock_set_running(false);
+	migrate_migrating_set(false);
 	migrate_progress_end();
 }
 
@@ -927,6 +930,7 @@ describe_plan_failure(void *arg, ErrorData *edata)
 	PlanRun    *run = arg;
 
 	migrate_lock_set_running(false);
+	migrate_migrating_set(false);
 	migrate_progress_end();
 	if (run->state->current != NULL)
 		migrate_lockretry_explain(edata, &run->state->policy, run->state->retries);
@@ -989,6 +993,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 	ErrorContextCallback errcallback;
 	bool		dry_run = info && info->dry_run;
 	PlanRun		run = {plan, state, outcomes, &errcallback, -1, 0, NULL, NULL, NULL, NULL, NULL};
+	char	   *drift_before = NULL;
 
 	migrate_engine_init_state(state, direction, info);
 	state->memory = fncontext;
@@ -996,7 +1001,11 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 		migrate_engine_warn_foreign_scripts(plan, "dry run");
 
 	migrate_engine_push_errcallback(state, &errcallback);
+	/* drift that exists now is kept in the record after the run */
+	if (!dry_run && plan != NIL)
+		drift_before = migrate_drift_before_run();
 	migrate_lock_set_running(true);
+	migrate_migrating_set(true);
 	edata = migrate_xact_run_subxact(run_plan_migrations, &run, !dry_run, describe_plan_failure);
 	error_context_stack = errcallback.previous;
 
@@ -1031,4 +1040,7 @@ migrate_engine_run_plan(List *plan, MigrateDirection direction, const MigrateRun
 		}
 		ReThrowError(edata);
 	}
+	/* the schema as this run left it: what migrate.drift compares with */
+	if (plan != NIL)
+		migrate_drift_record_after_run(direction, drift_before);
 }

@@ -58,6 +58,7 @@
 #include "utils/timestamp.h"
 
 #include "errors.h"
+#include "exec/drift.h"
 #include "exec/guard.h"
 #include "ipc/xact.h"
 #include "model/json.h"
@@ -462,6 +463,7 @@ migrate_guard_check_plan(const MigrateEnvironment *env, List *plan,
 
 	if (env->name == NULL)
 		return;
+	migrate_drift_check_plan(env, plan, direction);
 	initStringInfo(&unapproved);
 	foreach(lc, plan)
 	{
@@ -513,9 +515,12 @@ migrate_guard_held_back(const MigrateEnvironment *env, const MigrateMigration *m
 {
 	MigrateGuardFacts facts;
 	int			gates;
+	const char *drifted;
 
 	if (!migrate_environment_allows(env, m))
 		return NULL;
+	if ((drifted = migrate_drift_held_back(env, waiting_for)) != NULL)
+		return drifted;
 	facts = migrate_guard_load_facts(env, m, DIRECTION_UP);
 	if ((schedule_requires_approval || env->require_approval) && !facts.approved)
 	{

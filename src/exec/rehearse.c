@@ -61,6 +61,7 @@
 #include "exec/topstmt.h"
 #include "model/classify.h"
 #include "model/version.h"
+#include "ipc/migrating.h"
 #include "ipc/xact.h"
 #include "model/json.h"
 
@@ -637,8 +638,10 @@ rehearse(FunctionCallInfo fcinfo, bool with_not_rehearsed)
 
 	/* everything happens in here, and is rolled back at the end */
 	migrate_lock_set_running(true);
+	migrate_migrating_set(true);
 	edata = migrate_xact_run_subxact(rehearse_plan, &r, false, NULL);
 	migrate_lock_set_running(false);
+	migrate_migrating_set(false);
 	if (edata != NULL)
 		ReThrowError(edata);
 

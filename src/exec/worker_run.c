@@ -77,11 +77,13 @@
 
 #include "exec/backup.h"
 #include "exec/cleanup.h"
+#include "exec/drift.h"
 #include "exec/engine.h"
 #include "exec/lockretry.h"
 #include "exec/message.h"
 #include "exec/topstmt.h"
 #include "exec/worker_run.h"
+#include "ipc/migrating.h"
 #include "ipc/progress.h"
 #include "ipc/xact.h"
 #include "model/json.h"
@@ -139,6 +141,7 @@ abort_with_error(MemoryContext keep)
 	ErrorData  *edata;
 
 	migrate_lock_set_running(false);
+	migrate_migrating_set(false);
 	edata = migrate_xact_abort_work(keep);
 	return edata;
 }
@@ -210,8 +213,10 @@ run_transactional(MigrateMigration *m, MigrateDirection direction, const Migrate
 		 * role).
 		 */
 		migrate_lock_set_running(true);
+		migrate_migrating_set(true);
 		migrate_xact_end_work(keep);
 		migrate_lock_set_running(false);
+		migrate_migrating_set(false);
 	}
 	PG_CATCH();
 	{
@@ -287,7 +292,10 @@ record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const 
 	MigrateEvent event;
 	ListCell   *lc;
 
+	/* migrate's own DDL, not drift (ipc/migrating.c) */
+	migrate_migrating_set(true);
 	migrate_cleanup_drop_leftovers(sql, leftovers);
+	migrate_migrating_set(false);
 	error = migrate_engine_error_json(state, edata, leftovers ? migrate_cleanup_leftovers_json(leftovers) : NULL);
 
 	migrate_xact_begin_work(MIGRATE_WORK_SPI);
@@ -330,6 +338,7 @@ run_top_statement(MigrateRunState *state, const char *sql, MemoryContext keep)
 		StartTransactionCommand();
 		migrate_engine_push_errcallback(state, &errcallback);
 		migrate_lock_set_running(true);
+		migrate_migrating_set(true);
 		/* the backup's copy holds the statement's lock: timed with it */
 		migrate_lockretry_timer_start(&timer, &state->policy);
 		migrate_backup_before_statement(state);
@@ -339,6 +348,7 @@ run_top_statement(MigrateRunState *state, const char *sql, MemoryContext keep)
 		/* its commit-time code may not change migrations either */
 		CommitTransactionCommand();
 		migrate_lock_set_running(false);
+		migrate_migrating_set(false);
 	}
 	PG_CATCH();
 	{
@@ -366,7 +376,9 @@ prepare_retry(MigrateRunState *state, const char *sql, List *before, int attempt
 	retry = migrate_lockretry_plan(&state->policy, attempt, state->statement->number,
 								   state->statement->line, attempt_start);
 	state->retries = lappend(state->retries, retry);
+	migrate_migrating_set(true);
 	migrate_cleanup_drop_leftovers(sql, migrate_cleanup_find_leftovers(sql, before));
+	migrate_migrating_set(false);
 	MemoryContextSwitchTo(keep);
 	for (char *p = text; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
@@ -385,7 +397,7 @@ prepare_retry(MigrateRunState *state, const char *sql, List *before, int attempt
  */
 static ErrorData *
 run_nontransactional(MigrateMigration *m, MigrateDirection direction, const MigrateRunInfo *info,
-					 MigrateOutcome *outcome, MemoryContext keep)
+					 MigrateOutcome *outcome, const char *drift_before, MemoryContext keep)
 {
 	MigrateRunState *state = MemoryContextAllocZero(keep, sizeof(MigrateRunState));
 	int			first = m->resume_statement > 0 ? m->resume_statement : 1;
@@ -409,6 +421,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		char	   *sql;
 		List	   *before;
 		bool		resumed = i == first - 1 && m->resume_statement > 0;
+		bool		done_before;
 
 		state->statement = &state->script->statements[i];
 		if (outcome)
@@ -420,7 +433,10 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		before = migrate_cleanup_invalid_indexes(sql);
 
 		/* after a kill, the statement may be half done, or done */
-		if (!(resumed && migrate_cleanup_prepare_resume(sql)))
+		migrate_migrating_set(resumed);
+		done_before = resumed && migrate_cleanup_prepare_resume(sql);
+		migrate_migrating_set(false);
+		if (!done_before)
 		{
 			for (int attempt = 1;; attempt++)
 			{
@@ -454,6 +470,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 		state->statement = NULL;
 		migrate_xact_begin_work(MIGRATE_WORK_SPI);
 		migrate_engine_record_success(state, migrate_engine_usecs_since(state->started_at), outcome);
+		migrate_drift_record_after_run(direction, drift_before);
 		migrate_xact_end_work(keep);
 		if (outcome)
 			outcome->left_dirty = false;
@@ -506,7 +523,12 @@ run_step(const char *version, MigrateDirection direction, const MigrateRunInfo *
 		*edata = run_transactional(m, direction, info, outcome, keep);
 	else
 	{
-		*edata = run_nontransactional(m, direction, info, outcome, keep);
+		/* drift that exists now is kept in the record after it */
+		char	   *before = migrate_drift_before_run();
+
+		if (before != NULL)
+			before = MemoryContextStrdup(keep, before);
+		*edata = run_nontransactional(m, direction, info, outcome, before, keep);
 		if (session_reset != NULL)
 			session_reset();
 	}

@@ -343,7 +343,7 @@ SELECT is(pg_get_function_arguments('migrate.health()'::regprocedure),
           'OUT pending integer, OUT failed integer, OUT dirty integer, '
           'OUT last_apply_at timestamp with time zone, OUT last_apply_outcome text, '
           'OUT lock_held boolean, OUT lock_holder_pid integer, OUT scheduler text, '
-          'OUT scheduler_pid integer, OUT awaiting_approval integer',
+          'OUT scheduler_pid integer, OUT awaiting_approval integer, OUT drift boolean',
           'migrate.health() returns one row of the expected columns');
 
 -- SECURITY DEFINER only for the functions that change the owner's tables
@@ -357,8 +357,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     'migrate.approve(text)', 'migrate.store_approval(text)',
                     'migrate.unapprove(text)', 'migrate.store_unapproval(text)',
                     'migrate.resolve(text,text)', 'migrate.health()',
-                    'migrate.configure(text,interval,interval,integer,interval,boolean,boolean,text,interval,interval,text,boolean,boolean,text[],bigint,boolean,text[])'],
-              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, unapprove, resolve, health and configure (and the three that do the work of schedule, approve and unapprove)');
+                    'migrate.configure(text,interval,interval,integer,interval,boolean,boolean,text,interval,interval,text,boolean,boolean,text[],bigint,boolean,text[])',
+                    'migrate.acknowledge_drift(text)', 'migrate.drift_script()'],
+              'the SECURITY DEFINER functions are exactly schedule, unschedule, pause, resume, approve, unapprove, resolve, health, configure, acknowledge_drift and drift_script (and the three that do the work of schedule, approve and unapprove)');
 
 SELECT ok(EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) AS c
                   WHERE p.oid = f::regprocedure
