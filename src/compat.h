@@ -136,4 +136,13 @@ extern bool migrate_compat_call_input(PGFunction func, const char *text, Datum *
 #define migrate_alter_table_objtype(stmt) ((stmt)->relkind)
 #endif
 
+/* PG14 added include_out_arguments to FuncnameGetCandidates (wp12-1) */
+#if PG_VERSION_NUM >= 140000
+#define migrate_funcname_candidates(names, nargs) \
+	FuncnameGetCandidates((names), (nargs), NIL, true, true, false, true)
+#else
+#define migrate_funcname_candidates(names, nargs) \
+	FuncnameGetCandidates((names), (nargs), NIL, true, true, true)
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */
