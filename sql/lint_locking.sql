@@ -105,6 +105,7 @@ DROP INDEX fresh_id_idx;$$);
 SELECT * FROM findings('REINDEX INDEX orders_customer_id_idx;');
 SELECT * FROM findings('REINDEX TABLE orders;');
 SELECT * FROM findings('REINDEX SCHEMA lint_locking;');
+SELECT * FROM findings('REINDEX DATABASE postgres;');
 SELECT * FROM findings('REINDEX INDEX CONCURRENTLY orders_customer_id_idx;');
 SELECT * FROM findings('REINDEX TABLE CONCURRENTLY orders;');
 -- an existing empty table, and an index built on a new table: clean

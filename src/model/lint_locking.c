@@ -388,8 +388,9 @@ check_reindex(MigrateLintState *state, ReindexStmt *stmt)
 			break;
 		default:
 			migrate_lint_report(state, "require-concurrent-reindex", NULL,
-								"REINDEX %s %s without CONCURRENTLY blocks writes to each of its tables in turn",
+								"REINDEX %s%s%s without CONCURRENTLY blocks writes to each of its tables in turn",
 								stmt->kind == REINDEX_OBJECT_SCHEMA ? "SCHEMA" : "DATABASE",
+								stmt->name ? " " : "",
 								stmt->name ? quote_identifier(stmt->name) : "");
 			break;
 	}
