@@ -219,6 +219,19 @@ SELECT * FROM findings('ALTER TABLE empty_orders ADD COLUMN token uuid DEFAULT g
 SELECT * FROM findings($$CREATE TABLE fresh (id bigint);
 ALTER TABLE fresh ADD COLUMN token uuid DEFAULT gen_random_uuid();$$);
 
+-- a schema the caller may not use: its functions are unknown, and the lint
+-- does not fail (the migration would, with its own error)
+CREATE SCHEMA lint_hidden;
+CREATE FUNCTION lint_hidden.roll() RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT 4';
+CREATE ROLE lint_locking_deployer IN ROLE migrate_admin;
+GRANT USAGE ON SCHEMA lint_locking TO lint_locking_deployer;
+GRANT SELECT ON lint_locking.module_rules TO lint_locking_deployer;
+SET ROLE lint_locking_deployer;
+SELECT * FROM findings('ALTER TABLE orders ADD COLUMN x integer DEFAULT lint_hidden.roll();');
+SELECT * FROM findings('ALTER TABLE orders ADD COLUMN x integer DEFAULT lint_hidden.random();');
+RESET ROLE;
+DROP SCHEMA lint_hidden CASCADE;
+
 -- ---- adding-required-field ----
 SELECT * FROM findings('ALTER TABLE orders ADD COLUMN state text NOT NULL;');
 SELECT * FROM findings('ALTER TABLE nowhere ADD COLUMN state text NOT NULL;');
@@ -321,3 +334,4 @@ SELECT count(*) AS indexes FROM pg_indexes WHERE schemaname = 'lint_locking';
 
 RESET search_path;
 DROP SCHEMA lint_locking CASCADE;
+DROP ROLE lint_locking_deployer;
