@@ -158,9 +158,18 @@ typedef struct ScriptCheck
 	int			statement;		/* the statement that added it */
 } ScriptCheck;
 
+/* the catalog's facts about one relation, asked once per script */
+typedef struct KnownRelation
+{
+	const RangeVar *relation;
+	bool		exists;
+	MigrateRelationFacts facts;
+} KnownRelation;
+
 /* what this module remembers across statements (state->locking_private) */
 typedef struct LockingMemory
 {
+	List	   *known;			/* KnownRelation *: the catalog's answers */
 	List	   *checks;			/* ScriptCheck * */
 	List	   *new_indexes;	/* char *: indexes built on new tables */
 	List	   *new_matviews;	/* RangeVar *: materialized views created */
@@ -206,19 +215,61 @@ same_relation(const RangeVar *a, const RangeVar *b)
 	return strcmp(a->schemaname, b->schemaname) == 0;
 }
 
+/* the same name exactly: the key of the catalog's answers */
+static bool
+same_name(const RangeVar *a, const RangeVar *b)
+{
+	if (strcmp(a->relname, b->relname) != 0)
+		return false;
+	if (a->schemaname == NULL || b->schemaname == NULL)
+		return a->schemaname == b->schemaname;
+	return strcmp(a->schemaname, b->schemaname) == 0;
+}
+
+/*
+ * The catalog's facts about a relation, or NULL when it does not know it.
+ * Measuring a relation reads its files' sizes: a script that touches one
+ * table in many statements asks once (the catalog does not change while
+ * the lint runs; what the script itself does is in state).
+ */
+static const MigrateRelationFacts *
+relation_facts(MigrateLintState *state, const RangeVar *relation)
+{
+	LockingMemory *memory = memory_of(state);
+	KnownRelation *known;
+	ListCell   *lc;
+
+	foreach(lc, memory->known)
+	{
+		known = lfirst(lc);
+		if (same_name(known->relation, relation))
+			return known->exists ? &known->facts : NULL;
+	}
+	known = palloc0(sizeof(KnownRelation));
+	known->relation = relation;
+	known->exists = migrate_lint_relation(state, relation, &known->facts);
+	memory->known = lappend(memory->known, known);
+	return known->exists ? &known->facts : NULL;
+}
+
 /*
  * Whether locking "relation" costs nothing: created earlier in this
- * script (a table or a materialized view) or empty in the catalog.
+ * script (a table or a materialized view) or empty in the catalog, as
+ * migrate_lint_table_is_new() says, with the catalog asked once.
  */
 static bool
 is_new(MigrateLintState *state, const RangeVar *relation)
 {
 	LockingMemory *memory = memory_of(state);
+	const MigrateRelationFacts *facts;
 	ListCell   *lc;
 
 	if (relation == NULL)
 		return false;
-	if (migrate_lint_table_is_new(state, relation))
+	if (migrate_lint_table_created_here(state, relation))
+		return true;
+	facts = relation_facts(state, relation);
+	if (facts != NULL && facts->empty)
 		return true;
 	foreach(lc, memory->new_matviews)
 	{
@@ -298,7 +349,7 @@ check_concurrent_in_transaction(MigrateLintState *state)
 static void
 check_create_index(MigrateLintState *state, IndexStmt *stmt)
 {
-	MigrateRelationFacts facts;
+	const MigrateRelationFacts *facts;
 	const char *hint = NULL;
 
 	if (is_new(state, stmt->relation))
@@ -311,8 +362,8 @@ check_create_index(MigrateLintState *state, IndexStmt *stmt)
 	}
 	if (stmt->concurrent)
 		return;
-	if (migrate_lint_relation(state, stmt->relation, &facts) &&
-		facts.relkind == RELKIND_PARTITIONED_TABLE)
+	facts = relation_facts(state, stmt->relation);
+	if (facts != NULL && facts->relkind == RELKIND_PARTITIONED_TABLE)
 		hint = "A partitioned table cannot be indexed CONCURRENTLY: CREATE INDEX ON ONLY the parent, CREATE INDEX CONCURRENTLY on each partition, then ALTER INDEX ... ATTACH PARTITION each one.";
 	migrate_lint_report(state, "require-concurrent-index-creation", hint,
 						"CREATE INDEX%s%s on table %s without CONCURRENTLY blocks writes to the table while the index builds",
