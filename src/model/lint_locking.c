@@ -166,10 +166,19 @@ typedef struct KnownRelation
 	MigrateRelationFacts facts;
 } KnownRelation;
 
+/*
+ * How many of the relations asked last are remembered: scripts touch one
+ * table in a row of statements, and a short list keeps a script of many
+ * tables linear.
+ */
+#define KNOWN_RELATIONS 16
+
 /* what this module remembers across statements (state->locking_private) */
 typedef struct LockingMemory
 {
-	List	   *known;			/* KnownRelation *: the catalog's answers */
+	KnownRelation known[KNOWN_RELATIONS];	/* the catalog's last answers */
+	int			nknown;			/* answers given so far (the ring's next
+								 * slot is nknown % KNOWN_RELATIONS) */
 	List	   *checks;			/* ScriptCheck * */
 	List	   *new_indexes;	/* char *: indexes built on new tables */
 	List	   *new_matviews;	/* RangeVar *: materialized views created */
@@ -229,26 +238,26 @@ same_name(const RangeVar *a, const RangeVar *b)
 /*
  * The catalog's facts about a relation, or NULL when it does not know it.
  * Measuring a relation reads its files' sizes: a script that touches one
- * table in many statements asks once (the catalog does not change while
- * the lint runs; what the script itself does is in state).
+ * table in many statements asks once, as long as the table is among the
+ * last KNOWN_RELATIONS asked (the catalog does not change while the lint
+ * runs; what the script itself does is in state).
  */
 static const MigrateRelationFacts *
 relation_facts(MigrateLintState *state, const RangeVar *relation)
 {
 	LockingMemory *memory = memory_of(state);
+	int			count = Min(memory->nknown, KNOWN_RELATIONS);
 	KnownRelation *known;
-	ListCell   *lc;
 
-	foreach(lc, memory->known)
+	for (int i = 0; i < count; i++)
 	{
-		known = lfirst(lc);
+		known = &memory->known[i];
 		if (same_name(known->relation, relation))
 			return known->exists ? &known->facts : NULL;
 	}
-	known = palloc0(sizeof(KnownRelation));
+	known = &memory->known[memory->nknown++ % KNOWN_RELATIONS];
 	known->relation = relation;
 	known->exists = migrate_lint_relation(state, relation, &known->facts);
-	memory->known = lappend(memory->known, known);
 	return known->exists ? &known->facts : NULL;
 }
 
