@@ -143,15 +143,20 @@ extern bool migrate_compat_call_input(PGFunction func, const char *text, Datum *
 #define migrate_alter_table_objtype(stmt) ((stmt)->relkind)
 #endif
 
-/* wp12-4: PG14 renamed CreateTableAsStmt's relkind to objtype, and added
- * CREATE OR REPLACE TRIGGER */
+/* PG14 renamed CreateTableAsStmt's relkind to objtype */
 #if PG_VERSION_NUM >= 140000
 #define migrate_ctas_objtype(stmt) ((stmt)->objtype)
-#define migrate_trigger_or_replace(stmt) ((stmt)->replace)
 #else
 #define migrate_ctas_objtype(stmt) ((stmt)->relkind)
-#define migrate_trigger_or_replace(stmt) (false)
 #endif
-/* end of wp12-4 */
+
+/* PG14 added include_out_arguments to FuncnameGetCandidates (wp12-1) */
+#if PG_VERSION_NUM >= 140000
+#define migrate_funcname_candidates(names, nargs) \
+	FuncnameGetCandidates((names), (nargs), NIL, true, true, false, true)
+#else
+#define migrate_funcname_candidates(names, nargs) \
+	FuncnameGetCandidates((names), (nargs), NIL, true, true, true)
+#endif
 
 #endif							/* MIGRATE_COMPAT_H */

@@ -702,7 +702,7 @@ subobject_names(const RangeVar *rel, const char *name)
 static void
 invert_create_trigger(InvertState *st, CreateTrigStmt *stmt)
 {
-	bool		cond = migrate_trigger_or_replace(stmt);
+	bool		cond = migrate_trigger_replaces(stmt);
 	List	   *names = subobject_names(stmt->relation, stmt->trigname);
 
 	invert_create(st, psprintf("TRIGGER %s%s ON %s", cond ? "IF EXISTS " : "",

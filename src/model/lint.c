@@ -31,6 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/varlena.h"
 
+#include "compat.h"
 #include "model/lint.h"
 
 /* one "@lint-ignore" item: a rule id, where it was written, whether used */
@@ -328,7 +329,7 @@ remember_statement(MigrateLintState *state)
 		state->created_tables = lappend(state->created_tables,
 										((CreateStmt *) stmt)->relation);
 	else if (IsA(stmt, CreateTableAsStmt) &&
-			 ((CreateTableAsStmt *) stmt)->objtype == OBJECT_TABLE)
+			 migrate_ctas_objtype((CreateTableAsStmt *) stmt) == OBJECT_TABLE)
 		state->created_tables = lappend(state->created_tables,
 										((CreateTableAsStmt *) stmt)->into->rel);
 	else if (IsA(stmt, VariableSetStmt) && ((VariableSetStmt *) stmt)->name != NULL)
