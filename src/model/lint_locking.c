@@ -894,7 +894,7 @@ static void
 remember_statement(MigrateLintState *state)
 {
 	if (IsA(state->stmt, CreateTableAsStmt) &&
-		((CreateTableAsStmt *) state->stmt)->objtype == OBJECT_MATVIEW)
+		migrate_ctas_objtype((CreateTableAsStmt *) state->stmt) == OBJECT_MATVIEW)
 	{
 		LockingMemory *memory = memory_of(state);
 
