@@ -80,13 +80,14 @@ typedef struct ToolHistory
 	const char *tool;
 	const char *default_table;
 	const char *columns[10];
+	const char *absent_column;	/* another tool's table of the same name has it */
 	const char *query;
 } ToolHistory;
 
 static const ToolHistory tools[] = {
 	{"flyway", "flyway_schema_history",
 		{"installed_rank", "version", "description", "type", "script", "checksum",
-		"installed_by", "installed_on", "success", NULL},
+		"installed_by", "installed_on", "success", NULL}, NULL,
 		"SELECT coalesce(h.version, pg_catalog.regexp_replace(h.script, '\\.sql$', '')),"
 		" h.description, h.installed_on::pg_catalog.timestamptz, h.installed_by,"
 		" h.checksum::pg_catalog.text,"
@@ -101,7 +102,7 @@ static const ToolHistory tools[] = {
 		" FROM %s h ORDER BY h.installed_rank"},
 	{"liquibase", "databasechangelog",
 		{"id", "author", "filename", "dateexecuted", "orderexecuted", "exectype", "md5sum",
-		"description", "comments", NULL},
+		"description", "comments", NULL}, NULL,
 		"SELECT h.id, coalesce(h.description, h.comments), h.dateexecuted::pg_catalog.timestamptz,"
 		" NULL::pg_catalog.text, h.md5sum::pg_catalog.text,"
 		" CASE WHEN h.exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN') THEN 'applied'"
@@ -111,20 +112,20 @@ static const ToolHistory tools[] = {
 		"  'exectype', h.exectype, 'orderexecuted', h.orderexecuted)"
 		" FROM %s h ORDER BY h.orderexecuted, h.dateexecuted"},
 	{"golang-migrate", "schema_migrations",
-		{"version", "dirty", NULL},
+		{"version", "dirty", NULL}, NULL,
 		"SELECT h.version::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.timestamptz,"
 		" NULL::pg_catalog.text, NULL::pg_catalog.text,"
 		" CASE WHEN h.dirty THEN 'dirty' ELSE 'applied' END, 'up to version',"
 		" pg_catalog.jsonb_build_object('dirty', h.dirty)"
 		" FROM %s h ORDER BY h.version"},
 	{"dbmate", "schema_migrations",
-		{"version", NULL},
+		{"version", NULL}, "dirty",
 		"SELECT h.version::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.timestamptz,"
 		" NULL::pg_catalog.text, NULL::pg_catalog.text, 'applied', 'version', NULL::pg_catalog.jsonb"
 		" FROM %s h ORDER BY h.version"},
 	{"sqitch", "sqitch.changes",
 		{"change_id", "script_hash", "change", "project", "note", "committed_at",
-		"committer_name", "committer_email", NULL},
+		"committer_name", "committer_email", NULL}, NULL,
 		"SELECT c.change, NULLIF(c.note, ''), c.committed_at,"
 		" c.committer_name OPERATOR(pg_catalog.||) ' <' OPERATOR(pg_catalog.||) c.committer_email"
 		"  OPERATOR(pg_catalog.||) '>',"
@@ -134,7 +135,7 @@ static const ToolHistory tools[] = {
 		"   FROM %s t WHERE t.change_id OPERATOR(pg_catalog.=) c.change_id)))"
 		" FROM %s c ORDER BY c.committed_at, c.change_id"},
 	{"diesel", "__diesel_schema_migrations",
-		{"version", "run_on", NULL},
+		{"version", "run_on", NULL}, NULL,
 		"SELECT h.version::pg_catalog.text, NULL::pg_catalog.text, h.run_on::pg_catalog.timestamptz,"
 		" NULL::pg_catalog.text, NULL::pg_catalog.text, 'applied', 'version without dashes',"
 		" NULL::pg_catalog.jsonb"
@@ -211,6 +212,12 @@ check_columns(const ToolHistory *t, Oid relid)
 					 errdetail("It has no column \"%s\".", t->columns[i]),
 					 errhint("Check the tool's name, or name its history table with history_table.")));
 	}
+	if (t->absent_column != NULL && get_attnum(relid, t->absent_column) != InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" is not a history table of %s", qualified_name(relid), t->tool),
+				 errdetail("It has a column \"%s\", which %s's table has not.", t->absent_column, t->tool),
+				 errhint("Check the tool's name: golang-migrate's table has the column \"dirty\".")));
 }
 
 /*
