@@ -37,6 +37,7 @@
 #define CO_NEW			(1 << 8)	/* --risk-level, --zero-downtime, ... */
 #define CO_GUARD		(1 << 9)	/* --force, --skip-backup */
 #define CO_FINGERPRINT	(1 << 10)	/* --expect-fingerprint */
+#define CO_BASELINE		(1 << 11)	/* --description, --generate */
 
 /* how a command reaches the database */
 typedef enum CommandTarget
@@ -98,6 +99,9 @@ static const Command commands[] = {
 	CO_ACTION, TARGET_EXTENSION, cmd_resolve},
 	{"files", 0, 0, "files", 0, TARGET_NONE, cmd_files},
 	{"init", 0, 0, "init", 0, TARGET_SERVER, cmd_init},
+	{"baseline", 0, 1, "baseline VERSION [--description TEXT] | baseline --generate [FILE]",
+	CO_BASELINE, TARGET_EXTENSION, cmd_baseline},
+	{"import", 1, 1, "import TOOL", 0, TARGET_EXTENSION, cmd_import},
 	{NULL}
 };
 
@@ -175,6 +179,11 @@ check_command_usage(const ClientOptions *opts)
 	check_option(cmd, CO_GUARD, opts->skip_backup, "--skip-backup");
 	check_option(cmd, CO_FINGERPRINT, opts->expect_fingerprint != NULL,
 				 "--expect-fingerprint");
+	check_option(cmd, CO_BASELINE, opts->description != NULL, "--description");
+	check_option(cmd, CO_BASELINE, opts->generate, "--generate");
+	if (strcmp(cmd->name, "baseline") == 0 && !opts->generate && opts->nargs == 0)
+		usage_error("missing argument of command \"baseline\" (usage: pg_migrate %s)",
+					cmd->synopsis);
 
 	ndown = (opts->steps != 0) + (opts->to != NULL) + (opts->to_tag != NULL) +
 		opts->all;

@@ -42,6 +42,10 @@ usage(void)
 	printf("  settings           the environment's rules, as the server applies them\n");
 	printf("  files              list the migrations read from the directory\n");
 	printf("  init               create the extension\n");
+	printf("  baseline VERSION   adopt a database: mark migrations up to VERSION applied\n");
+	printf("  baseline --generate [FILE]  write a baseline migration from pg_dump --schema-only\n");
+	printf("  import TOOL        register the files, adopt the history of flyway, liquibase,\n");
+	printf("                     golang-migrate, dbmate, sqitch or diesel\n");
 	printf("\nOptions:\n");
 	printf("      --dir=DIR              migrations directory (default: migrations)\n");
 	printf("      --layout=NAME          file layout, instead of detecting it\n");
@@ -59,6 +63,8 @@ usage(void)
 	printf("      --force                up, down: override the risk gate and the revert window\n");
 	printf("      --skip-backup          up, down: no backup before destructive statements\n");
 	printf("      --expect-fingerprint=FP  up: run only on the schema of this fingerprint\n");
+	printf("      --description=TEXT     baseline: what the baseline stands for\n");
+	printf("      --generate             baseline: write a baseline migration file\n");
 	printf("      --no-cache             read every file (no checksum cache)\n");
 	printf("      --json                 print one JSON document\n");
 	printf("  -q, --quiet                print errors only\n");
@@ -125,7 +131,8 @@ enum
 	OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
 	OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
 	OPT_DEPENDS, OPT_ACTION, OPT_CHECK, OPT_NO_CACHE, OPT_FORCE,
-	OPT_SKIP_BACKUP, OPT_EXPECT_FP
+	OPT_SKIP_BACKUP, OPT_EXPECT_FP,
+	OPT_DESCRIPTION, OPT_GENERATE
 };
 
 static const struct option long_options[] = {
@@ -164,6 +171,8 @@ static const struct option long_options[] = {
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"skip-backup", no_argument, NULL, OPT_SKIP_BACKUP},
 	{"expect-fingerprint", required_argument, NULL, OPT_EXPECT_FP},
+	{"description", required_argument, NULL, OPT_DESCRIPTION},
+	{"generate", no_argument, NULL, OPT_GENERATE},
 	{NULL, 0, NULL, 0}
 };
 
@@ -192,6 +201,7 @@ static const FieldOption string_options[] = {
 	{OPT_RISK, offsetof(ClientOptions, risk_level)},
 	{OPT_ESTIMATE, offsetof(ClientOptions, estimated_duration)},
 	{OPT_ACTION, offsetof(ClientOptions, action)},
+	{OPT_DESCRIPTION, offsetof(ClientOptions, description)},
 };
 
 static const FieldOption flag_options[] = {
@@ -207,6 +217,7 @@ static const FieldOption flag_options[] = {
 	{OPT_NO_CACHE, offsetof(ClientOptions, no_cache)},
 	{OPT_FORCE, offsetof(ClientOptions, force)},
 	{OPT_SKIP_BACKUP, offsetof(ClientOptions, skip_backup)},
+	{OPT_GENERATE, offsetof(ClientOptions, generate)},
 };
 
 /* a string or flag option of the tables above; false if c is not one */
