@@ -12,9 +12,10 @@
  *		writes a baseline migration from "pg_dump --schema-only" of the
  *		database: in the directory's layout as a new migration (as "new"
  *		does, without a down file: nothing undoes a whole schema), or into
- *		FILE.  pg_dump runs as a child process with the same connection
- *		(the password, if any, in its environment, never on its command
- *		line).  Its output is cleaned: psql meta-commands (\restrict and
+ *		FILE.  pg_dump (--schema-only --no-owner, without the schemas
+ *		migrate and migrate_backup, which are the tool's) runs as a child
+ *		process with the same connection; the password, if any, goes in its
+ *		environment, never on its command line.  Its output is cleaned: psql meta-commands (\restrict and
  *		\unrestrict of recent pg_dump releases, \connect) are removed,
  *		then the server's parser (migrate.statements()) splits the rest and
  *		the statements a migration must not run are left out: SET and
@@ -173,7 +174,7 @@ run_pg_dump(PGconn *conn)
 	char	   *password;
 	char	   *conninfo = dump_conninfo(conn, &password);
 	char	   *program = pg_dump_path();
-	char	   *argv[] = {program, "--schema-only", "--no-owner",
+	char	   *argv[] = {program, "--schema-only", "--no-owner", "--exclude-schema=migrate",
 		"--exclude-schema=migrate_backup", "-d", conninfo, NULL};
 	int			pipefd[2];
 	pid_t		pid;
@@ -182,7 +183,8 @@ run_pg_dump(PGconn *conn)
 	char		chunk[8192];
 	ssize_t		n;
 
-	out_verbose("running %s --schema-only --no-owner --exclude-schema=migrate_backup", program);
+	out_verbose("running %s --schema-only --no-owner --exclude-schema=migrate --exclude-schema=migrate_backup",
+				program);
 	if (pipe(pipefd) != 0)
 	{
 		out_error("could not create a pipe: %s", strerror(errno));
