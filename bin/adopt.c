@@ -15,13 +15,13 @@
  *		FILE.  pg_dump (--schema-only --no-owner, without the schemas
  *		migrate and migrate_backup, which are the tool's) runs as a child
  *		process with the same connection; the password, if any, goes in its
- *		environment, never on its command line.  Its output is cleaned: psql meta-commands (\restrict and
- *		\unrestrict of recent pg_dump releases, \connect) are removed,
- *		then the server's parser (migrate.statements()) splits the rest and
- *		the statements a migration must not run are left out: SET and
- *		set_config() of the dump's session, and CREATE/COMMENT ON EXTENSION
- *		migrate, which is the tool itself.  Comments of pg_dump go with
- *		them.
+ *		environment, never on its command line.  Its output is cleaned:
+ *		psql meta-commands (\restrict and \unrestrict of recent pg_dump
+ *		releases, \connect) are removed, then the server's parser
+ *		(migrate.statements()) splits the rest and the statements a
+ *		migration must not run are left out: SET and set_config() of the
+ *		dump's session, and CREATE/COMMENT ON EXTENSION migrate, which is
+ *		the tool itself.  Comments of pg_dump go with them.
  *
  *	 pg_migrate import TOOL
  *		registers the directory's files, then calls
