@@ -80,9 +80,6 @@ register_directory(PGconn *conn, const ClientOptions *opts, bool allow_empty)
 	nsent = sync_files(conn, opts, &set, &reg);
 	if (nsent < 0)
 		return false;
-	out_json_number("registered", nsent);
-	if (nsent > 0)
-		out_info("registered %d file%s from \"%s\"", nsent, nsent == 1 ? "" : "s", opts->dir);
 	return true;
 }
 
