@@ -138,6 +138,22 @@ create_db($node, 'base');
 	is(applied_versions($node, 'base'), '1 2 3', 'and runs only 003');
 }
 
+# --- a baseline before the files: up adopts them at registration --------------
+create_db($node, 'late');
+{
+	$node->safe_psql('late', 'CREATE TABLE b_one (id int); CREATE TABLE b_two (id int);');
+	my ($rc, $out, $err) = pgm($node, 'late', '--dir', "$base/nothing", 'baseline', '2');
+	is($rc, 0, 'baseline with no files yet exits 0');
+	like($out, qr/0 migrations marked applied/, 'nothing to mark yet');
+	($rc, $out, $err) = pgm($node, 'late', '--dir', "$base/base", 'up');
+	is($rc, 0, 'up of the files afterwards exits 0');
+	is(applied_versions($node, 'late'), '1 2 3', 'all applied');
+	is(psql_value($node, 'late',
+			"SELECT string_agg(version || ':' || action, ' ' ORDER BY id) FROM migrate.event"
+			  . " WHERE action IN ('baseline', 'apply') AND name IS NOT NULL"),
+		'001:baseline 002:baseline 003:apply', '001 and 002 adopted at registration, only 003 run');
+}
+
 # --- baseline --generate -----------------------------------------------------
 create_db($node, 'gen');
 {
