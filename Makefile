@@ -17,7 +17,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -DMIGRATE_VERSION="\"$(MIGRATE_VERSION)\""
 REGRESS = setup extversion version checksum header parse cron register apply revert surface \
           repair require safety errors rehearse session resume messages client_support \
           environment lock_timeout guard_rails backup backup_security lint_register \
-          generate_down lint_types drift lint_locking lint_rules
+          generate_down lint_types drift lint_locking adopt lint_rules
 REGRESS_OPTS = --load-extension=plpgsql
 
 # isolation specs live in test/isolation/specs, expected output beside them

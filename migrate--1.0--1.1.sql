@@ -3006,6 +3006,106 @@ COMMENT ON FUNCTION migrate.health() IS
 -- ---- end of wp13-1 ----
 
 -- ---- wp13-2: baseline, import_history ----
+
+/*
+ * Adoption: a database that was built before migrate (by hand, or by
+ * another tool) is adopted without running its old migrations again.
+ *  - migrate.baseline(version, description) marks the registered
+ *    migrations up to and including version applied without running them
+ *    (history action "baseline"), records the baseline in
+ *    migrate.baseline_record with the schema's fingerprint, and
+ *    registration later marks a version the baseline covers applied too;
+ *  - migrate.import_history(tool) reads another tool's history table AS
+ *    THE CALLER (SECURITY INVOKER: a role that may not read it gets
+ *    42501), keeps each applied migration in migrate.imported_history and
+ *    marks the registered ones applied (history action "import");
+ *    registration adopts the others when their files are registered, and
+ *    the view migrate.imported_unregistered lists them until then.
+ * The library (store/adopt.c, store/import.c) checks that the tables
+ * exist, so that it also works on a 1.0 catalog.
+ */
+
+-- history: baselines and imported migrations (every action 1.1 has so far)
+ALTER TABLE migrate.event DROP CONSTRAINT event_action_check;
+ALTER TABLE migrate.event ADD CONSTRAINT event_action_check
+    CHECK (action IN ('register', 'apply', 'revert', 'repair', 'resolve',
+                      'approve', 'run', 'pause', 'resume', 'dry run', 'tag', 'untag',
+                      'configure', 'unapprove', 'restore', 'purge', 'acknowledge drift',
+                      'baseline', 'import'));
+
+CREATE TABLE migrate.baseline_record (
+    version     text NOT NULL,
+    version_key bytea PRIMARY KEY,
+    description text,
+    fingerprint text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  name NOT NULL
+);
+COMMENT ON TABLE migrate.baseline_record IS
+    'baselines set by migrate.baseline() (the last call for a version wins): registered migrations up to the highest one are applied without running, also those registered later';
+SELECT pg_catalog.pg_extension_config_dump('migrate.baseline_record', '');
+
+CREATE TABLE migrate.imported_history (
+    tool        text NOT NULL CHECK (tool IN ('flyway', 'liquibase', 'golang-migrate',
+                                              'dbmate', 'sqitch', 'diesel')),
+    version     text NOT NULL,
+    version_key bytea,
+    matches     text NOT NULL CHECK (matches IN ('version', 'version without dashes',
+                                                 'name', 'up to version')),
+    description text,
+    applied_at  timestamptz,
+    applied_by  text,
+    checksum    text,
+    detail      jsonb,
+    imported_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    imported_by name NOT NULL,
+    PRIMARY KEY (tool, version)
+);
+COMMENT ON TABLE migrate.imported_history IS
+    'migrations another tool applied, as migrate.import_history() read them from its history table';
+COMMENT ON COLUMN migrate.imported_history.version IS
+    'the tool''s identifier: Flyway''s version (a repeatable: its script without .sql), Liquibase''s changeset id, golang-migrate''s, dbmate''s and Diesel''s version, Sqitch''s change name';
+COMMENT ON COLUMN migrate.imported_history.matches IS
+    'which registered migrations the row stands for: the same version, the same version once dashes are removed (Diesel), the same name (Sqitch), or every version up to it (golang-migrate, a Flyway baseline)';
+SELECT pg_catalog.pg_extension_config_dump('migrate.imported_history', '');
+GRANT SELECT ON migrate.baseline_record, migrate.imported_history TO migrate_reader;
+
+CREATE VIEW migrate.imported_unregistered AS
+SELECT i.tool, i.version, i.description, i.applied_at, i.applied_by
+FROM migrate.imported_history i
+WHERE NOT EXISTS (
+    SELECT FROM migrate.migration m
+    WHERE CASE i.matches
+              WHEN 'version without dashes'
+                  THEN i.version OPERATOR(pg_catalog.=) pg_catalog.replace(m.version, '-', '')
+              WHEN 'name' THEN i.version OPERATOR(pg_catalog.=) m.name
+              ELSE i.version_key OPERATOR(pg_catalog.=) m.version_key
+          END)
+ORDER BY i.tool, i.applied_at, i.version_key, i.version;
+REVOKE ALL ON migrate.imported_unregistered FROM PUBLIC;
+GRANT SELECT ON migrate.imported_unregistered TO migrate_reader;
+COMMENT ON VIEW migrate.imported_unregistered IS
+    'migrations another tool applied that have no registered script yet; registering the file marks it applied';
+
+CREATE FUNCTION migrate.baseline(version text, description text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_baseline'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.baseline(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.baseline(text, text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.baseline(text, text) IS
+    'adopt an existing database: mark the registered migrations up to and including version applied without running them (also those registered later), record the schema''s fingerprint; returns how many were marked';
+
+CREATE FUNCTION migrate.import_history(tool text, history_table text DEFAULT NULL)
+RETURNS TABLE (version text, description text, applied_at timestamptz, applied_by text,
+               status text, adopted text[])
+AS 'MODULE_PATHNAME', 'migrate_import_history'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION migrate.import_history(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate.import_history(text, text) TO migrate_admin;
+COMMENT ON FUNCTION migrate.import_history(text, text) IS
+    'read the history table of flyway, liquibase, golang-migrate, dbmate, sqitch or diesel as the caller, keep what it applied in migrate.imported_history and mark the registered migrations applied; one row per history row with its status';
+
 -- ---- end of wp13-2 ----
 
 -- the helpers of the issue 9 section were for the update only

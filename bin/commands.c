@@ -38,6 +38,7 @@
 #define CO_GUARD		(1 << 9)	/* --force, --skip-backup */
 #define CO_FINGERPRINT	(1 << 10)	/* --expect-fingerprint */
 #define CO_FAIL_ON		(1 << 11)	/* --fail-on */
+#define CO_BASELINE		(1 << 12)	/* --description, --generate */
 
 /* how a command reaches the database */
 typedef enum CommandTarget
@@ -101,6 +102,9 @@ static const Command commands[] = {
 	CO_ACTION, TARGET_EXTENSION, cmd_resolve},
 	{"files", 0, 0, "files", 0, TARGET_NONE, cmd_files},
 	{"init", 0, 0, "init", 0, TARGET_SERVER, cmd_init},
+	{"baseline", 0, 1, "baseline VERSION [--description TEXT] | baseline --generate [FILE]",
+	CO_BASELINE, TARGET_EXTENSION, cmd_baseline},
+	{"import", 1, 1, "import TOOL", 0, TARGET_EXTENSION, cmd_import},
 	{NULL}
 };
 
@@ -182,6 +186,11 @@ check_command_usage(const ClientOptions *opts)
 	if (opts->fail_on != NULL && lint_severity_rank(opts->fail_on) == 0)
 		usage_error("invalid value for --fail-on: \"%s\" (error, warning or info)",
 					opts->fail_on);
+	check_option(cmd, CO_BASELINE, opts->description != NULL, "--description");
+	check_option(cmd, CO_BASELINE, opts->generate, "--generate");
+	if (strcmp(cmd->name, "baseline") == 0 && !opts->generate && opts->nargs == 0)
+		usage_error("missing argument of command \"baseline\" (usage: pg_migrate %s)",
+					cmd->synopsis);
 
 	ndown = (opts->steps != 0) + (opts->to != NULL) + (opts->to_tag != NULL) +
 		opts->all;

@@ -43,6 +43,10 @@ usage(void)
 	printf("  settings           the environment's rules, as the server applies them\n");
 	printf("  files              list the migrations read from the directory\n");
 	printf("  init               create the extension\n");
+	printf("  baseline VERSION   adopt a database: mark migrations up to VERSION applied\n");
+	printf("  baseline --generate [FILE]  write a baseline migration from pg_dump --schema-only\n");
+	printf("  import TOOL        register the files, adopt the history of flyway, liquibase,\n");
+	printf("                     golang-migrate, dbmate, sqitch or diesel\n");
 	printf("\nOptions:\n");
 	printf("      --dir=DIR              migrations directory (default: migrations)\n");
 	printf("      --layout=NAME          file layout, instead of detecting it\n");
@@ -62,6 +66,8 @@ usage(void)
 	printf("      --expect-fingerprint=FP  up: run only on the schema of this fingerprint\n");
 	printf("      --fail-on=SEVERITY     lint: exit 3 on a finding of this severity or\n"
 		   "                             above: error (default), warning or info\n");
+	printf("      --description=TEXT     baseline: what the baseline stands for\n");
+	printf("      --generate             baseline: write a baseline migration file\n");
 	printf("      --no-cache             read every file (no checksum cache)\n");
 	printf("      --json                 print one JSON document\n");
 	printf("  -q, --quiet                print errors only\n");
@@ -129,7 +135,8 @@ enum
 	OPT_STEPS, OPT_ALL, OPT_DRY_RUN, OPT_BATCH, OPT_SINGLE, OPT_JSON,
 	OPT_ALL_ENVS, OPT_DBS_FROM, OPT_RISK, OPT_ZERO, OPT_ESTIMATE,
 	OPT_DEPENDS, OPT_ACTION, OPT_CHECK, OPT_NO_CACHE, OPT_FORCE,
-	OPT_SKIP_BACKUP, OPT_EXPECT_FP, OPT_FAIL_ON
+	OPT_SKIP_BACKUP, OPT_EXPECT_FP, OPT_FAIL_ON,
+	OPT_DESCRIPTION, OPT_GENERATE
 };
 
 static const struct option long_options[] = {
@@ -169,6 +176,8 @@ static const struct option long_options[] = {
 	{"skip-backup", no_argument, NULL, OPT_SKIP_BACKUP},
 	{"expect-fingerprint", required_argument, NULL, OPT_EXPECT_FP},
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+	{"description", required_argument, NULL, OPT_DESCRIPTION},
+	{"generate", no_argument, NULL, OPT_GENERATE},
 	{NULL, 0, NULL, 0}
 };
 
@@ -198,6 +207,7 @@ static const FieldOption string_options[] = {
 	{OPT_RISK, offsetof(ClientOptions, risk_level)},
 	{OPT_ESTIMATE, offsetof(ClientOptions, estimated_duration)},
 	{OPT_ACTION, offsetof(ClientOptions, action)},
+	{OPT_DESCRIPTION, offsetof(ClientOptions, description)},
 };
 
 static const FieldOption flag_options[] = {
@@ -213,6 +223,7 @@ static const FieldOption flag_options[] = {
 	{OPT_NO_CACHE, offsetof(ClientOptions, no_cache)},
 	{OPT_FORCE, offsetof(ClientOptions, force)},
 	{OPT_SKIP_BACKUP, offsetof(ClientOptions, skip_backup)},
+	{OPT_GENERATE, offsetof(ClientOptions, generate)},
 };
 
 /* a string or flag option of the tables above; false if c is not one */

@@ -48,6 +48,7 @@ typedef struct NewMigration
 	char	   *version;
 	char	   *author;
 	char	   *email;
+	const char *up_body;		/* NULL: a placeholder (baseline --generate) */
 	MigrationSet set;			/* what the directory holds already */
 	NewFile		files[4];
 	int			nfiles;
@@ -242,6 +243,8 @@ up_header(NewMigration *nm, bool with_dependencies)
 static void
 add_file(NewMigration *nm, char *path, char *text)
 {
+	if (text == NULL)
+		return;
 	nm->files[nm->nfiles].path = path;
 	nm->files[nm->nfiles].text = text;
 	nm->files[nm->nfiles].append = false;
@@ -252,7 +255,8 @@ static char *
 up_text(NewMigration *nm)
 {
 	char	   *header = up_header(nm, true);
-	char	   *text = psprintf("%s\n-- the migration's SQL goes here\n", header);
+	char	   *text = psprintf("%s\n%s", header,
+								nm->up_body ? nm->up_body : "-- the migration's SQL goes here\n");
 
 	free(header);
 	return text;
@@ -261,6 +265,9 @@ up_text(NewMigration *nm)
 static char *
 down_text(NewMigration *nm)
 {
+	/* a generated baseline has no down script: nothing undoes a schema */
+	if (nm->up_body != NULL)
+		return NULL;
 	return psprintf("-- Reverts \"%s\" (version %s).\n\n-- the SQL that undoes it goes here\n",
 					nm->description, nm->version);
 }
@@ -303,7 +310,7 @@ plan_files(NewMigration *nm, const char *layout, LayoutContext *ctx)
 		char	   *down = down_text(nm);
 
 		add_file(nm, psprintf("%s_%s.sql", v, s),
-				 psprintf("-- migrate:up\n%s\n-- migrate:down\n%s", up, down));
+				 psprintf("-- migrate:up\n%s\n-- migrate:down\n%s", up, down ? down : ""));
 		free(up);
 		free(down);
 	}
@@ -522,17 +529,29 @@ check_new_options(const ClientOptions *opts)
 int
 cmd_new(const ClientOptions *opts)
 {
+	if (!check_new_options(opts))
+		return EXIT_USAGE;
+	return new_migration_files(opts, opts->args[0], NULL);
+}
+
+/*
+ * The files of a new migration described so, in the directory's layout;
+ * up_body replaces the placeholder SQL, and then no down file is written
+ * (pg_migrate baseline --generate, bin/adopt.c).
+ */
+int
+new_migration_files(const ClientOptions *opts, const char *description, const char *up_body)
+{
 	NewMigration nm;
 	LayoutContext ctx;
 	const LayoutDef *def;
 	char	   *errmsg;
 
-	if (!check_new_options(opts))
-		return EXIT_USAGE;
 	memset(&nm, 0, sizeof(nm));
 	memset(&ctx, 0, sizeof(ctx));
 	nm.opts = opts;
-	nm.description = opts->args[0];
+	nm.description = description;
+	nm.up_body = up_body;
 	nm.slug = make_slug(nm.description);
 	if (nm.slug[0] == '\0')
 	{
@@ -582,6 +601,11 @@ cmd_new(const ClientOptions *opts)
 
 	find_author(&nm);
 	nm.version = choose_version(&nm, def->name);
+	if (strcmp(def->name, "sqitch") == 0 && up_body != NULL)
+	{
+		out_error("a baseline cannot be written into a Sqitch plan: give a file name, pg_migrate baseline --generate FILE");
+		return EXIT_USAGE;
+	}
 	if (strcmp(def->name, "sqitch") == 0)
 	{
 		if (find_entry(&ctx, "sqitch.plan") == NULL)

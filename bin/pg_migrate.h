@@ -24,6 +24,7 @@
  *	newfile.c		the "new" command: files in the detected layout
  *	progress.c		live progress of a running command, second connection
  *	fleet.c			one command against many databases, --jobs
+ *	adopt.c			baseline and import: adopting an existing database
  *
  * Copyright (c) 2026, the migrate authors
  *
@@ -126,6 +127,8 @@ typedef struct ClientOptions
 	bool		skip_backup;	/* up, down --skip-backup */
 	char	   *expect_fingerprint; /* up --expect-fingerprint FP */
 	char	   *fail_on;		/* lint --fail-on error|warning|info */
+	char	   *description;	/* baseline --description D */
+	bool		generate;		/* baseline --generate */
 
 	/* filled in by conf.c */
 	bool		jobs_given;		/* --jobs was on the command line */
@@ -217,6 +220,13 @@ extern bool version_is_valid(const char *version);
 
 /* newfile.c: the "new" command */
 extern int	cmd_new(const ClientOptions *opts);
+/* newfile.c: a new migration with this up script and no down (baseline) */
+extern int	new_migration_files(const ClientOptions *opts, const char *description,
+								const char *up_body);
+
+/* adopt.c: baseline VERSION | baseline --generate [FILE], import TOOL */
+extern int	cmd_baseline(PGconn *conn, const ClientOptions *opts);
+extern int	cmd_import(PGconn *conn, const ClientOptions *opts);
 
 /* --------------------------------------------------------------------
  * Registered state, as read from the extension (sync.c)
