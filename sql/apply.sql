@@ -80,7 +80,8 @@ SELECT * FROM migrate.apply();
 ROLLBACK;
 SELECT to_regclass('ap_plain') AS nothing_ran;
 SELECT version, name, action, state, statements FROM migrate.apply();
-SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass
+ORDER BY indexrelid::regclass::text;
 SELECT s.version, s.state, s.checksum_ok, m.dirty_statement FROM migrate.status_detail s
 JOIN migrate.migration m USING (version) WHERE s.version IN ('040', '041')
 ORDER BY s.version;
@@ -107,7 +108,8 @@ SELECT s.version, s.state, m.dirty_statement, s.last_error->>'sqlstate' AS sqlst
        s.last_error->'invalid_indexes' AS invalid_indexes
 FROM migrate.status_detail s JOIN migrate.migration m USING (version) WHERE s.version >= '041'
 ORDER BY s.version;
-SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass;
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'ap_plain'::regclass
+ORDER BY indexrelid::regclass::text;
 SELECT * FROM migrate.apply();
 SELECT * FROM migrate.revert();
 -- its scripts cannot change while it is half run
