@@ -81,7 +81,9 @@ WHERE severity NOT IN ('error', 'warning', 'info')
    OR coalesce(btrim(category), '') = ''
 ORDER BY id;
 
--- the failing rules: none
+-- the failing rules: none (identifier-truncated's examples make the
+-- parser say that it truncates: not what this test is about)
+SET client_min_messages = warning;
 SELECT v.id, v.bad, v.safe
 FROM (SELECT r.id,
              pg_temp.rule_verdict(r.bad_example, r.id) AS bad,
@@ -92,3 +94,4 @@ ORDER BY v.id;
 ROLLBACK;
 
 DROP TABLE public.orders;
+RESET client_min_messages;
