@@ -445,7 +445,8 @@ alter_table_facts(List **facts, AlterTableStmt *stmt, const MigrateCatalogFacts 
 		MigrateLockEffect e = subcommand_effect(&others, stmt, lfirst(lc), cf, &reason);
 
 		effect = Max(effect, e);
-		if (reason != NULL)
+		/* ADD COLUMN a ..., ADD COLUMN b ...: one reason once */
+		if (reason != NULL && strstr(why.data, reason) == NULL)
 			appendStringInfo(&why, "%s%s", why.len ? "; " : "", reason);
 	}
 	add_fact(facts, stmt->relation, mode, effect, why.len ? why.data : "catalog only");
