@@ -16,7 +16,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -DMIGRATE_VERSION="\"$(MIGRATE_VERSION)\""
 # server (make installcheck with PGHOST/PGPORT set; see scripts/test.sh)
 REGRESS = setup extversion version checksum header parse cron register apply revert surface \
           repair require safety errors rehearse session resume messages client_support \
-          environment lock_timeout guard_rails backup backup_security
+          environment lock_timeout guard_rails backup backup_security analyze lint_size
 REGRESS_OPTS = --load-extension=plpgsql
 
 # isolation specs live in test/isolation/specs, expected output beside them

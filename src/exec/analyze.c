@@ -278,14 +278,6 @@ new_row(const MigrateStatement *stmt)
 	return row;
 }
 
-/* whether the statement creates the relation it names first */
-static bool
-creates_relation(Node *parsetree)
-{
-	return IsA(parsetree, CreateStmt) || IsA(parsetree, CreateTableAsStmt) ||
-		IsA(parsetree, ViewStmt) || IsA(parsetree, CreateSeqStmt);
-}
-
 /* the rows the text gives, per statement (List * of AnalyzeRow *) */
 static List **
 static_rows(const MigrateParsedScript *parsed)
@@ -310,7 +302,7 @@ static_rows(const MigrateParsedScript *parsed)
 		row->bytes = sized->qualified != NULL ? sized->bytes : -1;
 		row->detail = sized->created_here ?
 			psprintf("%s (created earlier in this script)", sized->fact->reason) :
-			rv != NULL && sized->qualified == NULL && !creates_relation(stmt->parsetree) ?
+			rv != NULL && sized->qualified == NULL && !sized->creates ?
 			psprintf("%s (not in the catalog)", sized->fact->reason) :
 			pstrdup(sized->fact->reason);
 		rows[sized->statement - 1] = lappend(rows[sized->statement - 1], row);

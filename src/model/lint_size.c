@@ -43,8 +43,8 @@ static const MigrateLintRule size_rules[] = {
 	{"risk-understated", LINT_WARNING, "meta",
 		"The header declares a lower @risk-level than the one derived from the script's locks, rewrites and findings.",
 		"Raise @risk-level to the derived level, or make the migration safer.",
-		"-- @risk-level: low\nDROP DATABASE scratch;",
-	"-- @risk-level: high\nDROP DATABASE scratch;", true},
+		"-- @risk-level: low\nALTER TABLE accounts DROP COLUMN legacy_code;",
+	"-- @risk-level: medium\nALTER TABLE accounts DROP COLUMN legacy_code;", true},
 };
 
 const MigrateLintModule migrate_lint_module_size = {

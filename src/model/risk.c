@@ -108,6 +108,21 @@ created_earlier(List *created, const RangeVar *rv)
 	return false;
 }
 
+/* the relation a CREATE TABLE [AS], VIEW or SEQUENCE creates, or NULL */
+static RangeVar *
+created_relation(Node *stmt)
+{
+	if (IsA(stmt, CreateStmt))
+		return ((CreateStmt *) stmt)->relation;
+	if (IsA(stmt, CreateTableAsStmt))
+		return ((CreateTableAsStmt *) stmt)->into->rel;
+	if (IsA(stmt, ViewStmt))
+		return ((ViewStmt *) stmt)->view;
+	if (IsA(stmt, CreateSeqStmt))
+		return ((CreateSeqStmt *) stmt)->sequence;
+	return NULL;
+}
+
 List *
 migrate_risk_script_facts(const MigrateParsedScript *parsed, const MigrateCatalogFacts *facts)
 {
@@ -119,18 +134,20 @@ migrate_risk_script_facts(const MigrateParsedScript *parsed, const MigrateCatalo
 		const MigrateStatement *s = &parsed->statements[i];
 		ListCell   *lc;
 
+		RangeVar   *creates = created_relation(s->parsetree);
+
 		foreach(lc, migrate_lock_facts(s->parsetree, facts))
 		{
 			MigrateLockFact *fact = lfirst(lc);
+			MigrateSizedLockFact *one;
 
-			sized = lappend(sized, migrate_risk_size_fact(s->number, fact,
-														  created_earlier(created, fact->relation),
-														  facts));
+			one = migrate_risk_size_fact(s->number, fact,
+										 created_earlier(created, fact->relation), facts);
+			one->creates = creates != NULL && fact->relation == creates;
+			sized = lappend(sized, one);
 		}
-		if (IsA(s->parsetree, CreateStmt))
-			created = lappend(created, ((CreateStmt *) s->parsetree)->relation);
-		else if (IsA(s->parsetree, CreateTableAsStmt))
-			created = lappend(created, ((CreateTableAsStmt *) s->parsetree)->into->rel);
+		if (creates != NULL && !IsA(s->parsetree, ViewStmt) && !IsA(s->parsetree, CreateSeqStmt))
+			created = lappend(created, creates);
 	}
 	return sized;
 }
@@ -173,7 +190,9 @@ migrate_risk_describe_fact(const char *command, const MigrateSizedLockFact *size
 	char	   *name = fact_relation_name(sized);
 	const char *size;
 
-	if (sized->created_here)
+	if (sized->creates)
+		size = "new";
+	else if (sized->created_here)
 		size = "created by this migration";
 	else if (sized->bytes < 0)
 		size = fact->relation ? "not found" : "every table";

@@ -33,6 +33,7 @@ typedef struct MigrateSizedLockFact
 	struct MigrateLockFact *fact;
 	int64		bytes;
 	bool		created_here;	/* the script created the relation */
+	bool		creates;		/* this very statement creates it */
 	bool		empty;			/* the catalog says its heap has no block */
 	char	   *qualified;		/* the catalog's schema-qualified name, or
 								 * NULL when it does not exist */
