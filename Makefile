@@ -21,7 +21,8 @@ REGRESS_OPTS = --load-extension=plpgsql
 
 # isolation specs live in test/isolation/specs, expected output beside them
 ISOLATION = concurrent-apply three-appliers apply-vs-revert \
-            register-during-apply lock-nowait lock-nontransactional lock_retry
+            register-during-apply lock-nowait lock-nontransactional lock_retry \
+            analyze-measure
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso \
                  --load-extension=migrate
 

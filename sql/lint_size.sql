@@ -85,7 +85,7 @@ $$);
 SELECT version, derived_risk,
        array(SELECT r FROM unnest(risk_reasons) r WHERE r !~ '^statement \d+: \w+ finding ') AS reasons, locks
 FROM migrate.plan();
-SELECT f LIKE 'warning large-table (statement 1, line 2): build public.ls_big (101 MB, at least the large-table threshold of 100 MB) under SHARE%' AS large_table,
+SELECT f LIKE 'warning large-table (statement 1, line 2): builds an index on public.ls_big (101 MB, at least the large-table threshold of 100 MB) under SHARE%' AS large_table,
        count(*) OVER () AS own
 FROM migrate.plan() p, unnest(p.findings) f
 WHERE f LIKE '% large-table %';

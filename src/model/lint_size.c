@@ -55,6 +55,7 @@ const MigrateLintModule migrate_lint_module_size = {
 typedef struct SizePrivate
 {
 	List	   *sized;			/* MigrateSizedLockFact * */
+	List	   *cache;			/* the catalog's answers, per relation */
 } SizePrivate;
 
 static SizePrivate *
@@ -74,18 +75,25 @@ check_size(MigrateLintState *state)
 	foreach(lc, migrate_lock_facts(state->stmt, state->facts))
 	{
 		MigrateLockFact *fact = lfirst(lc);
+		bool		created = migrate_lint_table_created_here(state, fact->relation);
 		MigrateSizedLockFact *sized;
 
-		sized = migrate_risk_size_fact(state->statement->number, fact,
-									   migrate_lint_table_created_here(state, fact->relation),
-									   state->facts);
+		/* only what may weigh is sized: the catalog is asked little */
+		if (!migrate_risk_fact_may_be_heavy(fact))
+		{
+			priv->sized = lappend(priv->sized,
+								  migrate_risk_unsized_fact(state->statement->number, fact, created));
+			continue;
+		}
+		sized = migrate_risk_size_fact(state->statement->number, fact, created,
+									   state->facts, &priv->cache);
 		priv->sized = lappend(priv->sized, sized);
 		if (state->options->large_table_bytes < 0 || !migrate_risk_fact_is_heavy(sized) ||
 			sized->qualified == NULL || sized->bytes < state->options->large_table_bytes)
 			continue;
 		migrate_lint_report(state, "large-table", NULL,
 							"%s %s (%s, at least the large-table threshold of %s) under %s, which blocks writes: %s",
-							migrate_lock_effect_name(fact->effect), sized->qualified,
+							migrate_risk_effect_verb(fact->effect), sized->qualified,
 							migrate_risk_pretty_size(sized->bytes),
 							migrate_risk_pretty_size(state->options->large_table_bytes),
 							migrate_lock_mode_name(fact->mode), fact->reason);

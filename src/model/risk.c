@@ -65,25 +65,74 @@ fact_relation_name(const MigrateSizedLockFact *sized)
 	return quote_qualified_identifier(rv->schemaname, rv->relname);
 }
 
+/* a relation's catalog facts, by the name the script wrote */
+typedef struct SizeCacheEntry
+{
+	const RangeVar *relation;
+	bool		found;
+	MigrateRelationFacts facts;
+} SizeCacheEntry;
+
+static bool
+same_written_name(const RangeVar *a, const RangeVar *b)
+{
+	if (strcmp(a->relname, b->relname) != 0)
+		return false;
+	if ((a->schemaname == NULL) != (b->schemaname == NULL))
+		return false;
+	return a->schemaname == NULL || strcmp(a->schemaname, b->schemaname) == 0;
+}
+
+static const SizeCacheEntry *
+relation_facts(const RangeVar *relation, const MigrateCatalogFacts *facts, List **cache)
+{
+	SizeCacheEntry *entry;
+	ListCell   *lc;
+
+	if (cache != NULL)
+	{
+		foreach(lc, *cache)
+		{
+			entry = lfirst(lc);
+			if (same_written_name(entry->relation, relation))
+				return entry;
+		}
+	}
+	entry = palloc0(sizeof(SizeCacheEntry));
+	entry->relation = relation;
+	entry->found = facts->relation(relation, &entry->facts) && entry->facts.exists;
+	if (cache != NULL)
+		*cache = lappend(*cache, entry);
+	return entry;
+}
+
 MigrateSizedLockFact *
-migrate_risk_size_fact(int statement, MigrateLockFact *fact, bool created_here,
-					   const MigrateCatalogFacts *facts)
+migrate_risk_unsized_fact(int statement, MigrateLockFact *fact, bool created_here)
 {
 	MigrateSizedLockFact *sized = palloc0(sizeof(MigrateSizedLockFact));
-	MigrateRelationFacts rel;
 
 	sized->statement = statement;
 	sized->fact = fact;
 	sized->bytes = -1;
 	sized->created_here = created_here;
+	return sized;
+}
+
+MigrateSizedLockFact *
+migrate_risk_size_fact(int statement, MigrateLockFact *fact, bool created_here,
+					   const MigrateCatalogFacts *facts, List **cache)
+{
+	MigrateSizedLockFact *sized = migrate_risk_unsized_fact(statement, fact, created_here);
+	const SizeCacheEntry *entry;
+
 	if (created_here || fact->relation == NULL || facts == NULL || facts->relation == NULL)
 		return sized;
-	memset(&rel, 0, sizeof(rel));
-	if (facts->relation(fact->relation, &rel) && rel.exists)
+	entry = relation_facts(fact->relation, facts, cache);
+	if (entry->found)
 	{
-		sized->bytes = rel.total_bytes;
-		sized->empty = rel.empty;
-		sized->qualified = rel.qualified;
+		sized->bytes = entry->facts.total_bytes;
+		sized->empty = entry->facts.empty;
+		sized->qualified = entry->facts.qualified;
 	}
 	return sized;
 }
@@ -128,6 +177,7 @@ migrate_risk_script_facts(const MigrateParsedScript *parsed, const MigrateCatalo
 {
 	List	   *sized = NIL;
 	List	   *created = NIL;
+	List	   *cache = NIL;
 
 	for (int i = 0; i < parsed->nstatements; i++)
 	{
@@ -142,7 +192,7 @@ migrate_risk_script_facts(const MigrateParsedScript *parsed, const MigrateCatalo
 			MigrateSizedLockFact *one;
 
 			one = migrate_risk_size_fact(s->number, fact,
-										 created_earlier(created, fact->relation), facts);
+										 created_earlier(created, fact->relation), facts, &cache);
 			one->creates = creates != NULL && fact->relation == creates;
 			sized = lappend(sized, one);
 		}
@@ -153,11 +203,17 @@ migrate_risk_script_facts(const MigrateParsedScript *parsed, const MigrateCatalo
 }
 
 bool
+migrate_risk_fact_may_be_heavy(const MigrateLockFact *fact)
+{
+	return fact->effect >= LOCK_EFFECT_SCAN && migrate_lock_blocks_writes(fact->mode);
+}
+
+bool
 migrate_risk_fact_is_heavy(const MigrateSizedLockFact *sized)
 {
 	const MigrateLockFact *fact = sized->fact;
 
-	if (fact->effect < LOCK_EFFECT_SCAN || !migrate_lock_blocks_writes(fact->mode))
+	if (!migrate_risk_fact_may_be_heavy(fact))
 		return false;
 	if (sized->created_here || sized->empty)
 		return false;
@@ -167,8 +223,8 @@ migrate_risk_fact_is_heavy(const MigrateSizedLockFact *sized)
 	return true;
 }
 
-static const char *
-effect_verb(MigrateLockEffect effect)
+const char *
+migrate_risk_effect_verb(MigrateLockEffect effect)
 {
 	switch (effect)
 	{
@@ -250,17 +306,17 @@ migrate_risk_derive(List *findings, List *sized_facts, int64 large_table_bytes)
 		large = large_table_bytes >= 0 && s->bytes >= large_table_bytes;
 		if (name == NULL)
 			weigh(&w, 2, psprintf("statement %d: %s every table under %s, which blocks writes",
-								  s->statement, effect_verb(s->fact->effect),
+								  s->statement, migrate_risk_effect_verb(s->fact->effect),
 								  migrate_lock_mode_name(s->fact->mode)));
 		else if (large)
 			weigh(&w, 3, psprintf("statement %d: %s %s (%s, a large table: at least %s) under %s, which blocks writes",
-								  s->statement, effect_verb(s->fact->effect), name,
+								  s->statement, migrate_risk_effect_verb(s->fact->effect), name,
 								  migrate_risk_pretty_size(s->bytes),
 								  migrate_risk_pretty_size(large_table_bytes),
 								  migrate_lock_mode_name(s->fact->mode)));
 		else
 			weigh(&w, 2, psprintf("statement %d: %s %s (%s) under %s, which blocks writes",
-								  s->statement, effect_verb(s->fact->effect), name,
+								  s->statement, migrate_risk_effect_verb(s->fact->effect), name,
 								  migrate_risk_pretty_size(s->bytes),
 								  migrate_lock_mode_name(s->fact->mode)));
 	}

@@ -15,6 +15,7 @@
 #include "nodes/pg_list.h"
 
 #include "model/catalogfacts.h"
+#include "model/lockfacts.h"
 #include "model/parse.h"
 
 typedef struct MigrateDerivedRisk
@@ -52,12 +53,23 @@ extern int	migrate_risk_rank(const char *level);
 
 /*
  * One lock fact with the catalog's size of its relation (facts NULL: text
- * only, size unknown).
+ * only, size unknown).  "cache" (a List * the caller keeps, NIL at first;
+ * or NULL) remembers the catalog's answer per relation name, so that a
+ * script that touches one table ten thousand times asks once.
  */
 extern MigrateSizedLockFact *migrate_risk_size_fact(int statement,
 													struct MigrateLockFact *fact,
 													bool created_here,
-													const MigrateCatalogFacts *facts);
+													const MigrateCatalogFacts *facts,
+													List **cache);
+
+/* the same without asking the catalog (size unknown) */
+extern MigrateSizedLockFact *migrate_risk_unsized_fact(int statement,
+													   struct MigrateLockFact *fact,
+													   bool created_here);
+
+/* whether a fact could weigh in the derived risk, whatever the table's size */
+extern bool migrate_risk_fact_may_be_heavy(const struct MigrateLockFact *fact);
 
 /* every statement's lock facts, sized, in statement order */
 extern List *migrate_risk_script_facts(const MigrateParsedScript *parsed,
@@ -73,6 +85,9 @@ extern bool migrate_risk_fact_is_heavy(const MigrateSizedLockFact *sized);
 /* "ALTER TABLE public.orders: ACCESS EXCLUSIVE, rewrite, 12 MB" (command first) */
 extern char *migrate_risk_describe_fact(const char *command,
 										const MigrateSizedLockFact *sized);
+
+/* "scans", "builds an index on", "rewrites"; "changes" for the rest */
+extern const char *migrate_risk_effect_verb(MigrateLockEffect effect);
 
 /* the size as pg_size_pretty() writes it */
 extern char *migrate_risk_pretty_size(int64 bytes);
