@@ -14,6 +14,8 @@ CREATE TABLE an_customer (id int PRIMARY KEY);
 INSERT INTO an_customer VALUES (1);
 CREATE TABLE an_empty (id int);
 CREATE MATERIALIZED VIEW an_totals AS SELECT sum(amount) AS total FROM an_orders;
+CREATE TABLE an_parted (id int) PARTITION BY RANGE (id);
+CREATE TABLE an_p1 (id int);
 RESET client_min_messages;
 
 -- every statement kind of the table in doc/migrate.md: nothing runs
@@ -73,6 +75,31 @@ SELECT 1;
 ALTER TABLE an_nosuch ADD COLUMN x int;
 $$)
 ORDER BY statement, relation NULLS FIRST;
+
+-- where the text cannot decide, the catalog is asked (store/relfacts_column.c):
+-- is the type change binary-coercible (text: yes, no rewrite; bigint: no),
+-- is the default volatile (now() is stable: no rewrite; random() is
+-- volatile); "unknown" counts as the worse case
+SELECT statement, effect, detail
+FROM migrate.analyze($$
+ALTER TABLE an_orders ALTER COLUMN note TYPE text;
+ALTER TABLE an_orders ALTER COLUMN id TYPE bigint;
+ALTER TABLE an_orders ADD COLUMN created timestamptz DEFAULT now();
+ALTER TABLE an_orders ADD COLUMN lottery float8 DEFAULT random();
+ALTER TABLE an_nosuch ALTER COLUMN id TYPE bigint;
+$$);
+
+-- partitions: ATTACH locks the parent SHARE UPDATE EXCLUSIVE and checks
+-- the partition's rows under ACCESS EXCLUSIVE; DETACH CONCURRENTLY blocks
+-- no writes
+SELECT statement, relation, lock_mode, effect, detail
+FROM migrate.analyze($$
+ALTER TABLE an_parted ATTACH PARTITION an_p1 FOR VALUES FROM (1) TO (100);
+ALTER TABLE an_parted DETACH PARTITION an_p1 CONCURRENTLY;
+ALTER TABLE an_parted DETACH PARTITION an_p1;
+CREATE TABLE an_p2 PARTITION OF an_parted FOR VALUES FROM (100) TO (200);
+$$)
+ORDER BY statement, relation;
 
 -- sizes come from the catalog: the table's total size, as
 -- pg_total_relation_size() and pg_size_pretty() give it; relation is the
@@ -139,12 +166,11 @@ SELECT version, risk_level, derived_risk,
              WHERE f LIKE '% risk-understated %' OR f LIKE '% large-table %') AS own_findings,
        locks
 FROM migrate.plan() ORDER BY ordinal;
--- plan() reads the up scripts of the whole plan in one query, whatever its
--- length (plan_load_up_scripts); a plan without migrations is empty
+-- applied, they leave the plan, and plan() analyses nothing
 SET client_min_messages = warning;
 SELECT version, action FROM migrate.apply();
 RESET client_min_messages;
 SELECT count(*) FROM migrate.plan();
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
-DROP TABLE an_orders, an_customer, an_empty CASCADE;
+DROP TABLE an_orders, an_customer, an_empty, an_parted, an_p1 CASCADE;
