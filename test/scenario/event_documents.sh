@@ -138,6 +138,7 @@ check "header document" "
                'dependencies', pg_catalog.jsonb_build_array('001', '002'),
                'risk_level', NULL, 'zero_downtime', true, 'estimated_duration', NULL,
                'environments', NULL, 'transaction', NULL, 'repeatable', NULL,
-               'lock_timeout', NULL, 'statement_timeout', NULL)"
+               'lock_timeout', NULL, 'statement_timeout', NULL,
+               'idempotent', NULL, 'lint_ignore', NULL)"
 
 scenario_finish
