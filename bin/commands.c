@@ -418,10 +418,12 @@ may_register(PGconn *conn)
 	PGresult   *res;
 	bool		may;
 
+	/* by name: the signature grows with releases (1.1 added generate_down) */
 	res = query_rows(conn,
-					 "SELECT pg_catalog.has_function_privilege("
-					 "'migrate.register(text, text, text, text, text, text, text)',"
-					 " 'EXECUTE')", 0, NULL);
+					 "SELECT coalesce(pg_catalog.bool_or(pg_catalog.has_function_privilege(p.oid, 'EXECUTE')), false)"
+					 " FROM pg_catalog.pg_proc p"
+					 " WHERE p.pronamespace OPERATOR(pg_catalog.=) 'migrate'::pg_catalog.regnamespace"
+					 " AND p.proname OPERATOR(pg_catalog.=) 'register'", 0, NULL);
 	may = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return may;

@@ -158,9 +158,9 @@ SELECT function_returns('migrate', 'header', ARRAY['text'], 'jsonb',
 SELECT has_function('migrate', 'statements', ARRAY['text'], 'migrate.statements(text) exists');
 SELECT function_returns('migrate', 'statements', ARRAY['text'], 'setof record',
                         'migrate.statements(text) returns a set');
-SELECT has_function('migrate', 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text'],
-                    'migrate.register(text, text, text, text, text, text, text) exists');
-SELECT function_returns('migrate', 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text'],
+SELECT has_function('migrate', 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean'],
+                    'migrate.register(text, text, text, text, text, text, text, boolean) exists');
+SELECT function_returns('migrate', 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean'],
                         'text', 'migrate.register() returns text');
 SELECT hasnt_function('migrate', 'register', ARRAY['text', 'text', 'text', 'text'],
                       'the four-argument migrate.register() is gone (no ambiguous overload)');
@@ -272,10 +272,11 @@ SELECT is(pg_get_function_result('migrate.plan(text)'::regprocedure),
           'TABLE(ordinal integer, version text, name text, action text, reason text, '
           'statements integer, risk_level text, estimated_duration interval, '
           'zero_downtime boolean, transactional boolean, runs_in text, approved boolean, '
-          'checks text[], skip boolean, skip_reason text, precondition_checked_as name)',
+          'checks text[], skip boolean, skip_reason text, precondition_checked_as name, '
+          'derived_risk text, risk_reasons text[], findings text[], locks text[])',
           'migrate.plan() returns (ordinal, version, name, action, reason, statements, risk_level, '
           'estimated_duration, zero_downtime, transactional, runs_in, approved, checks, skip, skip_reason, '
-          'precondition_checked_as)');
+          'precondition_checked_as, derived_risk, risk_reasons, findings, locks)');
 SELECT is(pg_get_function_result('migrate.rehearse(text, text, boolean)'::regprocedure),
           'TABLE(ordinal integer, version text, name text, ok boolean, failed_step text, '
           'differences jsonb, error text, not_rehearsed jsonb)',
@@ -292,11 +293,11 @@ SELECT is(pg_get_function_arguments('migrate.verify_integrity()'::regprocedure),
           'migrate.verify_integrity() returns (severity, check_name, object, detail, hint)');
 
 -- parameter names and defaults callers rely on
-SELECT is(pg_get_function_arguments('migrate.register(text, text, text, text, text, text, text)'::regprocedure),
+SELECT is(pg_get_function_arguments('migrate.register(text, text, text, text, text, text, text, boolean)'::regprocedure),
           'version text, name text, up text, down text DEFAULT NULL::text, '
           'verify text DEFAULT NULL::text, precondition text DEFAULT NULL::text, '
-          'precondition_mode text DEFAULT ''fail''::text',
-          'migrate.register(version, name, up, down, verify, precondition DEFAULT NULL, precondition_mode DEFAULT fail)');
+          'precondition_mode text DEFAULT ''fail''::text, generate_down boolean DEFAULT false',
+          'migrate.register(version, name, up, down, verify, precondition DEFAULT NULL, precondition_mode DEFAULT fail, generate_down DEFAULT false)');
 SELECT is(pg_get_function_arguments('migrate.apply(text, boolean, boolean, boolean, text)'::regprocedure),
           'target text DEFAULT NULL::text, dry_run boolean DEFAULT false, force boolean DEFAULT false, '
           'skip_backup boolean DEFAULT false, expect_fingerprint text DEFAULT NULL::text',
@@ -385,7 +386,7 @@ WHERE p.pronamespace = 'migrate'::regnamespace AND p.prosecdef
   AND p.proowner <> (SELECT extowner FROM pg_extension WHERE extname = 'migrate');
 
 SELECT isnt_definer('migrate', f, args, format('migrate.%s() is not SECURITY DEFINER', f))
-FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
+FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean']),
              (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
              (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY['boolean', 'boolean']),
@@ -430,7 +431,7 @@ SELECT volatility_is('migrate', 'version_key', ARRAY['text'], 'immutable',
                      'migrate.version_key(text) is immutable (it backs a unique index)');
 SELECT volatility_is('migrate', 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text'], 'volatile',
                      'migrate.apply(text, boolean, boolean, boolean, text) is volatile');
-SELECT volatility_is('migrate', 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text'],
+SELECT volatility_is('migrate', 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean'],
                      'volatile', 'migrate.register() is volatile');
 SELECT volatility_is('migrate', f, args, v, format('migrate.%s() is %s', f, v))
 FROM (VALUES (1, 'plan', ARRAY['text'], 'volatile'),

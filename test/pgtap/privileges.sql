@@ -49,7 +49,7 @@ SELECT set_config('tap.superuser', current_user, true) IS NOT NULL AS superuser_
 -- ---------------------------------------------------------------------------
 SELECT function_privs_are('migrate', f, args, 'public', ARRAY[]::text[],
                           format('PUBLIC cannot execute migrate.%s()', f))
-FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
+FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean']),
              (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
              (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY['boolean', 'boolean']),
@@ -60,7 +60,7 @@ ORDER BY n;
 
 SELECT function_privs_are('migrate', f, args, 'migrate_admin', ARRAY['EXECUTE'],
                           format('migrate_admin can execute migrate.%s()', f))
-FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
+FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean']),
              (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
              (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY['boolean', 'boolean']),
@@ -71,7 +71,7 @@ ORDER BY n;
 
 SELECT function_privs_are('migrate', f, args, 'migrate_reader', ARRAY[]::text[],
                           format('migrate_reader cannot execute migrate.%s()', f))
-FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text']),
+FROM (VALUES (1, 'register', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean']),
              (2, 'apply', ARRAY['text', 'boolean', 'boolean', 'boolean', 'text']),
              (3, 'revert', ARRAY['text', 'integer', 'text', 'boolean', 'boolean', 'boolean', 'boolean', 'boolean']),
              (4, 'revert_all', ARRAY['boolean', 'boolean']),
