@@ -89,6 +89,14 @@ ALTER TABLE an_orders ADD COLUMN lottery float8 DEFAULT random();
 ALTER TABLE an_nosuch ALTER COLUMN id TYPE bigint;
 $$);
 
+-- ADD COLUMN ... PRIMARY KEY: builds the index, and the key's NOT NULL
+-- without a default checks every row; with a default, only the index
+SELECT statement, lock_mode, effect, detail
+FROM migrate.analyze($$
+ALTER TABLE an_orders ADD COLUMN k int PRIMARY KEY;
+ALTER TABLE an_orders ADD COLUMN k int DEFAULT 0 UNIQUE;
+$$);
+
 -- partitions: ATTACH locks the parent SHARE UPDATE EXCLUSIVE and checks
 -- the partition's rows under ACCESS EXCLUSIVE; DETACH CONCURRENTLY blocks
 -- no writes

@@ -456,10 +456,13 @@ migrate_analyze(PG_FUNCTION_ARGS)
 	if (measure && parsed->nstatements > 0)
 	{
 		MeasureRun	run = {parsed, NULL, NIL, 0};
+		MemoryContext caller = CurrentMemoryContext;
 		ErrorData  *edata;
 
 		run.results = palloc0(sizeof(Measurement) * parsed->nstatements);
 		migrate_xact_spi_connect();
+		/* what the run finds must outlive SPI_finish(), which frees SPI's memory */
+		MemoryContextSwitchTo(caller);
 		edata = migrate_xact_run_subxact(measure_script, &run, false, NULL);
 		SPI_finish();
 		if (edata != NULL)

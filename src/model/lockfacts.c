@@ -332,6 +332,11 @@ add_column_effect(List **facts, ColumnDef *def, const MigrateCatalogFacts *cf,
 			case CONSTR_NOTNULL:
 				not_null = true;
 				break;
+			case CONSTR_PRIMARY:
+				/* a primary key is NOT NULL too */
+				not_null = true;
+				e = constraint_effect(facts, con, "ADD COLUMN", &r);
+				break;
 			default:
 				e = constraint_effect(facts, con, "ADD COLUMN", &r);
 				break;

@@ -218,7 +218,7 @@ migrate_risk_fact_is_heavy(const MigrateSizedLockFact *sized)
 	if (sized->created_here || sized->empty)
 		return false;
 	/* a relation the catalog does not know, and the script did not create */
-	if (fact->relation != NULL && sized->qualified == NULL)
+	if (fact->relation != NULL && sized->bytes < 0)
 		return false;
 	return true;
 }
