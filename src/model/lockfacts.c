@@ -64,11 +64,13 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "commands/defrem.h"
 #include "commands/tablecmds.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "storage/lock.h"
 
+#include "compat.h"
 #include "model/classify.h"
 #include "model/lockfacts.h"
 
@@ -105,7 +107,9 @@ static const AlterEffect alter_effects[] = {
 	{AT_AddIdentity, LOCK_EFFECT_CATALOG, "ADD IDENTITY: catalog only"},
 	{AT_SetIdentity, LOCK_EFFECT_CATALOG, "SET identity option: catalog only"},
 	{AT_DropIdentity, LOCK_EFFECT_CATALOG, "DROP IDENTITY: catalog only"},
+#ifdef MIGRATE_HAVE_DETACH_CONCURRENTLY
 	{AT_DetachPartitionFinalize, LOCK_EFFECT_CATALOG, "DETACH PARTITION FINALIZE: catalog only"},
+#endif
 };
 
 /* the relation-naming object types, and the mode DROP takes on them */
@@ -417,8 +421,14 @@ subcommand_effect(List **facts, AlterTableStmt *stmt, AlterTableCmd *cmd,
 			{
 				PartitionCmd *part = (PartitionCmd *) cmd->def;
 
+#ifdef MIGRATE_HAVE_DETACH_CONCURRENTLY
+				bool		concurrent = part->concurrent;
+#else
+				bool		concurrent = false;
+#endif
+
 				add_fact(facts, part->name,
-						 part->concurrent ? ShareUpdateExclusiveLock : AccessExclusiveLock,
+						 concurrent ? ShareUpdateExclusiveLock : AccessExclusiveLock,
 						 LOCK_EFFECT_CATALOG, "DETACH PARTITION: catalog only");
 				*reason = "DETACH PARTITION: catalog only";
 				return LOCK_EFFECT_CATALOG;
@@ -570,10 +580,30 @@ grant_facts(List **facts, GrantStmt *stmt)
 	add_fact(facts, NULL, NoLock, LOCK_EFFECT_CATALOG, "privileges: catalog only");
 }
 
+/* an option given as a DefElem ("(FULL)", "(CONCURRENTLY false)"), or not */
+static bool
+option_is_on(List *options, const char *name)
+{
+	DefElem    *option = migrate_classify_find_option(options, name);
+
+	return option != NULL && defGetBoolean(option);
+}
+
+/* REINDEX ... CONCURRENTLY: a DefElem since PostgreSQL 14, a flag before */
+static bool
+reindex_is_concurrent(ReindexStmt *stmt)
+{
+#ifdef MIGRATE_REINDEX_HAS_PARAMS
+	return option_is_on(stmt->params, "concurrently");
+#else
+	return stmt->concurrent;
+#endif
+}
+
 static void
 reindex_facts(List **facts, ReindexStmt *stmt)
 {
-	bool		concurrent = migrate_classify_find_option(stmt->params, "concurrently") != NULL;
+	bool		concurrent = reindex_is_concurrent(stmt);
 	LOCKMODE	mode;
 
 	switch (stmt->kind)
@@ -600,7 +630,7 @@ reindex_facts(List **facts, ReindexStmt *stmt)
 static void
 vacuum_facts(List **facts, VacuumStmt *stmt)
 {
-	bool		full = migrate_classify_find_option(stmt->options, "full") != NULL;
+	bool		full = option_is_on(stmt->options, "full");
 	LOCKMODE	mode = full ? AccessExclusiveLock : ShareUpdateExclusiveLock;
 	MigrateLockEffect effect = full ? LOCK_EFFECT_REWRITE : LOCK_EFFECT_SCAN;
 	const char *reason = full ? "VACUUM FULL: rewrites the table" :

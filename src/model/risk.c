@@ -26,6 +26,7 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 
 #include "model/lint.h"
 #include "model/lockfacts.h"
@@ -137,21 +138,51 @@ migrate_risk_size_fact(int statement, MigrateLockFact *fact, bool created_here,
 	return sized;
 }
 
-/* same relation, by name: a missing schema matches any (as lint.c does) */
+/*
+ * What migrate_risk_script_facts() knows per relation name as written: the
+ * relations of that name the script created so far, and the catalog's
+ * answers.  A hash on the name keeps a script of ten thousand statements
+ * linear.
+ */
+typedef struct NameEntry
+{
+	char		relname[NAMEDATALEN];	/* the key, zero-padded */
+	List	   *created;		/* RangeVar * */
+	List	   *sizes;			/* SizeCacheEntry * (same_written_name) */
+} NameEntry;
+
+static NameEntry *
+name_entry(HTAB *names, const RangeVar *rv)
+{
+	char		key[NAMEDATALEN];
+	bool		found;
+	NameEntry  *entry;
+
+	memset(key, 0, sizeof(key));
+	strlcpy(key, rv->relname, sizeof(key));
+	entry = hash_search(names, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->created = NIL;
+		entry->sizes = NIL;
+	}
+	return entry;
+}
+
+/* created earlier, by name: a missing schema matches any (as lint.c does) */
 static bool
-created_earlier(List *created, const RangeVar *rv)
+created_earlier(HTAB *names, const RangeVar *rv)
 {
 	ListCell   *lc;
 
 	if (rv == NULL)
 		return false;
-	foreach(lc, created)
+	foreach(lc, name_entry(names, rv)->created)
 	{
 		const RangeVar *c = lfirst(lc);
 
-		if (strcmp(c->relname, rv->relname) == 0 &&
-			(c->schemaname == NULL || rv->schemaname == NULL ||
-			 strcmp(c->schemaname, rv->schemaname) == 0))
+		if (c->schemaname == NULL || rv->schemaname == NULL ||
+			strcmp(c->schemaname, rv->schemaname) == 0)
 			return true;
 	}
 	return false;
@@ -176,29 +207,42 @@ List *
 migrate_risk_script_facts(const MigrateParsedScript *parsed, const MigrateCatalogFacts *facts)
 {
 	List	   *sized = NIL;
-	List	   *created = NIL;
-	List	   *cache = NIL;
+	HASHCTL		ctl;
+	HTAB	   *names;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(NameEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	names = hash_create("migrate lock facts by relation name", 64, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	for (int i = 0; i < parsed->nstatements; i++)
 	{
 		const MigrateStatement *s = &parsed->statements[i];
-		ListCell   *lc;
-
 		RangeVar   *creates = created_relation(s->parsetree);
+		ListCell   *lc;
 
 		foreach(lc, migrate_lock_facts(s->parsetree, facts))
 		{
 			MigrateLockFact *fact = lfirst(lc);
 			MigrateSizedLockFact *one;
 
-			one = migrate_risk_size_fact(s->number, fact,
-										 created_earlier(created, fact->relation), facts, &cache);
+			one = migrate_risk_size_fact(s->number, fact, created_earlier(names, fact->relation),
+										 facts,
+										 fact->relation ? &name_entry(names, fact->relation)->sizes : NULL);
 			one->creates = creates != NULL && fact->relation == creates;
 			sized = lappend(sized, one);
 		}
+		/* lint.c counts tables only: an index on a new view is no news */
 		if (creates != NULL && !IsA(s->parsetree, ViewStmt) && !IsA(s->parsetree, CreateSeqStmt))
-			created = lappend(created, creates);
+		{
+			NameEntry  *entry = name_entry(names, creates);
+
+			entry->created = lappend(entry->created, creates);
+		}
 	}
+	hash_destroy(names);
 	return sized;
 }
 
