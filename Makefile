@@ -17,13 +17,14 @@ PG_CPPFLAGS = -I$(srcdir)/src -DMIGRATE_VERSION="\"$(MIGRATE_VERSION)\""
 REGRESS = setup extversion version checksum header parse cron register apply revert surface \
           repair require safety errors rehearse session resume messages client_support \
           environment lock_timeout guard_rails backup backup_security lint_register \
-          generate_down lint_types drift lint_locking adopt lint_rules
+          generate_down lint_types drift lint_locking adopt analyze lint_size \
+          lint_rules
 REGRESS_OPTS = --load-extension=plpgsql
 
 # isolation specs live in test/isolation/specs, expected output beside them
 ISOLATION = concurrent-apply three-appliers apply-vs-revert \
             register-during-apply lock-nowait lock-nontransactional lock_retry \
-            gendown-locked lint-no-wait lint-locking-no-wait
+            gendown-locked lint-no-wait lint-locking-no-wait analyze-measure
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso \
                  --load-extension=migrate
 

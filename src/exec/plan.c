@@ -40,9 +40,17 @@
 #include "errors.h"
 #include "exec/guard.h"
 #include "exec/plan.h"
+#include "model/header.h"
+#include "model/lint.h"
+#include "model/lockfacts.h"
 #include "model/order.h"
+#include "model/parse.h"
+#include "model/risk.h"
 #include "ipc/xact.h"
 #include "store/environment.h"
+#include "store/lintrun.h"
+#include "store/relfacts.h"
+#include "store/spi.h"
 
 PG_FUNCTION_INFO_V1(migrate_plan);
 PG_FUNCTION_INFO_V1(migrate_plan_1_1);
@@ -486,15 +494,131 @@ guard_look(const MigrateEnvironment *env, const MigrateMigration *m, TimestampTz
 #define PLAN_COLUMNS_1_0	16
 #define PLAN_COLUMNS_1_1	20
 
+/* the up scripts of the plan's migrations, read at once (version, script) */
+typedef struct PlanScripts
+{
+	int			count;
+	char	  **versions;
+	char	  **scripts;
+} PlanScripts;
+
+/*
+ * The up scripts of every migration of the plan, in ONE query however
+ * long the plan is (plan() of a long history must not cost a round trip
+ * per migration).  Read as the extension owner, as the engine reads them:
+ * plan() is for migrate_admin, who may read scripts.
+ */
+static PlanScripts *
+plan_load_up_scripts(List *plan)
+{
+	PlanScripts *scripts = palloc0(sizeof(PlanScripts));
+	Datum	   *versions = palloc(sizeof(Datum) * Max(list_length(plan), 1));
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	ListCell   *lc;
+
+	if (plan == NIL)
+		return scripts;
+	foreach(lc, plan)
+		versions[foreach_current_index(lc)] =
+			CStringGetTextDatum(((MigrateMigration *) lfirst(lc))->version);
+	values[0] = PointerGetDatum(construct_array(versions, list_length(plan), TEXTOID,
+												-1, false, TYPALIGN_INT));
+	migrate_spi_run_as_owner("SELECT version, up_script FROM migrate.migration"
+							 " WHERE version OPERATOR(pg_catalog.=) ANY ($1)",
+							 1, argtypes, values, NULL, SPI_OK_SELECT);
+	scripts->count = (int) SPI_processed;
+	scripts->versions = palloc(sizeof(char *) * Max(scripts->count, 1));
+	scripts->scripts = palloc(sizeof(char *) * Max(scripts->count, 1));
+	for (int i = 0; i < scripts->count; i++)
+	{
+		scripts->versions[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		scripts->scripts[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return scripts;
+}
+
+static const char *
+plan_up_script(const PlanScripts *scripts, const char *version)
+{
+	for (int i = 0; i < scripts->count; i++)
+		if (strcmp(scripts->versions[i], version) == 0)
+			return scripts->scripts[i];
+	return NULL;
+}
+
+static Datum
+text_array(List *texts)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(texts), 1));
+	ListCell   *lc;
+
+	foreach(lc, texts)
+		elems[foreach_current_index(lc)] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, list_length(texts), TEXTOID,
+										   -1, false, TYPALIGN_INT));
+}
+
 /*
  * Fill plan()'s 1.1 columns for one migration: derived_risk,
- * risk_reasons, findings, locks.  CONTRACT STUB (issue 12): wp12-3.
+ * risk_reasons, findings ("warning rule (statement 2, line 5): message")
+ * and locks ("ALTER TABLE public.orders: ACCESS EXCLUSIVE, rewrite,
+ * 12 MB"), from its up script linted as register() lints it (the live
+ * catalog, the session's environment) and its lock facts.  Nothing of the
+ * script runs.
  */
 static void
-plan_analysis(const MigrateMigration *m, Datum *values, bool *nulls)
+plan_analysis(const MigrateMigration *m, const PlanScripts *scripts,
+			  const MigrateEnvironment *env, Datum *values, bool *nulls)
 {
+	const char *script = plan_up_script(scripts, m->version);
+	MigrateParsedScript *parsed;
+	MigrateHeader *header;
+	MigrateLintOptions options;
+	MigrateDerivedRisk risk;
+	List	   *findings;
+	List	   *sized;
+	List	   *finding_texts = NIL;
+	List	   *lock_texts = NIL;
+	ListCell   *lc;
+
 	for (int i = PLAN_COLUMNS_1_0; i < PLAN_COLUMNS_1_1; i++)
 		nulls[i] = true;
+	if (script == NULL)
+		return;
+	header = migrate_header_parse(script);
+	parsed = migrate_parse_script(script, "up script");
+	migrate_lint_options_init(&options, parsed, header, env);
+	findings = migrate_lint_live(parsed, header, env);
+	sized = migrate_risk_script_facts(parsed, &migrate_live_catalog_facts);
+	risk = migrate_risk_derive(findings, sized, options.large_table_bytes);
+
+	foreach(lc, findings)
+	{
+		MigrateLintFinding *f = lfirst(lc);
+
+		finding_texts = lappend(finding_texts,
+								psprintf("%s %s (statement %d, line %d): %s",
+										 migrate_lint_severity_name(f->rule->severity),
+										 f->rule->id, f->statement, f->line, f->message));
+	}
+	foreach(lc, sized)
+	{
+		MigrateSizedLockFact *s = lfirst(lc);
+
+		if (s->fact->mode == NoLock)
+			continue;
+		lock_texts = lappend(lock_texts,
+							 migrate_risk_describe_fact(parsed->statements[s->statement - 1].classified.command,
+														s));
+	}
+	values[16] = CStringGetTextDatum(risk.level);
+	values[17] = text_array(risk.reasons);
+	values[18] = text_array(finding_texts);
+	values[19] = text_array(lock_texts);
+	for (int i = PLAN_COLUMNS_1_0; i < PLAN_COLUMNS_1_1; i++)
+		nulls[i] = false;
 }
 
 /*
@@ -510,6 +634,7 @@ plan_rows(FunctionCallInfo fcinfo, bool wide)
 	int			count;
 	List	   *plan;
 	ListCell   *lc;
+	PlanScripts *scripts;
 
 	const MigrateEnvironment *env;
 	TimestampTz now = GetCurrentTimestamp();
@@ -519,6 +644,7 @@ plan_rows(FunctionCallInfo fcinfo, bool wide)
 	env = migrate_environment_current();
 	registry = migrate_catalog_load_registry(&count);
 	plan = migrate_plan_apply(registry, count, target);
+	scripts = wide ? plan_load_up_scripts(plan) : NULL;
 
 	foreach(lc, plan)
 	{
@@ -577,7 +703,7 @@ plan_rows(FunctionCallInfo fcinfo, bool wide)
 			nulls[14] = false;
 		}
 		if (wide)
-			plan_analysis(m, values, nulls);
+			plan_analysis(m, scripts, env, values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();

@@ -1,0 +1,184 @@
+-- migrate.analyze(script, measure): per statement and relation, the lock
+-- mode, the effect (catalog, scan, build, rewrite), the size; measure =>
+-- true runs the script in a rolled-back subtransaction and reads the
+-- locks it took.  Also plan()'s derived_risk, risk_reasons, findings and
+-- locks columns.  (Findings of the lock and type rules come from other
+-- modules: where they would raise a level the queries below leave the
+-- "statement N: warning finding ..." reasons out, so that this file tests the lock facts.)
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS migrate;
+CREATE EXTENSION migrate;
+CREATE TABLE an_orders (id int PRIMARY KEY, note text, amount numeric(10,2));
+INSERT INTO an_orders SELECT g, 'note ' || g, g FROM generate_series(1, 1000) g;
+CREATE TABLE an_customer (id int PRIMARY KEY);
+INSERT INTO an_customer VALUES (1);
+CREATE TABLE an_empty (id int);
+CREATE MATERIALIZED VIEW an_totals AS SELECT sum(amount) AS total FROM an_orders;
+CREATE TABLE an_parted (id int) PARTITION BY RANGE (id);
+CREATE TABLE an_p1 (id int);
+RESET client_min_messages;
+
+-- every statement kind of the table in doc/migrate.md: nothing runs
+SELECT statement, line, command, relation, lock_mode, effect, detail
+FROM migrate.analyze($$
+CREATE INDEX an_orders_note ON an_orders (note);
+CREATE INDEX CONCURRENTLY an_orders_amount ON an_orders (amount);
+DROP INDEX an_orders_pkey;
+DROP INDEX CONCURRENTLY an_orders_pkey;
+ALTER TABLE an_orders ALTER COLUMN note TYPE varchar(20) USING note::varchar(20);
+ALTER TABLE an_orders ADD COLUMN serial_no bigserial;
+ALTER TABLE an_orders ADD COLUMN flag boolean DEFAULT false, ADD COLUMN flag2 int DEFAULT 0;
+ALTER TABLE an_orders ADD COLUMN ident bigint GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE an_orders ADD COLUMN required int NOT NULL;
+ALTER TABLE an_orders ALTER COLUMN note SET NOT NULL;
+ALTER TABLE an_orders ALTER COLUMN note DROP NOT NULL;
+ALTER TABLE an_orders ADD CONSTRAINT positive CHECK (amount > 0);
+ALTER TABLE an_orders ADD CONSTRAINT positive2 CHECK (amount > 0) NOT VALID;
+ALTER TABLE an_orders VALIDATE CONSTRAINT positive2;
+ALTER TABLE an_orders ADD CONSTRAINT cust FOREIGN KEY (id) REFERENCES an_customer (id);
+ALTER TABLE an_orders ADD CONSTRAINT cust2 FOREIGN KEY (id) REFERENCES an_customer (id) NOT VALID;
+ALTER TABLE an_orders ADD CONSTRAINT uq UNIQUE (note);
+ALTER TABLE an_orders ADD CONSTRAINT uq2 UNIQUE USING INDEX an_orders_note;
+ALTER TABLE an_orders SET UNLOGGED;
+ALTER TABLE an_orders SET ACCESS METHOD heap;
+ALTER TABLE an_orders ALTER COLUMN note SET DEFAULT 'x';
+ALTER TABLE an_orders DROP COLUMN amount;
+ALTER TABLE an_orders ENABLE ROW LEVEL SECURITY;
+ALTER TABLE an_orders RENAME TO an_orders2;
+ALTER TABLE an_orders RENAME COLUMN note TO remark;
+ALTER INDEX an_orders_pkey RENAME TO an_orders_pk;
+COMMENT ON TABLE an_orders IS 'orders';
+COMMENT ON COLUMN an_orders.note IS 'a note';
+GRANT SELECT ON an_orders, an_customer TO PUBLIC;
+CREATE TRIGGER an_t BEFORE INSERT ON an_orders FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+DROP TRIGGER an_t ON an_orders;
+TRUNCATE an_empty, an_customer;
+REINDEX TABLE an_orders;
+REINDEX INDEX CONCURRENTLY an_orders_pkey;
+CLUSTER an_orders USING an_orders_pkey;
+VACUUM FULL an_orders;
+VACUUM an_orders;
+REFRESH MATERIALIZED VIEW an_totals;
+REFRESH MATERIALIZED VIEW CONCURRENTLY an_totals;
+INSERT INTO an_orders VALUES (5000, 'x', 1);
+UPDATE an_orders SET note = 'y' WHERE id = 1;
+DELETE FROM an_orders WHERE id = 2;
+LOCK TABLE an_orders IN SHARE MODE;
+CREATE TABLE an_new (id int REFERENCES an_customer, PRIMARY KEY (id));
+CREATE INDEX ON an_new (id);
+ALTER TABLE an_new ALTER COLUMN id TYPE bigint USING id::bigint;
+DROP TABLE an_empty;
+CREATE FUNCTION an_f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+SET lock_timeout = '1s';
+DO $d$ BEGIN PERFORM 1; END $d$;
+SELECT 1;
+ALTER TABLE an_nosuch ADD COLUMN x int;
+$$)
+ORDER BY statement, relation NULLS FIRST;
+
+-- where the text cannot decide, the catalog is asked (store/relfacts_column.c):
+-- is the type change binary-coercible (text: yes, no rewrite; bigint: no),
+-- is the default volatile (now() is stable: no rewrite; random() is
+-- volatile); "unknown" counts as the worse case
+SELECT statement, effect, detail
+FROM migrate.analyze($$
+ALTER TABLE an_orders ALTER COLUMN note TYPE text;
+ALTER TABLE an_orders ALTER COLUMN id TYPE bigint;
+ALTER TABLE an_orders ADD COLUMN created timestamptz DEFAULT now();
+ALTER TABLE an_orders ADD COLUMN lottery float8 DEFAULT random();
+ALTER TABLE an_nosuch ALTER COLUMN id TYPE bigint;
+$$);
+
+-- ADD COLUMN ... PRIMARY KEY: builds the index, and the key's NOT NULL
+-- without a default checks every row; with a default, only the index
+SELECT statement, lock_mode, effect, detail
+FROM migrate.analyze($$
+ALTER TABLE an_orders ADD COLUMN k int PRIMARY KEY;
+ALTER TABLE an_orders ADD COLUMN k int DEFAULT 0 UNIQUE;
+$$);
+
+-- partitions: ATTACH locks the parent SHARE UPDATE EXCLUSIVE and checks
+-- the partition's rows under ACCESS EXCLUSIVE; DETACH CONCURRENTLY blocks
+-- no writes
+SELECT statement, relation, lock_mode, effect, detail
+FROM migrate.analyze($$
+ALTER TABLE an_parted ATTACH PARTITION an_p1 FOR VALUES FROM (1) TO (100);
+ALTER TABLE an_parted DETACH PARTITION an_p1 CONCURRENTLY;
+ALTER TABLE an_parted DETACH PARTITION an_p1;
+CREATE TABLE an_p2 PARTITION OF an_parted FOR VALUES FROM (100) TO (200);
+$$)
+ORDER BY statement, relation;
+
+-- sizes come from the catalog: the table's total size, as
+-- pg_total_relation_size() and pg_size_pretty() give it; relation is the
+-- catalog's schema-qualified name whatever the script wrote
+SELECT a.relation, a.relation_bytes = pg_total_relation_size('an_orders') AS bytes_match,
+       a.relation_size = pg_size_pretty(pg_total_relation_size('an_orders')) AS size_match
+FROM migrate.analyze('ALTER TABLE public.an_orders ALTER COLUMN note SET NOT NULL;') a;
+SELECT relation, relation_bytes, relation_size, effect, detail
+FROM migrate.analyze('CREATE INDEX ON an_empty (id); CREATE TABLE an_x (id int); CREATE INDEX ON an_x (id);');
+
+-- measure => true: a DO block the text cannot read; its ALTER TABLE is seen
+-- in this backend's locks while the subtransaction still holds them
+SELECT statement, command, relation, lock_mode, effect, detail
+FROM migrate.analyze($$
+DO $d$ BEGIN EXECUTE 'ALTER TABLE an_orders ADD COLUMN measured int'; END $d$;
+CREATE TABLE an_m (id int);
+CREATE INDEX an_m_id ON an_m (id);
+INSERT INTO an_customer VALUES (2);
+CREATE INDEX CONCURRENTLY an_orders_c ON an_orders (note);
+SELECT * FROM an_nosuch;
+$$, measure => true)
+ORDER BY statement, relation NULLS FIRST;
+
+-- nothing of the measured run persists
+SELECT count(*) AS measured_columns FROM pg_attribute
+WHERE attrelid = 'an_orders'::regclass AND attname = 'measured';
+SELECT to_regclass('an_m') AS an_m, to_regclass('an_m_id') AS an_m_id;
+SELECT count(*) AS customers FROM an_customer;
+SHOW lock_timeout;
+
+-- (a lock another session holds, which makes the measured statement give
+-- up after lock_timeout = 100ms: test/isolation/specs/analyze-measure.spec)
+
+-- a statement that fails is reported, not raised; the others still measured
+SELECT statement, relation, lock_mode, detail
+FROM migrate.analyze('ALTER TABLE an_nosuch ADD COLUMN x int; INSERT INTO an_customer VALUES (3);', true);
+SELECT count(*) AS customers FROM an_customer;
+
+-- errors: a NULL script; a script that does not parse
+SELECT * FROM migrate.analyze(NULL);
+SELECT * FROM migrate.analyze('ALTER TABLE;');
+-- measure NULL is false
+SELECT count(*) FROM migrate.analyze('INSERT INTO an_customer VALUES (9);', NULL);
+
+-- plan(): derived risk, its reasons, findings and locks per migration
+SELECT migrate.register('an1', 'rewrite orders', $$-- @risk-level: low
+CREATE INDEX an_orders_note ON an_orders (note);
+ALTER TABLE an_orders ALTER COLUMN note TYPE varchar(30) USING note::varchar(30);
+$$);
+SELECT migrate.register('an2', 'new table', $$-- @risk-level: low
+CREATE TABLE an_t2 (id bigint PRIMARY KEY);
+CREATE INDEX an_t2_id ON an_t2 (id);
+$$);
+SELECT migrate.register('an3', 'catalog only', $$-- @risk-level: low
+COMMENT ON TABLE an_orders IS 'orders';
+ALTER TABLE an_orders ALTER COLUMN note SET DEFAULT 'none';
+$$);
+SELECT migrate.register('an4', 'empty table', $$
+CREATE INDEX an_empty_id ON an_empty (id);
+$$);
+SELECT version, risk_level, derived_risk,
+       array(SELECT r FROM unnest(risk_reasons) r WHERE r !~ '^statement \d+: \w+ finding ') AS reasons,
+       array(SELECT regexp_replace(f, 'risk is (\w+) .*', 'risk is \1') FROM unnest(findings) f
+             WHERE f LIKE '% risk-understated %' OR f LIKE '% large-table %') AS own_findings,
+       locks
+FROM migrate.plan() ORDER BY ordinal;
+-- applied, they leave the plan, and plan() analyses nothing
+SET client_min_messages = warning;
+SELECT version, action FROM migrate.apply();
+RESET client_min_messages;
+SELECT count(*) FROM migrate.plan();
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;
+DROP TABLE an_orders, an_customer, an_empty, an_parted, an_p1 CASCADE;
