@@ -48,6 +48,7 @@
 
 #include "compat.h"
 #include "errors.h"
+#include "ipc/migrating.h"
 #include "ipc/xact.h"
 #include "model/checksum.h"
 #include "model/lockfacts.h"
@@ -463,7 +464,10 @@ migrate_analyze(PG_FUNCTION_ARGS)
 		migrate_xact_spi_connect();
 		/* what the run finds must outlive SPI_finish(), which frees SPI's memory */
 		MemoryContextSwitchTo(caller);
+		/* migrate runs these statements, and rolls them back: not drift */
+		migrate_migrating_set(true);
 		edata = migrate_xact_run_subxact(measure_script, &run, false, NULL);
+		migrate_migrating_set(false);
 		SPI_finish();
 		if (edata != NULL)
 			ReThrowError(edata);

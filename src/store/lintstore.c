@@ -55,84 +55,6 @@ has_lint_finding_table(void)
 	return OidIsValid(schema) && OidIsValid(get_relname_relid("lint_finding", schema));
 }
 
-/* same relation, by name: a name without a schema matches any schema */
-static bool
-same_relation(const RangeVar *a, const RangeVar *b)
-{
-	if (strcmp(a->relname, b->relname) != 0)
-		return false;
-	return a->schemaname == NULL || b->schemaname == NULL ||
-		strcmp(a->schemaname, b->schemaname) == 0;
-}
-
-static bool
-created_here(List *created, const RangeVar *relation)
-{
-	ListCell   *lc;
-
-	foreach(lc, created)
-	{
-		if (same_relation(lfirst(lc), relation))
-			return true;
-	}
-	return false;
-}
-
-/* the table a statement creates, or NULL */
-static RangeVar *
-created_table(Node *stmt)
-{
-	if (IsA(stmt, CreateStmt))
-		return ((CreateStmt *) stmt)->relation;
-	if (IsA(stmt, CreateTableAsStmt) &&
-		((CreateTableAsStmt *) stmt)->objtype == OBJECT_TABLE)
-		return ((CreateTableAsStmt *) stmt)->into->rel;
-	return NULL;
-}
-
-/*
- * The lock facts of every statement of a parsed script with the sizes the
- * live catalog gives the relations they lock (MigrateSizedLockFact *), as
- * migrate_risk_derive() weighs them.  A relation the script creates, in
- * this statement or an earlier one, is new: its size is unknown (-1) and
- * created_here is true.
- */
-List *
-migrate_lint_sized_lock_facts(const MigrateParsedScript *parsed)
-{
-	List	   *sized = NIL;
-	List	   *created = NIL;
-
-	for (int i = 0; i < parsed->nstatements; i++)
-	{
-		const MigrateStatement *statement = &parsed->statements[i];
-		RangeVar   *creates = created_table(statement->parsetree);
-		ListCell   *lc;
-
-		if (creates != NULL)
-			created = lappend(created, creates);
-		foreach(lc, migrate_lock_facts(statement->parsetree, &migrate_live_catalog_facts))
-		{
-			MigrateLockFact *fact = lfirst(lc);
-			MigrateSizedLockFact *s = palloc0(sizeof(MigrateSizedLockFact));
-			MigrateRelationFacts relation;
-
-			s->statement = statement->number;
-			s->fact = fact;
-			s->bytes = -1;
-			if (fact->relation != NULL)
-			{
-				s->created_here = created_here(created, fact->relation);
-				if (!s->created_here &&
-					migrate_relfacts_relation(fact->relation, &relation) && relation.exists)
-					s->bytes = relation.total_bytes;
-			}
-			sized = lappend(sized, s);
-		}
-	}
-	return sized;
-}
-
 /* a List of strings as a text[] datum */
 static Datum
 text_array(List *items)
@@ -244,7 +166,7 @@ migrate_lint_record(const char *version, const char *up, const MigrateHeader *he
 	/* an environment without a row: lint without one, as before 1.1 */
 	env = migrate_environment_current_or_none();
 	findings = migrate_lint_live(parsed, header, env);
-	risk = migrate_risk_derive(findings, migrate_lint_sized_lock_facts(parsed),
+	risk = migrate_risk_derive(findings, migrate_risk_script_facts(parsed, &migrate_live_catalog_facts),
 							   env->lint_large_table_bytes);
 	store_findings(version, findings);
 	store_risk(version, &risk);

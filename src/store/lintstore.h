@@ -22,11 +22,5 @@
 extern void migrate_lint_record(const char *version, const char *up,
 								const MigrateHeader *header);
 
-/*
- * The lock facts of each statement (model/lockfacts.h) with the sizes the
- * live catalog gives their relations: the MigrateSizedLockFact List that
- * migrate_risk_derive() weighs.  A relation the script creates is new.
- */
-extern List *migrate_lint_sized_lock_facts(const MigrateParsedScript *parsed);
 
 #endif							/* MIGRATE_LINTSTORE_H */
