@@ -194,3 +194,9 @@ RESET migrate.environment;
 DROP EXTENSION migrate;
 DROP TABLE lr_a, lr_clean;
 CREATE EXTENSION migrate;
+
+-- "@lint-ignore: unused-suppression" silences the unused suppressions of
+-- its scope, and is not itself reported as unused: no finding here
+SELECT rule, statement, message FROM migrate.lint($$-- @lint-ignore: unused-suppression, ban-drop-table
+CREATE TABLE lr_quiet (id bigint);
+$$);

@@ -199,7 +199,7 @@ is($rc, 0, 'status: exit 0');
 is($err, '', 'status: nothing on stderr');
 if ($has_column->('migrate.status', 'findings'))
 {
-	like($out, qr/^ version \| .*\| findings \|/m, 'status: a findings column');
+	like($out, qr/^ version \| .*\| findings\s+\|/m, 'status: a findings column');
 	like($out, qr/^ 2 +\| notes .*\| [^|]*warning/m, 'status: the findings of 2');
 }
 else

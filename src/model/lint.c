@@ -398,21 +398,32 @@ report_unused_suppressions(MigrateLintState *state, LintPrivate *lint)
 	const MigrateLintRule *rule = migrate_lint_find_rule("unused-suppression");
 	ListCell   *lc;
 
+	/*
+	 * First, "@lint-ignore: unused-suppression" silences the others of its
+	 * scope, and is used by doing so: it must not be reported itself.
+	 */
 	foreach(lc, lint->suppressions)
 	{
 		Suppression *s = lfirst(lc);
-		bool		known = migrate_lint_find_rule(s->rule_id) != NULL;
+		Suppression *quiet;
+
+		if (s->used || strcmp(s->rule_id, "unused-suppression") == 0)
+			continue;
+		state->statement = s->statement > 0 ? &state->parsed->statements[s->statement - 1] : NULL;
+		quiet = find_suppression(state, "unused-suppression");
+		if (quiet != NULL)
+			quiet->used = s->used = true;
+	}
+	foreach(lc, lint->suppressions)
+	{
+		Suppression *s = lfirst(lc);
 
 		if (s->used)
 			continue;
-		/* an unused-suppression suppression suppresses these */
-		state->statement = s->statement > 0 ? &state->parsed->statements[s->statement - 1] : NULL;
-		if (find_suppression(state, "unused-suppression") != NULL &&
-			strcmp(s->rule_id, "unused-suppression") != 0)
-			continue;
 		add_finding(state, rule, s->statement, s->line,
-					known ? psprintf("@lint-ignore: %s suppressed nothing", s->rule_id)
-					: psprintf("@lint-ignore names \"%s\", which is no lint rule", s->rule_id),
+					migrate_lint_find_rule(s->rule_id) != NULL ?
+					psprintf("@lint-ignore: %s suppressed nothing", s->rule_id) :
+					psprintf("@lint-ignore names \"%s\", which is no lint rule", s->rule_id),
 					NULL);
 	}
 }
