@@ -359,53 +359,9 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION migrate.health(
-    OUT pending integer, OUT failed integer, OUT dirty integer,
-    OUT last_apply_at timestamptz, OUT last_apply_outcome text,
-    OUT lock_held boolean, OUT lock_holder_pid integer,
-    OUT scheduler text, OUT scheduler_pid integer, OUT awaiting_approval integer)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-
-DECLARE
-    info record;
-    is_paused boolean;
-BEGIN
-    SELECT pg_catalog.count(*) FILTER (WHERE m.state IN ('pending', 'reverted')),
-           pg_catalog.count(*) FILTER (WHERE m.state = 'failed'),
-           pg_catalog.count(*) FILTER (WHERE m.state = 'dirty')
-      INTO pending, failed, dirty
-      FROM migrate.migration m;
-    SELECT e.started_at, e.outcome INTO last_apply_at, last_apply_outcome
-      FROM migrate.event e WHERE e.action = 'apply' ORDER BY e.id DESC LIMIT 1;
-    -- the migrate lock is an object lock on this extension, objsubid 1
-    -- (src/lock.c); a prepared transaction holds it with no pid
-    SELECT true, l.pid INTO lock_held, lock_holder_pid
-      FROM pg_locks l
-     WHERE l.locktype = 'object' AND l.granted
-       AND l.database = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())
-       AND l.classid = 'pg_catalog.pg_extension'::regclass
-       AND l.objid = (SELECT x.oid FROM pg_extension x WHERE x.extname = 'migrate')
-       AND l.objsubid = 1
-     ORDER BY l.pid NULLS LAST LIMIT 1;
-    lock_held := coalesce(lock_held, false);
-    info := migrate.scheduler_info();
-    SELECT coalesce(pg_catalog.bool_or(st.paused), false) INTO is_paused FROM migrate.scheduler_state st;
-    scheduler_pid := info.scheduler_pid;
-    scheduler := CASE
-        WHEN NOT info.preloaded THEN 'off (migrate is not in shared_preload_libraries)'
-        WHEN is_paused THEN 'paused'
-        WHEN info.scheduler_pid IS NOT NULL THEN 'running'
-        WHEN NOT EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled)
-            THEN 'idle (no enabled schedule)'
-        WHEN info.launcher_pid IS NOT NULL THEN 'starting'
-        ELSE 'not running' END;
-    -- pending migrations a schedule would apply once they are approved
-    SELECT pg_catalog.count(*) INTO awaiting_approval FROM migrate.migration m
-     WHERE m.state IN ('pending', 'reverted') AND m.approved_at IS NULL
-       AND EXISTS (SELECT FROM migrate.schedule s WHERE s.enabled AND s.require_approval);
-END
-$$;
+-- health() (reverted counts as pending, awaiting_approval, and the drift
+-- column of issue 13) is defined once, in the issue 13 section: its
+-- result gains a column there, which needs the drift tables
 
 CREATE OR REPLACE FUNCTION migrate.verify_integrity(
     OUT severity text, OUT check_name text, OUT object text,
