@@ -29,6 +29,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/varlena.h"
 
 #include "compat.h"
@@ -46,7 +47,7 @@ typedef struct Suppression
 /* what the catalog said about a relation, asked once per lint */
 typedef struct KnownRelation
 {
-	const RangeVar *relation;
+	char		key[2 * NAMEDATALEN + 1];	/* "schema.name" as written */
 	bool		found;
 	MigrateRelationFacts facts;
 } KnownRelation;
@@ -54,7 +55,7 @@ typedef struct KnownRelation
 typedef struct LintPrivate
 {
 	List	   *suppressions;	/* Suppression * */
-	List	   *known;			/* KnownRelation *: sizes are measured once */
+	HTAB	   *known;			/* KnownRelation: sizes are measured once */
 } LintPrivate;
 
 static const MigrateLintRule meta_rules[] = {
@@ -191,8 +192,8 @@ migrate_lint_report(MigrateLintState *state, const char *rule_id,
 }
 
 /* same relation, by name: a missing schema matches any (text only) */
-static bool
-same_relation(const RangeVar *a, const RangeVar *b)
+bool
+migrate_lint_same_relation(const RangeVar *a, const RangeVar *b)
 {
 	if (strcmp(a->relname, b->relname) != 0)
 		return false;
@@ -210,58 +211,56 @@ migrate_lint_table_created_here(const MigrateLintState *state, const RangeVar *r
 		return false;
 	foreach(lc, state->created_tables)
 	{
-		if (same_relation(lfirst(lc), relation))
+		if (migrate_lint_same_relation(lfirst(lc), relation))
 			return true;
 	}
 	return false;
-}
-
-/* same name exactly: the cache must not confuse a.t with b.t */
-static bool
-same_name(const RangeVar *a, const RangeVar *b)
-{
-	if (strcmp(a->relname, b->relname) != 0)
-		return false;
-	if (a->schemaname == NULL || b->schemaname == NULL)
-		return a->schemaname == b->schemaname;
-	return strcmp(a->schemaname, b->schemaname) == 0;
 }
 
 /*
  * The catalog's facts about a relation, measured once per lint: a script
  * of 10,000 statements on a few tables would otherwise measure each table
  * thousands of times (the catalog does not change while a lint runs).
+ * The key is the name as written, so that a.t and b.t, or t in two
+ * search paths, never share an answer.
  */
 bool
 migrate_lint_relation(MigrateLintState *state, const RangeVar *relation,
 					  MigrateRelationFacts *facts)
 {
 	LintPrivate *lint = state->private;
+	char		key[2 * NAMEDATALEN + 1] = {0};
 	KnownRelation *known;
-	ListCell   *lc;
+	bool		seen;
 
 	memset(facts, 0, sizeof(*facts));
 	facts->reltuples = -1;
 	if (state->facts == NULL || state->facts->relation == NULL || relation == NULL)
 		return false;
-	foreach(lc, lint->known)
+	if (lint->known == NULL)
 	{
-		known = lfirst(lc);
-		if (same_name(known->relation, relation))
+		HASHCTL		ctl = {0};
+
+		ctl.keysize = sizeof(key);
+		ctl.entrysize = sizeof(KnownRelation);
+		ctl.hcxt = CurrentMemoryContext;
+		lint->known = hash_create("migrate lint relations", 64, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	/* names are at most NAMEDATALEN - 1 bytes: the parser truncates them */
+	snprintf(key, sizeof(key), "%s.%s",
+			 relation->schemaname ? relation->schemaname : "", relation->relname);
+	known = hash_search(lint->known, key, HASH_ENTER, &seen);
+	if (!seen)
+	{
+		known->found = state->facts->relation(relation, &known->facts) &&
+			known->facts.exists;
+		if (!known->found)
 		{
-			*facts = known->facts;
-			return known->found;
+			memset(&known->facts, 0, sizeof(known->facts));
+			known->facts.reltuples = -1;
 		}
 	}
-	known = palloc0(sizeof(KnownRelation));
-	known->relation = relation;
-	known->found = state->facts->relation(relation, &known->facts) && known->facts.exists;
-	if (!known->found)
-	{
-		memset(&known->facts, 0, sizeof(known->facts));
-		known->facts.reltuples = -1;
-	}
-	lint->known = lappend(lint->known, known);
 	*facts = known->facts;
 	return known->found;
 }

@@ -128,6 +128,9 @@ extern void migrate_lint_report(MigrateLintState *state, const char *rule_id,
  */
 extern bool migrate_lint_table_is_new(MigrateLintState *state, const RangeVar *relation);
 
+/* the same relation by name as written: a name without a schema matches any */
+extern bool migrate_lint_same_relation(const RangeVar *a, const RangeVar *b);
+
 /* whether an earlier statement created "relation" (text only) */
 extern bool migrate_lint_table_created_here(const MigrateLintState *state,
 											const RangeVar *relation);

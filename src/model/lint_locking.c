@@ -158,27 +158,9 @@ typedef struct ScriptCheck
 	int			statement;		/* the statement that added it */
 } ScriptCheck;
 
-/* the catalog's facts about one relation, asked once per script */
-typedef struct KnownRelation
-{
-	const RangeVar *relation;
-	bool		exists;
-	MigrateRelationFacts facts;
-} KnownRelation;
-
-/*
- * How many of the relations asked last are remembered: scripts touch one
- * table in a row of statements, and a short list keeps a script of many
- * tables linear.
- */
-#define KNOWN_RELATIONS 16
-
 /* what this module remembers across statements (state->locking_private) */
 typedef struct LockingMemory
 {
-	KnownRelation known[KNOWN_RELATIONS];	/* the catalog's last answers */
-	int			nknown;			/* answers given so far (the ring's next
-								 * slot is nknown % KNOWN_RELATIONS) */
 	List	   *checks;			/* ScriptCheck * */
 	List	   *new_indexes;	/* char *: indexes built on new tables */
 	List	   *new_matviews;	/* RangeVar *: materialized views created */
@@ -213,52 +195,16 @@ relation_text(const RangeVar *relation)
 	return quote_identifier(relation->relname);
 }
 
-/* same relation, by name: a missing schema matches any (as lint.c does) */
-static bool
-same_relation(const RangeVar *a, const RangeVar *b)
-{
-	if (strcmp(a->relname, b->relname) != 0)
-		return false;
-	if (a->schemaname == NULL || b->schemaname == NULL)
-		return true;
-	return strcmp(a->schemaname, b->schemaname) == 0;
-}
-
-/* the same name exactly: the key of the catalog's answers */
-static bool
-same_name(const RangeVar *a, const RangeVar *b)
-{
-	if (strcmp(a->relname, b->relname) != 0)
-		return false;
-	if (a->schemaname == NULL || b->schemaname == NULL)
-		return a->schemaname == b->schemaname;
-	return strcmp(a->schemaname, b->schemaname) == 0;
-}
-
 /*
- * The catalog's facts about a relation, or NULL when it does not know it.
- * Measuring a relation reads its files' sizes: a script that touches one
- * table in many statements asks once, as long as the table is among the
- * last KNOWN_RELATIONS asked (the catalog does not change while the lint
- * runs; what the script itself does is in state).
+ * The catalog's facts about a relation, or NULL when it does not know it
+ * (lint.c measures each relation once per lint).
  */
 static const MigrateRelationFacts *
 relation_facts(MigrateLintState *state, const RangeVar *relation)
 {
-	LockingMemory *memory = memory_of(state);
-	int			count = Min(memory->nknown, KNOWN_RELATIONS);
-	KnownRelation *known;
+	MigrateRelationFacts *facts = palloc(sizeof(MigrateRelationFacts));
 
-	for (int i = 0; i < count; i++)
-	{
-		known = &memory->known[i];
-		if (same_name(known->relation, relation))
-			return known->exists ? &known->facts : NULL;
-	}
-	known = &memory->known[memory->nknown++ % KNOWN_RELATIONS];
-	known->relation = relation;
-	known->exists = migrate_lint_relation(state, relation, &known->facts);
-	return known->exists ? &known->facts : NULL;
+	return migrate_lint_relation(state, relation, facts) ? facts : NULL;
 }
 
 /*
@@ -282,7 +228,7 @@ is_new(MigrateLintState *state, const RangeVar *relation)
 		return true;
 	foreach(lc, memory->new_matviews)
 	{
-		if (same_relation(lfirst(lc), relation))
+		if (migrate_lint_same_relation(lfirst(lc), relation))
 			return true;
 	}
 	return false;
@@ -565,7 +511,7 @@ check_validate_constraint(MigrateLintState *state, const RangeVar *relation,
 		ScriptCheck *check = lfirst(lc);
 
 		if (check->name == NULL || strcmp(check->name, name) != 0 ||
-			!same_relation(check->relation, relation))
+			!migrate_lint_same_relation(check->relation, relation))
 			continue;
 		if (!check->validated && state->options->transactional &&
 			!is_new(state, relation))
@@ -594,7 +540,7 @@ check_set_not_null(MigrateLintState *state, const RangeVar *relation, const char
 
 		if (check->validated && check->not_null_column != NULL &&
 			strcmp(check->not_null_column, column) == 0 &&
-			same_relation(check->relation, relation))
+			migrate_lint_same_relation(check->relation, relation))
 			return;
 	}
 	migrate_lint_report(state, "adding-not-nullable-field", NULL,

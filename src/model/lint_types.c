@@ -172,17 +172,6 @@ relation_name(const RangeVar *relation)
 	return pstrdup(relation->relname);
 }
 
-/* same relation, by name: a missing schema matches any (as lint.c does) */
-static bool
-same_relation(const RangeVar *a, const RangeVar *b)
-{
-	if (strcmp(a->relname, b->relname) != 0)
-		return false;
-	if (a->schemaname == NULL || b->schemaname == NULL)
-		return true;
-	return strcmp(a->schemaname, b->schemaname) == 0;
-}
-
 /* ---------------------------------------------------------------------
  * Types
  * ---------------------------------------------------------------------
@@ -457,7 +446,7 @@ script_indexes(const TypesPrivate *types, const PendingForeignKey *fk)
 	{
 		ScriptIndex *index = lfirst(lc);
 
-		if (same_relation(index->relation, fk->relation) &&
+		if (migrate_lint_same_relation(index->relation, fk->relation) &&
 			leading_columns_are(index->columns, fk->columns))
 			return true;
 	}
@@ -684,7 +673,7 @@ referenced_tables(const CreateStmt *create)
 
 			/* a key referencing the new table itself locks nobody else's */
 			if (IsA(constraint, Constraint) && constraint->contype == CONSTR_FOREIGN &&
-				!same_relation(constraint->pktable, create->relation))
+				!migrate_lint_same_relation(constraint->pktable, create->relation))
 				tables = lappend(tables, constraint->pktable);
 		}
 	}
