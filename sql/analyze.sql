@@ -151,6 +151,13 @@ SELECT * FROM migrate.analyze(NULL);
 SELECT * FROM migrate.analyze('ALTER TABLE;');
 -- measure NULL is false
 SELECT count(*) FROM migrate.analyze('INSERT INTO an_customer VALUES (9);', NULL);
+-- a long measured script (300 statements): what each statement's run
+-- found is kept in the caller's memory, not in SPI's, which SPI_finish frees
+SELECT count(*) AS rows, count(*) FILTER (WHERE detail LIKE '%measured%') AS measured,
+       count(DISTINCT statement) AS statements
+FROM migrate.analyze((SELECT string_agg(format('CREATE TABLE an_m%s (id int PRIMARY KEY); CREATE INDEX ON an_m%s (id);', i, i), E'\n')
+                      FROM generate_series(0, 149) i), true);
+SELECT count(*) AS left_behind FROM pg_class WHERE relname LIKE 'an\_m%';
 
 -- plan(): derived risk, its reasons, findings and locks per migration
 SELECT migrate.register('an1', 'rewrite orders', $$-- @risk-level: low

@@ -106,6 +106,7 @@ typedef struct MeasureRun
 	Measurement *results;		/* one per statement */
 	List	   *held;			/* HeldLock *, before the current statement */
 	int			current;
+	MemoryContext memory;		/* the caller's: what the run finds lives there */
 } MeasureRun;
 
 /* the relation locks this backend holds now, in this database */
@@ -229,6 +230,8 @@ measure_statement(void *arg)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("statement %d cannot be run through SPI: %s", stmt->number,
 						SPI_result_code_string(rc))));
+	/* SPI_execute() left us in SPI's memory, which SPI_finish() frees */
+	MemoryContextSwitchTo(run->memory);
 	run->results[run->current].locks = added_locks(run->held, held_locks());
 }
 
@@ -238,6 +241,7 @@ measure_script(void *arg)
 {
 	MeasureRun *run = arg;
 
+	MemoryContextSwitchTo(run->memory);
 	run->held = held_locks();
 	for (int i = 0; i < run->parsed->nstatements; i++)
 	{
@@ -263,7 +267,10 @@ measure_script(void *arg)
 		else if (edata != NULL)
 			result->not_measured = psprintf("not measured: error: %s", edata->message);
 		else
+		{
+			MemoryContextSwitchTo(run->memory);
 			run->held = held_locks();
+		}
 	}
 }
 
@@ -456,8 +463,8 @@ migrate_analyze(PG_FUNCTION_ARGS)
 
 	if (measure && parsed->nstatements > 0)
 	{
-		MeasureRun	run = {parsed, NULL, NIL, 0};
 		MemoryContext caller = CurrentMemoryContext;
+		MeasureRun	run = {parsed, NULL, NIL, 0, caller};
 		ErrorData  *edata;
 
 		run.results = palloc0(sizeof(Measurement) * parsed->nstatements);
