@@ -189,3 +189,35 @@ SELECT count(*) FROM migrate.plan();
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
 DROP TABLE an_orders, an_customer, an_empty, an_parted, an_p1 CASCADE;
+
+-- a name the caller cannot resolve is unknown, never an error: a table in a
+-- schema the caller has no USAGE on (RangeVarGetRelid raised 42501) and a
+-- three-part name (it raised 0A000); lint, analyze, inversions and plan()
+-- of the whole history keep working
+CREATE SCHEMA an_private;
+CREATE TABLE an_private.t (id int, note text);
+CREATE ROLE an_outsider;
+GRANT migrate_admin TO an_outsider;
+SELECT migrate.register('an5', 'names a private schema', $$
+CREATE INDEX an_private_t_id ON an_private.t (id);
+ALTER TABLE an_private.t ALTER COLUMN note TYPE varchar(10);
+$$);
+SET ROLE an_outsider;
+SELECT rule, statement FROM migrate.lint($$
+CREATE INDEX ON an_private.t (id);
+ALTER TABLE an_private.t ALTER COLUMN note TYPE varchar(10);
+ALTER TABLE an_private.t ADD FOREIGN KEY (id) REFERENCES an_private.t (id);
+COMMENT ON TABLE an_private.t IS 'x';
+ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT 'x';
+$$) ORDER BY statement, rule;
+SELECT rule, statement FROM migrate.lint('CREATE INDEX ON otherdb.public.t (id); ALTER TABLE otherdb.public.t ALTER COLUMN note TYPE text;')
+ORDER BY statement, rule;
+SELECT statement, relation, lock_mode, effect, relation_bytes IS NULL AS unknown_size, detail
+FROM migrate.analyze('CREATE INDEX ON an_private.t (id); CREATE INDEX ON otherdb.public.t (id);');
+SELECT statement, reason IS NOT NULL AS has_reason FROM migrate.inversions('COMMENT ON TABLE an_private.t IS ''x''; ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT ''y'';');
+SELECT version, derived_risk, locks FROM migrate.plan();
+RESET ROLE;
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;
+DROP SCHEMA an_private CASCADE;
+DROP ROLE an_outsider;

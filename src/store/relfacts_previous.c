@@ -10,7 +10,7 @@
  * Neither waits for a table's lock: generate_down() and register() ask
  * these while a migration or a long transaction may hold an ACCESS
  * EXCLUSIVE lock on the table, and a read-only question must not hang
- * behind it.  Names resolve without a lock (RangeVarGetRelid with NoLock).
+ * behind it.  Names resolve without a lock and without raising (relname.c).
  *
  * A comment is read through get_object_address(), which wants a relation
  * locked: the table's AccessShareLock is taken only if it is free at once
@@ -58,6 +58,7 @@
 #include "utils/rel.h"
 
 #include "store/relfacts.h"
+#include "store/relname.h"
 
 /*
  * The relation an object of this type names, for the types whose lookup
@@ -142,7 +143,7 @@ migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 	*found = false;
 	if (relnames != NULL)
 	{
-		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(relnames), NoLock, true);
+		Oid			relid = migrate_relname_lookup(makeRangeVarFromNameList(relnames));
 
 		if (!OidIsValid(relid))
 			return NULL;
@@ -207,7 +208,7 @@ stored_default(Oid relid, AttrNumber attnum)
 char *
 migrate_relfacts_column_default(const RangeVar *relation, const char *column, bool *found)
 {
-	Oid			relid = RangeVarGetRelid(relation, NoLock, true);
+	Oid			relid = migrate_relname_lookup(relation);
 	AttrNumber	attnum;
 	char	   *adbin;
 
