@@ -54,6 +54,7 @@
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -199,6 +200,27 @@ stored_default(Oid relid, AttrNumber attnum)
 }
 
 /*
+ * pg_get_expr() deparses as pg_dump and \d show it, but qualifies only
+ * what the search_path does not find: under the caller's path a default
+ * s2.dflt() would come out as dflt(), and the down script would then
+ * depend on the path at revert time.  Under the pinned path every user
+ * object is schema-qualified.
+ */
+static char *
+deparse_default(const char *adbin)
+{
+	int			nestlevel = NewGUCNestLevel();
+	char	   *deparsed;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	deparsed = TextDatumGetCString(DirectFunctionCall2(pg_get_expr, CStringGetTextDatum(adbin),
+												   ObjectIdGetDatum(InvalidOid)));
+	AtEOXact_GUC(true, nestlevel);
+	return deparsed;
+}
+
+/*
  * No lock on the table at all: its column and the column's default are
  * read from the catalog (pg_attribute, pg_attrdef), and the default is
  * deparsed without the table (pg_get_expr() with no relation: a default
@@ -222,7 +244,5 @@ migrate_relfacts_column_default(const RangeVar *relation, const char *column, bo
 	adbin = stored_default(relid, attnum);
 	if (adbin == NULL)
 		return NULL;
-	/* pg_get_expr() deparses it as pg_dump and \d show it */
-	return TextDatumGetCString(DirectFunctionCall2(pg_get_expr, CStringGetTextDatum(adbin),
-												   ObjectIdGetDatum(InvalidOid)));
+	return deparse_default(adbin);
 }
