@@ -18,10 +18,10 @@
  * column, trigger, policy, rule or constraint are looked up by name in
  * the catalog snapshot instead (what get_object_address() would find,
  * without its lock).  Objects that are not relations (schemas, types,
- * functions, extensions) cannot be looked up without a lock that way:
- * they get the weakest, AccessShareLock, which conflicts only with the
- * lock a DROP or ALTER of that very object takes, so a wait, if any, is
- * for a transaction that is dropping or changing the object asked about.
+ * functions, domains, extensions) are looked up by name without any lock
+ * (get_object_address()'s AccessShareLock would wait behind an open ALTER
+ * or DROP of that very object); the rarer kinds (operators, collations,
+ * domain constraints, ...) still go through get_object_address().
  *
  * A column's default takes no lock on the table at all (see
  * migrate_relfacts_column_default).
@@ -43,13 +43,20 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "commands/comment.h"
+#include "commands/extension.h"
 #include "commands/policy.h"
 #include "commands/trigger.h"
+#include "parser/parse_func.h"
+#include "parser/parse_type.h"
 #include "rewrite/rewriteSupport.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -134,6 +141,50 @@ address_without_lock(ObjectType objtype, List *object, Oid relid)
 	return address;
 }
 
+/*
+ * The address of a function, type, domain, schema or extension, looked up
+ * by name without a lock: get_object_address() would take AccessShareLock
+ * on the object and wait behind an open ALTER or DROP of it.  The comment
+ * is then read from the catalog snapshot, as for a busy relation.  False
+ * for the other kinds, which get_object_address() looks up.
+ */
+static bool
+object_without_lock(ObjectType objtype, Node *object, ObjectAddress *address)
+{
+	Oid			type;
+
+	address->objectSubId = 0;
+	switch (objtype)
+	{
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			address->classId = ProcedureRelationId;
+			address->objectId = LookupFuncWithArgs(objtype, castNode(ObjectWithArgs, object), true);
+			return true;
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			address->classId = TypeRelationId;
+			type = LookupTypeNameOid(NULL, castNode(TypeName, object), true);
+			/* a domain's comment is asked of a domain, as get_object_address() checks */
+			if (OidIsValid(type) && objtype == OBJECT_DOMAIN && get_typtype(type) != TYPTYPE_DOMAIN)
+				type = InvalidOid;
+			address->objectId = type;
+			return true;
+		case OBJECT_SCHEMA:
+			address->classId = NamespaceRelationId;
+			address->objectId = get_namespace_oid(strVal(object), true);
+			return true;
+		case OBJECT_EXTENSION:
+			address->classId = ExtensionRelationId;
+			address->objectId = get_extension_oid(strVal(object), true);
+			return true;
+		default:
+			return false;
+	}
+}
+
 char *
 migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 {
@@ -158,7 +209,7 @@ migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 				relation_close(relation, NoLock);
 		}
 	}
-	else
+	else if (!object_without_lock(objtype, object, &address))
 		address = get_object_address(objtype, object, &relation, AccessShareLock, true);
 	if (!OidIsValid(address.objectId))
 		return NULL;
