@@ -158,6 +158,16 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE detail LIKE '%measured%') AS mea
 FROM migrate.analyze((SELECT string_agg(format('CREATE TABLE an_m%s (id int PRIMARY KEY); CREATE INDEX ON an_m%s (id);', i, i), E'\n')
                       FROM generate_series(0, 149) i), true);
 SELECT count(*) AS left_behind FROM pg_class WHERE relname LIKE 'an\_m%';
+-- measured locks are matched to the rows by relation oid: a relation the
+-- statement drops has no name left when its locks are read (DROP TABLE,
+-- DROP INDEX), and REINDEX INDEX keeps the index's own lock though it
+-- also locks the index's table
+CREATE TABLE an_drop (id int PRIMARY KEY, v int);
+CREATE TABLE an_drop2 (id int);
+CREATE INDEX an_drop_v ON an_drop (v);
+SELECT statement, command, relation, lock_mode, detail
+FROM migrate.analyze('REINDEX INDEX an_drop_pkey; DROP INDEX an_drop_v; DROP TABLE an_drop2;', true);
+DROP TABLE an_drop, an_drop2;
 
 -- plan(): derived risk, its reasons, findings and locks per migration
 SELECT migrate.register('an1', 'rewrite orders', $$-- @risk-level: low
