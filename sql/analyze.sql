@@ -205,7 +205,8 @@ DROP TABLE an_orders, an_customer, an_empty, an_parted, an_p1 CASCADE;
 -- three-part name (it raised 0A000); lint, analyze, inversions and plan()
 -- of the whole history keep working
 CREATE SCHEMA an_private;
-CREATE TABLE an_private.t (id int, note text);
+CREATE TABLE an_private.t (id int, note text DEFAULT 'n');
+COMMENT ON TABLE an_private.t IS 'private';
 CREATE ROLE an_outsider;
 GRANT migrate_admin TO an_outsider;
 SELECT migrate.register('an5', 'names a private schema', $$
@@ -222,9 +223,17 @@ ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT 'x';
 $$) ORDER BY statement, rule;
 SELECT rule, statement FROM migrate.lint('CREATE INDEX ON otherdb.public.t (id); ALTER TABLE otherdb.public.t ALTER COLUMN note TYPE text;')
 ORDER BY statement, rule;
-SELECT statement, relation, lock_mode, effect, relation_bytes IS NULL AS unknown_size, detail
+SELECT statement, relation, lock_mode, effect, relation_bytes, detail
 FROM migrate.analyze('CREATE INDEX ON an_private.t (id); CREATE INDEX ON otherdb.public.t (id);');
-SELECT statement, reason IS NOT NULL AS has_reason FROM migrate.inversions('COMMENT ON TABLE an_private.t IS ''x''; ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT ''y'';');
+-- the previous comment and default are read though the caller may not use
+-- the schema (pg_description and pg_attrdef are readable by every role),
+-- and the table is found: CREATE TABLE IF NOT EXISTS has nothing to undo
+-- (never a DROP TABLE IF EXISTS of the table that was there)
+SELECT statement, coalesce(down, reason) AS inverse FROM migrate.inversions($$
+COMMENT ON TABLE an_private.t IS 'x';
+ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT 'y';
+CREATE TABLE IF NOT EXISTS an_private.t (id int);
+$$);
 SELECT version, derived_risk, locks FROM migrate.plan();
 RESET ROLE;
 DROP EXTENSION migrate;

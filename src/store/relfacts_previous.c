@@ -12,12 +12,11 @@
  * EXCLUSIVE lock on the table, and a read-only question must not hang
  * behind it.  Names resolve without a lock and without raising (relname.c).
  *
- * A comment is read through get_object_address(), which wants a relation
- * locked: the table's AccessShareLock is taken only if it is free at once
- * (ConditionalLockRelationOid), and when it is not, the relation and its
- * column, trigger, policy, rule or constraint are looked up by name in
- * the catalog snapshot instead (what get_object_address() would find,
- * without its lock).  Objects that are not relations (schemas, types,
+ * A relation and its column, trigger, policy, rule or constraint are
+ * looked up by name in the catalog snapshot, without a lock (what
+ * get_object_address() would find, without its lock and without its
+ * privilege check on the schema: comments are in pg_description, which
+ * every role may read).  Objects that are not relations (schemas, types,
  * functions, domains, extensions) are looked up by name without any lock
  * (get_object_address()'s AccessShareLock would wait behind an open ALTER
  * or DROP of that very object); the rarer kinds (operators, collations,
@@ -199,15 +198,8 @@ migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 
 		if (!OidIsValid(relid))
 			return NULL;
-		if (!ConditionalLockRelationOid(relid, AccessShareLock))
-			address = address_without_lock(objtype, castNode(List, object), relid);
-		else
-		{
-			/* we hold it: get_object_address() taking it again does not wait */
-			address = get_object_address(objtype, object, &relation, AccessShareLock, true);
-			if (relation != NULL)
-				relation_close(relation, NoLock);
-		}
+		/* not get_object_address(): it would raise 42501 without USAGE */
+		address = address_without_lock(objtype, castNode(List, object), relid);
 	}
 	else if (!object_without_lock(objtype, object, &address))
 		address = get_object_address(objtype, object, &relation, AccessShareLock, true);

@@ -5,12 +5,15 @@
  *
  * RangeVarGetRelid(..., missing_ok = true) still raises when the caller
  * lacks USAGE on a named schema (42501) or the name has a database part
- * that is not the current database (0A000).  Lint never fails: a name the
- * caller cannot resolve is "unknown", as a name that does not exist.  So
- * the name is resolved here as the caller would see it -- a qualified name
- * in a schema the caller may use, an unqualified one through the caller's
- * search_path (which leaves out schemas without USAGE) -- and anything
- * else is InvalidOid.  No lock is taken and nothing waits.
+ * that is not the current database (0A000).  Lint never fails, so the
+ * name is resolved here without raising: an unqualified one through the
+ * caller's search_path (which leaves out schemas without USAGE), a
+ * qualified one in its schema whether or not the caller may use it -- what
+ * is asked about it (size, comment, default, indexes, whether it exists)
+ * is in catalogs every role may read, and a "not found" for a relation
+ * that exists would turn CREATE ... IF NOT EXISTS into a DROP of it in a
+ * generated down script.  A name in another database is InvalidOid.  No
+ * lock is taken and nothing waits.
  *
  * IDENTIFICATION
  *	  src/store/relname.c
@@ -22,25 +25,18 @@
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/lsyscache.h"
 
 #include "store/relname.h"
 
-/* the schema a qualified name names, if the caller may use it */
+/* the schema a qualified name names, without a privilege check */
 static Oid
-usable_namespace(const char *schemaname)
+named_namespace(const char *schemaname)
 {
-	Oid			namespace;
-
-	/* pg_temp is the session's own temporary schema: no privilege needed */
+	/* pg_temp is the session's own temporary schema */
 	if (strcmp(schemaname, "pg_temp") == 0)
 		return LookupExplicitNamespace(schemaname, true);
-	namespace = get_namespace_oid(schemaname, true);
-	if (!OidIsValid(namespace) ||
-		pg_namespace_aclcheck(namespace, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
-		return InvalidOid;
-	return namespace;
+	return get_namespace_oid(schemaname, true);
 }
 
 Oid
@@ -59,7 +55,7 @@ migrate_relname_lookup(const RangeVar *relation)
 	}
 	if (relation->schemaname == NULL)
 		return RelnameGetRelid(relation->relname);
-	namespace = usable_namespace(relation->schemaname);
+	namespace = named_namespace(relation->schemaname);
 	if (!OidIsValid(namespace))
 		return InvalidOid;
 	return get_relname_relid(relation->relname, namespace);
