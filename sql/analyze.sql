@@ -207,6 +207,9 @@ DROP TABLE an_orders, an_customer, an_empty, an_parted, an_p1 CASCADE;
 CREATE SCHEMA an_private;
 CREATE TABLE an_private.t (id int, note text DEFAULT 'n');
 COMMENT ON TABLE an_private.t IS 'private';
+CREATE FUNCTION an_private.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+COMMENT ON FUNCTION an_private.f() IS 'private f';
+CREATE TYPE an_private.ty AS (a int);
 CREATE ROLE an_outsider;
 GRANT migrate_admin TO an_outsider;
 SELECT migrate.register('an5', 'names a private schema', $$
@@ -233,6 +236,14 @@ SELECT statement, coalesce(down, reason) AS inverse FROM migrate.inversions($$
 COMMENT ON TABLE an_private.t IS 'x';
 ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT 'y';
 CREATE TABLE IF NOT EXISTS an_private.t (id int);
+$$);
+-- the same for a function and a type there (looked up as the bootstrap
+-- superuser, as no 42501 may stop it), and a name in another database
+SELECT statement, coalesce(down, reason) AS inverse FROM migrate.inversions($$
+COMMENT ON FUNCTION an_private.f() IS 'x';
+CREATE OR REPLACE FUNCTION an_private.f() RETURNS int LANGUAGE sql AS 'SELECT 2';
+COMMENT ON TYPE an_private.ty IS 'x';
+COMMENT ON FUNCTION otherdb.public.f() IS 'x';
 $$);
 SELECT version, derived_risk, locks FROM migrate.plan();
 RESET ROLE;

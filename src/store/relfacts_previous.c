@@ -38,6 +38,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
@@ -51,13 +52,16 @@
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "commands/comment.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/policy.h"
 #include "commands/trigger.h"
+#include "miscadmin.h"
 #include "parser/parse_func.h"
 #include "parser/parse_type.h"
 #include "rewrite/rewriteSupport.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -142,13 +146,13 @@ address_without_lock(ObjectType objtype, List *object, Oid relid)
 
 /*
  * The address of a function, type, domain, schema or extension, looked up
- * by name without a lock: get_object_address() would take AccessShareLock
+ * by name without a lock (object_without_lock): get_object_address() would take AccessShareLock
  * on the object and wait behind an open ALTER or DROP of it.  The comment
  * is then read from the catalog snapshot, as for a busy relation.  False
  * for the other kinds, which get_object_address() looks up.
  */
 static bool
-object_without_lock(ObjectType objtype, Node *object, ObjectAddress *address)
+look_up_object(ObjectType objtype, Node *object, ObjectAddress *address)
 {
 	Oid			type;
 
@@ -182,6 +186,70 @@ object_without_lock(ObjectType objtype, Node *object, ObjectAddress *address)
 		default:
 			return false;
 	}
+}
+
+/* the name of a function or type: its parts */
+static List *
+object_names(ObjectType objtype, Node *object)
+{
+	switch (objtype)
+	{
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			return castNode(ObjectWithArgs, object)->objname;
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			return castNode(TypeName, object)->names;
+		default:
+			return NIL;
+	}
+}
+
+/*
+ * A name in another database (PostgreSQL raises 0A000 for it), or in a
+ * schema the caller has no USAGE on (it raises 42501): the lint and the
+ * inverter never fail on a name, and a "not found" for an object that
+ * exists would let CREATE OR REPLACE invert to a DROP of it.  The catalog
+ * rows read are readable by every role, so the lookup of such a name runs
+ * as the bootstrap superuser (no user code runs: no typmod is read).
+ */
+static bool
+object_without_lock(ObjectType objtype, Node *object, ObjectAddress *address)
+{
+	List	   *names = object_names(objtype, object);
+	Oid			namespace = InvalidOid;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		known;
+
+	if (list_length(names) >= 3 &&
+		strcmp(strVal(linitial(names)), get_database_name(MyDatabaseId)) != 0)
+	{
+		address->classId = InvalidOid;
+		address->objectId = InvalidOid;
+		address->objectSubId = 0;
+		return true;
+	}
+	if (list_length(names) >= 2)
+		namespace = get_namespace_oid(strVal(list_nth(names, list_length(names) - 2)), true);
+	if (!OidIsValid(namespace) ||
+		pg_namespace_aclcheck(namespace, GetUserId(), ACL_USAGE) == ACLCHECK_OK)
+		return look_up_object(objtype, object, address);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		known = look_up_object(objtype, object, address);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return known;
 }
 
 char *
