@@ -151,6 +151,23 @@ SELECT * FROM migrate.analyze(NULL);
 SELECT * FROM migrate.analyze('ALTER TABLE;');
 -- measure NULL is false
 SELECT count(*) FROM migrate.analyze('INSERT INTO an_customer VALUES (9);', NULL);
+-- a long measured script (300 statements): what each statement's run
+-- found is kept in the caller's memory, not in SPI's, which SPI_finish frees
+SELECT count(*) AS rows, count(*) FILTER (WHERE detail LIKE '%measured%') AS measured,
+       count(DISTINCT statement) AS statements
+FROM migrate.analyze((SELECT string_agg(format('CREATE TABLE an_m%s (id int PRIMARY KEY); CREATE INDEX ON an_m%s (id);', i, i), E'\n')
+                      FROM generate_series(0, 149) i), true);
+SELECT count(*) AS left_behind FROM pg_class WHERE relname LIKE 'an\_m%';
+-- measured locks are matched to the rows by relation oid: a relation the
+-- statement drops has no name left when its locks are read (DROP TABLE,
+-- DROP INDEX), and REINDEX INDEX keeps the index's own lock though it
+-- also locks the index's table
+CREATE TABLE an_drop (id int PRIMARY KEY, v int);
+CREATE TABLE an_drop2 (id int);
+CREATE INDEX an_drop_v ON an_drop (v);
+SELECT statement, command, relation, lock_mode, detail
+FROM migrate.analyze('REINDEX INDEX an_drop_pkey; DROP INDEX an_drop_v; DROP TABLE an_drop2;', true);
+DROP TABLE an_drop, an_drop2;
 
 -- plan(): derived risk, its reasons, findings and locks per migration
 SELECT migrate.register('an1', 'rewrite orders', $$-- @risk-level: low
@@ -182,3 +199,55 @@ SELECT count(*) FROM migrate.plan();
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
 DROP TABLE an_orders, an_customer, an_empty, an_parted, an_p1 CASCADE;
+
+-- a name the caller cannot resolve is unknown, never an error: a table in a
+-- schema the caller has no USAGE on (RangeVarGetRelid raised 42501) and a
+-- three-part name (it raised 0A000); lint, analyze, inversions and plan()
+-- of the whole history keep working
+CREATE SCHEMA an_private;
+CREATE TABLE an_private.t (id int, note text DEFAULT 'n');
+COMMENT ON TABLE an_private.t IS 'private';
+CREATE FUNCTION an_private.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+COMMENT ON FUNCTION an_private.f() IS 'private f';
+CREATE TYPE an_private.ty AS (a int);
+CREATE ROLE an_outsider;
+GRANT migrate_admin TO an_outsider;
+SELECT migrate.register('an5', 'names a private schema', $$
+CREATE INDEX an_private_t_id ON an_private.t (id);
+ALTER TABLE an_private.t ALTER COLUMN note TYPE varchar(10);
+$$);
+SET ROLE an_outsider;
+SELECT rule, statement FROM migrate.lint($$
+CREATE INDEX ON an_private.t (id);
+ALTER TABLE an_private.t ALTER COLUMN note TYPE varchar(10);
+ALTER TABLE an_private.t ADD FOREIGN KEY (id) REFERENCES an_private.t (id);
+COMMENT ON TABLE an_private.t IS 'x';
+ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT 'x';
+$$) ORDER BY statement, rule;
+SELECT rule, statement FROM migrate.lint('CREATE INDEX ON otherdb.public.t (id); ALTER TABLE otherdb.public.t ALTER COLUMN note TYPE text;')
+ORDER BY statement, rule;
+SELECT statement, relation, lock_mode, effect, relation_bytes, detail
+FROM migrate.analyze('CREATE INDEX ON an_private.t (id); CREATE INDEX ON otherdb.public.t (id);');
+-- the previous comment and default are read though the caller may not use
+-- the schema (pg_description and pg_attrdef are readable by every role),
+-- and the table is found: CREATE TABLE IF NOT EXISTS has nothing to undo
+-- (never a DROP TABLE IF EXISTS of the table that was there)
+SELECT statement, coalesce(down, reason) AS inverse FROM migrate.inversions($$
+COMMENT ON TABLE an_private.t IS 'x';
+ALTER TABLE an_private.t ALTER COLUMN note SET DEFAULT 'y';
+CREATE TABLE IF NOT EXISTS an_private.t (id int);
+$$);
+-- the same for a function and a type there (looked up as the bootstrap
+-- superuser, as no 42501 may stop it), and a name in another database
+SELECT statement, coalesce(down, reason) AS inverse FROM migrate.inversions($$
+COMMENT ON FUNCTION an_private.f() IS 'x';
+CREATE OR REPLACE FUNCTION an_private.f() RETURNS int LANGUAGE sql AS 'SELECT 2';
+COMMENT ON TYPE an_private.ty IS 'x';
+COMMENT ON FUNCTION otherdb.public.f() IS 'x';
+$$);
+SELECT version, derived_risk, locks FROM migrate.plan();
+RESET ROLE;
+DROP EXTENSION migrate;
+CREATE EXTENSION migrate;
+DROP SCHEMA an_private CASCADE;
+DROP ROLE an_outsider;

@@ -481,3 +481,18 @@ DROP TYPE gd_color;
 DROP DOMAIN gd_positive;
 DROP FUNCTION gd_touch();
 DROP FUNCTION gd_add(int, int);
+
+-- the previous default is deparsed under a pinned search_path: a default
+-- calling gd_s2.gd_dflt() stays qualified even when gd_s2 is on the
+-- caller's path, so the down script does not depend on the path at revert
+CREATE SCHEMA gd_s2;
+CREATE FUNCTION gd_s2.gd_dflt() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 7';
+CREATE SEQUENCE gd_s2.gd_seq;
+CREATE TABLE gd_s2.gd_t (a int DEFAULT gd_s2.gd_dflt(), b bigint DEFAULT nextval('gd_s2.gd_seq'));
+SET search_path = gd_s2, public;
+SELECT migrate.generate_down($up$
+ALTER TABLE gd_s2.gd_t ALTER COLUMN a SET DEFAULT 1;
+ALTER TABLE gd_s2.gd_t ALTER COLUMN b SET DEFAULT 2;
+$up$);
+RESET search_path;
+DROP SCHEMA gd_s2 CASCADE;

@@ -55,6 +55,7 @@
 #include "model/parse.h"
 #include "model/risk.h"
 #include "store/relfacts.h"
+#include "store/relname.h"
 
 PG_FUNCTION_INFO_V1(migrate_analyze);
 
@@ -67,6 +68,7 @@ typedef struct AnalyzeRow
 	const MigrateStatement *statement;
 	const RangeVar *written;	/* the relation as written, or NULL */
 	char	   *relation;		/* the catalog's name, or as written */
+	Oid			relid;			/* in the catalog before the run, or InvalidOid */
 	LOCKMODE	mode;			/* NoLock: NULL */
 	int			effect;			/* MigrateLockEffect; -1: NULL */
 	int64		bytes;			/* -1: NULL */
@@ -106,6 +108,7 @@ typedef struct MeasureRun
 	Measurement *results;		/* one per statement */
 	List	   *held;			/* HeldLock *, before the current statement */
 	int			current;
+	MemoryContext memory;		/* the caller's: what the run finds lives there */
 } MeasureRun;
 
 /* the relation locks this backend holds now, in this database */
@@ -157,8 +160,9 @@ held_mask(List *held, Oid relid)
 /*
  * What the statement added to the locks held before it: per relation, the
  * strongest mode it did not hold before.  Catalogs and toast tables are
- * left out (every DDL writes the catalog), and so is an index whose table
- * the statement also locked: opening a table opens its indexes.
+ * left out (every DDL writes the catalog).  A relation the statement
+ * dropped has no name any more (relname NULL): it is kept, for the row
+ * that names it by oid (DROP TABLE, DROP INDEX).
  */
 static List *
 added_locks(List *before, List *after)
@@ -176,15 +180,18 @@ added_locks(List *before, List *after)
 		if (fresh == 0 || h->relid < FirstNormalObjectId)
 			continue;
 		relname = get_rel_name(h->relid);
-		if (relname == NULL || IsToastNamespace(get_rel_namespace(h->relid)))
+		if (relname != NULL && IsToastNamespace(get_rel_namespace(h->relid)))
 			continue;
 		m = palloc0(sizeof(MeasuredLock));
 		m->relid = h->relid;
 		m->relname = relname;
-		m->nspname = get_namespace_name(get_rel_namespace(h->relid));
-		m->relkind = get_rel_relkind(h->relid);
-		if (m->relkind == RELKIND_INDEX || m->relkind == RELKIND_PARTITIONED_INDEX)
-			m->table = IndexGetRelation(h->relid, true);
+		if (relname != NULL)
+		{
+			m->nspname = get_namespace_name(get_rel_namespace(h->relid));
+			m->relkind = get_rel_relkind(h->relid);
+			if (m->relkind == RELKIND_INDEX || m->relkind == RELKIND_PARTITIONED_INDEX)
+				m->table = IndexGetRelation(h->relid, true);
+		}
 		for (LOCKMODE mode = MaxLockMode; mode > NoLock; mode--)
 		{
 			if (fresh & LOCKBIT_ON(mode))
@@ -195,23 +202,26 @@ added_locks(List *before, List *after)
 		}
 		added = lappend(added, m);
 	}
-	foreach(lc, added)
-	{
-		MeasuredLock *m = lfirst(lc);
-		ListCell   *t;
-
-		if (!OidIsValid(m->table))
-			continue;
-		foreach(t, added)
-		{
-			if (((MeasuredLock *) lfirst(t))->relid == m->table)
-			{
-				added = foreach_delete_current(added, lc);
-				break;
-			}
-		}
-	}
 	return added;
+}
+
+/*
+ * An index whose table the statement also locked: opening a table opens
+ * its indexes, so its lock says nothing of its own unless a row names it.
+ */
+static bool
+index_of_locked_table(const MeasuredLock *m, List *locks)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(m->table))
+		return false;
+	foreach(lc, locks)
+	{
+		if (((MeasuredLock *) lfirst(lc))->relid == m->table)
+			return true;
+	}
+	return false;
 }
 
 /* run one statement (its own subtransaction) and see what it locked */
@@ -229,6 +239,8 @@ measure_statement(void *arg)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("statement %d cannot be run through SPI: %s", stmt->number,
 						SPI_result_code_string(rc))));
+	/* SPI_execute() left us in SPI's memory, which SPI_finish() frees */
+	MemoryContextSwitchTo(run->memory);
 	run->results[run->current].locks = added_locks(run->held, held_locks());
 }
 
@@ -238,6 +250,7 @@ measure_script(void *arg)
 {
 	MeasureRun *run = arg;
 
+	MemoryContextSwitchTo(run->memory);
 	run->held = held_locks();
 	for (int i = 0; i < run->parsed->nstatements; i++)
 	{
@@ -263,7 +276,10 @@ measure_script(void *arg)
 		else if (edata != NULL)
 			result->not_measured = psprintf("not measured: error: %s", edata->message);
 		else
+		{
+			MemoryContextSwitchTo(run->memory);
 			run->held = held_locks();
+		}
 	}
 }
 
@@ -295,6 +311,8 @@ static_rows(const MigrateParsedScript *parsed)
 
 		row->written = rv;
 		if (sized->qualified != NULL)
+			row->relid = migrate_relname_lookup(rv);
+		if (sized->qualified != NULL)
 			row->relation = sized->qualified;
 		else if (rv != NULL)
 			row->relation = quote_qualified_identifier(rv->schemaname, rv->relname);
@@ -322,12 +340,21 @@ static_rows(const MigrateParsedScript *parsed)
 	return rows;
 }
 
-/* whether a measured lock is on the relation a row names */
+/*
+ * Whether a measured lock is on the relation a row names: by oid when the
+ * relation was in the catalog before the run (it may be gone now), else by
+ * name (created earlier in the script).
+ */
 static bool
 measured_matches(const MeasuredLock *m, const AnalyzeRow *row)
 {
-	char	   *name = quote_qualified_identifier(m->nspname, m->relname);
+	char	   *name;
 
+	if (OidIsValid(row->relid))
+		return row->relid == m->relid;
+	if (m->relname == NULL)
+		return false;
+	name = quote_qualified_identifier(m->nspname, m->relname);
 	if (row->relation != NULL && strcmp(row->relation, name) == 0)
 		return true;
 	return row->written != NULL && strcmp(row->written->relname, m->relname) == 0 &&
@@ -375,7 +402,7 @@ apply_measurement(List *rows, const Measurement *result)
 			match->mode = m->mode;
 			match->measured = true;
 		}
-		else
+		else if (m->relname != NULL && !index_of_locked_table(m, result->locks))
 		{
 			AnalyzeRow *row = new_row(stmt);
 			MigrateRelationFacts facts;
@@ -456,8 +483,8 @@ migrate_analyze(PG_FUNCTION_ARGS)
 
 	if (measure && parsed->nstatements > 0)
 	{
-		MeasureRun	run = {parsed, NULL, NIL, 0};
 		MemoryContext caller = CurrentMemoryContext;
+		MeasureRun	run = {parsed, NULL, NIL, 0, caller};
 		ErrorData  *edata;
 
 		run.results = palloc0(sizeof(Measurement) * parsed->nstatements);

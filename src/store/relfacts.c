@@ -32,6 +32,7 @@
 #include "utils/syscache.h"
 
 #include "store/relfacts.h"
+#include "store/relname.h"
 
 const MigrateCatalogFacts migrate_live_catalog_facts = {
 	migrate_relfacts_relation,
@@ -120,7 +121,7 @@ migrate_relfacts_relation(const RangeVar *relation, MigrateRelationFacts *facts)
 
 	memset(facts, 0, sizeof(*facts));
 	facts->reltuples = -1;
-	relid = RangeVarGetRelid(relation, NoLock, true);
+	relid = migrate_relname_lookup(relation);
 	if (!OidIsValid(relid))
 		return false;
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));

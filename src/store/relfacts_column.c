@@ -50,6 +50,7 @@
 #include "compat.h"
 #include "ipc/xact.h"
 #include "store/relfacts.h"
+#include "store/relname.h"
 
 /* one question and its answer, for the subtransaction's body */
 typedef struct CoercibleQuestion
@@ -151,7 +152,7 @@ answer_binary_coercible(void *arg)
 	Oid			newtypid;
 
 	q->answer = FACT_UNKNOWN;
-	relid = RangeVarGetRelid(q->relation, NoLock, true);
+	relid = migrate_relname_lookup(q->relation);
 	if (!OidIsValid(relid))
 		return;
 	tuple = SearchSysCacheAttName(relid, q->column);

@@ -32,6 +32,7 @@
 #include "utils/rel.h"
 
 #include "store/relfacts.h"
+#include "store/relname.h"
 
 /*
  * Whether the first "n" key columns of the index are exactly "attnums"
@@ -89,7 +90,7 @@ migrate_relfacts_columns_indexed(const RangeVar *relation, List *columns)
 	HeapTuple	tuple;
 	MigrateFact answer = FACT_NO;
 
-	relid = RangeVarGetRelid(relation, NoLock, true);
+	relid = migrate_relname_lookup(relation);
 	if (!OidIsValid(relid) || n == 0)
 		return FACT_UNKNOWN;
 	attnums = palloc(sizeof(AttrNumber) * n);

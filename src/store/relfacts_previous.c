@@ -10,18 +10,17 @@
  * Neither waits for a table's lock: generate_down() and register() ask
  * these while a migration or a long transaction may hold an ACCESS
  * EXCLUSIVE lock on the table, and a read-only question must not hang
- * behind it.  Names resolve without a lock (RangeVarGetRelid with NoLock).
+ * behind it.  Names resolve without a lock and without raising (relname.c).
  *
- * A comment is read through get_object_address(), which wants a relation
- * locked: the table's AccessShareLock is taken only if it is free at once
- * (ConditionalLockRelationOid), and when it is not, the relation and its
- * column, trigger, policy, rule or constraint are looked up by name in
- * the catalog snapshot instead (what get_object_address() would find,
- * without its lock).  Objects that are not relations (schemas, types,
- * functions, extensions) cannot be looked up without a lock that way:
- * they get the weakest, AccessShareLock, which conflicts only with the
- * lock a DROP or ALTER of that very object takes, so a wait, if any, is
- * for a transaction that is dropping or changing the object asked about.
+ * A relation and its column, trigger, policy, rule or constraint are
+ * looked up by name in the catalog snapshot, without a lock (what
+ * get_object_address() would find, without its lock and without its
+ * privilege check on the schema: comments are in pg_description, which
+ * every role may read).  Objects that are not relations (schemas, types,
+ * functions, domains, extensions) are looked up by name without any lock
+ * (get_object_address()'s AccessShareLock would wait behind an open ALTER
+ * or DROP of that very object); the rarer kinds (operators, collations,
+ * domain constraints, ...) still go through get_object_address().
  *
  * A column's default takes no lock on the table at all (see
  * migrate_relfacts_column_default).
@@ -39,25 +38,38 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "commands/comment.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
 #include "commands/policy.h"
 #include "commands/trigger.h"
+#include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "parser/parse_type.h"
 #include "rewrite/rewriteSupport.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "store/relfacts.h"
+#include "store/relname.h"
 
 /*
  * The relation an object of this type names, for the types whose lookup
@@ -132,6 +144,114 @@ address_without_lock(ObjectType objtype, List *object, Oid relid)
 	return address;
 }
 
+/*
+ * The address of a function, type, domain, schema or extension, looked up
+ * by name without a lock (object_without_lock): get_object_address() would take AccessShareLock
+ * on the object and wait behind an open ALTER or DROP of it.  The comment
+ * is then read from the catalog snapshot, as for a busy relation.  False
+ * for the other kinds, which get_object_address() looks up.
+ */
+static bool
+look_up_object(ObjectType objtype, Node *object, ObjectAddress *address)
+{
+	Oid			type;
+
+	address->objectSubId = 0;
+	switch (objtype)
+	{
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			address->classId = ProcedureRelationId;
+			address->objectId = LookupFuncWithArgs(objtype, castNode(ObjectWithArgs, object), true);
+			return true;
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			address->classId = TypeRelationId;
+			type = LookupTypeNameOid(NULL, castNode(TypeName, object), true);
+			/* a domain's comment is asked of a domain, as get_object_address() checks */
+			if (OidIsValid(type) && objtype == OBJECT_DOMAIN && get_typtype(type) != TYPTYPE_DOMAIN)
+				type = InvalidOid;
+			address->objectId = type;
+			return true;
+		case OBJECT_SCHEMA:
+			address->classId = NamespaceRelationId;
+			address->objectId = get_namespace_oid(strVal(object), true);
+			return true;
+		case OBJECT_EXTENSION:
+			address->classId = ExtensionRelationId;
+			address->objectId = get_extension_oid(strVal(object), true);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* the name of a function or type: its parts */
+static List *
+object_names(ObjectType objtype, Node *object)
+{
+	switch (objtype)
+	{
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			return castNode(ObjectWithArgs, object)->objname;
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			return castNode(TypeName, object)->names;
+		default:
+			return NIL;
+	}
+}
+
+/*
+ * A name in another database (PostgreSQL raises 0A000 for it), or in a
+ * schema the caller has no USAGE on (it raises 42501): the lint and the
+ * inverter never fail on a name, and a "not found" for an object that
+ * exists would let CREATE OR REPLACE invert to a DROP of it.  The catalog
+ * rows read are readable by every role, so the lookup of such a name runs
+ * as the bootstrap superuser (no user code runs: no typmod is read).
+ */
+static bool
+object_without_lock(ObjectType objtype, Node *object, ObjectAddress *address)
+{
+	List	   *names = object_names(objtype, object);
+	Oid			namespace = InvalidOid;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		known;
+
+	if (list_length(names) >= 3 &&
+		strcmp(strVal(linitial(names)), get_database_name(MyDatabaseId)) != 0)
+	{
+		address->classId = InvalidOid;
+		address->objectId = InvalidOid;
+		address->objectSubId = 0;
+		return true;
+	}
+	if (list_length(names) >= 2)
+		namespace = get_namespace_oid(strVal(list_nth(names, list_length(names) - 2)), true);
+	if (!OidIsValid(namespace) ||
+		pg_namespace_aclcheck(namespace, GetUserId(), ACL_USAGE) == ACLCHECK_OK)
+		return look_up_object(objtype, object, address);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		known = look_up_object(objtype, object, address);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return known;
+}
+
 char *
 migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 {
@@ -142,21 +262,14 @@ migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool *found)
 	*found = false;
 	if (relnames != NULL)
 	{
-		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(relnames), NoLock, true);
+		Oid			relid = migrate_relname_lookup(makeRangeVarFromNameList(relnames));
 
 		if (!OidIsValid(relid))
 			return NULL;
-		if (!ConditionalLockRelationOid(relid, AccessShareLock))
-			address = address_without_lock(objtype, castNode(List, object), relid);
-		else
-		{
-			/* we hold it: get_object_address() taking it again does not wait */
-			address = get_object_address(objtype, object, &relation, AccessShareLock, true);
-			if (relation != NULL)
-				relation_close(relation, NoLock);
-		}
+		/* not get_object_address(): it would raise 42501 without USAGE */
+		address = address_without_lock(objtype, castNode(List, object), relid);
 	}
-	else
+	else if (!object_without_lock(objtype, object, &address))
 		address = get_object_address(objtype, object, &relation, AccessShareLock, true);
 	if (!OidIsValid(address.objectId))
 		return NULL;
@@ -198,6 +311,27 @@ stored_default(Oid relid, AttrNumber attnum)
 }
 
 /*
+ * pg_get_expr() deparses as pg_dump and \d show it, but qualifies only
+ * what the search_path does not find: under the caller's path a default
+ * s2.dflt() would come out as dflt(), and the down script would then
+ * depend on the path at revert time.  Under the pinned path every user
+ * object is schema-qualified.
+ */
+static char *
+deparse_default(const char *adbin)
+{
+	int			nestlevel = NewGUCNestLevel();
+	char	   *deparsed;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	deparsed = TextDatumGetCString(DirectFunctionCall2(pg_get_expr, CStringGetTextDatum(adbin),
+												   ObjectIdGetDatum(InvalidOid)));
+	AtEOXact_GUC(true, nestlevel);
+	return deparsed;
+}
+
+/*
  * No lock on the table at all: its column and the column's default are
  * read from the catalog (pg_attribute, pg_attrdef), and the default is
  * deparsed without the table (pg_get_expr() with no relation: a default
@@ -207,7 +341,7 @@ stored_default(Oid relid, AttrNumber attnum)
 char *
 migrate_relfacts_column_default(const RangeVar *relation, const char *column, bool *found)
 {
-	Oid			relid = RangeVarGetRelid(relation, NoLock, true);
+	Oid			relid = migrate_relname_lookup(relation);
 	AttrNumber	attnum;
 	char	   *adbin;
 
@@ -221,7 +355,5 @@ migrate_relfacts_column_default(const RangeVar *relation, const char *column, bo
 	adbin = stored_default(relid, attnum);
 	if (adbin == NULL)
 		return NULL;
-	/* pg_get_expr() deparses it as pg_dump and \d show it */
-	return TextDatumGetCString(DirectFunctionCall2(pg_get_expr, CStringGetTextDatum(adbin),
-												   ObjectIdGetDatum(InvalidOid)));
+	return deparse_default(adbin);
 }
