@@ -298,3 +298,28 @@ DROP SCHEMA fly, gm, dbm, sqitch CASCADE;
 DROP TABLE databasechangelog, __diesel_schema_migrations, adopt_orders, adopt_users;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
+
+-- -------------------------------------------------------------------------
+-- NULLs where the tool's own DDL forbids them (a table created by hand,
+-- an older tool version): never a crash, the row is skipped or refused
+-- -------------------------------------------------------------------------
+CREATE TABLE public.databasechangelog (id text, author text, filename text,
+    dateexecuted timestamp, orderexecuted int, exectype text, md5sum text,
+    description text, comments text);
+INSERT INTO public.databasechangelog VALUES
+ ('ln1', 'ann', 'c.xml', '2024-04-01 10:00', 1, NULL, NULL, NULL, NULL),
+ (NULL, 'ann', 'c.xml', '2024-04-01 10:00', 2, 'EXECUTED', NULL, NULL, NULL);
+SELECT * FROM migrate.import_history('liquibase');
+DROP TABLE public.databasechangelog;
+CREATE TABLE public.schema_migrations (version bigint, dirty boolean);
+INSERT INTO public.schema_migrations VALUES (7, NULL);
+SELECT * FROM migrate.import_history('golang-migrate');
+DROP TABLE public.schema_migrations;
+CREATE TABLE public.flyway_schema_history (installed_rank int, version text,
+    description text, type text, script text, checksum int, installed_by text,
+    installed_on timestamp, success boolean);
+INSERT INTO public.flyway_schema_history VALUES
+ (1, '1', 'a', NULL, NULL, NULL, NULL, NULL, NULL),
+ (2, NULL, 'r', 'SQL', NULL, NULL, NULL, NULL, true);
+SELECT * FROM migrate.import_history('flyway');
+DROP TABLE public.flyway_schema_history;
