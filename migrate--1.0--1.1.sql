@@ -2654,7 +2654,8 @@ CREATE TABLE migrate.drift_log (
     object_identity text,
     schema_name     text,
     event           text NOT NULL CHECK (event IN ('ddl_command_end', 'sql_drop')),
-    statement       text
+    statement       text,   -- the text of this statement only, not the query string
+    statement_note  text    -- why statement is NULL
 );
 -- not OWNED BY the table: the owner block at the end of this script gives
 -- every member to the extension owner, and a linked sequence cannot be
@@ -2664,11 +2665,15 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log_id_seq', '');
 REVOKE ALL ON TABLE migrate.drift_log FROM PUBLIC;
 REVOKE ALL ON SEQUENCE migrate.drift_log_id_seq FROM PUBLIC;
--- the statement text may hold secrets (a password in ALTER ROLE is no
--- DDL the trigger sees, but a literal in a DEFAULT or a function body is):
--- migrate_admin reads it, migrate_reader every other column
+-- the statement text may hold secrets (a literal in a DEFAULT or a
+-- function body): migrate_admin reads it, migrate_reader every other
+-- column.  The trigger stores only the text of the statement that ran the
+-- command, never the rest of its query string (which may set a password
+-- with ALTER ROLE, or change data), and never the text of CREATE/ALTER
+-- USER MAPPING, SERVER, SUBSCRIPTION or ROLE, whose options may hold a
+-- password (statement_note says so)
 GRANT SELECT (id, captured_at, role, session_role, pid, transaction_id, command_tag,
-              object_type, object_identity, schema_name, event)
+              object_type, object_identity, schema_name, event, statement_note)
     ON TABLE migrate.drift_log TO migrate_reader;
 GRANT SELECT ON TABLE migrate.drift_log TO migrate_admin;
 COMMENT ON TABLE migrate.drift_log IS

@@ -198,3 +198,33 @@ SELECT command_tag, object_identity FROM migrate.drift_log;
 SELECT change, kind, identity FROM migrate.drift;
 DROP TABLE dr_before_record, dr_after_record;
 SELECT migrate.acknowledge_drift('drift.sql ends');
+
+-- ---------------------------------------------------------------------------
+-- the statement text is the statement's own, never the whole query string
+-- (another statement of it may set a password or change data), and never
+-- the text of commands whose options may hold a password
+-- ---------------------------------------------------------------------------
+CREATE ROLE dr_eve;
+CREATE TABLE dr_ds2 (a int);
+SELECT set_config('drift_test.mark', coalesce(max(id), 0)::text, false) AS mark FROM migrate.drift_log \gset
+CREATE TABLE dr_ds3 (a int)\; ALTER ROLE dr_eve PASSWORD 'dr-secret-1'\; DELETE FROM dr_ds2\; CREATE INDEX dr_ds3_a ON dr_ds3 (a);
+-- the same statement twice in one string: the text of that statement
+DROP INDEX dr_ds3_a\; CREATE INDEX dr_ds3_a ON dr_ds3 (a)\; DROP INDEX dr_ds3_a;
+-- a DO block's DDL has no statement of its own in the query string
+DO $$ BEGIN CREATE TABLE dr_ds4 (a int); ALTER ROLE dr_eve PASSWORD 'dr-secret-2'; END $$;
+CREATE FOREIGN DATA WRAPPER dr_fdw;
+CREATE SERVER dr_srv FOREIGN DATA WRAPPER dr_fdw OPTIONS (host 'h', password 'dr-secret-3');
+ALTER SERVER dr_srv OPTIONS (SET password 'dr-secret-4');
+CREATE USER MAPPING FOR dr_eve SERVER dr_srv OPTIONS (user 'eve', password 'dr-secret-5');
+ALTER USER MAPPING FOR dr_eve SERVER dr_srv OPTIONS (SET password 'dr-secret-6');
+SELECT l.command_tag, l.object_identity, l.statement, l.statement_note
+FROM migrate.drift_log l WHERE l.id > current_setting('drift_test.mark')::bigint ORDER BY l.id;
+SELECT count(*) AS leaks FROM migrate.drift_log
+WHERE statement LIKE '%dr-secret%' OR statement LIKE '%DELETE%';
+SELECT migrate.drift_script() LIKE '%dr-secret%' AS script_leaks;
+DROP USER MAPPING FOR dr_eve SERVER dr_srv;
+DROP SERVER dr_srv;
+DROP FOREIGN DATA WRAPPER dr_fdw;
+DROP TABLE dr_ds2, dr_ds3, dr_ds4;
+DROP ROLE dr_eve;
+SELECT migrate.acknowledge_drift('statement texts checked');
