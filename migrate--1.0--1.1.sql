@@ -2877,31 +2877,53 @@ COMMENT ON VIEW migrate.drift IS
     'objects added, removed or changed since the schema was last recorded (apply, revert, acknowledge_drift), with the drift_log rows that explain them';
 
 -- the captured statements since the last record, in order, once each
--- (a statement that made several log rows, a query string of several
--- statements), as the up script of a migration
+-- (the rows of one statement are consecutive rows of its backend with the
+-- same text: one island each; the same text again later is emitted again),
+-- as the up script of a migration.  Each statement is followed by a line
+-- of its own holding the ";", so that a statement ending in a "--"
+-- comment still ends.  Rows without a text (DDL run by a function, a
+-- command whose text may hold a password) become a comment naming them:
+-- the script is then not the whole change, and says so.
 CREATE FUNCTION migrate.drift_script() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
     WITH snap AS (
         SELECT s.last_log_id, s.recorded_at FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1
-    ), st AS (
-        SELECT pg_catalog.min(g.id) AS first_id, pg_catalog.min(g.captured_at) AS captured_at,
-               pg_catalog.min(g.role::text) AS role,
-               pg_catalog.string_agg(DISTINCT g.command_tag, ', ') AS commands,
-               g.statement
+    ), rows AS (
+        SELECT g.id, g.pid, g.captured_at, g.role, g.command_tag, g.object_identity, g.statement,
+               coalesce(g.statement_note, 'text not recorded') AS note,
+               CASE WHEN pg_catalog.lag(g.id) OVER w IS NOT NULL
+                     AND pg_catalog.lag(g.statement) OVER w IS NOT DISTINCT FROM g.statement
+                     AND pg_catalog.lag(g.statement_note) OVER w IS NOT DISTINCT FROM g.statement_note
+                    THEN 0 ELSE 1 END AS starts
           FROM migrate.drift_log g
          WHERE g.id OPERATOR(pg_catalog.>) coalesce((SELECT snap.last_log_id FROM snap), 0)
-           AND g.statement IS NOT NULL
-         GROUP BY g.pid, g.transaction_id, g.statement
+        WINDOW w AS (PARTITION BY g.pid ORDER BY g.id)
+    ), islands AS (
+        SELECT r.*, pg_catalog.sum(r.starts) OVER (PARTITION BY r.pid ORDER BY r.id) AS island
+          FROM rows r
+    ), st AS (
+        SELECT pg_catalog.min(i.id) AS first_id, pg_catalog.min(i.captured_at) AS captured_at,
+               pg_catalog.min(i.role::text) AS role,
+               pg_catalog.string_agg(DISTINCT i.command_tag, ', ') AS commands,
+               pg_catalog.string_agg(DISTINCT i.object_identity, ', ') AS objects,
+               pg_catalog.min(i.statement) AS statement, pg_catalog.min(i.note) AS note
+          FROM islands i
+         GROUP BY i.pid, i.island
     )
     SELECT pg_catalog.format(E'-- drift captured since %s (migrate.drift_script())\n',
                              coalesce((SELECT pg_catalog.to_char(snap.recorded_at, 'YYYY-MM-DD HH24:MI:SS TZ') FROM snap),
                                       'the installation'))
            OPERATOR(pg_catalog.||)
-           pg_catalog.string_agg(pg_catalog.format(E'\n-- %s by %s: %s\n%s;\n',
-                                                   pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
-                                                   st.role, st.commands,
-                                                   pg_catalog.rtrim(st.statement, E' \t\r\n;')),
+           pg_catalog.string_agg(CASE WHEN st.statement IS NOT NULL
+                                      THEN pg_catalog.format(E'\n-- %s by %s: %s\n%s\n;\n',
+                                                             pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                                             st.role, st.commands,
+                                                             pg_catalog.rtrim(st.statement, E' \t\r\n'))
+                                      ELSE pg_catalog.format(E'\n-- %s by %s: %s %s\n-- (%s)\n',
+                                                             pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                                             st.role, st.commands, coalesce(st.objects, ''), st.note)
+                                 END,
                                  '' ORDER BY st.first_id)
       FROM st
     HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0

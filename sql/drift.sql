@@ -228,3 +228,21 @@ DROP FOREIGN DATA WRAPPER dr_fdw;
 DROP TABLE dr_ds2, dr_ds3, dr_ds4;
 DROP ROLE dr_eve;
 SELECT migrate.acknowledge_drift('statement texts checked');
+
+-- ---------------------------------------------------------------------------
+-- drift_script(): every statement ends, even after a "--" comment; each
+-- statement once, in order, also when the same text runs again; DDL
+-- without a text is named in a comment
+-- ---------------------------------------------------------------------------
+CREATE TABLE dr_s1 (a int) -- a comment at the end of the statement
+;
+CREATE INDEX dr_s1_a ON dr_s1 (a)\; DROP INDEX dr_s1_a\; CREATE INDEX dr_s1_a ON dr_s1 (a)\; DROP INDEX dr_s1_a;
+DO $$ BEGIN CREATE TABLE dr_s2 (a int); END $$;
+SELECT regexp_replace(migrate.drift_script(), '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+', '<time>', 'g');
+-- the script runs: it is valid SQL, and leaves what the statements left
+SELECT set_config('drift_test.script', migrate.drift_script(), false) IS NOT NULL AS kept;
+DROP TABLE dr_s1, dr_s2;
+DO $$ BEGIN EXECUTE current_setting('drift_test.script'); END $$;
+SELECT relname FROM pg_class WHERE relname IN ('dr_s1', 'dr_s1_a', 'dr_s2');
+DROP TABLE dr_s1;
+SELECT migrate.acknowledge_drift('drift_script checked');
