@@ -246,3 +246,20 @@ DO $$ BEGIN EXECUTE current_setting('drift_test.script'); END $$;
 SELECT relname FROM pg_class WHERE relname IN ('dr_s1', 'dr_s1_a', 'dr_s2');
 DROP TABLE dr_s1;
 SELECT migrate.acknowledge_drift('drift_script checked');
+
+-- ---------------------------------------------------------------------------
+-- storage grows with the statements, not with statements times the string:
+-- 100 CREATE TABLE in one query string store each one's text (twice: the
+-- table and its primary key's index), not the whole string 200 times
+-- ---------------------------------------------------------------------------
+SELECT set_config('drift_test.mark', coalesce(max(id), 0)::text, false) AS mark FROM migrate.drift_log \gset
+SELECT string_agg(format('CREATE TABLE dr_many_%s (id int PRIMARY KEY)', i), '; ') AS many
+FROM generate_series(1, 100) i \gset
+:many;
+SELECT count(*) AS rows, sum(length(statement)) AS stored_bytes, length(:'many') AS string_bytes,
+       sum(length(statement)) < 2 * length(:'many') AS linear
+FROM migrate.drift_log WHERE id > current_setting('drift_test.mark')::bigint;
+SELECT string_agg(format('DROP TABLE dr_many_%s', i), '; ') AS many_drop
+FROM generate_series(1, 100) i \gset
+:many_drop;
+SELECT migrate.acknowledge_drift('storage checked');
