@@ -263,3 +263,19 @@ SELECT string_agg(format('DROP TABLE dr_many_%s', i), '; ') AS many_drop
 FROM generate_series(1, 100) i \gset
 :many_drop;
 SELECT migrate.acknowledge_drift('storage checked');
+
+-- ---------------------------------------------------------------------------
+-- drift made with the capture off (nothing logged) is still drift: the
+-- next apply keeps it instead of taking it into its record
+-- ---------------------------------------------------------------------------
+SELECT migrate.register('dr3', 'drift_three', 'CREATE TABLE dr_m3 (id int);', 'DROP TABLE dr_m3;');
+SET migrate.capture_drift = off;
+CREATE TABLE dr_unseen (a int);
+RESET migrate.capture_drift;
+SELECT version, action, state FROM migrate.apply();
+SELECT change, kind, identity, log_ids IS NOT NULL AS explained FROM migrate.drift;
+SELECT drift FROM migrate.health();
+SELECT version, action, state FROM migrate.revert_all();
+DROP TABLE dr_unseen;
+SELECT count(*) AS differences FROM migrate.drift;
+SELECT migrate.acknowledge_drift('capture off checked');

@@ -337,7 +337,7 @@ capture(FunctionCallInfo fcinfo, SPIPlanPtr *plan, const char *sql, const char *
 			 errmsg("could not record %s in migrate.drift_log: %s",
 					GetCommandTagName(trigdata->tag), edata->message),
 			 errdetail("The command ran; the drift capture of extension migrate did not record it."),
-			 errhint("migrate.drift still shows what it changed.")));
+			 errhint("migrate.drift still shows what it changed, without a log row to explain it; apply() and revert() keep it as drift until acknowledge_drift().")));
 	FreeErrorData(edata);
 }
 
