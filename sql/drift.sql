@@ -279,3 +279,30 @@ SELECT version, action, state FROM migrate.revert_all();
 DROP TABLE dr_unseen;
 SELECT count(*) AS differences FROM migrate.drift;
 SELECT migrate.acknowledge_drift('capture off checked');
+
+-- ---------------------------------------------------------------------------
+-- a non-transactional migration that fails part way (the apply worker):
+-- what its committed statements did is migrate's, not drift, so that
+-- drift_blocks_apply lets the retry run
+-- ---------------------------------------------------------------------------
+CREATE TABLE dr_nt (id int);
+INSERT INTO dr_nt VALUES (1), (1);
+SELECT migrate.acknowledge_drift('dr_nt');
+SELECT count(*) FROM migrate.configure('dr_env4', drift_blocks_apply => true);
+SET migrate.environment = 'dr_env4';
+SELECT migrate.register('dr4', 'drift_nontransactional', $$CREATE INDEX CONCURRENTLY dr_nt_a ON dr_nt (id);
+CREATE UNIQUE INDEX CONCURRENTLY dr_nt_u ON dr_nt (id);$$,
+    'DROP INDEX CONCURRENTLY dr_nt_u; DROP INDEX CONCURRENTLY dr_nt_a;');
+\set VERBOSITY terse
+SELECT version, action, state FROM migrate.apply();
+\set VERBOSITY default
+SELECT version, state FROM migrate.migration WHERE version = 'dr4';
+SELECT change, kind, identity FROM migrate.drift;
+DELETE FROM dr_nt;
+SELECT migrate.resolve('dr4', 'retry');
+SELECT version, action, state FROM migrate.apply();
+SELECT count(*) AS differences FROM migrate.drift;
+SELECT version, action, state FROM migrate.revert_all();
+RESET migrate.environment;
+DROP TABLE dr_nt;
+SELECT migrate.acknowledge_drift('non-transactional checked');
