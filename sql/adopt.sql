@@ -323,3 +323,24 @@ INSERT INTO public.flyway_schema_history VALUES
  (2, NULL, 'r', 'SQL', NULL, NULL, NULL, NULL, true);
 SELECT * FROM migrate.import_history('flyway');
 DROP TABLE public.flyway_schema_history;
+
+-- -------------------------------------------------------------------------
+-- Flyway undo: the last row of a version (by installed_rank) decides; a
+-- version applied and then undone is not adopted, one undone and applied
+-- again is
+-- -------------------------------------------------------------------------
+CREATE TABLE public.flyway_schema_history (installed_rank int, version text,
+    description text, type text, script text, checksum int, installed_by text,
+    installed_on timestamp, success boolean);
+INSERT INTO public.flyway_schema_history VALUES
+ (1, '7', 'seven', 'SQL', 'V7__seven.sql', 7, 'ann', '2024-05-01 10:00', true),
+ (2, '8', 'eight', 'SQL', 'V8__eight.sql', 8, 'ann', '2024-05-01 10:01', true),
+ (3, '7', 'seven', 'UNDO_SQL', 'U7__seven.sql', 70, 'ann', '2024-05-02 10:00', true),
+ (4, '8', 'eight', 'UNDO_SQL', 'U8__eight.sql', 80, 'ann', '2024-05-02 10:01', true),
+ (5, '8', 'eight', 'SQL', 'V8__eight.sql', 8, 'bob', '2024-05-03 10:00', true);
+SELECT migrate.register('7', 'seven', 'SELECT 7;');
+SELECT migrate.register('8', 'eight', 'SELECT 8;');
+SELECT version, applied_by, status, adopted FROM migrate.import_history('flyway');
+SELECT version, state FROM migrate.migration WHERE version IN ('7', '8') ORDER BY version_key;
+SELECT version, applied_by FROM migrate.imported_history WHERE tool = 'flyway' ORDER BY version;
+DROP TABLE public.flyway_schema_history;

@@ -372,6 +372,30 @@ forget_imported(const ToolHistory *t, const HistoryRow *row)
 							 2, argtypes, values, NULL, SPI_OK_DELETE);
 }
 
+/* a row that applies or undoes its version (not failed, not skipped) */
+static bool
+decides_state(const HistoryRow *row)
+{
+	return strcmp(row->outcome, "applied") == 0 || strcmp(row->outcome, "undone") == 0;
+}
+
+/*
+ * Whether a later row of the same version applies or undoes it again: the
+ * version's final state is its last such row's (Flyway applies, undoes
+ * and applies again in installed_rank order), and only that row counts.
+ */
+static bool
+superseded(const HistoryRow *rows, int count, int i)
+{
+	for (int j = i + 1; j < count; j++)
+	{
+		if (rows[j].version != NULL && strcmp(rows[j].version, rows[i].version) == 0 &&
+			decides_state(&rows[j]))
+			return true;
+	}
+	return false;
+}
+
 /* what importing an applied row did, for the result */
 static const char *
 applied_status(const ToolHistory *t, const HistoryRow *row, List *adopted)
@@ -422,7 +446,10 @@ put_result(ReturnSetInfo *rsinfo, const HistoryRow *row, const char *status, Lis
  * its status: "adopted" (registered migrations marked applied now, listed
  * in "adopted"), "already applied", "registered, not adopted" (reverted or
  * dirty here), "not registered" (registering its file adopts it),
- * "undone", or "skipped: <why>" (failed, schema creation, ...).
+ * "undone", "superseded: ..." (a later row of the same version applies or
+ * undoes it again: the last one decides, so a version applied and then
+ * undone is never adopted), or "skipped: <why>" (failed, schema creation,
+ * ...).
  */
 Datum
 migrate_import_history(PG_FUNCTION_ARGS)
@@ -458,6 +485,8 @@ migrate_import_history(PG_FUNCTION_ARGS)
 
 		if (row->version == NULL)
 			status = "skipped: no version";
+		else if (decides_state(row) && superseded(rows, count, i))
+			status = "superseded: a later row of the version decides";
 		else if (strcmp(row->outcome, "applied") == 0)
 		{
 			store_imported(t, row);
