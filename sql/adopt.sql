@@ -41,6 +41,14 @@ SELECT action, version, detail - 'fingerprint' AS detail FROM migrate.event
 WHERE version = 'a003' ORDER BY id;
 -- apply runs only what is above the baseline
 SELECT version, action FROM migrate.apply();
+-- once migrate has applied a migration above the baseline, the baseline no
+-- longer adopts at registration: a new migration below it is out of order
+-- and must run (before, it was marked applied without running)
+SELECT migrate.register('a000', 'new_below', 'CREATE TABLE adopt_new_below (a int);',
+                        'DROP TABLE adopt_new_below;');
+SELECT version, state FROM migrate.migration WHERE version = 'a000';
+SELECT version, action FROM migrate.apply(target => 'a000');
+SELECT version, state FROM migrate.migration WHERE version = 'a000';
 
 -- a baseline again changes nothing already applied; a bad version is refused
 SELECT migrate.baseline('a004');
@@ -295,7 +303,7 @@ SELECT * FROM migrate.import_history('flyway', 'no_such_table');
 SELECT action, count(*) FROM migrate.event WHERE action IN ('baseline', 'import') GROUP BY action ORDER BY action;
 
 DROP SCHEMA fly, gm, dbm, sqitch CASCADE;
-DROP TABLE databasechangelog, __diesel_schema_migrations, adopt_orders, adopt_users;
+DROP TABLE databasechangelog, __diesel_schema_migrations, adopt_orders, adopt_users, adopt_new_below;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
 
