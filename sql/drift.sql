@@ -306,3 +306,14 @@ SELECT version, action, state FROM migrate.revert_all();
 RESET migrate.environment;
 DROP TABLE dr_nt;
 SELECT migrate.acknowledge_drift('non-transactional checked');
+
+-- ---------------------------------------------------------------------------
+-- another extension: CREATE EXTENSION is one row (its script's objects are
+-- the extension's), and DROP EXTENSION too (not one per member)
+-- ---------------------------------------------------------------------------
+SELECT set_config('drift_test.mark', coalesce(max(id), 0)::text, false) AS mark FROM migrate.drift_log \gset
+CREATE EXTENSION cube;
+DROP EXTENSION cube;
+SELECT command_tag, object_type, object_identity, event
+FROM migrate.drift_log WHERE id > current_setting('drift_test.mark')::bigint ORDER BY id;
+SELECT migrate.acknowledge_drift('extension checked');

@@ -105,6 +105,8 @@ DRIFT_COLUMNS
 "$6, d.object_type, d.object_identity, d.schema_name, 'sql_drop', $5, $7 "
 "FROM pg_catalog.pg_event_trigger_dropped_objects() d "
 "WHERE (d.original OR (d.normal AND d.object_type OPERATOR(pg_catalog.<>) ALL ('{rule,default value}'::pg_catalog.text[])))"
+/* DROP EXTENSION: the extension's row, not one per member */
+" AND ($6 OPERATOR(pg_catalog.<>) 'DROP EXTENSION' OR d.object_type OPERATOR(pg_catalog.=) 'extension')"
 " AND NOT d.is_temporary AND " DRIFT_SCHEMA_FILTER("d.schema_name") DRIFT_RECORDED;
 
 static SPIPlanPtr ddl_plan = NULL;
@@ -147,13 +149,21 @@ has_table(const char *name)
  * any subtransaction or query.
  */
 static bool
-should_capture(void)
+should_capture(bool drop)
 {
 	if (!migrate_capture_drift || migrate_migrating_now() || IsBinaryUpgrade)
 		return false;
 	/* CREATE or ALTER EXTENSION migrate: the script's own DDL */
 	if (creating_extension &&
 		CurrentExtensionObject == get_extension_oid("migrate", true))
+		return false;
+
+	/*
+	 * Another extension's script: what it creates is skipped by
+	 * in_extension, what it drops here (sql_drop has no such column); the
+	 * CREATE or ALTER EXTENSION command is logged when it ends
+	 */
+	if (creating_extension && drop)
 		return false;
 	/* a 1.0 catalog, or DROP EXTENSION migrate has removed the tables */
 	return has_table("drift_log") && has_table("schema_state");
@@ -314,7 +324,7 @@ capture(FunctionCallInfo fcinfo, SPIPlanPtr *plan, const char *sql, const char *
 				 errmsg("function \"%s\" was not called by an event trigger", event),
 				 errhint("It records DDL for the event triggers of migrate's drift capture.")));
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (!should_capture())
+	if (!should_capture(plan == &drop_plan))
 		return;
 
 	c.plan = plan;
