@@ -3126,6 +3126,10 @@ WHERE NOT EXISTS (
               WHEN 'version without dashes'
                   THEN i.version OPERATOR(pg_catalog.=) pg_catalog.replace(m.version, '-', '')
               WHEN 'name' THEN i.version OPERATOR(pg_catalog.=) m.name
+              -- it stands for every version up to it (golang-migrate's
+              -- current version, a Flyway BASELINE row): it waits for no
+              -- file of its own once the registry reaches its version
+              WHEN 'up to version' THEN m.version_key OPERATOR(pg_catalog.>=) i.version_key
               ELSE i.version_key OPERATOR(pg_catalog.=) m.version_key
           END)
 ORDER BY i.tool, i.applied_at, i.version_key, i.version;

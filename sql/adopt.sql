@@ -131,6 +131,9 @@ SELECT migrate.register('3', 'three', 'SELECT 3;');
 SELECT migrate.register('6', 'six', 'SELECT 6;');
 SELECT version, status, adopted FROM migrate.import_history('flyway', 'fly.flyway_schema_history');
 SELECT version, state FROM migrate.migration WHERE version IN ('3', '6') ORDER BY version_key;
+-- an "up to version" row stands for every version up to it: it waits for
+-- no file of its own once the registry reaches it (6 is registered)
+SELECT tool, version FROM migrate.imported_unregistered WHERE tool = 'flyway';
 SELECT migrate.register('4', 'four', 'SELECT 4;');
 SELECT version, state FROM migrate.migration WHERE version = '4';
 
