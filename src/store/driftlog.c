@@ -62,7 +62,9 @@
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/xid8.h"
 
@@ -293,6 +295,13 @@ statement_text(EventTriggerData *trigdata, Datum *text, char *text_null,
 	*note_null = 'n';
 }
 
+/*
+ * How long the insert waits for a lock on the log (someone holds it for a
+ * TRUNCATE or VACUUM FULL) before it gives up with the WARNING: without
+ * it, the DDL would wait until its own statement_timeout cancels it.
+ */
+#define CAPTURE_LOCK_TIMEOUT_MS 1000
+
 /* the body of the subtransaction: the one INSERT */
 static void
 insert_rows(void *arg)
@@ -301,10 +310,21 @@ insert_rows(void *arg)
 	Oid			types[7] = {TEXTOID, TEXTOID, INT4OID, XID8OID, TEXTOID, TEXTOID, TEXTOID};
 	int			nargs = 7;
 
+	int			nestlevel = NewGUCNestLevel();
+
+	/*
+	 * a lock_timeout of its own (shorter than the session's, if that is
+	 * set), as a function's SET clause does: restored below, or by the
+	 * subtransaction's abort
+	 */
+	if (LockTimeout == 0 || LockTimeout > CAPTURE_LOCK_TIMEOUT_MS)
+		(void) set_config_option("lock_timeout", CppAsString2(CAPTURE_LOCK_TIMEOUT_MS),
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	migrate_xact_spi_connect();
 	migrate_spi_run_kept_as_owner(capture->plan, capture->sql, nargs, types,
 								  capture->values, capture->nulls, SPI_OK_INSERT);
 	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /*
