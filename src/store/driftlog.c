@@ -136,6 +136,7 @@ typedef struct OnlyStatement
 /* why a row has no statement text */
 #define NOTE_SECRET "text not recorded: may hold a password"
 #define NOTE_NESTED "text not recorded: run by a function, procedure or DO block, not by a statement of the query string"
+#define NOTE_UNKNOWN "text not recorded: the command loaded migrate's library, and the query string is not that one statement (put migrate in shared_preload_libraries)"
 
 /* migrate's own table "name" exists (a 1.1 catalog; not being dropped) */
 static bool
@@ -234,12 +235,13 @@ only_statement(void *arg)
  * is this one statement gives a text.  Never another statement's text.
  */
 static char *
-find_statement(EventTriggerData *trigdata)
+find_statement(EventTriggerData *trigdata, const char **note)
 {
 	char	   *text;
 	OnlyStatement only;
 	ErrorData  *edata;
 
+	*note = NOTE_NESTED;
 	switch (migrate_topstatement_current(&text))
 	{
 		case MIGRATE_TOP_STATEMENT:
@@ -249,6 +251,7 @@ find_statement(EventTriggerData *trigdata)
 		default:
 			return NULL;
 	}
+	*note = NOTE_UNKNOWN;
 	if (debug_query_string == NULL)
 		return NULL;
 	only.tag = trigdata->tag;
@@ -276,6 +279,7 @@ statement_text(EventTriggerData *trigdata, Datum *text, char *text_null,
 			   Datum *note, char *note_null)
 {
 	char	   *found;
+	const char *why;
 
 	*text_null = 'n';
 	*note_null = ' ';
@@ -284,10 +288,10 @@ statement_text(EventTriggerData *trigdata, Datum *text, char *text_null,
 		*note = CStringGetTextDatum(NOTE_SECRET);
 		return;
 	}
-	found = find_statement(trigdata);
+	found = find_statement(trigdata, &why);
 	if (found == NULL)
 	{
-		*note = CStringGetTextDatum(NOTE_NESTED);
+		*note = CStringGetTextDatum(why);
 		return;
 	}
 	*text = CStringGetTextDatum(found);
