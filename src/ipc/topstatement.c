@@ -57,7 +57,13 @@ topstatement_hook(MIGRATE_UTILITY_PARAMS)
 
 	if (context == PROCESS_UTILITY_TOPLEVEL)
 	{
-		current = queryString != NULL ? MIGRATE_TOP_STATEMENT : MIGRATE_TOP_NESTED;
+		/* no location (-1): where it is in the string is not known */
+		if (queryString == NULL)
+			current = MIGRATE_TOP_NESTED;
+		else if (pstmt->stmt_location < 0)
+			current = MIGRATE_TOP_UNKNOWN;
+		else
+			current = MIGRATE_TOP_STATEMENT;
 		current_query = queryString;
 		current_location = pstmt->stmt_location;
 		current_length = pstmt->stmt_len;
@@ -103,7 +109,7 @@ migrate_topstatement_current(char **text)
 	*text = NULL;
 	if (current != MIGRATE_TOP_STATEMENT)
 		return current;
-	start = current_query + Max(current_location, 0);
+	start = current_query + current_location;
 	length = current_length > 0 ? current_length : (int) strlen(start);
 	while (length > 0 && scanner_isspace(*start))
 	{

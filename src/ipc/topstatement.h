@@ -15,7 +15,8 @@
 /* what the backend runs now, as far as DDL is concerned */
 typedef enum MigrateTopStatement
 {
-	MIGRATE_TOP_UNKNOWN,		/* the hook was not there when it began */
+	MIGRATE_TOP_UNKNOWN,		/* the hook was not there when it began, or
+								 * PostgreSQL gave no location */
 	MIGRATE_TOP_NONE,			/* no utility statement at top level (SELECT f()) */
 	MIGRATE_TOP_STATEMENT,		/* a top-level utility statement: its text is known */
 	MIGRATE_TOP_NESTED			/* a utility statement run by a function or DO block */
