@@ -24,7 +24,8 @@ REGRESS_OPTS = --load-extension=plpgsql
 # isolation specs live in test/isolation/specs, expected output beside them
 ISOLATION = concurrent-apply three-appliers apply-vs-revert \
             register-during-apply lock-nowait lock-nontransactional lock_retry \
-            gendown-locked lint-no-wait lint-locking-no-wait analyze-measure
+            gendown-locked lint-no-wait lint-locking-no-wait analyze-measure \
+            drift-watermark drift-capture-locked
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso \
                  --load-extension=migrate
 

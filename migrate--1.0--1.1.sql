@@ -2610,8 +2610,13 @@ CREATE TABLE migrate.drift_log (
     object_identity text,
     schema_name     text,
     event           text NOT NULL CHECK (event IN ('ddl_command_end', 'sql_drop')),
-    statement       text
+    statement       text,   -- the text of this statement only, not the query string
+    statement_note  text,   -- why statement is NULL
+    accounted_by    bigint  -- the schema_state record that took this row into account
 );
+-- the rows no record has accounted for yet: what migrate.drift and
+-- drift_script() read
+CREATE INDEX drift_log_unaccounted ON migrate.drift_log (id) WHERE accounted_by IS NULL;
 -- not OWNED BY the table: the owner block at the end of this script gives
 -- every member to the extension owner, and a linked sequence cannot be
 -- given on its own
@@ -2620,11 +2625,15 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.drift_log_id_seq', '');
 REVOKE ALL ON TABLE migrate.drift_log FROM PUBLIC;
 REVOKE ALL ON SEQUENCE migrate.drift_log_id_seq FROM PUBLIC;
--- the statement text may hold secrets (a password in ALTER ROLE is no
--- DDL the trigger sees, but a literal in a DEFAULT or a function body is):
--- migrate_admin reads it, migrate_reader every other column
+-- the statement text may hold secrets (a literal in a DEFAULT or a
+-- function body): migrate_admin reads it, migrate_reader every other
+-- column.  The trigger stores only the text of the statement that ran the
+-- command, never the rest of its query string (which may set a password
+-- with ALTER ROLE, or change data), and never the text of CREATE/ALTER
+-- USER MAPPING, SERVER, SUBSCRIPTION or ROLE, whose options may hold a
+-- password (statement_note says so)
 GRANT SELECT (id, captured_at, role, session_role, pid, transaction_id, command_tag,
-              object_type, object_identity, schema_name, event)
+              object_type, object_identity, schema_name, event, statement_note, accounted_by)
     ON TABLE migrate.drift_log TO migrate_reader;
 GRANT SELECT ON TABLE migrate.drift_log TO migrate_admin;
 COMMENT ON TABLE migrate.drift_log IS
@@ -2638,7 +2647,7 @@ CREATE TABLE migrate.schema_state (
     recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     recorded_by name NOT NULL,
     reason      text NOT NULL CHECK (reason IN ('apply', 'revert', 'acknowledge', 'baseline')),
-    last_log_id bigint              -- drift_log rows up to this one are accounted for
+    last_log_id bigint              -- the highest drift_log id this record accounted for (information only)
 );
 COMMENT ON SEQUENCE migrate.schema_state_id_seq IS 'ids of migrate.schema_state rows';
 SELECT pg_catalog.pg_extension_config_dump('migrate.schema_state', '');
@@ -2672,24 +2681,24 @@ COMMENT ON FUNCTION migrate.schema_state_now() IS
     'internal: the fingerprint and the objects of the schema now, from one scan of schema_objects()';
 
 -- Before a run: the objects of the schema, when it has drifted from the
--- last record (DDL was logged since, and the fingerprint differs), so that
--- the record after the run keeps that drift; NULL otherwise (no scan at
--- all when nothing was logged since the record).
+-- last record (the fingerprint differs), so that the record after the run
+-- keeps that drift; NULL otherwise.  Always one scan of schema_objects():
+-- "nothing logged since the record" is no proof of "no drift" (DDL run
+-- with the capture off, or whose row the capture could not write).
 CREATE FUNCTION migrate.schema_state_before() RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
-    last record;
+    last_fingerprint text;
     now_state record;
 BEGIN
-    SELECT s.fingerprint, s.last_log_id INTO last
+    SELECT s.fingerprint INTO last_fingerprint
       FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
-    IF NOT FOUND OR NOT EXISTS (SELECT FROM migrate.drift_log l
-                                 WHERE l.id OPERATOR(pg_catalog.>) coalesce(last.last_log_id, 0)) THEN
+    IF NOT FOUND THEN
         RETURN NULL;
     END IF;
     now_state := migrate.schema_state_now();
-    IF now_state.fingerprint OPERATOR(pg_catalog.=) last.fingerprint THEN
+    IF now_state.fingerprint OPERATOR(pg_catalog.=) last_fingerprint THEN
         RETURN NULL;
     END IF;
     RETURN now_state.objects;
@@ -2713,12 +2722,27 @@ DECLARE
     fp text;
     objs jsonb;
     newest bigint;
+    keeps_drift boolean;
+    accounted bigint;
 BEGIN
+    SELECT s.objects INTO last_objects FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
+    keeps_drift := before IS NOT NULL AND last_objects IS NOT NULL;
+    newest := pg_catalog.nextval('migrate.schema_state_id_seq');
+    -- The log rows this record accounts for: those visible now, marked
+    -- BEFORE the scan of the schema, so that every marked row's DDL is in
+    -- the scan (a row and its DDL commit together).  DDL that commits
+    -- later stays unaccounted, whatever its id (ids are taken at insert,
+    -- not at commit).  A record that keeps drift accounts for nothing:
+    -- the rows go on explaining the drift.
+    IF NOT keeps_drift THEN
+        UPDATE migrate.drift_log l SET accounted_by = newest WHERE l.accounted_by IS NULL;
+        SELECT pg_catalog.max(l.id) INTO accounted FROM migrate.drift_log l
+         WHERE l.accounted_by OPERATOR(pg_catalog.=) newest;
+    END IF;
     now_state := migrate.schema_state_now();
     fp := now_state.fingerprint;
     objs := now_state.objects;
-    SELECT s.objects INTO last_objects FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1;
-    IF before IS NOT NULL AND last_objects IS NOT NULL THEN
+    IF keeps_drift THEN
         WITH cur AS (
             SELECT k.key AS kind, i.key AS identity, i.value AS hash
               FROM pg_catalog.jsonb_each(now_state.objects) k, pg_catalog.jsonb_each_text(k.value) i
@@ -2749,12 +2773,11 @@ BEGIN
                coalesce((SELECT pg_catalog.jsonb_object_agg(k.kind, k.objects) FROM by_kind k), '{}')
           INTO fp, objs;
     END IF;
-    INSERT INTO migrate.schema_state (fingerprint, objects, recorded_by, reason, last_log_id)
-    VALUES (fp, objs, migrate.calling_role(), record_schema_state.reason,
-            CASE WHEN before IS NULL OR last_objects IS NULL
-                 THEN (SELECT pg_catalog.max(l.id) FROM migrate.drift_log l)
-                 ELSE (SELECT s.last_log_id FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1) END)
-    RETURNING id INTO newest;
+    INSERT INTO migrate.schema_state (id, fingerprint, objects, recorded_by, reason, last_log_id)
+    VALUES (newest, fp, objs, migrate.calling_role(), record_schema_state.reason,
+            CASE WHEN keeps_drift
+                 THEN (SELECT s.last_log_id FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1)
+                 ELSE accounted END);
     DELETE FROM migrate.schema_state s WHERE s.id OPERATOR(pg_catalog.<=) (newest OPERATOR(pg_catalog.-) 10);
     RETURN fp;
 END
@@ -2813,7 +2836,7 @@ SELECT d.change, d.kind, d.identity, snap.recorded_at AS since,
              pg_catalog.array_agg(DISTINCT g.role) AS roles,
              pg_catalog.max(g.captured_at) AS last_captured_at
         FROM migrate.drift_log g
-       WHERE g.id OPERATOR(pg_catalog.>) coalesce(snap.last_log_id, 0)
+       WHERE g.accounted_by IS NULL
          AND (g.object_identity OPERATOR(pg_catalog.=) d.identity
               OR pg_catalog.starts_with(d.identity, g.object_identity OPERATOR(pg_catalog.||) '.')
               OR (d.kind OPERATOR(pg_catalog.<>) 'schema'
@@ -2828,31 +2851,53 @@ COMMENT ON VIEW migrate.drift IS
     'objects added, removed or changed since the schema was last recorded (apply, revert, acknowledge_drift), with the drift_log rows that explain them';
 
 -- the captured statements since the last record, in order, once each
--- (a statement that made several log rows, a query string of several
--- statements), as the up script of a migration
+-- (the rows of one statement are consecutive rows of its backend with the
+-- same text: one island each; the same text again later is emitted again),
+-- as the up script of a migration.  Each statement is followed by a line
+-- of its own holding the ";", so that a statement ending in a "--"
+-- comment still ends.  Rows without a text (DDL run by a function, a
+-- command whose text may hold a password) become a comment naming them:
+-- the script is then not the whole change, and says so.
 CREATE FUNCTION migrate.drift_script() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
     WITH snap AS (
         SELECT s.last_log_id, s.recorded_at FROM migrate.schema_state s ORDER BY s.id DESC LIMIT 1
-    ), st AS (
-        SELECT pg_catalog.min(g.id) AS first_id, pg_catalog.min(g.captured_at) AS captured_at,
-               pg_catalog.min(g.role::text) AS role,
-               pg_catalog.string_agg(DISTINCT g.command_tag, ', ') AS commands,
-               g.statement
+    ), rows AS (
+        SELECT g.id, g.pid, g.captured_at, g.role, g.command_tag, g.object_identity, g.statement,
+               coalesce(g.statement_note, 'text not recorded') AS note,
+               CASE WHEN pg_catalog.lag(g.id) OVER w IS NOT NULL
+                     AND pg_catalog.lag(g.statement) OVER w IS NOT DISTINCT FROM g.statement
+                     AND pg_catalog.lag(g.statement_note) OVER w IS NOT DISTINCT FROM g.statement_note
+                    THEN 0 ELSE 1 END AS starts
           FROM migrate.drift_log g
-         WHERE g.id OPERATOR(pg_catalog.>) coalesce((SELECT snap.last_log_id FROM snap), 0)
-           AND g.statement IS NOT NULL
-         GROUP BY g.pid, g.transaction_id, g.statement
+         WHERE g.accounted_by IS NULL
+        WINDOW w AS (PARTITION BY g.pid ORDER BY g.id)
+    ), islands AS (
+        SELECT r.*, pg_catalog.sum(r.starts) OVER (PARTITION BY r.pid ORDER BY r.id) AS island
+          FROM rows r
+    ), st AS (
+        SELECT pg_catalog.min(i.id) AS first_id, pg_catalog.min(i.captured_at) AS captured_at,
+               pg_catalog.min(i.role::text) AS role,
+               pg_catalog.string_agg(DISTINCT i.command_tag, ', ') AS commands,
+               pg_catalog.string_agg(DISTINCT i.object_identity, ', ') AS objects,
+               pg_catalog.min(i.statement) AS statement, pg_catalog.min(i.note) AS note
+          FROM islands i
+         GROUP BY i.pid, i.island
     )
     SELECT pg_catalog.format(E'-- drift captured since %s (migrate.drift_script())\n',
                              coalesce((SELECT pg_catalog.to_char(snap.recorded_at, 'YYYY-MM-DD HH24:MI:SS TZ') FROM snap),
                                       'the installation'))
            OPERATOR(pg_catalog.||)
-           pg_catalog.string_agg(pg_catalog.format(E'\n-- %s by %s: %s\n%s;\n',
-                                                   pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
-                                                   st.role, st.commands,
-                                                   pg_catalog.rtrim(st.statement, E' \t\r\n;')),
+           pg_catalog.string_agg(CASE WHEN st.statement IS NOT NULL
+                                      THEN pg_catalog.format(E'\n-- %s by %s: %s\n%s\n;\n',
+                                                             pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                                             st.role, st.commands,
+                                                             pg_catalog.rtrim(st.statement, E' \t\r\n'))
+                                      ELSE pg_catalog.format(E'\n-- %s by %s: %s %s\n-- (%s)\n',
+                                                             pg_catalog.to_char(st.captured_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                                             st.role, st.commands, coalesce(st.objects, ''), st.note)
+                                 END,
                                  '' ORDER BY st.first_id)
       FROM st
     HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
@@ -2869,6 +2914,7 @@ DECLARE
     before   record;
     counts   record;
     fp       text;
+    log_range jsonb;
 BEGIN
     PERFORM migrate.acquire_lock();
     SELECT s.fingerprint, s.last_log_id, s.recorded_at INTO before
@@ -2878,14 +2924,15 @@ BEGIN
            pg_catalog.count(*) FILTER (WHERE d.change OPERATOR(pg_catalog.=) 'changed') AS changed
       INTO counts FROM migrate.drift d;
     fp := migrate.record_schema_state('acknowledge');
+    SELECT pg_catalog.jsonb_build_array(pg_catalog.min(l.id), pg_catalog.max(l.id)) INTO log_range
+      FROM migrate.drift_log l
+     WHERE l.accounted_by OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(s.id) FROM migrate.schema_state s);
     INSERT INTO migrate.event (action, outcome, role, started_at, detail)
     VALUES ('acknowledge drift', 'success', migrate.calling_role(), pg_catalog.now(),
             pg_catalog.jsonb_build_object('comment', acknowledge_drift.comment,
                 'fingerprint_before', before.fingerprint, 'fingerprint', fp,
                 'added', counts.added, 'removed', counts.removed, 'changed', counts.changed,
-                'log_ids', (SELECT pg_catalog.jsonb_build_array(pg_catalog.min(l.id), pg_catalog.max(l.id))
-                              FROM migrate.drift_log l
-                             WHERE l.id OPERATOR(pg_catalog.>) coalesce(before.last_log_id, 0))));
+                'log_ids', log_range));
     RETURN pg_catalog.format('acknowledged: %s added, %s removed, %s changed', counts.added, counts.removed, counts.changed);
 END
 $$;
@@ -3035,6 +3082,10 @@ WHERE NOT EXISTS (
               WHEN 'version without dashes'
                   THEN i.version OPERATOR(pg_catalog.=) pg_catalog.replace(m.version, '-', '')
               WHEN 'name' THEN i.version OPERATOR(pg_catalog.=) m.name
+              -- it stands for every version up to it (golang-migrate's
+              -- current version, a Flyway BASELINE row): it waits for no
+              -- file of its own once the registry reaches its version
+              WHEN 'up to version' THEN m.version_key OPERATOR(pg_catalog.>=) i.version_key
               ELSE i.version_key OPERATOR(pg_catalog.=) m.version_key
           END)
 ORDER BY i.tool, i.applied_at, i.version_key, i.version;

@@ -14,8 +14,11 @@
  *		does, without a down file: nothing undoes a whole schema), or into
  *		FILE.  pg_dump (--schema-only --no-owner, without the schemas
  *		migrate and migrate_backup, which are the tool's) runs as a child
- *		process with the same connection; the password, if any, goes in its
- *		environment, never on its command line.  Its output is cleaned:
+ *		process with the same connection; no secret option goes on its
+ *		command line (where every local user's ps sees it): each option
+ *		libpq marks secret (dispchar "*": password, sslpassword, ...) goes
+ *		in its environment variable, or, when libpq has none for it, in a
+ *		service file readable only by us (PGSERVICEFILE), removed after.  Its output is cleaned:
  *		psql meta-commands (\restrict and \unrestrict of recent pg_dump
  *		releases, \connect) are removed, then the server's parser
  *		(migrate.statements()) splits the rest and the statements a
@@ -134,30 +137,94 @@ pg_dump_path(void)
 	return pg_strdup("pg_dump");
 }
 
+/* the service of the file that carries secret options without a variable */
+#define DUMP_SERVICE "pg_migrate_dump"
+
+/* what pg_dump gets besides its command line */
+typedef struct DumpSecrets
+{
+	char	   *env_names[16];	/* variables to set in the child */
+	char	   *env_values[16];
+	int			nenv;
+	char	   *service_file;	/* NULL: none */
+} DumpSecrets;
+
 /*
- * The connection of "conn" as a conninfo string for pg_dump -d, without
- * the password (returned separately, for the child's environment).
+ * Write the secret options libpq has no environment variable for into a
+ * service file of mode 0600 (mkstemp).  NULL after printing why.
  */
 static char *
-dump_conninfo(PGconn *conn, char **password)
+write_service_file(PQExpBuffer entries)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char	   *path = psprintf("%s/pg_migrate_dump_XXXXXX",
+								tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp");
+	int			fd = mkstemp(path);
+	ssize_t		len = (ssize_t) entries->len;
+
+	if (fd < 0)
+	{
+		out_error("could not create a file for pg_dump's connection: %s", strerror(errno));
+		return NULL;
+	}
+	if (write(fd, entries->data, len) != len || close(fd) != 0)
+	{
+		out_error("could not write \"%s\": %s", path, strerror(errno));
+		unlink(path);
+		return NULL;
+	}
+	return path;
+}
+
+/*
+ * The connection of "conn" as a conninfo string for pg_dump -d, without
+ * any option libpq marks secret: those go in "secrets" (environment
+ * variables, or a service file).  NULL after printing why.
+ */
+static char *
+dump_conninfo(PGconn *conn, DumpSecrets *secrets)
 {
 	PQconninfoOption *options = PQconninfo(conn);
 	PQExpBufferData buf;
+	PQExpBufferData service;
 
-	*password = NULL;
+	memset(secrets, 0, sizeof(*secrets));
 	initPQExpBuffer(&buf);
+	initPQExpBuffer(&service);
+	appendPQExpBufferStr(&service, "[" DUMP_SERVICE "]\n");
 	for (PQconninfoOption *o = options; o != NULL && o->keyword != NULL; o++)
 	{
 		if (o->val == NULL || o->val[0] == '\0')
 			continue;
-		if (strcmp(o->keyword, "password") == 0)
+		if (o->dispchar != NULL && strchr(o->dispchar, '*') != NULL)
 		{
-			*password = pg_strdup(o->val);
+			if (o->envvar != NULL && secrets->nenv < lengthof(secrets->env_names))
+			{
+				secrets->env_names[secrets->nenv] = pg_strdup(o->envvar);
+				secrets->env_values[secrets->nenv++] = pg_strdup(o->val);
+			}
+			else
+				appendPQExpBuffer(&service, "%s=%s\n", o->keyword, o->val);
 			continue;
 		}
+		/* every option is explicit here: the user's service adds nothing */
+		if (strcmp(o->keyword, "service") == 0)
+			continue;
 		append_conninfo_value(&buf, o->keyword, o->val);
 	}
 	PQconninfoFree(options);
+	if (strchr(service.data, '=') != NULL)
+	{
+		secrets->service_file = write_service_file(&service);
+		if (secrets->service_file == NULL)
+		{
+			termPQExpBuffer(&service);
+			termPQExpBuffer(&buf);
+			return NULL;
+		}
+		append_conninfo_value(&buf, "service", DUMP_SERVICE);
+	}
+	termPQExpBuffer(&service);
 	return buf.data;
 }
 
@@ -168,8 +235,8 @@ dump_conninfo(PGconn *conn, char **password)
 static char *
 run_pg_dump(PGconn *conn)
 {
-	char	   *password;
-	char	   *conninfo = dump_conninfo(conn, &password);
+	DumpSecrets secrets;
+	char	   *conninfo = dump_conninfo(conn, &secrets);
 	char	   *program = pg_dump_path();
 	char	   *argv[] = {program, "--schema-only", "--no-owner", "--exclude-schema=migrate",
 		"--exclude-schema=migrate_backup", "-d", conninfo, NULL};
@@ -180,11 +247,15 @@ run_pg_dump(PGconn *conn)
 	char		chunk[8192];
 	ssize_t		n;
 
+	if (conninfo == NULL)
+		return NULL;
 	out_verbose("running %s --schema-only --no-owner --exclude-schema=migrate --exclude-schema=migrate_backup",
 				program);
 	if (pipe(pipefd) != 0)
 	{
 		out_error("could not create a pipe: %s", strerror(errno));
+		if (secrets.service_file != NULL)
+			unlink(secrets.service_file);
 		return NULL;
 	}
 	fflush(NULL);
@@ -192,6 +263,8 @@ run_pg_dump(PGconn *conn)
 	if (pid < 0)
 	{
 		out_error("could not start pg_dump: %s", strerror(errno));
+		if (secrets.service_file != NULL)
+			unlink(secrets.service_file);
 		return NULL;
 	}
 	if (pid == 0)
@@ -199,8 +272,10 @@ run_pg_dump(PGconn *conn)
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		if (password != NULL)
-			setenv("PGPASSWORD", password, 1);
+		for (int i = 0; i < secrets.nenv; i++)
+			setenv(secrets.env_names[i], secrets.env_values[i], 1);
+		if (secrets.service_file != NULL)
+			setenv("PGSERVICEFILE", secrets.service_file, 1);
 		execvp(program, argv);
 		fprintf(stderr, "pg_migrate: error: could not run \"%s\": %s\n", program, strerror(errno));
 		_exit(127);
@@ -213,6 +288,8 @@ run_pg_dump(PGconn *conn)
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (secrets.service_file != NULL)
+		unlink(secrets.service_file);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 	{
 		out_error("pg_dump failed (%s)", WIFEXITED(status) ?

@@ -41,6 +41,14 @@ SELECT action, version, detail - 'fingerprint' AS detail FROM migrate.event
 WHERE version = 'a003' ORDER BY id;
 -- apply runs only what is above the baseline
 SELECT version, action FROM migrate.apply();
+-- once migrate has applied a migration above the baseline, the baseline no
+-- longer adopts at registration: a new migration below it is out of order
+-- and must run (before, it was marked applied without running)
+SELECT migrate.register('a000', 'new_below', 'CREATE TABLE adopt_new_below (a int);',
+                        'DROP TABLE adopt_new_below;');
+SELECT version, state FROM migrate.migration WHERE version = 'a000';
+SELECT version, action FROM migrate.apply(target => 'a000');
+SELECT version, state FROM migrate.migration WHERE version = 'a000';
 
 -- a baseline again changes nothing already applied; a bad version is refused
 SELECT migrate.baseline('a004');
@@ -123,6 +131,9 @@ SELECT migrate.register('3', 'three', 'SELECT 3;');
 SELECT migrate.register('6', 'six', 'SELECT 6;');
 SELECT version, status, adopted FROM migrate.import_history('flyway', 'fly.flyway_schema_history');
 SELECT version, state FROM migrate.migration WHERE version IN ('3', '6') ORDER BY version_key;
+-- an "up to version" row stands for every version up to it: it waits for
+-- no file of its own once the registry reaches it (6 is registered)
+SELECT tool, version FROM migrate.imported_unregistered WHERE tool = 'flyway';
 SELECT migrate.register('4', 'four', 'SELECT 4;');
 SELECT version, state FROM migrate.migration WHERE version = '4';
 
@@ -295,6 +306,52 @@ SELECT * FROM migrate.import_history('flyway', 'no_such_table');
 SELECT action, count(*) FROM migrate.event WHERE action IN ('baseline', 'import') GROUP BY action ORDER BY action;
 
 DROP SCHEMA fly, gm, dbm, sqitch CASCADE;
-DROP TABLE databasechangelog, __diesel_schema_migrations, adopt_orders, adopt_users;
+DROP TABLE databasechangelog, __diesel_schema_migrations, adopt_orders, adopt_users, adopt_new_below;
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
+
+-- -------------------------------------------------------------------------
+-- NULLs where the tool's own DDL forbids them (a table created by hand,
+-- an older tool version): never a crash, the row is skipped or refused
+-- -------------------------------------------------------------------------
+CREATE TABLE public.databasechangelog (id text, author text, filename text,
+    dateexecuted timestamp, orderexecuted int, exectype text, md5sum text,
+    description text, comments text);
+INSERT INTO public.databasechangelog VALUES
+ ('ln1', 'ann', 'c.xml', '2024-04-01 10:00', 1, NULL, NULL, NULL, NULL),
+ (NULL, 'ann', 'c.xml', '2024-04-01 10:00', 2, 'EXECUTED', NULL, NULL, NULL);
+SELECT * FROM migrate.import_history('liquibase');
+DROP TABLE public.databasechangelog;
+CREATE TABLE public.schema_migrations (version bigint, dirty boolean);
+INSERT INTO public.schema_migrations VALUES (7, NULL);
+SELECT * FROM migrate.import_history('golang-migrate');
+DROP TABLE public.schema_migrations;
+CREATE TABLE public.flyway_schema_history (installed_rank int, version text,
+    description text, type text, script text, checksum int, installed_by text,
+    installed_on timestamp, success boolean);
+INSERT INTO public.flyway_schema_history VALUES
+ (1, '1', 'a', NULL, NULL, NULL, NULL, NULL, NULL),
+ (2, NULL, 'r', 'SQL', NULL, NULL, NULL, NULL, true);
+SELECT * FROM migrate.import_history('flyway');
+DROP TABLE public.flyway_schema_history;
+
+-- -------------------------------------------------------------------------
+-- Flyway undo: the last row of a version (by installed_rank) decides; a
+-- version applied and then undone is not adopted, one undone and applied
+-- again is
+-- -------------------------------------------------------------------------
+CREATE TABLE public.flyway_schema_history (installed_rank int, version text,
+    description text, type text, script text, checksum int, installed_by text,
+    installed_on timestamp, success boolean);
+INSERT INTO public.flyway_schema_history VALUES
+ (1, '7', 'seven', 'SQL', 'V7__seven.sql', 7, 'ann', '2024-05-01 10:00', true),
+ (2, '8', 'eight', 'SQL', 'V8__eight.sql', 8, 'ann', '2024-05-01 10:01', true),
+ (3, '7', 'seven', 'UNDO_SQL', 'U7__seven.sql', 70, 'ann', '2024-05-02 10:00', true),
+ (4, '8', 'eight', 'UNDO_SQL', 'U8__eight.sql', 80, 'ann', '2024-05-02 10:01', true),
+ (5, '8', 'eight', 'SQL', 'V8__eight.sql', 8, 'bob', '2024-05-03 10:00', true);
+SELECT migrate.register('7', 'seven', 'SELECT 7;');
+SELECT migrate.register('8', 'eight', 'SELECT 8;');
+SELECT version, applied_by, status, adopted FROM migrate.import_history('flyway');
+SELECT version, state FROM migrate.migration WHERE version IN ('7', '8') ORDER BY version_key;
+SELECT version, applied_by FROM migrate.imported_history WHERE tool = 'flyway' ORDER BY version;
+DROP TABLE public.flyway_schema_history;

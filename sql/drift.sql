@@ -198,3 +198,122 @@ SELECT command_tag, object_identity FROM migrate.drift_log;
 SELECT change, kind, identity FROM migrate.drift;
 DROP TABLE dr_before_record, dr_after_record;
 SELECT migrate.acknowledge_drift('drift.sql ends');
+
+-- ---------------------------------------------------------------------------
+-- the statement text is the statement's own, never the whole query string
+-- (another statement of it may set a password or change data), and never
+-- the text of commands whose options may hold a password
+-- ---------------------------------------------------------------------------
+CREATE ROLE dr_eve;
+CREATE TABLE dr_ds2 (a int);
+SELECT set_config('drift_test.mark', coalesce(max(id), 0)::text, false) AS mark FROM migrate.drift_log \gset
+CREATE TABLE dr_ds3 (a int)\; ALTER ROLE dr_eve PASSWORD 'dr-secret-1'\; DELETE FROM dr_ds2\; CREATE INDEX dr_ds3_a ON dr_ds3 (a);
+-- the same statement twice in one string: the text of that statement
+DROP INDEX dr_ds3_a\; CREATE INDEX dr_ds3_a ON dr_ds3 (a)\; DROP INDEX dr_ds3_a;
+-- a DO block's DDL has no statement of its own in the query string
+DO $$ BEGIN CREATE TABLE dr_ds4 (a int); ALTER ROLE dr_eve PASSWORD 'dr-secret-2'; END $$;
+CREATE FOREIGN DATA WRAPPER dr_fdw;
+CREATE SERVER dr_srv FOREIGN DATA WRAPPER dr_fdw OPTIONS (host 'h', password 'dr-secret-3');
+ALTER SERVER dr_srv OPTIONS (SET password 'dr-secret-4');
+CREATE USER MAPPING FOR dr_eve SERVER dr_srv OPTIONS (user 'eve', password 'dr-secret-5');
+ALTER USER MAPPING FOR dr_eve SERVER dr_srv OPTIONS (SET password 'dr-secret-6');
+SELECT l.command_tag, l.object_identity, l.statement, l.statement_note
+FROM migrate.drift_log l WHERE l.id > current_setting('drift_test.mark')::bigint ORDER BY l.id;
+SELECT count(*) AS leaks FROM migrate.drift_log
+WHERE statement LIKE '%dr-secret%' OR statement LIKE '%DELETE%';
+SELECT migrate.drift_script() LIKE '%dr-secret%' AS script_leaks;
+DROP USER MAPPING FOR dr_eve SERVER dr_srv;
+DROP SERVER dr_srv;
+DROP FOREIGN DATA WRAPPER dr_fdw;
+DROP TABLE dr_ds2, dr_ds3, dr_ds4;
+DROP ROLE dr_eve;
+SELECT migrate.acknowledge_drift('statement texts checked');
+
+-- ---------------------------------------------------------------------------
+-- drift_script(): every statement ends, even after a "--" comment; each
+-- statement once, in order, also when the same text runs again; DDL
+-- without a text is named in a comment
+-- ---------------------------------------------------------------------------
+CREATE TABLE dr_s1 (a int) -- a comment at the end of the statement
+;
+CREATE INDEX dr_s1_a ON dr_s1 (a)\; DROP INDEX dr_s1_a\; CREATE INDEX dr_s1_a ON dr_s1 (a)\; DROP INDEX dr_s1_a;
+DO $$ BEGIN CREATE TABLE dr_s2 (a int); END $$;
+SELECT regexp_replace(migrate.drift_script(), '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+', '<time>', 'g');
+-- the script runs: it is valid SQL, and leaves what the statements left
+SELECT set_config('drift_test.script', migrate.drift_script(), false) IS NOT NULL AS kept;
+DROP TABLE dr_s1, dr_s2;
+DO $$ BEGIN EXECUTE current_setting('drift_test.script'); END $$;
+SELECT relname FROM pg_class WHERE relname IN ('dr_s1', 'dr_s1_a', 'dr_s2');
+DROP TABLE dr_s1;
+SELECT migrate.acknowledge_drift('drift_script checked');
+
+-- ---------------------------------------------------------------------------
+-- storage grows with the statements, not with statements times the string:
+-- 100 CREATE TABLE in one query string store each one's text (twice: the
+-- table and its primary key's index), not the whole string 200 times
+-- ---------------------------------------------------------------------------
+SELECT set_config('drift_test.mark', coalesce(max(id), 0)::text, false) AS mark FROM migrate.drift_log \gset
+SELECT string_agg(format('CREATE TABLE dr_many_%s (id int PRIMARY KEY)', i), '; ') AS many
+FROM generate_series(1, 100) i \gset
+:many;
+SELECT count(*) AS rows, sum(length(statement)) AS stored_bytes, length(:'many') AS string_bytes,
+       sum(length(statement)) < 2 * length(:'many') AS linear
+FROM migrate.drift_log WHERE id > current_setting('drift_test.mark')::bigint;
+SELECT string_agg(format('DROP TABLE dr_many_%s', i), '; ') AS many_drop
+FROM generate_series(1, 100) i \gset
+:many_drop;
+SELECT migrate.acknowledge_drift('storage checked');
+
+-- ---------------------------------------------------------------------------
+-- drift made with the capture off (nothing logged) is still drift: the
+-- next apply keeps it instead of taking it into its record
+-- ---------------------------------------------------------------------------
+SELECT migrate.register('dr3', 'drift_three', 'CREATE TABLE dr_m3 (id int);', 'DROP TABLE dr_m3;');
+SET migrate.capture_drift = off;
+CREATE TABLE dr_unseen (a int);
+RESET migrate.capture_drift;
+SELECT version, action, state FROM migrate.apply();
+SELECT change, kind, identity, log_ids IS NOT NULL AS explained FROM migrate.drift;
+SELECT drift FROM migrate.health();
+SELECT version, action, state FROM migrate.revert_all();
+DROP TABLE dr_unseen;
+SELECT count(*) AS differences FROM migrate.drift;
+SELECT migrate.acknowledge_drift('capture off checked');
+
+-- ---------------------------------------------------------------------------
+-- a non-transactional migration that fails part way (the apply worker):
+-- what its committed statements did is migrate's, not drift, so that
+-- drift_blocks_apply lets the retry run
+-- ---------------------------------------------------------------------------
+CREATE TABLE dr_nt (id int);
+INSERT INTO dr_nt VALUES (1), (1);
+SELECT migrate.acknowledge_drift('dr_nt');
+SELECT count(*) FROM migrate.configure('dr_env4', drift_blocks_apply => true);
+SET migrate.environment = 'dr_env4';
+SELECT migrate.register('dr4', 'drift_nontransactional', $$CREATE INDEX CONCURRENTLY dr_nt_a ON dr_nt (id);
+CREATE UNIQUE INDEX CONCURRENTLY dr_nt_u ON dr_nt (id);$$,
+    'DROP INDEX CONCURRENTLY dr_nt_u; DROP INDEX CONCURRENTLY dr_nt_a;');
+\set VERBOSITY terse
+SELECT version, action, state FROM migrate.apply();
+\set VERBOSITY default
+SELECT version, state FROM migrate.migration WHERE version = 'dr4';
+SELECT change, kind, identity FROM migrate.drift;
+DELETE FROM dr_nt;
+SELECT migrate.resolve('dr4', 'retry');
+SELECT version, action, state FROM migrate.apply();
+SELECT count(*) AS differences FROM migrate.drift;
+SELECT version, action, state FROM migrate.revert_all();
+RESET migrate.environment;
+DROP TABLE dr_nt;
+SELECT migrate.acknowledge_drift('non-transactional checked');
+
+-- ---------------------------------------------------------------------------
+-- another extension: CREATE EXTENSION is one row (its script's objects are
+-- the extension's), and DROP EXTENSION too (not one per member)
+-- ---------------------------------------------------------------------------
+SELECT set_config('drift_test.mark', coalesce(max(id), 0)::text, false) AS mark FROM migrate.drift_log \gset
+CREATE EXTENSION cube;
+DROP EXTENSION cube;
+SELECT command_tag, object_type, object_identity, event
+FROM migrate.drift_log WHERE id > current_setting('drift_test.mark')::bigint ORDER BY id;
+SELECT migrate.acknowledge_drift('extension checked');

@@ -22,6 +22,7 @@
 
 #include "guc.h"
 #include "ipc/shmem.h"
+#include "ipc/topstatement.h"
 #include "bgw/utility.h"
 #include "bgw/launcher.h"
 
@@ -40,6 +41,9 @@ void
 _PG_init(void)
 {
 	migrate_guc_define_all();
+	/* the drift capture's statement text: whenever the library is loaded */
+	if (!IsBinaryUpgrade)
+		migrate_topstatement_init();
 
 	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;

@@ -213,6 +213,35 @@ COMMENT ON TABLE app.account IS 'accounts';});
 	like($err, qr/already exists/, 'it is not overwritten');
 }
 
+# --- baseline --generate: no secret on pg_dump's command line ----------------
+{
+	# a pg_dump that notes its arguments and what it got besides them
+	my $real = $node->config_data('--bindir') . '/pg_dump';
+	my $fake = "$base/fake_pg_dump";
+	open my $fh, '>', $fake or die "$fake: $!";
+	print $fh <<"EOS";
+#!/bin/sh
+printf '%s\\n' "\$@" > '$base/dump_args'
+printf '%s' "\$PGPASSWORD" > '$base/dump_password'
+printf '%s' "\$PGSERVICEFILE" > '$base/dump_service_path'
+[ -n "\$PGSERVICEFILE" ] && cat "\$PGSERVICEFILE" > '$base/dump_service'
+exec '$real' "\$@"
+EOS
+	close $fh;
+	chmod 0755, $fake;
+	my ($rc, $out, $err) = pgm_env({ PGMIGRATE_PG_DUMP => $fake }, undef, undef,
+		'-d', $node->connstr('gen') . ' password=tap-secret sslpassword=tap-ssl-secret',
+		'baseline', '--generate', "$base/secret.sql");
+	is($rc, 0, 'baseline --generate with secret options exits 0');
+	my $args = slurp("$base/dump_args");
+	unlike($args, qr/tap-secret/, 'no password on pg_dump\'s command line');
+	unlike($args, qr/tap-ssl-secret/, 'no sslpassword either');
+	is(slurp("$base/dump_password"), 'tap-secret', 'the password goes in PGPASSWORD');
+	like(slurp("$base/dump_service"), qr/^sslpassword=tap-ssl-secret$/m,
+		'the sslpassword in a service file');
+	ok(!-e slurp("$base/dump_service_path"), 'which is removed afterwards');
+}
+
 # --- usage -------------------------------------------------------------------
 {
 	my ($rc, $out, $err) = pgm($node, 'fly', 'baseline');

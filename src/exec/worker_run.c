@@ -280,12 +280,16 @@ mark_reached(const MigrateRunState *state, MemoryContext keep)
 
 /*
  * A statement of a non-transactional migration failed: clean up what it
- * left, keep the migration dirty with the error, add the history row, and
- * warn about any INVALID index that is still there.
+ * left, keep the migration dirty with the error, add the history row,
+ * record the schema, and warn about any INVALID index that is still there.
+ * The statements before the failed one committed: what they did is
+ * migrate's, not drift, and the record says so (keeping the drift that
+ * existed before the migration began, drift_before), so that the retry
+ * is not refused under drift_blocks_apply for migrate's own DDL.
  */
 static void
 record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const char *sql,
-								List *before, MemoryContext keep)
+								List *before, const char *drift_before, MemoryContext keep)
 {
 	List	   *leftovers = migrate_cleanup_find_leftovers(sql, before);
 	Jsonb	   *error;
@@ -303,6 +307,7 @@ record_nontransactional_failure(MigrateRunState *state, ErrorData *edata, const 
 							   state->statement->number, error);
 	event = migrate_engine_failure_event(state, error);
 	migrate_catalog_insert_event(&event);
+	migrate_drift_record_after_run(state->direction, drift_before);
 	migrate_xact_end_work(keep);
 
 	foreach(lc, leftovers)
@@ -455,7 +460,7 @@ run_nontransactional(MigrateMigration *m, MigrateDirection direction, const Migr
 
 		if (edata != NULL)
 		{
-			record_nontransactional_failure(state, edata, sql, before, keep);
+			record_nontransactional_failure(state, edata, sql, before, drift_before, keep);
 			if (outcome)
 			{
 				outcome->failed = true;

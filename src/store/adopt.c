@@ -170,6 +170,12 @@ catalog_has_adoption(void)
  * imported row or a baseline covers it (an imported row first: it knows
  * when the tool applied it).  One query per registration, prepared once:
  * a deploy registers thousands of files.
+ *
+ * A baseline adopts at registration only until migrate has applied a
+ * migration above it: until then the files being registered are the old
+ * ones the baseline stands for; afterwards a new version below the
+ * baseline is an out-of-order migration written since, which must run.
+ * Every adoption at registration says so in a NOTICE: nothing ran.
  */
 void
 migrate_adopt_registered(const char *version)
@@ -179,31 +185,44 @@ migrate_adopt_registered(const char *version)
 	Datum		values[1] = {CStringGetTextDatum(version)};
 	Adoption   *rows;
 	int			count;
+	char	   *covered_by;
 
 	if (!catalog_has_adoption())
 		return;
 	migrate_spi_run_kept_as_owner(&kept,
-								  "SELECT m.version, m.name, src.action, src.applied_at, src.detail"
+								  "SELECT m.version, m.name, src.action, src.applied_at, src.detail, src.covered_by"
 								  " FROM migrate.migration m,"
 								  " LATERAL (SELECT * FROM ("
 								  "   SELECT 1 AS preference, 'import' AS action, i.applied_at,"
 								  "    " IMPORT_DETAIL_SQL " OPERATOR(pg_catalog.||)"
-								  "    pg_catalog.jsonb_build_object('adopted', 'at registration') AS detail"
+								  "    pg_catalog.jsonb_build_object('adopted', 'at registration') AS detail,"
+								  "    pg_catalog.format('the imported history of %s (%s)', i.tool, i.version) AS covered_by"
 								  "   FROM migrate.imported_history i WHERE " COVERS_SQL
 								  "   UNION ALL"
 								  "   SELECT 2, 'baseline', NULL::pg_catalog.timestamptz,"
 								  "    pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
 								  "     'baseline', b.version, 'description', b.description,"
-								  "     'adopted', 'at registration'))"
+								  "     'adopted', 'at registration')),"
+								  "    'baseline ' OPERATOR(pg_catalog.||) b.version"
 								  "   FROM migrate.baseline_record b"
-								  "   WHERE b.version_key OPERATOR(pg_catalog.>=) m.version_key) s"
+								  "   WHERE b.version_key OPERATOR(pg_catalog.>=) m.version_key"
+								  "    AND NOT EXISTS (SELECT FROM migrate.event e"
+								  "     JOIN migrate.migration a ON a.version OPERATOR(pg_catalog.=) e.version"
+								  "     WHERE e.action OPERATOR(pg_catalog.=) 'apply'"
+								  "      AND e.outcome OPERATOR(pg_catalog.=) 'success'"
+								  "      AND e.started_at OPERATOR(pg_catalog.>=) b.created_at"
+								  "      AND a.version_key OPERATOR(pg_catalog.>) b.version_key)) s"
 								  "  ORDER BY s.preference LIMIT 1) src"
 								  " WHERE m.version OPERATOR(pg_catalog.=) $1 AND " ADOPTABLE_SQL,
 								  1, argtypes, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return;
+	covered_by = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
 	rows = copy_adoptions(&count);
 	(void) adopt_all(rows, count);
+	ereport(NOTICE,
+			(errmsg("migration %s marked applied without running: %s covers it",
+					version, covered_by ? covered_by : "an adoption")));
 }
 
 /* see adopt.h */

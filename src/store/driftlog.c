@@ -57,14 +57,21 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "parser/scansup.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/xid8.h"
 
 #include "errors.h"
 #include "guc.h"
 #include "ipc/migrating.h"
+#include "ipc/topstatement.h"
 #include "ipc/xact.h"
 #include "store/driftlog.h"
 #include "store/spi.h"
@@ -72,10 +79,14 @@
 PG_FUNCTION_INFO_V1(migrate_drift_capture_ddl);
 PG_FUNCTION_INFO_V1(migrate_drift_capture_drop);
 
-/* the columns every row gets: $1 .. $5, and $6 the command tag of a drop */
+/*
+ * the columns every row gets: $1 .. $5, $7 the note on the statement, and
+ * $6 the command tag of a drop
+ */
 #define DRIFT_COLUMNS \
 	"INSERT INTO migrate.drift_log (role, session_role, pid, transaction_id," \
-	" command_tag, object_type, object_identity, schema_name, event, statement) " \
+	" command_tag, object_type, object_identity, schema_name, event, statement," \
+	" statement_note) " \
 	"SELECT $1::pg_catalog.name, $2::pg_catalog.name, $3, $4, "
 
 /* not the user's schema (schema_objects() leaves them out as well) */
@@ -87,15 +98,17 @@ PG_FUNCTION_INFO_V1(migrate_drift_capture_drop);
 
 static const char *const ddl_sql =
 DRIFT_COLUMNS
-"c.command_tag, c.object_type, c.object_identity, c.schema_name, 'ddl_command_end', $5 "
+"c.command_tag, c.object_type, c.object_identity, c.schema_name, 'ddl_command_end', $5, $7 "
 "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
 "WHERE NOT c.in_extension AND " DRIFT_SCHEMA_FILTER("c.schema_name") DRIFT_RECORDED;
 
 static const char *const drop_sql =
 DRIFT_COLUMNS
-"$6, d.object_type, d.object_identity, d.schema_name, 'sql_drop', $5 "
+"$6, d.object_type, d.object_identity, d.schema_name, 'sql_drop', $5, $7 "
 "FROM pg_catalog.pg_event_trigger_dropped_objects() d "
 "WHERE (d.original OR (d.normal AND d.object_type OPERATOR(pg_catalog.<>) ALL ('{rule,default value}'::pg_catalog.text[])))"
+/* DROP EXTENSION: the extension's row, not one per member */
+" AND ($6 OPERATOR(pg_catalog.<>) 'DROP EXTENSION' OR d.object_type OPERATOR(pg_catalog.=) 'extension')"
 " AND NOT d.is_temporary AND " DRIFT_SCHEMA_FILTER("d.schema_name") DRIFT_RECORDED;
 
 static SPIPlanPtr ddl_plan = NULL;
@@ -108,9 +121,22 @@ typedef struct DriftCapture
 {
 	SPIPlanPtr *plan;
 	const char *sql;
-	Datum		values[6];
-	char		nulls[6];
+	Datum		values[7];
+	char		nulls[7];
 } DriftCapture;
+
+/* the one statement of a query string, when it is the command */
+typedef struct OnlyStatement
+{
+	CommandTag	tag;
+	char	   *text;
+	MemoryContext caller;
+} OnlyStatement;
+
+/* why a row has no statement text */
+#define NOTE_SECRET "text not recorded: may hold a password"
+#define NOTE_NESTED "text not recorded: run by a function, procedure or DO block, not by a statement of the query string"
+#define NOTE_UNKNOWN "text not recorded: the command loaded migrate's library, and the query string is not that one statement (put migrate in shared_preload_libraries)"
 
 /* migrate's own table "name" exists (a 1.1 catalog; not being dropped) */
 static bool
@@ -126,7 +152,7 @@ has_table(const char *name)
  * any subtransaction or query.
  */
 static bool
-should_capture(void)
+should_capture(bool drop)
 {
 	if (!migrate_capture_drift || migrate_migrating_now() || IsBinaryUpgrade)
 		return false;
@@ -134,22 +160,175 @@ should_capture(void)
 	if (creating_extension &&
 		CurrentExtensionObject == get_extension_oid("migrate", true))
 		return false;
+
+	/*
+	 * Another extension's script: what it creates is skipped by
+	 * in_extension, what it drops here (sql_drop has no such column); the
+	 * CREATE or ALTER EXTENSION command is logged when it ends
+	 */
+	if (creating_extension && drop)
+		return false;
 	/* a 1.0 catalog, or DROP EXTENSION migrate has removed the tables */
 	return has_table("drift_log") && has_table("schema_state");
 }
+
+/*
+ * Commands whose text may hold a password: user mappings and servers
+ * (their options; pg_user_mappings hides them from roles that are not the
+ * user or the server's owner), subscriptions (the connection string), and
+ * roles (no event trigger fires for them; listed so that no later
+ * PostgreSQL makes them leak).  Their text is never recorded.
+ */
+static bool
+may_hold_password(CommandTag tag)
+{
+	switch (tag)
+	{
+		case CMDTAG_CREATE_USER_MAPPING:
+		case CMDTAG_ALTER_USER_MAPPING:
+		case CMDTAG_CREATE_SERVER:
+		case CMDTAG_ALTER_SERVER:
+		case CMDTAG_CREATE_SUBSCRIPTION:
+		case CMDTAG_ALTER_SUBSCRIPTION:
+		case CMDTAG_CREATE_ROLE:
+		case CMDTAG_ALTER_ROLE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The body of a subtransaction: the text of a query string that is one
+ * statement of the command's tag (it may not parse again: a SET earlier
+ * in the session may have changed how), else NULL.
+ */
+static void
+only_statement(void *arg)
+{
+	OnlyStatement *only = arg;
+	List	   *statements = raw_parser(debug_query_string, RAW_PARSE_DEFAULT);
+	RawStmt    *raw;
+	const char *start;
+	int			length;
+
+	if (list_length(statements) != 1)
+		return;
+	raw = linitial_node(RawStmt, statements);
+	if (CreateCommandTag(raw->stmt) != only->tag)
+		return;
+	start = debug_query_string + raw->stmt_location;
+	length = raw->stmt_len > 0 ? raw->stmt_len : (int) strlen(start);
+	while (length > 0 && scanner_isspace(*start))
+	{
+		start++;
+		length--;
+	}
+	only->text = MemoryContextStrdup(only->caller, pnstrdup(start, length));
+}
+
+/*
+ * The text of the statement that ran the command, or NULL.  The
+ * ProcessUtility hook of ipc/topstatement.c knows where the running
+ * top-level statement is in the query string.  When the library was
+ * loaded by this very command, it does not: then only a query string that
+ * is this one statement gives a text.  Never another statement's text.
+ */
+static char *
+find_statement(EventTriggerData *trigdata, const char **note)
+{
+	char	   *text;
+	OnlyStatement only;
+	ErrorData  *edata;
+
+	*note = NOTE_NESTED;
+	switch (migrate_topstatement_current(&text))
+	{
+		case MIGRATE_TOP_STATEMENT:
+			return text;
+		case MIGRATE_TOP_UNKNOWN:
+			break;
+		default:
+			return NULL;
+	}
+	*note = NOTE_UNKNOWN;
+	if (debug_query_string == NULL)
+		return NULL;
+	only.tag = trigdata->tag;
+	only.text = NULL;
+	only.caller = CurrentMemoryContext;
+	edata = migrate_xact_run_subxact(only_statement, &only, false, NULL);
+	if (edata != NULL)
+	{
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		return NULL;
+	}
+	return only.text;
+}
+
+/*
+ * The statement text of a row ($5) and, when there is none, why ($7):
+ * only the statement's own text, never the whole query string (another
+ * statement of it may set a password, and a string of n statements would
+ * store n times its length).
+ */
+static void
+statement_text(EventTriggerData *trigdata, Datum *text, char *text_null,
+			   Datum *note, char *note_null)
+{
+	char	   *found;
+	const char *why;
+
+	*text_null = 'n';
+	*note_null = ' ';
+	if (may_hold_password(trigdata->tag))
+	{
+		*note = CStringGetTextDatum(NOTE_SECRET);
+		return;
+	}
+	found = find_statement(trigdata, &why);
+	if (found == NULL)
+	{
+		*note = CStringGetTextDatum(why);
+		return;
+	}
+	*text = CStringGetTextDatum(found);
+	*text_null = ' ';
+	*note_null = 'n';
+}
+
+/*
+ * How long the insert waits for a lock on the log (someone holds it for a
+ * TRUNCATE or VACUUM FULL) before it gives up with the WARNING: without
+ * it, the DDL would wait until its own statement_timeout cancels it.
+ */
+#define CAPTURE_LOCK_TIMEOUT_MS 1000
 
 /* the body of the subtransaction: the one INSERT */
 static void
 insert_rows(void *arg)
 {
 	DriftCapture *capture = arg;
-	Oid			types[6] = {TEXTOID, TEXTOID, INT4OID, XID8OID, TEXTOID, TEXTOID};
-	int			nargs = capture->plan == &drop_plan ? 6 : 5;
+	Oid			types[7] = {TEXTOID, TEXTOID, INT4OID, XID8OID, TEXTOID, TEXTOID, TEXTOID};
+	int			nargs = 7;
 
+	int			nestlevel = NewGUCNestLevel();
+
+	/*
+	 * a lock_timeout of its own (shorter than the session's, if that is
+	 * set), as a function's SET clause does: restored below, or by the
+	 * subtransaction's abort
+	 */
+	if (LockTimeout == 0 || LockTimeout > CAPTURE_LOCK_TIMEOUT_MS)
+		(void) set_config_option("lock_timeout", CppAsString2(CAPTURE_LOCK_TIMEOUT_MS),
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	migrate_xact_spi_connect();
 	migrate_spi_run_kept_as_owner(capture->plan, capture->sql, nargs, types,
 								  capture->values, capture->nulls, SPI_OK_INSERT);
 	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /*
@@ -169,7 +348,7 @@ capture(FunctionCallInfo fcinfo, SPIPlanPtr *plan, const char *sql, const char *
 				 errmsg("function \"%s\" was not called by an event trigger", event),
 				 errhint("It records DDL for the event triggers of migrate's drift capture.")));
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (!should_capture())
+	if (!should_capture(plan == &drop_plan))
 		return;
 
 	c.plan = plan;
@@ -179,10 +358,7 @@ capture(FunctionCallInfo fcinfo, SPIPlanPtr *plan, const char *sql, const char *
 	c.values[1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
 	c.values[2] = Int32GetDatum(MyProcPid);
 	c.values[3] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	if (debug_query_string != NULL)
-		c.values[4] = CStringGetTextDatum(debug_query_string);
-	else
-		c.nulls[4] = 'n';
+	statement_text(trigdata, &c.values[4], &c.nulls[4], &c.values[6], &c.nulls[6]);
 	c.values[5] = CStringGetTextDatum(GetCommandTagName(trigdata->tag));
 
 	edata = migrate_xact_run_subxact(insert_rows, &c, true, NULL);
@@ -195,7 +371,7 @@ capture(FunctionCallInfo fcinfo, SPIPlanPtr *plan, const char *sql, const char *
 			 errmsg("could not record %s in migrate.drift_log: %s",
 					GetCommandTagName(trigdata->tag), edata->message),
 			 errdetail("The command ran; the drift capture of extension migrate did not record it."),
-			 errhint("migrate.drift still shows what it changed.")));
+			 errhint("migrate.drift still shows what it changed, without a log row to explain it; apply() and revert() keep it as drift until acknowledge_drift().")));
 	FreeErrorData(edata);
 }
 

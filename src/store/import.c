@@ -91,7 +91,7 @@ static const ToolHistory tools[] = {
 		"SELECT coalesce(h.version, pg_catalog.regexp_replace(h.script, '\\.sql$', '')),"
 		" h.description, h.installed_on::pg_catalog.timestamptz, h.installed_by,"
 		" h.checksum::pg_catalog.text,"
-		" CASE WHEN NOT h.success THEN 'failed'"
+		" CASE WHEN h.success IS NOT TRUE THEN 'failed'"
 		"  WHEN h.type OPERATOR(pg_catalog.=) 'SCHEMA' THEN 'schema creation'"
 		"  WHEN h.type OPERATOR(pg_catalog.=) 'DELETE'"
 		"   OR h.type OPERATOR(pg_catalog.~~) 'UNDO%%' THEN 'undone'"
@@ -106,7 +106,7 @@ static const ToolHistory tools[] = {
 		"SELECT h.id, coalesce(h.description, h.comments), h.dateexecuted::pg_catalog.timestamptz,"
 		" NULL::pg_catalog.text, h.md5sum::pg_catalog.text,"
 		" CASE WHEN h.exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN') THEN 'applied'"
-		"  ELSE pg_catalog.lower(h.exectype) END,"
+		"  ELSE coalesce(pg_catalog.lower(h.exectype), 'no exectype') END,"
 		" 'version',"
 		" pg_catalog.jsonb_build_object('author', h.author, 'filename', h.filename,"
 		"  'exectype', h.exectype, 'orderexecuted', h.orderexecuted)"
@@ -115,7 +115,7 @@ static const ToolHistory tools[] = {
 		{"version", "dirty", NULL}, NULL,
 		"SELECT h.version::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.timestamptz,"
 		" NULL::pg_catalog.text, NULL::pg_catalog.text,"
-		" CASE WHEN h.dirty THEN 'dirty' ELSE 'applied' END, 'up to version',"
+		" CASE WHEN h.dirty IS NOT FALSE THEN 'dirty' ELSE 'applied' END, 'up to version',"
 		" pg_catalog.jsonb_build_object('dirty', h.dirty)"
 		" FROM %s h ORDER BY h.version"},
 	{"dbmate", "schema_migrations",
@@ -245,6 +245,19 @@ nullable_text(HeapTuple tuple, TupleDesc desc, int column)
 }
 
 /*
+ * A text the rest of the import compares: the queries coalesce it, and a
+ * NULL that gets through anyway (a table that is not quite the tool's)
+ * becomes a word, never a NULL pointer.
+ */
+static char *
+required_text(HeapTuple tuple, TupleDesc desc, int column, const char *if_null)
+{
+	char	   *value = SPI_getvalue(tuple, desc, column);
+
+	return value != NULL ? value : pstrdup(if_null);
+}
+
+/*
  * Read the tool's history as the caller, read only, with search_path
  * pinned: the caller's privileges on the table decide (42501 otherwise).
  */
@@ -277,8 +290,8 @@ read_history(const ToolHistory *t, Oid relid, int *count)
 		rows[i].applied_at = isnull ? 0 : DatumGetTimestampTz(d);
 		rows[i].applied_by = nullable_text(tuple, desc, 4);
 		rows[i].checksum = nullable_text(tuple, desc, 5);
-		rows[i].outcome = nullable_text(tuple, desc, 6);
-		rows[i].matches = nullable_text(tuple, desc, 7);
+		rows[i].outcome = required_text(tuple, desc, 6, "no outcome");
+		rows[i].matches = required_text(tuple, desc, 7, "version");
 		d = SPI_getbinval(tuple, desc, 8, &isnull);
 		rows[i].detail = isnull ? NULL : DatumGetJsonbPCopy(d);
 	}
@@ -300,10 +313,10 @@ refuse_dirty(const ToolHistory *t, const HistoryRow *rows, int count)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("cannot import the history of %s because version %s is dirty",
-							t->tool, rows[i].version),
+							t->tool, rows[i].version ? rows[i].version : "(none)"),
 					 errdetail("A migration failed part way; what the database holds is not known."),
 					 errhint("Repair the database, clear the flag with \"migrate force %s\" (or the version before it), then import again.",
-							 rows[i].version)));
+							 rows[i].version ? rows[i].version : "VERSION")));
 	}
 }
 
@@ -359,6 +372,30 @@ forget_imported(const ToolHistory *t, const HistoryRow *row)
 							 2, argtypes, values, NULL, SPI_OK_DELETE);
 }
 
+/* a row that applies or undoes its version (not failed, not skipped) */
+static bool
+decides_state(const HistoryRow *row)
+{
+	return strcmp(row->outcome, "applied") == 0 || strcmp(row->outcome, "undone") == 0;
+}
+
+/*
+ * Whether a later row of the same version applies or undoes it again: the
+ * version's final state is its last such row's (Flyway applies, undoes
+ * and applies again in installed_rank order), and only that row counts.
+ */
+static bool
+superseded(const HistoryRow *rows, int count, int i)
+{
+	for (int j = i + 1; j < count; j++)
+	{
+		if (rows[j].version != NULL && strcmp(rows[j].version, rows[i].version) == 0 &&
+			decides_state(&rows[j]))
+			return true;
+	}
+	return false;
+}
+
 /* what importing an applied row did, for the result */
 static const char *
 applied_status(const ToolHistory *t, const HistoryRow *row, List *adopted)
@@ -409,7 +446,10 @@ put_result(ReturnSetInfo *rsinfo, const HistoryRow *row, const char *status, Lis
  * its status: "adopted" (registered migrations marked applied now, listed
  * in "adopted"), "already applied", "registered, not adopted" (reverted or
  * dirty here), "not registered" (registering its file adopts it),
- * "undone", or "skipped: <why>" (failed, schema creation, ...).
+ * "undone", "superseded: ..." (a later row of the same version applies or
+ * undoes it again: the last one decides, so a version applied and then
+ * undone is never adopted), or "skipped: <why>" (failed, schema creation,
+ * ...).
  */
 Datum
 migrate_import_history(PG_FUNCTION_ARGS)
@@ -445,6 +485,8 @@ migrate_import_history(PG_FUNCTION_ARGS)
 
 		if (row->version == NULL)
 			status = "skipped: no version";
+		else if (decides_state(row) && superseded(rows, count, i))
+			status = "superseded: a later row of the version decides";
 		else if (strcmp(row->outcome, "applied") == 0)
 		{
 			store_imported(t, row);

@@ -34,7 +34,7 @@ CREATE EXTENSION IF NOT EXISTS migrate;
 RESET client_min_messages;
 
 BEGIN;
-SELECT plan(37);
+SELECT plan(39);
 
 CREATE ROLE drifttap_hostile LOGIN;
 CREATE ROLE drifttap_reader LOGIN IN ROLE migrate_reader;
@@ -85,6 +85,8 @@ SET search_path = drifttap, pg_catalog;
 CREATE TABLE drifttap.mine (a int);
 ALTER TABLE drifttap.mine ADD COLUMN b text;
 DROP TABLE drifttap.mine;
+-- a query string of several statements, one of them setting its password
+CREATE VIEW drifttap.v AS SELECT 1 AS one\; ALTER ROLE drifttap_hostile PASSWORD 'tap-secret-1'\; DROP VIEW drifttap.v;
 RESET search_path;
 SELECT throws_ok($$SELECT * FROM migrate.drift_log$$, '42501', NULL, 'it cannot read the log');
 SELECT throws_ok($$SELECT * FROM migrate.drift$$, '42501', NULL, 'it cannot read the drift');
@@ -122,10 +124,13 @@ SELECT is((SELECT array_agg(l.command_tag || ' ' || l.object_identity ORDER BY l
           'its DDL is logged under its name');
 SELECT is((SELECT count(*)::int FROM migrate.drift_log l
             WHERE l.role = 'drifttap_hostile'
-              AND l.statement IN ('CREATE TABLE drifttap.mine (a int);',
-                                  'ALTER TABLE drifttap.mine ADD COLUMN b text;',
-                                  'DROP TABLE drifttap.mine;')),
+              AND l.statement IN ('CREATE TABLE drifttap.mine (a int)',
+                                  'ALTER TABLE drifttap.mine ADD COLUMN b text',
+                                  'DROP TABLE drifttap.mine')),
           3, 'with the statements as the session sent them (its own operators first on its path)');
+SELECT is((SELECT count(*)::int FROM migrate.drift_log l
+            WHERE l.role = 'drifttap_hostile' AND l.statement LIKE '%tap-secret%'),
+          0, 'never the password another statement of the query string set');
 
 -- ---------------------------------------------------------------------------
 -- migrate_reader: the log without its statements; migrate_admin: all of it
@@ -135,6 +140,8 @@ SELECT lives_ok($$SELECT id, captured_at, role, command_tag, object_identity FRO
                 'migrate_reader reads the log');
 SELECT throws_ok($$SELECT statement FROM migrate.drift_log$$, '42501', NULL,
                  'migrate_reader cannot read the statements');
+SELECT lives_ok($$SELECT statement_note FROM migrate.drift_log$$,
+                'migrate_reader reads why a statement was not recorded');
 SELECT lives_ok($$SELECT * FROM migrate.drift$$, 'migrate_reader reads the drift');
 SELECT throws_ok($$SELECT objects FROM migrate.schema_state$$, '42501', NULL,
                  'migrate_reader cannot read the recorded objects');
