@@ -152,6 +152,25 @@ SELECT * FROM migrate.analyze('ALTER TABLE;');
 -- measure NULL is false
 SELECT count(*) FROM migrate.analyze('INSERT INTO an_customer VALUES (9);', NULL);
 
+-- the other table of a foreign key: dropping or changing a foreign key
+-- drops or recreates its triggers on both tables under ACCESS EXCLUSIVE;
+-- the static facts name the same locks as the measured ones (each
+-- statement alone: the measured run of a script applies the earlier ones)
+CREATE TABLE an_big (id int PRIMARY KEY);
+CREATE TABLE an_fkt (r int REFERENCES an_big (id), other int);
+SELECT s.n, a.relation, a.lock_mode, a.effect, a.detail
+FROM (VALUES (1, 'ALTER TABLE an_fkt DROP CONSTRAINT an_fkt_r_fkey;'),
+             (2, 'DROP TABLE an_fkt;'),
+             (3, 'ALTER TABLE an_fkt DROP COLUMN r;'),
+             (4, 'ALTER TABLE an_fkt ALTER COLUMN r TYPE bigint;'),
+             (5, 'DROP TABLE an_big CASCADE;')) s(n, script),
+     LATERAL migrate.analyze(s.script, measure => true) a
+ORDER BY s.n, a.relation;
+-- a column or a constraint outside the foreign key leaves the other table alone
+SELECT relation, lock_mode FROM migrate.analyze('ALTER TABLE an_fkt DROP COLUMN other;')
+ORDER BY relation;
+DROP TABLE an_fkt, an_big;
+
 -- plan(): derived risk, its reasons, findings and locks per migration
 SELECT migrate.register('an1', 'rewrite orders', $$-- @risk-level: low
 CREATE INDEX an_orders_note ON an_orders (note);
