@@ -171,6 +171,16 @@ SELECT relation, lock_mode FROM migrate.analyze('ALTER TABLE an_fkt DROP COLUMN 
 ORDER BY relation;
 DROP TABLE an_fkt, an_big;
 
+-- ADD COLUMN of a domain with constraints checks every row: a rewrite
+CREATE DOMAIN an_positive AS int CHECK (VALUE > 0);
+CREATE DOMAIN an_plain AS int;
+SELECT relation, lock_mode, effect, detail
+FROM migrate.analyze('ALTER TABLE an_orders ADD COLUMN p an_positive DEFAULT 1;
+ALTER TABLE an_orders ADD COLUMN q an_plain DEFAULT 1;
+ALTER TABLE an_orders ADD COLUMN r an_positive[];')
+ORDER BY statement;
+DROP DOMAIN an_positive, an_plain;
+
 -- plan(): derived risk, its reasons, findings and locks per migration
 SELECT migrate.register('an1', 'rewrite orders', $$-- @risk-level: low
 CREATE INDEX an_orders_note ON an_orders (note);

@@ -219,6 +219,17 @@ SELECT * FROM findings('ALTER TABLE empty_orders ADD COLUMN token uuid DEFAULT g
 SELECT * FROM findings($$CREATE TABLE fresh (id bigint);
 ALTER TABLE fresh ADD COLUMN token uuid DEFAULT gen_random_uuid();$$);
 
+-- a domain with constraints checks every row: a rewrite, with or without a
+-- DEFAULT; a domain without constraints and an array of the domain: clean
+CREATE DOMAIN lint_positive AS integer CHECK (VALUE > 0);
+CREATE DOMAIN lint_plain AS integer;
+SELECT * FROM findings('ALTER TABLE orders ADD COLUMN p lint_positive DEFAULT 1;');
+SELECT * FROM findings('ALTER TABLE orders ADD COLUMN p lint_locking.lint_positive;');
+SELECT * FROM findings($$ALTER TABLE orders ADD COLUMN q lint_plain DEFAULT 1;
+ALTER TABLE orders ADD COLUMN r lint_positive[];$$);
+SELECT * FROM findings('ALTER TABLE empty_orders ADD COLUMN p lint_positive DEFAULT 1;');
+DROP DOMAIN lint_positive, lint_plain;
+
 -- a schema the caller may not use: its functions are unknown, and the lint
 -- does not fail (the migration would, with its own error)
 CREATE SCHEMA lint_hidden;

@@ -68,6 +68,7 @@
 #include "commands/tablecmds.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
 
@@ -329,6 +330,14 @@ add_column_effect(List **facts, ColumnDef *def, const MigrateCatalogFacts *cf,
 	}
 	if (def->raw_default != NULL)
 		has_default = true;
+	if (cf != NULL && cf->type_has_constraints != NULL &&
+		cf->type_has_constraints(def->typeName) == FACT_YES)
+	{
+		/* PostgreSQL checks every row against the domain's constraints */
+		effect = LOCK_EFFECT_REWRITE;
+		appendStringInfo(&why, "%sADD COLUMN of domain %s with constraints: rewrites the table",
+						 why.len ? "; " : "", TypeNameToString(def->typeName));
+	}
 	foreach(lc, def->constraints)
 	{
 		Constraint *con = lfirst(lc);
