@@ -164,6 +164,10 @@ SELECT * FROM findings('ALTER TABLE orders VALIDATE CONSTRAINT total_positive;')
 SELECT * FROM findings('ALTER TABLE orders ADD CONSTRAINT orders_email_key UNIQUE (email);');
 SELECT * FROM findings('ALTER TABLE nowhere ADD PRIMARY KEY (id);');
 SELECT * FROM findings('ALTER TABLE orders ADD COLUMN code text UNIQUE;');
+-- EXCLUDE builds its index too, and has no USING INDEX form
+SELECT * FROM findings('ALTER TABLE orders ADD CONSTRAINT orders_no_overlap EXCLUDE USING gist (id WITH =);');
+SELECT * FROM findings('ALTER TABLE orders ADD EXCLUDE USING btree (email WITH =);');
+SELECT * FROM findings('ALTER TABLE empty_orders ADD EXCLUDE USING btree (email WITH =);');
 -- USING INDEX, an empty table, a table created in the script: clean
 SELECT * FROM findings('ALTER TABLE orders ADD CONSTRAINT orders_email_key UNIQUE USING INDEX orders_email_idx;');
 SELECT * FROM findings('ALTER TABLE empty_orders ADD CONSTRAINT empty_orders_email_key UNIQUE (email);');

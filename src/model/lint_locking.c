@@ -510,7 +510,7 @@ remember_check(MigrateLintState *state, const RangeVar *relation, Constraint *co
  * CONSTRAINT: a CHECK or FOREIGN KEY checks every row under the
  * statement's lock unless NOT VALID; UNIQUE and PRIMARY KEY build their
  * index under an ACCESS EXCLUSIVE lock unless USING INDEX names one built
- * CONCURRENTLY before.
+ * CONCURRENTLY before; EXCLUDE always does (it has no USING INDEX form).
  */
 static void
 check_add_constraint(MigrateLintState *state, const RangeVar *relation,
@@ -543,6 +543,13 @@ check_add_constraint(MigrateLintState *state, const RangeVar *relation,
 								name, *name ? " " : "",
 								constraint->contype == CONSTR_UNIQUE ? "UNIQUE" : "PRIMARY KEY",
 								relation_text(relation));
+			break;
+		case CONSTR_EXCLUSION:
+			/* no USING INDEX for EXCLUDE: its index is always built here */
+			migrate_lint_report(state, "disallowed-unique-constraint",
+								"An exclusion constraint cannot adopt an index built CONCURRENTLY: add it while the table is new or empty, or in a maintenance window.",
+								"ADD CONSTRAINT %s%sEXCLUDE on table %s builds its index under an ACCESS EXCLUSIVE lock",
+								name, *name ? " " : "", relation_text(relation));
 			break;
 		default:
 			break;
