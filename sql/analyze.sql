@@ -163,7 +163,9 @@ FROM (VALUES (1, 'ALTER TABLE an_fkt DROP CONSTRAINT an_fkt_r_fkey;'),
              (2, 'DROP TABLE an_fkt;'),
              (3, 'ALTER TABLE an_fkt DROP COLUMN r;'),
              (4, 'ALTER TABLE an_fkt ALTER COLUMN r TYPE bigint;'),
-             (5, 'DROP TABLE an_big CASCADE;')) s(n, script),
+             (5, 'DROP TABLE an_big CASCADE;'),
+             (6, 'ALTER TABLE an_big DROP CONSTRAINT an_big_pkey CASCADE;'),
+             (7, 'ALTER TABLE an_big ALTER COLUMN id TYPE bigint;')) s(n, script),
      LATERAL migrate.analyze(s.script, measure => true) a
 ORDER BY s.n, a.relation;
 -- a column or a constraint outside the foreign key leaves the other table alone

@@ -111,8 +111,9 @@ add_partner(List *partners, List **seen, Oid partner)
 /*
  * The tables on the other side of the foreign keys of "relation" (those
  * it has and those that reference it), restricted to the foreign keys on
- * "column" (either side) or to the foreign key named "constraint" of
- * "relation", when given.  A self-reference has no other side.
+ * "column" (either side) or to the constraint named "constraint" of
+ * "relation", when given (a foreign key, or a key that foreign keys
+ * reference).  A self-reference has no other side.
  */
 List *
 migrate_relfacts_foreign_key_partners(const RangeVar *relation, const char *column,
@@ -126,6 +127,7 @@ migrate_relfacts_foreign_key_partners(const RangeVar *relation, const char *colu
 	HeapTuple	tuple;
 	List	   *partners = NIL;
 	List	   *seen = NIL;
+	Oid			keyindex = InvalidOid;	/* the named key's index */
 
 	if (!OidIsValid(relid))
 		return NIL;
@@ -145,9 +147,11 @@ migrate_relfacts_foreign_key_partners(const RangeVar *relation, const char *colu
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
 
-		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid == relid)
-			continue;
 		if (constraint != NULL && strcmp(NameStr(con->conname), constraint) != 0)
+			continue;
+		if (constraint != NULL && con->contype != CONSTRAINT_FOREIGN)
+			keyindex = con->conindid;
+		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid == relid)
 			continue;
 		if (column != NULL &&
 			!key_has_attnum(tuple, RelationGetDescr(conrel), Anum_pg_constraint_conkey, attnum))
@@ -156,8 +160,12 @@ migrate_relfacts_foreign_key_partners(const RangeVar *relation, const char *colu
 	}
 	systable_endscan(scan);
 
-	/* the foreign keys that reference it: the referencing tables */
-	if (constraint == NULL)
+	/*
+	 * The foreign keys that reference it: the referencing tables; for a
+	 * named key (DROP CONSTRAINT ... CASCADE of a primary key), those that
+	 * reference its index.
+	 */
+	if (constraint == NULL || OidIsValid(keyindex))
 	{
 		ScanKeyInit(&key, Anum_pg_constraint_confrelid, BTEqualStrategyNumber, F_OIDEQ,
 					ObjectIdGetDatum(relid));
@@ -167,6 +175,8 @@ migrate_relfacts_foreign_key_partners(const RangeVar *relation, const char *colu
 			Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
 
 			if (con->contype != CONSTRAINT_FOREIGN || con->conrelid == relid)
+				continue;
+			if (OidIsValid(keyindex) && con->conindid != keyindex)
 				continue;
 			if (column != NULL &&
 				!key_has_attnum(tuple, RelationGetDescr(conrel), Anum_pg_constraint_confkey, attnum))
