@@ -169,6 +169,37 @@ SELECT statement, command, relation, lock_mode, detail
 FROM migrate.analyze('REINDEX INDEX an_drop_pkey; DROP INDEX an_drop_v; DROP TABLE an_drop2;', true);
 DROP TABLE an_drop, an_drop2;
 
+-- the other table of a foreign key: dropping or changing a foreign key
+-- drops or recreates its triggers on both tables under ACCESS EXCLUSIVE;
+-- the static facts name the same locks as the measured ones (each
+-- statement alone: the measured run of a script applies the earlier ones)
+CREATE TABLE an_big (id int PRIMARY KEY);
+CREATE TABLE an_fkt (r int REFERENCES an_big (id), other int);
+SELECT s.n, a.relation, a.lock_mode, a.effect, a.detail
+FROM (VALUES (1, 'ALTER TABLE an_fkt DROP CONSTRAINT an_fkt_r_fkey;'),
+             (2, 'DROP TABLE an_fkt;'),
+             (3, 'ALTER TABLE an_fkt DROP COLUMN r;'),
+             (4, 'ALTER TABLE an_fkt ALTER COLUMN r TYPE bigint;'),
+             (5, 'DROP TABLE an_big CASCADE;'),
+             (6, 'ALTER TABLE an_big DROP CONSTRAINT an_big_pkey CASCADE;'),
+             (7, 'ALTER TABLE an_big ALTER COLUMN id TYPE bigint;')) s(n, script),
+     LATERAL migrate.analyze(s.script, measure => true) a
+ORDER BY s.n, a.relation;
+-- a column or a constraint outside the foreign key leaves the other table alone
+SELECT relation, lock_mode FROM migrate.analyze('ALTER TABLE an_fkt DROP COLUMN other;')
+ORDER BY relation;
+DROP TABLE an_fkt, an_big;
+
+-- ADD COLUMN of a domain with constraints checks every row: a rewrite
+CREATE DOMAIN an_positive AS int CHECK (VALUE > 0);
+CREATE DOMAIN an_plain AS int;
+SELECT relation, lock_mode, effect, detail
+FROM migrate.analyze('ALTER TABLE an_orders ADD COLUMN p an_positive DEFAULT 1;
+ALTER TABLE an_orders ADD COLUMN q an_plain DEFAULT 1;
+ALTER TABLE an_orders ADD COLUMN r an_positive[];')
+ORDER BY statement;
+DROP DOMAIN an_positive, an_plain;
+
 -- plan(): derived risk, its reasons, findings and locks per migration
 SELECT migrate.register('an1', 'rewrite orders', $$-- @risk-level: low
 CREATE INDEX an_orders_note ON an_orders (note);

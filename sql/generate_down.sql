@@ -399,6 +399,37 @@ SELECT version, state FROM migrate.apply(target => '20');
 SELECT version, state FROM migrate.revert(migration => '20');
 SELECT migrate.fingerprint() = :'before_rt08' AS same_fingerprint;
 
+-- trigger states and row level security go back to what they were, as the
+-- catalog says (or an earlier statement of the script set): a trigger
+-- enabled already stays enabled, nothing to undo
+SELECT * FROM pg_temp.round_trip('19', 'rt09',
+    'ALTER TABLE gd_account ENABLE TRIGGER gd_account_touch;');
+SELECT pg_temp.down_of('19');
+SELECT tgenabled FROM pg_trigger WHERE tgname = 'gd_account_touch';
+-- a disabled trigger, row level security enabled and not forced
+ALTER TABLE gd_account DISABLE TRIGGER gd_account_touch, ENABLE ROW LEVEL SECURITY;
+SELECT * FROM pg_temp.round_trip('18', 'rt10', $up$
+ALTER TABLE gd_account ENABLE ALWAYS TRIGGER gd_account_touch;
+ALTER TABLE gd_account ENABLE REPLICA TRIGGER gd_account_touch;
+ALTER TABLE gd_account ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE gd_account NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE gd_account DISABLE ROW LEVEL SECURITY;
+$up$);
+SELECT pg_temp.down_of('18');
+SELECT tgenabled FROM pg_trigger WHERE tgname = 'gd_account_touch';
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'gd_account'::regclass;
+ALTER TABLE gd_account ENABLE REPLICA TRIGGER gd_account_touch, DISABLE ROW LEVEL SECURITY;
+SELECT * FROM pg_temp.round_trip('17', 'rt11',
+    'ALTER TABLE gd_account DISABLE TRIGGER gd_account_touch, DISABLE ROW LEVEL SECURITY;');
+SELECT pg_temp.down_of('17');
+SELECT tgenabled FROM pg_trigger WHERE tgname = 'gd_account_touch';
+ALTER TABLE gd_account ENABLE TRIGGER gd_account_touch;
+-- ALL and USER change triggers whose states may differ: refused
+\set VERBOSITY default
+SELECT migrate.register('16', 'all triggers',
+    'ALTER TABLE gd_account DISABLE TRIGGER ALL;', generate_down => true);
+\set VERBOSITY terse
+
 DROP EXTENSION migrate;
 CREATE EXTENSION migrate;
 

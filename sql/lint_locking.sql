@@ -164,6 +164,10 @@ SELECT * FROM findings('ALTER TABLE orders VALIDATE CONSTRAINT total_positive;')
 SELECT * FROM findings('ALTER TABLE orders ADD CONSTRAINT orders_email_key UNIQUE (email);');
 SELECT * FROM findings('ALTER TABLE nowhere ADD PRIMARY KEY (id);');
 SELECT * FROM findings('ALTER TABLE orders ADD COLUMN code text UNIQUE;');
+-- EXCLUDE builds its index too, and has no USING INDEX form
+SELECT * FROM findings('ALTER TABLE orders ADD CONSTRAINT orders_no_overlap EXCLUDE USING gist (id WITH =);');
+SELECT * FROM findings('ALTER TABLE orders ADD EXCLUDE USING btree (email WITH =);');
+SELECT * FROM findings('ALTER TABLE empty_orders ADD EXCLUDE USING btree (email WITH =);');
 -- USING INDEX, an empty table, a table created in the script: clean
 SELECT * FROM findings('ALTER TABLE orders ADD CONSTRAINT orders_email_key UNIQUE USING INDEX orders_email_idx;');
 SELECT * FROM findings('ALTER TABLE empty_orders ADD CONSTRAINT empty_orders_email_key UNIQUE (email);');
@@ -218,6 +222,17 @@ SELECT * FROM findings('ALTER TABLE orders ADD COLUMN x uuid DEFAULT no_schema.u
 SELECT * FROM findings('ALTER TABLE empty_orders ADD COLUMN token uuid DEFAULT gen_random_uuid();');
 SELECT * FROM findings($$CREATE TABLE fresh (id bigint);
 ALTER TABLE fresh ADD COLUMN token uuid DEFAULT gen_random_uuid();$$);
+
+-- a domain with constraints checks every row: a rewrite, with or without a
+-- DEFAULT; a domain without constraints and an array of the domain: clean
+CREATE DOMAIN lint_positive AS integer CHECK (VALUE > 0);
+CREATE DOMAIN lint_plain AS integer;
+SELECT * FROM findings('ALTER TABLE orders ADD COLUMN p lint_positive DEFAULT 1;');
+SELECT * FROM findings('ALTER TABLE orders ADD COLUMN p lint_locking.lint_positive;');
+SELECT * FROM findings($$ALTER TABLE orders ADD COLUMN q lint_plain DEFAULT 1;
+ALTER TABLE orders ADD COLUMN r lint_positive[];$$);
+SELECT * FROM findings('ALTER TABLE empty_orders ADD COLUMN p lint_positive DEFAULT 1;');
+DROP DOMAIN lint_positive, lint_plain;
 
 -- a schema the caller may not use: its functions are unknown, and the lint
 -- does not fail (the migration would, with its own error)

@@ -90,6 +90,35 @@ typedef struct MigrateCatalogFacts
 	 */
 	char	   *(*column_default) (const RangeVar *relation, const char *column,
 								   bool *found);
+
+	/*
+	 * The tables on the other side of the foreign keys of "relation" (a
+	 * List of RangeVar): those it references and those that reference it;
+	 * only the foreign keys on "column" or the one named "constraint" when
+	 * given.  Dropping or changing a foreign key changes its triggers on
+	 * both tables under ACCESS EXCLUSIVE.  NIL when none or unknown.
+	 */
+	List	   *(*foreign_key_partners) (const RangeVar *relation, const char *column,
+										 const char *constraint);
+
+	/*
+	 * Whether a type is a domain with constraints: ADD COLUMN of it
+	 * rewrites the table.  FACT_UNKNOWN when the type is absent.
+	 */
+	MigrateFact (*type_has_constraints) (const TypeName *type);
+
+	/*
+	 * A trigger's state now (pg_trigger.tgenabled: 'O', 'D', 'R', 'A'), 0
+	 * when unknown.  For ENABLE/DISABLE TRIGGER's inverse.
+	 */
+	char		(*trigger_state) (const RangeVar *relation, const char *trigger);
+
+	/*
+	 * Whether a table's row level security is enabled (force false) or
+	 * forced (force true) now.  For ENABLE/DISABLE/FORCE ROW LEVEL
+	 * SECURITY's inverse.
+	 */
+	MigrateFact (*row_security) (const RangeVar *relation, bool force);
 } MigrateCatalogFacts;
 
 #endif							/* MIGRATE_CATALOGFACTS_H */

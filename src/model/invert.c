@@ -44,6 +44,7 @@
 
 #include "catalog/namespace.h"
 #include "commands/defrem.h"
+#include "commands/trigger.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -84,7 +85,20 @@ typedef struct InvertState
 	List	   *created;		/* CreatedObject *, earlier statements */
 	MigrateInversion *inv;		/* the statement being inverted */
 	int			statement;
+	List	   *states;			/* ChangedState *, set by earlier statements */
 } InvertState;
+
+/*
+ * The state an earlier statement of the script left a trigger or a
+ * table's row level security in: the state the next statement changes
+ * is that one, not the catalog's.
+ */
+typedef struct ChangedState
+{
+	List	   *names;			/* relation's names, then the trigger's name,
+								 * or "row security" / "force row security" */
+	char		state;			/* tgenabled, or 'y' / 'n' */
+} ChangedState;
 
 static void invert_statement(InvertState *st, Node *stmt);
 
@@ -813,6 +827,8 @@ typedef struct AlterTableInversion
 	List	   *inverses;		/* char *, in the order of the subcommands */
 	char	   *reason;			/* why not, set by the first that has none */
 	bool		cascades;		/* a subcommand says CASCADE */
+	bool		unchanged;		/* a subcommand sets a state that is set
+								 * already */
 } AlterTableInversion;
 
 /* whether a column of the altered table is new: added in this script */
@@ -910,30 +926,139 @@ invert_add_constraint(AlterTableInversion *ati, AlterTableCmd *cmd)
 	return psprintf("DROP CONSTRAINT %s", quote_identifier(con->conname));
 }
 
-/* ENABLE/DISABLE TRIGGER name|ALL|USER: the opposite */
+/* the state an earlier statement of the script left it in, or 0 */
+static char
+changed_state(InvertState *st, List *names)
+{
+	ListCell   *lc;
+	char		state = 0;
+
+	foreach(lc, st->states)
+	{
+		ChangedState *c = lfirst(lc);
+
+		if (same_name(c->names, names))
+			state = c->state;
+	}
+	return state;
+}
+
+static void
+remember_state(InvertState *st, List *names, char state)
+{
+	ChangedState *c = palloc(sizeof(ChangedState));
+
+	c->names = names;
+	c->state = state;
+	st->states = lappend(st->states, c);
+}
+
+/* the subcommand that puts a trigger back into pg_trigger.tgenabled "state" */
+static char *
+trigger_state_sql(char state, const char *trigger)
+{
+	switch (state)
+	{
+		case TRIGGER_FIRES_ON_ORIGIN:
+			return psprintf("ENABLE TRIGGER %s", trigger);
+		case TRIGGER_DISABLED:
+			return psprintf("DISABLE TRIGGER %s", trigger);
+		case TRIGGER_FIRES_ALWAYS:
+			return psprintf("ENABLE ALWAYS TRIGGER %s", trigger);
+		case TRIGGER_FIRES_ON_REPLICA:
+			return psprintf("ENABLE REPLICA TRIGGER %s", trigger);
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * ENABLE [ALWAYS|REPLICA] / DISABLE TRIGGER name: back into the state the
+ * trigger had before (the catalog's, or the one an earlier statement of
+ * the script set); nothing to undo when the state does not change.  ALL
+ * and USER change triggers whose states may differ: no inverse.
+ */
 static char *
 invert_trigger_state(AlterTableInversion *ati, AlterTableCmd *cmd)
 {
-	const char *which = cmd->name ? quote_identifier(cmd->name) : NULL;
+	InvertState *st = ati->st;
+	List	   *names;
+	char		after;
+	char		before;
+	char	   *sql;
 
 	switch (cmd->subtype)
 	{
 		case AT_EnableTrig:
-			return psprintf("DISABLE TRIGGER %s", which);
+			after = TRIGGER_FIRES_ON_ORIGIN;
+			break;
 		case AT_DisableTrig:
-			return psprintf("ENABLE TRIGGER %s", which);
-		case AT_EnableTrigAll:
-			return pstrdup("DISABLE TRIGGER ALL");
-		case AT_DisableTrigAll:
-			return pstrdup("ENABLE TRIGGER ALL");
-		case AT_EnableTrigUser:
-			return pstrdup("DISABLE TRIGGER USER");
-		case AT_DisableTrigUser:
-			return pstrdup("ENABLE TRIGGER USER");
+			after = TRIGGER_DISABLED;
+			break;
+		case AT_EnableAlwaysTrig:
+			after = TRIGGER_FIRES_ALWAYS;
+			break;
+		case AT_EnableReplicaTrig:
+			after = TRIGGER_FIRES_ON_REPLICA;
+			break;
 		default:
-			ati->reason = pstrdup("the trigger's previous firing mode is not known");
+			ati->reason = pstrdup("TRIGGER ALL and TRIGGER USER change triggers whose states before the statement may differ: name each trigger");
 			return NULL;
 	}
+	names = subobject_names(ati->stmt->relation, cmd->name);
+	before = changed_state(st, names);
+	if (before == 0 && created_by(st, CREATED_SUBOBJECT, names) > 0)
+		before = TRIGGER_FIRES_ON_ORIGIN;	/* a new trigger fires on origin */
+	if (before == 0 && st->facts != NULL && st->facts->trigger_state != NULL)
+		before = st->facts->trigger_state(ati->stmt->relation, cmd->name);
+	sql = trigger_state_sql(before, quote_identifier(cmd->name));
+	if (sql == NULL)
+	{
+		ati->reason = psprintf("the state of trigger %s before the statement is not known (it is known only from the catalog)",
+							   quote_identifier(cmd->name));
+		return NULL;
+	}
+	remember_state(st, names, after);
+	ati->unchanged = ati->unchanged || before == after;
+	return before == after ? pstrdup("") : sql;
+}
+
+/*
+ * ENABLE/DISABLE/FORCE/NO FORCE ROW LEVEL SECURITY: back to the state
+ * before; nothing to undo when it does not change.
+ */
+static char *
+invert_row_security(AlterTableInversion *ati, AlterTableCmd *cmd)
+{
+	InvertState *st = ati->st;
+	bool		force = cmd->subtype == AT_ForceRowSecurity ||
+		cmd->subtype == AT_NoForceRowSecurity;
+	bool		after = cmd->subtype == AT_EnableRowSecurity ||
+		cmd->subtype == AT_ForceRowSecurity;
+	List	   *names = subobject_names(ati->stmt->relation,
+										force ? "force row security" : "row security");
+	char		known = changed_state(st, names);
+	MigrateFact before = known ? (known == 'y' ? FACT_YES : FACT_NO) : FACT_UNKNOWN;
+
+	if (before == FACT_UNKNOWN && created_by(st, CREATED_RELATION, rangevar_names(ati->stmt->relation)) > 0)
+		before = FACT_NO;		/* a new table has neither */
+	if (before == FACT_UNKNOWN && st->facts != NULL && st->facts->row_security != NULL)
+		before = st->facts->row_security(ati->stmt->relation, force);
+	if (before == FACT_UNKNOWN)
+	{
+		ati->reason = psprintf("whether the table's row level security is %s before the statement is not known (it is known only from the catalog)",
+							   force ? "forced" : "enabled");
+		return NULL;
+	}
+	remember_state(st, names, after ? 'y' : 'n');
+	if ((before == FACT_YES) == after)
+	{
+		ati->unchanged = true;
+		return pstrdup("");
+	}
+	if (force)
+		return pstrdup(after ? "NO FORCE ROW LEVEL SECURITY" : "FORCE ROW LEVEL SECURITY");
+	return pstrdup(after ? "DISABLE ROW LEVEL SECURITY" : "ENABLE ROW LEVEL SECURITY");
 }
 
 /*
@@ -963,13 +1088,10 @@ invert_subcommand(AlterTableInversion *ati, AlterTableCmd *cmd)
 		case AT_EnableReplicaTrig:
 			return invert_trigger_state(ati, cmd);
 		case AT_EnableRowSecurity:
-			return pstrdup("DISABLE ROW LEVEL SECURITY");
 		case AT_DisableRowSecurity:
-			return pstrdup("ENABLE ROW LEVEL SECURITY");
 		case AT_ForceRowSecurity:
-			return pstrdup("NO FORCE ROW LEVEL SECURITY");
 		case AT_NoForceRowSecurity:
-			return pstrdup("FORCE ROW LEVEL SECURITY");
+			return invert_row_security(ati, cmd);
 		case AT_AttachPartition:
 			return psprintf("DETACH PARTITION %s",
 							rangevar_sql(castNode(PartitionCmd, cmd->def)->name));
@@ -1006,7 +1128,7 @@ invert_subcommand(AlterTableInversion *ati, AlterTableCmd *cmd)
 static void
 invert_alter_table(InvertState *st, AlterTableStmt *stmt)
 {
-	AlterTableInversion ati = {st, stmt, NIL, NIL, NULL, false};
+	AlterTableInversion ati = {st, stmt, NIL, NIL, NULL, false, false};
 	ListCell   *lc;
 	StringInfoData down;
 	int			by;
@@ -1035,6 +1157,11 @@ invert_alter_table(InvertState *st, AlterTableStmt *stmt)
 			nothing_to_undo(st, created_reason("the table", by));
 		else
 			irreversible(st, ati.reason);
+		return;
+	}
+	if (ati.inverses == NIL && ati.unchanged)
+	{
+		nothing_to_undo(st, pstrdup("the trigger or row level security is in that state already, or this script set it earlier"));
 		return;
 	}
 	if (ati.inverses == NIL)
@@ -1470,7 +1597,7 @@ invert_statement(InvertState *st, Node *stmt)
 List *
 migrate_invert_script(const MigrateParsedScript *parsed, const MigrateCatalogFacts *facts)
 {
-	InvertState st = {facts, NIL, NULL, 0};
+	InvertState st = {facts, NIL, NULL, 0, NIL};
 	List	   *result = NIL;
 
 	for (int i = 0; i < parsed->nstatements; i++)

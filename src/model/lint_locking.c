@@ -38,6 +38,7 @@
 #include "catalog/pg_class.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
 #include "utils/builtins.h"
 
 #include "compat.h"
@@ -455,7 +456,7 @@ remember_check(MigrateLintState *state, const RangeVar *relation, Constraint *co
  * CONSTRAINT: a CHECK or FOREIGN KEY checks every row under the
  * statement's lock unless NOT VALID; UNIQUE and PRIMARY KEY build their
  * index under an ACCESS EXCLUSIVE lock unless USING INDEX names one built
- * CONCURRENTLY before.
+ * CONCURRENTLY before; EXCLUDE always does (it has no USING INDEX form).
  */
 static void
 check_add_constraint(MigrateLintState *state, const RangeVar *relation,
@@ -488,6 +489,13 @@ check_add_constraint(MigrateLintState *state, const RangeVar *relation,
 								name, *name ? " " : "",
 								constraint->contype == CONSTR_UNIQUE ? "UNIQUE" : "PRIMARY KEY",
 								relation_text(relation));
+			break;
+		case CONSTR_EXCLUSION:
+			/* no USING INDEX for EXCLUDE: its index is always built here */
+			migrate_lint_report(state, "disallowed-unique-constraint",
+								"An exclusion constraint cannot adopt an index built CONCURRENTLY: add it while the table is new or empty, or in a maintenance window.",
+								"ADD CONSTRAINT %s%sEXCLUDE on table %s builds its index under an ACCESS EXCLUSIVE lock",
+								name, *name ? " " : "", relation_text(relation));
 			break;
 		default:
 			break;
@@ -597,6 +605,17 @@ default_is_volatile(MigrateLintState *state, Node *expression)
 	return calls_known_volatile(expression, NULL);
 }
 
+/*
+ * Whether the column's type is a domain with constraints: PostgreSQL
+ * then rewrites the table to check each row's value, default or NULL.
+ */
+static bool
+domain_has_constraints(MigrateLintState *state, const TypeName *type)
+{
+	return state->facts != NULL && state->facts->type_has_constraints != NULL &&
+		state->facts->type_has_constraints(type) == FACT_YES;
+}
+
 /* what an ADD COLUMN's constraints say, in one pass */
 typedef struct NewColumn
 {
@@ -688,6 +707,11 @@ check_add_column(MigrateLintState *state, const RangeVar *relation, ColumnDef *d
 			migrate_lint_report(state, "adding-field-with-default", NULL,
 								"ADD COLUMN %s with a volatile DEFAULT rewrites table %s under an ACCESS EXCLUSIVE lock",
 								name, relation_text(relation));
+		else if (domain_has_constraints(state, def->typeName))
+			migrate_lint_report(state, "adding-field-with-default",
+								"Add the column as the domain's base type with the same CHECK added NOT VALID, then VALIDATE CONSTRAINT (changing its type to the domain later rewrites too).",
+								"ADD COLUMN %s of domain %s with constraints checks every row: it rewrites table %s under an ACCESS EXCLUSIVE lock",
+								name, TypeNameToString(def->typeName), relation_text(relation));
 		if (column.key != NULL)
 			migrate_lint_report(state, "disallowed-unique-constraint",
 								"Add the column, CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX.",

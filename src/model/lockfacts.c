@@ -68,7 +68,9 @@
 #include "commands/tablecmds.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 #include "storage/lock.h"
+#include "utils/builtins.h"
 
 #include "compat.h"
 #include "model/classify.h"
@@ -206,6 +208,31 @@ add_fact(List **facts, RangeVar *relation, LOCKMODE mode, MigrateLockEffect effe
 	*facts = lappend(*facts, fact);
 }
 
+/*
+ * The tables on the other side of the foreign keys a statement drops or
+ * changes: PostgreSQL drops or recreates the foreign key's triggers on
+ * them too, under ACCESS EXCLUSIVE.  The referenced table is usually the
+ * busy one.
+ */
+static void
+foreign_key_partner_facts(List **facts, const MigrateCatalogFacts *cf,
+						  const RangeVar *relation, const char *column,
+						  const char *constraint)
+{
+	ListCell   *lc;
+
+	if (cf == NULL || cf->foreign_key_partners == NULL || relation == NULL)
+		return;
+	foreach(lc, cf->foreign_key_partners(relation, column, constraint))
+	{
+		RangeVar   *partner = lfirst(lc);
+
+		add_fact(facts, partner, AccessExclusiveLock, LOCK_EFFECT_CATALOG,
+				 psprintf("drops or changes the foreign key's triggers on %s",
+						  quote_qualified_identifier(partner->schemaname, partner->relname)));
+	}
+}
+
 /* whether a raw expression is a constant, so that no catalog need be asked */
 static bool
 expression_is_constant(Node *expr)
@@ -303,6 +330,14 @@ add_column_effect(List **facts, ColumnDef *def, const MigrateCatalogFacts *cf,
 	}
 	if (def->raw_default != NULL)
 		has_default = true;
+	if (cf != NULL && cf->type_has_constraints != NULL &&
+		cf->type_has_constraints(def->typeName) == FACT_YES)
+	{
+		/* PostgreSQL checks every row against the domain's constraints */
+		effect = LOCK_EFFECT_REWRITE;
+		appendStringInfo(&why, "%sADD COLUMN of domain %s with constraints: rewrites the table",
+						 why.len ? "; " : "", TypeNameToString(def->typeName));
+	}
 	foreach(lc, def->constraints)
 	{
 		Constraint *con = lfirst(lc);
@@ -456,8 +491,14 @@ alter_table_facts(List **facts, AlterTableStmt *stmt, const MigrateCatalogFacts 
 	initStringInfo(&why);
 	foreach(lc, stmt->cmds)
 	{
+		AlterTableCmd *cmd = lfirst(lc);
 		const char *reason = NULL;
-		MigrateLockEffect e = subcommand_effect(&others, stmt, lfirst(lc), cf, &reason);
+		MigrateLockEffect e = subcommand_effect(&others, stmt, cmd, cf, &reason);
+
+		if (cmd->subtype == AT_DropConstraint)
+			foreign_key_partner_facts(&others, cf, stmt->relation, NULL, cmd->name);
+		else if (cmd->subtype == AT_DropColumn || cmd->subtype == AT_AlterColumnType)
+			foreign_key_partner_facts(&others, cf, stmt->relation, cmd->name, NULL);
 
 		effect = Max(effect, e);
 		/* ADD COLUMN a ..., ADD COLUMN b ...: one reason once */
@@ -509,7 +550,7 @@ create_table_facts(List **facts, CreateStmt *stmt)
 
 /* DROP: relations and what hangs on them; other objects: the catalog */
 static void
-drop_facts(List **facts, DropStmt *stmt)
+drop_facts(List **facts, DropStmt *stmt, const MigrateCatalogFacts *cf)
 {
 	bool		relation = objtype_is_relation(stmt->removeType);
 	bool		on = objtype_is_on_relation(stmt->removeType);
@@ -534,6 +575,8 @@ drop_facts(List **facts, DropStmt *stmt)
 				 (stmt->concurrent ? "DROP INDEX CONCURRENTLY: waits for transactions using the index, blocks no writes" :
 				  "DROP INDEX: its table is locked in the same mode") :
 				 on ? "drops an object of the table" : "drops the relation");
+		if (stmt->removeType == OBJECT_TABLE)
+			foreign_key_partner_facts(facts, cf, rv, NULL, NULL);
 	}
 }
 
@@ -705,7 +748,7 @@ migrate_lock_facts(Node *stmt, const MigrateCatalogFacts *cf)
 			}
 			break;
 		case T_DropStmt:
-			drop_facts(&facts, (DropStmt *) stmt);
+			drop_facts(&facts, (DropStmt *) stmt, cf);
 			break;
 		case T_TruncateStmt:
 			relations_facts(&facts, ((TruncateStmt *) stmt)->relations, AccessExclusiveLock,

@@ -41,6 +41,10 @@ const MigrateCatalogFacts migrate_live_catalog_facts = {
 	migrate_relfacts_columns_indexed,
 	migrate_relfacts_comment_of,
 	migrate_relfacts_column_default,
+	migrate_relfacts_foreign_key_partners,
+	migrate_relfacts_type_has_constraints,
+	migrate_relfacts_trigger_state,
+	migrate_relfacts_row_security,
 };
 
 /* the planner's idea of a relation's size: relpages of it, its toast and indexes */

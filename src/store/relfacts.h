@@ -34,4 +34,12 @@ extern char *migrate_relfacts_comment_of(ObjectType objtype, Node *object, bool 
 extern char *migrate_relfacts_column_default(const RangeVar *relation, const char *column,
 											 bool *found);
 
+/* relfacts_state.c */
+extern List *migrate_relfacts_foreign_key_partners(const RangeVar *relation,
+												   const char *column,
+												   const char *constraint);
+extern MigrateFact migrate_relfacts_type_has_constraints(const TypeName *type);
+extern char migrate_relfacts_trigger_state(const RangeVar *relation, const char *trigger);
+extern MigrateFact migrate_relfacts_row_security(const RangeVar *relation, bool force);
+
 #endif							/* MIGRATE_RELFACTS_H */
