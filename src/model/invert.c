@@ -579,14 +579,27 @@ drop_target(const char *keyword, bool if_exists, const char *name)
  * CREATE statements
  * ---------------------------------------------------------------------- */
 
+/*
+ * The inverse of a CREATE of a relation: DROP <keyword> of it, as
+ * invert_create() decides; "conditional" is IF NOT EXISTS or OR REPLACE.
+ */
+static void
+invert_create_relation(InvertState *st, const char *keyword, RangeVar *rel,
+					   bool conditional, bool or_replace)
+{
+	invert_create(st, drop_target(keyword, conditional, rangevar_sql(rel)),
+				  conditional, or_replace,
+				  conditional ? relation_exists(st, rel) : FACT_UNKNOWN,
+				  CREATED_RELATION, rangevar_names(rel));
+}
+
+
 static void
 invert_create_table(InvertState *st, CreateStmt *stmt, const char *keyword)
 {
 	bool		cond = stmt->if_not_exists;
 
-	invert_create(st, drop_target(keyword, cond, rangevar_sql(stmt->relation)), cond, false,
-				  cond ? relation_exists(st, stmt->relation) : FACT_UNKNOWN,
-				  CREATED_RELATION, rangevar_names(stmt->relation));
+	invert_create_relation(st, keyword, stmt->relation, cond, false);
 }
 
 static void
@@ -597,17 +610,14 @@ invert_create_table_as(InvertState *st, CreateTableAsStmt *stmt)
 	const char *keyword = migrate_ctas_objtype(stmt) == OBJECT_MATVIEW ?
 		"MATERIALIZED VIEW" : "TABLE";
 
-	invert_create(st, drop_target(keyword, cond, rangevar_sql(rel)), cond, false,
-				  cond ? relation_exists(st, rel) : FACT_UNKNOWN,
-				  CREATED_RELATION, rangevar_names(rel));
+	invert_create_relation(st, keyword, rel, cond, false);
 }
 
 /* SELECT ... INTO t: CREATE TABLE AS by another name */
 static void
 invert_select_into(InvertState *st, RangeVar *rel)
 {
-	invert_create(st, drop_target("TABLE", false, rangevar_sql(rel)), false, false,
-				  FACT_UNKNOWN, CREATED_RELATION, rangevar_names(rel));
+	invert_create_relation(st, "TABLE", rel, false, false);
 }
 
 /* an index lives in its table's schema */
@@ -623,10 +633,8 @@ invert_create_index(InvertState *st, IndexStmt *stmt)
 		return;
 	}
 	index = makeRangeVar(stmt->relation->schemaname, stmt->idxname, -1);
-	invert_create(st, drop_target(stmt->concurrent ? "INDEX CONCURRENTLY" : "INDEX", cond,
-								  rangevar_sql(index)),
-				  cond, false, cond ? relation_exists(st, index) : FACT_UNKNOWN,
-				  CREATED_RELATION, rangevar_names(index));
+	invert_create_relation(st, stmt->concurrent ? "INDEX CONCURRENTLY" : "INDEX", index,
+						   cond, false);
 }
 
 static void
@@ -634,9 +642,7 @@ invert_create_view(InvertState *st, ViewStmt *stmt)
 {
 	bool		cond = stmt->replace;
 
-	invert_create(st, drop_target("VIEW", cond, rangevar_sql(stmt->view)), cond, true,
-				  cond ? relation_exists(st, stmt->view) : FACT_UNKNOWN,
-				  CREATED_RELATION, rangevar_names(stmt->view));
+	invert_create_relation(st, "VIEW", stmt->view, cond, true);
 }
 
 static void
@@ -644,9 +650,7 @@ invert_create_sequence(InvertState *st, CreateSeqStmt *stmt)
 {
 	bool		cond = stmt->if_not_exists;
 
-	invert_create(st, drop_target("SEQUENCE", cond, rangevar_sql(stmt->sequence)), cond, false,
-				  cond ? relation_exists(st, stmt->sequence) : FACT_UNKNOWN,
-				  CREATED_RELATION, rangevar_names(stmt->sequence));
+	invert_create_relation(st, "SEQUENCE", stmt->sequence, cond, false);
 }
 
 /*
