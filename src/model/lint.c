@@ -490,28 +490,3 @@ migrate_lint_script(const MigrateParsedScript *parsed, const MigrateHeader *head
 	list_sort(state.findings, finding_order);
 	return state.findings;
 }
-
-char *
-migrate_lint_summary(List *findings)
-{
-	int			counts[3] = {0, 0, 0};
-	static const char *const names[3][2] = {
-		{"info", "infos"}, {"warning", "warnings"}, {"error", "errors"}
-	};
-	StringInfoData out;
-	ListCell   *lc;
-
-	if (findings == NIL)
-		return NULL;
-	foreach(lc, findings)
-		counts[((MigrateLintFinding *) lfirst(lc))->rule->severity]++;
-	initStringInfo(&out);
-	for (int severity = LINT_ERROR; severity >= LINT_INFO; severity--)
-	{
-		if (counts[severity] == 0)
-			continue;
-		appendStringInfo(&out, "%s%d %s", out.len > 0 ? ", " : "", counts[severity],
-						 names[severity][counts[severity] == 1 ? 0 : 1]);
-	}
-	return out.data;
-}

@@ -161,7 +161,5 @@ extern const MigrateLintRule *migrate_lint_rule_at(int index);
 
 extern const char *migrate_lint_severity_name(MigrateLintSeverity severity);
 
-/* "error", "warning" and "info" counts as "1 error, 2 warnings"; NULL when none */
-extern char *migrate_lint_summary(List *findings);
 
 #endif							/* MIGRATE_LINT_H */
